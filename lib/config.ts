@@ -1,0 +1,107 @@
+// The process configuration: read once from the environment, validated, with defaults a newcomer can run.
+import { z } from 'zod';
+
+export const DEVELOPMENT_JWT_SECRET = 'development-only-jwt-secret-change-me-in-production';
+export const DEVELOPMENT_INTERNAL_SECRET = 'development-only-internal-secret-change-me-in-production';
+
+const port = z.coerce.number().int().min(0).max(65535);
+const positiveInt = z.coerce.number().int().positive();
+const duration = z
+  .string()
+  .regex(/^\d+(ms|s|m|h)$/, 'use a number followed by ms, s, m or h, e.g. 30m')
+  .transform((value) => {
+    const match = /^(\d+)(ms|s|m|h)$/.exec(value)!;
+    const factor = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 }[match[2] as 'ms' | 's' | 'm' | 'h'];
+    return Number(match[1]) * factor;
+  });
+const url = z.string().url();
+
+const schema = z.object({
+  HUB_ENV: z.enum(['development', 'test', 'production']).default('development'),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  DATABASE_URL: url.optional(),
+  VENUES_DATABASE_URL: url.optional(),
+  EXPERTS_DATABASE_URL: url.optional(),
+  PROJECTS_DATABASE_URL: url.optional(),
+  PG_POOL_SIZE: positiveInt.default(10),
+  REDIS_URL: url.default('redis://127.0.0.1:6379'),
+  HUB_QUEUE_PREFIX: z.string().min(1).default('{hub}'),
+  HUB_JWT_SECRET: z.string().min(1).default(DEVELOPMENT_JWT_SECRET),
+  HUB_JWT_ISSUER: z.string().min(1).default('remote-evaluation-hub'),
+  HUB_JWT_AUDIENCE: z.string().min(1).default('remote-evaluation-hub'),
+  HUB_INTERNAL_SECRET: z.string().min(1).default(DEVELOPMENT_INTERNAL_SECRET),
+  HUB_SIGNATURE_MAX_AGE: duration.default(60_000),
+  GATEWAY_HOST: z.string().min(1).default('0.0.0.0'),
+  GATEWAY_PORT: port.default(4000),
+  SUBGRAPH_HOST: z.string().min(1).default('127.0.0.1'),
+  VENUES_PORT: port.default(4001),
+  EXPERTS_PORT: port.default(4002),
+  PROJECTS_PORT: port.default(4003),
+  VENUES_URL: url.optional(),
+  EXPERTS_URL: url.optional(),
+  PROJECTS_URL: url.optional(),
+  HOLD_TTL: duration.default(30 * 60_000),
+  INVITE_TTL: duration.default(15 * 60_000),
+  DRAW_LIMIT_30D: positiveInt.default(3),
+  HOST_REGION_SHARE: z
+    .string()
+    .regex(/^\d+\/\d+$/, 'use a fraction such as 1/3')
+    .default('1/3'),
+  OUTBOX_POLL_INTERVAL: duration.default(500),
+});
+
+export type HubConfig = z.infer<typeof schema>;
+
+/**
+ * Validates an environment and returns the configuration; a bad value stops with a message naming the variable.
+ *
+ * ```ts
+ * const config = loadConfig({ ...process.env, GATEWAY_PORT: '0' });
+ * ```
+ */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): HubConfig {
+  const cleaned = Object.fromEntries(Object.entries(env).filter(([, value]) => value !== undefined && value !== ''));
+  const result = schema.safeParse(cleaned);
+  if (!result.success) {
+    const problems = result.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`);
+    throw new ConfigError(`Invalid configuration:\n  ${problems.join('\n  ')}`);
+  }
+  const config = result.data;
+  if (config.HUB_ENV === 'production') {
+    for (const name of ['HUB_JWT_SECRET', 'HUB_INTERNAL_SECRET'] as const) {
+      const value = config[name];
+      if (value === DEVELOPMENT_JWT_SECRET || value === DEVELOPMENT_INTERNAL_SECRET || value.length < 32) {
+        throw new ConfigError(`${name}: production needs a secret of at least 32 characters that is not the development default`);
+      }
+    }
+  }
+  return config;
+}
+
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+}
+
+export type Domain = 'venues' | 'experts' | 'projects';
+
+/** The Postgres URL of one domain: its own variable, else DATABASE_URL. */
+export function databaseUrl(config: HubConfig, domain: Domain): string {
+  const own = { venues: config.VENUES_DATABASE_URL, experts: config.EXPERTS_DATABASE_URL, projects: config.PROJECTS_DATABASE_URL }[domain];
+  const value = own ?? config.DATABASE_URL;
+  if (!value) {
+    throw new ConfigError(`DATABASE_URL: set it (or ${domain.toUpperCase()}_DATABASE_URL) to a Postgres URL such as postgres://postgres@127.0.0.1:5432/hub`);
+  }
+  return value;
+}
+
+export function subgraphUrl(config: HubConfig, domain: Domain): string {
+  const own = { venues: config.VENUES_URL, experts: config.EXPERTS_URL, projects: config.PROJECTS_URL }[domain];
+  const portOf = { venues: config.VENUES_PORT, experts: config.EXPERTS_PORT, projects: config.PROJECTS_PORT }[domain];
+  return own ?? `http://127.0.0.1:${portOf}/graphql`;
+}
+
+/** The share of expert seats host-region experts may fill, as a fraction. */
+export function hostRegionShare(config: HubConfig): { numerator: number; denominator: number } {
+  const [numerator, denominator] = config.HOST_REGION_SHARE.split('/').map(Number);
+  return { numerator, denominator };
+}

@@ -1,0 +1,59 @@
+// Postgres access: one pool per domain, a Kysely bound to the domain's own schema, and its migrations.
+import { Kysely, Migrator, PostgresDialect, type Migration, type MigrationProvider } from 'kysely';
+import pg from 'pg';
+
+export interface DomainDatabase<DB> {
+  db: Kysely<DB>;
+  pool: pg.Pool;
+  close(): Promise<void>;
+}
+
+/**
+ * Opens a pool and a Kysely whose unqualified tables live in `schema`.
+ *
+ * ```ts
+ * const { db, close } = openDomainDatabase<VenuesDatabase>(url, 'venues');
+ * ```
+ */
+export function openDomainDatabase<DB>(url: string, schema: string, poolSize = 10): DomainDatabase<DB> {
+  // The search path makes raw SQL (migrations, constraints) land in the domain's schema too.
+  const pool = new pg.Pool({ connectionString: url, max: poolSize, application_name: `hub-${schema}`, options: `-c search_path=${schema},public` });
+  // An idle client that loses its server (a restart, pg_terminate_backend) must not crash the process.
+  pool.on('error', () => undefined);
+  const db = new Kysely<DB>({ dialect: new PostgresDialect({ pool }) }).withSchema(schema);
+  return {
+    db,
+    pool,
+    async close() {
+      await db.destroy();
+    },
+  };
+}
+
+class StaticMigrations implements MigrationProvider {
+  constructor(private readonly migrations: Record<string, Migration>) {}
+  async getMigrations(): Promise<Record<string, Migration>> {
+    return this.migrations;
+  }
+}
+
+/** Brings a domain's schema to its latest migration; the schema and the migration table live together. */
+export async function migrateDomain<DB>(db: Kysely<DB>, schema: string, migrations: Record<string, Migration>): Promise<string[]> {
+  await db.schema.createSchema(schema).ifNotExists().execute();
+  const migrator = new Migrator({
+    db,
+    provider: new StaticMigrations(migrations),
+    migrationTableSchema: schema,
+  });
+  const { error, results } = await migrator.migrateToLatest();
+  if (error) throw error instanceof Error ? error : new Error(String(error));
+  return (results ?? []).filter((result) => result.status === 'Success').map((result) => result.migrationName);
+}
+
+/** SQLSTATE of a database error, when it is one. */
+export function sqlState(error: unknown): string | undefined {
+  return typeof error === 'object' && error !== null && 'code' in error && typeof error.code === 'string' ? error.code : undefined;
+}
+
+export const EXCLUSION_VIOLATION = '23P01';
+export const UNIQUE_VIOLATION = '23505';

@@ -1,0 +1,125 @@
+// A small node:http front for Apollo servers: /graphql, plus the plain routes each process needs (health, exports).
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { HeaderMap, type ApolloServer, type BaseContext } from '@apollo/server';
+
+export type Route = (request: IncomingMessage, response: ServerResponse, body: string) => Promise<void> | void;
+
+export interface HttpOptions<C extends BaseContext> {
+  apollo: ApolloServer<C>;
+  /** Builds the per-request context, or throws a GraphQL error that becomes a refusal. */
+  context(request: IncomingMessage, body: string): Promise<C>;
+  /** Extra routes by "METHOD /path"; a route may also match a prefix ending in '*'. */
+  routes?: Record<string, Route>;
+  maxBodyBytes?: number;
+}
+
+export class BodyTooLarge extends Error {}
+
+export function readBody(request: IncomingMessage, maxBytes: number): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    request.on('data', (chunk: Buffer) => {
+      size += chunk.length;
+      if (size > maxBytes) {
+        reject(new BodyTooLarge(`request body larger than ${maxBytes} bytes`));
+        request.destroy();
+        return;
+      }
+      chunks.push(chunk);
+    });
+    request.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
+    request.on('error', reject);
+  });
+}
+
+export function sendJson(response: ServerResponse, status: number, value: unknown, headers: Record<string, string> = {}): void {
+  const text = JSON.stringify(value);
+  response.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(text), ...headers });
+  response.end(text);
+}
+
+function findRoute(routes: Record<string, Route>, method: string, path: string): Route | undefined {
+  const exact = routes[`${method} ${path}`];
+  if (exact) return exact;
+  for (const [key, route] of Object.entries(routes)) {
+    const [routeMethod, routePath] = key.split(' ');
+    if (routeMethod === method && routePath.endsWith('*') && path.startsWith(routePath.slice(0, -1))) return route;
+  }
+  return undefined;
+}
+
+/** The request listener: GraphQL on /graphql, the given routes elsewhere, 404 otherwise. */
+export function graphqlListener<C extends BaseContext>(options: HttpOptions<C>) {
+  const maxBodyBytes = options.maxBodyBytes ?? 1_000_000;
+  const routes = options.routes ?? {};
+  return async (request: IncomingMessage, response: ServerResponse): Promise<void> => {
+    const url = new URL(request.url ?? '/', 'http://localhost');
+    const method = request.method ?? 'GET';
+    try {
+      const body = method === 'GET' || method === 'HEAD' ? '' : await readBody(request, maxBodyBytes);
+      const route = findRoute(routes, method, url.pathname);
+      if (route) {
+        await route(request, response, body);
+        return;
+      }
+      if (url.pathname !== '/graphql') {
+        sendJson(response, 404, { error: `no route ${method} ${url.pathname}; GraphQL is served at POST /graphql` });
+        return;
+      }
+      const headers = new HeaderMap();
+      for (const [key, value] of Object.entries(request.headers)) {
+        if (value !== undefined) headers.set(key, Array.isArray(value) ? value.join(', ') : value);
+      }
+      let parsedBody: unknown = undefined;
+      if (body) {
+        try {
+          parsedBody = JSON.parse(body);
+        } catch {
+          sendJson(response, 400, { errors: [{ message: 'the request body is not valid JSON', extensions: { code: 'BAD_REQUEST' } }] });
+          return;
+        }
+      }
+      const result = await options.apollo.executeHTTPGraphQLRequest({
+        httpGraphQLRequest: { method: method.toUpperCase(), headers, search: url.search, body: parsedBody },
+        context: () => options.context(request, body),
+      });
+      for (const [key, value] of result.headers) response.setHeader(key, value);
+      response.statusCode = result.status ?? 200;
+      if (result.body.kind === 'complete') {
+        response.end(result.body.string);
+      } else {
+        for await (const chunk of result.body.asyncIterator) response.write(chunk);
+        response.end();
+      }
+    } catch (error) {
+      if (error instanceof BodyTooLarge) {
+        sendJson(response, 413, { errors: [{ message: `${error.message}; send a smaller request`, extensions: { code: 'BAD_REQUEST' } }] });
+        return;
+      }
+      if (!response.headersSent) sendJson(response, 500, { errors: [{ message: 'internal error', extensions: { code: 'INTERNAL_SERVER_ERROR' } }] });
+      else response.end();
+    }
+  };
+}
+
+/** Listens and resolves with the bound port (port 0 picks a free one). */
+export function listen(server: Server, port: number, host: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => {
+      server.off('error', reject);
+      resolve((server.address() as AddressInfo).port);
+    });
+  });
+}
+
+export function closeServer(server: Server): Promise<void> {
+  return new Promise((resolve) => {
+    server.close(() => resolve());
+    server.closeIdleConnections();
+  });
+}
+
+export { createServer };

@@ -1,0 +1,111 @@
+// Starts one subgraph: its SDL from schema/, its resolvers, a signed-identity check on every GraphQL request.
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Server } from 'node:http';
+import { ApolloServer, type BaseContext } from '@apollo/server';
+import { buildSubgraphSchema } from '@apollo/subgraph';
+import type { GraphQLResolverMap } from '@apollo/subgraph/dist/schema-helper';
+import { parse, type GraphQLFormattedError } from 'graphql';
+import type { Domain, HubConfig } from './config';
+import { unauthenticated } from './errors';
+import { IDENTITY_HEADER, SIGNATURE_HEADER, verifySignedIdentity, type Identity } from './identity';
+import { closeServer, createServer, graphqlListener, listen, sendJson } from './http';
+import type { Logger } from './logger';
+
+export function schemaPath(file: string): string {
+  return join(schemaDir(), file);
+}
+
+function schemaDir(): string {
+  // Source runs from <root>/lib, the build from <root>/dist/lib; the SDL always lives in <root>/schema.
+  const fromSource = join(__dirname, '..', 'schema');
+  const fromBuild = join(__dirname, '..', '..', 'schema');
+  return __dirname.split(/[\\/]/).includes('dist') ? fromBuild : fromSource;
+}
+
+export function readSdl(domain: Domain): string {
+  return readFileSync(schemaPath(`${domain}.graphql`), 'utf8');
+}
+
+export interface SubgraphContext extends BaseContext {
+  identity: Identity | null;
+}
+
+export interface SubgraphDefinition<C extends SubgraphContext> {
+  domain: Domain;
+  resolvers: GraphQLResolverMap<C>;
+  /** Builds the per-request context (loaders and services) for a verified identity. */
+  createContext(identity: Identity | null): C;
+  /** Answers /readyz: the subgraph's own dependencies (its database). */
+  ready(): Promise<boolean>;
+}
+
+export interface RunningSubgraph {
+  port: number;
+  url: string;
+  stop(): Promise<void>;
+}
+
+/** Hides internals from clients: stack traces and unexpected errors never leave the process outside development. */
+export function formatErrorFor(config: HubConfig, logger: Logger) {
+  return (formatted: GraphQLFormattedError, error: unknown): GraphQLFormattedError => {
+    const code = formatted.extensions?.code;
+    if (code === 'INTERNAL_SERVER_ERROR' || code === undefined) {
+      logger.error({ err: error }, 'unexpected error');
+      if (config.HUB_ENV !== 'development') {
+        return { message: 'internal error; the hub logged it', path: formatted.path, extensions: { code: 'INTERNAL_SERVER_ERROR' } };
+      }
+    }
+    const { stacktrace: _stacktrace, ...extensions } = formatted.extensions ?? {};
+    return { ...formatted, extensions };
+  };
+}
+
+export async function startSubgraph<C extends SubgraphContext>(
+  definition: SubgraphDefinition<C>,
+  config: HubConfig,
+  logger: Logger,
+  port: number,
+): Promise<RunningSubgraph> {
+  const schema = buildSubgraphSchema([{ typeDefs: parse(readSdl(definition.domain)), resolvers: definition.resolvers }]);
+  const apollo = new ApolloServer<C>({
+    schema,
+    includeStacktraceInErrorResponses: false,
+    formatError: formatErrorFor(config, logger),
+    csrfPrevention: false,
+  });
+  await apollo.start();
+  const server: Server = createServer(
+    graphqlListener<C>({
+      apollo,
+      async context(request, body) {
+        const verified = verifySignedIdentity(
+          config.HUB_INTERNAL_SECRET,
+          { identity: request.headers[IDENTITY_HEADER] as string | undefined, signature: request.headers[SIGNATURE_HEADER] as string | undefined },
+          body,
+          config.HUB_SIGNATURE_MAX_AGE,
+        );
+        if (!verified.ok) throw unauthenticated(verified.reason);
+        return definition.createContext(verified.identity);
+      },
+      routes: {
+        'GET /healthz': (_request, response) => sendJson(response, 200, { status: 'ok', subgraph: definition.domain }),
+        'GET /readyz': async (_request, response) => {
+          const ready = await definition.ready().catch(() => false);
+          sendJson(response, ready ? 200 : 503, { status: ready ? 'ready' : 'unready', subgraph: definition.domain });
+        },
+      },
+    }),
+  );
+  server.keepAliveTimeout = 65_000;
+  const boundPort = await listen(server, port, config.SUBGRAPH_HOST);
+  logger.info({ port: boundPort }, `${definition.domain} subgraph listening`);
+  return {
+    port: boundPort,
+    url: `http://127.0.0.1:${boundPort}/graphql`,
+    async stop() {
+      await closeServer(server);
+      await apollo.stop();
+    },
+  };
+}

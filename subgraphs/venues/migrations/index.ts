@@ -1,0 +1,7 @@
+// Migrations of schema "venues", in order.
+import type { Migration } from 'kysely';
+import * as m001 from './001_platforms_venues_bookings';
+
+export const venuesMigrations: Record<string, Migration> = {
+  '001_platforms_venues_bookings': m001,
+};
