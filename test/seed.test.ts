@@ -1,0 +1,169 @@
+// The demo data: deterministic, within the documented ranges, and accepted by the real schemas' constraints.
+import { createHash, randomBytes } from 'node:crypto';
+import pg from 'pg';
+import { migrateDomain, openDomainDatabase, type DomainDatabase } from '../lib/db';
+import { generateDemoData, isDatabaseEmpty, seedDemoData, SPECIALTIES, type DemoData } from '../lib/seed';
+import { HENAN_CITIES, ZHUMADIAN, ZHUMADIAN_COUNTIES } from '../lib/seed/henan';
+import { eventHash } from '../subgraphs/projects/service';
+import { expertsMigrations } from '../subgraphs/experts/migrations';
+import { projectsMigrations } from '../subgraphs/projects/migrations';
+import { venuesMigrations } from '../subgraphs/venues/migrations';
+import type { ExpertsDatabase } from '../subgraphs/experts/types';
+import type { ProjectsDatabase } from '../subgraphs/projects/types';
+import type { VenuesDatabase } from '../subgraphs/venues/types';
+
+const digest = (data: DemoData): string => createHash('sha256').update(JSON.stringify(data)).digest('hex');
+
+describe('generateDemoData', () => {
+  const data = generateDemoData();
+
+  it('gives the same rows every time for the same seed, and other rows for another seed', () => {
+    expect(digest(generateDemoData())).toBe(digest(data));
+    expect(digest(generateDemoData({ seed: 7 }))).not.toBe(digest(data));
+  });
+
+  it('makes a platform for the province, every city and every Zhumadian county', () => {
+    const { platform } = data.venues;
+    expect(platform).toHaveLength(1 + HENAN_CITIES.length + ZHUMADIAN_COUNTIES.length);
+    expect(platform.find((p) => p.id === ZHUMADIAN)).toMatchObject({ name: '驻马店市公共资源交易中心', name_en: 'Zhumadian Public Resource Trading Center', level: 'CITY', parent_id: '410000' });
+    expect(platform.find((p) => p.id === '419001')?.level).toBe('CITY');
+    expect(platform.filter((p) => p.level === 'COUNTY').every((p) => p.parent_id === ZHUMADIAN)).toBe(true);
+    for (const p of platform) {
+      expect(Number(p.expert_fee_rate)).toBeGreaterThanOrEqual(40_000);
+      expect(Number(p.expert_fee_rate)).toBeLessThanOrEqual(60_000);
+      expect(Number(p.seat_service_fee)).toBeGreaterThanOrEqual(5_000);
+      expect(Number(p.seat_service_fee)).toBeLessThanOrEqual(10_000);
+    }
+    expect(new Set(platform.map((p) => p.expert_fee_rate)).size).toBeGreaterThan(5);
+  });
+
+  it('gives cities 2-4 rooms of 5-9 seats and counties 1-2 rooms of 3-5 seats, with a seat row per seat', () => {
+    const { platform, venue, room, seat } = data.venues;
+    for (const p of platform) {
+      const venues = venue.filter((v) => v.platform_id === p.id);
+      expect(venues).toHaveLength(1);
+      const rooms = room.filter((r) => r.venue_id === venues[0].id);
+      const [minRooms, maxRooms, minSeats, maxSeats] = p.level === 'COUNTY' ? [1, 2, 3, 5] : [2, 4, 5, 9];
+      expect(rooms.length).toBeGreaterThanOrEqual(minRooms);
+      expect(rooms.length).toBeLessThanOrEqual(maxRooms);
+      for (const r of rooms) {
+        expect(r.seats).toBeGreaterThanOrEqual(minSeats);
+        expect(r.seats).toBeLessThanOrEqual(maxSeats);
+        expect(seat.filter((s) => s.room_id === r.id).map((s) => s.seat_no)).toEqual(Array.from({ length: r.seats }, (_, i) => i + 1));
+      }
+      expect(rooms.some((r) => r.video_terminal)).toBe(true);
+    }
+  });
+
+  it('links Zhumadian with every city (manual confirmation) and its counties (automatic), both ways', () => {
+    const agreements = data.venues.cooperation_agreement;
+    const autoConfirm = (from: string, to: string): boolean | undefined => agreements.find((a) => a.platform_id === from && a.partner_id === to)?.auto_confirm;
+    for (const county of ZHUMADIAN_COUNTIES) {
+      expect(autoConfirm(ZHUMADIAN, county.code)).toBe(true);
+      expect(autoConfirm(county.code, ZHUMADIAN)).toBe(true);
+    }
+    for (const city of HENAN_CITIES.filter((c) => c.code !== ZHUMADIAN)) {
+      expect(autoConfirm(ZHUMADIAN, city.code)).toBe(false);
+      expect(autoConfirm(city.code, ZHUMADIAN)).toBe(false);
+    }
+    expect(autoConfirm('410100', '410200')).toBe(false);
+    expect(autoConfirm('410200', '410100')).toBe(false);
+    expect(new Set(agreements.map((a) => `${a.platform_id}>${a.partner_id}`)).size).toBe(agreements.length);
+  });
+
+  it('fills a pool of about 3,000 experts over the city and county platforms', () => {
+    const { expert, employment, penalty } = data.experts;
+    expect(expert).toHaveLength(3000);
+    expect(new Set(expert.map((e) => e.code)).size).toBe(3000);
+    expect(expert.every((e) => e.home_platform_id !== '410000' && /^139\d{8}$/.test(e.phone))).toBe(true);
+    const specialties = expert.flatMap((e) => e.specialties);
+    expect(specialties.every((s) => (SPECIALTIES as readonly string[]).includes(s))).toBe(true);
+    const count = (s: string): number => specialties.filter((x) => x === s).length;
+    expect(count('CIVIL_ENGINEERING')).toBeGreaterThan(count('LEGAL') * 2);
+    expect(count('COST_ESTIMATION')).toBeGreaterThan(count('MEDICAL_EQUIPMENT') * 2);
+    // Every expert's current employment is its employer; past ones have ended.
+    const current = employment.filter((row) => row.ended_on === null);
+    expect(current.map((row) => [row.expert_id, row.organisation, row.relation])).toEqual(expert.map((e) => [e.id, e.employer, 'EMPLOYEE']));
+    expect(employment.some((row) => row.relation === 'BOARD_MEMBER')).toBe(true);
+    expect(expert.filter((e) => e.supervision_department !== null)).toHaveLength(60);
+    expect(expert.filter((e) => e.status === 'SUSPENDED')).toHaveLength(30);
+    expect(penalty).toHaveLength(30);
+    expect(penalty.some((p) => p.until === null)).toBe(true);
+    expect(penalty.some((p) => p.until !== null && p.until !== undefined && p.until < '2026-12-01')).toBe(true);
+  });
+
+  it('submits projects that satisfy the committee rules, with a chained timeline matching their status', () => {
+    const { project, project_event } = data.projects;
+    expect(project.length).toBeGreaterThanOrEqual(8);
+    expect(project.length).toBeLessThanOrEqual(12);
+    for (const p of project) {
+      expect(p.committee_size % 2).toBe(1);
+      expect(3 * (p.committee_size - p.tenderer_representatives)).toBeGreaterThanOrEqual(2 * p.committee_size);
+      expect(p.bidders.length).toBeGreaterThanOrEqual(2);
+      expect(p.bidders.length).toBeLessThanOrEqual(5);
+      expect(p.evaluation_starts_at.getTime()).toBeGreaterThan(Date.parse('2026-12-01T01:00:00Z'));
+      const events = project_event.filter((e) => e.project_id === p.id);
+      expect(events[0].kind).toBe('SUBMITTED');
+      expect(events[events.length - 1].kind).toBe(p.status);
+      events.forEach((e, i) => {
+        expect(e.seq).toBe(i + 1);
+        if (i > 0) expect(e.prev_hash).toBe(events[i - 1].hash);
+        const data = JSON.parse(String(e.data)) as { [key: string]: string };
+        expect(e.hash).toBe(eventHash(e.prev_hash, { projectId: p.id, seq: e.seq, at: e.at.toISOString(), kind: e.kind, actor: e.actor, detail: e.detail ?? null, data }));
+      });
+    }
+    expect(new Set(project.map((p) => p.status))).toEqual(new Set(['SUBMITTED', 'FILED', 'REJECTED', 'CANCELLED']));
+  });
+});
+
+describe('seedDemoData against Postgres', () => {
+  const adminUrl = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
+  const name = `hub_seed_test_${randomBytes(6).toString('hex')}`;
+  let venues: DomainDatabase<VenuesDatabase>;
+  let experts: DomainDatabase<ExpertsDatabase>;
+  let projects: DomainDatabase<ProjectsDatabase>;
+
+  async function admin(statement: string): Promise<void> {
+    const client = new pg.Client({ connectionString: adminUrl });
+    await client.connect();
+    try {
+      await client.query(statement);
+    } finally {
+      await client.end();
+    }
+  }
+
+  beforeAll(async () => {
+    await admin(`create database ${name}`);
+    const url = new URL(adminUrl);
+    url.pathname = `/${name}`;
+    venues = openDomainDatabase<VenuesDatabase>(url.toString(), 'venues');
+    experts = openDomainDatabase<ExpertsDatabase>(url.toString(), 'experts');
+    projects = openDomainDatabase<ProjectsDatabase>(url.toString(), 'projects');
+    await migrateDomain(venues.db, 'venues', venuesMigrations);
+    await migrateDomain(experts.db, 'experts', expertsMigrations);
+    await migrateDomain(projects.db, 'projects', projectsMigrations);
+  });
+
+  afterAll(async () => {
+    await Promise.all([venues?.close(), experts?.close(), projects?.close()]);
+    await admin(`drop database if exists ${name} with (force)`);
+  });
+
+  it('inserts every row within the schemas’ constraints, quickly, and then reports the database as seeded', async () => {
+    expect(await isDatabaseEmpty(venues.db)).toBe(true);
+    const started = Date.now();
+    const counts = await seedDemoData({ venues: venues.db, experts: experts.db, projects: projects.db });
+    expect(Date.now() - started).toBeLessThan(10_000);
+    // What the database holds now is exactly what the generator made.
+    const expected = generateDemoData();
+    const pools = { venues: venues.pool, experts: experts.pool, projects: projects.pool };
+    for (const domain of ['venues', 'experts', 'projects'] as const) {
+      for (const [table, rows] of Object.entries(expected[domain])) {
+        const { rows: [stored] } = await pools[domain].query<{ n: number }>(`select count(*)::int as n from ${domain}.${table}`);
+        expect([table, counts[table], stored.n]).toEqual([table, rows.length, rows.length]);
+      }
+    }
+    expect(await isDatabaseEmpty(venues.db)).toBe(false);
+  });
+});
