@@ -3,6 +3,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Server } from 'node:http';
 import { ApolloServer, type BaseContext } from '@apollo/server';
+import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
 import { buildSubgraphSchema } from '@apollo/subgraph';
 import type { GraphQLResolverMap } from '@apollo/subgraph/dist/schema-helper';
 import { parse, type GraphQLFormattedError } from 'graphql';
@@ -28,14 +29,14 @@ export function readSdl(domain: Domain): string {
 }
 
 export interface SubgraphContext extends BaseContext {
-  identity: Identity | null;
+  identity: Identity;
 }
 
 export interface SubgraphDefinition<C extends SubgraphContext> {
   domain: Domain;
   resolvers: GraphQLResolverMap<C>;
   /** Builds the per-request context (loaders and services) for a verified identity. */
-  createContext(identity: Identity | null): C;
+  createContext(identity: Identity): C;
   /** Answers /readyz: the subgraph's own dependencies (its database). */
   ready(): Promise<boolean>;
 }
@@ -73,6 +74,7 @@ export async function startSubgraph<C extends SubgraphContext>(
     includeStacktraceInErrorResponses: false,
     formatError: formatErrorFor(config, logger),
     csrfPrevention: false,
+    plugins: [ApolloServerPluginLandingPageDisabled()],
   });
   await apollo.start();
   const server: Server = createServer(

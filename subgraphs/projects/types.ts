@@ -45,10 +45,14 @@ export interface ProjectTable {
 export interface ProjectEventTable {
   id: Generated<string>;
   project_id: string;
-  at: Generated<Date>;
+  seq: number;
+  at: Date;
   kind: string;
   actor: string;
   detail: string | null;
+  data: unknown;
+  prev_hash: string;
+  hash: string;
 }
 
 export interface ProjectsDatabase {

@@ -33,16 +33,21 @@ export async function up(db: Kysely<unknown>): Promise<void> {
   await sql`create index project_agency_idx on project (agency, created_at desc, id desc)`.execute(db);
   await sql`create index project_created_idx on project (created_at desc, id desc)`.execute(db);
   await sql`create index project_window_idx on project (evaluation_starts_at)`.execute(db);
+  // The timeline and tamper-evident archive in one: each event hashes the previous one (DOMAIN.md, The archive).
   await sql`
     create table project_event (
       id bigserial primary key,
       project_id text not null references project(id),
-      at timestamptz not null default now(),
+      seq integer not null check (seq >= 1),
+      at timestamptz not null,
       kind text not null,
       actor text not null,
-      detail text
+      detail text,
+      data jsonb not null default '{}',
+      prev_hash text not null check (prev_hash ~ '^[0-9a-f]{64}$'),
+      hash text not null check (hash ~ '^[0-9a-f]{64}$'),
+      unique (project_id, seq)
     )`.execute(db);
-  await sql`create index project_event_project_idx on project_event (project_id, id)`.execute(db);
   await createOutboxTable(db);
 }
 

@@ -1,0 +1,18 @@
+// Starts the gateway alone (production: node dist/gateway/main.js).
+import { loadConfig, subgraphUrl } from '../lib/config';
+import { createLogger } from '../lib/logger';
+import { onShutdown, runMain } from '../lib/process';
+import { startGateway } from './server';
+
+const logger = createLogger('gateway');
+runMain(logger, async () => {
+  const config = loadConfig();
+  process.env.APOLLO_TELEMETRY_DISABLED = '1';
+  const gateway = await startGateway({
+    config,
+    logger,
+    port: config.GATEWAY_PORT,
+    subgraphUrls: { venues: subgraphUrl(config, 'venues'), experts: subgraphUrl(config, 'experts'), projects: subgraphUrl(config, 'projects') },
+  });
+  onShutdown(logger, () => gateway.stop());
+});

@@ -1,0 +1,121 @@
+// The gateway: verifies bearer tokens, plans queries over the static supergraph, signs the caller's identity to subgraphs.
+import type { Server } from 'node:http';
+import { ApolloServer, type BaseContext } from '@apollo/server';
+import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
+import { ApolloGateway, RemoteGraphQLDataSource } from '@apollo/gateway';
+import { GraphQLError } from 'graphql';
+import type { HubConfig } from '../lib/config';
+import { closeServer, createServer, graphqlListener, listen, sendJson } from '../lib/http';
+import { encodeIdentity, IDENTITY_HEADER, SIGNATURE_HEADER, signatureFor, type Identity } from '../lib/identity';
+import type { Logger } from '../lib/logger';
+import { formatErrorFor } from '../lib/subgraph';
+import { readSupergraph } from '../schema/supergraph';
+import { verifyBearer } from './tokens';
+
+export interface GatewayContext extends BaseContext {
+  identity: Identity;
+}
+
+export interface GatewayOptions {
+  config: HubConfig;
+  logger: Logger;
+  port: number;
+  /** Where each subgraph answers, by name. */
+  subgraphUrls: Record<string, string>;
+}
+
+export interface RunningGateway {
+  port: number;
+  url: string;
+  stop(): Promise<void>;
+}
+
+type DataSourceOptions = NonNullable<ConstructorParameters<typeof RemoteGraphQLDataSource>[0]>;
+type Fetcher = NonNullable<DataSourceOptions['fetcher']>;
+
+/** Forwards the caller's identity, signed over the exact body sent, with a timestamp. */
+class SignedDataSource extends RemoteGraphQLDataSource<GatewayContext> {
+  override willSendRequest({ request, context }: Parameters<NonNullable<RemoteGraphQLDataSource<GatewayContext>['willSendRequest']>>[0]) {
+    if ('identity' in context && context.identity) request.http?.headers.set(IDENTITY_HEADER, encodeIdentity(context.identity as Identity));
+  }
+}
+
+function signingFetcher(secret: string): Fetcher {
+  const fetcher = async (url: string, init?: { method?: string; headers?: Record<string, string>; body?: string }) => {
+    const headers = { ...(init?.headers ?? {}) };
+    const encoded = headers[IDENTITY_HEADER];
+    if (encoded) headers[SIGNATURE_HEADER] = signatureFor(secret, encoded, init?.body ?? '');
+    return fetch(url, { method: init?.method, headers, body: init?.body });
+  };
+  return fetcher as unknown as Fetcher;
+}
+
+async function subgraphsReady(urls: Record<string, string>): Promise<Record<string, boolean>> {
+  const entries = await Promise.all(
+    Object.entries(urls).map(async ([name, url]) => {
+      try {
+        const response = await fetch(new URL('/readyz', url), { signal: AbortSignal.timeout(2000) });
+        return [name, response.ok] as const;
+      } catch {
+        return [name, false] as const;
+      }
+    }),
+  );
+  return Object.fromEntries(entries);
+}
+
+export async function startGateway(options: GatewayOptions): Promise<RunningGateway> {
+  const { config, logger } = options;
+  const gateway = new ApolloGateway({
+    supergraphSdl: readSupergraph(),
+    buildService: ({ name }) => {
+      const url = options.subgraphUrls[name];
+      if (!url) throw new Error(`no URL configured for subgraph ${name}`);
+      return new SignedDataSource({ url, fetcher: signingFetcher(config.HUB_INTERNAL_SECRET) });
+    },
+  });
+  const apollo = new ApolloServer<GatewayContext>({
+    gateway,
+    includeStacktraceInErrorResponses: false,
+    formatError: formatErrorFor(config, logger),
+    introspection: config.HUB_ENV !== 'production',
+    csrfPrevention: true,
+    // The default landing page loads from a CDN; the hub runs on closed networks.
+    plugins: [ApolloServerPluginLandingPageDisabled()],
+  });
+  await apollo.start();
+  const server: Server = createServer(
+    graphqlListener<GatewayContext>({
+      apollo,
+      async context(request) {
+        try {
+          return { identity: await verifyBearer(config, request.headers.authorization) };
+        } catch (error) {
+          if (error instanceof GraphQLError) {
+            throw new GraphQLError(error.message, { extensions: { ...error.extensions, http: { status: 401 } } });
+          }
+          throw error;
+        }
+      },
+      routes: {
+        'GET /healthz': (_request, response) => sendJson(response, 200, { status: 'ok' }),
+        'GET /readyz': async (_request, response) => {
+          const subgraphs = await subgraphsReady(options.subgraphUrls);
+          const ready = Object.values(subgraphs).every(Boolean);
+          sendJson(response, ready ? 200 : 503, { status: ready ? 'ready' : 'unready', subgraphs });
+        },
+      },
+    }),
+  );
+  server.keepAliveTimeout = 65_000;
+  const port = await listen(server, options.port, config.GATEWAY_HOST);
+  logger.info({ port }, 'gateway listening');
+  return {
+    port,
+    url: `http://127.0.0.1:${port}/graphql`,
+    async stop() {
+      await closeServer(server);
+      await apollo.stop();
+    },
+  };
+}

@@ -1,0 +1,16 @@
+// `npm run migrate`: brings every domain schema to its latest migration.
+import { loadConfig } from '../config';
+import { migrateHub, openHubDatabases } from '../hub-databases';
+import { createLogger } from '../logger';
+import { runMain } from '../process';
+
+const logger = createLogger('migrate');
+runMain(logger, async () => {
+  const databases = openHubDatabases(loadConfig());
+  try {
+    const applied = await migrateHub(databases);
+    process.stdout.write(applied.length ? `applied ${applied.join(', ')}\n` : 'already up to date\n');
+  } finally {
+    await databases.close();
+  }
+});

@@ -1,0 +1,39 @@
+// Opens the three domain databases of one configuration and migrates them: used by npm start, the CLIs and tests.
+import type { Kysely } from 'kysely';
+import { databaseUrl, type HubConfig } from './config';
+import { migrateDomain, openDomainDatabase, type DomainDatabase } from './db';
+import { DOMAIN_MIGRATIONS } from './migrations';
+import type { ExpertsDatabase } from '../subgraphs/experts/types';
+import type { ProjectsDatabase } from '../subgraphs/projects/types';
+import type { VenuesDatabase } from '../subgraphs/venues/types';
+
+export interface HubDatabases {
+  venues: DomainDatabase<VenuesDatabase>;
+  experts: DomainDatabase<ExpertsDatabase>;
+  projects: DomainDatabase<ProjectsDatabase>;
+  close(): Promise<void>;
+}
+
+export function openHubDatabases(config: HubConfig): HubDatabases {
+  const venues = openDomainDatabase<VenuesDatabase>(databaseUrl(config, 'venues'), 'venues', config.PG_POOL_SIZE);
+  const experts = openDomainDatabase<ExpertsDatabase>(databaseUrl(config, 'experts'), 'experts', config.PG_POOL_SIZE);
+  const projects = openDomainDatabase<ProjectsDatabase>(databaseUrl(config, 'projects'), 'projects', config.PG_POOL_SIZE);
+  return {
+    venues,
+    experts,
+    projects,
+    async close() {
+      await Promise.all([venues.close(), experts.close(), projects.close()]);
+    },
+  };
+}
+
+/** Migrates every domain to its latest version; returns the names of the migrations applied now. */
+export async function migrateHub(databases: HubDatabases): Promise<string[]> {
+  const applied: string[] = [];
+  for (const { domain, migrations } of DOMAIN_MIGRATIONS) {
+    const db = databases[domain].db as Kysely<unknown>;
+    applied.push(...(await migrateDomain(db, domain, migrations)).map((name) => `${domain}/${name}`));
+  }
+  return applied;
+}

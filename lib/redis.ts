@@ -1,0 +1,23 @@
+// Redis connections for BullMQ (workers need maxRetriesPerRequest: null to wait out a Redis restart).
+import IORedis, { type Redis } from 'ioredis';
+
+export function openRedis(url: string): Redis {
+  const redis = new IORedis(url, { maxRetriesPerRequest: null, enableReadyCheck: true });
+  // Reconnection is automatic; an error event without a listener would crash the process.
+  redis.on('error', () => undefined);
+  return redis;
+}
+
+/** Answers whether a Redis answers PING at the URL within the timeout. */
+export async function redisAnswers(url: string, timeoutMs = 1000): Promise<boolean> {
+  const redis = new IORedis(url, { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null, connectTimeout: timeoutMs });
+  redis.on('error', () => undefined);
+  try {
+    await redis.connect();
+    return (await redis.ping()) === 'PONG';
+  } catch {
+    return false;
+  } finally {
+    redis.disconnect();
+  }
+}

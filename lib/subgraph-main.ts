@@ -1,0 +1,29 @@
+// The production entry of one subgraph: config, its database (and any domain whose service it calls), its server, shutdown.
+import type { Kysely } from 'kysely';
+import { databaseUrl, loadConfig, type Domain } from './config';
+import { openDomainDatabase, type DomainDatabase } from './db';
+import { createLogger } from './logger';
+import { onShutdown, runMain } from './process';
+import { startSubgraph, type SubgraphContext, type SubgraphDefinition } from './subgraph';
+
+/** Opens another domain's database for calls into that domain's service (never its tables). */
+export type OpenDomain = <DB>(domain: Domain) => Kysely<DB>;
+
+export function runSubgraphMain<DB, C extends SubgraphContext>(domain: Domain, define: (db: Kysely<DB>, open: OpenDomain) => SubgraphDefinition<C>): void {
+  const logger = createLogger(domain);
+  runMain(logger, async () => {
+    const config = loadConfig();
+    const opened: DomainDatabase<unknown>[] = [];
+    const open: OpenDomain = <T>(other: Domain) => {
+      const database = openDomainDatabase<T>(databaseUrl(config, other), other, config.PG_POOL_SIZE);
+      opened.push(database as DomainDatabase<unknown>);
+      return database.db;
+    };
+    const port = { venues: config.VENUES_PORT, experts: config.EXPERTS_PORT, projects: config.PROJECTS_PORT }[domain];
+    const running = await startSubgraph(define(open<DB>(domain), open), config, logger, port);
+    onShutdown(logger, async () => {
+      await running.stop();
+      await Promise.all(opened.map((database) => database.close()));
+    });
+  });
+}

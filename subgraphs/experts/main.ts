@@ -1,0 +1,7 @@
+// Starts the experts subgraph alone (production: node dist/subgraphs/experts/main.js).
+import { runSubgraphMain } from '../../lib/subgraph-main';
+import type { ExpertsContext } from './resolvers';
+import { expertsSubgraph } from './server';
+import type { ExpertsDatabase } from './types';
+
+runSubgraphMain<ExpertsDatabase, ExpertsContext>('experts', (db) => expertsSubgraph(db));

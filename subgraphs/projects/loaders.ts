@@ -1,0 +1,12 @@
+// Per-request DataLoaders of the projects subgraph.
+import { childrenLoader, rowLoader } from '../../lib/loaders';
+import type { ProjectsService } from './service';
+
+export function createProjectsLoaders(service: ProjectsService) {
+  return {
+    project: rowLoader((ids) => service.projectsByIds(ids), (row) => row.id),
+    events: childrenLoader((ids) => service.eventsOfProjects(ids), (row) => row.project_id),
+  };
+}
+
+export type ProjectsLoaders = ReturnType<typeof createProjectsLoaders>;
