@@ -38,6 +38,14 @@ class SignedDataSource extends RemoteGraphQLDataSource<GatewayContext> {
   override willSendRequest({ request, context }: Parameters<NonNullable<RemoteGraphQLDataSource<GatewayContext>['willSendRequest']>>[0]) {
     if ('identity' in context && context.identity) request.http?.headers.set(IDENTITY_HEADER, encodeIdentity(context.identity as Identity));
   }
+
+  /** A subgraph's refusal (a 400 for a bad variable, say) reaches the client with its code, never with the subgraph's URL. */
+  override async errorFromResponse(response: Parameters<RemoteGraphQLDataSource['errorFromResponse']>[0]): Promise<GraphQLError> {
+    const body = (await this.parseBody(response).catch(() => null)) as { errors?: { message?: string; extensions?: { code?: string } }[] } | null;
+    const first = body?.errors?.[0];
+    if (first?.message && first.extensions?.code) return new GraphQLError(first.message, { extensions: { code: first.extensions.code } });
+    return new GraphQLError(`a subgraph answered HTTP ${response.status}`, { extensions: { code: 'INTERNAL_SERVER_ERROR' } });
+  }
 }
 
 function signingFetcher(secret: string): Fetcher {

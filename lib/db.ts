@@ -15,12 +15,19 @@ export interface DomainDatabase<DB> {
  * const { db, close } = openDomainDatabase<VenuesDatabase>(url, 'venues');
  * ```
  */
-export function openDomainDatabase<DB>(url: string, schema: string, poolSize = 10): DomainDatabase<DB> {
+export function openDomainDatabase<DB>(url: string, schema: string, poolSize = 10, onQuery?: (sql: string) => void): DomainDatabase<DB> {
   // The search path makes raw SQL (migrations, constraints) land in the domain's schema too.
   const pool = new pg.Pool({ connectionString: url, max: poolSize, application_name: `hub-${schema}`, options: `-c search_path=${schema},public` });
   // An idle client that loses its server (a restart, pg_terminate_backend) must not crash the process.
   pool.on('error', () => undefined);
-  const db = new Kysely<DB>({ dialect: new PostgresDialect({ pool }) }).withSchema(schema);
+  const db = new Kysely<DB>({
+    dialect: new PostgresDialect({ pool }),
+    log: onQuery
+      ? (event) => {
+          if (event.level === 'query') onQuery(event.query.sql);
+        }
+      : undefined,
+  }).withSchema(schema);
   return {
     db,
     pool,

@@ -14,10 +14,13 @@ export interface HubDatabases {
   close(): Promise<void>;
 }
 
-export function openHubDatabases(config: HubConfig): HubDatabases {
-  const venues = openDomainDatabase<VenuesDatabase>(databaseUrl(config, 'venues'), 'venues', config.PG_POOL_SIZE);
-  const experts = openDomainDatabase<ExpertsDatabase>(databaseUrl(config, 'experts'), 'experts', config.PG_POOL_SIZE);
-  const projects = openDomainDatabase<ProjectsDatabase>(databaseUrl(config, 'projects'), 'projects', config.PG_POOL_SIZE);
+/** Opens the three domain databases; `onQuery` sees every SQL statement (the N+1 test counts them). */
+export function openHubDatabases(config: HubConfig, onQuery?: (domain: string, sql: string) => void): HubDatabases {
+  const open = <DB>(domain: 'venues' | 'experts' | 'projects') =>
+    openDomainDatabase<DB>(databaseUrl(config, domain), domain, config.PG_POOL_SIZE, onQuery && ((sql) => onQuery(domain, sql)));
+  const venues = open<VenuesDatabase>('venues');
+  const experts = open<ExpertsDatabase>('experts');
+  const projects = open<ProjectsDatabase>('projects');
   return {
     venues,
     experts,

@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Server } from 'node:http';
 import { ApolloServer, type BaseContext } from '@apollo/server';
-import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
+import { ApolloServerPluginInlineTraceDisabled, ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
 import { buildSubgraphSchema } from '@apollo/subgraph';
 import type { GraphQLResolverMap } from '@apollo/subgraph/dist/schema-helper';
 import { parse, type GraphQLFormattedError } from 'graphql';
@@ -74,7 +74,8 @@ export async function startSubgraph<C extends SubgraphContext>(
     includeStacktraceInErrorResponses: false,
     formatError: formatErrorFor(config, logger),
     csrfPrevention: false,
-    plugins: [ApolloServerPluginLandingPageDisabled()],
+    // No usage reporting leaves the hub, so per-request traces would only cost time.
+    plugins: [ApolloServerPluginLandingPageDisabled(), ApolloServerPluginInlineTraceDisabled()],
   });
   await apollo.start();
   const server: Server = createServer(

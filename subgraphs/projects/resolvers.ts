@@ -7,9 +7,13 @@ import type { ProjectsLoaders } from './loaders';
 import type { SubmitProjectInput } from './rules';
 import type { Project, ProjectEvent, ProjectsService } from './service';
 import type { ProjectStatus } from './types';
+import type { ExpertsService } from '../experts/service';
+import type { VenuesService } from '../venues/service';
 
 export interface ProjectsContext extends SubgraphContext {
   service: ProjectsService;
+  venues: VenuesService;
+  experts: ExpertsService;
   loaders: ProjectsLoaders;
 }
 

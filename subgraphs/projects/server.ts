@@ -4,15 +4,23 @@ import { randomIds, systemClock } from '../../lib/clock';
 import type { SubgraphDefinition } from '../../lib/subgraph';
 import { createProjectsLoaders } from './loaders';
 import { projectsResolvers, type ProjectsContext } from './resolvers';
-import { ProjectsService, type PlatformDirectory } from './service';
+import { ProjectsService } from './service';
 import type { ProjectsDatabase } from './types';
+import type { ExpertsService } from '../experts/service';
+import type { VenuesService } from '../venues/service';
 
-export function projectsSubgraph(db: Kysely<ProjectsDatabase>, platforms: PlatformDirectory): SubgraphDefinition<ProjectsContext> {
-  const service = new ProjectsService(db, platforms, systemClock, randomIds);
+/** The other domains whose services the workflow calls (never their tables). */
+export interface ProjectsDependencies {
+  venues: VenuesService;
+  experts: ExpertsService;
+}
+
+export function projectsSubgraph(db: Kysely<ProjectsDatabase>, dependencies: ProjectsDependencies): SubgraphDefinition<ProjectsContext> {
+  const service = new ProjectsService(db, dependencies.venues, systemClock, randomIds);
   return {
     domain: 'projects',
     resolvers: projectsResolvers,
-    createContext: (identity) => ({ identity, service, loaders: createProjectsLoaders(service) }),
+    createContext: (identity) => ({ identity, service, ...dependencies, loaders: createProjectsLoaders(service) }),
     ready: () => service.ready(),
   };
 }

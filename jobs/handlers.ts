@@ -1,0 +1,19 @@
+// Which handler runs each job: the queues' handlers, built from the domains' services.
+import type { HubConfig } from '../lib/config';
+import type { Logger } from '../lib/logger';
+import type { ExpertsService } from '../subgraphs/experts/service';
+import type { ProjectsService } from '../subgraphs/projects/service';
+import type { VenuesService } from '../subgraphs/venues/service';
+import type { JobHandlers } from './runtime';
+
+export interface JobServices {
+  config: HubConfig;
+  logger: Logger;
+  venues: VenuesService;
+  experts: ExpertsService;
+  projects: ProjectsService;
+}
+
+export function createJobHandlers(_services: JobServices): JobHandlers {
+  return {};
+}

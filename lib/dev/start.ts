@@ -1,0 +1,73 @@
+// `npm start`: the whole hub in one command for a newcomer: Postgres and Redis found or started, migrations, demo data, servers.
+import { join } from 'node:path';
+import { issueToken } from '../../gateway/tokens';
+import { ConfigError, loadConfig } from '../config';
+import { startHub } from '../hub';
+import { migrateHub, openHubDatabases } from '../hub-databases';
+import { createLogger } from '../logger';
+import { isDatabaseEmpty, seedDemoData } from '../seed';
+import { findOrStartRedis, startEmbeddedPostgres, type Started } from './infrastructure';
+
+const ROOT = join(__dirname, '..', '..', '..');
+const DATA_DIR = join(ROOT, '.data');
+
+async function main(): Promise<void> {
+  const began = Date.now();
+  process.env.APOLLO_TELEMETRY_DISABLED = '1';
+  const logger = createLogger('hub', process.env.LOG_LEVEL ?? 'warn');
+  const say = (line: string) => process.stdout.write(`${line}\n`);
+  const stops: Started[] = [];
+  try {
+    const postgres: Started = process.env.DATABASE_URL
+      ? { url: process.env.DATABASE_URL, description: 'PostgreSQL at DATABASE_URL', stop: async () => undefined }
+      : await startEmbeddedPostgres(DATA_DIR, say);
+    stops.push(postgres);
+    const redis = await findOrStartRedis(process.env.REDIS_URL, DATA_DIR);
+    stops.push(redis);
+    const config = loadConfig({ ...process.env, DATABASE_URL: postgres.url, REDIS_URL: redis.url });
+    const databases = openHubDatabases(config);
+    await migrateHub(databases);
+    if (await isDatabaseEmpty(databases.venues.db)) {
+      const counts = await seedDemoData({ venues: databases.venues.db, experts: databases.experts.db, projects: databases.projects.db });
+      say(`Loaded demo data: ${counts.platform} platforms, ${counts.room} rooms, ${counts.expert} experts, ${counts.project} projects.`);
+    }
+    const hub = await startHub({ config, logger, databases });
+    const token = await issueToken(config, { sub: 'demo-operator', role: 'PLATFORM_OPERATOR', platform: '411700' });
+    const endpoint = `http://localhost:${hub.gateway.port}/graphql`;
+    say('');
+    say(`Remote evaluation hub ready in ${((Date.now() - began) / 1000).toFixed(1)} s`);
+    say(`  Postgres: ${postgres.description}`);
+    say(`  Redis:    ${redis.description}`);
+    say(`  GraphQL:  ${endpoint}`);
+    say('');
+    say('A token of a Zhumadian (411700) platform operator, valid 12 hours:');
+    say(`  export TOKEN=${token}`);
+    say('');
+    say('Try:');
+    say(`  curl -s ${endpoint} -H "authorization: Bearer $TOKEN" -H 'content-type: application/json' \\`);
+    say(`    -d '{"query":"{ platform(id: \\"411700\\") { name venues { name rooms { name seats } } partners { partner { name } autoConfirm } } }"}'`);
+    say('');
+    say('Other roles: npm run --silent token -- --role SUPERVISOR --platform 411700 --department HOUSING_AND_CONSTRUCTION');
+    say('Press Ctrl-C to stop.');
+
+    let stopping = false;
+    const shutdown = async () => {
+      if (stopping) return;
+      stopping = true;
+      say('\nStopping…');
+      await hub.stop();
+      await databases.close();
+      for (const started of stops.reverse()) await started.stop();
+      process.exit(0);
+    };
+    process.on('SIGINT', () => void shutdown());
+    process.on('SIGTERM', () => void shutdown());
+  } catch (error) {
+    for (const started of stops.reverse()) await started.stop().catch(() => undefined);
+    if (error instanceof ConfigError) process.stderr.write(`${error.message}\n`);
+    else process.stderr.write(`npm start failed: ${error instanceof Error ? error.message : String(error)}\n`);
+    process.exit(1);
+  }
+}
+
+void main();

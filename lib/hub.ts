@@ -1,0 +1,83 @@
+// Assembles the whole hub from one configuration: services, the three subgraphs, the gateway and the workers.
+// `npm start` runs it in one process; tests start it on free ports; production runs each part as its own process.
+import type { Kysely } from 'kysely';
+import { startGateway, type RunningGateway } from '../gateway/server';
+import { createJobHandlers, type JobServices } from '../jobs/handlers';
+import { startJobs, type JobsRuntime } from '../jobs/runtime';
+import { randomIds, systemClock, type Clock } from './clock';
+import type { HubConfig } from './config';
+import type { HubDatabases } from './hub-databases';
+import type { Logger } from './logger';
+import type { WithOutbox } from './outbox';
+import { startSubgraph, type RunningSubgraph } from './subgraph';
+import { ExpertsService } from '../subgraphs/experts/service';
+import { expertsSubgraph } from '../subgraphs/experts/server';
+import { ProjectsService } from '../subgraphs/projects/service';
+import { projectsSubgraph } from '../subgraphs/projects/server';
+import { VenuesService } from '../subgraphs/venues/service';
+import { venuesSubgraph } from '../subgraphs/venues/server';
+
+export interface HubServices extends JobServices {}
+
+export function createServices(config: HubConfig, logger: Logger, databases: HubDatabases, clock: Clock = systemClock): HubServices {
+  const venues = new VenuesService(databases.venues.db);
+  return {
+    config,
+    logger,
+    venues,
+    experts: new ExpertsService(databases.experts.db, clock),
+    projects: new ProjectsService(databases.projects.db, venues, clock, randomIds),
+  };
+}
+
+export function outboxSources(databases: HubDatabases) {
+  return (['venues', 'experts', 'projects'] as const).map((schema) => ({ schema, db: databases[schema].db as unknown as Kysely<WithOutbox> }));
+}
+
+export interface RunningHub {
+  gateway: RunningGateway;
+  subgraphs: Record<'venues' | 'experts' | 'projects', RunningSubgraph>;
+  jobs: JobsRuntime | null;
+  services: HubServices;
+  stop(): Promise<void>;
+}
+
+export interface HubOptions {
+  config: HubConfig;
+  logger: Logger;
+  databases: HubDatabases;
+  /** Ports: 0 picks free ones (tests); undefined uses the configured ones. */
+  ports?: { gateway: number; venues: number; experts: number; projects: number };
+  /** Start the workers and the outbox relay in this process (default true). */
+  jobs?: boolean;
+}
+
+export async function startHub(options: HubOptions): Promise<RunningHub> {
+  const { config, logger, databases } = options;
+  const ports = options.ports ?? { gateway: config.GATEWAY_PORT, venues: config.VENUES_PORT, experts: config.EXPERTS_PORT, projects: config.PROJECTS_PORT };
+  const services = createServices(config, logger, databases);
+  const venues = await startSubgraph(venuesSubgraph(databases.venues.db), config, logger.child({ service: 'venues' }), ports.venues);
+  const experts = await startSubgraph(expertsSubgraph(databases.experts.db), config, logger.child({ service: 'experts' }), ports.experts);
+  const projects = await startSubgraph(projectsSubgraph(databases.projects.db, { venues: services.venues, experts: services.experts }), config, logger.child({ service: 'projects' }), ports.projects);
+  const gateway = await startGateway({
+    config,
+    logger: logger.child({ service: 'gateway' }),
+    port: ports.gateway,
+    subgraphUrls: { venues: venues.url, experts: experts.url, projects: projects.url },
+  });
+  const jobs =
+    options.jobs === false
+      ? null
+      : startJobs({ config, logger: logger.child({ service: 'jobs' }), outboxes: outboxSources(databases), handlers: createJobHandlers(services) });
+  return {
+    gateway,
+    subgraphs: { venues, experts, projects },
+    jobs,
+    services,
+    async stop() {
+      await gateway.stop();
+      await Promise.all([venues.stop(), experts.stop(), projects.stop()]);
+      await jobs?.stop();
+    },
+  };
+}
