@@ -29,6 +29,8 @@ export interface NewEvent {
   actor: string;
   detail?: string | null;
   data?: { [key: string]: Json };
+  /** Makes the append idempotent: an event with a key already recorded is not recorded again. */
+  key?: string;
 }
 
 export interface TransitionRequest extends NewEvent {
@@ -231,6 +233,10 @@ export class ProjectsService {
 
   /** Appends within a transaction that already holds the project's row lock (or has just inserted the project). */
   private async appendEventIn(trx: Transaction<ProjectsDatabase>, projectId: string, event: NewEvent, locked?: Project): Promise<void> {
+    if (event.key) {
+      const seen = await trx.selectFrom('project_event').select('id').where('event_key', '=', event.key).executeTakeFirst();
+      if (seen) return;
+    }
     if (locked?.status === 'ARCHIVED') throw conflict(`project ${locked.code} is archived; its archive takes no more events`);
     const last = await trx
       .selectFrom('project_event')
@@ -247,7 +253,7 @@ export class ProjectsService {
     const hash = eventHash(prevHash, { projectId, seq, at: at.toISOString(), kind: event.kind, actor: event.actor, detail, data });
     await trx
       .insertInto('project_event')
-      .values({ project_id: projectId, seq, at, kind: event.kind, actor: event.actor, detail, data: JSON.stringify(data), prev_hash: prevHash, hash })
+      .values({ project_id: projectId, seq, at, kind: event.kind, actor: event.actor, detail, data: JSON.stringify(data), prev_hash: prevHash, hash, event_key: event.key ?? null })
       .execute();
   }
 

@@ -53,6 +53,7 @@ export interface ProjectEventTable {
   data: unknown;
   prev_hash: string;
   hash: string;
+  event_key: string | null;
 }
 
 export interface ProjectsDatabase {

@@ -46,6 +46,8 @@ export async function up(db: Kysely<unknown>): Promise<void> {
       data jsonb not null default '{}',
       prev_hash text not null check (prev_hash ~ '^[0-9a-f]{64}$'),
       hash text not null check (hash ~ '^[0-9a-f]{64}$'),
+      -- A job that records what it did passes a key, so running it twice records it once.
+      event_key text unique,
       unique (project_id, seq)
     )`.execute(db);
   await createOutboxTable(db);
