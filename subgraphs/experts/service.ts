@@ -1,17 +1,111 @@
 // The experts domain: the province-wide pool, committee draws and the seats they fill.
-import { sql, type Kysely, type Selectable } from 'kysely';
-import type { Clock } from '../../lib/clock';
+import { sql, type Kysely, type Selectable, type Transaction } from 'kysely';
+import { randomIds, type Clock, type IdGenerator } from '../../lib/clock';
+import { DB_ERRORS, sqlState } from '../../lib/db';
+import { badInput, conflict, forbidden, hubError, notFound } from '../../lib/errors';
+import type { Identity } from '../../lib/identity';
+import { writeOutbox } from '../../lib/outbox';
 import { decodeCursor, pageSize, toConnection, type Connection } from '../../lib/pagination';
-import type { CommitteeSeatTable, DrawTable, ExpertsDatabase, ExpertTable } from './types';
+import { AVOIDANCE_GROUNDS, fromRegion, hasSpecialty, notAvoided, type AvoidanceGround, type EligibilityFacts, type EligibilityQuery } from './eligibility';
+import {
+  candidatesDigest,
+  effectiveSeed,
+  groupKeyOf,
+  newSeed,
+  seedCommitment,
+  selectableCount,
+  selectRound,
+  sha256Hex,
+  sortCandidates,
+} from './selection';
+import type { CommitteeSeatTable, DrawGroupTable, DrawRoundTable, DrawTable, ExpertsDatabase, ExpertTable, SealedAccessTable } from './types';
 
 export type Expert = Selectable<ExpertTable>;
 export type Draw = Selectable<DrawTable>;
 export type CommitteeSeat = Selectable<CommitteeSeatTable>;
+export type DrawGroup = Selectable<DrawGroupTable>;
+export type DrawRound = Selectable<DrawRoundTable>;
+export type SealedAccess = Selectable<SealedAccessTable>;
+
+/** The configuration a draw obeys (DRAW_LIMIT_30D, HOST_REGION_SHARE, INVITE_TTL). */
+export interface DrawPolicy {
+  drawLimit30d: number;
+  hostRegionShare: { numerator: number; denominator: number };
+  inviteTtlMs: number;
+}
+export const DEFAULT_DRAW_POLICY: DrawPolicy = { drawLimit30d: 3, hostRegionShare: { numerator: 1, denominator: 3 }, inviteTtlMs: 15 * 60_000 };
+
+/** Queues and job names of the work that follows a draw's state changes (handled in jobs/expert-draws.ts, jobs/invitations.ts). */
+export const DRAW_JOBS = {
+  draw: { queue: 'expert-draws', name: 'draw' },
+  replace: { queue: 'expert-draws', name: 'replace' },
+  invitationTimeout: { queue: 'expert-draws', name: 'invitation-timeout' },
+  committeeComplete: { queue: 'expert-draws', name: 'committee-complete' },
+  invitation: { queue: 'notifications', name: 'invitation' },
+} as const;
+
+export interface DrawRequest {
+  projectId: string;
+  hostPlatformId: string;
+  hostParentId: string | null;
+  department: string;
+  mode: 'LOCAL' | 'REMOTE';
+  startsAt: Date;
+  endsAt: Date;
+  supervisorNonce: string | null;
+  groups: { bookingId: string; roomId: string; platformId: string; role: 'MAIN' | 'SECONDARY'; specialty: string; seats: number }[];
+}
+
+export type FillOutcome = { kind: 'FILLED' } | { kind: 'SKIPPED'; why: string } | { kind: 'INSUFFICIENT'; reason: string };
+export type DrawOutcome = { kind: 'SEATED'; seats: number } | { kind: 'SKIPPED'; why: string } | { kind: 'FAILED'; reason: string };
+
+export interface DrawVerification {
+  drawId: string;
+  matches: boolean;
+  detail: string | null;
+}
+
+/** An allowed read of a sealed field, for the access audit. */
+export interface SealedRead {
+  actor: string;
+  role: string;
+  field: string;
+  projectId: string;
+  drawId: string;
+  seatId: string | null;
+  expertId: string;
+}
+
+const LIVE_SEAT_STATUSES = ['INVITED', 'ACCEPTED', 'CHECKED_IN'] as const;
+/** How many times a group's round may lose a race for an expert before the draw gives up (each loss removes a candidate). */
+const MAX_ROUND_ATTEMPTS = 40;
+
+class LostRace extends Error {
+  constructor(readonly round: RoundRecord) {
+    super('lost a race for an expert');
+  }
+}
+
+interface RoundRecord {
+  draw_id: string;
+  group_key: string;
+  round: number;
+  candidates: string[];
+  candidates_digest: string;
+  host_region_candidates: string[];
+  host_quota: number | null;
+  wanted: number;
+  counter_start: number;
+  counter_end: number;
+  selected: string[];
+}
 
 export class ExpertsService {
   constructor(
     readonly db: Kysely<ExpertsDatabase>,
     readonly clock: Clock,
+    readonly policy: DrawPolicy = DEFAULT_DRAW_POLICY,
+    private readonly ids: IdGenerator = randomIds,
   ) {}
 
   expertsByIds(ids: readonly string[]): Promise<Expert[]> {
@@ -35,6 +129,12 @@ export class ExpertsService {
     return this.db.selectFrom('draw').selectAll().where('id', 'in', [...ids]).execute();
   }
 
+  async getDraw(id: string): Promise<Draw> {
+    const draw = await this.db.selectFrom('draw').selectAll().where('id', '=', id).executeTakeFirst();
+    if (!draw) throw notFound('draw', id);
+    return draw;
+  }
+
   /** The latest draw of each project. */
   latestDrawsOfProjects(projectIds: readonly string[]): Promise<Draw[]> {
     return this.db
@@ -52,6 +152,12 @@ export class ExpertsService {
     return this.db.selectFrom('committee_seat').selectAll().where('id', 'in', [...ids]).execute();
   }
 
+  async getSeat(id: string): Promise<CommitteeSeat> {
+    const seat = await this.db.selectFrom('committee_seat').selectAll().where('id', '=', id).executeTakeFirst();
+    if (!seat) throw notFound('committee seat', id);
+    return seat;
+  }
+
   seatsOfDraws(drawIds: readonly string[]): Promise<CommitteeSeat[]> {
     return this.db
       .selectFrom('committee_seat')
@@ -63,6 +169,547 @@ export class ExpertsService {
       .orderBy('round')
       .orderBy('id')
       .execute();
+  }
+
+  /** Every seat of a project's draws, for the workflow steps that follow (check-in, evaluation, replacement). */
+  seatsOfProject(projectId: string, options: { liveOnly?: boolean } = {}): Promise<CommitteeSeat[]> {
+    let query = this.db.selectFrom('committee_seat').selectAll().where('project_id', '=', projectId);
+    if (options.liveOnly) query = query.where('live', '=', true);
+    return query.orderBy('created_at').orderBy('id').execute();
+  }
+
+  /** An expert's invitations, newest first (seats whose invitation was sent). */
+  invitationsOfExpert(expertId: string): Promise<CommitteeSeat[]> {
+    return this.db
+      .selectFrom('committee_seat')
+      .selectAll()
+      .where('expert_id', '=', expertId)
+      .where('invited_at', 'is not', null)
+      .orderBy('invited_at', 'desc')
+      .orderBy('id')
+      .execute();
+  }
+
+  groupsOfDraw(drawId: string): Promise<DrawGroup[]> {
+    return this.db.selectFrom('draw_group').selectAll().where('draw_id', '=', drawId).orderBy(sql`group_key collate "C"`).execute();
+  }
+
+  roundsOfDraw(drawId: string): Promise<DrawRound[]> {
+    return this.db.selectFrom('draw_round').selectAll().where('draw_id', '=', drawId).orderBy(sql`group_key collate "C"`).orderBy('round').execute();
+  }
+
+  // ------------------------------------------------------------------ requesting and running a draw
+
+  /**
+   * Creates a PENDING draw with a fresh CSPRNG seed; only its commitment is published. The groups (room × specialty)
+   * say how many experts of which specialty sit in which room.
+   *
+   * ```ts
+   * const draw = await experts.requestDraw({ projectId, hostPlatformId: '411700', hostParentId: '410000', department: 'FINANCE',
+   *   mode: 'REMOTE', startsAt, endsAt, supervisorNonce: null, groups: [{ bookingId, roomId, platformId, role: 'MAIN', specialty: 'LEGAL', seats: 2 }] });
+   * ```
+   */
+  async requestDraw(request: DrawRequest): Promise<Draw> {
+    const seed = newSeed();
+    const id = this.ids.next('drw');
+    return this.db.transaction().execute(async (trx) => {
+      const draw = await trx
+        .insertInto('draw')
+        .values({
+          id,
+          project_id: request.projectId,
+          status: 'PENDING',
+          seed_commitment: seedCommitment(seed),
+          seed: seed.toString('hex'),
+          supervisor_nonce: request.supervisorNonce,
+          failure_reason: null,
+          starts_at: request.startsAt,
+          ends_at: request.endsAt,
+          completed_at: null,
+          host_platform_id: request.hostPlatformId,
+          host_parent_id: request.hostParentId,
+          department: request.department,
+          mode: request.mode,
+        })
+        .returningAll()
+        .executeTakeFirstOrThrow();
+      await trx
+        .insertInto('draw_group')
+        .values(
+          request.groups.map((group) => ({
+            draw_id: id,
+            group_key: groupKeyOf(group.roomId, group.specialty),
+            booking_id: group.bookingId,
+            room_id: group.roomId,
+            platform_id: group.platformId,
+            role: group.role,
+            specialty: group.specialty,
+            seats: group.seats,
+          })),
+        )
+        .execute();
+      return draw;
+    });
+  }
+
+  /** Marks a draw FAILED with its reason and releases its live seats; nothing stays reserved. */
+  async failDraw(drawId: string, reason: string): Promise<void> {
+    await this.db.transaction().execute(async (trx) => {
+      const draw = await trx.selectFrom('draw').select(['id', 'status']).where('id', '=', drawId).forUpdate().executeTakeFirst();
+      if (!draw || draw.status === 'FAILED') return;
+      await trx.updateTable('draw').set({ status: 'FAILED', failure_reason: reason, completed_at: this.clock.now() }).where('id', '=', drawId).execute();
+      await trx
+        .updateTable('committee_seat')
+        .set({ status: 'WITHDRAWN', reason: `draw failed: ${reason}` })
+        .where('draw_id', '=', drawId)
+        .where('status', 'in', [...LIVE_SEAT_STATUSES])
+        .execute();
+    });
+  }
+
+  /**
+   * Runs a PENDING draw: fills every group in group-key order by verifiable rounds, then sends the invitations. If a
+   * group cannot be filled, the draw FAILS with INSUFFICIENT_EXPERTS' reason and its seats are released. Idempotent:
+   * a rerun fills only what is missing, and a draw no longer PENDING is left alone.
+   */
+  async runDraw(drawId: string, facts: EligibilityFacts): Promise<DrawOutcome> {
+    await this.db.updateTable('draw').set({ eligibility: JSON.stringify(facts) }).where('id', '=', drawId).where('eligibility', 'is', null).execute();
+    const draw = await this.getDraw(drawId);
+    if (draw.status !== 'PENDING') return { kind: 'SKIPPED', why: `the draw is ${draw.status}` };
+    for (const group of await this.groupsOfDraw(drawId)) {
+      const outcome = await this.fillGroup(drawId, group.group_key, { replaces: null, invite: false });
+      if (outcome.kind === 'INSUFFICIENT') {
+        await this.failDraw(drawId, outcome.reason);
+        return { kind: 'FAILED', reason: outcome.reason };
+      }
+      if (outcome.kind === 'SKIPPED') return outcome;
+    }
+    const seats = await this.sendInvitations(drawId);
+    return { kind: 'SEATED', seats };
+  }
+
+  /** Invites every seat of a draw not yet invited: answer due after INVITE_TTL, a notification and a timeout job each. */
+  private async sendInvitations(drawId: string): Promise<number> {
+    return this.db.transaction().execute(async (trx) => {
+      const draw = await trx.selectFrom('draw').select('status').where('id', '=', drawId).forUpdate().executeTakeFirstOrThrow();
+      if (draw.status === 'FAILED') return 0;
+      const now = this.clock.now();
+      const seats = await trx
+        .updateTable('committee_seat')
+        .set({ invited_at: now, answer_due_at: new Date(now.getTime() + this.policy.inviteTtlMs) })
+        .where('draw_id', '=', drawId)
+        .where('status', '=', 'INVITED')
+        .where('invited_at', 'is', null)
+        .returning('id')
+        .execute();
+      for (const seat of seats) await this.queueInvitation(trx, seat.id);
+      return seats.length;
+    });
+  }
+
+  private async queueInvitation(trx: Transaction<ExpertsDatabase>, seatId: string): Promise<void> {
+    await writeOutbox<ExpertsDatabase>(trx, { ...DRAW_JOBS.invitation, data: { seatId } });
+    await writeOutbox<ExpertsDatabase>(trx, { ...DRAW_JOBS.invitationTimeout, data: { seatId }, delayMs: this.policy.inviteTtlMs });
+  }
+
+  /**
+   * Fills what a group is missing (or, for a replacement, one seat) by a new round: eligible candidates in SQL, the
+   * verifiable selection, the round and its seats written together. A lost race on the exclusion constraint records
+   * the round as LOST_RACE and selects again from a fresh candidate list.
+   */
+  private async fillGroup(drawId: string, groupKey: string, options: { replaces: string | null; invite: boolean }): Promise<FillOutcome> {
+    for (let attempt = 1; attempt <= MAX_ROUND_ATTEMPTS; attempt++) {
+      try {
+        return await this.db.transaction().execute((trx) => this.fillGroupOnce(trx, drawId, groupKey, options));
+      } catch (error) {
+        if (error instanceof LostRace) await this.recordLostRace(error.round);
+        // A deadlock outside the seat inserts rolled back a round nobody saw: it consumed no stream, so just retry.
+        else if (sqlState(error) !== DB_ERRORS.deadlockDetected) throw error;
+      }
+    }
+    return { kind: 'INSUFFICIENT', reason: `group ${groupKey}: lost the race for experts ${MAX_ROUND_ATTEMPTS} times; draw again` };
+  }
+
+  private async fillGroupOnce(trx: Transaction<ExpertsDatabase>, drawId: string, groupKey: string, options: { replaces: string | null; invite: boolean }): Promise<FillOutcome> {
+    const draw = await trx.selectFrom('draw').selectAll().where('id', '=', drawId).forUpdate().executeTakeFirstOrThrow();
+    const replacing = options.replaces !== null;
+    if (draw.status === 'FAILED' || (draw.status === 'COMPLETED' && !replacing)) return { kind: 'SKIPPED', why: `the draw is ${draw.status}` };
+    if (replacing) {
+      const done = await trx.selectFrom('committee_seat').select('id').where('replaces_seat_id', '=', options.replaces).executeTakeFirst();
+      if (done) return { kind: 'SKIPPED', why: `seat ${options.replaces} is already replaced` };
+    }
+    const facts = draw.eligibility as EligibilityFacts | null;
+    if (!facts) throw new Error(`draw ${drawId} has no eligibility facts yet; run the draw first`);
+    const group = await trx.selectFrom('draw_group').selectAll().where('draw_id', '=', drawId).where('group_key', '=', groupKey).executeTakeFirstOrThrow();
+    const live = await trx
+      .selectFrom('committee_seat')
+      .select((eb) => eb.fn.countAll<string>().as('count'))
+      .where('draw_id', '=', drawId)
+      .where('group_key', '=', groupKey)
+      .where('live', '=', true)
+      .executeTakeFirstOrThrow();
+    const missing = group.seats - Number(live.count);
+    const wanted = replacing ? Math.min(1, missing) : missing;
+    if (wanted <= 0) return { kind: 'FILLED' };
+
+    const hostQuota = await this.hostQuota(trx, draw, facts);
+    const query: EligibilityQuery = { ...facts, now: this.clock.now(), drawLimit30d: this.policy.drawLimit30d };
+    const rows = await trx
+      .selectFrom('expert as e')
+      .select(['e.id', sql<boolean>`e.home_platform_id = any(${facts.hostRegion}::text[])`.as('host')])
+      .where(hasSpecialty(group.specialty))
+      .where(fromRegion(facts.pools[groupKey] ?? null))
+      .where(notAvoided(query))
+      .orderBy(sql`e.id collate "C"`)
+      .execute();
+    const candidates = sortCandidates(rows.map((row) => row.id));
+    const hostRegion = new Set(rows.filter((row) => row.host).map((row) => row.id));
+    const selectable = selectableCount(candidates, hostRegion, hostQuota);
+    if (selectable < wanted) {
+      const quotaNote = hostQuota === null ? '' : ` (host-region experts limited to ${hostQuota} more)`;
+      return {
+        kind: 'INSUFFICIENT',
+        reason: `INSUFFICIENT_EXPERTS: group ${group.room_id} × ${group.specialty} needs ${wanted} more expert(s) but only ${selectable} are eligible${quotaNote}; change the seats or the specialty and draw again`,
+      };
+    }
+    const last = await trx
+      .selectFrom('draw_round')
+      .select(['round', 'counter_end'])
+      .where('draw_id', '=', drawId)
+      .where('group_key', '=', groupKey)
+      .orderBy('round', 'desc')
+      .limit(1)
+      .executeTakeFirst();
+    const counterStart = last ? Number(last.counter_end) : 0;
+    const key = effectiveSeed(Buffer.from(draw.seed!, 'hex'), draw.supervisor_nonce);
+    const { selected, counterEnd } = selectRound({ key, groupKey, candidates, hostRegion, hostQuota, wanted, counterStart });
+    const round: RoundRecord = {
+      draw_id: drawId,
+      group_key: groupKey,
+      round: (last?.round ?? 0) + 1,
+      candidates,
+      candidates_digest: candidatesDigest(candidates),
+      host_region_candidates: candidates.filter((id) => hostRegion.has(id)),
+      host_quota: hostQuota,
+      wanted,
+      counter_start: counterStart,
+      counter_end: counterEnd,
+      selected,
+    };
+    await trx.insertInto('draw_round').values({ ...round, outcome: 'SEATED' }).execute();
+    const now = this.clock.now();
+    for (const expertId of selected) {
+      const seatId = this.ids.next('seat');
+      try {
+        await trx
+          .insertInto('committee_seat')
+          .values({
+            id: seatId,
+            draw_id: drawId,
+            project_id: draw.project_id,
+            booking_id: group.booking_id,
+            room_id: group.room_id,
+            specialty: group.specialty,
+            round: round.round,
+            status: 'INVITED',
+            expert_id: expertId,
+            during: sql<string>`tstzrange(${draw.starts_at}::timestamptz, ${draw.ends_at}::timestamptz, '[)')`,
+            invited_at: options.invite ? now : null,
+            answer_due_at: options.invite ? new Date(now.getTime() + this.policy.inviteTtlMs) : null,
+            responded_at: null,
+            reason: null,
+            group_key: groupKey,
+            replaces_seat_id: options.replaces,
+          })
+          .execute();
+      } catch (error) {
+        if (sqlState(error) === DB_ERRORS.exclusionViolation || sqlState(error) === DB_ERRORS.deadlockDetected) throw new LostRace(round);
+        throw error;
+      }
+      if (options.invite) await this.queueInvitation(trx, seatId);
+    }
+    return { kind: 'FILLED' };
+  }
+
+  /** How many more host-region experts a REMOTE draw may seat: floor(HOST_REGION_SHARE × expert seats) minus those seated. */
+  private async hostQuota(trx: Transaction<ExpertsDatabase>, draw: Draw, facts: EligibilityFacts): Promise<number | null> {
+    if (facts.mode !== 'REMOTE') return null;
+    const seats = await trx.selectFrom('draw_group').select((eb) => eb.fn.sum<string>('seats').as('seats')).where('draw_id', '=', draw.id).executeTakeFirstOrThrow();
+    const { numerator, denominator } = this.policy.hostRegionShare;
+    const cap = Math.floor((numerator * Number(seats.seats)) / denominator);
+    const seated = await trx
+      .selectFrom('committee_seat as s')
+      .innerJoin('expert as e', 'e.id', 's.expert_id')
+      .select((eb) => eb.fn.countAll<string>().as('count'))
+      .where('s.draw_id', '=', draw.id)
+      .where('s.live', '=', true)
+      .where('e.home_platform_id', 'in', facts.hostRegion.length > 0 ? facts.hostRegion : [''])
+      .executeTakeFirstOrThrow();
+    return Math.max(0, cap - Number(seated.count));
+  }
+
+  /** Keeps the record of a round whose seats lost a race, so the stream's use stays verifiable. */
+  private async recordLostRace(round: RoundRecord): Promise<void> {
+    await this.db.transaction().execute(async (trx) => {
+      await trx.selectFrom('draw').select('id').where('id', '=', round.draw_id).forUpdate().executeTakeFirst();
+      const last = await trx
+        .selectFrom('draw_round')
+        .select('round')
+        .where('draw_id', '=', round.draw_id)
+        .where('group_key', '=', round.group_key)
+        .orderBy('round', 'desc')
+        .limit(1)
+        .executeTakeFirst();
+      // Another run of the same job recorded a round meanwhile: this attempt's stream position is stale, drop it.
+      if ((last?.round ?? 0) !== round.round - 1) return;
+      await trx.insertInto('draw_round').values({ ...round, outcome: 'LOST_RACE' }).execute();
+    });
+  }
+
+  // ------------------------------------------------------------------ invitations and replacements
+
+  /**
+   * An invited expert accepts, or declines with a reason. Only the expert of the seat may answer. A decline starts the
+   * replacement; the last acceptance of a draw starts the committee's confirmation.
+   */
+  async respondToInvitation(identity: Identity, seatId: string, accept: boolean, reason: string | null): Promise<CommitteeSeat> {
+    if (identity.role !== 'EXPERT') throw forbidden(`only the invited EXPERT may answer an invitation; your role is ${identity.role}`);
+    const trimmed = reason?.trim() || null;
+    if (!accept && !trimmed) throw badInput('reason', 'say why you decline the invitation');
+    if (trimmed && trimmed.length > 2000) throw badInput('reason', 'must be at most 2000 characters');
+    const seat = await this.getSeat(seatId);
+    if (seat.expert_id !== identity.expert) throw forbidden('this invitation is not yours; answer only your own invitations (myInvitations)');
+    return this.db.transaction().execute(async (trx) => {
+      // The draw's row lock serialises answers, so exactly one of them sees the committee complete.
+      const draw = await trx.selectFrom('draw').selectAll().where('id', '=', seat.draw_id).forUpdate().executeTakeFirstOrThrow();
+      const current = await trx.selectFrom('committee_seat').selectAll().where('id', '=', seatId).forUpdate().executeTakeFirstOrThrow();
+      if (current.status !== 'INVITED' || current.invited_at === null) throw conflict(`this invitation is ${current.status} and takes no answer now`);
+      const now = this.clock.now();
+      if (current.answer_due_at && current.answer_due_at <= now) throw conflict('this invitation expired unanswered and counts as declined');
+      const updated = await trx
+        .updateTable('committee_seat')
+        .set({ status: accept ? 'ACCEPTED' : 'DECLINED', responded_at: now, reason: trimmed })
+        .where('id', '=', seatId)
+        .returningAll()
+        .executeTakeFirstOrThrow();
+      if (!accept) await writeOutbox<ExpertsDatabase>(trx, { ...DRAW_JOBS.replace, data: { seatId } });
+      else if (draw.status === 'PENDING' && (await this.everySeatAccepted(trx, draw.id))) {
+        await writeOutbox<ExpertsDatabase>(trx, { ...DRAW_JOBS.committeeComplete, data: { drawId: draw.id } });
+      }
+      return updated;
+    });
+  }
+
+  /** Every group of the draw is full and every live seat ACCEPTED (checked-in seats count as accepted). */
+  private async everySeatAccepted(db: Kysely<ExpertsDatabase>, drawId: string): Promise<boolean> {
+    const wanted = await db.selectFrom('draw_group').select((eb) => eb.fn.sum<string>('seats').as('seats')).where('draw_id', '=', drawId).executeTakeFirstOrThrow();
+    const seats = await db
+      .selectFrom('committee_seat')
+      .select(['status'])
+      .where('draw_id', '=', drawId)
+      .where('live', '=', true)
+      .execute();
+    return seats.length === Number(wanted.seats) && seats.every((seat) => seat.status === 'ACCEPTED' || seat.status === 'CHECKED_IN');
+  }
+
+  committeeComplete(drawId: string): Promise<boolean> {
+    return this.everySeatAccepted(this.db, drawId);
+  }
+
+  /** An invitation unanswered within INVITE_TTL counts as declined and starts a replacement. Throws while not yet due. */
+  async expireInvitation(seatId: string): Promise<'DECLINED' | 'ANSWERED'> {
+    const seat = await this.getSeat(seatId);
+    return this.db.transaction().execute(async (trx) => {
+      await trx.selectFrom('draw').select('id').where('id', '=', seat.draw_id).forUpdate().executeTakeFirstOrThrow();
+      const current = await trx.selectFrom('committee_seat').selectAll().where('id', '=', seatId).forUpdate().executeTakeFirstOrThrow();
+      if (current.status !== 'INVITED') return 'ANSWERED';
+      const now = this.clock.now();
+      if (!current.answer_due_at || current.answer_due_at > now) throw new Error(`invitation ${seatId} is not due yet; retry later`);
+      await trx
+        .updateTable('committee_seat')
+        .set({ status: 'DECLINED', responded_at: now, reason: `no answer within ${Math.round(this.policy.inviteTtlMs / 1000)} s (INVITE_TTL)` })
+        .where('id', '=', seatId)
+        .execute();
+      await writeOutbox<ExpertsDatabase>(trx, { ...DRAW_JOBS.replace, data: { seatId } });
+      return 'DECLINED';
+    });
+  }
+
+  /**
+   * Draws the replacement of a DECLINED seat in the next round of its group (decliners are never redrawn: ground 8).
+   * When nobody eligible is left, the draw FAILS and releases its seats. Idempotent: a seat is replaced once.
+   */
+  async replaceDeclinedSeat(seatId: string): Promise<DrawOutcome> {
+    const seat = await this.getSeat(seatId);
+    if (seat.status !== 'DECLINED' || !seat.group_key) return { kind: 'SKIPPED', why: `seat ${seatId} is ${seat.status}` };
+    const draw = await this.getDraw(seat.draw_id);
+    if (draw.status !== 'PENDING') return { kind: 'SKIPPED', why: `the draw is ${draw.status}` };
+    const outcome = await this.fillGroup(draw.id, seat.group_key, { replaces: seatId, invite: true });
+    if (outcome.kind === 'INSUFFICIENT') {
+      await this.failDraw(draw.id, outcome.reason);
+      return { kind: 'FAILED', reason: outcome.reason };
+    }
+    if (outcome.kind === 'SKIPPED') return outcome;
+    return { kind: 'SEATED', seats: 1 };
+  }
+
+  /**
+   * A committee member who must withdraw (during the evaluation, say) is replaced by the same method: the seat becomes
+   * REPLACED with the reason, and a new seat of the same group is drawn in the next round and INVITED. Refused with
+   * INSUFFICIENT_EXPERTS (and the seat left as it was) when nobody eligible is left. Returns the new seat.
+   */
+  async drawReplacement(seatId: string, reason: string): Promise<CommitteeSeat> {
+    const trimmed = reason.trim();
+    if (!trimmed) throw badInput('reason', 'say why the member is replaced');
+    const seat = await this.getSeat(seatId);
+    if (!['INVITED', 'ACCEPTED', 'CHECKED_IN'].includes(seat.status) || !seat.group_key) {
+      throw conflict(`seat ${seatId} is ${seat.status}; only a live seat (INVITED, ACCEPTED, CHECKED_IN) can be replaced`);
+    }
+    const previous = seat.status;
+    await this.db
+      .updateTable('committee_seat')
+      .set({ status: 'REPLACED', reason: trimmed, responded_at: this.clock.now() })
+      .where('id', '=', seatId)
+      .where('status', '=', previous)
+      .execute();
+    const outcome = await this.fillGroup(seat.draw_id, seat.group_key, { replaces: seatId, invite: true });
+    if (outcome.kind !== 'FILLED') {
+      await this.db.updateTable('committee_seat').set({ status: previous, reason: seat.reason, responded_at: seat.responded_at }).where('id', '=', seatId).execute();
+      if (outcome.kind === 'INSUFFICIENT') throw hubError('INSUFFICIENT_EXPERTS', outcome.reason);
+      throw conflict(`seat ${seatId} cannot be replaced: ${outcome.why}`);
+    }
+    const replacement = await this.db.selectFrom('committee_seat').selectAll().where('replaces_seat_id', '=', seatId).executeTakeFirstOrThrow();
+    return replacement;
+  }
+
+  /** Once the committee is confirmed: the draw COMPLETES and its seed is revealed. Returns the seed. */
+  async completeDraw(drawId: string): Promise<string> {
+    const draw = await this.db
+      .updateTable('draw')
+      .set({ status: 'COMPLETED', seed_revealed: true, completed_at: this.clock.now() })
+      .where('id', '=', drawId)
+      .where('status', 'in', ['PENDING', 'COMPLETED'])
+      .returning(['seed'])
+      .executeTakeFirst();
+    if (!draw) throw conflict(`draw ${drawId} failed; it cannot complete`);
+    return draw.seed!;
+  }
+
+  /** The evaluation started: from now on the host's operators and the project's supervisors see the committee. */
+  async unsealCommittee(projectId: string): Promise<void> {
+    await this.db
+      .updateTable('draw')
+      .set({ unsealed_at: this.clock.now() })
+      .where('project_id', '=', projectId)
+      .where('status', '<>', 'FAILED')
+      .where('unsealed_at', 'is', null)
+      .execute();
+  }
+
+  /** The project was cancelled: its live seats are released and a pending draw fails. */
+  async withdrawProjectSeats(projectId: string, reason = 'project cancelled'): Promise<number> {
+    return this.db.transaction().execute(async (trx) => {
+      await trx.updateTable('draw').set({ status: 'FAILED', failure_reason: reason, completed_at: this.clock.now() }).where('project_id', '=', projectId).where('status', '=', 'PENDING').execute();
+      const released = await trx
+        .updateTable('committee_seat')
+        .set({ status: 'WITHDRAWN', reason })
+        .where('project_id', '=', projectId)
+        .where('status', 'in', [...LIVE_SEAT_STATUSES])
+        .executeTakeFirst();
+      return Number(released.numUpdatedRows);
+    });
+  }
+
+  // ------------------------------------------------------------------ eligibility, verification, audit
+
+  /** Which of these experts one avoidance ground excludes for a project (the grounds' own test hook, and a diagnosis tool). */
+  async expertsAvoidedBy(ground: AvoidanceGround, facts: EligibilityFacts, expertIds: readonly string[]): Promise<string[]> {
+    const query: EligibilityQuery = { ...facts, now: this.clock.now(), drawLimit30d: this.policy.drawLimit30d };
+    const rows = await this.db
+      .selectFrom('expert as e')
+      .select('e.id')
+      .where('e.id', 'in', expertIds.length > 0 ? [...expertIds] : [''])
+      .where(AVOIDANCE_GROUNDS[ground](query))
+      .orderBy(sql`e.id collate "C"`)
+      .execute();
+    return rows.map((row) => row.id);
+  }
+
+  /**
+   * Recomputes every round of a draw from what was stored: the seed against its commitment, each candidate list
+   * against its digest, each selection from the stream (continued across rounds), and each SEATED round's seats.
+   */
+  async verifyDraw(drawId: string): Promise<DrawVerification> {
+    const draw = await this.getDraw(drawId);
+    const fail = (detail: string): DrawVerification => ({ drawId, matches: false, detail });
+    if (!draw.seed || !/^[0-9a-f]{64}$/.test(draw.seed)) return fail('the stored seed is missing or malformed');
+    const seed = Buffer.from(draw.seed, 'hex');
+    if (sha256Hex(seed) !== draw.seed_commitment) return fail('sha256(seed) does not equal the published commitment');
+    const key = effectiveSeed(seed, draw.supervisor_nonce);
+    const rounds = await this.roundsOfDraw(drawId);
+    const seats = await this.seatsOfDraws([drawId]);
+    const counters = new Map<string, number>();
+    const roundsSeen = new Map<string, number>();
+    for (const round of rounds) {
+      const label = `group ${round.group_key} round ${round.round}`;
+      const expectedRound = (roundsSeen.get(round.group_key) ?? 0) + 1;
+      if (round.round !== expectedRound) return fail(`${label}: rounds are not consecutive (expected round ${expectedRound})`);
+      roundsSeen.set(round.group_key, expectedRound);
+      const sorted = sortCandidates(round.candidates);
+      if (sorted.length !== round.candidates.length || sorted.some((id, i) => id !== round.candidates[i])) return fail(`${label}: the candidate list is not sorted by expert id`);
+      if (candidatesDigest(round.candidates) !== round.candidates_digest) return fail(`${label}: the candidate list does not match its digest`);
+      const start = counters.get(round.group_key) ?? 0;
+      if (Number(round.counter_start) !== start) return fail(`${label}: the stream does not continue where the previous round ended`);
+      const result = selectRound({
+        key,
+        groupKey: round.group_key,
+        candidates: round.candidates,
+        hostRegion: new Set(round.host_region_candidates),
+        hostQuota: round.host_quota,
+        wanted: round.wanted,
+        counterStart: start,
+      });
+      counters.set(round.group_key, result.counterEnd);
+      if (result.counterEnd !== Number(round.counter_end)) return fail(`${label}: the stream position after the round differs`);
+      if (result.selected.length !== round.selected.length || result.selected.some((id, i) => id !== round.selected[i])) return fail(`${label}: the recomputed selection differs from the recorded one`);
+      if (round.outcome === 'SEATED') {
+        const seated = seats.filter((seat) => seat.group_key === round.group_key && seat.round === round.round).map((seat) => seat.expert_id ?? '');
+        if (sortCandidates(seated).join() !== sortCandidates(result.selected).join() || seated.length !== result.selected.length) {
+          return fail(`${label}: the seats do not hold the experts the round selected`);
+        }
+      }
+    }
+    for (const seat of seats) {
+      if (!rounds.some((round) => round.outcome === 'SEATED' && round.group_key === seat.group_key && round.round === seat.round)) {
+        return fail(`seat ${seat.id} was not created by any recorded round`);
+      }
+    }
+    return { drawId, matches: true, detail: `${rounds.length} round(s) recomputed from the stored candidate lists and the seed` };
+  }
+
+  /** Writes allowed reads of sealed fields to the access audit. */
+  async recordSealedReads(reads: readonly SealedRead[]): Promise<void> {
+    if (reads.length === 0) return;
+    await this.db
+      .insertInto('sealed_access')
+      .values(
+        reads.map((read) => ({
+          at: this.clock.now(),
+          actor: read.actor,
+          role: read.role,
+          field: read.field,
+          project_id: read.projectId,
+          draw_id: read.drawId,
+          seat_id: read.seatId,
+          expert_id: read.expertId,
+        })),
+      )
+      .execute();
+  }
+
+  /** The access audit of a project, oldest first. */
+  accessAuditOfProject(projectId: string): Promise<SealedAccess[]> {
+    return this.db.selectFrom('sealed_access').selectAll().where('project_id', '=', projectId).orderBy('at').orderBy('id').execute();
   }
 
   async ready(): Promise<boolean> {

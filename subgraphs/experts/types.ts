@@ -1,5 +1,5 @@
 // Row types of schema "experts".
-import type { Generated } from 'kysely';
+import type { ColumnType, Generated } from 'kysely';
 import type { OutboxTable } from '../../lib/outbox';
 
 export type ExpertStatus = 'ACTIVE' | 'SUSPENDED';
@@ -52,6 +52,15 @@ export interface DrawTable {
   ends_at: Date;
   requested_at: Generated<Date>;
   completed_at: Date | null;
+  /** The project's facts sealing needs (copied when the draw is requested; null on draws made before migration 002). */
+  host_platform_id: Generated<string | null>;
+  host_parent_id: Generated<string | null>;
+  department: Generated<string | null>;
+  mode: Generated<'LOCAL' | 'REMOTE' | null>;
+  /** When the evaluation started: from then on the host's operators and the project's supervisors see the committee. */
+  unsealed_at: Generated<Date | null>;
+  /** The eligibility facts of the project (EligibilityFacts), fixed when the draw job first runs; replacements reuse them. */
+  eligibility: Generated<unknown>;
 }
 export interface CommitteeSeatTable {
   id: string;
@@ -71,6 +80,48 @@ export interface CommitteeSeatTable {
   responded_at: Date | null;
   reason: string | null;
   created_at: Generated<Date>;
+  group_key: Generated<string | null>;
+  /** The seat this one replaces (a decline, a timeout, a withdrawal): one replacement per seat. */
+  replaces_seat_id: Generated<string | null>;
+}
+export interface DrawGroupTable {
+  draw_id: string;
+  group_key: string;
+  booking_id: string;
+  room_id: string;
+  /** The platform of the room's venue. */
+  platform_id: string;
+  role: 'MAIN' | 'SECONDARY';
+  specialty: string;
+  seats: number;
+}
+export type RoundOutcome = 'SEATED' | 'LOST_RACE';
+export interface DrawRoundTable {
+  draw_id: string;
+  group_key: string;
+  round: number;
+  candidates: string[];
+  candidates_digest: string;
+  host_region_candidates: string[];
+  host_quota: number | null;
+  wanted: number;
+  /** int8: arrives as a string. */
+  counter_start: ColumnType<string, number, number>;
+  counter_end: ColumnType<string, number, number>;
+  selected: string[];
+  outcome: RoundOutcome;
+  created_at: Generated<Date>;
+}
+export interface SealedAccessTable {
+  id: Generated<string>;
+  at: Generated<Date>;
+  actor: string;
+  role: string;
+  field: string;
+  project_id: string;
+  draw_id: string;
+  seat_id: string | null;
+  expert_id: string;
 }
 
 export interface ExpertsDatabase {
@@ -80,5 +131,8 @@ export interface ExpertsDatabase {
   penalty: PenaltyTable;
   draw: DrawTable;
   committee_seat: CommitteeSeatTable;
+  draw_group: DrawGroupTable;
+  draw_round: DrawRoundTable;
+  sealed_access: SealedAccessTable;
   outbox: OutboxTable;
 }

@@ -1,7 +1,9 @@
 // Migrations of schema "experts", in order.
 import type { Migration } from 'kysely';
 import * as m001 from './001_pool_draws_seats';
+import * as m002 from './002_draw_groups';
 
 export const expertsMigrations: Record<string, Migration> = {
   '001_pool_draws_seats': m001,
+  '002_draw_groups': m002,
 };

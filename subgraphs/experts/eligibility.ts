@@ -1,0 +1,100 @@
+// Who may not be drawn for a project (DOMAIN.md, 回避): the eight avoidance grounds as a table of named SQL predicates
+// over the pool (`expert as e`), so eligibility is one query over the pool, never the pool loaded into memory.
+import { sql, type RawBuilder } from 'kysely';
+
+/** The project's facts the grounds need: plain data the draw job gathers from the projects and venues domains. */
+export interface EligibilityFacts {
+  projectId: string;
+  tenderer: string;
+  agency: string;
+  bidders: string[];
+  department: string;
+  /** The host region: the host platform's subtree, or for a county host its parent city's subtree. */
+  hostRegion: string[];
+  mode: 'LOCAL' | 'REMOTE';
+  /** The evaluation window, ISO-8601. */
+  startsAt: string;
+  endsAt: string;
+  /**
+   * The regional rule, per group key: the region codes a seat's expert must come from (a secondary venue's platform
+   * subtree, REMOTE only), or null where any home is allowed (the main venue, every group of a LOCAL project).
+   */
+  pools: { [groupKey: string]: string[] | null };
+}
+
+/** The facts plus what the moment of the draw and the configuration add. */
+export interface EligibilityQuery extends EligibilityFacts {
+  now: Date;
+  /** DRAW_LIMIT_30D: an expert is drawn at most this many times in 30 days. */
+  drawLimit30d: number;
+}
+
+/** The calendar day in China Standard Time, which is what employment and penalty dates mean. */
+export function chinaDay(at: Date): string {
+  return new Date(at.getTime() + 8 * 3_600_000).toISOString().slice(0, 10);
+}
+
+const parties = (q: EligibilityQuery) => [q.tenderer, q.agency, ...q.bidders];
+
+/** Each ground is true for an expert who must NOT be drawn for the project. */
+export const AVOIDANCE_GROUNDS = {
+  /** 1. Employed now by the tenderer, the agency or any bidder. */
+  employedByParty: (q: EligibilityQuery): RawBuilder<boolean> => sql<boolean>`(
+    e.employer = any(${parties(q)}::text[])
+    or exists (select 1 from employment m where m.expert_id = e.id and m.organisation = any(${parties(q)}::text[])
+               and m.started_on <= ${chinaDay(q.now)}::date and (m.ended_on is null or m.ended_on >= ${chinaDay(q.now)}::date)))`,
+  /** 2. Employed by, or on the board of, a bidder within the last 3 years. */
+  formerlyTiedToBidder: (q: EligibilityQuery): RawBuilder<boolean> => sql<boolean>`exists (
+    select 1 from employment m where m.expert_id = e.id and m.organisation = any(${q.bidders}::text[])
+    and (m.ended_on is null or m.ended_on >= ${chinaDay(q.now)}::date - interval '3 years'))`,
+  /** 3. A declared kinship or economic interest in any bidder. */
+  declaredConflictWithBidder: (q: EligibilityQuery): RawBuilder<boolean> => sql<boolean>`exists (
+    select 1 from declared_conflict c where c.expert_id = e.id and c.organisation = any(${q.bidders}::text[]))`,
+  /** 4. Staff of the project's supervising department in the project's region. */
+  supervisionStaff: (q: EligibilityQuery): RawBuilder<boolean> => sql<boolean>`(
+    e.supervision_department = ${q.department} and e.supervision_region = any(${q.hostRegion}::text[]))`,
+  /** 5. Suspended, or under a penalty for bidding offences today. */
+  suspendedOrPenalised: (q: EligibilityQuery): RawBuilder<boolean> => sql<boolean>`(
+    e.status = 'SUSPENDED'
+    or exists (select 1 from penalty p where p.expert_id = e.id and p.imposed_on <= ${chinaDay(q.now)}::date
+               and (p.until is null or p.until >= ${chinaDay(q.now)}::date)))`,
+  /** 6. Already seated (a live seat) on an evaluation whose window overlaps this one; committee_seat_expert_no_overlap enforces it. */
+  seatedOnOverlappingEvaluation: (q: EligibilityQuery): RawBuilder<boolean> => sql<boolean>`exists (
+    select 1 from committee_seat s where s.expert_id = e.id and s.live
+    and s.during && tstzrange(${new Date(q.startsAt)}::timestamptz, ${new Date(q.endsAt)}::timestamptz, '[)'))`,
+  /**
+   * 7. Drawn DRAW_LIMIT_30D times already in the last 30 days (so one more would exceed the limit). Seats withdrawn
+   *    because their draw failed or their project was cancelled do not count.
+   */
+  drawnTooOften: (q: EligibilityQuery): RawBuilder<boolean> => sql<boolean>`(
+    select count(*) from committee_seat s where s.expert_id = e.id and s.status <> 'WITHDRAWN'
+    and s.created_at > ${q.now}::timestamptz - interval '30 days') >= ${q.drawLimit30d}`,
+  /**
+   * 8. Declined an invitation for this same project earlier (an unanswered invitation counts as declined). A member
+   *    who withdrew (REPLACED) declined to go on, and is not drawn back either.
+   */
+  declinedThisProject: (q: EligibilityQuery): RawBuilder<boolean> => sql<boolean>`exists (
+    select 1 from committee_seat s where s.expert_id = e.id and s.project_id = ${q.projectId} and s.status in ('DECLINED', 'REPLACED'))`,
+} as const;
+
+export type AvoidanceGround = keyof typeof AVOIDANCE_GROUNDS;
+export const AVOIDANCE_GROUND_NAMES = Object.keys(AVOIDANCE_GROUNDS) as AvoidanceGround[];
+
+/** Not avoided on any ground. */
+export function notAvoided(q: EligibilityQuery): RawBuilder<boolean> {
+  const grounds = AVOIDANCE_GROUND_NAMES.map((name) => AVOIDANCE_GROUNDS[name](q));
+  return sql<boolean>`not (${sql.join(grounds, sql` or `)})`;
+}
+
+/** Holds the specialty a group needs. */
+export function hasSpecialty(specialty: string): RawBuilder<boolean> {
+  return sql<boolean>`e.specialties @> array[${specialty}]::text[]`;
+}
+
+/**
+ * The regional rule for a seat at a secondary venue of a REMOTE project: the expert's home is in the venue platform's
+ * subtree. Null pool: no restriction (the main venue, or any LOCAL project).
+ */
+export function fromRegion(pool: readonly string[] | null): RawBuilder<boolean> {
+  return pool === null ? sql<boolean>`true` : sql<boolean>`e.home_platform_id = any(${[...pool]}::text[])`;
+}
