@@ -1,18 +1,67 @@
-// Bearer tokens: verification at the gateway and issuing for development (the token CLI, tests).
-import { jwtVerify, SignJWT, errors as joseErrors } from 'jose';
+// Bearer tokens: verification at the gateway (only the configured algorithms and keys) and issuing for development.
+import { readFileSync } from 'node:fs';
+import { createLocalJWKSet, importSPKI, jwtVerify, SignJWT, errors as joseErrors, type JWTVerifyGetKey, type KeyLike } from 'jose';
 import type { HubConfig } from '../lib/config';
+import { ConfigError } from '../lib/config';
 import { unauthenticated } from '../lib/errors';
 import { identitySchema, type Identity } from '../lib/identity';
 
-const ALGORITHMS = ['HS256'];
-const CLOCK_SKEW_SECONDS = 30;
+type VerificationKey = Uint8Array | KeyLike | JWTVerifyGetKey;
 
-function key(config: HubConfig): Uint8Array {
-  return new TextEncoder().encode(config.HUB_JWT_SECRET);
+// Keys are read from their files once per configuration, not per request.
+const keys = new WeakMap<HubConfig, Promise<VerificationKey>>();
+
+/**
+ * The key that verifies tokens under this configuration: the HMAC secret for HS* algorithms, else the public key of
+ * HUB_JWT_PUBLIC_KEY_FILE (PEM) or the key set of HUB_JWT_JWKS_FILE. A public-key configuration never falls back to
+ * the secret, so a token signed with HS256 over the public key (the classic algorithm switch) finds no key.
+ *
+ * ```ts
+ * const key = await verificationKey(config);
+ * ```
+ */
+export function verificationKey(config: HubConfig): Promise<VerificationKey> {
+  let key = keys.get(config);
+  if (!key) {
+    key = loadVerificationKey(config);
+    // A failed load is not cached, so fixing the file and retrying works.
+    key.catch(() => keys.delete(config));
+    keys.set(config, key);
+  }
+  return key;
+}
+
+async function loadVerificationKey(config: HubConfig): Promise<VerificationKey> {
+  const [first] = config.HUB_JWT_ALGORITHMS;
+  if (first.startsWith('HS')) return new TextEncoder().encode(config.HUB_JWT_SECRET);
+  if (config.HUB_JWT_JWKS_FILE) {
+    const file = config.HUB_JWT_JWKS_FILE;
+    let jwks: unknown;
+    try {
+      jwks = JSON.parse(readFileSync(file, 'utf8'));
+    } catch (error) {
+      throw new ConfigError(`HUB_JWT_JWKS_FILE: ${file} is not a readable JSON key set (${error instanceof Error ? error.message : String(error)})`);
+    }
+    if (!jwks || typeof jwks !== 'object' || !Array.isArray((jwks as { keys?: unknown }).keys)) {
+      throw new ConfigError(`HUB_JWT_JWKS_FILE: ${file} must hold {"keys": [...]}`);
+    }
+    for (const jwk of (jwks as { keys: Record<string, unknown>[] }).keys) {
+      if ('d' in jwk || 'k' in jwk) throw new ConfigError(`HUB_JWT_JWKS_FILE: ${file} holds a private or symmetric key; give the gateway public keys only`);
+    }
+    return createLocalJWKSet(jwks as Parameters<typeof createLocalJWKSet>[0]);
+  }
+  const file = config.HUB_JWT_PUBLIC_KEY_FILE!;
+  try {
+    return await importSPKI(readFileSync(file, 'utf8'), first);
+  } catch (error) {
+    throw new ConfigError(`HUB_JWT_PUBLIC_KEY_FILE: ${file} is not a ${first} public key in PEM (SPKI) form (${error instanceof Error ? error.message : String(error)})`);
+  }
 }
 
 /**
  * Verifies an Authorization header value and returns the caller's identity, or throws UNAUTHENTICATED saying why.
+ * Only HUB_JWT_ALGORITHMS are accepted (never `none`), `exp` is required, `exp` and `nbf` are checked with
+ * HUB_JWT_CLOCK_SKEW of tolerance, and `iss` and `aud` must be the configured ones.
  *
  * ```ts
  * const identity = await verifyBearer(config, request.headers.authorization);
@@ -22,17 +71,22 @@ export async function verifyBearer(config: HubConfig, header: string | undefined
   if (!header) throw unauthenticated('send Authorization: Bearer <token>; `npm run --silent token -- --role ROLE --platform CODE` makes one');
   const match = /^Bearer\s+(\S+)$/i.exec(header);
   if (!match) throw unauthenticated('the Authorization header must be "Bearer <token>"');
+  const key = await verificationKey(config);
   let payload: Record<string, unknown>;
   try {
-    ({ payload } = await jwtVerify(match[1], key(config), {
-      algorithms: ALGORITHMS,
+    const options = {
+      algorithms: config.HUB_JWT_ALGORITHMS,
       issuer: config.HUB_JWT_ISSUER,
       audience: config.HUB_JWT_AUDIENCE,
-      clockTolerance: CLOCK_SKEW_SECONDS,
-    }));
+      clockTolerance: Math.round(config.HUB_JWT_CLOCK_SKEW / 1000),
+      requiredClaims: ['exp', 'sub'],
+    };
+    // jose's overloads separate a key from a key-set function; the branch keeps both typed.
+    ({ payload } = typeof key === 'function' ? await jwtVerify(match[1], key, options) : await jwtVerify(match[1], key, options));
   } catch (error) {
     if (error instanceof joseErrors.JWTExpired) throw unauthenticated('the token has expired; get a new one');
     if (error instanceof joseErrors.JWTClaimValidationFailed) throw unauthenticated(`the token's ${error.claim} claim is not accepted`);
+    if (error instanceof joseErrors.JOSEAlgNotAllowed) throw unauthenticated(`the token's algorithm is not accepted; this hub accepts ${config.HUB_JWT_ALGORITHMS.join(', ')}`);
     throw unauthenticated('the token is not valid for this hub');
   }
   const parsed = identitySchema.safeParse(payload);
@@ -40,7 +94,7 @@ export async function verifyBearer(config: HubConfig, header: string | undefined
   return parsed.data;
 }
 
-/** Issues a token for an identity, signed with the configured secret (development and tests). */
+/** Issues a token for an identity, signed with the configured HMAC secret (development and tests). */
 export async function issueToken(config: HubConfig, identity: Identity, expiresIn = '12h'): Promise<string> {
   const { sub, ...claims } = identity;
   return new SignJWT(claims)
@@ -50,5 +104,5 @@ export async function issueToken(config: HubConfig, identity: Identity, expiresI
     .setAudience(config.HUB_JWT_AUDIENCE)
     .setIssuedAt()
     .setExpirationTime(expiresIn)
-    .sign(key(config));
+    .sign(new TextEncoder().encode(config.HUB_JWT_SECRET));
 }

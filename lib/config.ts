@@ -15,6 +15,8 @@ const duration = z
     return Number(match[1]) * factor;
   });
 const url = z.string().url();
+export const JWT_ALGORITHMS = ['HS256', 'HS384', 'HS512', 'RS256', 'RS384', 'RS512', 'PS256', 'ES256', 'ES384'] as const;
+const MIN_SECRET_LENGTH = 32;
 
 const schema = z.object({
   HUB_ENV: z.enum(['development', 'test', 'production']).default('development'),
@@ -29,6 +31,17 @@ const schema = z.object({
   HUB_JWT_SECRET: z.string().min(1).default(DEVELOPMENT_JWT_SECRET),
   HUB_JWT_ISSUER: z.string().min(1).default('remote-evaluation-hub'),
   HUB_JWT_AUDIENCE: z.string().min(1).default('remote-evaluation-hub'),
+  // Token algorithms the gateway accepts, one family only (HMAC or public key) so a token cannot switch between them.
+  HUB_JWT_ALGORITHMS: z
+    .string()
+    .default('HS256')
+    .transform((value) => value.split(',').map((part) => part.trim()).filter(Boolean))
+    .pipe(z.array(z.enum(JWT_ALGORITHMS)).min(1, 'name at least one algorithm'))
+    .refine((algorithms) => new Set(algorithms.map((algorithm) => algorithm.startsWith('HS'))).size === 1, 'use HMAC (HS*) or public-key (RS*/PS*/ES*) algorithms, not both'),
+  // Public-key verification (production): a PEM SubjectPublicKeyInfo file, or a JWKS file whose keys carry a kid.
+  HUB_JWT_PUBLIC_KEY_FILE: z.string().min(1).optional(),
+  HUB_JWT_JWKS_FILE: z.string().min(1).optional(),
+  HUB_JWT_CLOCK_SKEW: duration.refine((ms) => ms <= 300_000, 'at most 5m').default(30_000),
   HUB_INTERNAL_SECRET: z.string().min(1).default(DEVELOPMENT_INTERNAL_SECRET),
   HUB_SIGNATURE_MAX_AGE: duration.default(60_000),
   GATEWAY_HOST: z.string().min(1).default('0.0.0.0'),
@@ -67,12 +80,24 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): HubConfig {
     throw new ConfigError(`Invalid configuration:\n  ${problems.join('\n  ')}`);
   }
   const config = result.data;
+  const publicKeyTokens = !config.HUB_JWT_ALGORITHMS[0].startsWith('HS');
+  if (publicKeyTokens && !config.HUB_JWT_PUBLIC_KEY_FILE && !config.HUB_JWT_JWKS_FILE) {
+    throw new ConfigError(`HUB_JWT_ALGORITHMS: ${config.HUB_JWT_ALGORITHMS.join(',')} needs HUB_JWT_PUBLIC_KEY_FILE (a PEM public key) or HUB_JWT_JWKS_FILE`);
+  }
+  if (config.HUB_JWT_PUBLIC_KEY_FILE && !config.HUB_JWT_JWKS_FILE && config.HUB_JWT_ALGORITHMS.length !== 1) {
+    throw new ConfigError('HUB_JWT_ALGORITHMS: a single PEM key (HUB_JWT_PUBLIC_KEY_FILE) verifies exactly one algorithm; name one');
+  }
   if (config.HUB_ENV === 'production') {
-    for (const name of ['HUB_JWT_SECRET', 'HUB_INTERNAL_SECRET'] as const) {
+    // The JWT secret matters only when tokens are HMAC-signed; the internal secret always signs gateway → subgraph calls.
+    const secrets = publicKeyTokens ? (['HUB_INTERNAL_SECRET'] as const) : (['HUB_JWT_SECRET', 'HUB_INTERNAL_SECRET'] as const);
+    for (const name of secrets) {
       const value = config[name];
-      if (value === DEVELOPMENT_JWT_SECRET || value === DEVELOPMENT_INTERNAL_SECRET || value.length < 32) {
-        throw new ConfigError(`${name}: production needs a secret of at least 32 characters that is not the development default`);
+      if (value === DEVELOPMENT_JWT_SECRET || value === DEVELOPMENT_INTERNAL_SECRET || value.length < MIN_SECRET_LENGTH) {
+        throw new ConfigError(`${name}: production needs a secret of at least ${MIN_SECRET_LENGTH} characters that is not the development default`);
       }
+    }
+    if (config.HUB_JWT_SECRET === config.HUB_INTERNAL_SECRET) {
+      throw new ConfigError('HUB_INTERNAL_SECRET: must differ from HUB_JWT_SECRET, or a token signer could forge subgraph calls');
     }
   }
   return config;

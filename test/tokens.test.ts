@@ -1,0 +1,138 @@
+// Bearer tokens: only configured algorithms and keys, exp/nbf with a small skew, iss and aud; production refuses weak secrets.
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { exportJWK, exportSPKI, generateKeyPair, SignJWT, type JWTPayload } from 'jose';
+import { DEVELOPMENT_INTERNAL_SECRET, DEVELOPMENT_JWT_SECRET, loadConfig, type HubConfig } from '../lib/config';
+import { codeOf } from '../lib/errors';
+import { issueToken, verifyBearer } from '../gateway/tokens';
+
+const dir = mkdtempSync(join(tmpdir(), 'hub-tokens-'));
+const now = () => Math.floor(Date.now() / 1000);
+const claims = { role: 'PLATFORM_OPERATOR', platform: '411700' };
+const identity = { sub: 'op-1', ...claims } as const;
+const secret = new TextEncoder().encode(DEVELOPMENT_JWT_SECRET);
+
+function hmacConfig(overrides: Record<string, string> = {}): HubConfig {
+  return loadConfig({ HUB_ENV: 'test', ...overrides });
+}
+
+function sign(payload: JWTPayload, options: { alg?: string; key?: Uint8Array | CryptoKey; kid?: string; iss?: string; aud?: string } = {}) {
+  const jwt = new SignJWT({ ...claims, ...payload })
+    .setProtectedHeader({ alg: options.alg ?? 'HS256', ...(options.kid ? { kid: options.kid } : {}) })
+    .setSubject('op-1')
+    .setIssuer(options.iss ?? 'remote-evaluation-hub')
+    .setAudience(options.aud ?? 'remote-evaluation-hub')
+    .setIssuedAt();
+  if (payload.exp === undefined) jwt.setExpirationTime('1h');
+  return jwt.sign(options.key ?? secret);
+}
+
+async function refusal(config: HubConfig, token: string): Promise<string> {
+  try {
+    await verifyBearer(config, `Bearer ${token}`);
+  } catch (error) {
+    expect(codeOf(error)).toBe('UNAUTHENTICATED');
+    return (error as Error).message;
+  }
+  throw new Error('the token was accepted');
+}
+
+describe('HMAC tokens (development)', () => {
+  const config = hmacConfig();
+
+  it('accepts a token the hub issued and returns its identity', async () => {
+    await expect(verifyBearer(config, `Bearer ${await issueToken(config, identity)}`)).resolves.toEqual(identity);
+  });
+
+  it('refuses alg none, an unconfigured HMAC algorithm and a wrong secret', async () => {
+    const encode = (value: object) => Buffer.from(JSON.stringify(value)).toString('base64url');
+    const unsigned = `${encode({ alg: 'none', typ: 'JWT' })}.${encode({ ...claims, sub: 'op-1', iss: 'remote-evaluation-hub', aud: 'remote-evaluation-hub', exp: now() + 600 })}.`;
+    expect(await refusal(config, unsigned)).toMatch(/algorithm is not accepted|not valid/);
+    expect(await refusal(config, await sign({}, { alg: 'HS512' }))).toMatch(/algorithm is not accepted; this hub accepts HS256/);
+    expect(await refusal(config, await sign({}, { key: new TextEncoder().encode('x'.repeat(64)) }))).toMatch(/not valid for this hub/);
+  });
+
+  it('enforces exp and nbf with the configured skew, and requires exp', async () => {
+    expect(await refusal(config, await sign({ exp: now() - 31 }))).toMatch(/expired/);
+    await expect(verifyBearer(config, `Bearer ${await sign({ exp: now() - 20 })}`)).resolves.toMatchObject(identity);
+    expect(await refusal(config, await sign({ nbf: now() + 60 }))).toMatch(/nbf/);
+    await expect(verifyBearer(config, `Bearer ${await sign({ nbf: now() + 20 })}`)).resolves.toMatchObject(identity);
+    const noExpiry = await new SignJWT(claims).setProtectedHeader({ alg: 'HS256' }).setSubject('op-1').setIssuer('remote-evaluation-hub').setAudience('remote-evaluation-hub').sign(secret);
+    expect(await refusal(config, noExpiry)).toMatch(/exp/);
+    const strict = hmacConfig({ HUB_JWT_CLOCK_SKEW: '5s' });
+    expect(await refusal(strict, await sign({ exp: now() - 20 }))).toMatch(/expired/);
+  });
+
+  it('checks issuer and audience', async () => {
+    expect(await refusal(config, await sign({}, { iss: 'someone-else' }))).toMatch(/iss/);
+    expect(await refusal(config, await sign({}, { aud: 'another-service' }))).toMatch(/aud/);
+  });
+
+  it('refuses a missing or malformed header and incomplete claims', async () => {
+    await expect(verifyBearer(config, undefined)).rejects.toThrow(/Authorization: Bearer/);
+    await expect(verifyBearer(config, 'Basic abc')).rejects.toThrow(/must be "Bearer <token>"/);
+    expect(await refusal(config, await sign({ role: 'SUPERVISOR' }))).toMatch(/department/);
+    expect(await refusal(config, await sign({ role: 'ROOT' }))).toMatch(/claims are incomplete/);
+  });
+});
+
+describe('public-key tokens (production)', () => {
+  it('verifies RS256 with a PEM key and refuses the HS256 switch signed over that public key', async () => {
+    const { publicKey, privateKey } = await generateKeyPair('RS256');
+    const pem = await exportSPKI(publicKey);
+    const file = join(dir, 'rs256.pem');
+    writeFileSync(file, pem);
+    const config = hmacConfig({ HUB_JWT_ALGORITHMS: 'RS256', HUB_JWT_PUBLIC_KEY_FILE: file });
+    await expect(verifyBearer(config, `Bearer ${await sign({}, { alg: 'RS256', key: privateKey })}`)).resolves.toEqual(identity);
+    expect(await refusal(config, await sign({}, { alg: 'HS256', key: new TextEncoder().encode(pem) }))).toMatch(/algorithm is not accepted/);
+    // The development secret is worthless once public keys are configured.
+    expect(await refusal(config, await issueToken(config, identity))).toMatch(/algorithm is not accepted/);
+    const other = await generateKeyPair('RS256');
+    expect(await refusal(config, await sign({}, { alg: 'RS256', key: other.privateKey }))).toMatch(/not valid/);
+  });
+
+  it('verifies ES256 against a JWKS file by kid, refuses an unknown kid and a key set holding a private key', async () => {
+    const { publicKey, privateKey } = await generateKeyPair('ES256', { extractable: true });
+    const file = join(dir, 'jwks.json');
+    writeFileSync(file, JSON.stringify({ keys: [{ ...(await exportJWK(publicKey)), kid: 'k1', alg: 'ES256', use: 'sig' }] }));
+    const config = hmacConfig({ HUB_JWT_ALGORITHMS: 'ES256', HUB_JWT_JWKS_FILE: file });
+    await expect(verifyBearer(config, `Bearer ${await sign({}, { alg: 'ES256', key: privateKey, kid: 'k1' })}`)).resolves.toEqual(identity);
+    expect(await refusal(config, await sign({}, { alg: 'ES256', key: privateKey, kid: 'k2' }))).toMatch(/not valid/);
+
+    const leaky = join(dir, 'leaky.json');
+    writeFileSync(leaky, JSON.stringify({ keys: [{ ...(await exportJWK(privateKey)), kid: 'k1' }] }));
+    const leakyConfig = hmacConfig({ HUB_JWT_ALGORITHMS: 'ES256', HUB_JWT_JWKS_FILE: leaky });
+    await expect(verifyBearer(leakyConfig, 'Bearer x.y.z')).rejects.toThrow(/private or symmetric key/);
+  });
+});
+
+describe('configuration', () => {
+  const strong = { HUB_JWT_SECRET: 'j'.repeat(40), HUB_INTERNAL_SECRET: 'i'.repeat(40) };
+  it.each([
+    ['the development JWT secret', { ...strong, HUB_JWT_SECRET: DEVELOPMENT_JWT_SECRET }, /HUB_JWT_SECRET: production needs/],
+    ['the development internal secret', { ...strong, HUB_INTERNAL_SECRET: DEVELOPMENT_INTERNAL_SECRET }, /HUB_INTERNAL_SECRET: production needs/],
+    ['no secrets at all', {}, /HUB_JWT_SECRET: production needs/],
+    ['a short secret', { ...strong, HUB_JWT_SECRET: 'short-secret' }, /at least 32 characters/],
+    ['one secret for both', { ...strong, HUB_INTERNAL_SECRET: strong.HUB_JWT_SECRET }, /must differ/],
+  ])('production refuses to start with %s', (_what, env, message) => {
+    expect(() => loadConfig({ HUB_ENV: 'production', ...env })).toThrow(message);
+  });
+
+  it('production starts with strong secrets, or with a public key and no JWT secret', () => {
+    expect(loadConfig({ HUB_ENV: 'production', ...strong }).HUB_JWT_ALGORITHMS).toEqual(['HS256']);
+    const file = join(dir, 'any.pem');
+    writeFileSync(file, 'unused');
+    expect(loadConfig({ HUB_ENV: 'production', HUB_INTERNAL_SECRET: strong.HUB_INTERNAL_SECRET, HUB_JWT_ALGORITHMS: 'RS256', HUB_JWT_PUBLIC_KEY_FILE: file }).HUB_JWT_ALGORITHMS).toEqual(['RS256']);
+  });
+
+  it.each([
+    ['mixed algorithm families', { HUB_JWT_ALGORITHMS: 'HS256,RS256', HUB_JWT_PUBLIC_KEY_FILE: '/k.pem' }, /not both/],
+    ['an unknown algorithm', { HUB_JWT_ALGORITHMS: 'none' }, /HUB_JWT_ALGORITHMS/],
+    ['public-key algorithms without a key', { HUB_JWT_ALGORITHMS: 'RS256' }, /needs HUB_JWT_PUBLIC_KEY_FILE/],
+    ['one PEM key for two algorithms', { HUB_JWT_ALGORITHMS: 'RS256,ES256', HUB_JWT_PUBLIC_KEY_FILE: '/k.pem' }, /exactly one algorithm/],
+    ['a skew over five minutes', { HUB_JWT_CLOCK_SKEW: '10m' }, /HUB_JWT_CLOCK_SKEW: at most 5m/],
+  ])('refuses %s', (_what, env, message) => {
+    expect(() => loadConfig({ HUB_ENV: 'test', ...env })).toThrow(message);
+  });
+});
