@@ -1,0 +1,94 @@
+// The markdown table of one bench run: every figure, its target, and whether it is met.
+import type { BenchResults } from './run';
+
+const f0 = (value: number) => value.toFixed(0);
+const f2 = (value: number) => value.toFixed(2);
+const pct = (value: number) => `${(value * 100).toFixed(1)}%`;
+const mib = (bytes: number) => `${(bytes / 1048576).toFixed(0)} MiB`;
+
+interface Row {
+  scenario: string;
+  figure: string;
+  target: string;
+  met: boolean | null;
+}
+
+function verdict(met: boolean | null): string {
+  if (met === null) return 'n/a';
+  return met ? 'met' : 'not met';
+}
+
+export function renderMarkdown(results: BenchResults): string {
+  const rows: Row[] = [];
+  const lines: string[] = [];
+  lines.push(`# Bench results ${results.startedAt}`);
+  lines.push('');
+  lines.push(
+    `Machine: ${results.machine.cpus} × ${results.machine.model}; load average at start ${results.machine.loadavgStart.map(f2).join(' ')}, at end ${(results.machine.loadavgEnd ?? []).map(f2).join(' ')}. ${results.machine.note}.`,
+  );
+  lines.push(`Settings: ${Object.entries(results.settings).map(([key, value]) => `${key}=${value}`).join(', ')}.`);
+  lines.push(`Data (${results.data.seconds.toFixed(0)} s to load): ${Object.entries(results.data.counts).map(([key, value]) => `${key} ${value}`).join(', ')}.`);
+  lines.push('');
+
+  const overhead = results.gatewayOverhead;
+  if (overhead) {
+    const { a, b } = overhead.summary;
+    lines.push(`## Gateway overhead (platform with venues and rooms; ${overhead.rounds.length} alternating rounds, medians)`);
+    lines.push('');
+    lines.push('| target | req/s | p50 ms | p99 ms |');
+    lines.push('| --- | ---: | ---: | ---: |');
+    lines.push(`| ${overhead.a} | ${f0(a.rps)} | ${a.p50} | ${a.p99} |`);
+    lines.push(`| ${overhead.b} | ${f0(b.rps)} | ${b.p50} | ${b.p99} |`);
+    if (overhead.cached) lines.push(`| hub gateway, cached (not counted) | ${f0(overhead.cached.rps)} | ${overhead.cached.p50} | ${overhead.cached.p99} |`);
+    lines.push('');
+    rows.push({ scenario: 'Gateway overhead', figure: `gateway/direct req/s = ${f2(overhead.rpsRatio)}`, target: '≥ 0.50', met: overhead.rpsRatio >= 0.5 });
+  }
+  const board = results.board;
+  if (board) {
+    const { a, b } = board.summary;
+    lines.push(`## Board query (${board.bookings} bookings of one day, 3 subgraphs, 50 connections; ${board.rounds.length} alternating rounds, medians)`);
+    lines.push('');
+    lines.push('| target | req/s | p50 ms | p99 ms |');
+    lines.push('| --- | ---: | ---: | ---: |');
+    lines.push(`| ${board.a} | ${f0(a.rps)} | ${a.p50} | ${a.p99} |`);
+    lines.push(`| ${board.b} | ${f0(b.rps)} | ${b.p50} | ${b.p99} |`);
+    lines.push('');
+    rows.push({ scenario: 'Board query', figure: `hub/stock req/s = ${f2(board.rpsRatio)}`, target: '≥ 2.00', met: board.rpsRatio >= 2 });
+    rows.push({ scenario: 'Board query', figure: `hub/stock p99 = ${f2(board.p99Ratio)}`, target: '≤ 0.50', met: board.p99Ratio <= 0.5 });
+  }
+  for (const scenario of results.scenarios) {
+    lines.push(`## ${scenario.name} (${scenario.status})`);
+    lines.push('');
+    if (scenario.note) lines.push(`${scenario.note.split('\n')[0]}`, '');
+    if (scenario.figures.length) {
+      lines.push('| figure | value |');
+      lines.push('| --- | ---: |');
+      for (const figure of scenario.figures) lines.push(`| ${figure.name} | ${f2(figure.value)} ${figure.unit} |`);
+      lines.push('');
+    }
+    for (const figure of scenario.figures) {
+      if (!figure.target) continue;
+      const met = figure.target.lowerIsBetter ? figure.value < figure.target.value : figure.value >= figure.target.value;
+      rows.push({ scenario: scenario.name, figure: `${figure.name} = ${f2(figure.value)} ${figure.unit}`, target: `${figure.target.lowerIsBetter ? '<' : '≥'} ${figure.target.value} ${figure.unit}`, met });
+    }
+    if (scenario.status !== 'measured') rows.push({ scenario: scenario.name, figure: scenario.status, target: '', met: null });
+  }
+  const soak = results.soak;
+  if (soak) {
+    lines.push(`## Soak (board query at ${soak.rate} req/s for ${soak.seconds} s, ${soak.chunks.length} chunks)`);
+    lines.push('');
+    lines.push('| chunk | req/s | p50 ms | p99 ms |');
+    lines.push('| --- | ---: | ---: | ---: |');
+    soak.chunks.forEach((chunk, index) => lines.push(`| ${index + 1} | ${f0(chunk.rps)} | ${chunk.p50} | ${chunk.p99} |`));
+    lines.push('');
+    lines.push(`Gateway RSS ${mib(soak.rssStart)} at start, ${mib(soak.rssEnd)} at end.`);
+    lines.push('');
+    rows.push({ scenario: 'Soak', figure: `gateway RSS growth ${pct(soak.rssGrowth)}`, target: '< 10%', met: soak.rssGrowth < 0.1 });
+    rows.push({ scenario: 'Soak', figure: `p99 drift ${pct(soak.p99Drift)} (${soak.p99First} → ${soak.p99Last} ms)`, target: '< 20%', met: soak.p99Drift < 0.2 });
+  }
+  const bad = [...(overhead?.rounds ?? []), ...(board?.rounds ?? [])].reduce((sum, round) => sum + round.a.bad + round.b.bad + round.a.errors + round.b.errors, 0);
+  lines.push(`Bad or failed responses during the comparisons: ${bad}.`);
+  lines.push('');
+  const summary = ['## Targets', '', '| scenario | figure | target | verdict |', '| --- | --- | --- | --- |', ...rows.map((row) => `| ${row.scenario} | ${row.figure} | ${row.target} | ${verdict(row.met)} |`), ''];
+  return [...lines.slice(0, 4), ...summary, ...lines.slice(4)].join('\n');
+}

@@ -1,0 +1,199 @@
+// `npm run bench`: a database of its own, the province-size data set, the hub started as production starts it,
+// the scenarios of bench/README.md, and the results in bench/results/. Never part of `npm test`.
+import { randomBytes } from 'node:crypto';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { cpus, loadavg } from 'node:os';
+import { join } from 'node:path';
+import pg from 'pg';
+import { issueToken } from '../gateway/tokens';
+import { loadConfig, type HubConfig } from '../lib/config';
+import type { Identity } from '../lib/identity';
+import { migrateHub, openHubDatabases } from '../lib/hub-databases';
+import { openRedis } from '../lib/redis';
+import { benchScale, loadProvince, type LoadedData } from './data';
+import { compare, load, once, type Comparison, type LoadResult, type Target } from './load';
+import { extraScenarios, type ScenarioContext, type ScenarioReport } from './scenarios';
+import { ROOT, startStack, startStockGateway, type Stack } from './stack';
+import { renderMarkdown } from './report';
+
+const ADMIN: Identity = { sub: 'bench-admin', role: 'PROVINCIAL_ADMIN', platform: '410000' };
+const num = (name: string, fallback: number) => (process.env[name] ? Number(process.env[name]) : fallback);
+const SECONDS = num('BENCH_SECONDS', 10);
+const ROUNDS = num('BENCH_ROUNDS', 3);
+const SOAK_SECONDS = num('BENCH_SOAK_SECONDS', 300);
+const CONNECTIONS = 50;
+
+export const PLATFORM_QUERY = 'query Platform($id: ID!) { platform(id: $id) { id name venues { id name rooms { id name seats videoTerminal } } } }';
+export const BOARD_QUERY = `query Board($from: DateTime!, $to: DateTime!) {
+  schedule(from: $from, to: $to) {
+    id role seats startsAt endsAt status
+    room { name venue { name platform { name } } }
+    project { code status expertDraw { status } }
+  }
+}`;
+
+const log = (line: string) => process.stdout.write(`[bench] ${line}\n`);
+
+export interface BenchResults {
+  startedAt: string;
+  finishedAt?: string;
+  machine: { cpus: number; model: string; loadavgStart: number[]; loadavgEnd?: number[]; note: string };
+  settings: Record<string, string | number>;
+  data: Omit<LoadedData, 'sagaProjects'>;
+  gatewayOverhead?: Comparison & { cached?: LoadResult | null };
+  board?: Comparison & { bookings: number };
+  soak?: { seconds: number; rate: number; rssStart: number; rssEnd: number; rssGrowth: number; chunks: LoadResult[]; p99First: number; p99Last: number; p99Drift: number };
+  scenarios: ScenarioReport[];
+}
+
+async function main(): Promise<void> {
+  const stamp = new Date().toISOString().replace(/[-:]/g, '').replace(/\..+/, '').replace('T', '-');
+  const adminUrl = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
+  const name = `hub_bench_${stamp.replace('-', '_')}`;
+  const url = new URL(adminUrl);
+  url.pathname = `/${name}`;
+  const admin = new pg.Client({ connectionString: adminUrl });
+  await admin.connect();
+  await admin.query(`create database ${name}`);
+  log(`database ${name}`);
+
+  const secrets = { HUB_JWT_SECRET: randomBytes(32).toString('hex'), HUB_INTERNAL_SECRET: randomBytes(32).toString('hex') };
+  const env: NodeJS.ProcessEnv = {
+    ...process.env,
+    ...secrets,
+    HUB_ENV: 'production',
+    LOG_LEVEL: process.env.BENCH_LOG_LEVEL ?? 'warn',
+    DATABASE_URL: url.toString(),
+    HUB_QUEUE_PREFIX: `{${name}}`,
+    APOLLO_TELEMETRY_DISABLED: '1',
+  };
+  const config: HubConfig = loadConfig(env);
+  const results: BenchResults = {
+    startedAt: new Date().toISOString(),
+    machine: {
+      cpus: cpus().length,
+      model: cpus()[0]?.model ?? 'unknown',
+      loadavgStart: loadavg(),
+      note: 'shared 2-core machine: other engineers\' test runs may contend; compare ratios within this run, not absolute figures across runs',
+    },
+    settings: {
+      SEED_SCALE: process.env.SEED_SCALE ?? 'full',
+      BENCH_SECONDS: SECONDS,
+      BENCH_ROUNDS: ROUNDS,
+      BENCH_SOAK_SECONDS: SOAK_SECONDS,
+      connections: CONNECTIONS,
+      PG_POOL_SIZE: config.PG_POOL_SIZE,
+      GATEWAY_WORKERS: process.env.GATEWAY_WORKERS ?? 'default',
+    },
+    data: { counts: {}, busiestDay: { from: '', to: '', bookings: 0 }, seconds: 0 },
+    scenarios: [],
+  };
+
+  let stack: Stack | undefined;
+  const stops: (() => Promise<void>)[] = [];
+  try {
+    const databases = openHubDatabases(config);
+    await migrateHub(databases);
+    log('loading the province-size data set…');
+    const loaded = await loadProvince({ venues: databases.venues.db, experts: databases.experts.db, projects: databases.projects.db }, benchScale());
+    await databases.close();
+    const { sagaProjects, ...data } = loaded;
+    results.data = data;
+    log(`loaded in ${data.seconds.toFixed(1)} s: ${JSON.stringify(data.counts)}; busiest day ${data.busiestDay.from} with ${data.busiestDay.bookings} bookings`);
+
+    stack = await startStack(env);
+    const running = stack;
+    const token = await issueToken(config, ADMIN, '4h');
+    const bearer = { authorization: `Bearer ${token}` };
+    const gatewayUrl = `http://127.0.0.1:${stack.ports.gateway}/graphql`;
+
+    // ---- gateway overhead: one subgraph, straight (signed) versus through the gateway
+    const platformBody = JSON.stringify({ query: PLATFORM_QUERY, variables: { id: '411700' } });
+    const direct: Target = { name: 'venues subgraph direct', url: `http://127.0.0.1:${stack.ports.venues}/graphql`, body: platformBody, sign: { secret: config.HUB_INTERNAL_SECRET, identity: ADMIN } };
+    const viaGateway: Target = { name: 'hub gateway', url: gatewayUrl, body: platformBody, headers: bearer };
+    await once(direct);
+    await once(viaGateway);
+    log('warming up…');
+    await load(direct, CONNECTIONS, 3);
+    await load(viaGateway, CONNECTIONS, 5);
+    log('gateway overhead (direct, gateway alternating)');
+    results.gatewayOverhead = { ...(await compare(direct, viaGateway, { connections: CONNECTIONS, seconds: SECONDS, rounds: ROUNDS, log })), cached: null };
+
+    // ---- board query: our gateway versus the stock gateway, same subgraphs
+    const stock = await startStockGateway(stack);
+    stops.push(() => stock.stop());
+    const boardBody = JSON.stringify({ query: BOARD_QUERY, variables: { from: data.busiestDay.from, to: data.busiestDay.to } });
+    const ours: Target = { name: 'hub gateway', url: gatewayUrl, body: boardBody, headers: bearer };
+    const stockTarget: Target = { name: 'stock gateway', url: `http://127.0.0.1:${stock.port}/`, body: boardBody };
+    const sample = (await once(ours)) as { data: { schedule: unknown[] } };
+    const stockSample = (await once(stockTarget)) as { data: { schedule: unknown[] } };
+    if (JSON.stringify(sample.data) !== JSON.stringify(stockSample.data)) throw new Error('the stock gateway and ours answer the board query differently');
+    log(`board query: ${sample.data.schedule.length} bookings, ${boardBody.length} B request, ${JSON.stringify(sample).length} B response`);
+    await load(ours, CONNECTIONS, 5);
+    await load(stockTarget, CONNECTIONS, 5);
+    log('board query (stock, hub alternating)');
+    results.board = { ...(await compare(stockTarget, ours, { connections: CONNECTIONS, seconds: SECONDS, rounds: ROUNDS, log })), bookings: sample.data.schedule.length };
+    await stock.stop();
+
+    // ---- the scenarios that call domain services (draw, saga) when their code exists
+    const context: ScenarioContext = { config, env, stack: running, sagaProjects, log, bearer, gatewayUrl };
+    for (const scenario of extraScenarios) {
+      try {
+        results.scenarios.push(await scenario(context));
+      } catch (error) {
+        results.scenarios.push({ name: scenario.name, status: 'failed', note: String(error instanceof Error ? error.stack ?? error.message : error), figures: [] });
+      }
+    }
+
+    // ---- soak: the board query at a constant rate, well below saturation, in equal chunks
+    const rate = Math.max(5, Math.round((results.board.summary.b.rps * 0.5) / 10) * 10);
+    const chunkSeconds = Math.max(5, Math.min(60, Math.floor(SOAK_SECONDS / 5)));
+    const chunkCount = Math.max(2, Math.round(SOAK_SECONDS / chunkSeconds));
+    log(`soak: ${chunkCount} x ${chunkSeconds} s at ${rate} req/s`);
+    const rssStart = running.gateway.rss();
+    const chunks: LoadResult[] = [];
+    for (let chunk = 0; chunk < chunkCount; chunk++) {
+      chunks.push(await load({ ...ours, rate }, 10, chunkSeconds));
+      log(`  chunk ${chunk + 1}: ${chunks[chunk].rps.toFixed(0)} req/s p99 ${chunks[chunk].p99} ms, gateway RSS ${(running.gateway.rss() / 1048576).toFixed(0)} MiB`);
+    }
+    const rssEnd = running.gateway.rss();
+    const p99First = chunks[0].p99;
+    const p99Last = chunks[chunks.length - 1].p99;
+    results.soak = { seconds: chunkSeconds * chunkCount, rate, rssStart, rssEnd, rssGrowth: rssEnd / rssStart - 1, chunks, p99First, p99Last, p99Drift: p99Last / p99First - 1 };
+  } finally {
+    results.finishedAt = new Date().toISOString();
+    results.machine.loadavgEnd = loadavg();
+    for (const stop of stops) await stop().catch(() => undefined);
+    await stack?.stop().catch(() => undefined);
+    await admin.query(`drop database if exists ${name} with (force)`).catch((error: unknown) => log(`could not drop ${name}: ${String(error)}`));
+    await admin.end();
+    await dropQueues(config.REDIS_URL, config.HUB_QUEUE_PREFIX);
+    const dir = join(ROOT, 'bench', 'results');
+    mkdirSync(dir, { recursive: true });
+    const markdown = renderMarkdown(results);
+    writeFileSync(join(dir, `${stamp}.json`), `${JSON.stringify(results, null, 2)}\n`);
+    writeFileSync(join(dir, `${stamp}.md`), markdown);
+    writeFileSync(join(dir, 'latest.md'), markdown);
+    log(`results: bench/results/${stamp}.json, bench/results/${stamp}.md, bench/results/latest.md`);
+    process.stdout.write(`\n${markdown}\n`);
+  }
+}
+
+async function dropQueues(redisUrl: string, prefix: string): Promise<void> {
+  const redis = openRedis(redisUrl);
+  try {
+    let cursor = '0';
+    do {
+      const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 1000);
+      cursor = next;
+      if (keys.length) await redis.del(...keys);
+    } while (cursor !== '0');
+  } finally {
+    redis.disconnect();
+  }
+}
+
+main().catch((error: unknown) => {
+  process.stderr.write(`bench failed: ${error instanceof Error ? error.stack : String(error)}\n`);
+  process.exit(1);
+});
