@@ -10,7 +10,7 @@ import type { HubDatabases } from './hub-databases';
 import type { Logger } from './logger';
 import type { WithOutbox } from './outbox';
 import { startSubgraph, type RunningSubgraph } from './subgraph';
-import { ExpertsService } from '../subgraphs/experts/service';
+import { drawPolicyOf, ExpertsService } from '../subgraphs/experts/service';
 import { expertsSubgraph } from '../subgraphs/experts/server';
 import { ProjectsService } from '../subgraphs/projects/service';
 import { projectsSubgraph } from '../subgraphs/projects/server';
@@ -25,7 +25,7 @@ export function createServices(config: HubConfig, logger: Logger, databases: Hub
     config,
     logger,
     venues,
-    experts: new ExpertsService(databases.experts.db, clock),
+    experts: new ExpertsService(databases.experts.db, clock, drawPolicyOf(config)),
     projects: new ProjectsService(databases.projects.db, venues, clock, randomIds),
   };
 }
@@ -57,7 +57,7 @@ export async function startHub(options: HubOptions): Promise<RunningHub> {
   const ports = options.ports ?? { gateway: config.GATEWAY_PORT, venues: config.VENUES_PORT, experts: config.EXPERTS_PORT, projects: config.PROJECTS_PORT };
   const services = createServices(config, logger, databases);
   const venues = await startSubgraph(venuesSubgraph(databases.venues.db), config, logger.child({ service: 'venues' }), ports.venues);
-  const experts = await startSubgraph(expertsSubgraph(databases.experts.db), config, logger.child({ service: 'experts' }), ports.experts);
+  const experts = await startSubgraph(expertsSubgraph(databases.experts.db, drawPolicyOf(config)), config, logger.child({ service: 'experts' }), ports.experts);
   const projects = await startSubgraph(projectsSubgraph(databases.projects.db, { venues: services.venues, experts: services.experts }), config, logger.child({ service: 'projects' }), ports.projects);
   const gateway = await startGateway({
     config,

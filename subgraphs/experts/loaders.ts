@@ -1,6 +1,7 @@
 // Per-request DataLoaders of the experts subgraph.
+import DataLoader from 'dataloader';
 import { childrenLoader, rowLoader } from '../../lib/loaders';
-import type { ExpertsService } from './service';
+import type { ExpertsService, SealedRead } from './service';
 
 export function createExpertsLoaders(service: ExpertsService) {
   return {
@@ -9,6 +10,14 @@ export function createExpertsLoaders(service: ExpertsService) {
     latestDrawOfProject: rowLoader((ids) => service.latestDrawsOfProjects(ids), (row) => row.project_id),
     seat: rowLoader((ids) => service.seatsByIds(ids), (row) => row.id),
     seatsOfDraw: childrenLoader((ids) => service.seatsOfDraws(ids), (row) => row.draw_id),
+    /** Writes the sealed reads of one tick to the access audit in one statement; every read is recorded, none cached. */
+    sealedRead: new DataLoader<SealedRead, true>(
+      async (reads) => {
+        await service.recordSealedReads(reads);
+        return reads.map(() => true as const);
+      },
+      { cache: false },
+    ),
   };
 }
 

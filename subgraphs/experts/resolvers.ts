@@ -1,11 +1,12 @@
 // Resolvers of the experts subgraph: thin wrappers over the service, with sealing applied per field.
 import type { GraphQLResolverMap } from '@apollo/subgraph/dist/schema-helper';
 import { requireRole } from '../../lib/authz';
+import { forbidden, notFound } from '../../lib/errors';
 import { DateTime } from '../../lib/scalars';
 import type { SubgraphContext } from '../../lib/subgraph';
 import type { ExpertsLoaders } from './loaders';
-import { mayReadExpertIdentity, mayReadSeatExpert, sealedError } from './sealing';
-import type { CommitteeSeat, Draw, Expert, ExpertsService } from './service';
+import { mayReadAccessAudit, mayReadExpertIdentity, mayReadSeatExpert, mayVerifyDraw, sealedError, sealedRead, type ExpertView } from './sealing';
+import type { CommitteeSeat, Draw, ExpertsService, SealedAccess } from './service';
 
 export interface ExpertsContext extends SubgraphContext {
   service: ExpertsService;
@@ -14,26 +15,48 @@ export interface ExpertsContext extends SubgraphContext {
 
 type Ref = { id: string };
 
+/** Name and employer: sealed unless allowed; an allowed read through a seat goes to the access audit. */
+async function sealedExpertField(expert: ExpertView, field: 'name' | 'employer', ctx: ExpertsContext): Promise<string> {
+  if (!mayReadExpertIdentity(ctx.identity, expert)) throw sealedError(`Expert.${field}`);
+  if (expert.via) await ctx.loaders.sealedRead.load(sealedRead(ctx.identity, `Expert.${field}`, expert.via));
+  return expert[field];
+}
+
 export const expertsResolvers: GraphQLResolverMap<ExpertsContext> = {
   DateTime,
   Query: {
     expertDraw: (_root: unknown, { id }: Ref, ctx: ExpertsContext) => ctx.loaders.draw.load(id),
+    verifyExpertDraw: async (_root: unknown, { drawId }: { drawId: string }, ctx: ExpertsContext) => {
+      const draw = await ctx.loaders.draw.load(drawId);
+      if (!draw) throw notFound('draw', drawId);
+      if (!mayVerifyDraw(ctx.identity, draw)) throw forbidden("only the host platform's operators, the project's supervisors or PROVINCIAL_ADMIN may verify this draw");
+      return ctx.service.verifyDraw(drawId);
+    },
+    myInvitations: (_root: unknown, _args: unknown, ctx: ExpertsContext) => {
+      requireRole(ctx.identity, ['EXPERT'], 'list their invitations');
+      return ctx.service.invitationsOfExpert(ctx.identity.expert!);
+    },
+    sealedAccessAudit: async (_root: unknown, { projectId }: { projectId: string }, ctx: ExpertsContext) => {
+      requireRole(ctx.identity, ['SUPERVISOR', 'PROVINCIAL_ADMIN'], 'read the access audit');
+      const draw = await ctx.loaders.latestDrawOfProject.load(projectId);
+      if (!draw) return [];
+      if (!mayReadAccessAudit(ctx.identity, draw)) throw forbidden("only the project's supervisors (its department, on the host platform or its parent) may read its access audit");
+      return ctx.service.accessAuditOfProject(projectId);
+    },
     experts: (_root: unknown, args: { platformId: string; specialty?: string; first?: number; after?: string }, ctx: ExpertsContext) => {
       requireRole(ctx.identity, ['PROVINCIAL_ADMIN'], 'browse the expert pool');
       return ctx.service.listExperts(args);
     },
   },
+  Mutation: {
+    respondToInvitation: (_root: unknown, args: { seatId: string; accept: boolean; reason?: string | null }, ctx: ExpertsContext) =>
+      ctx.service.respondToInvitation(ctx.identity, args.seatId, args.accept, args.reason ?? null),
+  },
   Expert: {
     __resolveReference: (ref: Ref, ctx: ExpertsContext) => ctx.loaders.expert.load(ref.id),
-    homePlatform: (expert: Expert) => ({ __typename: 'Platform', id: expert.home_platform_id }),
-    name: (expert: Expert, _args: unknown, ctx: ExpertsContext) => {
-      if (!mayReadExpertIdentity(ctx.identity, expert)) throw sealedError('Expert.name');
-      return expert.name;
-    },
-    employer: (expert: Expert, _args: unknown, ctx: ExpertsContext) => {
-      if (!mayReadExpertIdentity(ctx.identity, expert)) throw sealedError('Expert.employer');
-      return expert.employer;
-    },
+    homePlatform: (expert: ExpertView) => ({ __typename: 'Platform', id: expert.home_platform_id }),
+    name: (expert: ExpertView, _args: unknown, ctx: ExpertsContext) => sealedExpertField(expert, 'name', ctx),
+    employer: (expert: ExpertView, _args: unknown, ctx: ExpertsContext) => sealedExpertField(expert, 'employer', ctx),
   },
   ExpertDraw: {
     __resolveReference: (ref: Ref, ctx: ExpertsContext) => ctx.loaders.draw.load(ref.id),
@@ -41,17 +64,29 @@ export const expertsResolvers: GraphQLResolverMap<ExpertsContext> = {
     seedCommitment: (draw: Draw) => draw.seed_commitment,
     seed: (draw: Draw) => (draw.seed_revealed ? draw.seed : null),
     failureReason: (draw: Draw) => draw.failure_reason,
+    supervisorNonce: (draw: Draw) => draw.supervisor_nonce,
     seats: (draw: Draw, _args: unknown, ctx: ExpertsContext) => ctx.loaders.seatsOfDraw.load(draw.id),
   },
   CommitteeSeat: {
     __resolveReference: (ref: Ref, ctx: ExpertsContext) => ctx.loaders.seat.load(ref.id),
     draw: (seat: CommitteeSeat, _args: unknown, ctx: ExpertsContext) => ctx.loaders.draw.load(seat.draw_id),
     booking: (seat: CommitteeSeat) => ({ __typename: 'VenueBooking', id: seat.booking_id }),
-    expert: (seat: CommitteeSeat, _args: unknown, ctx: ExpertsContext) => {
+    invitedAt: (seat: CommitteeSeat) => seat.invited_at,
+    answerDueAt: (seat: CommitteeSeat) => seat.answer_due_at,
+    respondedAt: (seat: CommitteeSeat) => seat.responded_at,
+    expert: async (seat: CommitteeSeat, _args: unknown, ctx: ExpertsContext): Promise<ExpertView | null> => {
       if (seat.expert_id === null) return null;
-      if (!mayReadSeatExpert(ctx.identity, seat)) throw sealedError('CommitteeSeat.expert');
-      return ctx.loaders.expert.load(seat.expert_id);
+      const draw = await ctx.loaders.draw.load(seat.draw_id);
+      if (!draw || !mayReadSeatExpert(ctx.identity, { seat, draw })) throw sealedError('CommitteeSeat.expert');
+      const [expert] = await Promise.all([
+        ctx.loaders.expert.load(seat.expert_id),
+        ctx.loaders.sealedRead.load(sealedRead(ctx.identity, 'CommitteeSeat.expert', { seat, draw })),
+      ]);
+      return expert ? { ...expert, via: { seat, draw } } : null;
     },
+  },
+  SealedAccessRecord: {
+    seat: (record: SealedAccess, _args: unknown, ctx: ExpertsContext) => (record.seat_id ? ctx.loaders.seat.load(record.seat_id) : null),
   },
   Project: {
     __resolveReference: (ref: Ref) => ({ id: ref.id }),

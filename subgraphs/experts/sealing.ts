@@ -1,16 +1,65 @@
 // Sealing (DOMAIN.md): who may see an expert's identity, decided in one place for every field that reveals it.
+// The draw carries the project's host, its parent, its department and when the evaluation started (unsealed_at), so
+// the rule is decided here at read time without asking the projects domain.
+import { actorOf } from '../../lib/authz';
 import { hubError } from '../../lib/errors';
 import type { Identity } from '../../lib/identity';
-import type { CommitteeSeat, Expert } from './service';
+import type { CommitteeSeat, Draw, Expert, SealedRead } from './service';
 
-/** The pool's administrators and the expert itself read an expert's name and employer. */
-export function mayReadExpertIdentity(identity: Identity, expert: Expert): boolean {
-  return identity.role === 'PROVINCIAL_ADMIN' || (identity.role === 'EXPERT' && identity.expert === expert.id);
+/** A seat together with its draw: what sealing needs to decide on the expert behind the seat. */
+export interface SeatInDraw {
+  seat: CommitteeSeat;
+  draw: Draw;
 }
 
-/** The link between a seat and its expert: the expert itself for its own invitations. */
-export function mayReadSeatExpert(identity: Identity, seat: CommitteeSeat): boolean {
-  return identity.role === 'EXPERT' && seat.expert_id !== null && identity.expert === seat.expert_id;
+/** An expert reached through a committee seat carries that seat, so its name and employer follow the seat's rule. */
+export type ExpertView = Expert & { via?: SeatInDraw };
+
+/** The project's supervisors: its department, on the host platform or the host's parent. */
+function isProjectSupervisor(identity: Identity, draw: Draw): boolean {
+  return (
+    identity.role === 'SUPERVISOR' &&
+    draw.department !== null &&
+    identity.department === draw.department &&
+    (identity.platform === draw.host_platform_id || (draw.host_parent_id !== null && identity.platform === draw.host_parent_id))
+  );
+}
+
+function isHostOperator(identity: Identity, draw: Draw): boolean {
+  return identity.role === 'PLATFORM_OPERATOR' && draw.host_platform_id !== null && identity.platform === draw.host_platform_id;
+}
+
+/**
+ * The link between a seat and its expert: the expert itself for its own invitations; the host platform's operators
+ * and the project's supervisors once the evaluation started; nobody else, ever (agencies, partner systems, and the
+ * provincial admin too: it administers the pool, not the committees).
+ */
+export function mayReadSeatExpert(identity: Identity, { seat, draw }: SeatInDraw): boolean {
+  if (identity.role === 'EXPERT') return seat.expert_id !== null && identity.expert === seat.expert_id;
+  if (draw.unsealed_at === null) return false;
+  return isHostOperator(identity, draw) || isProjectSupervisor(identity, draw);
+}
+
+/** An expert's name and employer: the pool's administrators, the expert itself, and those allowed to see the seat it was reached through. */
+export function mayReadExpertIdentity(identity: Identity, expert: ExpertView): boolean {
+  if (identity.role === 'PROVINCIAL_ADMIN') return true;
+  if (identity.role === 'EXPERT' && identity.expert === expert.id) return true;
+  return expert.via !== undefined && mayReadSeatExpert(identity, expert.via);
+}
+
+/** Recomputing a draw: the host's operators, the project's supervisors and the provincial admin (it reveals no identity). */
+export function mayVerifyDraw(identity: Identity, draw: Draw): boolean {
+  return identity.role === 'PROVINCIAL_ADMIN' || isHostOperator(identity, draw) || isProjectSupervisor(identity, draw);
+}
+
+/** The access audit: the project's supervisors and the provincial admin. */
+export function mayReadAccessAudit(identity: Identity, draw: Draw): boolean {
+  return identity.role === 'PROVINCIAL_ADMIN' || isProjectSupervisor(identity, draw);
+}
+
+/** The audit row of an allowed read of a sealed field reached through a seat. */
+export function sealedRead(identity: Identity, field: string, { seat, draw }: SeatInDraw): SealedRead {
+  return { actor: actorOf(identity), role: identity.role, field, projectId: draw.project_id, drawId: draw.id, seatId: seat.id, expertId: seat.expert_id ?? '' };
 }
 
 export function sealedError(field: string) {

@@ -4,11 +4,11 @@ import { systemClock } from '../../lib/clock';
 import type { SubgraphDefinition } from '../../lib/subgraph';
 import { createExpertsLoaders } from './loaders';
 import { expertsResolvers, type ExpertsContext } from './resolvers';
-import { ExpertsService } from './service';
+import { DEFAULT_DRAW_POLICY, ExpertsService, type DrawPolicy } from './service';
 import type { ExpertsDatabase } from './types';
 
-export function expertsSubgraph(db: Kysely<ExpertsDatabase>): SubgraphDefinition<ExpertsContext> {
-  const service = new ExpertsService(db, systemClock);
+export function expertsSubgraph(db: Kysely<ExpertsDatabase>, policy: DrawPolicy = DEFAULT_DRAW_POLICY): SubgraphDefinition<ExpertsContext> {
+  const service = new ExpertsService(db, systemClock, policy);
   return {
     domain: 'experts',
     resolvers: expertsResolvers,

@@ -1,6 +1,7 @@
 // The experts domain: the province-wide pool, committee draws and the seats they fill.
 import { sql, type Kysely, type Selectable, type Transaction } from 'kysely';
 import { randomIds, type Clock, type IdGenerator } from '../../lib/clock';
+import { hostRegionShare, type HubConfig } from '../../lib/config';
 import { DB_ERRORS, sqlState } from '../../lib/db';
 import { badInput, conflict, forbidden, hubError, notFound } from '../../lib/errors';
 import type { Identity } from '../../lib/identity';
@@ -34,6 +35,10 @@ export interface DrawPolicy {
   inviteTtlMs: number;
 }
 export const DEFAULT_DRAW_POLICY: DrawPolicy = { drawLimit30d: 3, hostRegionShare: { numerator: 1, denominator: 3 }, inviteTtlMs: 15 * 60_000 };
+
+export function drawPolicyOf(config: HubConfig): DrawPolicy {
+  return { drawLimit30d: config.DRAW_LIMIT_30D, hostRegionShare: hostRegionShare(config), inviteTtlMs: config.INVITE_TTL };
+}
 
 /** Queues and job names of the work that follows a draw's state changes (handled in jobs/expert-draws.ts, jobs/invitations.ts). */
 export const DRAW_JOBS = {

@@ -7,6 +7,10 @@ import type { ProjectsLoaders } from './loaders';
 import type { SubmitProjectInput } from './rules';
 import type { Project, ProjectEvent, ProjectsService } from './service';
 import type { ProjectStatus } from './types';
+import { partnerBalances, type LedgerEntry, type PartnerBalance } from './ledger';
+import { advanceEvaluationFee } from './steps/fee-advance';
+import { archiveProject, verifyProjectArchive } from './steps/archive';
+import { requireRole } from '../../lib/authz';
 import type { ExpertsService } from '../experts/service';
 import type { VenuesService } from '../venues/service';
 
@@ -31,11 +35,20 @@ export const projectsResolvers: GraphQLResolverMap<ProjectsContext> = {
     },
     projects: (_root: unknown, args: { status?: ProjectStatus; hostPlatformId?: string; first?: number; after?: string }, ctx: ProjectsContext) =>
       ctx.service.listProjects(ctx.identity, args),
+    platformBalances: (_root: unknown, { platformId }: { platformId: string }, ctx: ProjectsContext) => {
+      requireRole(ctx.identity, ['PROVINCIAL_ADMIN', 'PLATFORM_OPERATOR'], "read a platform's balances");
+      if (ctx.identity.role === 'PLATFORM_OPERATOR' && ctx.identity.platform !== platformId) throw forbidden(`an operator reads the balances of its own platform ${ctx.identity.platform} only`);
+      return partnerBalances(ctx.service.db, platformId);
+    },
+    verifyProjectArchive: (_root: unknown, { projectId }: { projectId: string }, ctx: ProjectsContext) => verifyProjectArchive(ctx.service, ctx.identity, projectId),
   },
   Mutation: {
     submitProject: (_root: unknown, { input }: { input: SubmitProjectInput }, ctx: ProjectsContext) => ctx.service.submitProject(ctx.identity, input),
     fileProject: (_root: unknown, args: { projectId: string; approve: boolean; note?: string | null }, ctx: ProjectsContext) =>
       ctx.service.fileProject(ctx.identity, args.projectId, args.approve, args.note ?? null),
+    advanceEvaluationFee: (_root: unknown, { projectId }: { projectId: string }, ctx: ProjectsContext) =>
+      advanceEvaluationFee({ projects: ctx.service, venues: ctx.venues }, ctx.identity, projectId),
+    archiveProject: (_root: unknown, { projectId }: { projectId: string }, ctx: ProjectsContext) => archiveProject(ctx.service, ctx.identity, projectId),
   },
   Project: {
     __resolveReference: (ref: Ref, ctx: ProjectsContext) => ctx.loaders.project.load(ref.id),
@@ -46,6 +59,14 @@ export const projectsResolvers: GraphQLResolverMap<ProjectsContext> = {
     evaluationEndsAt: (project: Project) => project.evaluation_ends_at,
     feeAdvance: (project: Project) => project.fee_advance,
     timeline: (project: Project, _args: unknown, ctx: ProjectsContext) => ctx.loaders.events.load(project.id),
+    ledger: (project: Project, _args: unknown, ctx: ProjectsContext) => ctx.loaders.ledger.load(project.id),
+  },
+  LedgerEntry: {
+    settledAt: (entry: LedgerEntry) => entry.settled_at,
+    createdAt: (entry: LedgerEntry) => entry.created_at,
+  },
+  PartnerBalance: {
+    partner: (balance: PartnerBalance) => ({ __typename: 'Platform', id: balance.partnerId }),
   },
   ProjectEvent: {
     at: (event: ProjectEvent) => event.at,

@@ -56,8 +56,24 @@ export interface ProjectEventTable {
   event_key: string | null;
 }
 
+export type LedgerEntryKind = 'FEE_ADVANCE' | 'PARTNER_PAYABLE' | 'REVERSAL';
+export interface LedgerEntryTable {
+  id: string;
+  project_id: string;
+  kind: LedgerEntryKind;
+  /** A party: "agency:<org>" or "platform:<region code>". */
+  payer: string;
+  payee: string;
+  amount: Fen;
+  reverses: string | null;
+  detail: unknown;
+  settled_at: Date | null;
+  created_at: Generated<Date>;
+}
+
 export interface ProjectsDatabase {
   project: ProjectTable;
   project_event: ProjectEventTable;
+  ledger_entry: LedgerEntryTable;
   outbox: OutboxTable;
 }

@@ -1,7 +1,9 @@
 // Migrations of schema "projects", in order.
 import type { Migration } from 'kysely';
 import * as m001 from './001_projects_events_outbox';
+import * as m002 from './002_ledger';
 
 export const projectsMigrations: Record<string, Migration> = {
   '001_projects_events_outbox': m001,
+  '002_ledger': m002,
 };
