@@ -1,0 +1,202 @@
+// 评标费预支 through the gateway: the computed advance, its ledger entries, balances, refusals that write nothing, a race.
+import { as, startTestHub, ZHUMADIAN, type TestHub } from './support/hub';
+
+let t: TestHub;
+beforeAll(async () => {
+  t = await startTestHub({ jobs: false });
+  // Known rates (fen per half day) so the expected amounts read as arithmetic: the county is cheaper, Zhengzhou dearer.
+  const rates: [string, number, number][] = [
+    [ZHUMADIAN, 50_000, 6_000],
+    [COUNTY, 40_000, 5_000],
+    [CITY, 60_000, 7_500],
+  ];
+  for (const [id, expertFeeRate, seatServiceFee] of rates) {
+    await t.databases.venues.db.updateTable('platform').set({ expert_fee_rate: expertFeeRate, seat_service_fee: seatServiceFee }).where('id', '=', id).execute();
+  }
+});
+afterAll(async () => {
+  await t.stop();
+});
+
+const COUNTY = '411721';
+const CITY = '410100';
+const AGENCY = '驻马店示例招标代理有限公司';
+
+/** 09:00 to 17:00 China Standard Time, `days` from now: a morning and an afternoon. */
+const window = (days: number) => {
+  const starts = new Date(Date.now() + days * 86_400_000);
+  starts.setUTCHours(1, 0, 0, 0);
+  return { starts, ends: new Date(starts.getTime() + 8 * 3_600_000) };
+};
+
+const ADVANCE = `mutation($id: ID!) { advanceEvaluationFee(projectId: $id) { id status feeAdvance ledger { id kind payer payee amount reverses } timeline { kind detail } } }`;
+
+let serial = 0;
+/** A REMOTE project at VENUES_CONFIRMED with a main room at Zhumadian and confirmed secondary seats at a county and Zhengzhou. */
+async function confirmedProject(days = 10 + serial): Promise<string> {
+  serial += 1;
+  const { starts, ends } = window(days);
+  const submitted = await t.graphql<{ submitProject: { id: string } }>(as.agency(AGENCY), `mutation($input: SubmitProjectInput!) { submitProject(input: $input) { id } }`, {
+    input: {
+      code: `ZMD-FEE-${serial}-${Math.random().toString(36).slice(2, 7)}`,
+      name: '示例道路工程施工',
+      category: 'CONSTRUCTION',
+      department: 'HOUSING_AND_CONSTRUCTION',
+      hostPlatformId: ZHUMADIAN,
+      tenderer: '示例城投公司',
+      agency: AGENCY,
+      bidders: ['示例路桥公司'],
+      budget: '500000000',
+      mode: 'REMOTE',
+      committeeSize: 7,
+      tendererRepresentatives: 1,
+      evaluationStartsAt: starts.toISOString(),
+      evaluationEndsAt: ends.toISOString(),
+    },
+  });
+  expect(submitted.errors).toBeUndefined();
+  const id = submitted.data!.submitProject.id;
+  // The booking saga is another step's business; here its outcome is written directly.
+  await t.databases.projects.db.updateTable('project').set({ status: 'VENUES_CONFIRMED' }).where('id', '=', id).execute();
+  const booking = (suffix: string, room: string, role: 'MAIN' | 'SECONDARY', seats: number) => ({
+    id: `${id}-${suffix}`,
+    arrangement_id: `${id}-arr`,
+    room_id: room,
+    project_id: id,
+    host_platform_id: ZHUMADIAN,
+    role,
+    seats,
+    starts_at: starts,
+    ends_at: ends,
+    status: 'CONFIRMED' as const,
+    hold_expires_at: null,
+    reason: null,
+  });
+  await t.databases.venues.db
+    .insertInto('booking')
+    .values([booking('main', `room-${ZHUMADIAN}-1`, 'MAIN', 5), booking('county', `room-${COUNTY}-1`, 'SECONDARY', 2), booking('city', `room-${CITY}-1`, 'SECONDARY', 1)])
+    .execute();
+  return id;
+}
+
+// 6 drawn experts: 3 at the main room, 2 at the county, 1 at Zhengzhou; 2 half days.
+const MAIN_FEES = 3n * 50_000n * 2n; // host rate
+const COUNTY_OWED = 2n * 50_000n * 2n + 2n * 5_000n * 2n; // the county's rate is lower: the host's applies
+const CITY_OWED = 1n * 60_000n * 2n + 1n * 7_500n * 2n; // Zhengzhou's rate is higher: its own applies
+const TOTAL = MAIN_FEES + COUNTY_OWED + CITY_OWED;
+
+async function ledgerRows(projectId: string) {
+  return t.databases.projects.db.selectFrom('ledger_entry').selectAll().where('project_id', '=', projectId).orderBy('id').execute();
+}
+async function eventKinds(projectId: string) {
+  return (await t.databases.projects.db.selectFrom('project_event').select('kind').where('project_id', '=', projectId).orderBy('seq').execute()).map((row) => row.kind);
+}
+
+describe('advanceEvaluationFee', () => {
+  it('computes the advance, records agency → host and host → each partner, and moves to FEE_ADVANCED', async () => {
+    const id = await confirmedProject();
+    const response = await t.graphql<{ advanceEvaluationFee: { status: string; feeAdvance: string; ledger: { id: string; kind: string; payer: string; payee: string; amount: string }[]; timeline: { kind: string; detail: string }[] } }>(
+      as.agency(AGENCY),
+      ADVANCE,
+      { id },
+    );
+    expect(response.errors).toBeUndefined();
+    const project = response.data!.advanceEvaluationFee;
+    expect(project.status).toBe('FEE_ADVANCED');
+    expect(project.feeAdvance).toBe(TOTAL.toString());
+    expect(project.ledger).toEqual(
+      expect.arrayContaining([
+        { id: `${id}:advance`, kind: 'FEE_ADVANCE', payer: `agency:${AGENCY}`, payee: `platform:${ZHUMADIAN}`, amount: TOTAL.toString(), reverses: null },
+        { id: `${id}:payable:${COUNTY}`, kind: 'PARTNER_PAYABLE', payer: `platform:${ZHUMADIAN}`, payee: `platform:${COUNTY}`, amount: COUNTY_OWED.toString(), reverses: null },
+        { id: `${id}:payable:${CITY}`, kind: 'PARTNER_PAYABLE', payer: `platform:${ZHUMADIAN}`, payee: `platform:${CITY}`, amount: CITY_OWED.toString(), reverses: null },
+      ]),
+    );
+    expect(project.ledger).toHaveLength(3);
+    expect(project.timeline.at(-1)).toEqual({ kind: 'FEE_ADVANCED', detail: `evaluation fee of ${TOTAL / 100n}.00 CNY advanced for 2 half day(s)` });
+
+    const balances = await t.graphql<{ platformBalances: { partner: { id: string; name: string }; payable: string; receivable: string }[] }>(
+      as.operator(COUNTY),
+      `{ platformBalances(platformId: "${COUNTY}") { partner { id name } payable receivable entries } }`,
+    );
+    expect(balances.errors).toBeUndefined();
+    expect(balances.data!.platformBalances).toEqual([{ partner: { id: ZHUMADIAN, name: '驻马店市公共资源交易中心' }, payable: '0', receivable: COUNTY_OWED.toString(), entries: 1 }]);
+  });
+
+  it("sums the host's balances over projects, partner by partner", async () => {
+    const before = await t.graphql<{ platformBalances: { partner: { id: string }; payable: string }[] }>(as.admin, `{ platformBalances(platformId: "${ZHUMADIAN}") { partner { id } payable } }`);
+    const payableTo = (rows: { partner: { id: string }; payable: string }[], partner: string) => BigInt(rows.find((row) => row.partner.id === partner)?.payable ?? '0');
+    const id = await confirmedProject();
+    await t.graphql(as.operator(), ADVANCE, { id });
+    const after = await t.graphql<{ platformBalances: { partner: { id: string }; payable: string }[] }>(as.admin, `{ platformBalances(platformId: "${ZHUMADIAN}") { partner { id } payable } }`);
+    expect(payableTo(after.data!.platformBalances, COUNTY) - payableTo(before.data!.platformBalances, COUNTY)).toBe(COUNTY_OWED);
+    expect(payableTo(after.data!.platformBalances, CITY) - payableTo(before.data!.platformBalances, CITY)).toBe(CITY_OWED);
+  });
+
+  it.each([
+    ['another agency', as.agency('其他示例代理公司')],
+    ['an operator of another platform', as.operator(COUNTY)],
+    ['a supervisor', as.supervisor('HOUSING_AND_CONSTRUCTION')],
+    ['an expert', as.expert('exp-00001')],
+  ])('refuses %s with FORBIDDEN and writes nothing', async (_name, identity) => {
+    const id = await confirmedProject();
+    const response = await t.graphql(identity, ADVANCE, { id });
+    expect(response.errors?.[0].extensions?.code).toBe('FORBIDDEN');
+    expect(await ledgerRows(id)).toEqual([]);
+    expect(await eventKinds(id)).toEqual(['SUBMITTED']);
+  });
+
+  it('refuses a project whose venues are not confirmed with CONFLICT, and a second advance too', async () => {
+    const id = await confirmedProject();
+    await t.databases.projects.db.updateTable('project').set({ status: 'FILED' }).where('id', '=', id).execute();
+    const early = await t.graphql(as.agency(AGENCY), ADVANCE, { id });
+    expect(early.errors?.[0].extensions?.code).toBe('CONFLICT');
+    expect(await ledgerRows(id)).toEqual([]);
+
+    await t.databases.projects.db.updateTable('project').set({ status: 'VENUES_CONFIRMED' }).where('id', '=', id).execute();
+    expect((await t.graphql(as.agency(AGENCY), ADVANCE, { id })).errors).toBeUndefined();
+    const again = await t.graphql(as.agency(AGENCY), ADVANCE, { id });
+    expect(again.errors?.[0].extensions?.code).toBe('CONFLICT');
+    expect(await ledgerRows(id)).toHaveLength(3);
+  });
+
+  it('charges once when the agency and the operator advance at the same moment', async () => {
+    const id = await confirmedProject();
+    const answers = await Promise.all([t.graphql(as.agency(AGENCY), ADVANCE, { id }), t.graphql(as.operator(), ADVANCE, { id }), t.graphql(as.agency(AGENCY), ADVANCE, { id })]);
+    expect(answers.filter((answer) => !answer.errors)).toHaveLength(1);
+    expect(answers.filter((answer) => answer.errors?.[0].extensions?.code === 'CONFLICT')).toHaveLength(2);
+    const rows = await ledgerRows(id);
+    expect(rows).toHaveLength(3);
+    expect((await eventKinds(id)).filter((kind) => kind === 'FEE_ADVANCED')).toHaveLength(1);
+  });
+
+  it('lets only the provincial admin and the platform\'s own operators read its balances', async () => {
+    for (const identity of [as.operator(COUNTY), as.agency(AGENCY), as.supervisor('FINANCE'), as.partner(ZHUMADIAN)]) {
+      const response = await t.graphql(identity, `{ platformBalances(platformId: "${ZHUMADIAN}") { payable } }`);
+      expect(response.errors?.[0].extensions?.code).toBe('FORBIDDEN');
+    }
+  });
+});
+
+describe('the ledger table', () => {
+  it('refuses a reversal that does not pay back exactly what it reverses, and a second reversal of the same entry', async () => {
+    const id = await confirmedProject();
+    await t.graphql(as.agency(AGENCY), ADVANCE, { id });
+    const original = `${id}:payable:${COUNTY}`;
+    const reversal = (suffix: string, amount: bigint, payer: string, payee: string) => ({
+      id: `${original}:${suffix}`,
+      project_id: id,
+      kind: 'REVERSAL' as const,
+      payer,
+      payee,
+      amount,
+      reverses: original,
+      detail: '{}',
+      settled_at: null,
+    });
+    const db = t.databases.projects.db;
+    await expect(db.insertInto('ledger_entry').values(reversal('short', COUNTY_OWED - 1n, `platform:${COUNTY}`, `platform:${ZHUMADIAN}`)).execute()).rejects.toThrow(/foreign key/);
+    await expect(db.insertInto('ledger_entry').values(reversal('same-way', COUNTY_OWED, `platform:${ZHUMADIAN}`, `platform:${COUNTY}`)).execute()).rejects.toThrow(/foreign key/);
+    await db.insertInto('ledger_entry').values(reversal('ok', COUNTY_OWED, `platform:${COUNTY}`, `platform:${ZHUMADIAN}`)).execute();
+    await expect(db.insertInto('ledger_entry').values(reversal('twice', COUNTY_OWED, `platform:${COUNTY}`, `platform:${ZHUMADIAN}`)).execute()).rejects.toThrow(/unique/);
+  });
+});
