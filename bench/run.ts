@@ -12,7 +12,8 @@ import { migrateHub, openHubDatabases } from '../lib/hub-databases';
 import { openRedis } from '../lib/redis';
 import { benchScale, loadProvince, type LoadedData } from './data';
 import { compare, load, once, type Comparison, type LoadResult, type Target } from './load';
-import { extraScenarios, type ScenarioContext, type ScenarioReport } from './scenarios';
+import type { Scenario, ScenarioContext, ScenarioReport } from './scenarios';
+import { drawScenario } from './draw';
 import { ROOT, startStack, startStockGateway, type Stack } from './stack';
 import { renderMarkdown } from './report';
 
@@ -32,6 +33,7 @@ export const BOARD_QUERY = `query Board($from: DateTime!, $to: DateTime!) {
   }
 }`;
 
+const extraScenarios: Scenario[] = [drawScenario];
 const log = (line: string) => process.stdout.write(`[bench] ${line}\n`);
 
 export interface BenchResults {

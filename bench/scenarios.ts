@@ -30,4 +30,3 @@ export interface ScenarioReport {
 
 export type Scenario = (context: ScenarioContext) => Promise<ScenarioReport>;
 
-export const extraScenarios: Scenario[] = [];

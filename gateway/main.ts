@@ -3,11 +3,14 @@ import { loadConfig, subgraphUrl } from '../lib/config';
 import { createLogger } from '../lib/logger';
 import { onShutdown, runMain } from '../lib/process';
 import { startGateway } from './server';
+import { isClusterPrimary, superviseWorkers } from './cluster';
 
 const logger = createLogger('gateway');
 runMain(logger, async () => {
   const config = loadConfig();
   process.env.APOLLO_TELEMETRY_DISABLED = '1';
+  // GATEWAY_WORKERS > 1: this process only supervises; each worker runs the code below (gateway/cluster.ts).
+  if (isClusterPrimary(config.GATEWAY_WORKERS)) return superviseWorkers(config.GATEWAY_WORKERS, logger);
   const gateway = await startGateway({
     config,
     logger,

@@ -46,6 +46,8 @@ const schema = z.object({
   HUB_SIGNATURE_MAX_AGE: duration.default(60_000),
   GATEWAY_HOST: z.string().min(1).default('0.0.0.0'),
   GATEWAY_PORT: port.default(4000),
+  /** Gateway processes on one port (node:cluster); 1 runs it in a single process. */
+  GATEWAY_WORKERS: positiveInt.default(1),
   SUBGRAPH_HOST: z.string().min(1).default('127.0.0.1'),
   VENUES_PORT: port.default(4001),
   EXPERTS_PORT: port.default(4002),

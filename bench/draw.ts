@@ -1,0 +1,95 @@
+// The draw scenario: committee draws over the whole pool through ExpertsService.requestDraw + runDraw, the verbs the
+// expert-draws job calls; one at a time (median and p99 of 50), then 10 in parallel (draws per second).
+import { systemClock } from '../lib/clock';
+import { databaseUrl, hostRegionShare } from '../lib/config';
+import { openDomainDatabase } from '../lib/db';
+import { REFERENCE_DATE } from '../lib/seed/generate';
+import { ZHUMADIAN_COUNTIES } from '../lib/seed/henan';
+import { ExpertsService, type DrawRequest } from '../subgraphs/experts/service';
+import type { EligibilityFacts } from '../subgraphs/experts/eligibility';
+import type { ExpertsDatabase } from '../subgraphs/experts/types';
+import { groupKeyOf } from '../subgraphs/experts/selection';
+import { median } from './load';
+import type { ScenarioContext, ScenarioReport } from './scenarios';
+
+const DAY_MS = 86_400_000;
+const SINGLE = 50;
+const PARALLEL = 10;
+const PARALLEL_TOTAL = 60;
+
+function percentile(values: number[], p: number): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)];
+}
+
+/** A REMOTE Zhumadian project: 3 civil engineers in the main room, one at each of two county rooms (regional rule). */
+function drawFor(index: number): { request: DrawRequest; facts: EligibilityFacts } {
+  const projectId = `prj-drawbench-${index}`;
+  // Windows spread over weeks so the seeded history (30-day limit, overlaps) matters as it would in production.
+  const startsAt = new Date(REFERENCE_DATE.getTime() + (45 + (index % 30)) * DAY_MS);
+  const endsAt = new Date(startsAt.getTime() + 3 * 3_600_000);
+  const counties = [ZHUMADIAN_COUNTIES[index % ZHUMADIAN_COUNTIES.length], ZHUMADIAN_COUNTIES[(index + 3) % ZHUMADIAN_COUNTIES.length]];
+  const groups: DrawRequest['groups'] = [
+    { bookingId: `bk-drawbench-${index}-0`, roomId: 'room-411700-1', platformId: '411700', role: 'MAIN', specialty: 'CIVIL_ENGINEERING', seats: 3 },
+    ...counties.map((county, n) => ({
+      bookingId: `bk-drawbench-${index}-${n + 1}`, roomId: `room-${county.code}-1`, platformId: county.code, role: 'SECONDARY' as const, specialty: 'CIVIL_ENGINEERING', seats: 1,
+    })),
+  ];
+  const hostRegion = ['411700', ...ZHUMADIAN_COUNTIES.map((county) => county.code)];
+  const request: DrawRequest = {
+    projectId, hostPlatformId: '411700', hostParentId: '410000', department: 'HOUSING_AND_CONSTRUCTION', mode: 'REMOTE', startsAt, endsAt,
+    supervisorNonce: null, groups,
+  };
+  const facts: EligibilityFacts = {
+    projectId, tenderer: '驻马店市示例城市建设投资有限公司', agency: '驻马店示例招标代理有限公司', bidders: ['示例投标人甲', '示例投标人乙', '示例投标人丙'],
+    department: 'HOUSING_AND_CONSTRUCTION', hostRegion, mode: 'REMOTE', startsAt: startsAt.toISOString(), endsAt: endsAt.toISOString(),
+    pools: Object.fromEntries(groups.map((group) => [groupKeyOf(group.roomId, group.specialty), group.role === 'MAIN' ? null : [group.platformId]])),
+  };
+  return { request, facts };
+}
+
+export async function drawScenario(context: ScenarioContext): Promise<ScenarioReport> {
+  const { config } = context;
+  const database = openDomainDatabase<ExpertsDatabase>(databaseUrl(config, 'experts'), 'experts', config.PG_POOL_SIZE);
+  const experts = new ExpertsService(database.db, systemClock, {
+    drawLimit30d: config.DRAW_LIMIT_30D,
+    hostRegionShare: hostRegionShare(config),
+    inviteTtlMs: config.INVITE_TTL,
+  });
+  const pool = await database.db.selectFrom('expert').select((eb) => eb.fn.countAll<string>().as('count')).executeTakeFirstOrThrow();
+  const once = async (index: number): Promise<number> => {
+    const { request, facts } = drawFor(index);
+    const started = performance.now();
+    const draw = await experts.requestDraw(request);
+    const outcome = await experts.runDraw(draw.id, facts);
+    if (outcome.kind !== 'SEATED') throw new Error(`draw ${index} did not seat its committee: ${JSON.stringify(outcome)}`);
+    return performance.now() - started;
+  };
+  try {
+    for (let warm = 0; warm < 3; warm++) await once(10_000 + warm);
+    const times: number[] = [];
+    for (let index = 0; index < SINGLE; index++) times.push(await once(index));
+    context.log(`  draw: p50 ${median(times).toFixed(1)} ms, p99 ${percentile(times, 99).toFixed(1)} ms over ${SINGLE}`);
+    let next = SINGLE;
+    const started = performance.now();
+    await Promise.all(
+      Array.from({ length: PARALLEL }, async () => {
+        while (next < SINGLE + PARALLEL_TOTAL) await once(next++);
+      }),
+    );
+    const perSecond = PARALLEL_TOTAL / ((performance.now() - started) / 1000);
+    context.log(`  draw: ${perSecond.toFixed(1)} draws/s with ${PARALLEL} in parallel`);
+    return {
+      name: 'Draw',
+      status: 'measured',
+      note: `ExpertsService.requestDraw + runDraw (5 seats: 3 at the main room, 1 each at two county rooms under the regional rule) over a pool of ${pool.count} experts, in the bench process against the bench database; invitations go out through the outbox as in production.`,
+      figures: [
+        { name: 'one draw, p50', value: median(times), unit: 'ms', target: { value: 50, lowerIsBetter: true } },
+        { name: 'one draw, p99', value: percentile(times, 99), unit: 'ms' },
+        { name: `draws/s, ${PARALLEL} in parallel`, value: perSecond, unit: 'draws/s' },
+      ],
+    };
+  } finally {
+    await database.close();
+  }
+}
