@@ -67,8 +67,6 @@ const schema = z.object({
 
 export type HubConfig = z.infer<typeof schema>;
 
-  /** Gateway processes on one port (node:cluster); 1 runs it in a single process. */
-  GATEWAY_WORKERS: positiveInt.default(1),
 /**
  * Validates an environment and returns the configuration; a bad value stops with a message naming the variable.
  *
