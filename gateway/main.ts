@@ -1,6 +1,7 @@
 // Starts the gateway alone (production: node dist/gateway/main.js).
 import { loadConfig, subgraphUrl } from '../lib/config';
 import { createLogger } from '../lib/logger';
+import { createMetrics } from '../lib/metrics';
 import { onShutdown, runMain } from '../lib/process';
 import { startGateway } from './server';
 import { isClusterPrimary, superviseWorkers } from './cluster';
@@ -15,6 +16,7 @@ runMain(logger, async () => {
     config,
     logger,
     port: config.GATEWAY_PORT,
+    metrics: createMetrics('gateway', { processDefaults: true }),
     subgraphUrls: { venues: subgraphUrl(config, 'venues'), experts: subgraphUrl(config, 'experts'), projects: subgraphUrl(config, 'projects') },
   });
   onShutdown(logger, () => gateway.stop());

@@ -8,6 +8,9 @@ import type { HubConfig } from '../lib/config';
 import { closeServer, createServer, graphqlListener, listen, sendJson } from '../lib/http';
 import { encodeIdentity, IDENTITY_HEADER, SIGNATURE_HEADER, signatureFor, type Identity } from '../lib/identity';
 import type { Logger } from '../lib/logger';
+import { createMetrics, metricsPlugin, sendMetrics, type HubMetrics } from '../lib/metrics';
+import { currentRequestId, REQUEST_ID_HEADER } from '../lib/tracing';
+import { createQueuesDashboard } from './queues-dashboard';
 import { formatErrorFor } from '../lib/subgraph';
 import { readSupergraph } from '../schema/supergraph';
 import { verifyBearer } from './tokens';
@@ -22,6 +25,8 @@ export interface GatewayOptions {
   port: number;
   /** Where each subgraph answers, by name. */
   subgraphUrls: Record<string, string>;
+  /** Where to count requests; a registry of the gateway's own by default. */
+  metrics?: HubMetrics;
 }
 
 export interface RunningGateway {
@@ -48,12 +53,26 @@ class SignedDataSource extends RemoteGraphQLDataSource<GatewayContext> {
   }
 }
 
-function signingFetcher(secret: string): Fetcher {
+function signingFetcher(secret: string, subgraph: string, metrics: HubMetrics): Fetcher {
   const fetcher = async (url: string, init?: { method?: string; headers?: Record<string, string>; body?: string }) => {
     const headers = { ...(init?.headers ?? {}) };
     const encoded = headers[IDENTITY_HEADER];
     if (encoded) headers[SIGNATURE_HEADER] = signatureFor(secret, encoded, init?.body ?? '');
-    return fetch(url, { method: init?.method, headers, body: init?.body });
+    const requestId = currentRequestId();
+    if (requestId) headers[REQUEST_ID_HEADER] = requestId;
+    const timer = metrics.subgraphFetchDuration.startTimer({ subgraph });
+    try {
+      const response = await fetch(url, { method: init?.method, headers, body: init?.body });
+      timer({ outcome: response.ok ? 'ok' : 'http_error' });
+      return response;
+    } catch (error) {
+      timer({ outcome: 'unreachable' });
+      // The other subgraphs' data still reaches the client; this error says whose is missing and that a retry may help.
+      throw new GraphQLError(`the ${subgraph} subgraph is unreachable, so its fields are missing from this answer; retry shortly`, {
+        extensions: { code: 'SERVICE_UNAVAILABLE', serviceName: subgraph, retryable: true },
+        originalError: error instanceof Error ? error : undefined,
+      });
+    }
   };
   return fetcher as unknown as Fetcher;
 }
@@ -74,12 +93,14 @@ async function subgraphsReady(urls: Record<string, string>): Promise<Record<stri
 
 export async function startGateway(options: GatewayOptions): Promise<RunningGateway> {
   const { config, logger } = options;
+  const metrics = options.metrics ?? createMetrics('gateway');
+  const dashboard = createQueuesDashboard(config);
   const gateway = new ApolloGateway({
     supergraphSdl: readSupergraph(),
     buildService: ({ name }) => {
       const url = options.subgraphUrls[name];
       if (!url) throw new Error(`no URL configured for subgraph ${name}`);
-      return new SignedDataSource({ url, fetcher: signingFetcher(config.HUB_INTERNAL_SECRET) });
+      return new SignedDataSource({ url, fetcher: signingFetcher(config.HUB_INTERNAL_SECRET, name, metrics) });
     },
   });
   const apollo = new ApolloServer<GatewayContext>({
@@ -89,7 +110,7 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
     introspection: config.HUB_ENV !== 'production',
     csrfPrevention: true,
     // The default landing page loads from a CDN; the hub runs on closed networks.
-    plugins: [ApolloServerPluginLandingPageDisabled()],
+    plugins: [ApolloServerPluginLandingPageDisabled(), metricsPlugin(metrics)],
   });
   await apollo.start();
   const server: Server = createServer(
@@ -112,6 +133,8 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
           const ready = Object.values(subgraphs).every(Boolean);
           sendJson(response, ready ? 200 : 503, { status: ready ? 'ready' : 'unready', subgraphs });
         },
+        'GET /metrics': (_request, response) => sendMetrics(response, metrics),
+        ...dashboard.routes,
       },
     }),
   );
@@ -124,6 +147,7 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
     async stop() {
       await closeServer(server);
       await apollo.stop();
+      await dashboard.close();
     },
   };
 }

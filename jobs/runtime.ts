@@ -4,8 +4,10 @@ import type { Redis } from 'ioredis';
 import type { Kysely } from 'kysely';
 import type { HubConfig } from '../lib/config';
 import type { Logger } from '../lib/logger';
-import { relayOutbox, type RelayedMessage, type WithOutbox } from '../lib/outbox';
+import type { HubMetrics } from '../lib/metrics';
+import { outboxLag, relayOutbox, type RelayedMessage, type WithOutbox } from '../lib/outbox';
 import { openRedis } from '../lib/redis';
+import { withJobRequestIds } from '../lib/tracing';
 import { DEFAULT_JOB_OPTIONS, isQueueName, QUEUE_NAMES, type QueueName } from './queues';
 
 /** A handler per job name of one queue. */
@@ -24,12 +26,18 @@ export interface JobsRuntimeOptions {
   /** Run the relay loop (true in the jobs process; tests may drive relayOnce themselves). */
   relay?: boolean;
   concurrency?: number;
+  /** Where to count job durations and report queue sizes and outbox lag. */
+  metrics?: HubMetrics;
+  /** Called after each message is on its queue and before the relay marks it sent (the fault tests crash here). */
+  onPublished?: (message: RelayedMessage) => void;
 }
 
 export interface JobsRuntime {
   queues: Record<QueueName, Queue>;
   /** Relays every pending outbox message once; returns how many were published. */
   relayOnce(): Promise<number>;
+  /** Redis answers and every outbox database answers. */
+  ready(): Promise<boolean>;
   stop(): Promise<void>;
 }
 
@@ -42,7 +50,7 @@ export function startJobs(options: JobsRuntimeOptions): JobsRuntime {
   ) as Record<QueueName, Queue>;
 
   const workers: Worker[] = [];
-  for (const [queueName, handlers] of Object.entries(options.handlers)) {
+  for (const [queueName, handlers] of Object.entries(withJobRequestIds<Job, JobHandlers>(options.handlers))) {
     if (!handlers) continue;
     const worker = new Worker(
       queueName,
@@ -55,18 +63,22 @@ export function startJobs(options: JobsRuntimeOptions): JobsRuntime {
     );
     worker.on('failed', (job, error) => logger.warn({ queue: queueName, job: job?.name, jobId: job?.id, attempts: job?.attemptsMade, err: error.message }, 'job failed'));
     worker.on('error', (error) => logger.warn({ queue: queueName, err: error.message }, 'worker error'));
+    if (options.metrics) observeJobDurations(worker, queueName, options.metrics);
     workers.push(worker);
   }
 
   const publish = async (message: RelayedMessage) => {
     if (!isQueueName(message.queue)) throw new Error(`outbox message for unknown queue ${message.queue}`);
     await queues[message.queue].add(message.name, message.data, { jobId: message.jobId, delay: message.delayMs || undefined });
+    options.onPublished?.(message);
   };
   const relayOnce = async () => {
     let published = 0;
     for (const source of options.outboxes) published += await relayOutbox(source.db, source.schema, publish);
     return published;
   };
+
+  if (options.metrics) observeQueuesAndOutboxes(options.metrics, queues, options.outboxes);
 
   let stopped = false;
   let relayTimer: NodeJS.Timeout | undefined;
@@ -86,6 +98,15 @@ export function startJobs(options: JobsRuntimeOptions): JobsRuntime {
   return {
     queues,
     relayOnce,
+    async ready() {
+      try {
+        if ((await connection.ping()) !== 'PONG') return false;
+        await Promise.all(options.outboxes.map((source) => outboxLag(source.db)));
+        return true;
+      } catch {
+        return false;
+      }
+    },
     async stop() {
       stopped = true;
       if (relayTimer) clearTimeout(relayTimer);
@@ -96,4 +117,28 @@ export function startJobs(options: JobsRuntimeOptions): JobsRuntime {
       connection.disconnect();
     },
   };
+}
+
+function observeJobDurations(worker: Worker, queue: string, metrics: HubMetrics): void {
+  const seconds = (job: Job) => (job.finishedOn && job.processedOn ? (job.finishedOn - job.processedOn) / 1000 : 0);
+  worker.on('completed', (job) => metrics.jobDuration.observe({ queue, name: job.name, outcome: 'completed' }, seconds(job)));
+  worker.on('failed', (job) => {
+    if (job) metrics.jobDuration.observe({ queue, name: job.name, outcome: 'failed' }, seconds(job));
+  });
+}
+
+const COUNTED_STATES = ['waiting', 'active', 'delayed', 'failed', 'completed', 'prioritized', 'waiting-children'] as const;
+
+function observeQueuesAndOutboxes(metrics: HubMetrics, queues: Record<QueueName, Queue>, outboxes: OutboxSource[]): void {
+  metrics.observe('hub_queue_jobs', 'Jobs in each queue by state, read from Redis at scrape time', ['queue', 'state'], async () => {
+    const samples: { labels: Record<string, string>; value: number }[] = [];
+    for (const [queue, handle] of Object.entries(queues)) {
+      const counts = await handle.getJobCounts(...COUNTED_STATES);
+      for (const state of COUNTED_STATES) samples.push({ labels: { queue, state }, value: counts[state] ?? 0 });
+    }
+    return samples;
+  });
+  metrics.observe('hub_outbox_lag_seconds', 'Age of the oldest outbox message not yet relayed to its queue, 0 when none waits', ['outbox'], async () =>
+    Promise.all(outboxes.map(async (source) => ({ labels: { outbox: source.schema }, value: (await outboxLag(source.db)) / 1000 }))),
+  );
 }

@@ -63,6 +63,9 @@ const schema = z.object({
     .regex(/^\d+\/\d+$/, 'use a fraction such as 1/3')
     .default('1/3'),
   OUTBOX_POLL_INTERVAL: duration.default(500),
+  // The jobs process's /healthz, /readyz and /metrics; 0 turns that server off.
+  JOBS_HOST: z.string().min(1).default('127.0.0.1'),
+  JOBS_METRICS_PORT: port.default(4010),
 });
 
 export type HubConfig = z.infer<typeof schema>;

@@ -69,3 +69,20 @@ export const DB_ERRORS = {
   serializationFailure: '40001',
   deadlockDetected: '40P01',
 } as const;
+
+/**
+ * Whether an error (or the error it wraps) says the database could not be reached or dropped the connection:
+ * SQLSTATE class 08, an administrator or crash shutdown (57P01-57P03, pg_terminate_backend gives 57P01), too many
+ * connections (53300), or pg's own messages for a socket that closed or a pool that timed out.
+ */
+export function isDatabaseUnavailable(error: unknown): boolean {
+  for (let current: unknown = error, depth = 0; current && depth < 5; depth += 1) {
+    const state = sqlState(current);
+    if (state && (state.startsWith('08') || ['57P01', '57P02', '57P03', '53300'].includes(state))) return true;
+    if (state && ['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'ETIMEDOUT'].includes(state)) return true;
+    const message = current instanceof Error ? current.message : '';
+    if (/Connection terminated|Client has encountered a connection error|timeout exceeded when trying to connect|Client was closed/i.test(message)) return true;
+    current = typeof current === 'object' && current !== null && 'originalError' in current ? (current as { originalError: unknown }).originalError : undefined;
+  }
+  return false;
+}

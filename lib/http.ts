@@ -2,6 +2,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { HeaderMap, type ApolloServer, type BaseContext } from '@apollo/server';
+import { REQUEST_ID_HEADER, requestIdFrom, withRequestId } from './tracing';
 
 export type Route = (request: IncomingMessage, response: ServerResponse, body: string) => Promise<void> | void;
 
@@ -54,7 +55,7 @@ function findRoute(routes: Record<string, Route>, method: string, path: string):
 export function graphqlListener<C extends BaseContext>(options: HttpOptions<C>) {
   const maxBodyBytes = options.maxBodyBytes ?? 1_000_000;
   const routes = options.routes ?? {};
-  return async (request: IncomingMessage, response: ServerResponse): Promise<void> => {
+  const handle = async (request: IncomingMessage, response: ServerResponse): Promise<void> => {
     const url = new URL(request.url ?? '/', 'http://localhost');
     const method = request.method ?? 'GET';
     try {
@@ -101,6 +102,12 @@ export function graphqlListener<C extends BaseContext>(options: HttpOptions<C>) 
       if (!response.headersSent) sendJson(response, 500, { errors: [{ message: 'internal error', extensions: { code: 'INTERNAL_SERVER_ERROR' } }] });
       else response.end();
     }
+  };
+  // Everything the request does, here and in the subgraphs it reaches, logs under one id; the client sees it too.
+  return (request: IncomingMessage, response: ServerResponse): Promise<void> => {
+    const requestId = requestIdFrom(request.headers[REQUEST_ID_HEADER]);
+    response.setHeader(REQUEST_ID_HEADER, requestId);
+    return withRequestId(requestId, () => handle(request, response));
   };
 }
 

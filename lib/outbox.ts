@@ -1,5 +1,6 @@
 // The transactional outbox: work that must follow a state change is written in the same transaction, then relayed to BullMQ.
 import { sql, type Kysely, type Generated } from 'kysely';
+import { currentRequestId, JOB_REQUEST_ID_KEY } from './tracing';
 
 export interface OutboxTable {
   id: Generated<string>;
@@ -48,9 +49,12 @@ export async function createOutboxTable(db: Kysely<unknown>): Promise<void> {
  */
 export async function writeOutbox<DB extends WithOutbox>(db: Kysely<DB>, message: OutboxMessage): Promise<void> {
   const outboxDb = db as unknown as Kysely<WithOutbox>;
+  // The job's log lines then carry the id of the request that caused it (the worker takes the key off again).
+  const requestId = currentRequestId();
+  const data = requestId ? { ...message.data, [JOB_REQUEST_ID_KEY]: requestId } : message.data;
   await outboxDb
     .insertInto('outbox')
-    .values({ queue: message.queue, name: message.name, payload: JSON.stringify(message.data), delay_ms: message.delayMs ?? 0, sent_at: null })
+    .values({ queue: message.queue, name: message.name, payload: JSON.stringify(data), delay_ms: message.delayMs ?? 0, sent_at: null })
     .execute();
 }
 

@@ -3,6 +3,7 @@ import type { Kysely } from 'kysely';
 import { databaseUrl, loadConfig, type Domain } from './config';
 import { openDomainDatabase, type DomainDatabase } from './db';
 import { createLogger } from './logger';
+import { createMetrics } from './metrics';
 import { onShutdown, runMain } from './process';
 import { startSubgraph, type SubgraphContext, type SubgraphDefinition } from './subgraph';
 
@@ -14,13 +15,18 @@ export function runSubgraphMain<DB, C extends SubgraphContext>(domain: Domain, d
   runMain(logger, async () => {
     const config = loadConfig();
     const opened: DomainDatabase<unknown>[] = [];
+    const pools: Record<string, DomainDatabase<unknown>['pool']> = {};
     const open: OpenDomain = <T>(other: Domain) => {
       const database = openDomainDatabase<T>(databaseUrl(config, other), other, config.PG_POOL_SIZE);
       opened.push(database as DomainDatabase<unknown>);
+      pools[other] = database.pool;
       return database.db;
     };
     const port = { venues: config.VENUES_PORT, experts: config.EXPERTS_PORT, projects: config.PROJECTS_PORT }[domain];
-    const running = await startSubgraph(define(open<DB>(domain), open), config, logger, port);
+    const definition = define(open<DB>(domain), open);
+    const metrics = createMetrics(domain, { processDefaults: true });
+    metrics.observePools(pools);
+    const running = await startSubgraph(definition, config, logger, port, { metrics });
     onShutdown(logger, async () => {
       await running.stop();
       await Promise.all(opened.map((database) => database.close()));

@@ -12,6 +12,8 @@ import { unauthenticated } from './errors';
 import { IDENTITY_HEADER, SIGNATURE_HEADER, verifySignedIdentity, type Identity } from './identity';
 import { closeServer, createServer, graphqlListener, listen, sendJson } from './http';
 import type { Logger } from './logger';
+import { isDatabaseUnavailable } from './db';
+import { createMetrics, metricsPlugin, sendMetrics, type HubMetrics } from './metrics';
 
 export function schemaPath(file: string): string {
   return join(schemaDir(), file);
@@ -44,13 +46,25 @@ export interface SubgraphDefinition<C extends SubgraphContext> {
 export interface RunningSubgraph {
   port: number;
   url: string;
+  metrics: HubMetrics;
   stop(): Promise<void>;
+  /** Starts the same subgraph again on the same port, after a stop (the fault tests bring a subgraph back). */
+  restart(): Promise<RunningSubgraph>;
 }
 
 /** Hides internals from clients: stack traces and unexpected errors never leave the process outside development. */
 export function formatErrorFor(config: HubConfig, logger: Logger) {
   return (formatted: GraphQLFormattedError, error: unknown): GraphQLFormattedError => {
     const code = formatted.extensions?.code;
+    // A lost or refused database connection rolled its transaction back: nothing was written, and a retry may succeed.
+    if ((code === 'INTERNAL_SERVER_ERROR' || code === undefined) && isDatabaseUnavailable(error)) {
+      logger.warn({ err: error }, 'database unavailable');
+      return {
+        message: 'the database connection was lost and nothing was written; retry the request',
+        path: formatted.path,
+        extensions: { code: 'SERVICE_UNAVAILABLE', retryable: true },
+      };
+    }
     if (code === 'INTERNAL_SERVER_ERROR' || code === undefined) {
       logger.error({ err: error }, 'unexpected error');
       if (config.HUB_ENV !== 'development') {
@@ -67,7 +81,9 @@ export async function startSubgraph<C extends SubgraphContext>(
   config: HubConfig,
   logger: Logger,
   port: number,
+  options: { metrics?: HubMetrics } = {},
 ): Promise<RunningSubgraph> {
+  const metrics = options.metrics ?? createMetrics(definition.domain);
   const schema = buildSubgraphSchema([{ typeDefs: parse(readSdl(definition.domain)), resolvers: definition.resolvers }]);
   const apollo = new ApolloServer<C>({
     schema,
@@ -75,7 +91,7 @@ export async function startSubgraph<C extends SubgraphContext>(
     formatError: formatErrorFor(config, logger),
     csrfPrevention: false,
     // No usage reporting leaves the hub, so per-request traces would only cost time.
-    plugins: [ApolloServerPluginLandingPageDisabled(), ApolloServerPluginInlineTraceDisabled()],
+    plugins: [ApolloServerPluginLandingPageDisabled(), ApolloServerPluginInlineTraceDisabled(), metricsPlugin<C>(metrics)],
   });
   await apollo.start();
   const server: Server = createServer(
@@ -97,6 +113,7 @@ export async function startSubgraph<C extends SubgraphContext>(
           const ready = await definition.ready().catch(() => false);
           sendJson(response, ready ? 200 : 503, { status: ready ? 'ready' : 'unready', subgraph: definition.domain });
         },
+        'GET /metrics': (_request, response) => sendMetrics(response, metrics),
       },
     }),
   );
@@ -106,9 +123,11 @@ export async function startSubgraph<C extends SubgraphContext>(
   return {
     port: boundPort,
     url: `http://127.0.0.1:${boundPort}/graphql`,
+    metrics,
     async stop() {
       await closeServer(server);
       await apollo.stop();
     },
+    restart: () => startSubgraph(definition, config, logger, boundPort, { metrics }),
   };
 }
