@@ -13,6 +13,9 @@ import { currentRequestId, REQUEST_ID_HEADER } from '../lib/tracing';
 import { createQueuesDashboard } from './queues-dashboard';
 import { formatErrorFor } from '../lib/subgraph';
 import { readSupergraph } from '../schema/supergraph';
+import { secureListener } from './http-security';
+import { operationLimits } from './limits';
+import { createRateLimiter } from './rate-limit';
 import { verifyBearer } from './tokens';
 
 export interface GatewayContext extends BaseContext {
@@ -109,34 +112,44 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
     formatError: formatErrorFor(config, logger),
     introspection: config.HUB_ENV !== 'production',
     csrfPrevention: true,
+    allowBatchedHttpRequests: config.HUB_MAX_BATCH > 1,
     // The default landing page loads from a CDN; the hub runs on closed networks.
-    plugins: [ApolloServerPluginLandingPageDisabled(), metricsPlugin(metrics)],
+    plugins: [ApolloServerPluginLandingPageDisabled(), metricsPlugin(metrics), operationLimits(config)],
   });
   await apollo.start();
+  const rateLimiter = createRateLimiter(config);
   const server: Server = createServer(
-    graphqlListener<GatewayContext>({
-      apollo,
-      async context(request) {
-        try {
-          return { identity: await verifyBearer(config, request.headers.authorization) };
-        } catch (error) {
-          if (error instanceof GraphQLError) {
-            throw new GraphQLError(error.message, { extensions: { ...error.extensions, http: { status: 401 } } });
+    secureListener(
+      config.HUB_CORS_ORIGINS,
+      graphqlListener<GatewayContext>({
+        apollo,
+        maxBodyBytes: config.HUB_MAX_BODY_BYTES,
+        maxBatch: config.HUB_MAX_BATCH,
+        async context(request) {
+          let identity: Identity;
+          try {
+            identity = await verifyBearer(config, request.headers.authorization);
+          } catch (error) {
+            if (error instanceof GraphQLError) {
+              throw new GraphQLError(error.message, { extensions: { ...error.extensions, http: { status: 401 } } });
+            }
+            throw error;
           }
-          throw error;
-        }
-      },
-      routes: {
-        'GET /healthz': (_request, response) => sendJson(response, 200, { status: 'ok' }),
-        'GET /readyz': async (_request, response) => {
-          const subgraphs = await subgraphsReady(options.subgraphUrls);
-          const ready = Object.values(subgraphs).every(Boolean);
-          sendJson(response, ready ? 200 : 503, { status: ready ? 'ready' : 'unready', subgraphs });
+          await rateLimiter.consume(identity);
+          return { identity };
         },
-        'GET /metrics': (_request, response) => sendMetrics(response, metrics),
-        ...dashboard.routes,
-      },
-    }),
+        routes: {
+          'GET /healthz': (_request, response) => sendJson(response, 200, { status: 'ok' }),
+          'GET /readyz': async (_request, response) => {
+            const subgraphs = await subgraphsReady(options.subgraphUrls);
+            const ready = Object.values(subgraphs).every(Boolean);
+            sendJson(response, ready ? 200 : 503, { status: ready ? 'ready' : 'unready', subgraphs });
+          },
+          'GET /metrics': (_request, response) => sendMetrics(response, metrics),
+          ...dashboard.routes,
+        },
+      }),
+    ),
   );
   server.keepAliveTimeout = 65_000;
   const port = await listen(server, options.port, config.GATEWAY_HOST);
@@ -148,6 +161,7 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
       await closeServer(server);
       await apollo.stop();
       await dashboard.close();
+      await rateLimiter.close();
     },
   };
 }

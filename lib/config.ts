@@ -42,6 +42,24 @@ const schema = z.object({
   HUB_JWT_PUBLIC_KEY_FILE: z.string().min(1).optional(),
   HUB_JWT_JWKS_FILE: z.string().min(1).optional(),
   HUB_JWT_CLOCK_SKEW: duration.refine((ms) => ms <= 300_000, 'at most 5m').default(30_000),
+  // Abuse limits at the gateway (gateway/limits.ts, gateway/rate-limit.ts); a refusal names the variable it hit.
+  HUB_MAX_BODY_BYTES: positiveInt.default(1_000_000),
+  HUB_MAX_QUERY_DEPTH: positiveInt.default(12),
+  // Cost: one per field, a paginated field's subtree times its `first` (default 20), any other object list times HUB_COST_LIST_WEIGHT.
+  HUB_MAX_QUERY_COST: positiveInt.default(100_000),
+  HUB_COST_LIST_WEIGHT: positiveInt.default(10),
+  HUB_MAX_ALIASES: positiveInt.default(30),
+  // Operations in one batched HTTP request (a JSON array); 1 turns batching off.
+  HUB_MAX_BATCH: positiveInt.default(5),
+  // Requests per HUB_RATE_LIMIT_WINDOW per identity (token subject), counted in Redis across gateway replicas; 0 turns it off.
+  HUB_RATE_LIMIT: z.coerce.number().int().min(0).default(1200),
+  HUB_RATE_LIMIT_WINDOW: duration.refine((ms) => ms >= 1000, 'at least 1s').default(60_000),
+  // Browser origins allowed to call the gateway (comma-separated, e.g. https://console.example.gov.cn); empty: none.
+  HUB_CORS_ORIGINS: z
+    .string()
+    .default('')
+    .transform((value) => value.split(',').map((part) => part.trim()).filter(Boolean))
+    .pipe(z.array(z.string().regex(/^https?:\/\/[^/\s]+$/, 'list origins as scheme://host[:port], without a path'))),
   HUB_INTERNAL_SECRET: z.string().min(1).default(DEVELOPMENT_INTERNAL_SECRET),
   HUB_SIGNATURE_MAX_AGE: duration.default(60_000),
   GATEWAY_HOST: z.string().min(1).default('0.0.0.0'),

@@ -13,19 +13,27 @@ export interface HttpOptions<C extends BaseContext> {
   /** Extra routes by "METHOD /path"; a route may also match a prefix ending in '*'. */
   routes?: Record<string, Route>;
   maxBodyBytes?: number;
+  /** Operations allowed in one batched request (a JSON array); more are refused before any runs. */
+  maxBatch?: number;
 }
 
 export class BodyTooLarge extends Error {}
 
 export function readBody(request: IncomingMessage, maxBytes: number): Promise<string> {
   return new Promise((resolve, reject) => {
+    const declared = Number(request.headers['content-length']);
+    if (declared > maxBytes) {
+      reject(new BodyTooLarge(`request body larger than ${maxBytes} bytes (limit HUB_MAX_BODY_BYTES = ${maxBytes})`));
+      return;
+    }
     const chunks: Buffer[] = [];
     let size = 0;
     request.on('data', (chunk: Buffer) => {
       size += chunk.length;
       if (size > maxBytes) {
-        reject(new BodyTooLarge(`request body larger than ${maxBytes} bytes`));
-        request.destroy();
+        reject(new BodyTooLarge(`request body larger than ${maxBytes} bytes (limit HUB_MAX_BODY_BYTES = ${maxBytes})`));
+        // Stop reading; the listener answers 413 and then closes the connection (destroying now would lose the answer).
+        request.pause();
         return;
       }
       chunks.push(chunk);
@@ -82,6 +90,11 @@ export function graphqlListener<C extends BaseContext>(options: HttpOptions<C>) 
           return;
         }
       }
+      if (Array.isArray(parsedBody) && options.maxBatch !== undefined && parsedBody.length > options.maxBatch) {
+        const message = `the batch holds ${parsedBody.length} operations; send at most ${options.maxBatch} per request (limit HUB_MAX_BATCH = ${options.maxBatch})`;
+        sendJson(response, 400, { errors: [{ message, extensions: { code: 'BAD_USER_INPUT', limit: 'HUB_MAX_BATCH', max: options.maxBatch } }] });
+        return;
+      }
       const result = await options.apollo.executeHTTPGraphQLRequest({
         httpGraphQLRequest: { method: method.toUpperCase(), headers, search: url.search, body: parsedBody },
         context: () => options.context(request, body),
@@ -96,7 +109,8 @@ export function graphqlListener<C extends BaseContext>(options: HttpOptions<C>) 
       }
     } catch (error) {
       if (error instanceof BodyTooLarge) {
-        sendJson(response, 413, { errors: [{ message: `${error.message}; send a smaller request`, extensions: { code: 'BAD_REQUEST' } }] });
+        response.on('finish', () => request.destroy());
+        sendJson(response, 413, { errors: [{ message: `${error.message}; send a smaller request`, extensions: { code: 'BAD_REQUEST', limit: 'HUB_MAX_BODY_BYTES' } }] }, { connection: 'close' });
         return;
       }
       if (!response.headersSent) sendJson(response, 500, { errors: [{ message: 'internal error', extensions: { code: 'INTERNAL_SERVER_ERROR' } }] });

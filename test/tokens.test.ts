@@ -2,14 +2,14 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { exportJWK, exportSPKI, generateKeyPair, SignJWT, type JWTPayload } from 'jose';
+import { exportJWK, exportSPKI, generateKeyPair, SignJWT, type JWTPayload, type KeyLike } from 'jose';
 import { DEVELOPMENT_INTERNAL_SECRET, DEVELOPMENT_JWT_SECRET, loadConfig, type HubConfig } from '../lib/config';
 import { codeOf } from '../lib/errors';
 import { issueToken, verifyBearer } from '../gateway/tokens';
 
 const dir = mkdtempSync(join(tmpdir(), 'hub-tokens-'));
 const now = () => Math.floor(Date.now() / 1000);
-const claims = { role: 'PLATFORM_OPERATOR', platform: '411700' };
+const claims = { role: 'PLATFORM_OPERATOR', platform: '411700' } as const;
 const identity = { sub: 'op-1', ...claims } as const;
 const secret = new TextEncoder().encode(DEVELOPMENT_JWT_SECRET);
 
@@ -17,7 +17,7 @@ function hmacConfig(overrides: Record<string, string> = {}): HubConfig {
   return loadConfig({ HUB_ENV: 'test', ...overrides });
 }
 
-function sign(payload: JWTPayload, options: { alg?: string; key?: Uint8Array | CryptoKey; kid?: string; iss?: string; aud?: string } = {}) {
+function sign(payload: JWTPayload, options: { alg?: string; key?: Uint8Array | KeyLike; kid?: string; iss?: string; aud?: string } = {}) {
   const jwt = new SignJWT({ ...claims, ...payload })
     .setProtectedHeader({ alg: options.alg ?? 'HS256', ...(options.kid ? { kid: options.kid } : {}) })
     .setSubject('op-1')

@@ -1,0 +1,56 @@
+// HTTP hardening in front of every gateway route: security headers on each response and a closed-by-default CORS policy.
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { sendJson } from '../lib/http';
+
+export type Listener = (request: IncomingMessage, response: ServerResponse) => Promise<void> | void;
+
+/** Headers every response carries: no MIME sniffing, no framing, no referrer, nothing loadable, nothing cached by default. */
+export const SECURITY_HEADERS: Readonly<Record<string, string>> = {
+  'x-content-type-options': 'nosniff',
+  'x-frame-options': 'DENY',
+  'referrer-policy': 'no-referrer',
+  // The gateway serves JSON only; should HTML ever be served, it may load nothing and be framed by nobody.
+  'content-security-policy': "default-src 'none'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'",
+  'cross-origin-resource-policy': 'same-origin',
+  'cross-origin-opener-policy': 'same-origin',
+  // Responses can carry sealed committee data once it is unsealed; no shared or browser cache may keep them.
+  'cache-control': 'no-store',
+};
+
+const ALLOWED_METHODS = 'GET, POST, OPTIONS';
+const ALLOWED_HEADERS = 'authorization, content-type, apollo-require-preflight, x-apollo-operation-name';
+
+/**
+ * Wraps a listener with the security headers and CORS: a browser request from an origin not in `allowedOrigins`
+ * (HUB_CORS_ORIGINS, empty by default) is refused with 403; an allowed origin gets its preflight answered and
+ * `Access-Control-Allow-Origin` echoed. Requests without an Origin (servers, partner systems, curl) pass untouched.
+ *
+ * ```ts
+ * createServer(secureListener(config.HUB_CORS_ORIGINS, listener));
+ * ```
+ */
+export function secureListener(allowedOrigins: readonly string[], listener: Listener): Listener {
+  const allowed = new Set(allowedOrigins);
+  return (request, response) => {
+    for (const [name, value] of Object.entries(SECURITY_HEADERS)) response.setHeader(name, value);
+    const origin = request.headers.origin;
+    if (origin !== undefined) {
+      response.setHeader('vary', 'Origin');
+      if (!allowed.has(origin)) {
+        sendJson(response, 403, { errors: [{ message: `origin ${origin} may not call this hub; an operator adds it to HUB_CORS_ORIGINS`, extensions: { code: 'FORBIDDEN' } }] });
+        return;
+      }
+      response.setHeader('access-control-allow-origin', origin);
+      if (request.method === 'OPTIONS') {
+        response.writeHead(204, {
+          'access-control-allow-methods': ALLOWED_METHODS,
+          'access-control-allow-headers': ALLOWED_HEADERS,
+          'access-control-max-age': '600',
+        });
+        response.end();
+        return;
+      }
+    }
+    return listener(request, response);
+  };
+}

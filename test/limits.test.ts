@@ -1,0 +1,164 @@
+// Abuse limits at the gateway: depth, cost, aliases, batch size, body size, per-identity rate limit (429 + Retry-After),
+// CORS closed by default, security headers, and introspection off in production. Each refusal names its limit.
+import { randomBytes } from 'node:crypto';
+import { parse, type FragmentDefinitionNode, type OperationDefinitionNode } from 'graphql';
+import { loadConfig } from '../lib/config';
+import { readSupergraph } from '../schema/supergraph';
+import { measureOperation } from '../gateway/limits';
+import { as, startTestHub, type TestHub } from './support/hub';
+import { buildSupergraphApiSchema } from './support/api-schema';
+
+const ALLOWED_ORIGIN = 'https://console.example.gov.cn';
+let t: TestHub;
+let production: TestHub;
+beforeAll(async () => {
+  t = await startTestHub({
+    jobs: false,
+    overrides: {
+      HUB_MAX_QUERY_DEPTH: '6',
+      HUB_MAX_QUERY_COST: '2000',
+      HUB_COST_LIST_WEIGHT: '10',
+      HUB_MAX_ALIASES: '3',
+      HUB_MAX_BATCH: '2',
+      HUB_MAX_BODY_BYTES: '4000',
+      HUB_RATE_LIMIT: '5',
+      HUB_RATE_LIMIT_WINDOW: '60s',
+      HUB_CORS_ORIGINS: ALLOWED_ORIGIN,
+    },
+  });
+  production = await startTestHub({
+    jobs: false,
+    overrides: { HUB_ENV: 'production', HUB_JWT_SECRET: randomBytes(32).toString('hex'), HUB_INTERNAL_SECRET: randomBytes(32).toString('hex') },
+  });
+});
+afterAll(async () => {
+  await t?.stop();
+  await production?.stop();
+});
+
+// Each test its own identity: the rate limit counts per identity, so tests do not spend each other's budget.
+let callers = 0;
+const caller = () => ({ ...as.admin, sub: `limits-${++callers}` });
+
+async function post(body: string, headers: Record<string, string> = {}, hub: TestHub = t) {
+  const token = await hub.token(caller());
+  const response = await fetch(hub.hub.gateway.url, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${token}`, ...headers }, body });
+  const text = await response.text();
+  return { status: response.status, headers: response.headers, body: text ? (JSON.parse(text) as { errors?: { message: string; extensions?: Record<string, unknown> }[]; data?: unknown }) : {} };
+}
+
+function expectLimit(response: { errors?: { message: string; extensions?: Record<string, unknown> }[] }, limit: string) {
+  expect(response.errors?.[0]?.extensions).toMatchObject({ code: 'BAD_USER_INPUT', limit });
+  expect(response.errors?.[0]?.message).toContain(limit);
+}
+
+describe('query shape', () => {
+  it('refuses a query nested deeper than HUB_MAX_QUERY_DEPTH and answers one at the limit', async () => {
+    const tooDeep = await t.graphql(caller(), '{ platforms { venues { rooms { venue { platform { venues { id } } } } } } }');
+    expectLimit(tooDeep, 'HUB_MAX_QUERY_DEPTH');
+    expect(tooDeep.status).toBe(400);
+    const atLimit = await t.graphql(caller(), '{ platform(id: "411700") { venues { rooms { venue { platform { id } } } } } }');
+    expect(atLimit.errors).toBeUndefined();
+  });
+
+  it('weighs a paginated list by its page size and refuses over HUB_MAX_QUERY_COST', async () => {
+    const query = 'query($first: Int) { projects(first: $first) { edges { node { id timeline { kind actor } } } } }';
+    const expensive = await t.graphql(caller(), query, { first: 100 });
+    expectLimit(expensive, 'HUB_MAX_QUERY_COST');
+    expect(expensive.errors![0].extensions).toMatchObject({ max: 2000, actual: 2401 });
+    const smaller = await t.graphql(caller(), query, { first: 50 });
+    expect(smaller.errors).toBeUndefined();
+  });
+
+  it('counts fragments and refuses more aliases than HUB_MAX_ALIASES', async () => {
+    const four = await t.graphql(caller(), '{ a: platform(id: "411700") { id } b: platform(id: "411721") { id } ...more } fragment more on Query { c: platform(id: "411722") { id } d: platform(id: "411723") { id } }');
+    expectLimit(four, 'HUB_MAX_ALIASES');
+    const three = await t.graphql(caller(), '{ a: platform(id: "411700") { id } b: platform(id: "411721") { id } c: platform(id: "411722") { id } }');
+    expect(three.errors).toBeUndefined();
+  });
+
+  it('lets the deep N+1 query through the default limits', () => {
+    const config = loadConfig({ HUB_ENV: 'test' });
+    const document = parse('query($from: DateTime!, $to: DateTime!) { platforms { id venues { id rooms { id bookings(from: $from, to: $to) { id project { code hostPlatform { name } } } } } } }');
+    const measure = measureOperation(buildSupergraphApiSchema(readSupergraph()), [] as FragmentDefinitionNode[], document.definitions[0] as OperationDefinitionNode, {}, config.HUB_COST_LIST_WEIGHT);
+    expect(measure.depth).toBeLessThanOrEqual(config.HUB_MAX_QUERY_DEPTH);
+    expect(measure.cost).toBeLessThanOrEqual(config.HUB_MAX_QUERY_COST);
+  });
+});
+
+describe('request size', () => {
+  it('refuses a batch of more than HUB_MAX_BATCH operations and answers one within it', async () => {
+    const operation = { query: '{ platform(id: "411700") { id } }' };
+    const tooMany = await post(JSON.stringify([operation, operation, operation]));
+    expect(tooMany.status).toBe(400);
+    expectLimit(tooMany.body, 'HUB_MAX_BATCH');
+    const two = await post(JSON.stringify([operation, operation]));
+    expect(two.status).toBe(200);
+    expect(two.body).toEqual([{ data: { platform: { id: '411700' } } }, { data: { platform: { id: '411700' } } }]);
+  });
+
+  it('refuses a body over HUB_MAX_BODY_BYTES with 413', async () => {
+    const big = await post(JSON.stringify({ query: `{ platform(id: "411700") { id } } # ${'x'.repeat(5000)}` }));
+    expect(big.status).toBe(413);
+    expect(big.body.errors?.[0]?.extensions).toMatchObject({ limit: 'HUB_MAX_BODY_BYTES' });
+    expect(big.body.errors?.[0]?.message).toContain('HUB_MAX_BODY_BYTES');
+  });
+});
+
+describe('rate limit', () => {
+  it('answers 429 with Retry-After once an identity spent HUB_RATE_LIMIT, while another identity goes on', async () => {
+    const spender = caller();
+    const query = '{ platform(id: "411700") { id } }';
+    for (let request = 0; request < 5; request++) expect((await t.graphql(spender, query)).status).toBe(200);
+    const token = await t.token(spender);
+    const refused = await fetch(t.hub.gateway.url, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` }, body: JSON.stringify({ query }) });
+    expect(refused.status).toBe(429);
+    const retryAfter = Number(refused.headers.get('retry-after'));
+    expect(retryAfter).toBeGreaterThanOrEqual(1);
+    expect(retryAfter).toBeLessThanOrEqual(60);
+    const body = (await refused.json()) as { errors: { message: string; extensions: Record<string, unknown> }[] };
+    expect(body.errors[0].extensions).toMatchObject({ code: 'RATE_LIMITED', limit: 'HUB_RATE_LIMIT', retryAfter });
+    expect(body.errors[0].message).toMatch(/HUB_RATE_LIMIT/);
+    expect((await t.graphql(caller(), query)).status).toBe(200);
+  });
+});
+
+describe('HTTP hardening', () => {
+  it('refuses a browser origin not in HUB_CORS_ORIGINS and answers the preflight of one that is', async () => {
+    const stranger = await post(JSON.stringify({ query: '{ platforms { id } }' }), { origin: 'https://evil.example.com' });
+    expect(stranger.status).toBe(403);
+    expect(stranger.headers.get('access-control-allow-origin')).toBeNull();
+    const preflight = await fetch(t.hub.gateway.url, { method: 'OPTIONS', headers: { origin: ALLOWED_ORIGIN, 'access-control-request-method': 'POST' } });
+    expect(preflight.status).toBe(204);
+    expect(preflight.headers.get('access-control-allow-origin')).toBe(ALLOWED_ORIGIN);
+    expect(preflight.headers.get('access-control-allow-headers')).toContain('authorization');
+    const allowed = await post(JSON.stringify({ query: '{ platform(id: "411700") { id } }' }), { origin: ALLOWED_ORIGIN });
+    expect(allowed.status).toBe(200);
+    expect(allowed.headers.get('access-control-allow-origin')).toBe(ALLOWED_ORIGIN);
+  });
+
+  it('closes CORS by default: no origin is allowed', async () => {
+    const response = await post(JSON.stringify({ query: '{ platform(id: "411700") { id } }' }), { origin: ALLOWED_ORIGIN }, production);
+    expect(response.status).toBe(403);
+  });
+
+  it('sends the security headers on GraphQL answers and plain routes', async () => {
+    const graphql = await post(JSON.stringify({ query: '{ platform(id: "411700") { id } }' }));
+    const health = await fetch(new URL('/healthz', t.hub.gateway.url));
+    for (const headers of [graphql.headers, health.headers]) {
+      expect(headers.get('x-content-type-options')).toBe('nosniff');
+      expect(headers.get('x-frame-options')).toBe('DENY');
+      expect(headers.get('referrer-policy')).toBe('no-referrer');
+      expect(headers.get('content-security-policy')).toContain("default-src 'none'");
+      expect(headers.get('cache-control')).toBe('no-store');
+    }
+  });
+
+  it('turns introspection off in production and keeps it in development and test', async () => {
+    const query = JSON.stringify({ query: '{ __schema { queryType { name } } }' });
+    const off = await post(query, {}, production);
+    expect(off.body.errors?.[0]?.message).toMatch(/introspection/i);
+    const on = await post(query);
+    expect(on.body).toEqual({ data: { __schema: { queryType: { name: 'Query' } } } });
+  });
+});
