@@ -16,6 +16,7 @@ import { readSupergraph } from '../schema/supergraph';
 import { secureListener } from './http-security';
 import { operationLimits } from './limits';
 import { createRateLimiter } from './rate-limit';
+import { archiveRoutes } from './archives';
 import { verifyBearer } from './tokens';
 
 export interface GatewayContext extends BaseContext {
@@ -140,6 +141,7 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
         },
         routes: {
           'GET /healthz': (_request, response) => sendJson(response, 200, { status: 'ok' }),
+          ...archiveRoutes(config, apollo),
           'GET /readyz': async (_request, response) => {
             const subgraphs = await subgraphsReady(options.subgraphUrls);
             const ready = Object.values(subgraphs).every(Boolean);

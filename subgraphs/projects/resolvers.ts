@@ -9,7 +9,8 @@ import type { Project, ProjectEvent, ProjectsService } from './service';
 import type { ProjectStatus } from './types';
 import { partnerBalances, type LedgerEntry, type PartnerBalance } from './ledger';
 import { advanceEvaluationFee } from './steps/fee-advance';
-import { archiveProject, verifyProjectArchive } from './steps/archive';
+import { archiveBundle, archiveProject, verifyProjectArchive } from './steps/archive';
+import { releasePackageOf } from './ocds';
 import { requireRole } from '../../lib/authz';
 import type { ExpertsService } from '../experts/service';
 import type { VenuesService } from '../venues/service';
@@ -41,6 +42,12 @@ export const projectsResolvers: GraphQLResolverMap<ProjectsContext> = {
       return partnerBalances(ctx.service.db, platformId);
     },
     verifyProjectArchive: (_root: unknown, { projectId }: { projectId: string }, ctx: ProjectsContext) => verifyProjectArchive(ctx.service, ctx.identity, projectId),
+    archiveBundle: async (_root: unknown, { projectId }: { projectId: string }, ctx: ProjectsContext) =>
+      JSON.stringify(await archiveBundle({ projects: ctx.service, venues: ctx.venues, experts: ctx.experts }, ctx.identity, projectId)),
+    archiveReleasePackage: async (_root: unknown, { projectId, uri }: { projectId: string; uri?: string | null }, ctx: ProjectsContext) => {
+      const bundle = await archiveBundle({ projects: ctx.service, venues: ctx.venues, experts: ctx.experts }, ctx.identity, projectId, { withSealedParts: false });
+      return JSON.stringify(releasePackageOf(bundle, uri ?? `urn:remote-evaluation-hub:archives:${projectId}.ocds.json`, new Date()));
+    },
   },
   Mutation: {
     submitProject: (_root: unknown, { input }: { input: SubmitProjectInput }, ctx: ProjectsContext) => ctx.service.submitProject(ctx.identity, input),

@@ -4,6 +4,11 @@ import { conflict, forbidden } from '../../../lib/errors';
 import type { Identity } from '../../../lib/identity';
 import { eventHash, GENESIS_HASH, type Project, type ProjectEvent, type ProjectsService } from '../service';
 import type { Json } from '../../../lib/canonical-json';
+import { drawsOfProject } from '../../experts/archive-records';
+import { mayReadSeatExpert, sealedRead } from '../../experts/sealing';
+import type { ExpertsService, SealedRead } from '../../experts/service';
+import type { VenuesService } from '../../venues/service';
+import { ledgerOfProjects } from '../ledger';
 
 export interface ArchiveVerification {
   projectId: string;
@@ -78,4 +83,212 @@ export async function archiveProject(projects: ProjectsService, identity: Identi
       data: { verifiedEntries: verification.entries, verifiedHead: verification.head },
     });
   });
+}
+
+// ------------------------------------------------------------------------------------------------ the export bundle
+
+/** What the bundle needs of the other domains (their service functions, never their tables). */
+export interface ArchiveDependencies {
+  projects: ProjectsService;
+  venues: VenuesService;
+  experts: ExpertsService;
+}
+
+export const BUNDLE_FORMAT = 'remote-evaluation-archive';
+export const BUNDLE_FORMAT_VERSION = 1;
+
+/** docs/archive-format.md describes every field; the independent verifier (lib/cli/verify-archive.ts) reads it. */
+export interface ArchiveBundle {
+  format: typeof BUNDLE_FORMAT;
+  formatVersion: typeof BUNDLE_FORMAT_VERSION;
+  exportedAt: string;
+  /** Whether the committee (seat holders, candidate lists) is included: only for those allowed to read it now. */
+  sealedPartsIncluded: boolean;
+  project: {
+    id: string;
+    code: string;
+    name: string;
+    category: string;
+    department: string;
+    hostPlatform: { id: string; name: string };
+    tenderer: string;
+    agency: string;
+    bidders: string[];
+    budget: string;
+    mode: string;
+    committeeSize: number;
+    tendererRepresentatives: number;
+    evaluationStartsAt: string;
+    evaluationEndsAt: string;
+    status: string;
+    feeAdvance: string | null;
+  };
+  archive: { algorithm: 'sha256(prevHash || canonicalJson(event))'; genesis: string; entries: number; head: string; intact: boolean; firstBrokenEntry: number | null };
+  events: { seq: number; at: string; kind: string; actor: string; detail: string | null; data: Json; prevHash: string; hash: string }[];
+  ledger: { id: string; kind: string; payer: string; payee: string; amount: string; reverses: string | null; settledAt: string | null; createdAt: string }[];
+  bookings: { id: string; role: string; roomId: string; platformId: string | null; seats: number; startsAt: string; endsAt: string; status: string }[];
+  draws: BundleDraw[];
+}
+
+interface BundleDraw {
+  id: string;
+  status: string;
+  seedCommitment: string;
+  seed: string | null;
+  supervisorNonce: string | null;
+  unsealedAt: string | null;
+  groups: {
+    groupKey: string;
+    bookingId: string;
+    roomId: string;
+    platformId: string;
+    role: string;
+    specialty: string;
+    seats: number;
+    rounds: {
+      round: number;
+      candidates: string[] | null;
+      candidatesDigest: string;
+      hostRegionCandidates: string[] | null;
+      hostQuota: number | null;
+      wanted: number;
+      counterStart: number;
+      counterEnd: number;
+      selected: string[] | null;
+      outcome: string;
+    }[];
+  }[];
+  seats: { id: string; bookingId: string; roomId: string; groupKey: string | null; specialty: string; round: number; status: string; replacesSeatId: string | null; expertId?: string | null; expertName?: string | null }[];
+}
+
+/**
+ * The archive of a project as one JSON document: the project, every event with its hashes, the ledger, the bookings and
+ * the draws. The committee (who sits on which seat, and the candidate lists from which, with the revealed seed, anyone
+ * could recompute it) is included only for a caller allowed to read the seats' experts now (experts/sealing.ts decides),
+ * and each seat so revealed is written to the access audit.
+ */
+export async function archiveBundle(deps: ArchiveDependencies, identity: Identity, projectId: string, options: { withSealedParts?: boolean } = {}): Promise<ArchiveBundle> {
+  const project = await deps.projects.getProject(projectId);
+  if (!(await deps.projects.canRead(identity, project))) throw forbidden(`your role may not read project ${projectId} or its archive`);
+  const [events, ledger, bookings, [host], draws] = await Promise.all([
+    deps.projects.eventsOfProjects([projectId]),
+    ledgerOfProjects(deps.projects.db, [projectId]),
+    deps.venues.bookingsOfProjects([projectId]),
+    deps.venues.platformsByIds([project.host_platform_id]),
+    drawsOfProject(deps.experts, projectId),
+  ]);
+  const roomRows = bookings.length > 0 ? await deps.venues.roomsWithPlatform(bookings.map((booking) => booking.room_id)) : [];
+  const rooms = new Map(roomRows.map((room) => [room.id, room]));
+  const verification = verifyChain(projectId, events);
+
+  const reads: SealedRead[] = [];
+  let sealedPartsIncluded = draws.length > 0;
+  const bundleDraws: BundleDraw[] = [];
+  for (const draw of draws) {
+    const [groups, rounds, seats] = await Promise.all([deps.experts.groupsOfDraw(draw.id), deps.experts.roundsOfDraw(draw.id), deps.experts.seatsOfDraws([draw.id])]);
+    const committeeReadable = options.withSealedParts !== false && seats.length > 0 && seats.every((seat) => mayReadSeatExpert(identity, { seat, draw }));
+    sealedPartsIncluded &&= committeeReadable;
+    const expertIds = seats.flatMap((seat) => (seat.expert_id ? [seat.expert_id] : []));
+    const names = new Map(committeeReadable && expertIds.length > 0 ? (await deps.experts.expertsByIds(expertIds)).map((expert) => [expert.id, expert.name]) : []);
+    if (committeeReadable) reads.push(...seats.filter((seat) => seat.expert_id).map((seat) => sealedRead(identity, 'archiveBundle.seats.expert', { seat, draw })));
+    bundleDraws.push({
+      id: draw.id,
+      status: draw.status,
+      seedCommitment: draw.seed_commitment,
+      seed: draw.seed_revealed ? draw.seed : null,
+      supervisorNonce: draw.supervisor_nonce,
+      unsealedAt: draw.unsealed_at?.toISOString() ?? null,
+      groups: groups.map((group) => ({
+        groupKey: group.group_key,
+        bookingId: group.booking_id,
+        roomId: group.room_id,
+        platformId: group.platform_id,
+        role: group.role,
+        specialty: group.specialty,
+        seats: group.seats,
+        rounds: rounds
+          .filter((round) => round.group_key === group.group_key)
+          .map((round) => ({
+            round: round.round,
+            candidates: committeeReadable ? round.candidates : null,
+            candidatesDigest: round.candidates_digest,
+            hostRegionCandidates: committeeReadable ? round.host_region_candidates : null,
+            hostQuota: round.host_quota,
+            wanted: round.wanted,
+            counterStart: Number(round.counter_start),
+            counterEnd: Number(round.counter_end),
+            selected: committeeReadable ? round.selected : null,
+            outcome: round.outcome,
+          })),
+      })),
+      seats: seats.map((seat) => ({
+        id: seat.id,
+        bookingId: seat.booking_id,
+        roomId: seat.room_id,
+        groupKey: seat.group_key,
+        specialty: seat.specialty,
+        round: seat.round,
+        status: seat.status,
+        replacesSeatId: seat.replaces_seat_id,
+        ...(committeeReadable ? { expertId: seat.expert_id, expertName: seat.expert_id ? (names.get(seat.expert_id) ?? null) : null } : {}),
+      })),
+    });
+  }
+  await deps.experts.recordSealedReads(reads);
+
+  return {
+    format: BUNDLE_FORMAT,
+    formatVersion: BUNDLE_FORMAT_VERSION,
+    exportedAt: new Date().toISOString(),
+    sealedPartsIncluded,
+    project: {
+      id: project.id,
+      code: project.code,
+      name: project.name,
+      category: project.category,
+      department: project.department,
+      hostPlatform: { id: project.host_platform_id, name: host?.name ?? project.host_platform_id },
+      tenderer: project.tenderer,
+      agency: project.agency,
+      bidders: project.bidders,
+      budget: String(project.budget),
+      mode: project.mode,
+      committeeSize: project.committee_size,
+      tendererRepresentatives: project.tenderer_representatives,
+      evaluationStartsAt: project.evaluation_starts_at.toISOString(),
+      evaluationEndsAt: project.evaluation_ends_at.toISOString(),
+      status: project.status,
+      feeAdvance: project.fee_advance === null ? null : String(project.fee_advance),
+    },
+    archive: {
+      algorithm: 'sha256(prevHash || canonicalJson(event))',
+      genesis: GENESIS_HASH,
+      entries: verification.entries,
+      head: verification.head,
+      intact: verification.intact,
+      firstBrokenEntry: verification.firstBrokenEntry,
+    },
+    events: events.map((event) => ({ seq: event.seq, at: event.at.toISOString(), kind: event.kind, actor: event.actor, detail: event.detail, data: event.data as Json, prevHash: event.prev_hash, hash: event.hash })),
+    ledger: ledger.map((entry) => ({
+      id: entry.id,
+      kind: entry.kind,
+      payer: entry.payer,
+      payee: entry.payee,
+      amount: String(entry.amount),
+      reverses: entry.reverses,
+      settledAt: entry.settled_at?.toISOString() ?? null,
+      createdAt: entry.created_at.toISOString(),
+    })),
+    bookings: bookings.map((booking) => ({
+      id: booking.id,
+      role: booking.role,
+      roomId: booking.room_id,
+      platformId: rooms.get(booking.room_id)?.platform_id ?? null,
+      seats: booking.seats,
+      startsAt: booking.starts_at.toISOString(),
+      endsAt: booking.ends_at.toISOString(),
+      status: booking.status,
+    })),
+    draws: bundleDraws,
+  };
 }
