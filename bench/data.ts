@@ -103,9 +103,16 @@ export async function loadProvince(dbs: DomainDatabases, scale: BenchScale, saga
     const id = `prj-b-${String(index + 1).padStart(6, '0')}`;
     const host = rng.pick(platforms);
     // Weekdays only: evaluations happen on working days.
-    let day = rng.int(0, YEAR_DAYS - 1);
-    while ([0, 6].includes(new Date(YEAR_START.getTime() + day * DAY_MS).getUTCDay())) day = (day + 1) % YEAR_DAYS;
+    // A host whose rooms are full that day moves to another day, as a real one would.
     const window = rng.pick([...WINDOWS]);
+    const hostRooms = roomsOf.get(host) ?? [];
+    let day = 0;
+    for (let attempt = 0; attempt < 20; attempt++) {
+      day = rng.int(0, YEAR_DAYS - 1);
+      while ([0, 6].includes(new Date(YEAR_START.getTime() + day * DAY_MS).getUTCDay())) day = (day + 1) % YEAR_DAYS;
+      const probe = day;
+      if (hostRooms.some((room) => seatsTaken(room.id, room.seats, probe).filter((taken) => (taken & window.slots) === 0).length >= 4)) break;
+    }
     const date = new Date(YEAR_START.getTime() + day * DAY_MS);
     const startsAt = new Date(Date.UTC(date.getUTCFullYear(), date.getUTCMonth(), date.getUTCDate(), window.start));
     const endsAt = new Date(Date.UTC(date.getUTCFullYear(), date.getUTCMonth(), date.getUTCDate(), window.end));
@@ -117,7 +124,7 @@ export async function loadProvince(dbs: DomainDatabases, scale: BenchScale, saga
     const arrangement = `arr-b-${index + 1}`;
     const placed: { bookingId: string; roomId: string; seats: number }[] = [];
     const place = (candidates: typeof rooms, role: 'MAIN' | 'SECONDARY', seats: number) => {
-      for (const room of rng.sample(candidates, Math.min(candidates.length, 3))) {
+      for (const room of rng.sample(candidates, Math.min(candidates.length, 8))) {
         const numbers = freeSeatNumbers(room, day, window.slots, Math.min(seats, room.seats));
         if (!numbers) continue;
         const bookingId = `bk-b-${bookings.length + 1}`;
@@ -136,7 +143,9 @@ export async function loadProvince(dbs: DomainDatabases, scale: BenchScale, saga
     const partnerRooms = (partnersOf.get(host) ?? []).flatMap((partner) => roomsOf.get(partner) ?? []);
     const otherRooms = partnerRooms.length ? partnerRooms : rooms.filter((room) => room.platform !== host);
     let secondaries = Math.floor(secondariesWanted) + (rng.chance(secondariesWanted % 1) ? 1 : 0);
-    while (secondaries-- > 0) place(otherRooms, 'SECONDARY', rng.int(1, 2));
+    // Partner rooms first; when they are full that day, any other platform's room (the data stays consistent, the
+    // agreements are only the demo's few).
+    while (secondaries-- > 0) if (!place(otherRooms, 'SECONDARY', rng.int(1, 2))) place(rooms.filter((room) => room.platform !== host), 'SECONDARY', rng.int(1, 2));
     perDay.set(day, (perDay.get(day) ?? 0) + placed.length);
 
     const code = `HN-B-${String(index + 1).padStart(6, '0')}`;

@@ -4,7 +4,7 @@ import { systemClock } from '../lib/clock';
 import { databaseUrl, hostRegionShare } from '../lib/config';
 import { openDomainDatabase } from '../lib/db';
 import { REFERENCE_DATE } from '../lib/seed/generate';
-import { ZHUMADIAN_COUNTIES } from '../lib/seed/henan';
+import { HENAN_CITIES, ZHUMADIAN_COUNTIES } from '../lib/seed/henan';
 import { ExpertsService, type DrawRequest } from '../subgraphs/experts/service';
 import type { EligibilityFacts } from '../subgraphs/experts/eligibility';
 import type { ExpertsDatabase } from '../subgraphs/experts/types';
@@ -22,13 +22,17 @@ function percentile(values: number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)];
 }
 
-/** A REMOTE Zhumadian project: 3 civil engineers in the main room, one at each of two county rooms (regional rule). */
+/**
+ * A REMOTE Zhumadian project: 3 civil engineers in the main room, one at each of two partner cities' rooms (regional
+ * rule: from that city). Counties would not do: they are in Zhumadian's own region, capped at a third of the seats.
+ */
 function drawFor(index: number): { request: DrawRequest; facts: EligibilityFacts } {
   const projectId = `prj-drawbench-${index}`;
   // Windows spread over weeks so the seeded history (30-day limit, overlaps) matters as it would in production.
   const startsAt = new Date(REFERENCE_DATE.getTime() + (45 + (index % 30)) * DAY_MS);
   const endsAt = new Date(startsAt.getTime() + 3 * 3_600_000);
-  const counties = [ZHUMADIAN_COUNTIES[index % ZHUMADIAN_COUNTIES.length], ZHUMADIAN_COUNTIES[(index + 3) % ZHUMADIAN_COUNTIES.length]];
+  const partners = HENAN_CITIES.filter((city) => city.code !== '411700');
+  const counties = [partners[index % partners.length], partners[(index + 5) % partners.length]];
   const groups: DrawRequest['groups'] = [
     { bookingId: `bk-drawbench-${index}-0`, roomId: 'room-411700-1', platformId: '411700', role: 'MAIN', specialty: 'CIVIL_ENGINEERING', seats: 3 },
     ...counties.map((county, n) => ({
@@ -82,7 +86,7 @@ export async function drawScenario(context: ScenarioContext): Promise<ScenarioRe
     return {
       name: 'Draw',
       status: 'measured',
-      note: `ExpertsService.requestDraw + runDraw (5 seats: 3 at the main room, 1 each at two county rooms under the regional rule) over a pool of ${pool.count} experts, in the bench process against the bench database; invitations go out through the outbox as in production.`,
+      note: `ExpertsService.requestDraw + runDraw (5 seats: 3 at the main room, 1 each at two partner cities' rooms under the regional rule) over a pool of ${pool.count} experts, in the bench process against the bench database; invitations go out through the outbox as in production.`,
       figures: [
         { name: 'one draw, p50', value: median(times), unit: 'ms', target: { value: 50, lowerIsBetter: true } },
         { name: 'one draw, p99', value: percentile(times, 99), unit: 'ms' },

@@ -47,8 +47,19 @@ function treePids(pid: number): number[] {
   }
 }
 
+/** Every process the bench started, so an interrupted bench leaves none behind. */
+const started = new Set<ChildProcess>();
+for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  process.on(signal, () => {
+    for (const child of started) child.kill('SIGKILL');
+    process.exit(130);
+  });
+}
+
 export function startProcess(name: string, args: string[], env: NodeJS.ProcessEnv, port?: number): Proc {
   const child = spawn(process.execPath, args, { cwd: ROOT, env, stdio: ['ignore', 'ignore', 'pipe'] });
+  started.add(child);
+  child.once('exit', () => started.delete(child));
   let stderr = '';
   child.stderr?.on('data', (chunk: Buffer) => {
     stderr = (stderr + chunk.toString()).slice(-4000);
