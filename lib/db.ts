@@ -20,6 +20,9 @@ export function openDomainDatabase<DB>(url: string, schema: string, poolSize = 1
   const pool = new pg.Pool({ connectionString: url, max: poolSize, application_name: `hub-${schema}`, options: `-c search_path=${schema},public` });
   // An idle client that loses its server (a restart, pg_terminate_backend) must not crash the process.
   pool.on('error', () => undefined);
+  // A checked-out client whose connection dies between queries emits 'error' too; its next query fails instead,
+  // the pool discards it, and the caller sees a retryable error rather than the process crashing.
+  pool.on('connect', (client) => client.on('error', () => undefined));
   const db = new Kysely<DB>({
     dialect: new PostgresDialect({ pool }),
     log: onQuery
@@ -82,7 +85,9 @@ export function isDatabaseUnavailable(error: unknown): boolean {
     if (state && ['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'ETIMEDOUT'].includes(state)) return true;
     const message = current instanceof Error ? current.message : '';
     if (/Connection terminated|Client has encountered a connection error|timeout exceeded when trying to connect|Client was closed/i.test(message)) return true;
-    current = typeof current === 'object' && current !== null && 'originalError' in current ? (current as { originalError: unknown }).originalError : undefined;
+    // GraphQL wraps what a resolver threw in originalError; a thrown non-Error (pg's bare socket error) in thrownValue.
+    const wrapper = typeof current === 'object' && current !== null ? (current as { originalError?: unknown; thrownValue?: unknown }) : {};
+    current = wrapper.originalError ?? wrapper.thrownValue;
   }
   return false;
 }

@@ -56,11 +56,12 @@ export interface RunningSubgraph {
 export function formatErrorFor(config: HubConfig, logger: Logger) {
   return (formatted: GraphQLFormattedError, error: unknown): GraphQLFormattedError => {
     const code = formatted.extensions?.code;
-    // A lost or refused database connection rolled its transaction back: nothing was written, and a retry may succeed.
+    // A lost or refused database connection: its transaction rolled back (or, if the commit itself was cut off, the retry
+    // finds the change made), so the client may safely retry.
     if ((code === 'INTERNAL_SERVER_ERROR' || code === undefined) && isDatabaseUnavailable(error)) {
       logger.warn({ err: error }, 'database unavailable');
       return {
-        message: 'the database connection was lost and nothing was written; retry the request',
+        message: 'the database connection was lost before the change was confirmed; retry the request',
         path: formatted.path,
         extensions: { code: 'SERVICE_UNAVAILABLE', retryable: true },
       };
