@@ -15,6 +15,7 @@ const duration = z
     return Number(match[1]) * factor;
   });
 const url = z.string().url();
+const cron = z.string().regex(/^(off|\S+( \S+){4,5})$/, 'use a cron pattern of 5 or 6 fields, e.g. "0 * * * *", or off');
 export const JWT_ALGORITHMS = ['HS256', 'HS384', 'HS512', 'RS256', 'RS384', 'RS512', 'PS256', 'ES256', 'ES384'] as const;
 const MIN_SECRET_LENGTH = 32;
 
@@ -81,6 +82,12 @@ const schema = z.object({
     .regex(/^\d+\/\d+$/, 'use a fraction such as 1/3')
     .default('1/3'),
   OUTBOX_POLL_INTERVAL: duration.default(500),
+  // Where jobs that read the supergraph (the reconciliation) reach the gateway; default: this host's GATEWAY_PORT.
+  GATEWAY_URL: url.optional(),
+  // Reconciliation schedules (cron, in RECONCILE_TIMEZONE): the next 14 days hourly, the past day nightly; "off" disables one.
+  RECONCILE_UPCOMING_CRON: cron.default('0 * * * *'),
+  RECONCILE_NIGHTLY_CRON: cron.default('30 2 * * *'),
+  RECONCILE_TIMEZONE: z.string().min(1).default('Asia/Shanghai'),
   // The jobs process's /healthz, /readyz and /metrics; 0 turns that server off.
   JOBS_HOST: z.string().min(1).default('127.0.0.1'),
   JOBS_METRICS_PORT: port.default(4010),
@@ -146,6 +153,11 @@ export function subgraphUrl(config: HubConfig, domain: Domain): string {
   const own = { venues: config.VENUES_URL, experts: config.EXPERTS_URL, projects: config.PROJECTS_URL }[domain];
   const portOf = { venues: config.VENUES_PORT, experts: config.EXPERTS_PORT, projects: config.PROJECTS_PORT }[domain];
   return own ?? `http://127.0.0.1:${portOf}/graphql`;
+}
+
+/** The gateway's GraphQL endpoint, for processes that are its clients. */
+export function gatewayUrl(config: HubConfig): string {
+  return config.GATEWAY_URL ?? `http://127.0.0.1:${config.GATEWAY_PORT}/graphql`;
 }
 
 /** The share of expert seats host-region experts may fill, as a fraction. */

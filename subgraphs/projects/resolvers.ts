@@ -12,6 +12,7 @@ import { advanceEvaluationFee } from './steps/fee-advance';
 import { archiveBundle, archiveProject, verifyProjectArchive } from './steps/archive';
 import { releasePackageOf } from './ocds';
 import { requireRole } from '../../lib/authz';
+import { reconciliationTypeResolvers, ReconciliationService } from './reconciliation';
 import type { ExpertsService } from '../experts/service';
 import type { VenuesService } from '../venues/service';
 
@@ -23,6 +24,8 @@ export interface ProjectsContext extends SubgraphContext {
 }
 
 type Ref = { id: string };
+type Range = { from: Date; to: Date };
+const reconciliationOf = (ctx: ProjectsContext) => new ReconciliationService(ctx.service.db);
 
 export const projectsResolvers: GraphQLResolverMap<ProjectsContext> = {
   DateTime,
@@ -42,6 +45,10 @@ export const projectsResolvers: GraphQLResolverMap<ProjectsContext> = {
       return partnerBalances(ctx.service.db, platformId);
     },
     verifyProjectArchive: (_root: unknown, { projectId }: { projectId: string }, ctx: ProjectsContext) => verifyProjectArchive(ctx.service, ctx.identity, projectId),
+    reconciliationReport: (_root: unknown, { id }: Ref, ctx: ProjectsContext) => reconciliationOf(ctx).readReport(ctx.identity, id),
+    latestReconciliationReport: (_root: unknown, _args: unknown, ctx: ProjectsContext) => reconciliationOf(ctx).latestReport(ctx.identity),
+    projectsEvaluatedBetween: (_root: unknown, args: Range & { first?: number; after?: string }, ctx: ProjectsContext) =>
+      reconciliationOf(ctx).projectsEvaluatedBetween(ctx.identity, args),
     archiveBundle: async (_root: unknown, { projectId }: { projectId: string }, ctx: ProjectsContext) =>
       JSON.stringify(await archiveBundle({ projects: ctx.service, venues: ctx.venues, experts: ctx.experts }, ctx.identity, projectId)),
     archiveReleasePackage: async (_root: unknown, { projectId, uri }: { projectId: string; uri?: string | null }, ctx: ProjectsContext) => {
@@ -56,6 +63,7 @@ export const projectsResolvers: GraphQLResolverMap<ProjectsContext> = {
     advanceEvaluationFee: (_root: unknown, { projectId }: { projectId: string }, ctx: ProjectsContext) =>
       advanceEvaluationFee({ projects: ctx.service, venues: ctx.venues }, ctx.identity, projectId),
     archiveProject: (_root: unknown, { projectId }: { projectId: string }, ctx: ProjectsContext) => archiveProject(ctx.service, ctx.identity, projectId),
+    runReconciliation: (_root: unknown, { from, to }: Range, ctx: ProjectsContext) => reconciliationOf(ctx).requestReconciliation(ctx.identity, from, to),
   },
   Project: {
     __resolveReference: (ref: Ref, ctx: ProjectsContext) => ctx.loaders.project.load(ref.id),
@@ -78,4 +86,5 @@ export const projectsResolvers: GraphQLResolverMap<ProjectsContext> = {
   ProjectEvent: {
     at: (event: ProjectEvent) => event.at,
   },
+  ...reconciliationTypeResolvers,
 };

@@ -71,9 +71,48 @@ export interface LedgerEntryTable {
   created_at: Generated<Date>;
 }
 
+export type ReconciliationStatus = 'PENDING' | 'RUNNING' | 'DONE' | 'FAILED';
+export type ReconciliationTrigger = 'ON_DEMAND' | 'UPCOMING' | 'NIGHTLY';
+export type DiscrepancyKind =
+  | 'WINDOW_MISMATCH'
+  | 'LIVE_BOOKING_OF_CLOSED_PROJECT'
+  | 'EXPIRED_HOLD'
+  | 'SEAT_WITHOUT_CONFIRMED_BOOKING'
+  | 'INCOMPLETE_COMMITTEE'
+  | 'LEDGER_MISMATCH';
+export interface ReconciliationReportTable {
+  id: string;
+  from_at: Date;
+  to_at: Date;
+  status: ReconciliationStatus;
+  trigger: ReconciliationTrigger;
+  requested_by: string;
+  failure_reason: string | null;
+  created_at: Generated<Date>;
+  started_at: Date | null;
+  generated_at: Date | null;
+}
+export interface ReconciliationDiscrepancyTable {
+  report_id: string;
+  seq: number;
+  kind: DiscrepancyKind;
+  project_id: string | null;
+  project_code: string | null;
+  booking_id: string | null;
+  seat_id: string | null;
+  ledger_entry_id: string | null;
+  /** The platform whose staff would act on it. */
+  platform_id: string | null;
+  /** The mutation that would resolve it. */
+  resolution: string;
+  detail: string;
+}
+
 export interface ProjectsDatabase {
   project: ProjectTable;
   project_event: ProjectEventTable;
   ledger_entry: LedgerEntryTable;
   outbox: OutboxTable;
+  reconciliation_report: ReconciliationReportTable;
+  reconciliation_discrepancy: ReconciliationDiscrepancyTable;
 }
