@@ -43,6 +43,19 @@ export function renderMarkdown(results: BenchResults): string {
     lines.push('');
     rows.push({ scenario: 'Gateway overhead', figure: `gateway/direct req/s = ${f2(overhead.rpsRatio)}`, target: '≥ 0.50', met: overhead.rpsRatio >= 0.5 });
   }
+  const cluster = results.cluster;
+  if (cluster) {
+    const { a, b } = cluster.summary;
+    lines.push(`## Gateway on both cores (same query; ${cluster.rounds.length} alternating rounds, medians)`);
+    lines.push('');
+    lines.push('| target | req/s | p50 ms | p99 ms |');
+    lines.push('| --- | ---: | ---: | ---: |');
+    lines.push(`| ${cluster.a} | ${f0(a.rps)} | ${a.p50} | ${a.p99} |`);
+    lines.push(`| ${cluster.b} | ${f0(b.rps)} | ${b.p50} | ${b.p99} |`);
+    lines.push('');
+    lines.push(`Two workers over one: ${f2(cluster.rpsRatio)}× the requests/s, ${f2(cluster.p99Ratio)}× the p99 (no target; this is the before/after of gateway/cluster.ts).`);
+    lines.push('');
+  }
   const board = results.board;
   if (board) {
     const { a, b } = board.summary;
@@ -86,8 +99,8 @@ export function renderMarkdown(results: BenchResults): string {
     rows.push({ scenario: 'Soak', figure: `gateway RSS growth ${pct(soak.rssGrowth)}`, target: '< 10%', met: soak.rssGrowth < 0.1 });
     rows.push({ scenario: 'Soak', figure: `p99 drift ${pct(soak.p99Drift)} (${soak.p99First} → ${soak.p99Last} ms)`, target: '< 20%', met: soak.p99Drift < 0.2 });
   }
-  const bad = [...(overhead?.rounds ?? []), ...(board?.rounds ?? [])].reduce((sum, round) => sum + round.a.bad + round.b.bad + round.a.errors + round.b.errors, 0);
-  lines.push(`Bad or failed responses during the comparisons: ${bad}.`);
+  const bad = [...(overhead?.rounds ?? []), ...(cluster?.rounds ?? []), ...(board?.rounds ?? [])].reduce((sum, round) => sum + round.a.bad + round.b.bad + round.a.errors + round.b.errors, 0);
+  lines.push(`Bad, failed or timed-out (30 s) responses during the comparisons: ${bad}.`);
   lines.push('');
   const summary = ['## Targets', '', '| scenario | figure | target | verdict |', '| --- | --- | --- | --- |', ...rows.map((row) => `| ${row.scenario} | ${row.figure} | ${row.target} | ${verdict(row.met)} |`), ''];
   return [...lines.slice(0, 4), ...summary, ...lines.slice(4)].join('\n');

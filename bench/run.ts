@@ -14,7 +14,7 @@ import { benchScale, loadProvince, type LoadedData } from './data';
 import { compare, load, once, type Comparison, type LoadResult, type Target } from './load';
 import { sagaScenario, type Scenario, type ScenarioContext, type ScenarioReport } from './scenarios';
 import { drawScenario } from './draw';
-import { ROOT, startStack, startStockGateway, type Stack } from './stack';
+import { freePort, ROOT, startProcess, startStack, startStockGateway, waitReady, type Stack } from './stack';
 import { renderMarkdown } from './report';
 
 const ADMIN: Identity = { sub: 'bench-admin', role: 'PROVINCIAL_ADMIN', platform: '410000' };
@@ -43,6 +43,8 @@ export interface BenchResults {
   settings: Record<string, string | number>;
   data: Omit<LoadedData, 'sagaProjects'>;
   gatewayOverhead?: Comparison & { cached?: LoadResult | null };
+  /** The same gateway as one process and as GATEWAY_WORKERS=2 (node:cluster), alternating. */
+  cluster?: Comparison;
   board?: Comparison & { bookings: number };
   soak?: { seconds: number; rate: number; rssStart: number; rssEnd: number; rssGrowth: number; chunks: LoadResult[]; p99First: number; p99Last: number; p99Drift: number };
   scenarios: ScenarioReport[];
@@ -123,14 +125,35 @@ async function main(): Promise<void> {
     log('gateway overhead (direct, gateway alternating)');
     results.gatewayOverhead = { ...(await compare(direct, viaGateway, { connections: CONNECTIONS, seconds: SECONDS, rounds: ROUNDS, log })), cached: null };
 
+    // ---- both cores: the gateway as one process against GATEWAY_WORKERS=2, same subgraphs, alternating
+    const clusterPort = await freePort();
+    const clustered = startProcess('gateway-2-workers', ['dist/gateway/main.js'], { ...running.env, GATEWAY_PORT: String(clusterPort), GATEWAY_WORKERS: '2' }, clusterPort);
+    stops.push(() => clustered.stop());
+    await waitReady(`http://127.0.0.1:${clusterPort}/readyz`);
+    const single: Target = { ...viaGateway, name: `hub gateway, GATEWAY_WORKERS=${config.GATEWAY_WORKERS}` };
+    const twoWorkers: Target = { ...viaGateway, name: 'hub gateway, GATEWAY_WORKERS=2', url: `http://127.0.0.1:${clusterPort}/graphql` };
+    await once(twoWorkers);
+    await load(twoWorkers, CONNECTIONS, 3);
+    log('gateway workers (configured, 2 alternating)');
+    results.cluster = await compare(single, twoWorkers, { connections: CONNECTIONS, seconds: SECONDS, rounds: ROUNDS, log });
+    await clustered.stop();
+
     // ---- board query: our gateway versus the stock gateway, same subgraphs
     const stock = await startStockGateway(stack);
     stops.push(() => stock.stop());
     const boardBody = JSON.stringify({ query: BOARD_QUERY, variables: { from: data.busiestDay.from, to: data.busiestDay.to } });
     const ours: Target = { name: 'hub gateway', url: gatewayUrl, body: boardBody, headers: bearer };
     const stockTarget: Target = { name: 'stock gateway', url: `http://127.0.0.1:${stock.port}/`, body: boardBody };
-    const sample = (await once(ours)) as { data: { schedule: unknown[] } };
-    const stockSample = (await once(stockTarget)) as { data: { schedule: unknown[] } };
+    const timed = async (target: Target) => {
+      const started = performance.now();
+      const body = (await once(target)) as { data: { schedule: unknown[] } };
+      log(`  one board query alone through the ${target.name}: ${(performance.now() - started).toFixed(0)} ms`);
+      return body;
+    };
+    const sample = await timed(ours);
+    const stockSample = await timed(stockTarget);
+    await timed(ours);
+    await timed(stockTarget);
     if (JSON.stringify(sample.data) !== JSON.stringify(stockSample.data)) throw new Error('the stock gateway and ours answer the board query differently');
     log(`board query: ${sample.data.schedule.length} bookings, ${boardBody.length} B request, ${JSON.stringify(sample).length} B response`);
     await load(ours, CONNECTIONS, 5);
