@@ -1,0 +1,101 @@
+// Helpers for the fault tests that start real processes: free ports, a child under ts-node, its exit, Redis of our own.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import { connect, createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import pg from 'pg';
+
+export const ROOT = join(__dirname, '..', '..', '..');
+
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      const port = typeof address === 'object' && address ? address.port : 0;
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+export interface Child {
+  process: ChildProcess;
+  output: () => string;
+  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null; at: number }>;
+}
+
+/** Starts a TypeScript entry point of the repo as its own node process, as production starts the built one. */
+export function startChild(entry: string, env: Record<string, string>): Child {
+  const child = spawn(process.execPath, ['-r', 'ts-node/register/transpile-only', entry], {
+    cwd: ROOT,
+    env: { ...process.env, LOG_LEVEL: 'warn', APOLLO_TELEMETRY_DISABLED: '1', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  child.stdout?.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  child.stderr?.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null; at: number }>((resolve) =>
+    child.once('exit', (code, signal) => resolve({ code, signal, at: Date.now() })),
+  );
+  return { process: child, output: () => output, exited };
+}
+
+/** Waits until the child printed `text`, or fails with what it printed. */
+export async function waitForOutput(child: Child, text: string, timeoutMs = 30_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!child.output().includes(text)) {
+    if (child.process.exitCode !== null || child.process.signalCode !== null) throw new Error(`child exited before "${text}":\n${child.output()}`);
+    if (Date.now() > deadline) throw new Error(`child did not print "${text}" in ${timeoutMs} ms:\n${child.output()}`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
+
+/** A Redis of the test's own, with an append-only file in a directory of its own, so it can be stopped and restarted. */
+export class OwnRedis {
+  readonly dir = mkdtempSync(join(tmpdir(), 'hub-fault-redis-'));
+  private child: ChildProcess | null = null;
+  constructor(readonly port: number) {}
+  get url(): string {
+    return `redis://127.0.0.1:${this.port}`;
+  }
+  async start(): Promise<void> {
+    this.child = spawn('redis-server', ['--port', String(this.port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'yes', '--appendfsync', 'always', '--dir', this.dir, '--maxmemory-policy', 'noeviction'], { stdio: 'ignore' });
+    const deadline = Date.now() + 10_000;
+    for (;;) {
+      const answered = await new Promise<boolean>((resolve) => {
+        const socket = connect(this.port, '127.0.0.1', () => socket.write('PING\r\n'));
+        socket.on('data', (data: Buffer) => {
+          socket.destroy();
+          resolve(data.toString().startsWith('+PONG'));
+        });
+        socket.on('error', () => resolve(false));
+      });
+      if (answered) return;
+      if (Date.now() > deadline) throw new Error(`redis-server did not start on port ${this.port}`);
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+  }
+  /** SIGTERM: Redis flushes its append-only file and exits, as on a restart by an operator or an orchestrator. */
+  async stop(): Promise<void> {
+    const child = this.child;
+    if (!child || child.exitCode !== null) return;
+    const exited = new Promise((resolve) => child.once('exit', resolve));
+    child.kill('SIGTERM');
+    await exited;
+    this.child = null;
+  }
+}
+
+/** Creates the probe tables in the test database: every run of a probe job, and its (idempotent) effect. */
+export async function createProbeTables(url: string): Promise<void> {
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  try {
+    await client.query('create table if not exists public.fault_runs (id bigserial primary key, key text not null, job_id text not null, at timestamptz not null default now())');
+    await client.query('create table if not exists public.fault_effects (key text primary key, at timestamptz not null default now())');
+  } finally {
+    await client.end();
+  }
+}
