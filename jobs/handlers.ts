@@ -5,6 +5,7 @@ import type { ExpertsService } from '../subgraphs/experts/service';
 import type { ProjectsService } from '../subgraphs/projects/service';
 import type { VenuesService } from '../subgraphs/venues/service';
 import type { JobHandlers } from './runtime';
+import { createCheckInHandlers } from './check-in';
 
 export interface JobServices {
   config: HubConfig;
@@ -14,6 +15,6 @@ export interface JobServices {
   projects: ProjectsService;
 }
 
-export function createJobHandlers(_services: JobServices): JobHandlers {
-  return {};
+export function createJobHandlers(services: JobServices): JobHandlers {
+  return { 'expert-draws': createCheckInHandlers(services) };
 }

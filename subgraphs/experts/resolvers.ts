@@ -4,6 +4,7 @@ import { requireRole } from '../../lib/authz';
 import { forbidden, notFound } from '../../lib/errors';
 import { DateTime } from '../../lib/scalars';
 import type { SubgraphContext } from '../../lib/subgraph';
+import { accessAttemptsOfProject, checkIn, timelineEventOf, type AccessAttempt } from './check-in';
 import type { ExpertsLoaders } from './loaders';
 import { mayReadAccessAudit, mayReadExpertIdentity, mayReadSeatExpert, mayVerifyDraw, sealedError, sealedRead, type ExpertView } from './sealing';
 import type { CommitteeSeat, Draw, ExpertsService, SealedAccess } from './service';
@@ -43,6 +44,13 @@ export const expertsResolvers: GraphQLResolverMap<ExpertsContext> = {
       if (!mayReadAccessAudit(ctx.identity, draw)) throw forbidden("only the project's supervisors (its department, on the host platform or its parent) may read its access audit");
       return ctx.service.accessAuditOfProject(projectId);
     },
+    accessAttempts: async (_root: unknown, { projectId }: { projectId: string }, ctx: ExpertsContext) => {
+      requireRole(ctx.identity, ['SUPERVISOR', 'PROVINCIAL_ADMIN'], 'read the attempts to enter an evaluation area');
+      const draw = await ctx.loaders.latestDrawOfProject.load(projectId);
+      if (!draw) return [];
+      if (!mayReadAccessAudit(ctx.identity, draw)) throw forbidden("only the project's supervisors (its department, on the host platform or its parent) may read its access attempts");
+      return accessAttemptsOfProject(ctx.service, projectId);
+    },
     experts: (_root: unknown, args: { platformId: string; specialty?: string; first?: number; after?: string }, ctx: ExpertsContext) => {
       requireRole(ctx.identity, ['PROVINCIAL_ADMIN'], 'browse the expert pool');
       return ctx.service.listExperts(args);
@@ -51,6 +59,7 @@ export const expertsResolvers: GraphQLResolverMap<ExpertsContext> = {
   Mutation: {
     respondToInvitation: (_root: unknown, args: { seatId: string; accept: boolean; reason?: string | null }, ctx: ExpertsContext) =>
       ctx.service.respondToInvitation(ctx.identity, args.seatId, args.accept, args.reason ?? null),
+    checkIn: (_root: unknown, args: { seatId: string; roomId: string }, ctx: ExpertsContext) => checkIn(ctx.service, ctx.identity, args.seatId, args.roomId),
   },
   Expert: {
     __resolveReference: (ref: Ref, ctx: ExpertsContext) => ctx.loaders.expert.load(ref.id),
@@ -67,7 +76,14 @@ export const expertsResolvers: GraphQLResolverMap<ExpertsContext> = {
     supervisorNonce: (draw: Draw) => draw.supervisor_nonce,
     seats: (draw: Draw, _args: unknown, ctx: ExpertsContext) => ctx.loaders.seatsOfDraw.load(draw.id),
   },
+  AccessAttempt: {
+    // An expert is named by its seat: the link between an expert and a project stays sealed here too.
+    actor: (attempt: AccessAttempt) => timelineEventOf(attempt).actor,
+    seat: (attempt: AccessAttempt, _args: unknown, ctx: ExpertsContext) => (attempt.seat_id ? ctx.loaders.seat.load(attempt.seat_id) : null),
+    roomId: (attempt: AccessAttempt) => attempt.room_id,
+  },
   CommitteeSeat: {
+    checkedInAt: (seat: CommitteeSeat) => seat.checked_in_at,
     __resolveReference: (ref: Ref, ctx: ExpertsContext) => ctx.loaders.seat.load(ref.id),
     draw: (seat: CommitteeSeat, _args: unknown, ctx: ExpertsContext) => ctx.loaders.draw.load(seat.draw_id),
     booking: (seat: CommitteeSeat) => ({ __typename: 'VenueBooking', id: seat.booking_id }),

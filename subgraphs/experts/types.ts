@@ -83,6 +83,8 @@ export interface CommitteeSeatTable {
   group_key: Generated<string | null>;
   /** The seat this one replaces (a decline, a timeout, a withdrawal): one replacement per seat. */
   replaces_seat_id: Generated<string | null>;
+  checked_in_at: Generated<Date | null>;
+  checked_in_room_id: Generated<string | null>;
 }
 export interface DrawGroupTable {
   draw_id: string;
@@ -124,6 +126,21 @@ export interface SealedAccessTable {
   expert_id: string;
 }
 
+/** One attempt to enter the closed evaluation area (a check-in), admitted or refused. */
+export interface AccessAttemptTable {
+  id: Generated<string>;
+  at: Date;
+  actor: string;
+  role: string;
+  expert_id: string | null;
+  project_id: string | null;
+  seat_id: string | null;
+  room_id: string;
+  admitted: boolean;
+  code: string | null;
+  reason: string;
+}
+
 export interface ExpertsDatabase {
   expert: ExpertTable;
   employment: EmploymentTable;
@@ -134,5 +151,6 @@ export interface ExpertsDatabase {
   draw_group: DrawGroupTable;
   draw_round: DrawRoundTable;
   sealed_access: SealedAccessTable;
+  access_attempt: AccessAttemptTable;
   outbox: OutboxTable;
 }

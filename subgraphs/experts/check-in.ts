@@ -1,0 +1,134 @@
+// Step 6 of the workflow, 现场服务: an expert checks in at its seat's room; the closed evaluation area admits nobody else.
+// Every attempt, admitted or refused, is kept (who, where, when, why) for the supervisors and goes to the project's
+// timeline through the outbox (jobs/check-in.ts), without the expert's identity (the timeline is not sealed).
+import type { GraphQLError } from 'graphql';
+import type { Selectable, Transaction } from 'kysely';
+import { actorOf } from '../../lib/authz';
+import { codeOf, conflict, forbidden, notFound } from '../../lib/errors';
+import type { Identity } from '../../lib/identity';
+import { writeOutbox } from '../../lib/outbox';
+import type { CommitteeSeat, ExpertsService } from './service';
+import type { AccessAttemptTable, ExpertsDatabase } from './types';
+
+export type AccessAttempt = Selectable<AccessAttemptTable>;
+
+/** An expert may check in from this long before the evaluation starts until it ends. */
+export const CHECK_IN_OPENS_BEFORE_MS = 60 * 60_000;
+
+/** The job that writes an attempt onto the project's timeline (handled in jobs/check-in.ts). */
+export const ACCESS_ATTEMPT_JOB = { queue: 'expert-draws', name: 'record-access-attempt' } as const;
+
+interface Refusal {
+  error: GraphQLError;
+  seat: CommitteeSeat | null;
+}
+
+/** Why a check-in is refused, or null when it is admitted: the rules in the order a door keeper checks them. */
+async function refusalOf(experts: ExpertsService, identity: Identity, seatId: string, roomId: string, now: Date): Promise<Refusal | null> {
+  const [seat] = await experts.seatsByIds([seatId]);
+  if (identity.role !== 'EXPERT') return { error: forbidden(`only the seat's EXPERT checks in; your role is ${identity.role}`), seat: seat ?? null };
+  if (!seat) return { error: notFound('committee seat', seatId), seat: null };
+  if (seat.expert_id !== identity.expert) return { error: forbidden('this seat is not yours; check in at the seat of your own invitation (myInvitations)'), seat };
+  if (seat.status !== 'ACCEPTED') {
+    const why = seat.status === 'CHECKED_IN' ? 'you are already checked in' : seat.status === 'INVITED' ? 'accept the invitation first' : 'it no longer holds a place on the committee';
+    return { error: conflict(`seat ${seat.id} is ${seat.status}; only an ACCEPTED seat checks in (${why})`), seat };
+  }
+  if (roomId !== seat.room_id) return { error: forbidden(`seat ${seat.id} is in room ${seat.room_id}; check in there, not in room ${roomId}`), seat };
+  const [draw] = await experts.drawsByIds([seat.draw_id]);
+  const opens = new Date(draw.starts_at.getTime() - CHECK_IN_OPENS_BEFORE_MS);
+  if (now < opens) return { error: conflict(`check-in opens one hour before the evaluation, at ${opens.toISOString()}; come back then`), seat };
+  if (now >= draw.ends_at) return { error: conflict(`the evaluation ended at ${draw.ends_at.toISOString()}; check-in is closed`), seat };
+  return null;
+}
+
+/**
+ * Checks an expert in at its seat: only the seat's EXPERT, only an ACCEPTED seat, only in the room of the seat's
+ * booking, only from one hour before the window starts until it ends. A refusal changes no seat and is recorded as a
+ * refused access attempt before the error is thrown.
+ *
+ * ```ts
+ * const seat = await checkIn(experts, { role: 'EXPERT', expert: 'exp-00012', platform: '411700', sub: 'e' }, 'seat_…', 'room-411700-1');
+ * seat.status; // 'CHECKED_IN'
+ * ```
+ */
+export async function checkIn(experts: ExpertsService, identity: Identity, seatId: string, roomId: string): Promise<CommitteeSeat> {
+  const now = experts.clock.now();
+  const refusal = await refusalOf(experts, identity, seatId, roomId, now);
+  if (refusal) {
+    await recordAttempt(experts, identity, { seat: refusal.seat, roomId, at: now, refusal: refusal.error });
+    throw refusal.error;
+  }
+  const admitted = await experts.db.transaction().execute(async (trx) => {
+    // The status guard makes the check-in once only, whatever the concurrency (a withdrawal, a second device).
+    const seat = await trx
+      .updateTable('committee_seat')
+      .set({ status: 'CHECKED_IN', checked_in_at: now, checked_in_room_id: roomId })
+      .where('id', '=', seatId)
+      .where('status', '=', 'ACCEPTED')
+      .returningAll()
+      .executeTakeFirst();
+    if (seat) await insertAttempt(trx, identity, { seat, roomId, at: now, refusal: null });
+    return seat;
+  });
+  if (!admitted) {
+    const error = conflict(`seat ${seatId} changed meanwhile and is no longer ACCEPTED; look at it again`);
+    const [seat] = await experts.seatsByIds([seatId]);
+    await recordAttempt(experts, identity, { seat: seat ?? null, roomId, at: now, refusal: error });
+    throw error;
+  }
+  return admitted;
+}
+
+interface AttemptFacts {
+  seat: CommitteeSeat | null;
+  roomId: string;
+  at: Date;
+  refusal: GraphQLError | null;
+}
+
+async function recordAttempt(experts: ExpertsService, identity: Identity, facts: AttemptFacts): Promise<void> {
+  await experts.db.transaction().execute((trx) => insertAttempt(trx, identity, facts));
+}
+
+async function insertAttempt(trx: Transaction<ExpertsDatabase>, identity: Identity, facts: AttemptFacts): Promise<void> {
+  const row = await trx
+    .insertInto('access_attempt')
+    .values({
+      at: facts.at,
+      actor: actorOf(identity),
+      role: identity.role,
+      expert_id: identity.role === 'EXPERT' ? (identity.expert ?? null) : null,
+      project_id: facts.seat?.project_id ?? null,
+      seat_id: facts.seat?.id ?? null,
+      room_id: facts.roomId.slice(0, 200),
+      admitted: facts.refusal === null,
+      code: facts.refusal ? (codeOf(facts.refusal) ?? 'FORBIDDEN') : null,
+      reason: facts.refusal ? facts.refusal.message : 'checked in',
+    })
+    .returning('id')
+    .executeTakeFirstOrThrow();
+  if (facts.seat) await writeOutbox<ExpertsDatabase>(trx, { ...ACCESS_ATTEMPT_JOB, data: { attemptId: row.id } });
+}
+
+export function accessAttemptsByIds(experts: ExpertsService, ids: readonly string[]): Promise<AccessAttempt[]> {
+  return experts.db.selectFrom('access_attempt').selectAll().where('id', 'in', [...ids]).execute();
+}
+
+/** The attempts to enter a project's evaluation area, oldest first. */
+export function accessAttemptsOfProject(experts: ExpertsService, projectId: string): Promise<AccessAttempt[]> {
+  return experts.db.selectFrom('access_attempt').selectAll().where('project_id', '=', projectId).orderBy('at').orderBy('id').execute();
+}
+
+/**
+ * How an attempt reads on the project's timeline: the seat, never the expert (agencies read the timeline).
+ *
+ * ```ts
+ * timelineEventOf(attempt) // { kind: 'EXPERT_CHECKED_IN', actor: 'expert@seat:seat_1', … }
+ * ```
+ */
+export function timelineEventOf(attempt: AccessAttempt): { kind: string; actor: string; detail: string; data: { [key: string]: string | null } } {
+  const actor = attempt.role === 'EXPERT' ? `expert@seat:${attempt.seat_id ?? 'unknown'}` : attempt.actor;
+  return attempt.admitted
+    ? { kind: 'EXPERT_CHECKED_IN', actor, detail: `seat ${attempt.seat_id} checked in at room ${attempt.room_id}`, data: { seatId: attempt.seat_id, roomId: attempt.room_id, at: attempt.at.toISOString() } }
+    : { kind: 'ACCESS_REFUSED', actor, detail: `refused at room ${attempt.room_id}: ${attempt.reason}`, data: { seatId: attempt.seat_id, roomId: attempt.room_id, code: attempt.code, at: attempt.at.toISOString() } };
+}
