@@ -29,12 +29,21 @@ const ALLOWED_HEADERS = 'authorization, content-type, apollo-require-preflight, 
  * createServer(secureListener(config.HUB_CORS_ORIGINS, listener));
  * ```
  */
+function sameOrigin(origin: string, host: string | undefined): boolean {
+  try {
+    return host !== undefined && new URL(origin).host === host;
+  } catch {
+    return false;
+  }
+}
+
 export function secureListener(allowedOrigins: readonly string[], listener: Listener): Listener {
   const allowed = new Set(allowedOrigins);
   return (request, response) => {
     for (const [name, value] of Object.entries(SECURITY_HEADERS)) response.setHeader(name, value);
     const origin = request.headers.origin;
-    if (origin !== undefined) {
+    // A page the gateway serves itself (the schedule board) calls it from its own origin: that is not cross-origin.
+    if (origin !== undefined && !sameOrigin(origin, request.headers.host)) {
       response.setHeader('vary', 'Origin');
       if (!allowed.has(origin)) {
         sendJson(response, 403, { errors: [{ message: `origin ${origin} may not call this hub; an operator adds it to HUB_CORS_ORIGINS`, extensions: { code: 'FORBIDDEN' } }] });

@@ -17,6 +17,7 @@ import { secureListener } from './http-security';
 import { operationLimits } from './limits';
 import { createRateLimiter } from './rate-limit';
 import { archiveRoutes } from './archives';
+import { boardRoute } from './board';
 import { verifyBearer } from './tokens';
 
 export interface GatewayContext extends BaseContext {
@@ -149,6 +150,7 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
           },
           'GET /metrics': (_request, response) => sendMetrics(response, metrics),
           ...dashboard.routes,
+          'GET /board*': boardRoute,
         },
       }),
     ),

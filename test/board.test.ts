@@ -1,0 +1,97 @@
+// The schedule board in headless Chromium (Debian's chromium, driven by playwright-core): a provincial admin pastes a
+// token and sees the day's bookings by platform and room, with the latest report's discrepancies flagged on the bars.
+import { copyFileSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { chromium, type BrowserContext } from 'playwright-core';
+import { createJobHandlers } from '../jobs/handlers';
+import { startJobs, type JobsRuntime } from '../jobs/runtime';
+import { createServices, outboxSources } from '../lib/hub';
+import { createLogger } from '../lib/logger';
+import { HOST, PARTNER, roomsOf, seedEveryDiscrepancy } from './support/reconciliation-fixture';
+import { as, eventually, startTestHub, type TestHub } from './support/hub';
+
+const ARTIFACTS = join(__dirname, 'artifacts');
+let t: TestHub;
+let jobs: JobsRuntime;
+let browser: BrowserContext;
+let profile: string;
+
+beforeAll(async () => {
+  t = await startTestHub({ jobs: false });
+  const config = { ...t.config, GATEWAY_URL: t.hub.gateway.url };
+  const logger = createLogger('test', config.LOG_LEVEL);
+  jobs = startJobs({ config, logger, outboxes: outboxSources(t.databases), handlers: createJobHandlers(createServices(config, logger, t.databases)) });
+  profile = mkdtempSync(join(tmpdir(), 'hub-board-chromium-'));
+  // A fresh profile directory each run (playwright passes it to Chromium as --user-data-dir).
+  browser = await chromium.launchPersistentContext(profile, {
+    executablePath: '/usr/bin/chromium',
+    headless: true,
+    viewport: { width: 1400, height: 900 },
+    args: [
+      '--headless',
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-quic',
+      '--no-first-run',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+    ],
+  });
+});
+afterAll(async () => {
+  await browser?.close();
+  await jobs?.stop();
+  await t?.stop();
+  if (profile) rmSync(profile, { recursive: true, force: true });
+});
+
+it('shows a known booking and a known discrepancy of the latest report', async () => {
+  const [host] = await roomsOf(t.databases, HOST);
+  const [partner] = await roomsOf(t.databases, PARTNER);
+  await seedEveryDiscrepancy(t.databases, new Date('2027-04-06T00:00:00+08:00'), { host, partner });
+  const run = await t.graphql<{ runReconciliation: { id: string } }>(as.admin, 'mutation { runReconciliation(from: "2027-04-06T00:00:00+08:00", to: "2027-04-07T00:00:00+08:00") { id } }');
+  const id = run.data!.runReconciliation.id;
+  await eventually(async () => {
+    const response = await t.graphql<{ reconciliationReport: { status: string } }>(as.admin, 'query($id: ID!) { reconciliationReport(id: $id) { status } }', { id });
+    return response.data?.reconciliationReport.status === 'DONE' ? true : undefined;
+  }, 30_000);
+
+  const page = await browser.newPage();
+  const base = t.hub.gateway.url.replace(/\/graphql$/, '');
+  const requests: string[] = [];
+  page.on('request', (request) => requests.push(request.url()));
+  const consoleLines: string[] = [];
+  page.on('console', (message) => consoleLines.push(message.text()));
+  page.on('pageerror', (error) => consoleLines.push(error.message));
+  await page.goto(`${base}/board?date=2027-04-06`);
+  await page.fill('#token', await t.token(as.admin));
+  await page.click('#load');
+
+  // A known booking: the clean project's main room, confirmed, with its code on the bar.
+  const clean = page.locator('.bar[data-booking-id="bk-rec-clean-main"]');
+  await clean.waitFor({ timeout: 15_000 }).catch(async (error: unknown) => {
+    throw new Error(`${String(error)}; board status: ${await page.locator('#status').textContent()}; console: ${consoleLines.join(' | ')}`);
+  });
+  expect(await clean.textContent()).toContain('REC-CLEAN');
+  expect(await clean.getAttribute('class')).toContain('status-CONFIRMED');
+  expect(await clean.getAttribute('class')).not.toContain('flagged');
+  // A known discrepancy: the held secondary booking whose hold expired is flagged, and listed with its detail.
+  const expired = page.locator('.bar[data-booking-id="bk-rec-hold-secondary"]');
+  expect(await expired.getAttribute('class')).toContain('flagged');
+  expect(await expired.getAttribute('class')).toContain('status-HELD');
+  expect(await expired.getAttribute('title')).toContain('EXPIRED_HOLD');
+  expect(await page.locator('#discrepancies li[data-kind="EXPIRED_HOLD"]').textContent()).toMatch(/confirmBooking or rejectBooking/);
+  expect(await page.locator('#discrepancies li').count()).toBe(6);
+  // Rows per platform: the host and the partner county.
+  expect(await page.locator(`.platform[data-platform-id="${HOST}"] .row`).count()).toBeGreaterThan(0);
+  expect(await page.locator(`.platform[data-platform-id="${PARTNER}"] .row`).count()).toBeGreaterThan(0);
+  // The token stays in this tab's sessionStorage; nothing is fetched from anywhere but the gateway.
+  expect(await page.evaluate('sessionStorage.getItem("hub-board-token")')).toBeTruthy();
+  expect(requests.filter((url) => !url.startsWith(base))).toEqual([]);
+
+  mkdirSync(ARTIFACTS, { recursive: true });
+  await page.screenshot({ path: join(ARTIFACTS, 'board.png'), fullPage: true });
+  copyFileSync(join(ARTIFACTS, 'board.png'), join(__dirname, '..', 'docs', 'board.png'));
+});
