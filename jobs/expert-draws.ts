@@ -20,7 +20,8 @@ export async function eligibilityFactsOf(services: JobServices, project: Project
   const hostRegion = [root, ...(await venues.childrenOfPlatforms([root])).map((platform) => platform.id)];
   const groups = await experts.groupsOfDraw(drawId);
   const secondary = project.mode === 'REMOTE' ? groups.filter((group) => group.role === 'SECONDARY') : [];
-  const children = await venues.childrenOfPlatforms([...new Set(secondary.map((group) => group.platform_id))]);
+  const secondaryPlatforms = [...new Set(secondary.map((group) => group.platform_id))];
+  const children = secondaryPlatforms.length > 0 ? await venues.childrenOfPlatforms(secondaryPlatforms) : [];
   const pools: EligibilityFacts['pools'] = {};
   for (const group of groups) {
     pools[group.group_key] = secondary.includes(group)

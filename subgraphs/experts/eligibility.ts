@@ -80,9 +80,9 @@ export const AVOIDANCE_GROUNDS = {
 export type AvoidanceGround = keyof typeof AVOIDANCE_GROUNDS;
 export const AVOIDANCE_GROUND_NAMES = Object.keys(AVOIDANCE_GROUNDS) as AvoidanceGround[];
 
-/** Not avoided on any ground. */
+/** Not avoided on any ground. A ground that is NULL for an expert (a column it compares is empty) does not avoid. */
 export function notAvoided(q: EligibilityQuery): RawBuilder<boolean> {
-  const grounds = AVOIDANCE_GROUND_NAMES.map((name) => AVOIDANCE_GROUNDS[name](q));
+  const grounds = AVOIDANCE_GROUND_NAMES.map((name) => sql`coalesce(${AVOIDANCE_GROUNDS[name](q)}, false)`);
   return sql<boolean>`not (${sql.join(grounds, sql` or `)})`;
 }
 
