@@ -6,6 +6,8 @@ import type { ProjectsService } from '../subgraphs/projects/service';
 import type { VenuesService } from '../subgraphs/venues/service';
 import type { JobHandlers } from './runtime';
 import { createCheckInHandlers } from './check-in';
+import { createExpertDrawHandlers } from './expert-draws';
+import { createInvitationHandlers } from './invitations';
 
 export interface JobServices {
   config: HubConfig;
@@ -16,5 +18,8 @@ export interface JobServices {
 }
 
 export function createJobHandlers(services: JobServices): JobHandlers {
-  return { 'expert-draws': createCheckInHandlers(services) };
+  return {
+    notifications: { ...createInvitationHandlers(services) },
+    'expert-draws': { ...createExpertDrawHandlers(services), ...createCheckInHandlers(services) },
+  };
 }

@@ -12,6 +12,7 @@ import { advanceEvaluationFee } from './steps/fee-advance';
 import { archiveBundle, archiveProject, verifyProjectArchive } from './steps/archive';
 import { releasePackageOf } from './ocds';
 import { requireRole } from '../../lib/authz';
+import { drawExperts, type SeatRequirementInput } from './steps/draw-experts';
 import { reconciliationTypeResolvers, ReconciliationService } from './reconciliation';
 import type { ExpertsService } from '../experts/service';
 import type { VenuesService } from '../venues/service';
@@ -60,6 +61,8 @@ export const projectsResolvers: GraphQLResolverMap<ProjectsContext> = {
     submitProject: (_root: unknown, { input }: { input: SubmitProjectInput }, ctx: ProjectsContext) => ctx.service.submitProject(ctx.identity, input),
     fileProject: (_root: unknown, args: { projectId: string; approve: boolean; note?: string | null }, ctx: ProjectsContext) =>
       ctx.service.fileProject(ctx.identity, args.projectId, args.approve, args.note ?? null),
+    drawExperts: (_root: unknown, args: { projectId: string; seats: SeatRequirementInput[]; supervisorNonce?: string | null }, ctx: ProjectsContext) =>
+      drawExperts({ projects: ctx.service, venues: ctx.venues, experts: ctx.experts }, ctx.identity, args.projectId, args.seats, args.supervisorNonce ?? null),
     advanceEvaluationFee: (_root: unknown, { projectId }: { projectId: string }, ctx: ProjectsContext) =>
       advanceEvaluationFee({ projects: ctx.service, venues: ctx.venues }, ctx.identity, projectId),
     archiveProject: (_root: unknown, { projectId }: { projectId: string }, ctx: ProjectsContext) => archiveProject(ctx.service, ctx.identity, projectId),
