@@ -8,6 +8,7 @@ import { buildSubgraphSchema } from '@apollo/subgraph';
 import type { GraphQLResolverMap } from '@apollo/subgraph/dist/schema-helper';
 import { parse, type GraphQLFormattedError } from 'graphql';
 import type { Domain, HubConfig } from './config';
+import { enforceAuthorization } from './authorization';
 import { unauthenticated } from './errors';
 import { IDENTITY_HEADER, SIGNATURE_HEADER, verifySignedIdentity, type Identity } from './identity';
 import { closeServer, createServer, graphqlListener, listen, sendJson } from './http';
@@ -85,7 +86,8 @@ export async function startSubgraph<C extends SubgraphContext>(
   options: { metrics?: HubMetrics } = {},
 ): Promise<RunningSubgraph> {
   const metrics = options.metrics ?? createMetrics(definition.domain);
-  const schema = buildSubgraphSchema([{ typeDefs: parse(readSdl(definition.domain)), resolvers: definition.resolvers }]);
+  // Roles are refused from the authorization matrix before any resolver runs (lib/authorization.ts).
+  const schema = buildSubgraphSchema([{ typeDefs: parse(readSdl(definition.domain)), resolvers: enforceAuthorization(definition.resolvers) }]);
   const apollo = new ApolloServer<C>({
     schema,
     includeStacktraceInErrorResponses: false,

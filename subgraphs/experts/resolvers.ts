@@ -26,7 +26,12 @@ async function sealedExpertField(expert: ExpertView, field: 'name' | 'employer',
 export const expertsResolvers: GraphQLResolverMap<ExpertsContext> = {
   DateTime,
   Query: {
-    expertDraw: (_root: unknown, { id }: Ref, ctx: ExpertsContext) => ctx.loaders.draw.load(id),
+    expertDraw: async (_root: unknown, { id }: Ref, ctx: ExpertsContext) => {
+      const draw = await ctx.loaders.draw.load(id);
+      // Agencies and partners reach a draw through their project (Project.expertDraw); by id, only its overseers do.
+      if (draw && !mayVerifyDraw(ctx.identity, draw)) throw forbidden("only the host platform's operators, the project's supervisors or PROVINCIAL_ADMIN may read this draw by id");
+      return draw;
+    },
     verifyExpertDraw: async (_root: unknown, { drawId }: { drawId: string }, ctx: ExpertsContext) => {
       const draw = await ctx.loaders.draw.load(drawId);
       if (!draw) throw notFound('draw', drawId);

@@ -1,0 +1,310 @@
+// Walks the authorization matrix (lib/authorization.ts): every operation of the supergraph with every role, in scope
+// and out of scope, expecting exactly allow or FORBIDDEN, with nothing written on a refusal; the sealed fields with
+// every role before and after the evaluation starts. An operation without a matrix row, or without a case here, fails.
+import { createHash } from 'node:crypto';
+import { sql } from 'kysely';
+import { isObjectType } from 'graphql';
+import { AUTHORIZATION_MATRIX, SCOPES, type AccessRule } from '../lib/authorization';
+import { ROLES, type Department, type Identity, type Role } from '../lib/identity';
+import { readSupergraph } from '../schema/supergraph';
+import { buildSupergraphApiSchema } from './support/api-schema';
+import { as, eventually, startTestHub, type TestHub } from './support/hub';
+import { AGENCY, DRAW, drawSettled, feeAdvancedProject, HOST, inDays, roomsOf, seatsOf } from './support/expert-draw';
+
+type Caller = Omit<Identity, 'sub'> & { sub?: string };
+interface Target {
+  platform: string;
+  department: Department;
+  org: string;
+  expert: string;
+}
+interface Case {
+  query: string;
+  variables?: () => Record<string, unknown>;
+  target?: Partial<Target>;
+}
+
+const OTHER_PLATFORM = '410300';
+let t: TestHub;
+const fixture = { projectId: '', submittedId: '', cancelId: '', drawId: '', seatId: '', seatExpert: '', seatRoom: '', bookingId: '', bookingPlatform: '410100', sealedProjectId: '' };
+let codes = 0;
+const submission = (overrides: Record<string, unknown> = {}) => ({
+  code: `AZ-${process.pid}-${++codes}`,
+  name: '授权矩阵示例工程',
+  category: 'CONSTRUCTION',
+  department: 'HOUSING_AND_CONSTRUCTION',
+  hostPlatformId: HOST,
+  tenderer: '示例城市建设投资有限公司',
+  agency: AGENCY,
+  bidders: ['河南示例路桥建设有限公司'],
+  budget: '100000000',
+  mode: 'LOCAL',
+  committeeSize: 5,
+  tendererRepresentatives: 1,
+  evaluationStartsAt: inDays(30, 1).toISOString(),
+  evaluationEndsAt: inDays(30, 9).toISOString(),
+  ...overrides,
+});
+
+const range = () => ({ from: inDays(1).toISOString(), to: inDays(20).toISOString() });
+const project = () => ({ projectId: fixture.projectId });
+
+/** One call per operation, aimed at a target whose platform, department, org and expert define "in scope". */
+const CASES: Record<string, Case> = {
+  'Query.platform': { query: '{ platform(id: "411700") { id } }' },
+  'Query.platforms': { query: '{ platforms(level: CITY) { id } }' },
+  'Query.schedule': { query: 'query($from: DateTime!, $to: DateTime!) { schedule(from: $from, to: $to) { id } }', variables: range },
+  'Query.webhookDeliveries': { query: 'query($p: ID!) { webhookDeliveries(platformId: $p) { totalCount } }', variables: () => ({ p: HOST }) },
+  'Mutation.confirmBooking': { query: 'mutation($id: ID!) { confirmBooking(bookingId: $id) { id } }', variables: () => ({ id: fixture.bookingId }), target: { platform: fixture.bookingPlatform } },
+  'Mutation.rejectBooking': { query: 'mutation($id: ID!) { rejectBooking(bookingId: $id, reason: "no room") { id } }', variables: () => ({ id: fixture.bookingId }), target: { platform: fixture.bookingPlatform } },
+  'Query.experts': { query: '{ experts(platformId: "411700", first: 1) { totalCount } }' },
+  'Query.expertDraw': { query: 'query($id: ID!) { expertDraw(id: $id) { id status } }', variables: () => ({ id: fixture.drawId }) },
+  'Query.verifyExpertDraw': { query: 'query($id: ID!) { verifyExpertDraw(drawId: $id) { drawId } }', variables: () => ({ id: fixture.drawId }) },
+  'Query.myInvitations': { query: '{ myInvitations { id status } }' },
+  'Query.sealedAccessAudit': { query: 'query($projectId: ID!) { sealedAccessAudit(projectId: $projectId) { at } }', variables: () => ({ projectId: fixture.sealedProjectId }) },
+  'Query.accessAttempts': { query: 'query($projectId: ID!) { accessAttempts(projectId: $projectId) { admitted } }', variables: () => ({ projectId: fixture.sealedProjectId }) },
+  'Mutation.checkIn': { query: 'mutation($id: ID!, $room: ID!) { checkIn(seatId: $id, roomId: $room) { id } }', variables: () => ({ id: fixture.seatId, room: fixture.seatRoom }) },
+  'Mutation.respondToInvitation': { query: 'mutation($id: ID!) { respondToInvitation(seatId: $id, accept: true) { id } }', variables: () => ({ id: fixture.seatId }) },
+  'Query.project': { query: 'query($projectId: ID!) { project(id: $projectId) { id } }', variables: project },
+  'Query.projects': { query: '{ projects(first: 5) { totalCount } }' },
+  'Query.verifyProjectArchive': { query: 'query($projectId: ID!) { verifyProjectArchive(projectId: $projectId) { intact } }', variables: project },
+  'Query.archiveBundle': { query: 'query($projectId: ID!) { archiveBundle(projectId: $projectId) }', variables: project },
+  'Query.archiveReleasePackage': { query: 'query($projectId: ID!) { archiveReleasePackage(projectId: $projectId) }', variables: project },
+  'Query.platformBalances': { query: 'query($p: ID!) { platformBalances(platformId: $p) { payable } }', variables: () => ({ p: HOST }) },
+  'Query.reconciliationReport': { query: '{ reconciliationReport(id: "no-such-report") { id } }' },
+  'Query.latestReconciliationReport': { query: '{ latestReconciliationReport { id } }' },
+  'Query.projectsEvaluatedBetween': { query: 'query($from: DateTime!, $to: DateTime!) { projectsEvaluatedBetween(from: $from, to: $to) { totalCount } }', variables: range },
+  'Mutation.runReconciliation': { query: 'mutation($from: DateTime!, $to: DateTime!) { runReconciliation(from: $from, to: $to) { id } }', variables: range },
+  'Mutation.submitProject': { query: 'mutation($input: SubmitProjectInput!) { submitProject(input: $input) { id } }', variables: () => ({ input: submission() }) },
+  'Mutation.fileProject': { query: 'mutation($id: ID!) { fileProject(projectId: $id, approve: true) { id } }', variables: () => ({ id: fixture.submittedId }) },
+  'Mutation.arrangeVenues': { query: 'mutation($projectId: ID!) { arrangeVenues(projectId: $projectId, mainRoomId: "no-such-room", secondary: []) { id } }', variables: project },
+  'Mutation.advanceEvaluationFee': { query: 'mutation($projectId: ID!) { advanceEvaluationFee(projectId: $projectId) { id } }', variables: project },
+  'Mutation.drawExperts': { query: 'mutation($projectId: ID!) { drawExperts(projectId: $projectId, seats: []) { id } }', variables: project },
+  'Mutation.startEvaluation': { query: 'mutation($projectId: ID!) { startEvaluation(projectId: $projectId) { id } }', variables: project },
+  'Mutation.replaceCommitteeMember': { query: 'mutation($id: ID!) { replaceCommitteeMember(seatId: $id, reason: "matrix walk") { id } }', variables: () => ({ id: fixture.seatId }) },
+  'Mutation.completeEvaluation': { query: 'mutation($projectId: ID!) { completeEvaluation(projectId: $projectId, reportDigest: "0000000000000000000000000000000000000000000000000000000000000000") { id } }', variables: project },
+  'Mutation.archiveProject': { query: 'mutation($projectId: ID!) { archiveProject(projectId: $projectId) { id } }', variables: project },
+  'Mutation.cancelProject': { query: 'mutation($id: ID!) { cancelProject(projectId: $id, reason: "matrix walk") { id } }', variables: () => ({ id: fixture.cancelId }) },
+};
+
+function targetOf(entry: Case): Target {
+  return { platform: HOST, department: 'HOUSING_AND_CONSTRUCTION', org: AGENCY, expert: fixture.seatExpert, ...entry.target };
+}
+
+/** The caller of a role inside the target's scope, or just outside it (another platform, department, org or expert). */
+function callerFor(role: Role, target: Target, inScope: boolean): Caller {
+  const platform = inScope ? target.platform : target.platform === OTHER_PLATFORM ? '410100' : OTHER_PLATFORM;
+  switch (role) {
+    case 'PROVINCIAL_ADMIN':
+      return { ...as.admin };
+    case 'PLATFORM_OPERATOR':
+      return as.operator(platform);
+    case 'PARTNER_SYSTEM':
+      return as.partner(platform);
+    case 'SUPERVISOR':
+      return as.supervisor(inScope ? target.department : target.department === 'FINANCE' ? 'TRANSPORT' : 'FINANCE', target.platform);
+    case 'AGENCY':
+      return as.agency(inScope ? target.org : '另一家招标代理有限公司', target.platform);
+    case 'EXPERT':
+      return as.expert(inScope ? target.expert : target.expert === 'exp-02999' ? 'exp-02998' : 'exp-02999');
+  }
+}
+
+type Outcome = 'allow' | 'FORBIDDEN' | 'SEALED';
+function expected(rule: AccessRule, role: Role, inScope: boolean): Outcome {
+  const scope = rule.roles[role];
+  const refusal = rule.refusal ?? 'FORBIDDEN';
+  if (scope === undefined) return refusal;
+  if (SCOPES[scope].kind === 'refuse' && !inScope) return refusal;
+  return 'allow';
+}
+
+function outcomeOf(response: { errors?: { extensions?: { code?: string } }[] }): Outcome | string {
+  const codes = (response.errors ?? []).map((error) => error.extensions?.code);
+  if (codes.includes('FORBIDDEN')) return 'FORBIDDEN';
+  if (codes.includes('SEALED')) return 'SEALED';
+  if (codes.includes('UNAUTHENTICATED') || codes.includes('INTERNAL_SERVER_ERROR') || codes.includes('GRAPHQL_VALIDATION_FAILED')) return codes.join(',');
+  return 'allow';
+}
+
+/** A digest of every row of every table of the three domain schemas (less `except`): equal digests, nothing written. */
+async function fingerprint(except: readonly string[] = []): Promise<string> {
+  const db = t.databases.projects.db;
+  const tables = await sql<{ schema: string; table: string }>`
+    select table_schema as schema, table_name as table from information_schema.tables
+    where table_schema in ('venues', 'experts', 'projects') and table_type = 'BASE TABLE' order by 1, 2`.execute(db);
+  const parts = tables.rows.filter(({ schema, table }) => !except.includes(`${schema}.${table}`)).map(({ schema, table }) => sql`select ${`${schema}.${table}`} as name, count(*)::text as count, coalesce(sum(hashtextextended(t::text, 0)), 0)::text as digest from ${sql.table(`${schema}.${table}`)} t`);
+  const union = parts.reduce((all, part) => sql`${all} union all ${part}`);
+  const result = await union.execute(db);
+  return createHash('sha256').update(JSON.stringify(result.rows)).digest('hex');
+}
+
+/** Waits until background jobs (invitations, notifications, the outbox relay) stop writing. */
+async function settled(): Promise<void> {
+  let previous = '';
+  await eventually(
+    async () => {
+      const current = await fingerprint();
+      const quiet = current === previous;
+      previous = current;
+      if (!quiet) await new Promise((resolve) => setTimeout(resolve, 500));
+      return quiet ? true : undefined;
+    },
+    30_000,
+    'the jobs to settle',
+  );
+}
+
+/** The operations of the composed supergraph, as Type.field. */
+function supergraphOperations(): string[] {
+  const schema = buildSupergraphApiSchema(readSupergraph());
+  return (['Query', 'Mutation'] as const).flatMap((typeName) => {
+    const type = schema.getType(typeName);
+    if (!type || !isObjectType(type)) return [];
+    return Object.keys(type.getFields()).map((field) => `${typeName}.${field}`);
+  });
+}
+
+beforeAll(async () => {
+  t = await startTestHub({ overrides: { HUB_RATE_LIMIT: '0' } });
+  const { projects } = t.hub.services;
+  const operator: Identity = { sub: 'matrix-operator', role: 'PLATFORM_OPERATOR', platform: HOST };
+  const submit = async () => (await projects.submitProject(operator, { ...submission(), budget: 100_000_000n, evaluationStartsAt: inDays(30, 1), evaluationEndsAt: inDays(30, 9) } as never)).id;
+  fixture.submittedId = await submit();
+  fixture.projectId = await submit();
+  fixture.cancelId = await submit();
+
+  // A drawn committee (sealed: the evaluation has not started) whose first seat's expert is the in-scope EXPERT.
+  const [room] = await roomsOf(t, HOST);
+  fixture.sealedProjectId = await feeAdvancedProject(t, { mode: 'LOCAL', bookings: [{ roomId: room.id, role: 'MAIN', seats: room.seats }] });
+  const drawn = await t.graphql(as.operator(HOST), DRAW, { projectId: fixture.sealedProjectId, seats: [{ roomId: room.id, specialty: 'CIVIL_ENGINEERING', count: 4 }] });
+  expect(drawn.errors).toBeUndefined();
+  const draw = await drawSettled(t, fixture.sealedProjectId);
+  fixture.drawId = draw.id;
+  const seat = (await seatsOf(t, draw.id)).find((candidate) => candidate.expert_id !== null)!;
+  fixture.seatId = seat.id;
+  fixture.seatExpert = seat.expert_id!;
+  fixture.seatRoom = seat.room_id;
+
+  // A HELD booking of a room of another city, for that city's decision.
+  const [partnerRoom] = await roomsOf(t, fixture.bookingPlatform);
+  const filed = await submit();
+  await t.databases.venues.db
+    .insertInto('booking')
+    .values({ id: `bk-matrix`, arrangement_id: `arr-matrix`, room_id: partnerRoom.id, project_id: filed, host_platform_id: HOST, role: 'SECONDARY', seats: 1, starts_at: inDays(30, 1), ends_at: inDays(30, 9), status: 'HELD', hold_expires_at: inDays(1), reason: null })
+    .execute();
+  fixture.bookingId = 'bk-matrix';
+  // Jobs settle before the walk, so any later write is the walk's.
+  await settled();
+}, 60_000);
+afterAll(async () => {
+  await t?.stop();
+});
+
+describe('the matrix covers the supergraph', () => {
+  it('has a row for every Query and Mutation field of the composed supergraph', () => {
+    const missing = supergraphOperations().filter((operation) => !(operation in AUTHORIZATION_MATRIX));
+    expect(missing).toEqual([]);
+  });
+
+  it('has a walk case here for every operation of the supergraph', () => {
+    expect(supergraphOperations().filter((operation) => !(operation in CASES))).toEqual([]);
+  });
+
+  it('names the check behind every scope that is not ANY', () => {
+    const unnamed = Object.entries(AUTHORIZATION_MATRIX).filter(([, rule]) => Object.values(rule.roles).some((scope) => scope !== 'ANY') && !rule.enforcedBy);
+    expect(unnamed.map(([coordinate]) => coordinate)).toEqual([]);
+  });
+});
+
+describe('every operation with every role', () => {
+  const walked = () => supergraphOperations().filter((operation) => operation in CASES && operation in AUTHORIZATION_MATRIX);
+  let calls = 0;
+
+  it('refuses every role outside its rights with FORBIDDEN, writing nothing', async () => {
+    const wrong: string[] = [];
+    for (const operation of walked()) {
+      const rule = AUTHORIZATION_MATRIX[operation];
+      const entry = CASES[operation];
+      const before = await fingerprint(rule.refusalsAudited);
+      for (const role of ROLES) {
+        for (const inScope of [true, false]) {
+          if (expected(rule, role, inScope) === 'allow') continue;
+          const caller = callerFor(role, targetOf(entry), inScope);
+          const outcome = outcomeOf(await t.graphql(caller, entry.query, entry.variables?.()));
+          calls++;
+          if (outcome !== 'FORBIDDEN') wrong.push(`${operation} as ${role} ${inScope ? 'in' : 'out of'} scope: expected FORBIDDEN, got ${outcome}`);
+        }
+      }
+      if ((await fingerprint(rule.refusalsAudited)) !== before) wrong.push(`${operation}: a refused call wrote to the database`);
+      // An audited refusal goes on in jobs (its timeline event); let them finish before the next row is measured.
+      if (rule.refusalsAudited) await settled();
+    }
+    expect(wrong).toEqual([]);
+    process.stdout.write(`authorization matrix: ${calls} refused calls checked\n`);
+  }, 120_000);
+
+  it('lets every role within its rights through (its answer may be any other code, never FORBIDDEN)', async () => {
+    const wrong: string[] = [];
+    let allowed = 0;
+    for (const operation of walked()) {
+      const rule = AUTHORIZATION_MATRIX[operation];
+      const entry = CASES[operation];
+      for (const role of ROLES) {
+        for (const inScope of [true, false]) {
+          if (expected(rule, role, inScope) !== 'allow') continue;
+          const outcome = outcomeOf(await t.graphql(callerFor(role, targetOf(entry), inScope), entry.query, entry.variables?.()));
+          allowed++;
+          if (outcome !== 'allow') wrong.push(`${operation} as ${role} ${inScope ? 'in' : 'out of'} scope: expected allow, got ${outcome}`);
+        }
+      }
+    }
+    expect(wrong).toEqual([]);
+    process.stdout.write(`authorization matrix: ${allowed} allowed calls checked\n`);
+  }, 120_000);
+});
+
+describe('sealed fields with every role', () => {
+  const SEATS = 'query($id: ID!) { project(id: $id) { expertDraw { seats { expert { id name employer } } } } }';
+  const MINE = '{ myInvitations { expert { id name employer } } }';
+
+  async function seatExpertOutcome(caller: Caller): Promise<Outcome | string> {
+    const response = await t.graphql<{ project?: { expertDraw: { seats: { expert: { name: string } | null }[] } } | null; myInvitations?: { expert: { name: string } | null }[] }>(
+      caller,
+      caller.role === 'EXPERT' ? MINE : SEATS,
+      { id: fixture.sealedProjectId },
+    );
+    const outcome = outcomeOf(response);
+    if (outcome !== 'allow') return outcome;
+    const experts = caller.role === 'EXPERT' ? response.data!.myInvitations!.map((seat) => seat.expert) : response.data!.project!.expertDraw.seats.map((seat) => seat.expert);
+    return experts.some((expert) => expert?.name) ? 'allow' : 'no value';
+  }
+
+  async function walkSeatExpert(unsealed: boolean): Promise<string[]> {
+    const rule = AUTHORIZATION_MATRIX['CommitteeSeat.expert'];
+    const wrong: string[] = [];
+    for (const role of ROLES) {
+      for (const inScope of [true, false]) {
+        let want = expected(rule, role, inScope);
+        // Before the evaluation starts only the expert itself sees its seat (the *_UNSEALED scopes are closed).
+        if (!unsealed && want === 'allow' && rule.roles[role]!.endsWith('_UNSEALED')) want = 'SEALED';
+        const caller = callerFor(role, targetOf({ query: '' }), inScope);
+        let got = await seatExpertOutcome(caller);
+        // An out-of-scope reader cannot read the project at all: refused one level up, which seals just as well.
+        if (got === 'FORBIDDEN' && want === 'SEALED') got = 'SEALED';
+        if (got === 'no value' && role === 'EXPERT' && !inScope) got = 'SEALED';
+        if (got !== want) wrong.push(`CommitteeSeat.expert ${unsealed ? 'after' : 'before'} the start as ${role} ${inScope ? 'in' : 'out of'} scope: expected ${want}, got ${got}`);
+      }
+    }
+    return wrong;
+  }
+
+  it('shows who sits on the committee only to the expert itself before the evaluation starts', async () => {
+    expect(await walkSeatExpert(false)).toEqual([]);
+  });
+
+  it('opens it to the host operators and the project supervisors once the evaluation started, never to the others', async () => {
+    await t.databases.experts.db.updateTable('draw').set({ unsealed_at: new Date() }).where('id', '=', fixture.drawId).execute();
+    expect(await walkSeatExpert(true)).toEqual([]);
+  });
+});
