@@ -61,12 +61,14 @@ export async function drawScenario(context: ScenarioContext): Promise<ScenarioRe
     inviteTtlMs: config.INVITE_TTL,
   });
   const pool = await database.db.selectFrom('expert').select((eb) => eb.fn.countAll<string>().as('count')).executeTakeFirstOrThrow();
+  const failures: string[] = [];
   const once = async (index: number): Promise<number> => {
     const { request, facts } = drawFor(index);
     const started = performance.now();
     const draw = await experts.requestDraw(request);
     const outcome = await experts.runDraw(draw.id, facts);
-    if (outcome.kind !== 'SEATED') throw new Error(`draw ${index} did not seat its committee: ${JSON.stringify(outcome)}`);
+    // A draw that fails still did its work (and is timed), but the report says how many and why.
+    if (outcome.kind !== 'SEATED') failures.push(`draw ${index}: ${JSON.stringify(outcome)}`);
     return performance.now() - started;
   };
   try {
@@ -82,15 +84,17 @@ export async function drawScenario(context: ScenarioContext): Promise<ScenarioRe
       }),
     );
     const perSecond = PARALLEL_TOTAL / ((performance.now() - started) / 1000);
+    if (failures.length) context.log(`  draw: ${failures.length} draws did not seat their committee, first: ${failures[0]}`);
     context.log(`  draw: ${perSecond.toFixed(1)} draws/s with ${PARALLEL} in parallel`);
     return {
       name: 'Draw',
       status: 'measured',
-      note: `ExpertsService.requestDraw + runDraw (5 seats: 3 at the main room, 1 each at two partner cities' rooms under the regional rule) over a pool of ${pool.count} experts, in the bench process against the bench database; invitations go out through the outbox as in production.`,
+      note: `ExpertsService.requestDraw + runDraw (5 seats: 3 at the main room, 1 each at two partner cities' rooms under the regional rule) over a pool of ${pool.count} experts, in the bench process against the bench database; invitations go out through the outbox as in production.${failures.length ? ` First failure: ${failures[0]}` : ''}`,
       figures: [
         { name: 'one draw, p50', value: median(times), unit: 'ms', target: { value: 50, lowerIsBetter: true } },
         { name: 'one draw, p99', value: percentile(times, 99), unit: 'ms' },
         { name: `draws/s, ${PARALLEL} in parallel`, value: perSecond, unit: 'draws/s' },
+        { name: `draws that did not seat their committee (of ${SINGLE + PARALLEL_TOTAL + 3})`, value: failures.length, unit: 'draws' },
       ],
     };
   } finally {

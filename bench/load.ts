@@ -113,11 +113,19 @@ export interface Comparison {
 /** Runs A, B, A, B… so drift on a shared machine hits both sides alike; ratios are of the medians (B over A). */
 export async function compare(a: Target, b: Target, options: { connections: number; seconds: number; rounds: number; log?: (line: string) => void }): Promise<Comparison> {
   const rounds: Comparison['rounds'] = [];
+  // Requests still queued when a run ends keep the servers busy; the next run must not start behind them, or whichever
+  // side goes second pays for the first. One answered request through the side just loaded means its queue is drained.
+  const settle = async (target: Target) => {
+    await once(target).catch(() => undefined);
+    await new Promise((resolve) => setTimeout(resolve, 500));
+  };
   for (let round = 0; round < options.rounds; round++) {
     const resultA = await load(a, options.connections, options.seconds);
     options.log?.(`  ${a.name}: ${resultA.rps.toFixed(0)} req/s p50 ${resultA.p50} ms p99 ${resultA.p99} ms bad ${resultA.bad}`);
+    await settle(a);
     const resultB = await load(b, options.connections, options.seconds);
     options.log?.(`  ${b.name}: ${resultB.rps.toFixed(0)} req/s p50 ${resultB.p50} ms p99 ${resultB.p99} ms bad ${resultB.bad}`);
+    await settle(b);
     rounds.push({ a: resultA, b: resultB });
   }
   const summarise = (side: 'a' | 'b') => ({
