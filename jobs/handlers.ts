@@ -4,10 +4,13 @@ import type { Logger } from '../lib/logger';
 import type { ExpertsService } from '../subgraphs/experts/service';
 import type { ProjectsService } from '../subgraphs/projects/service';
 import type { VenuesService } from '../subgraphs/venues/service';
-import type { JobHandlers } from './runtime';
+import type { JobHandlers, JobSchedule } from './runtime';
+import { createCancellationHandlers } from './cancellation';
+import { createNotificationHandlers } from './notifications';
 import { createCheckInHandlers } from './check-in';
 import { createExpertDrawHandlers } from './expert-draws';
 import { createInvitationHandlers } from './invitations';
+import { createVenueBookingHandlers, venueBookingSchedules } from './venue-bookings';
 
 export interface JobServices {
   config: HubConfig;
@@ -19,7 +22,13 @@ export interface JobServices {
 
 export function createJobHandlers(services: JobServices): JobHandlers {
   return {
-    notifications: { ...createInvitationHandlers(services) },
+    'venue-bookings': { ...createVenueBookingHandlers(services), ...createCancellationHandlers(services) },
+    notifications: { ...createNotificationHandlers(services), ...createInvitationHandlers(services) },
     'expert-draws': { ...createExpertDrawHandlers(services), ...createCheckInHandlers(services) },
   };
+}
+
+/** Repeating jobs (BullMQ job schedulers) every jobs process registers at start. */
+export function jobSchedules(config: HubConfig): JobSchedule[] {
+  return [...venueBookingSchedules(config)];
 }

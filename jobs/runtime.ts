@@ -1,5 +1,5 @@
 // The jobs process's machinery: queues, the outbox relay, and a worker per queue that has handlers.
-import { Queue, Worker, type Job } from 'bullmq';
+import { FlowProducer, Queue, Worker, type Job } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { Kysely } from 'kysely';
 import type { HubConfig } from '../lib/config';
@@ -8,10 +8,31 @@ import type { HubMetrics } from '../lib/metrics';
 import { outboxLag, relayOutbox, type RelayedMessage, type WithOutbox } from '../lib/outbox';
 import { openRedis } from '../lib/redis';
 import { withJobRequestIds } from '../lib/tracing';
+import { jobSchedules } from './handlers';
 import { DEFAULT_JOB_OPTIONS, isQueueName, QUEUE_NAMES, type QueueName } from './queues';
 
+/** What a handler may use besides its job: the queues (to add jobs) and a FlowProducer (to add parent/child flows). */
+export interface JobTools {
+  queues: Record<QueueName, Queue>;
+  flows: FlowProducer;
+}
+
+export type JobHandler = (job: Job, tools: JobTools) => Promise<unknown>;
+
 /** A handler per job name of one queue. */
-export type JobHandlers = Partial<Record<QueueName, Record<string, (job: Job) => Promise<unknown>>>>;
+export type JobHandlers = Partial<Record<QueueName, Record<string, JobHandler>>>;
+
+/** A job that repeats (a BullMQ job scheduler); upserted at start, so starting many workers registers it once. */
+export interface JobSchedule {
+  queue: QueueName;
+  /** The scheduler id, also the job name its jobs get. */
+  id: string;
+  /** Every so many milliseconds, or else on a cron pattern in a time zone. */
+  everyMs?: number;
+  pattern?: string;
+  tz?: string;
+  data?: Record<string, unknown>;
+}
 
 export interface OutboxSource {
   schema: string;
@@ -23,6 +44,8 @@ export interface JobsRuntimeOptions {
   logger: Logger;
   outboxes: OutboxSource[];
   handlers: JobHandlers;
+  /** Repeating jobs to register; default: those handlers.ts lists. */
+  schedules?: JobSchedule[];
   /** Run the relay loop (true in the jobs process; tests may drive relayOnce themselves). */
   relay?: boolean;
   concurrency?: number;
@@ -34,6 +57,7 @@ export interface JobsRuntimeOptions {
 
 export interface JobsRuntime {
   queues: Record<QueueName, Queue>;
+  flows: FlowProducer;
   /** Relays every pending outbox message once; returns how many were published. */
   relayOnce(): Promise<number>;
   /** Redis answers and every outbox database answers. */
@@ -48,8 +72,18 @@ export function startJobs(options: JobsRuntimeOptions): JobsRuntime {
   const queues = Object.fromEntries(
     QUEUE_NAMES.map((name) => [name, new Queue(name, { connection, prefix, defaultJobOptions: DEFAULT_JOB_OPTIONS })]),
   ) as Record<QueueName, Queue>;
+  const flows = new FlowProducer({ connection, prefix });
+  flows.on('error', (error) => logger.warn({ err: error.message }, 'flow producer error'));
+  const tools: JobTools = { queues, flows };
+  const scheduling = Promise.all(
+    (options.schedules ?? jobSchedules(config)).map((schedule) =>
+      queues[schedule.queue].upsertJobScheduler(schedule.id, schedule.pattern ? { pattern: schedule.pattern, tz: schedule.tz } : { every: schedule.everyMs }, { name: schedule.id, data: schedule.data ?? {}, opts: DEFAULT_JOB_OPTIONS }),
+    ),
+  ).catch((error: unknown) => logger.warn({ err: error instanceof Error ? error.message : String(error) }, 'registering job schedulers failed'));
 
   const workers: Worker[] = [];
+  // BullMQ leaves a connection it was handed open on close; these are the workers' own, closed after them.
+  const workerConnections: Redis[] = [];
   for (const [queueName, handlers] of Object.entries(withJobRequestIds<Job, JobHandlers>(options.handlers))) {
     if (!handlers) continue;
     const worker = new Worker(
@@ -57,9 +91,10 @@ export function startJobs(options: JobsRuntimeOptions): JobsRuntime {
       async (job) => {
         const handler = handlers[job.name];
         if (!handler) throw new Error(`no handler for job ${job.name} on queue ${queueName}`);
-        return handler(job);
+        return handler(job, tools);
       },
-      { connection: openRedis(config.REDIS_URL), prefix, concurrency: options.concurrency ?? 8 },
+      // A crashed worker's active jobs are taken over once their lock lapses, checked as often as it lasts.
+      { connection: workerConnections[workerConnections.push(openRedis(config.REDIS_URL)) - 1], prefix, concurrency: options.concurrency ?? 8, lockDuration: config.JOB_LOCK_DURATION, stalledInterval: config.JOB_LOCK_DURATION },
     );
     worker.on('failed', (job, error) => logger.warn({ queue: queueName, job: job?.name, jobId: job?.id, attempts: job?.attemptsMade, err: error.message }, 'job failed'));
     worker.on('error', (error) => logger.warn({ queue: queueName, err: error.message }, 'worker error'));
@@ -97,6 +132,7 @@ export function startJobs(options: JobsRuntimeOptions): JobsRuntime {
 
   return {
     queues,
+    flows,
     relayOnce,
     async ready() {
       try {
@@ -111,9 +147,12 @@ export function startJobs(options: JobsRuntimeOptions): JobsRuntime {
       stopped = true;
       if (relayTimer) clearTimeout(relayTimer);
       await relaying;
+      await scheduling;
       // Workers finish their active jobs before closing.
       await Promise.all(workers.map((worker) => worker.close()));
+      for (const workerConnection of workerConnections) workerConnection.disconnect();
       await Promise.all(Object.values(queues).map((queue) => queue.close()));
+      await flows.close();
       connection.disconnect();
     },
   };

@@ -3,6 +3,7 @@ import { z } from 'zod';
 
 export const DEVELOPMENT_JWT_SECRET = 'development-only-jwt-secret-change-me-in-production';
 export const DEVELOPMENT_INTERNAL_SECRET = 'development-only-internal-secret-change-me-in-production';
+export const DEVELOPMENT_WEBHOOK_SECRET = 'development-only-webhook-secret-change-me-in-production';
 
 const port = z.coerce.number().int().min(0).max(65535);
 const positiveInt = z.coerce.number().int().positive();
@@ -75,6 +76,15 @@ const schema = z.object({
   EXPERTS_URL: url.optional(),
   PROJECTS_URL: url.optional(),
   HOLD_TTL: duration.default(30 * 60_000),
+  // The backstop that settles arrangements whose delayed expiry job was lost.
+  HOLD_SWEEP_INTERVAL: duration.default(60_000),
+  // How long a worker owns an active job before another may take it over (after a crash): BullMQ's lockDuration.
+  JOB_LOCK_DURATION: duration.default(30_000),
+  // Webhooks to partner platforms: signed with HMAC-SHA256 under this secret, retried with exponential backoff.
+  WEBHOOK_SECRET: z.string().min(1).default(DEVELOPMENT_WEBHOOK_SECRET),
+  WEBHOOK_MAX_ATTEMPTS: positiveInt.default(6),
+  WEBHOOK_RETRY_DELAY: duration.default(2_000),
+  WEBHOOK_TIMEOUT: duration.default(5_000),
   INVITE_TTL: duration.default(15 * 60_000),
   DRAW_LIMIT_30D: positiveInt.default(3),
   HOST_REGION_SHARE: z

@@ -12,6 +12,8 @@ import { advanceEvaluationFee } from './steps/fee-advance';
 import { archiveBundle, archiveProject, verifyProjectArchive } from './steps/archive';
 import { releasePackageOf } from './ocds';
 import { requireRole } from '../../lib/authz';
+import { arrangeVenues, type SeatRequestInput } from './steps/arrange-venues';
+import { cancelProject } from './steps/cancel-project';
 import { drawExperts, type SeatRequirementInput } from './steps/draw-experts';
 import { reconciliationTypeResolvers, ReconciliationService } from './reconciliation';
 import type { ExpertsService } from '../experts/service';
@@ -61,6 +63,9 @@ export const projectsResolvers: GraphQLResolverMap<ProjectsContext> = {
     submitProject: (_root: unknown, { input }: { input: SubmitProjectInput }, ctx: ProjectsContext) => ctx.service.submitProject(ctx.identity, input),
     fileProject: (_root: unknown, args: { projectId: string; approve: boolean; note?: string | null }, ctx: ProjectsContext) =>
       ctx.service.fileProject(ctx.identity, args.projectId, args.approve, args.note ?? null),
+    arrangeVenues: (_root: unknown, args: { projectId: string; mainRoomId: string; secondary: SeatRequestInput[] }, ctx: ProjectsContext) =>
+      arrangeVenues({ projects: ctx.service, venues: ctx.venues }, ctx.identity, args),
+    cancelProject: (_root: unknown, args: { projectId: string; reason: string }, ctx: ProjectsContext) => cancelProject(ctx.service, ctx.identity, args.projectId, args.reason),
     drawExperts: (_root: unknown, args: { projectId: string; seats: SeatRequirementInput[]; supervisorNonce?: string | null }, ctx: ProjectsContext) =>
       drawExperts({ projects: ctx.service, venues: ctx.venues, experts: ctx.experts }, ctx.identity, args.projectId, args.seats, args.supervisorNonce ?? null),
     advanceEvaluationFee: (_root: unknown, { projectId }: { projectId: string }, ctx: ProjectsContext) =>

@@ -1,11 +1,12 @@
 // Resolvers of the venues subgraph: argument and access checks, then the service through loaders.
 import type { GraphQLResolverMap } from '@apollo/subgraph/dist/schema-helper';
+import { forbidden } from '../../lib/errors';
 import { DateTime, Money } from '../../lib/scalars';
 import { timeWindow } from '../../lib/window';
 import type { Identity } from '../../lib/identity';
 import type { SubgraphContext } from '../../lib/subgraph';
 import type { VenuesLoaders } from './loaders';
-import { MAX_SCHEDULE_DAYS, type Booking, type Platform, type Room, type Venue, type VenuesService, type Agreement } from './service';
+import { MAX_SCHEDULE_DAYS, type Booking, type Platform, type Room, type Venue, type VenuesService, type Agreement, type WebhookDelivery } from './service';
 import type { PlatformLevel } from './types';
 
 export interface VenuesContext extends SubgraphContext {
@@ -28,6 +29,16 @@ export const venuesResolvers: GraphQLResolverMap<VenuesContext> = {
       if (ctx.identity.role === 'PARTNER_SYSTEM') return ctx.service.schedule(window, { platformId: args.platformId ?? undefined, visibleTo: ctx.identity.platform });
       return ctx.service.schedule(window, { platformId: args.platformId ?? undefined });
     },
+    webhookDeliveries: (_root: unknown, args: { platformId: string; first?: number | null; after?: string | null }, ctx: VenuesContext) => {
+      const { role, platform } = ctx.identity;
+      const allowed = role === 'PROVINCIAL_ADMIN' || ((role === 'PLATFORM_OPERATOR' || role === 'PARTNER_SYSTEM') && platform === args.platformId);
+      if (!allowed) throw forbidden(`only operators or the partner system of platform ${args.platformId}, or a PROVINCIAL_ADMIN, may read its webhook deliveries`);
+      return ctx.service.webhookDeliveries(args.platformId, args);
+    },
+  },
+  Mutation: {
+    confirmBooking: (_root: unknown, { bookingId }: { bookingId: string }, ctx: VenuesContext) => ctx.service.confirmBooking(ctx.identity, bookingId),
+    rejectBooking: (_root: unknown, args: { bookingId: string; reason: string }, ctx: VenuesContext) => ctx.service.rejectBooking(ctx.identity, args.bookingId, args.reason),
   },
   Platform: {
     __resolveReference: (ref: Ref, ctx: VenuesContext) => ctx.loaders.platform.load(ref.id),
@@ -56,8 +67,14 @@ export const venuesResolvers: GraphQLResolverMap<VenuesContext> = {
       const rows = await ctx.loaders.freeSeats.load({ roomId: room.id, window: timeWindow(args.from, args.to, MAX_SCHEDULE_DAYS) });
       return rows[0]?.free ?? room.seats;
     },
-    bookings: (room: Room, args: { from: Date; to: Date }, ctx: VenuesContext) =>
-      ctx.loaders.bookingsOfRoom.load({ roomId: room.id, window: timeWindow(args.from, args.to, MAX_SCHEDULE_DAYS) }),
+    bookings: async (room: Room, args: { from: Date; to: Date }, ctx: VenuesContext) => {
+      const bookings = await ctx.loaders.bookingsOfRoom.load({ roomId: room.id, window: timeWindow(args.from, args.to, MAX_SCHEDULE_DAYS) });
+      if (ctx.identity.role !== 'PARTNER_SYSTEM') return bookings;
+      // A partner system sees every booking of its own rooms, and elsewhere only those of projects its platform hosts.
+      const venue = await ctx.loaders.venue.load(room.venue_id);
+      if (venue?.platform_id === ctx.identity.platform) return bookings;
+      return bookings.filter((booking) => booking.host_platform_id === ctx.identity.platform);
+    },
   },
   VenueBooking: {
     __resolveReference: (ref: Ref, ctx: VenuesContext) => ctx.loaders.booking.load(ref.id),
@@ -66,6 +83,14 @@ export const venuesResolvers: GraphQLResolverMap<VenuesContext> = {
     startsAt: (booking: Booking) => booking.starts_at,
     endsAt: (booking: Booking) => booking.ends_at,
     holdExpiresAt: (booking: Booking) => booking.hold_expires_at,
+  },
+  WebhookDelivery: {
+    platform: (delivery: WebhookDelivery, _args: unknown, ctx: VenuesContext) => ctx.loaders.platform.load(delivery.platform_id),
+    booking: (delivery: WebhookDelivery, _args: unknown, ctx: VenuesContext) => ctx.loaders.booking.load(delivery.booking_id),
+    lastStatusCode: (delivery: WebhookDelivery) => delivery.last_status_code,
+    lastError: (delivery: WebhookDelivery) => delivery.last_error,
+    createdAt: (delivery: WebhookDelivery) => delivery.created_at,
+    deliveredAt: (delivery: WebhookDelivery) => delivery.delivered_at,
   },
   Project: {
     __resolveReference: (ref: Ref) => ({ id: ref.id }),

@@ -1,15 +1,95 @@
 // The venues domain: platforms, their cooperation agreements, venues, rooms and seat bookings.
-import { sql, type Kysely, type Selectable } from 'kysely';
-import type { BookingTable, CooperationAgreementTable, PlatformLevel, PlatformTable, RoomTable, VenueTable, VenuesDatabase } from './types';
+import { sql, type Kysely, type Selectable, type Transaction } from 'kysely';
+import { actorOf } from '../../lib/authz';
+import { canonicalJson } from '../../lib/canonical-json';
+import { systemClock, type Clock } from '../../lib/clock';
+import { DB_ERRORS, sqlState } from '../../lib/db';
+import { badInput, conflict, forbidden, notFound } from '../../lib/errors';
+import type { Identity } from '../../lib/identity';
+import { writeOutbox } from '../../lib/outbox';
+import { decodeCursor, pageSize, toConnection, type Connection } from '../../lib/pagination';
+import type {
+  ArrangementStatus,
+  ArrangementTable,
+  BookingStatus,
+  BookingTable,
+  CooperationAgreementTable,
+  PlatformLevel,
+  PlatformTable,
+  RoomTable,
+  SeatRequest,
+  VenueTable,
+  VenuesDatabase,
+  WebhookDeliveryTable,
+} from './types';
 
 export type Platform = Selectable<PlatformTable>;
 export type Agreement = Selectable<CooperationAgreementTable>;
 export type Venue = Selectable<VenueTable>;
 export type Room = Selectable<RoomTable>;
 export type Booking = Selectable<BookingTable>;
+export type Arrangement = Selectable<ArrangementTable>;
+export type WebhookDelivery = Selectable<WebhookDeliveryTable>;
+export type { SeatRequest };
 
 export const LIVE_BOOKING_STATUSES = ['HELD', 'CONFIRMED'] as const;
 export const MAX_SCHEDULE_DAYS = 31;
+/** Statuses a booking never leaves: its seats are free again. */
+export const CLOSED_BOOKING_STATUSES: readonly BookingStatus[] = ['REJECTED', 'EXPIRED', 'RELEASED'];
+/** A hold that loses a seat race (SQLSTATE 23P01) picks other seats this many times before reporting CONFLICT. */
+export const HOLD_ATTEMPTS = 5;
+/** The outbox message a partner's decision writes, so the saga settles the arrangement. */
+export const SETTLE_JOB = { queue: 'venue-bookings', name: 'settle' } as const;
+export const WEBHOOK_JOB = { queue: 'notifications', name: 'webhook' } as const;
+export const DECISION_NEEDED_EVENT = 'booking.decision-needed';
+/** How the reason of a booking released by a cancellation starts. */
+export const CANCELLED_REASON = 'project cancelled';
+
+/** The booking id of an arrangement's i-th hold: deterministic, so a hold job that runs twice holds once. */
+export function bookingIdFor(arrangementId: string, index: number): string {
+  return `bk_${arrangementId}_${index}`;
+}
+
+export interface NewArrangement {
+  id: string;
+  projectId: string;
+  hostPlatformId: string;
+  window: Window;
+  holdExpiresAt: Date;
+  requests: SeatRequest[];
+}
+
+export type HoldOutcome =
+  /** The seats are held (now or by an earlier run); needsDecision: the partner confirms by hand. */
+  | { kind: 'held'; booking: Booking; needsDecision: boolean }
+  /** The arrangement was decided (failed, cancelled) before this hold ran: nothing was held. */
+  | { kind: 'closed'; arrangement: Arrangement };
+
+export interface ArrangementOutcome {
+  arrangement: Arrangement;
+  /** True when this call decided it (CONFIRMED or FAILED); false when it stays PENDING or was decided before. */
+  decidedNow: boolean;
+  /** Holds this call found past their expiry and expired. */
+  expired: Booking[];
+  /** Live bookings this call released because the arrangement failed. */
+  released: Booking[];
+}
+
+export interface WebhookAttemptResult {
+  delivered: boolean;
+  statusCode: number | null;
+  error: string | null;
+}
+
+type Decision = 'CONFIRMED' | 'REJECTED';
+interface BookingMatch {
+  statuses: BookingStatus[];
+  arrangementId?: string;
+  projectId?: string;
+  /** Only holds whose expiry is at or before this instant. */
+  expiredBy?: Date;
+}
+const DECIDERS = ['PLATFORM_OPERATOR', 'PARTNER_SYSTEM'] as const;
 
 export interface Window {
   from: Date;
@@ -17,7 +97,10 @@ export interface Window {
 }
 
 export class VenuesService {
-  constructor(readonly db: Kysely<VenuesDatabase>) {}
+  constructor(
+    readonly db: Kysely<VenuesDatabase>,
+    private readonly clock: Clock = systemClock,
+  ) {}
 
   platformsByIds(ids: readonly string[]): Promise<Platform[]> {
     return this.db.selectFrom('platform').selectAll().where('id', 'in', [...ids]).execute();
@@ -130,6 +213,409 @@ export class VenuesService {
       query = query.where((eb) => eb.or([eb('booking.room_id', 'in', roomsOf(visibleTo)), eb('booking.host_platform_id', '=', visibleTo)]));
     }
     return query.orderBy('booking.starts_at').orderBy('booking.id').execute();
+  }
+
+  // ---------------------------------------------------------------- the booking saga's verbs
+
+  /** Records an arrangement once; a second call with the same id returns the first one unchanged. */
+  async openArrangement(input: NewArrangement): Promise<Arrangement> {
+    await this.db
+      .insertInto('arrangement')
+      .values({
+        id: input.id,
+        project_id: input.projectId,
+        host_platform_id: input.hostPlatformId,
+        starts_at: input.window.from,
+        ends_at: input.window.to,
+        hold_expires_at: input.holdExpiresAt,
+        requests: JSON.stringify(input.requests),
+        booking_count: input.requests.length,
+        reason: null,
+        decided_at: null,
+      })
+      .onConflict((oc) => oc.column('id').doNothing())
+      .execute();
+    return this.getArrangement(input.id);
+  }
+
+  async getArrangement(id: string): Promise<Arrangement> {
+    const arrangement = await this.db.selectFrom('arrangement').selectAll().where('id', '=', id).executeTakeFirst();
+    if (!arrangement) throw notFound('arrangement', id);
+    return arrangement;
+  }
+
+  bookingsOfArrangement(arrangementId: string): Promise<Booking[]> {
+    return this.db.selectFrom('booking').selectAll().where('arrangement_id', '=', arrangementId).orderBy('id').execute();
+  }
+
+  /** PENDING arrangements whose holds are past their expiry: the sweep settles them. */
+  async overdueArrangements(limit = 100): Promise<string[]> {
+    const rows = await this.db
+      .selectFrom('arrangement')
+      .select('id')
+      .where('status', '=', 'PENDING')
+      .where('hold_expires_at', '<=', this.clock.now())
+      .orderBy('hold_expires_at')
+      .limit(limit)
+      .execute();
+    return rows.map((row) => row.id);
+  }
+
+  /**
+   * Holds the seats of an arrangement's `index`-th request: picks free seats and inserts the booking and its seat rows
+   * in one transaction (a MAIN booking takes every seat of its room). A lost seat race is retried with other seats;
+   * when the seats are not free it is CONFLICT. Idempotent: the booking id is derived from the arrangement and index.
+   */
+  async holdSeats(arrangementId: string, index: number): Promise<HoldOutcome> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await this.db.transaction().execute((trx) => this.holdSeatsIn(trx, arrangementId, index));
+      } catch (error) {
+        if (sqlState(error) !== DB_ERRORS.exclusionViolation) throw error;
+        if (attempt >= HOLD_ATTEMPTS) throw conflict(`the seats of this hold were taken by concurrent bookings ${HOLD_ATTEMPTS} times in a row; arrange again or choose another room`);
+      }
+    }
+  }
+
+  private async holdSeatsIn(trx: Transaction<VenuesDatabase>, arrangementId: string, index: number): Promise<HoldOutcome> {
+    // Lock order everywhere: arrangement, then its bookings. FOR SHARE lets holds of one arrangement run side by side
+    // while a decision (FOR UPDATE) waits for them, so no hold slips in after the arrangement failed.
+    const arrangement = await trx.selectFrom('arrangement').selectAll().where('id', '=', arrangementId).forShare().executeTakeFirst();
+    if (!arrangement) throw notFound('arrangement', arrangementId);
+    const request = arrangement.requests[index];
+    if (!request) throw badInput('index', `arrangement ${arrangementId} has ${arrangement.requests.length} holds`);
+    const bookingId = bookingIdFor(arrangementId, index);
+    const existing = await trx.selectFrom('booking').selectAll().where('id', '=', bookingId).executeTakeFirst();
+    const needsDecision = await this.needsDecisionIn(trx, arrangement.host_platform_id, request);
+    if (existing) return { kind: 'held', booking: existing, needsDecision };
+    if (arrangement.status !== 'PENDING') return { kind: 'closed', arrangement };
+
+    const room = await trx.selectFrom('room').selectAll().where('id', '=', request.roomId).executeTakeFirst();
+    if (!room) throw notFound('room', request.roomId);
+    const wanted = request.role === 'MAIN' ? room.seats : request.seats;
+    const free = await trx
+      .selectFrom('seat')
+      .select('seat_no')
+      .where('seat.room_id', '=', room.id)
+      .where(({ not, exists, selectFrom }) =>
+        not(
+          exists(
+            selectFrom('booking_seat')
+              .select('booking_seat.seat_no')
+              .whereRef('booking_seat.room_id', '=', 'seat.room_id')
+              .whereRef('booking_seat.seat_no', '=', 'seat.seat_no')
+              .where('booking_seat.live', '=', true)
+              .where(sql<boolean>`booking_seat.during && tstzrange(${arrangement.starts_at}, ${arrangement.ends_at})`),
+          ),
+        ),
+      )
+      .orderBy('seat_no')
+      .limit(wanted)
+      .execute();
+    if (free.length < wanted) {
+      throw conflict(`room ${room.id} has ${free.length} of the ${wanted} seats asked free over the evaluation window; choose fewer seats or another room`);
+    }
+    const booking = await trx
+      .insertInto('booking')
+      .values({
+        id: bookingId,
+        arrangement_id: arrangementId,
+        room_id: room.id,
+        project_id: arrangement.project_id,
+        host_platform_id: arrangement.host_platform_id,
+        role: request.role,
+        seats: wanted,
+        starts_at: arrangement.starts_at,
+        ends_at: arrangement.ends_at,
+        status: 'HELD',
+        hold_expires_at: arrangement.hold_expires_at,
+        reason: null,
+      })
+      .returningAll()
+      .executeTakeFirstOrThrow();
+    await trx
+      .insertInto('booking_seat')
+      .values(free.map(({ seat_no }) => ({ booking_id: bookingId, room_id: room.id, seat_no, during: sql<string>`tstzrange(${arrangement.starts_at}, ${arrangement.ends_at})` })))
+      .execute();
+    if (needsDecision) await this.queueDecisionWebhookIn(trx, booking);
+    return { kind: 'held', booking, needsDecision };
+  }
+
+  /** A MAIN booking is the host's own room; a SECONDARY one needs the partner's decision unless the agreement auto-confirms. */
+  private async needsDecisionIn(trx: Transaction<VenuesDatabase>, hostPlatformId: string, request: SeatRequest): Promise<boolean> {
+    if (request.role === 'MAIN') return false;
+    const row = await trx
+      .selectFrom('room')
+      .innerJoin('venue', 'venue.id', 'room.venue_id')
+      .leftJoin('cooperation_agreement', (join) =>
+        join.onRef('cooperation_agreement.partner_id', '=', 'venue.platform_id').on('cooperation_agreement.platform_id', '=', hostPlatformId),
+      )
+      .select('cooperation_agreement.auto_confirm')
+      .where('room.id', '=', request.roomId)
+      .executeTakeFirst();
+    return row?.auto_confirm !== true;
+  }
+
+  /** Records a hold that could not be made as a REJECTED booking without seats, so the arrangement fails (idempotent). */
+  async recordFailedHold(arrangementId: string, index: number, reason: string): Promise<Booking> {
+    const arrangement = await this.getArrangement(arrangementId);
+    const request = arrangement.requests[index];
+    const bookingId = bookingIdFor(arrangementId, index);
+    await this.db
+      .insertInto('booking')
+      .values({
+        id: bookingId,
+        arrangement_id: arrangementId,
+        room_id: request.roomId,
+        project_id: arrangement.project_id,
+        host_platform_id: arrangement.host_platform_id,
+        role: request.role,
+        seats: request.seats,
+        starts_at: arrangement.starts_at,
+        ends_at: arrangement.ends_at,
+        status: 'REJECTED',
+        hold_expires_at: arrangement.hold_expires_at,
+        reason: reason.slice(0, 500),
+      })
+      .onConflict((oc) => oc.column('id').doNothing())
+      .execute();
+    const [booking] = await this.bookingsByIds([bookingId]);
+    return booking;
+  }
+
+  /** The room's platform confirms a held booking (PLATFORM_OPERATOR or PARTNER_SYSTEM of that platform). */
+  async confirmBooking(identity: Identity, bookingId: string): Promise<Booking> {
+    await this.requireDecider(identity, bookingId, 'confirm');
+    return this.decideBooking(bookingId, 'CONFIRMED', actorOf(identity), null, true);
+  }
+
+  /** The room's platform rejects a held booking, saying why; the whole arrangement then fails. */
+  async rejectBooking(identity: Identity, bookingId: string, reason: string): Promise<Booking> {
+    const trimmed = reason.trim();
+    if (!trimmed) throw badInput('reason', 'say why the booking is rejected');
+    if (trimmed.length > 500) throw badInput('reason', 'must be at most 500 characters');
+    await this.requireDecider(identity, bookingId, 'reject');
+    return this.decideBooking(bookingId, 'REJECTED', actorOf(identity), trimmed, true);
+  }
+
+  /** Confirms a hold the cooperation agreement confirms by itself (or the host's own main room). */
+  autoConfirmBooking(bookingId: string): Promise<Booking> {
+    return this.decideBooking(bookingId, 'CONFIRMED', 'system:auto-confirm', null, false);
+  }
+
+  private async requireDecider(identity: Identity, bookingId: string, verb: string): Promise<void> {
+    if (!(DECIDERS as readonly string[]).includes(identity.role)) {
+      throw forbidden(`only a PLATFORM_OPERATOR or PARTNER_SYSTEM of the room's platform may ${verb} a booking; your role is ${identity.role}`);
+    }
+    const [booking] = await this.bookingsByIds([bookingId]);
+    if (!booking) throw notFound('booking', bookingId);
+    const [room] = await this.roomsWithPlatform([booking.room_id]);
+    if (room?.platform_id !== identity.platform) {
+      throw forbidden(`booking ${bookingId} is of a room of platform ${room?.platform_id}; only that platform may ${verb} it, your token is for ${identity.platform}`);
+    }
+  }
+
+  /**
+   * HELD → CONFIRMED | REJECTED. Deciding the same way twice is a no-op; any other state, or a hold past its expiry, is
+   * CONFLICT. With `settle`, an outbox message in the same transaction makes the saga settle the arrangement.
+   */
+  private async decideBooking(bookingId: string, decision: Decision, actor: string, reason: string | null, settle: boolean): Promise<Booking> {
+    return this.db.transaction().execute(async (trx) => {
+      const [unlocked] = await trx.selectFrom('booking').select('arrangement_id').where('id', '=', bookingId).execute();
+      if (!unlocked) throw notFound('booking', bookingId);
+      await trx.selectFrom('arrangement').select('id').where('id', '=', unlocked.arrangement_id).forShare().execute();
+      const booking = await trx.selectFrom('booking').selectAll().where('id', '=', bookingId).forUpdate().executeTakeFirstOrThrow();
+      if (booking.status === decision) return booking;
+      const verb = decision === 'CONFIRMED' ? 'confirmed' : 'rejected';
+      if (booking.status !== 'HELD') throw conflict(`booking ${bookingId} is ${booking.status}; only a HELD booking can be ${verb}`);
+      const now = this.clock.now();
+      if (booking.hold_expires_at && booking.hold_expires_at.getTime() <= now.getTime()) {
+        throw conflict(`the hold of booking ${bookingId} expired at ${booking.hold_expires_at.toISOString()}; the host must arrange venues again`);
+      }
+      const updated = await trx
+        .updateTable('booking')
+        .set({ status: decision, reason, updated_at: now })
+        .where('id', '=', bookingId)
+        .returningAll()
+        .executeTakeFirstOrThrow();
+      if (decision === 'REJECTED') await trx.updateTable('booking_seat').set({ live: false }).where('booking_id', '=', bookingId).execute();
+      if (settle) {
+        await writeOutbox<VenuesDatabase>(trx, { ...SETTLE_JOB, data: { arrangementId: booking.arrangement_id, bookingId, decision, actor, reason } });
+      }
+      return updated;
+    });
+  }
+
+  /**
+   * Decides an arrangement if it can be decided: holds past their expiry expire; any booking REJECTED, EXPIRED or
+   * RELEASED (or, when `final`, a hold that was never made) fails it and releases every live booking; all CONFIRMED
+   * confirms it. Otherwise it stays PENDING. One transaction under the arrangement's lock: never a mix.
+   */
+  async concludeArrangement(arrangementId: string, options: { final: boolean }): Promise<ArrangementOutcome> {
+    return this.db.transaction().execute(async (trx) => {
+      const arrangement = await trx.selectFrom('arrangement').selectAll().where('id', '=', arrangementId).forUpdate().executeTakeFirst();
+      if (!arrangement) throw notFound('arrangement', arrangementId);
+      if (arrangement.status !== 'PENDING') return { arrangement, decidedNow: false, expired: [], released: [] };
+      const now = this.clock.now();
+      const expired = await this.closeBookingsIn(
+        trx,
+        { arrangementId, statuses: ['HELD'], expiredBy: now },
+        'EXPIRED',
+        `the hold expired at ${arrangement.hold_expires_at.toISOString()} before the partner decided`,
+      );
+      const bookings = await trx.selectFrom('booking').selectAll().where('arrangement_id', '=', arrangementId).orderBy('id').execute();
+      const failed = bookings.find((booking) => CLOSED_BOOKING_STATUSES.includes(booking.status));
+      const missing = arrangement.booking_count - bookings.length;
+      let status: ArrangementStatus = 'PENDING';
+      let reason: string | null = null;
+      if (failed) {
+        status = 'FAILED';
+        reason = `booking of room ${failed.room_id} ${failed.status}${failed.reason ? `: ${failed.reason}` : ''}`;
+      } else if (options.final && missing > 0) {
+        status = 'FAILED';
+        reason = `${missing} of ${arrangement.booking_count} holds could not be made`;
+      } else if (missing === 0 && bookings.every((booking) => booking.status === 'CONFIRMED')) {
+        status = 'CONFIRMED';
+      }
+      if (status === 'PENDING') return { arrangement, decidedNow: false, expired, released: [] };
+      const released =
+        status === 'FAILED'
+          ? await this.closeBookingsIn(trx, { arrangementId, statuses: ['HELD', 'CONFIRMED'] }, 'RELEASED', `arrangement failed: ${reason}`)
+          : [];
+      const decided = await trx
+        .updateTable('arrangement')
+        .set({ status, reason, decided_at: now })
+        .where('id', '=', arrangementId)
+        .returningAll()
+        .executeTakeFirstOrThrow();
+      return { arrangement: decided, decidedNow: true, expired, released };
+    });
+  }
+
+  /** Releases every live booking of a project (it was cancelled) and closes its pending arrangements so no hold follows. */
+  async releaseProjectBookings(projectId: string, reason: string): Promise<Booking[]> {
+    return this.db.transaction().execute(async (trx) => {
+      const now = this.clock.now();
+      await trx
+        .updateTable('arrangement')
+        .set({ status: 'FAILED', reason: `${CANCELLED_REASON}: ${reason}`.slice(0, 1000), decided_at: now })
+        .where('project_id', '=', projectId)
+        .where('status', '=', 'PENDING')
+        .execute();
+      return this.closeBookingsIn(trx, { projectId, statuses: ['HELD', 'CONFIRMED'] }, 'RELEASED', `${CANCELLED_REASON}: ${reason}`);
+    });
+  }
+
+  /** Moves the matching live bookings to a closed status and frees their seats, in the caller's transaction. */
+  private async closeBookingsIn(trx: Transaction<VenuesDatabase>, match: BookingMatch, status: 'EXPIRED' | 'RELEASED', reason: string): Promise<Booking[]> {
+    let query = trx
+      .updateTable('booking')
+      .set({ status, reason: reason.slice(0, 1000), updated_at: this.clock.now() })
+      .where('status', 'in', match.statuses);
+    if (match.arrangementId) query = query.where('arrangement_id', '=', match.arrangementId);
+    if (match.projectId) query = query.where('project_id', '=', match.projectId);
+    if (match.expiredBy) query = query.where('hold_expires_at', '<=', match.expiredBy);
+    const closed = await query.returningAll().execute();
+    if (closed.length > 0) {
+      await trx.updateTable('booking_seat').set({ live: false }).where('booking_id', 'in', closed.map((booking) => booking.id)).execute();
+    }
+    return closed;
+  }
+
+  // ---------------------------------------------------------------- webhooks to partner platforms
+
+  /** A delivery row and its first job, in the hold's transaction, when the partner platform has a webhook URL. */
+  private async queueDecisionWebhookIn(trx: Transaction<VenuesDatabase>, booking: Booking): Promise<void> {
+    const platform = await trx
+      .selectFrom('room')
+      .innerJoin('venue', 'venue.id', 'room.venue_id')
+      .innerJoin('platform', 'platform.id', 'venue.platform_id')
+      .select(['platform.id', 'platform.webhook_url'])
+      .where('room.id', '=', booking.room_id)
+      .executeTakeFirstOrThrow();
+    if (!platform.webhook_url) return;
+    const id = `whd_${booking.id}`;
+    // Seat counts, windows and ids only: a partner learns nothing about who will sit there.
+    const payload = {
+      event: DECISION_NEEDED_EVENT,
+      deliveryId: id,
+      booking: {
+        id: booking.id,
+        roomId: booking.room_id,
+        platformId: platform.id,
+        projectId: booking.project_id,
+        hostPlatformId: booking.host_platform_id,
+        role: booking.role,
+        seats: booking.seats,
+        startsAt: booking.starts_at.toISOString(),
+        endsAt: booking.ends_at.toISOString(),
+        holdExpiresAt: booking.hold_expires_at?.toISOString() ?? null,
+      },
+      respondWith: ['confirmBooking(bookingId)', 'rejectBooking(bookingId, reason)'],
+    };
+    await trx
+      .insertInto('webhook_delivery')
+      .values({ id, platform_id: platform.id, booking_id: booking.id, event: DECISION_NEEDED_EVENT, url: platform.webhook_url, payload: JSON.stringify(payload), last_status_code: null, last_error: null, delivered_at: null })
+      .onConflict((oc) => oc.columns(['booking_id', 'event']).doNothing())
+      .execute();
+    await writeOutbox<VenuesDatabase>(trx, { ...WEBHOOK_JOB, data: { deliveryId: id, attempt: 1 } });
+  }
+
+  async webhookDelivery(id: string): Promise<WebhookDelivery | undefined> {
+    return this.db.selectFrom('webhook_delivery').selectAll().where('id', '=', id).executeTakeFirst();
+  }
+
+  /** The exact body a delivery posts: canonical JSON, so its signature is reproducible. */
+  webhookBody(delivery: WebhookDelivery): string {
+    return canonicalJson(delivery.payload as Parameters<typeof canonicalJson>[0]);
+  }
+
+  /**
+   * Records the outcome of attempt `attempt` (once: a replayed attempt changes nothing). A failure before the last
+   * attempt queues the next one after `retryDelayMs`; the last failure leaves the delivery DEAD, the dead letter.
+   */
+  async recordWebhookAttempt(id: string, attempt: number, result: WebhookAttemptResult, policy: { maxAttempts: number; retryDelayMs: number }): Promise<WebhookDelivery | undefined> {
+    return this.db.transaction().execute(async (trx) => {
+      const now = this.clock.now();
+      const dead = !result.delivered && attempt >= policy.maxAttempts;
+      const updated = await trx
+        .updateTable('webhook_delivery')
+        .set({
+          attempts: attempt,
+          status: result.delivered ? 'DELIVERED' : dead ? 'DEAD' : 'PENDING',
+          last_status_code: result.statusCode,
+          last_error: result.error?.slice(0, 500) ?? null,
+          updated_at: now,
+          delivered_at: result.delivered ? now : null,
+        })
+        .where('id', '=', id)
+        .where('status', '=', 'PENDING')
+        .where('attempts', '=', attempt - 1)
+        .returningAll()
+        .executeTakeFirst();
+      if (updated && !result.delivered && !dead) {
+        await writeOutbox<VenuesDatabase>(trx, { ...WEBHOOK_JOB, data: { deliveryId: id, attempt: attempt + 1 }, delayMs: policy.retryDelayMs * 2 ** (attempt - 1) });
+      }
+      return updated;
+    });
+  }
+
+  /** A platform's webhook deliveries, newest first. */
+  async webhookDeliveries(platformId: string, args: { first?: number | null; after?: string | null }): Promise<Connection<WebhookDelivery>> {
+    const limit = pageSize(args.first);
+    const cursor = decodeCursor(args.after, 2);
+    const total = await this.db
+      .selectFrom('webhook_delivery')
+      .select((eb) => eb.fn.countAll<string>().as('count'))
+      .where('platform_id', '=', platformId)
+      .executeTakeFirstOrThrow();
+    let query = this.db.selectFrom('webhook_delivery').selectAll().where('platform_id', '=', platformId);
+    if (cursor) {
+      const [createdAt, id] = cursor as [string, string];
+      query = query.where(sql<boolean>`(created_at, id) < (${new Date(createdAt)}, ${id})`);
+    }
+    const rows = await query.orderBy('created_at', 'desc').orderBy('id', 'desc').limit(limit + 1).execute();
+    return toConnection(rows, limit, Number(total.count), (row) => [row.created_at.toISOString(), row.id]);
   }
 
   async ready(): Promise<boolean> {

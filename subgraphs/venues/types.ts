@@ -64,6 +64,45 @@ export interface BookingSeatTable {
   live: Generated<boolean>;
 }
 
+export type ArrangementStatus = 'PENDING' | 'CONFIRMED' | 'FAILED';
+/** One hold an arrangement asks for: a room, its role, and (for a SECONDARY) how many seats. */
+export interface SeatRequest {
+  roomId: string;
+  role: BookingRole;
+  seats: number;
+}
+export interface ArrangementTable {
+  id: string;
+  project_id: string;
+  host_platform_id: string;
+  starts_at: Date;
+  ends_at: Date;
+  hold_expires_at: Date;
+  /** jsonb: SeatRequest[], in the order of the holds (booking i holds requests[i]). */
+  requests: ColumnType<SeatRequest[], string, string>;
+  booking_count: number;
+  status: Generated<ArrangementStatus>;
+  reason: string | null;
+  created_at: Generated<Date>;
+  decided_at: Date | null;
+}
+export type WebhookDeliveryStatus = 'PENDING' | 'DELIVERED' | 'DEAD';
+export interface WebhookDeliveryTable {
+  id: string;
+  platform_id: string;
+  booking_id: string;
+  event: string;
+  url: string;
+  payload: ColumnType<Record<string, unknown>, string, string>;
+  status: Generated<WebhookDeliveryStatus>;
+  attempts: Generated<number>;
+  last_status_code: number | null;
+  last_error: string | null;
+  created_at: Generated<Date>;
+  updated_at: Generated<Date>;
+  delivered_at: Date | null;
+}
+
 export interface VenuesDatabase {
   platform: PlatformTable;
   cooperation_agreement: CooperationAgreementTable;
@@ -72,5 +111,7 @@ export interface VenuesDatabase {
   seat: SeatTable;
   booking: BookingTable;
   booking_seat: BookingSeatTable;
+  arrangement: ArrangementTable;
+  webhook_delivery: WebhookDeliveryTable;
   outbox: OutboxTable;
 }

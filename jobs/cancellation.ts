@@ -1,0 +1,56 @@
+// What follows a project's cancellation (cancelProject writes a 'project-cancelled' outbox message with the state
+// change): a list of steps, each idempotent, run in order. Add a step here for every domain that holds something for
+// a project (committee seats, ledger entries...), calling that domain's service, never its tables.
+import type { Job } from 'bullmq';
+import type { OutboxMessage } from '../lib/outbox';
+import { CANCELLED_REASON } from '../subgraphs/venues/service';
+import type { JobServices } from './handlers';
+import type { JobHandler } from './runtime';
+
+/** Runs on the venue-bookings queue: releasing the bookings is the first thing a cancellation must do. */
+export const CANCELLATION_QUEUE = 'venue-bookings';
+export const PROJECT_CANCELLED_JOB = 'project-cancelled';
+const ACTOR = 'system:cancellation';
+
+export interface ProjectCancelled {
+  projectId: string;
+  reason: string;
+}
+
+export function projectCancelledMessage(message: ProjectCancelled): OutboxMessage {
+  return { queue: CANCELLATION_QUEUE, name: PROJECT_CANCELLED_JOB, data: { ...message } };
+}
+
+interface CancellationStep {
+  name: string;
+  run(services: JobServices, cancelled: ProjectCancelled): Promise<void>;
+}
+
+export const CANCELLATION_STEPS: readonly CancellationStep[] = [
+  {
+    name: 'release venue bookings',
+    async run({ venues, projects }, { projectId, reason }) {
+      await venues.releaseProjectBookings(projectId, reason);
+      // Recorded from the bookings' state, not from what this run released, so a run cut short is completed by a replay.
+      const released = (await venues.bookingsOfProjects([projectId])).filter((booking) => booking.status === 'RELEASED' && booking.reason?.startsWith(CANCELLED_REASON));
+      for (const booking of released) {
+        await projects.appendEvent(projectId, {
+          kind: 'VENUE_RELEASED',
+          actor: ACTOR,
+          detail: `${booking.role === 'MAIN' ? 'main room' : `${booking.seats} seats at room`} ${booking.room_id}: project cancelled`,
+          data: { bookingId: booking.id, roomId: booking.room_id, seats: booking.seats },
+          key: `venue_released:${booking.id}`,
+        });
+      }
+    },
+  },
+];
+
+export function createCancellationHandlers(services: JobServices): Record<string, JobHandler> {
+  return {
+    [PROJECT_CANCELLED_JOB]: async (job: Job<ProjectCancelled>) => {
+      for (const step of CANCELLATION_STEPS) await step.run(services, job.data);
+      return CANCELLATION_STEPS.map((step) => step.name);
+    },
+  };
+}

@@ -1,0 +1,136 @@
+// Helpers of the booking saga tests: FILED projects made through the services, arrangeVenues through the gateway,
+// a local webhook receiver, and the invariants every test checks afterwards.
+import { createServer, type IncomingHttpHeaders } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { sql } from 'kysely';
+import type { Identity } from '../../lib/identity';
+import type { SubmitProjectInput } from '../../subgraphs/projects/rules';
+import type { TestHub } from './hub';
+
+export const ARRANGE = `mutation($projectId: ID!, $mainRoomId: ID!, $secondary: [SeatRequestInput!]!) {
+  arrangeVenues(projectId: $projectId, mainRoomId: $mainRoomId, secondary: $secondary) { id status }
+}`;
+export const CONFIRM = `mutation($id: ID!) { confirmBooking(bookingId: $id) { id status } }`;
+export const REJECT = `mutation($id: ID!, $reason: String!) { rejectBooking(bookingId: $id, reason: $reason) { id status reason } }`;
+export const CANCEL = `mutation($id: ID!, $reason: String!) { cancelProject(projectId: $id, reason: $reason) { id status } }`;
+
+let counter = 0;
+
+/** An instant `days` from now at `hour`:00 UTC. */
+export function inDays(days: number, hour = 1): Date {
+  const date = new Date(Date.now() + days * 86_400_000);
+  date.setUTCHours(hour, 0, 0, 0);
+  return date;
+}
+
+/** Submits a project as the host's operator and files it as the department's supervisor; returns its id. */
+export async function filedProject(t: TestHub, options: { host?: string; mode?: 'LOCAL' | 'REMOTE'; startsAt: Date; endsAt: Date }): Promise<string> {
+  const host = options.host ?? '411700';
+  const { projects } = t.hub.services;
+  const operator: Identity = { sub: 'test-operator', role: 'PLATFORM_OPERATOR', platform: host };
+  const input: SubmitProjectInput = {
+    code: `BK-${process.pid}-${++counter}-${Math.random().toString(36).slice(2, 6)}`,
+    name: '示例道路改造工程施工',
+    category: 'CONSTRUCTION',
+    department: 'HOUSING_AND_CONSTRUCTION',
+    hostPlatformId: host,
+    tenderer: '示例城市建设投资有限公司',
+    agency: '示例招标代理有限公司',
+    bidders: ['河南示例路桥建设有限公司', '示例市政工程有限公司'],
+    budget: 1_250_000_000n,
+    mode: options.mode ?? 'REMOTE',
+    committeeSize: 5,
+    tendererRepresentatives: 1,
+    evaluationStartsAt: options.startsAt,
+    evaluationEndsAt: options.endsAt,
+  };
+  const project = await projects.submitProject(operator, input);
+  await projects.fileProject({ sub: 'test-supervisor', role: 'SUPERVISOR', platform: host, department: 'HOUSING_AND_CONSTRUCTION' }, project.id, true, null);
+  return project.id;
+}
+
+export async function projectStatus(t: TestHub, projectId: string): Promise<string> {
+  const row = await t.databases.projects.db.selectFrom('project').select('status').where('id', '=', projectId).executeTakeFirstOrThrow();
+  return row.status;
+}
+
+export async function bookingsOf(t: TestHub, projectId: string) {
+  return t.databases.venues.db.selectFrom('booking').selectAll().where('project_id', '=', projectId).orderBy('id').execute();
+}
+
+/** Waits until the project leaves VENUES_ARRANGING (or reaches `status`), returning its status. */
+export async function settled(t: TestHub, projectId: string, status?: string, timeoutMs = 20_000): Promise<string> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const current = await projectStatus(t, projectId);
+    if (status ? current === status : current !== 'VENUES_ARRANGING') return current;
+    if (Date.now() > deadline) throw new Error(`project ${projectId} is still ${current}, expected ${status ?? 'a settled state'}`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
+
+/**
+ * The database's word on the invariants: seats in two overlapping live bookings (0 when the constraint holds),
+ * seats counted as held against the seats of live bookings, and bookings whose seat rows disagree with their status.
+ */
+export async function seatInvariants(t: TestHub) {
+  const db = t.databases.venues.db;
+  const doubleBooked = await sql<{ n: string }>`
+    select count(*) as n from booking_seat a join booking_seat b
+      on a.room_id = b.room_id and a.seat_no = b.seat_no and a.booking_id < b.booking_id and a.during && b.during
+    where a.live and b.live`.execute(db);
+  const held = await sql<{ n: string }>`select count(*) as n from booking_seat where live`.execute(db);
+  const ofLiveBookings = await sql<{ n: string | null }>`select sum(seats) as n from booking where status in ('HELD', 'CONFIRMED')`.execute(db);
+  const disagreeing = await sql<{ n: string }>`
+    select count(*) as n from booking b
+    where (b.status in ('HELD', 'CONFIRMED')) <> exists (select 1 from booking_seat s where s.booking_id = b.id and s.live)
+      and exists (select 1 from booking_seat s where s.booking_id = b.id)`.execute(db);
+  return {
+    doubleBooked: Number(doubleBooked.rows[0].n),
+    seatsHeld: Number(held.rows[0].n),
+    seatsOfLiveBookings: Number(ofLiveBookings.rows[0].n ?? 0),
+    disagreeing: Number(disagreeing.rows[0].n),
+  };
+}
+
+/** An arrangement either confirmed every booking of the project or left none of them live. */
+export async function allOrNone(t: TestHub, projectId: string): Promise<void> {
+  const status = await projectStatus(t, projectId);
+  const bookings = await bookingsOf(t, projectId);
+  const live = bookings.filter((booking) => booking.status === 'HELD' || booking.status === 'CONFIRMED');
+  if (status === 'VENUES_CONFIRMED') {
+    const arrangements = new Set(live.map((booking) => booking.arrangement_id));
+    if (arrangements.size !== 1 || live.some((booking) => booking.status !== 'CONFIRMED')) throw new Error(`project ${projectId} is VENUES_CONFIRMED with bookings ${JSON.stringify(bookings.map((b) => b.status))}`);
+    const [arrangement] = arrangements;
+    const all = bookings.filter((booking) => booking.arrangement_id === arrangement);
+    if (all.some((booking) => booking.status !== 'CONFIRMED')) throw new Error(`project ${projectId} confirmed a partial arrangement`);
+  } else if (live.length > 0) {
+    throw new Error(`project ${projectId} is ${status} with ${live.length} live bookings`);
+  }
+}
+
+export interface ReceivedWebhook {
+  headers: IncomingHttpHeaders;
+  body: string;
+}
+
+/** A webhook receiver on 127.0.0.1 answering `status()` to every POST. */
+export async function webhookReceiver(status: () => number = () => 204) {
+  const received: ReceivedWebhook[] = [];
+  const server = createServer((request, response) => {
+    const chunks: Buffer[] = [];
+    request.on('data', (chunk: Buffer) => chunks.push(chunk));
+    request.on('end', () => {
+      received.push({ headers: request.headers, body: Buffer.concat(chunks).toString('utf8') });
+      response.statusCode = status();
+      response.end();
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `http://127.0.0.1:${port}/hooks/bookings`,
+    received,
+    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+  };
+}
