@@ -140,6 +140,11 @@ export function closeServer(server: Server): Promise<void> {
   return new Promise((resolve) => {
     server.close(() => resolve());
     server.closeIdleConnections();
+    // A keep-alive connection whose request was in flight goes idle only once answered; without this sweep it would hold
+    // the close open for keepAliveTimeout (65 s), past the shutdown bound.
+    const sweep = setInterval(() => server.closeIdleConnections(), 100);
+    sweep.unref();
+    server.once('close', () => clearInterval(sweep));
   });
 }
 
