@@ -11,6 +11,7 @@ import { partnerBalances, type LedgerEntry, type PartnerBalance } from './ledger
 import { advanceEvaluationFee } from './steps/fee-advance';
 import { archiveBundle, archiveProject, verifyProjectArchive } from './steps/archive';
 import { releasePackageOf } from './ocds';
+import { completeEvaluation, replaceCommitteeMember, startEvaluation } from './steps/evaluation';
 import { requireRole } from '../../lib/authz';
 import { arrangeVenues, type SeatRequestInput } from './steps/arrange-venues';
 import { cancelProject } from './steps/cancel-project';
@@ -70,7 +71,13 @@ export const projectsResolvers: GraphQLResolverMap<ProjectsContext> = {
       drawExperts({ projects: ctx.service, venues: ctx.venues, experts: ctx.experts }, ctx.identity, args.projectId, args.seats, args.supervisorNonce ?? null),
     advanceEvaluationFee: (_root: unknown, { projectId }: { projectId: string }, ctx: ProjectsContext) =>
       advanceEvaluationFee({ projects: ctx.service, venues: ctx.venues }, ctx.identity, projectId),
-    archiveProject: (_root: unknown, { projectId }: { projectId: string }, ctx: ProjectsContext) => archiveProject(ctx.service, ctx.identity, projectId),
+    archiveProject: (_root: unknown, { projectId }: { projectId: string }, ctx: ProjectsContext) => archiveProject({ projects: ctx.service, experts: ctx.experts }, ctx.identity, projectId),
+    startEvaluation: (_root: unknown, { projectId }: { projectId: string }, ctx: ProjectsContext) =>
+      startEvaluation({ projects: ctx.service, experts: ctx.experts }, ctx.identity, projectId),
+    replaceCommitteeMember: (_root: unknown, args: { seatId: string; reason: string }, ctx: ProjectsContext) =>
+      replaceCommitteeMember({ projects: ctx.service, experts: ctx.experts }, ctx.identity, args.seatId, args.reason),
+    completeEvaluation: (_root: unknown, args: { projectId: string; reportDigest: string }, ctx: ProjectsContext) =>
+      completeEvaluation({ projects: ctx.service, experts: ctx.experts }, ctx.identity, args.projectId, args.reportDigest),
     runReconciliation: (_root: unknown, { from, to }: Range, ctx: ProjectsContext) => reconciliationOf(ctx).requestReconciliation(ctx.identity, from, to),
   },
   Project: {

@@ -9,6 +9,7 @@ import { mayReadSeatExpert, sealedRead } from '../../experts/sealing';
 import type { ExpertsService, SealedRead } from '../../experts/service';
 import type { VenuesService } from '../../venues/service';
 import { ledgerOfProjects } from '../ledger';
+import { recordAccessAttempts } from './evaluation';
 
 export interface ArchiveVerification {
   projectId: string;
@@ -60,11 +61,14 @@ export async function verifyProjectArchive(projects: ProjectsService, identity: 
  * Seals an EVALUATED project's archive: a host operator checks the chain is intact and moves the project to ARCHIVED,
  * whose event (the last the archive takes) records the head it sealed.
  */
-export async function archiveProject(projects: ProjectsService, identity: Identity, projectId: string): Promise<Project> {
+export async function archiveProject(deps: { projects: ProjectsService; experts: ExpertsService }, identity: Identity, projectId: string): Promise<Project> {
+  const { projects } = deps;
   const project = await projects.getProject(projectId);
   if (identity.role !== 'PLATFORM_OPERATOR' || identity.platform !== project.host_platform_id) {
     throw forbidden(`only an operator of the host platform ${project.host_platform_id} may archive project ${project.code}`);
   }
+  // Attempts whose jobs have not run yet would find the archive sealed: write them before the seal.
+  if (project.status === 'EVALUATED') await recordAccessAttempts(deps, projectId);
   return projects.db.transaction().execute(async (trx) => {
     // The row lock first, so no event slips in between the verification and the seal.
     const locked = await trx.selectFrom('project').select('status').where('id', '=', projectId).forUpdate().executeTakeFirstOrThrow();
