@@ -1,0 +1,223 @@
+// Each avoidance ground (subgraphs/experts/eligibility.ts) excludes exactly the expert it should, the exclusion
+// constraint refuses a second overlapping live seat, and the time of one draw over the whole 3,000-expert pool.
+import { sql } from 'kysely';
+import { DB_ERRORS, sqlState } from '../lib/db';
+import type { AvoidanceGround, EligibilityFacts } from '../subgraphs/experts/eligibility';
+import { startTestHub, type TestHub } from './support/hub';
+
+let t: TestHub;
+let pick: string[];
+beforeAll(async () => {
+  t = await startTestHub({ jobs: false, overrides: { DRAW_LIMIT_30D: '3' } });
+  // Experts with a clean record: active, no penalty, not supervision staff.
+  const rows = await t.databases.experts.db
+    .selectFrom('expert as e')
+    .select('e.id')
+    .where('e.status', '=', 'ACTIVE')
+    .where('e.supervision_department', 'is', null)
+    .where(sql<boolean>`not exists (select 1 from penalty p where p.expert_id = e.id)`)
+    .orderBy('e.id')
+    .limit(40)
+    .execute();
+  pick = rows.map((row) => row.id);
+});
+afterAll(async () => {
+  await t.stop();
+});
+
+const DAY = 86_400_000;
+const isoDay = (offsetDays: number) => new Date(Date.now() + offsetDays * DAY).toISOString().slice(0, 10);
+const window = { startsAt: new Date(Date.now() + 50 * DAY), endsAt: new Date(Date.now() + 50 * DAY + 8 * 3_600_000) };
+const facts: EligibilityFacts = {
+  projectId: 'prj-grounds',
+  tenderer: '测试招标人示例公司',
+  agency: '测试代理示例公司',
+  bidders: ['测试投标人甲示例公司', '测试投标人乙示例公司'],
+  department: 'TRANSPORT',
+  hostRegion: ['411700', '411702', '411721'],
+  mode: 'REMOTE',
+  startsAt: window.startsAt.toISOString(),
+  endsAt: window.endsAt.toISOString(),
+  pools: {},
+};
+
+const avoided = (ground: AvoidanceGround, ids: string[]) => t.hub.services.experts.expertsAvoidedBy(ground, facts, ids);
+let next = 0;
+const two = () => [pick[next++], pick[next++]] as const;
+
+let drawCount = 0;
+/** A draw row to hang seats on. */
+async function drawOf(projectId: string): Promise<string> {
+  const id = `drw-ground-${++drawCount}`;
+  await t.databases.experts.db
+    .insertInto('draw')
+    .values({ id, project_id: projectId, status: 'PENDING', seed_commitment: 'a'.repeat(64), seed: null, supervisor_nonce: null, failure_reason: null, starts_at: window.startsAt, ends_at: window.endsAt, completed_at: null })
+    .execute();
+  return id;
+}
+let seatCount = 0;
+async function seat(expertId: string, options: { projectId?: string; status?: 'INVITED' | 'DECLINED' | 'ACCEPTED' | 'WITHDRAWN'; from: Date; to: Date; createdAt?: Date }) {
+  const projectId = options.projectId ?? 'prj-elsewhere';
+  await t.databases.experts.db
+    .insertInto('committee_seat')
+    .values({
+      id: `seat-ground-${++seatCount}`,
+      draw_id: await drawOf(projectId),
+      project_id: projectId,
+      booking_id: 'bk-x',
+      room_id: 'room-x',
+      specialty: 'LEGAL',
+      round: 1,
+      status: options.status ?? 'ACCEPTED',
+      expert_id: expertId,
+      during: sql<string>`tstzrange(${options.from}::timestamptz, ${options.to}::timestamptz, '[)')`,
+      invited_at: null,
+      answer_due_at: null,
+      responded_at: null,
+      reason: null,
+      created_at: options.createdAt ?? new Date(),
+    })
+    .execute();
+}
+
+describe('the avoidance grounds, one by one', () => {
+  it('1 employedByParty: a current job at the tenderer, the agency or a bidder; not a past one', async () => {
+    const [target, control] = two();
+    const [byEmployer] = [pick[next++]];
+    await t.databases.experts.db
+      .insertInto('employment')
+      .values([
+        { expert_id: target, organisation: facts.agency, relation: 'EMPLOYEE', started_on: isoDay(-400), ended_on: null },
+        { expert_id: control, organisation: facts.agency, relation: 'EMPLOYEE', started_on: isoDay(-4000), ended_on: isoDay(-3000) },
+      ])
+      .execute();
+    await t.databases.experts.db.updateTable('expert').set({ employer: facts.tenderer }).where('id', '=', byEmployer).execute();
+    expect(await avoided('employedByParty', [target, control, byEmployer])).toEqual([target, control, byEmployer].filter((id) => id !== control).sort());
+  });
+
+  it('2 formerlyTiedToBidder: employed by or on the board of a bidder within 3 years; not 4 years ago', async () => {
+    const [target, control] = two();
+    await t.databases.experts.db
+      .insertInto('employment')
+      .values([
+        { expert_id: target, organisation: facts.bidders[1], relation: 'BOARD_MEMBER', started_on: isoDay(-2000), ended_on: isoDay(-700) },
+        { expert_id: control, organisation: facts.bidders[1], relation: 'EMPLOYEE', started_on: isoDay(-3000), ended_on: isoDay(-4 * 366) },
+      ])
+      .execute();
+    expect(await avoided('formerlyTiedToBidder', [target, control])).toEqual([target]);
+  });
+
+  it('3 declaredConflictWithBidder: a declared kinship or interest in a bidder; not in another organisation', async () => {
+    const [target, control] = two();
+    await t.databases.experts.db
+      .insertInto('declared_conflict')
+      .values([
+        { expert_id: target, organisation: facts.bidders[0], kind: 'KINSHIP' },
+        { expert_id: control, organisation: '无关示例公司', kind: 'ECONOMIC_INTEREST' },
+      ])
+      .execute();
+    expect(await avoided('declaredConflictWithBidder', [target, control])).toEqual([target]);
+  });
+
+  it("4 supervisionStaff: staff of the project's department in its region; not of another region or department", async () => {
+    const [target, control] = two();
+    const [otherDepartment] = [pick[next++]];
+    await t.databases.experts.db.updateTable('expert').set({ supervision_department: 'TRANSPORT', supervision_region: '411721' }).where('id', '=', target).execute();
+    await t.databases.experts.db.updateTable('expert').set({ supervision_department: 'TRANSPORT', supervision_region: '410100' }).where('id', '=', control).execute();
+    await t.databases.experts.db.updateTable('expert').set({ supervision_department: 'FINANCE', supervision_region: '411700' }).where('id', '=', otherDepartment).execute();
+    expect(await avoided('supervisionStaff', [target, control, otherDepartment])).toEqual([target]);
+  });
+
+  it('5 suspendedOrPenalised: suspended, or under a running penalty; not after it ended', async () => {
+    const [suspended, penalised] = two();
+    const [control] = [pick[next++]];
+    await t.databases.experts.db.updateTable('expert').set({ status: 'SUSPENDED' }).where('id', '=', suspended).execute();
+    await t.databases.experts.db
+      .insertInto('penalty')
+      .values([
+        { expert_id: penalised, reason: '评标中未客观公正履行职责', imposed_on: isoDay(-10), until: isoDay(100) },
+        { expert_id: control, reason: '无正当理由拒不参加评标', imposed_on: isoDay(-400), until: isoDay(-30) },
+      ])
+      .execute();
+    expect(await avoided('suspendedOrPenalised', [suspended, penalised, control])).toEqual([suspended, penalised].sort());
+  });
+
+  it('6 seatedOnOverlappingEvaluation: a live seat overlapping the window; not a declined one nor one the day before', async () => {
+    const [target, control] = two();
+    const [declined] = [pick[next++]];
+    await seat(target, { from: new Date(window.startsAt.getTime() + 3_600_000), to: new Date(window.endsAt.getTime() + 3_600_000) });
+    await seat(control, { from: new Date(window.startsAt.getTime() - DAY), to: new Date(window.startsAt.getTime() - DAY + 3_600_000) });
+    await seat(declined, { status: 'DECLINED', from: window.startsAt, to: window.endsAt });
+    expect(await avoided('seatedOnOverlappingEvaluation', [target, control, declined])).toEqual([target]);
+  });
+
+  it('6 is enforced by the database: a second overlapping live seat is refused (23P01), a declined one is not', async () => {
+    const [expert] = [pick[next++]];
+    await seat(expert, { from: window.startsAt, to: window.endsAt });
+    await seat(expert, { status: 'DECLINED', from: window.startsAt, to: window.endsAt });
+    const attack = await Promise.allSettled(
+      Array.from({ length: 5 }, () => seat(expert, { status: 'INVITED', from: new Date(window.startsAt.getTime() + 60_000), to: window.endsAt })),
+    );
+    expect(attack.every((result) => result.status === 'rejected' && sqlState(result.reason) === DB_ERRORS.exclusionViolation)).toBe(true);
+  });
+
+  it('7 drawnTooOften: DRAW_LIMIT_30D seats in the last 30 days; not fewer, not older ones, not withdrawn ones', async () => {
+    const [target, control] = two();
+    const [old] = [pick[next++]];
+    const past = (days: number) => ({ from: new Date(Date.now() - days * DAY), to: new Date(Date.now() - days * DAY + 3_600_000) });
+    for (const days of [3, 10, 20]) await seat(target, { status: 'DECLINED', ...past(days), createdAt: new Date(Date.now() - days * DAY) });
+    for (const days of [3, 10]) await seat(control, { status: 'DECLINED', ...past(days), createdAt: new Date(Date.now() - days * DAY) });
+    await seat(control, { status: 'WITHDRAWN', ...past(15), createdAt: new Date(Date.now() - 15 * DAY) });
+    for (const days of [3, 10, 40]) await seat(old, { status: 'DECLINED', ...past(days), createdAt: new Date(Date.now() - days * DAY) });
+    expect(await avoided('drawnTooOften', [target, control, old])).toEqual([target]);
+  });
+
+  it('8 declinedThisProject: declined an invitation of this project; not of another project', async () => {
+    const [target, control] = two();
+    await seat(target, { projectId: facts.projectId, status: 'DECLINED', from: window.startsAt, to: window.endsAt });
+    await seat(control, { projectId: 'prj-another', status: 'DECLINED', from: window.startsAt, to: window.endsAt });
+    expect(await avoided('declinedThisProject', [target, control])).toEqual([target]);
+  });
+});
+
+describe('one draw over the 3,000-expert pool', () => {
+  it('takes a few tens of milliseconds (median of 7)', async () => {
+    const { experts } = t.hub.services;
+    const times: number[] = [];
+    for (let run = 0; run < 7; run++) {
+      const startsAt = new Date(Date.now() + (100 + run) * DAY);
+      const endsAt = new Date(startsAt.getTime() + 8 * 3_600_000);
+      const draw = await experts.requestDraw({
+        projectId: `prj-timing-${run}`,
+        hostPlatformId: '411700',
+        hostParentId: '410000',
+        department: 'HOUSING_AND_CONSTRUCTION',
+        mode: 'REMOTE',
+        startsAt,
+        endsAt,
+        supervisorNonce: null,
+        groups: [
+          { bookingId: 'bk-main', roomId: 'room-411700-1', platformId: '411700', role: 'MAIN', specialty: 'CIVIL_ENGINEERING', seats: 4 },
+          { bookingId: 'bk-sec', roomId: 'room-410100-1', platformId: '410100', role: 'SECONDARY', specialty: 'COST_ESTIMATION', seats: 2 },
+        ],
+      });
+      const started = process.hrtime.bigint();
+      const outcome = await experts.runDraw(draw.id, {
+        ...facts,
+        projectId: `prj-timing-${run}`,
+        startsAt: startsAt.toISOString(),
+        endsAt: endsAt.toISOString(),
+        pools: { 'room-411700-1/CIVIL_ENGINEERING': null, 'room-410100-1/COST_ESTIMATION': ['410100'] },
+      });
+      times.push(Number(process.hrtime.bigint() - started) / 1e6);
+      expect(outcome).toEqual({ kind: 'SEATED', seats: 6 });
+      expect((await experts.verifyDraw(draw.id)).matches).toBe(true);
+      const main = (await experts.roundsOfDraw(draw.id)).find((round) => round.group_key === 'room-411700-1/CIVIL_ENGINEERING')!;
+      expect(main.candidates.length).toBeGreaterThan(500);
+    }
+    times.sort((a, b) => a - b);
+    // eslint-disable-next-line no-console
+    console.log(`one draw (2 groups, 6 seats) over the 3,000-expert pool: median ${times[3].toFixed(1)} ms, min ${times[0].toFixed(1)} ms, max ${times[6].toFixed(1)} ms`);
+    expect(times[3]).toBeLessThan(2000);
+  });
+});
