@@ -54,14 +54,14 @@ export interface GraphQLResponse<T> {
   errors?: { message: string; path?: (string | number)[]; extensions?: { code?: string; [key: string]: unknown } }[];
 }
 
-export async function startTestHub(options: { overrides?: Record<string, string>; jobs?: boolean } = {}): Promise<TestHub> {
+export async function startTestHub(options: { overrides?: Record<string, string>; jobs?: boolean; logDestination?: { write(line: string): void } } = {}): Promise<TestHub> {
   const database = await freshDatabase();
   const config = testConfig(database, options.overrides);
   const statements: { domain: string; sql: string }[] = [];
   const databases = openHubDatabases(config, (domain, sql) => statements.push({ domain, sql }));
   const hub = await startHub({
     config,
-    logger: createLogger('test', config.LOG_LEVEL),
+    logger: createLogger('test', config.LOG_LEVEL, options.logDestination),
     databases,
     ports: { gateway: 0, venues: 0, experts: 0, projects: 0 },
     jobs: options.jobs,
