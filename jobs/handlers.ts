@@ -11,6 +11,7 @@ import { createCheckInHandlers } from './check-in';
 import { createExpertDrawHandlers } from './expert-draws';
 import { createInvitationHandlers } from './invitations';
 import { createVenueBookingHandlers, venueBookingSchedules } from './venue-bookings';
+import { reconciliationHandlers, reconciliationSchedules } from './reconciliation';
 
 export interface JobServices {
   config: HubConfig;
@@ -25,10 +26,11 @@ export function createJobHandlers(services: JobServices): JobHandlers {
     'venue-bookings': { ...createVenueBookingHandlers(services), ...createCancellationHandlers(services) },
     notifications: { ...createNotificationHandlers(services), ...createInvitationHandlers(services) },
     'expert-draws': { ...createExpertDrawHandlers(services), ...createCheckInHandlers(services) },
+    reconciliation: reconciliationHandlers(services),
   };
 }
 
 /** Repeating jobs (BullMQ job schedulers) every jobs process registers at start. */
 export function jobSchedules(config: HubConfig): JobSchedule[] {
-  return [...venueBookingSchedules(config)];
+  return [...venueBookingSchedules(config), ...reconciliationSchedules(config)];
 }
