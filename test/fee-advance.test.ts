@@ -1,4 +1,5 @@
 // 评标费预支 through the gateway: the computed advance, its ledger entries, balances, refusals that write nothing, a race.
+import { reverseOpenLedgerEntries } from '../subgraphs/projects/ledger';
 import { as, startTestHub, ZHUMADIAN, type TestHub } from './support/hub';
 
 let t: TestHub;
@@ -174,6 +175,28 @@ describe('advanceEvaluationFee', () => {
       const response = await t.graphql(identity, `{ platformBalances(platformId: "${ZHUMADIAN}") { payable } }`);
       expect(response.errors?.[0].extensions?.code).toBe('FORBIDDEN');
     }
+  });
+});
+
+describe('reversal after a cancellation', () => {
+  it('compensates every open entry once, never deletes one, and leaves every balance of the project at zero', async () => {
+    const id = await confirmedProject();
+    await t.graphql(as.agency(AGENCY), ADVANCE, { id });
+    await t.databases.projects.db.updateTable('ledger_entry').set({ settled_at: new Date() }).where('id', '=', `${id}:payable:${CITY}`).execute();
+    await t.databases.projects.db.updateTable('project').set({ status: 'CANCELLED' }).where('id', '=', id).execute();
+    expect(await reverseOpenLedgerEntries(t.hub.services.projects, id, 'test cancellation')).toBe(2);
+    expect(await reverseOpenLedgerEntries(t.hub.services.projects, id, 'test cancellation')).toBe(0);
+    const rows = await ledgerRows(id);
+    expect(rows).toHaveLength(5);
+    // Open entries net to zero per pair of parties; the settled one is left to settlement.
+    const net = new Map<string, bigint>();
+    for (const row of rows.filter((entry) => entry.settled_at === null)) {
+      const pair = [row.payer, row.payee].sort().join(' ~ ');
+      net.set(pair, (net.get(pair) ?? 0n) + (row.payer < row.payee ? 1n : -1n) * BigInt(row.amount));
+    }
+    expect([...net.values()].every((amount) => amount === 0n)).toBe(true);
+    expect(rows.filter((row) => row.kind === 'REVERSAL').map((row) => row.reverses).sort()).toEqual([`${id}:advance`, `${id}:payable:${COUNTY}`].sort());
+    expect((await eventKinds(id)).filter((kind) => kind === 'LEDGER_REVERSED')).toHaveLength(1);
   });
 });
 

@@ -2,7 +2,8 @@
 // and the balance each platform holds with its partners.
 import { sql, type Kysely, type Selectable, type Transaction } from 'kysely';
 import type { Json } from '../../lib/canonical-json';
-import type { FeeAdvance } from './fees';
+import { formatYuan, type FeeAdvance } from './fees';
+import type { ProjectsService } from './service';
 import type { LedgerEntryTable, ProjectsDatabase } from './types';
 
 export type LedgerEntry = Selectable<LedgerEntryTable>;
@@ -134,4 +135,35 @@ export async function partnerBalances(db: Kysely<ProjectsDatabase>, platformId: 
       entries: Number(row.entries),
     };
   });
+}
+
+/**
+ * After a cancellation: compensates every unsettled entry of the project not yet reversed (never deleting one), under
+ * the project's row lock, then records the reversals on the timeline. Idempotent: a rerun finds nothing open, and the
+ * event, keyed by project and derived from the reversals in the table, is recorded once even after a cut-short run.
+ *
+ * ```ts
+ * await reverseOpenLedgerEntries(projects, 'prj_…', 'project cancelled: 招标文件修改');
+ * ```
+ */
+export async function reverseOpenLedgerEntries(projects: ProjectsService, projectId: string, reason: string, actor = 'system:cancellation'): Promise<number> {
+  const added = await projects.db.transaction().execute(async (trx) => {
+    const project = await trx.selectFrom('project').select(['status', 'code']).where('id', '=', projectId).forUpdate().executeTakeFirstOrThrow();
+    if (project.status !== 'CANCELLED') throw new Error(`project ${project.code} is ${project.status}; only a cancelled project's ledger is reversed`);
+    const compensations = await compensatingEntriesIn(trx, projectId, reason);
+    await insertLedgerEntriesIn(trx, projectId, compensations);
+    return compensations.length;
+  });
+  const reversals = (await ledgerOfProjects(projects.db, [projectId])).filter((entry) => entry.kind === 'REVERSAL');
+  if (reversals.length > 0) {
+    const total = reversals.reduce((sum, entry) => sum + BigInt(entry.amount), 0n);
+    await projects.appendEvent(projectId, {
+      kind: 'LEDGER_REVERSED',
+      actor,
+      detail: `${reversals.length} ledger entr${reversals.length === 1 ? 'y' : 'ies'} reversed by compensating entries (${formatYuan(total)} CNY): ${reason}`,
+      data: { ledger: reversals.map((entry) => ({ id: entry.id, kind: entry.kind, payer: entry.payer, payee: entry.payee, amount: String(entry.amount), reverses: entry.reverses })) },
+      key: `ledger_reversed:${projectId}`,
+    });
+  }
+  return added;
 }
