@@ -4,6 +4,7 @@
 import type { Job } from 'bullmq';
 import type { OutboxMessage } from '../lib/outbox';
 import { CANCELLED_REASON } from '../subgraphs/venues/service';
+import { reverseOpenLedgerEntries } from '../subgraphs/projects/ledger';
 import type { JobServices } from './handlers';
 import type { JobHandler } from './runtime';
 
@@ -42,6 +43,12 @@ export const CANCELLATION_STEPS: readonly CancellationStep[] = [
           key: `venue_released:${booking.id}`,
         });
       }
+    },
+  },
+  {
+    name: 'reverse unsettled ledger entries',
+    async run({ projects }, { projectId, reason }) {
+      await reverseOpenLedgerEntries(projects, projectId, `project cancelled: ${reason}`, ACTOR);
     },
   },
 ];
