@@ -200,8 +200,11 @@ export async function loadProvince(dbs: DomainDatabases, scale: BenchScale, saga
   const sagaProjects: string[] = [];
   for (let index = 0; index < sagaCount; index++) {
     const id = `prj-saga-${String(index + 1).padStart(4, '0')}`;
-    const startsAt = new Date(REFERENCE_DATE.getTime() + (40 + (index % 20)) * DAY_MS);
-    const endsAt = new Date(startsAt.getTime() + 3 * 3_600_000);
+    // Each its own half day in Zhumadian's room 1 (a MAIN booking takes the whole room), after the seeded year.
+    const day = new Date(REFERENCE_DATE.getTime() + (40 + Math.floor(index / 2)) * DAY_MS);
+    const [startHour, endHour] = index % 2 === 0 ? [1, 4] : [6, 9];
+    const startsAt = new Date(Date.UTC(day.getUTCFullYear(), day.getUTCMonth(), day.getUTCDate(), startHour));
+    const endsAt = new Date(Date.UTC(day.getUTCFullYear(), day.getUTCMonth(), day.getUTCDate(), endHour));
     const submittedAt = new Date(REFERENCE_DATE.getTime() - 2 * DAY_MS);
     const code = `ZMD-SAGA-${String(index + 1).padStart(4, '0')}`;
     const agency = '驻马店示例招标代理有限公司';

@@ -31,10 +31,3 @@ export interface ScenarioReport {
 export type Scenario = (context: ScenarioContext) => Promise<ScenarioReport>;
 
 
-/** The saga scenario waits for issue 3 (VenuesService.holdSeats/confirmBooking, arrangeVenues, jobs/venue-bookings.ts). */
-export const sagaScenario: Scenario = async () => ({
-  name: 'Saga',
-  status: 'not available',
-  note: '500 projects arranging venues with auto-confirm: not measured; the booking saga (issue 3) was not committed when this bench ran.',
-  figures: [],
-});
