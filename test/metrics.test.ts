@@ -1,0 +1,108 @@
+// Operations: /metrics on the gateway and the subgraphs, one request id across processes, and the /queues dashboard.
+import { Queue, Worker } from 'bullmq';
+import type { Redis } from 'ioredis';
+import { openRedis } from '../lib/redis';
+import { as, eventually, startTestHub, ZHUMADIAN, type TestHub } from './support/hub';
+
+let t: TestHub;
+let connection: Redis;
+let queue: Queue;
+beforeAll(async () => {
+  t = await startTestHub({ jobs: false });
+  connection = openRedis(t.config.REDIS_URL);
+  queue = new Queue('notifications', { connection, prefix: t.config.HUB_QUEUE_PREFIX });
+});
+afterAll(async () => {
+  await queue.close();
+  connection.disconnect();
+  await t.stop();
+});
+
+const gatewayUrl = (path: string) => new URL(path, t.hub.gateway.url).toString();
+
+/** The value of the sample of `name` that has all the given labels (in any order), or undefined. */
+function sample(text: string, name: string, labels: Record<string, string>): number | undefined {
+  for (const line of text.split('\n')) {
+    if (!line.startsWith(`${name}{`)) continue;
+    if (Object.entries(labels).every(([key, value]) => line.includes(`${key}="${value}"`))) return Number(line.split(' ').pop());
+  }
+  return undefined;
+}
+
+it('counts requests by operation name, errors by code and subgraph fetch latency on the gateway', async () => {
+  await t.graphql(as.admin, `query PlatformName($id: ID!) { platform(id: $id) { name } }`, { id: ZHUMADIAN });
+  await t.graphql(as.admin, `query PlatformName($id: ID!) { platform(id: $id) { name } }`, { id: ZHUMADIAN });
+  await t.graphql(as.expert('exp-00001'), `mutation Refused { fileProject(projectId: "nope", approve: true) { id } }`);
+  const text = await (await fetch(gatewayUrl('/metrics'))).text();
+  expect(sample(text, 'hub_graphql_requests_total', { operation: 'PlatformName', type: 'query', service: 'gateway' })).toBe(2);
+  expect(sample(text, 'hub_graphql_request_duration_seconds_count', { operation: 'PlatformName', type: 'query', service: 'gateway' })).toBe(2);
+  expect((sample(text, 'hub_graphql_errors_total', { code: 'FORBIDDEN' }) ?? 0) + (sample(text, 'hub_graphql_errors_total', { code: 'NOT_FOUND' }) ?? 0)).toBe(1);
+  expect(sample(text, 'hub_subgraph_fetch_duration_seconds_count', { subgraph: 'venues', outcome: 'ok' })).toBeGreaterThanOrEqual(2);
+
+  const venues = await (await fetch(new URL('/metrics', t.hub.subgraphs.venues.url))).text();
+  // The gateway names the operations it sends: <operation>__<subgraph>__<step>.
+  expect(sample(venues, 'hub_graphql_requests_total', { operation: 'PlatformName__venues__0', service: 'venues' })).toBe(2);
+});
+
+it('bounds the operation label a client chooses', async () => {
+  await t.graphql(as.admin, `query ${'x'.repeat(80)} { platform(id: "${ZHUMADIAN}") { id } }`);
+  const text = await (await fetch(gatewayUrl('/metrics'))).text();
+  expect(sample(text, 'hub_graphql_requests_total', { operation: 'invalid' })).toBe(1);
+  expect(text).not.toMatch(/x{80}/);
+});
+
+it('answers with the request id it generated or the sane one it was given', async () => {
+  const token = await t.token(as.admin);
+  const post = (headers: Record<string, string>) =>
+    fetch(t.hub.gateway.url, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${token}`, ...headers }, body: JSON.stringify({ query: '{ platform(id: "411700") { id } }' }) });
+  const generated = await post({});
+  expect(generated.headers.get('x-request-id')).toMatch(/^[0-9a-f-]{36}$/);
+  const given = await post({ 'x-request-id': 'partner-411702-abc' });
+  expect(given.headers.get('x-request-id')).toBe('partner-411702-abc');
+  const refused = await post({ 'x-request-id': 'bad id with spaces' });
+  expect(refused.headers.get('x-request-id')).toMatch(/^[0-9a-f-]{36}$/);
+});
+
+describe('/queues', () => {
+  it('shows a login form without a token and refuses a non-admin', async () => {
+    const page = await fetch(gatewayUrl('/queues'));
+    expect(page.status).toBe(401);
+    expect(await page.text()).toMatch(/<form method="post" action="\/queues\/login">/);
+    const operator = await fetch(gatewayUrl('/queues/api/queues'), { headers: { authorization: `Bearer ${await t.token(as.operator())}` } });
+    expect(operator.status).toBe(403);
+    const login = await fetch(gatewayUrl('/queues/login'), { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: `token=${await t.token(as.operator())}`, redirect: 'manual' });
+    expect(login.status).toBe(401);
+  });
+
+  it('lets an admin log in, see counts and failed jobs, retry one and discard one', async () => {
+    const login = await fetch(gatewayUrl('/queues/login'), { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: `token=${await t.token(as.admin)}`, redirect: 'manual' });
+    expect(login.status).toBe(303);
+    const cookie = login.headers.get('set-cookie')!.split(';')[0];
+    expect(login.headers.get('set-cookie')).toMatch(/HttpOnly; SameSite=Strict/);
+    const page = await fetch(gatewayUrl('/queues'), { headers: { cookie } });
+    expect(page.status).toBe(200);
+    expect(await page.text()).toMatch(/<script src="\/queues\/app.js">/);
+
+    // Two dead jobs, failed for good, as a worker leaves them after its last attempt.
+    const workerConnection = openRedis(t.config.REDIS_URL);
+    const worker = new Worker('notifications', async () => {
+      throw new Error('partner platform answered 500');
+    }, { connection: workerConnection, prefix: t.config.HUB_QUEUE_PREFIX });
+    for (const id of ['dead-1', 'dead-2']) await queue.add('fault-probe', { key: id }, { jobId: id, attempts: 1 });
+    await eventually(async () => ((await queue.getFailedCount()) === 2 ? true : undefined), 10_000, 'two failed jobs');
+    await worker.close();
+    workerConnection.disconnect();
+    const counts = (await (await fetch(gatewayUrl('/queues/api/queues'), { headers: { cookie } })).json()) as { queues: { name: string; counts: Record<string, number> }[] };
+    expect(counts.queues.map((row) => row.name)).toContain('notifications');
+    const failed = (await (await fetch(gatewayUrl('/queues/api/failed?queue=notifications'), { headers: { cookie } })).json()) as { jobs: { id: string }[] };
+    const post = (path: string, body: unknown) => fetch(gatewayUrl(path), { method: 'POST', headers: { cookie, 'content-type': 'application/json' }, body: JSON.stringify(body) });
+    expect(failed.jobs.map((job) => job.id).sort()).toEqual(['dead-1', 'dead-2']);
+    expect((await post('/queues/api/retry', { queue: 'notifications', jobId: 'dead-1' })).status).toBe(200);
+    expect(await (await queue.getJob('dead-1'))!.getState()).toBe('waiting');
+    expect((await post('/queues/api/discard', { queue: 'notifications', jobId: 'dead-2' })).status).toBe(200);
+    expect(await queue.getJob('dead-2')).toBeUndefined();
+    expect((await post('/queues/api/retry', { queue: 'nope', jobId: 'x' })).status).toBe(400);
+    const formPost = await fetch(gatewayUrl('/queues/api/discard'), { method: 'POST', headers: { cookie, 'content-type': 'application/x-www-form-urlencoded' }, body: 'queue=notifications&jobId=dead-1' });
+    expect(formPost.status).toBe(415);
+  });
+});
