@@ -16,6 +16,7 @@ RUN npm ci --omit=dev && npm cache clean --force
 COPY --from=build /app/dist ./dist
 # The SDL and the composed supergraph are read at run time from <root>/schema, next to dist/.
 COPY --from=build /app/schema/*.graphql ./schema/
+COPY --from=build /app/gateway/board ./gateway/board
 # The code stays owned by root, so the processes cannot rewrite it.
 USER node
 EXPOSE 4000
