@@ -17,6 +17,7 @@ const AGENCY = '驻马店示例招标代理有限公司';
 const CITY = '410100';
 const MAIN_ROOM = `room-${ZHUMADIAN}-1`;
 const CITY_ROOM = `room-${CITY}-1`;
+const COUNTY_ROOM = 'room-411721-1';
 const SPECIALTY = 'CIVIL_ENGINEERING';
 const operator = as.operator();
 const supervisor = as.supervisor('HOUSING_AND_CONSTRUCTION');
@@ -67,21 +68,27 @@ it('drives a REMOTE project through all eight steps and exports a verifiable arc
   // 2 备案
   await ok(supervisor, `mutation($id: ID!) { fileProject(projectId: $id, approve: true, note: "资料齐全") { status } }`, { id: projectId });
 
-  // 3 副场选择: the booking saga's outcome, written directly until arrangeVenues is available in this tree.
-  const booking = (suffix: string, room: string, role: 'MAIN' | 'SECONDARY', seats: number) => ({
-    id: `${projectId}-${suffix}`, arrangement_id: `${projectId}-arr`, room_id: room, project_id: projectId, host_platform_id: ZHUMADIAN, role, seats,
-    starts_at: startsAt, ends_at: endsAt, status: 'CONFIRMED' as const, hold_expires_at: null, reason: null,
+  // 3 副场选择: the main room, two seats at an auto-confirming county, two at Zhengzhou, whose operator confirms by hand.
+  await ok(operator, `mutation($id: ID!, $main: ID!, $secondary: [SeatRequestInput!]!) { arrangeVenues(projectId: $id, mainRoomId: $main, secondary: $secondary) { status } }`, {
+    id: projectId,
+    main: MAIN_ROOM,
+    secondary: [
+      { roomId: COUNTY_ROOM, seats: 2 },
+      { roomId: CITY_ROOM, seats: 2 },
+    ],
   });
-  const mainSeats = (await t.databases.venues.db.selectFrom('room').select('seats').where('id', '=', MAIN_ROOM).executeTakeFirstOrThrow()).seats;
-  await t.databases.venues.db.insertInto('booking').values([booking('main', MAIN_ROOM, 'MAIN', mainSeats), booking('city', CITY_ROOM, 'SECONDARY', 2)]).execute();
-  await t.hub.services.projects.transition(projectId, { to: 'VENUES_ARRANGING', kind: 'VENUES_ARRANGING', actor: 'test:booking-saga' });
-  await t.hub.services.projects.transition(projectId, { to: 'VENUES_CONFIRMED', kind: 'VENUES_CONFIRMED', actor: 'test:booking-saga' });
+  const cityBooking = await eventually(async () => {
+    const bookings = await ok<{ project: { venueBookings: { id: string; status: string; room: { id: string } }[] } }>(operator, `query($id: ID!) { project(id: $id) { venueBookings { id status room { id } } } }`, { id: projectId });
+    return bookings.project.venueBookings.find((booking) => booking.room.id === CITY_ROOM && booking.status === 'HELD');
+  }, 20_000, 'the Zhengzhou hold');
+  await ok(as.operator(CITY), `mutation($id: ID!) { confirmBooking(bookingId: $id) { status } }`, { id: cityBooking.id });
+  await eventually(async () => ((await status(projectId)) === 'VENUES_CONFIRMED' ? true : undefined), 20_000, 'VENUES_CONFIRMED');
 
   // 4 评标费预支
   const fee = await ok<{ advanceEvaluationFee: { status: string; feeAdvance: string } }>(as.agency(AGENCY), `mutation($id: ID!) { advanceEvaluationFee(projectId: $id) { status feeAdvance } }`, { id: projectId });
   expect(fee.advanceEvaluationFee.status).toBe('FEE_ADVANCED');
 
-  // 5 专家抽取: 2 experts in the main room, 2 at the Zhengzhou partner; one declines and is replaced.
+  // 5 专家抽取: 2 experts in the main room, 2 at the Zhengzhou partner (the county's seats stay for observers); one declines and is replaced.
   await ok(operator, `mutation($id: ID!, $seats: [SeatRequirementInput!]!) { drawExperts(projectId: $id, seats: $seats) { status } }`, {
     id: projectId,
     seats: [
@@ -142,9 +149,46 @@ it('drives a REMOTE project through all eight steps and exports a verifiable arc
 
   const timeline = await ok<{ project: { timeline: { at: string; kind: string; actor: string; detail: string | null }[] } }>(supervisor, `query($id: ID!) { project(id: $id) { timeline { at kind actor detail } } }`, { id: projectId });
   const kinds = timeline.project.timeline.map((event) => event.kind);
-  for (const kind of ['SUBMITTED', 'FILED', 'FEE_ADVANCED', 'EXPERTS_DRAWN', 'INVITATION_DECLINED', 'ACCESS_REFUSED', 'EXPERT_CHECKED_IN', 'EVALUATION_STARTED', 'MEMBER_REPLACED', 'EVALUATION_COMPLETED', 'ARCHIVED']) {
+  for (const kind of ['SUBMITTED', 'FILED', 'VENUES_CONFIRMED', 'FEE_ADVANCED', 'EXPERTS_DRAWN', 'INVITATION_DECLINED', 'ACCESS_REFUSED', 'EXPERT_CHECKED_IN', 'EVALUATION_STARTED', 'MEMBER_REPLACED', 'EVALUATION_COMPLETED', 'ARCHIVED']) {
     expect(kinds).toContain(kind);
   }
   expect(kinds.at(-1)).toBe('ARCHIVED');
   process.stdout.write(`\nend-to-end: ${((Date.now() - started) / 1000).toFixed(1)} s\n${formatReport(sealedReport)}timeline of ${projectId}:\n${timeline.project.timeline.map((event) => `  ${event.at}  ${event.kind.padEnd(24)} ${event.actor}  ${event.detail ?? ''}`).join('\n')}\n`);
+});
+
+it('cancels a project after its fee advance: bookings released, every ledger entry compensated, the cancellation archived', async () => {
+  const startsAt = new Date(Date.now() + 50 * 86_400_000);
+  const { submitProject } = await ok<{ submitProject: { id: string } }>(as.agency(AGENCY), `mutation($input: SubmitProjectInput!) { submitProject(input: $input) { id } }`, {
+    input: {
+      code: `ZMD-CXL-${Date.now().toString(36)}`, name: '示例工程', category: 'CONSTRUCTION', department: 'HOUSING_AND_CONSTRUCTION', hostPlatformId: ZHUMADIAN,
+      tenderer: '示例城投', agency: AGENCY, bidders: ['示例建设公司'], budget: '100000000', mode: 'REMOTE', committeeSize: 5, tendererRepresentatives: 1,
+      evaluationStartsAt: startsAt.toISOString(), evaluationEndsAt: new Date(startsAt.getTime() + 3 * 3_600_000).toISOString(),
+    },
+  });
+  const projectId = submitProject.id;
+  await ok(supervisor, `mutation($id: ID!) { fileProject(projectId: $id, approve: true) { status } }`, { id: projectId });
+  await ok(operator, `mutation($id: ID!, $main: ID!, $secondary: [SeatRequestInput!]!) { arrangeVenues(projectId: $id, mainRoomId: $main, secondary: $secondary) { status } }`, {
+    id: projectId, main: MAIN_ROOM, secondary: [{ roomId: COUNTY_ROOM, seats: 2 }],
+  });
+  await eventually(async () => ((await status(projectId)) === 'VENUES_CONFIRMED' ? true : undefined), 20_000, 'VENUES_CONFIRMED');
+  await ok(as.agency(AGENCY), `mutation($id: ID!) { advanceEvaluationFee(projectId: $id) { status } }`, { id: projectId });
+  await ok(operator, `mutation($id: ID!) { cancelProject(projectId: $id, reason: "招标文件重大修改") { status } }`, { id: projectId });
+
+  const ledger = await eventually(async () => {
+    const { project } = await ok<{ project: { ledger: { id: string; kind: string; payer: string; payee: string; amount: string; reverses: string | null }[] } }>(
+      as.agency(AGENCY), `query($id: ID!) { project(id: $id) { ledger { id kind payer payee amount reverses } } }`, { id: projectId });
+    return project.ledger.some((entry) => entry.kind === 'REVERSAL') ? project.ledger : undefined;
+  }, 20_000, 'the reversals');
+  const originals = ledger.filter((entry) => entry.kind !== 'REVERSAL');
+  expect(originals.length).toBeGreaterThan(0);
+  for (const entry of originals) {
+    expect(ledger).toContainEqual({ id: `${entry.id}:reversal`, kind: 'REVERSAL', payer: entry.payee, payee: entry.payer, amount: entry.amount, reverses: entry.id });
+  }
+  await eventually(async () => {
+    const { project } = await ok<{ project: { venueBookings: { status: string }[]; timeline: { kind: string }[] } }>(operator, `query($id: ID!) { project(id: $id) { venueBookings { status } timeline { kind } } }`, { id: projectId });
+    const kinds = project.timeline.map((event) => event.kind);
+    return project.venueBookings.every((booking) => booking.status === 'RELEASED') && kinds.includes('LEDGER_REVERSED') ? true : undefined;
+  }, 20_000, 'bookings released and the reversal archived');
+  const verification = await ok<{ verifyProjectArchive: { intact: boolean } }>(supervisor, `query($id: ID!) { verifyProjectArchive(projectId: $id) { intact } }`, { id: projectId });
+  expect(verification.verifyProjectArchive.intact).toBe(true);
 });
