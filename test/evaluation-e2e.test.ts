@@ -1,6 +1,10 @@
 // One REMOTE project from application to a sealed, verified, exported archive, through the gateway with each role's
 // token: submit, file, venues, fee advance, draw (one decline replaced), check-in, evaluation (one member replaced),
 // completion, archive, exports, the independent verifier and the OCDS package.
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { formatReport, parseBundle, verifyBundle } from '../lib/cli/verify-archive';
 import { ocdsReleasePackage } from './support/ocds-release-package';
 import { as, eventually, startTestHub, ZHUMADIAN, type TestHub } from './support/hub';
@@ -136,7 +140,13 @@ it('drives a REMOTE project through all eight steps and exports a verifiable arc
     expect(response.status).toBe(200);
     return response.text();
   };
-  const sealedBundle = parseBundle(await download(`/archives/${projectId}.json`, operator));
+  const sealedText = await download(`/archives/${projectId}.json`, operator);
+  const sealedBundle = parseBundle(sealedText);
+  // The verifier as an auditor runs it: a file, no hub, no database.
+  const file = join(mkdtempSync(join(tmpdir(), 'archive-')), 'bundle.json');
+  writeFileSync(file, sealedText);
+  const cli = spawnSync('npx', ['ts-node', '--transpile-only', 'lib/cli/verify-archive.ts', file], { encoding: 'utf8', env: { PATH: process.env.PATH } });
+  expect({ status: cli.status, stdout: cli.stdout }).toEqual({ status: 0, stdout: expect.stringMatching(/hash chain intact[\s\S]*committee MATCHES[\s\S]*VERIFIED/) });
   const sealedReport = verifyBundle(sealedBundle);
   expect(sealedReport).toMatchObject({ ok: true, chain: { intact: true }, draws: [{ verdict: 'MATCHES' }] });
   const agencyBundle = parseBundle(await download(`/archives/${projectId}.json`, as.agency(AGENCY)));
