@@ -51,6 +51,23 @@ export const CANCELLATION_STEPS: readonly CancellationStep[] = [
       await reverseOpenLedgerEntries(projects, projectId, `project cancelled: ${reason}`, ACTOR);
     },
   },
+  {
+    name: 'release committee seats',
+    async run({ experts, projects }, { projectId, reason }) {
+      const cancelled = `project cancelled: ${reason}`;
+      await experts.withdrawProjectSeats(projectId, cancelled);
+      // Counted from the seats' state, so a replay after a crash records the same release once.
+      const released = (await experts.seatsOfProject(projectId)).filter((seat) => seat.status === 'WITHDRAWN' && seat.reason === cancelled);
+      if (released.length === 0) return;
+      await projects.appendEvent(projectId, {
+        kind: 'COMMITTEE_RELEASED',
+        actor: ACTOR,
+        detail: `${released.length} committee seat(s) released: project cancelled`,
+        data: { seatIds: released.map((seat) => seat.id) },
+        key: `committee_released:${projectId}`,
+      });
+    },
+  },
 ];
 
 export function createCancellationHandlers(services: JobServices): Record<string, JobHandler> {

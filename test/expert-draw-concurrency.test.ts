@@ -3,7 +3,7 @@
 // completed one (lost races included) still verifies.
 import { sql } from 'kysely';
 import { as, eventually, startTestHub, type TestHub } from './support/hub';
-import { DRAW, feeAdvancedProject, HOST, projectStatus, roomsOf } from './support/expert-draw';
+import { DRAW, feeAdvancedProject, HOST, roomsOf } from './support/expert-draw';
 
 let t: TestHub;
 beforeAll(async () => {

@@ -292,3 +292,25 @@ describe('invitations, replacement, confirmation, verification and sealing', () 
     expect(live).toEqual([]);
   });
 });
+
+describe('cancellation', () => {
+  it('releases the committee seats of a cancelled project (jobs/cancellation.ts)', async () => {
+    const room = await mainRoom();
+    const projectId = await feeAdvancedProject(t, {
+      mode: 'LOCAL',
+      startsAt: new Date(Date.now() + 45 * 86_400_000),
+      endsAt: new Date(Date.now() + 45 * 86_400_000 + 8 * 3_600_000),
+      bookings: [{ roomId: room.id, role: 'MAIN', seats: room.seats }],
+    });
+    expect((await t.graphql(as.operator(HOST), DRAW, { projectId, seats: [{ roomId: room.id, specialty: 'LEGAL', count: 4 }] })).errors).toBeUndefined();
+    const draw = await drawSettled(t, projectId);
+    const cancelled = await t.graphql(as.operator(HOST), `mutation($id: ID!) { cancelProject(projectId: $id, reason: "招标人撤回") { status } }`, { id: projectId });
+    expect(cancelled.errors).toBeUndefined();
+    await eventually(async () => {
+      const live = await t.databases.experts.db.selectFrom('committee_seat').select('id').where('draw_id', '=', draw.id).where('live', '=', true).execute();
+      return live.length === 0 ? true : undefined;
+    });
+    await eventually(async () => ((await t.hub.services.projects.eventsOfProjects([projectId])).some((event) => event.kind === 'COMMITTEE_RELEASED') ? true : undefined));
+    expect((await t.databases.experts.db.selectFrom('draw').select('status').where('id', '=', draw.id).executeTakeFirstOrThrow()).status).toBe('FAILED');
+  });
+});
