@@ -21,6 +21,20 @@ describe('the documented byte layout', () => {
     expect(stream.position).toBe(6);
   });
 
+  it('reproduces the test vectors of docs/draw-algorithm.md', () => {
+    const candidates = ids(30);
+    expect(candidatesDigest(candidates)).toBe('8917c815587085638bb5918ddd2855f7e07b7065ec3a2b13e7b7603399c60c4d');
+    expect(selectRound({ key: seed, groupKey: 'g', candidates, hostRegion: new Set(), hostQuota: null, wanted: 3, counterStart: 0 })).toEqual({
+      selected: ['exp-00017', 'exp-00004', 'exp-00006'],
+      counterEnd: 3,
+    });
+    const key = effectiveSeed(seed, 'nonce-7');
+    expect(selectRound({ key, groupKey: 'room-411700-1/LEGAL', candidates, hostRegion: new Set(candidates.slice(0, 20)), hostQuota: 1, wanted: 4, counterStart: 0 })).toEqual({
+      selected: ['exp-00024', 'exp-00023', 'exp-00013', 'exp-00022'],
+      counterEnd: 4,
+    });
+  });
+
   it('digests the sorted ids joined by newlines', () => {
     expect(candidatesDigest(['exp-1', 'exp-2'])).toBe(createHash('sha256').update('exp-1\nexp-2').digest('hex'));
     expect(candidatesDigest([])).toBe(createHash('sha256').update('').digest('hex'));
