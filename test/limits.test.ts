@@ -3,6 +3,7 @@
 import { randomBytes } from 'node:crypto';
 import { parse, type FragmentDefinitionNode, type OperationDefinitionNode } from 'graphql';
 import { loadConfig } from '../lib/config';
+import { IDENTITY_HEADER } from '../lib/identity';
 import { readSupergraph } from '../schema/supergraph';
 import { measureOperation } from '../gateway/limits';
 import { as, startTestHub, type TestHub } from './support/hub';
@@ -24,6 +25,7 @@ beforeAll(async () => {
       HUB_RATE_LIMIT: '5',
       HUB_RATE_LIMIT_WINDOW: '60s',
       HUB_CORS_ORIGINS: ALLOWED_ORIGIN,
+      HUB_SIGNATURE_MAX_AGE: '2s',
     },
   });
   production = await startTestHub({
@@ -160,5 +162,38 @@ describe('HTTP hardening', () => {
     expect(off.body.errors?.[0]?.message).toMatch(/introspection/i);
     const on = await post(query);
     expect(on.body).toEqual({ data: { __schema: { queryType: { name: 'Query' } } } });
+  });
+});
+
+describe('gateway to subgraph trust', () => {
+  it('binds subgraphs to loopback by default', () => {
+    expect(loadConfig({ HUB_ENV: 'test' }).SUBGRAPH_HOST).toBe('127.0.0.1');
+  });
+
+  it('refuses a captured identity header replayed on another body, or after HUB_SIGNATURE_MAX_AGE', async () => {
+    // Capture what the gateway really sends to the venues subgraph.
+    const original = globalThis.fetch;
+    let captured: { headers: Record<string, string>; body: string } | undefined;
+    globalThis.fetch = (async (input: Parameters<typeof fetch>[0], init?: RequestInit) => {
+      const headers = (init?.headers ?? {}) as Record<string, string>;
+      if (!captured && String(input) === t.hub.subgraphs.venues.url && headers[IDENTITY_HEADER]) captured = { headers: { ...headers }, body: String(init?.body) };
+      return original(input, init);
+    }) as typeof fetch;
+    try {
+      expect((await t.graphql(caller(), '{ platform(id: "411700") { id name } }')).errors).toBeUndefined();
+    } finally {
+      globalThis.fetch = original;
+    }
+    expect(captured).toBeDefined();
+    const replay = async (body: string) => {
+      const response = await fetch(t.hub.subgraphs.venues.url, { method: 'POST', headers: captured!.headers, body });
+      return (await response.json()) as { data?: unknown; errors?: { message: string; extensions?: { code?: string } }[] };
+    };
+    // Within the window, on its own body, the capture is valid: the refusals below are the replay protection's.
+    expect((await replay(captured!.body)).errors).toBeUndefined();
+    const otherBody = JSON.stringify({ query: '{ platforms { id name expertFeeRate } }' });
+    expect((await replay(otherBody)).errors?.[0]).toMatchObject({ extensions: { code: 'UNAUTHENTICATED' }, message: expect.stringMatching(/does not match/) });
+    await new Promise((resolve) => setTimeout(resolve, 2_500));
+    expect((await replay(captured!.body)).errors?.[0]).toMatchObject({ extensions: { code: 'UNAUTHENTICATED' }, message: expect.stringMatching(/stale/) });
   });
 });
