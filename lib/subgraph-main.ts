@@ -1,6 +1,6 @@
 // The production entry of one subgraph: config, its database (and any domain whose service it calls), its server, shutdown.
 import type { Kysely } from 'kysely';
-import { databaseUrl, loadConfig, type Domain } from './config';
+import { databaseUrl, loadConfig, type Domain, type HubConfig } from './config';
 import { openDomainDatabase, type DomainDatabase } from './db';
 import { createLogger } from './logger';
 import { createMetrics } from './metrics';
@@ -10,7 +10,7 @@ import { startSubgraph, type SubgraphContext, type SubgraphDefinition } from './
 /** Opens another domain's database for calls into that domain's service (never its tables). */
 export type OpenDomain = <DB>(domain: Domain) => Kysely<DB>;
 
-export function runSubgraphMain<DB, C extends SubgraphContext>(domain: Domain, define: (db: Kysely<DB>, open: OpenDomain) => SubgraphDefinition<C>): void {
+export function runSubgraphMain<DB, C extends SubgraphContext>(domain: Domain, define: (db: Kysely<DB>, open: OpenDomain, config: HubConfig) => SubgraphDefinition<C>): void {
   const logger = createLogger(domain);
   runMain(logger, async () => {
     const config = loadConfig();
@@ -23,7 +23,7 @@ export function runSubgraphMain<DB, C extends SubgraphContext>(domain: Domain, d
       return database.db;
     };
     const port = { venues: config.VENUES_PORT, experts: config.EXPERTS_PORT, projects: config.PROJECTS_PORT }[domain];
-    const definition = define(open<DB>(domain), open);
+    const definition = define(open<DB>(domain), open, config);
     const metrics = createMetrics(domain, { processDefaults: true });
     metrics.observePools(pools);
     const running = await startSubgraph(definition, config, logger, port, { metrics });

@@ -1,7 +1,7 @@
 // Starts the projects subgraph alone (production: node dist/subgraphs/projects/main.js).
 import { systemClock } from '../../lib/clock';
 import { runSubgraphMain } from '../../lib/subgraph-main';
-import { ExpertsService } from '../experts/service';
+import { drawPolicyOf, ExpertsService } from '../experts/service';
 import type { ExpertsDatabase } from '../experts/types';
 import { VenuesService } from '../venues/service';
 import type { VenuesDatabase } from '../venues/types';
@@ -9,6 +9,9 @@ import type { ProjectsContext } from './resolvers';
 import { projectsSubgraph } from './server';
 import type { ProjectsDatabase } from './types';
 
-runSubgraphMain<ProjectsDatabase, ProjectsContext>('projects', (db, open) =>
-  projectsSubgraph(db, { venues: new VenuesService(open<VenuesDatabase>('venues')), experts: new ExpertsService(open<ExpertsDatabase>('experts'), systemClock) }),
+runSubgraphMain<ProjectsDatabase, ProjectsContext>('projects', (db, open, config) =>
+  projectsSubgraph(db, {
+    venues: new VenuesService(open<VenuesDatabase>('venues')),
+    experts: new ExpertsService(open<ExpertsDatabase>('experts'), systemClock, drawPolicyOf(config)),
+  }),
 );
