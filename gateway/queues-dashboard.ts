@@ -116,7 +116,8 @@ export function createQueuesDashboard(config: HubConfig): QueuesDashboard {
       const jobs = await open()[queue].getJobs(['failed'], start, start + PAGE_SIZE - 1);
       sendJson(response, 200, {
         queue,
-        jobs: jobs.map((job) => ({ id: job.id, name: job.name, attemptsMade: job.attemptsMade, failedReason: job.failedReason, finishedOn: job.finishedOn, data: job.data })),
+        // Job data is not shown: draw and invitation jobs carry seat and expert ids, which together would unseal a committee.
+        jobs: jobs.map((job) => ({ id: job.id, name: job.name, attemptsMade: job.attemptsMade, failedReason: job.failedReason, finishedOn: job.finishedOn })),
       });
     },
     'POST /queues/api/retry': async (request, response, body) => {
@@ -188,11 +189,11 @@ async function showFailed() {
   const target = document.getElementById('failed'); target.replaceChildren();
   if (jobs.length === 0) { target.appendChild(cell('p', 'No failed jobs.')); return; }
   const table = document.createElement('table');
-  const head = document.createElement('tr'); for (const title of ['id', 'name', 'attempts', 'reason', 'data', '']) head.appendChild(cell('th', title)); table.appendChild(head);
+  const head = document.createElement('tr'); for (const title of ['id', 'name', 'attempts', 'reason', '']) head.appendChild(cell('th', title)); table.appendChild(head);
   for (const job of jobs) {
     const line = document.createElement('tr');
     line.appendChild(cell('td', job.id)); line.appendChild(cell('td', job.name)); line.appendChild(cell('td', String(job.attemptsMade)));
-    line.appendChild(cell('td', job.failedReason || '')); const data = document.createElement('td'); data.appendChild(cell('pre', JSON.stringify(job.data, null, 1))); line.appendChild(data);
+    line.appendChild(cell('td', job.failedReason || ''));
     const actions = document.createElement('td');
     for (const action of ['retry', 'discard']) {
       const button = cell('button', action);

@@ -23,7 +23,8 @@ export interface InvitationChannel {
 export function logInvitationChannel(logger: Logger): InvitationChannel {
   return {
     async send(invitation) {
-      logger.info({ seatId: invitation.seatId, expertId: invitation.expertId, answerDueAt: invitation.answerDueAt?.toISOString() }, 'invitation sent');
+      // The seat alone: a log line holding both the seat and the expert would link an expert to a project (sealing).
+      logger.info({ seatId: invitation.seatId, answerDueAt: invitation.answerDueAt?.toISOString() }, 'invitation sent');
     },
   };
 }
