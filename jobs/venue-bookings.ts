@@ -68,6 +68,14 @@ async function startArrangement(services: JobServices, tools: JobTools, message:
     requests: message.requests,
   });
   if (arrangement.status !== 'PENDING') return arrangement.status;
+  // This job may run after the project's cancellation job (a retry, or a dead worker's job taken over), whose release
+  // found no arrangement to close. Opened first and checked after: either that release sees this arrangement, or this
+  // check sees the cancellation and closes it before any hold.
+  const [project] = await services.projects.projectsByIds([message.projectId]);
+  if (project?.status === 'CANCELLED') {
+    await services.venues.releaseProjectBookings(message.projectId, 'the arrangement started after the cancellation');
+    return 'FAILED';
+  }
   const queue = tools.queues[VENUE_BOOKINGS_QUEUE];
   const id = arrangement.id;
   await queue.add('expire', { arrangementId: id }, { jobId: sagaJobIds.expire(id), delay: Math.max(0, arrangement.hold_expires_at.getTime() - Date.now()) });
