@@ -1,4 +1,7 @@
 // Starts the gateway alone (production: node dist/gateway/main.js).
+// Tracing first (when configured): its instrumentation patches http and pg only for modules loaded after it.
+import { startTracingIfConfigured, stopTracing } from '../lib/otel';
+startTracingIfConfigured('hub-gateway');
 import { loadConfig, subgraphUrl } from '../lib/config';
 import { createLogger } from '../lib/logger';
 import { createMetrics } from '../lib/metrics';
@@ -19,5 +22,8 @@ runMain(logger, async () => {
     metrics: createMetrics('gateway', { processDefaults: true }),
     subgraphUrls: { venues: subgraphUrl(config, 'venues'), experts: subgraphUrl(config, 'experts'), projects: subgraphUrl(config, 'projects') },
   });
-  onShutdown(logger, () => gateway.stop());
+  onShutdown(logger, async () => {
+    await gateway.stop();
+    await stopTracing();
+  });
 });

@@ -10,6 +10,7 @@ import { encodeIdentity, IDENTITY_HEADER, SIGNATURE_HEADER, signatureFor, type I
 import type { Logger } from '../lib/logger';
 import { createMetrics, metricsPlugin, sendMetrics, type HubMetrics } from '../lib/metrics';
 import { currentRequestId, REQUEST_ID_HEADER } from '../lib/tracing';
+import { traceSubgraphFetch } from '../lib/otel';
 import { createQueuesDashboard } from './queues-dashboard';
 import { formatErrorFor } from '../lib/subgraph';
 import { readSupergraph } from '../schema/supergraph';
@@ -67,7 +68,8 @@ function signingFetcher(secret: string, subgraph: string, metrics: HubMetrics): 
     if (requestId) headers[REQUEST_ID_HEADER] = requestId;
     const timer = metrics.subgraphFetchDuration.startTimer({ subgraph });
     try {
-      const response = await fetch(url, { method: init?.method, headers, body: init?.body });
+      // With tracing on, a client span whose traceparent the subgraph's server span continues (fetch is not instrumented).
+      const response = await traceSubgraphFetch(subgraph, url, headers, () => fetch(url, { method: init?.method, headers, body: init?.body }));
       timer({ outcome: response.ok ? 'ok' : 'http_error' });
       return response;
     } catch (error) {

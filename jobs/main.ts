@@ -1,4 +1,7 @@
 // Starts the workers and the outbox relay alone (production: node dist/jobs/main.js).
+// Tracing first (when configured): its instrumentation patches http and pg only for modules loaded after it.
+import { startTracingIfConfigured, stopTracing } from '../lib/otel';
+startTracingIfConfigured('hub-jobs');
 import { loadConfig } from '../lib/config';
 import { createServices, outboxSources } from '../lib/hub';
 import { openHubDatabases } from '../lib/hub-databases';
@@ -24,5 +27,6 @@ runMain(logger, async () => {
     await jobs.stop();
     await http?.stop();
     await databases.close();
+    await stopTracing();
   });
 });

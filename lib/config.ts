@@ -101,6 +101,10 @@ const schema = z.object({
   // The jobs process's /healthz, /readyz and /metrics; 0 turns that server off.
   JOBS_HOST: z.string().min(1).default('127.0.0.1'),
   JOBS_METRICS_PORT: port.default(4010),
+  // OpenTelemetry tracing (lib/otel.ts): the OTLP/HTTP collector's base URL (spans go to <url>/v1/traces); unset: off.
+  OTEL_EXPORTER_OTLP_ENDPOINT: url.optional(),
+  // Milliseconds between span exports (the OpenTelemetry variable of that name).
+  OTEL_BSP_SCHEDULE_DELAY: positiveInt.default(5000),
 });
 
 export type HubConfig = z.infer<typeof schema>;

@@ -2,7 +2,8 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { HeaderMap, type ApolloServer, type BaseContext } from '@apollo/server';
-import { REQUEST_ID_HEADER, requestIdFrom, withRequestId } from './tracing';
+import { traceGraphqlOperation } from './otel';
+import { currentRequestId, REQUEST_ID_HEADER, requestIdFrom, withRequestId } from './tracing';
 
 export type Route = (request: IncomingMessage, response: ServerResponse, body: string) => Promise<void> | void;
 
@@ -95,10 +96,12 @@ export function graphqlListener<C extends BaseContext>(options: HttpOptions<C>) 
         sendJson(response, 400, { errors: [{ message, extensions: { code: 'BAD_USER_INPUT', limit: 'HUB_MAX_BATCH', max: options.maxBatch } }] });
         return;
       }
-      const result = await options.apollo.executeHTTPGraphQLRequest({
-        httpGraphQLRequest: { method: method.toUpperCase(), headers, search: url.search, body: parsedBody },
-        context: () => options.context(request, body),
-      });
+      const result = await traceGraphqlOperation(parsedBody, currentRequestId(), () =>
+        options.apollo.executeHTTPGraphQLRequest({
+          httpGraphQLRequest: { method: method.toUpperCase(), headers, search: url.search, body: parsedBody },
+          context: () => options.context(request, body),
+        }),
+      );
       for (const [key, value] of result.headers) response.setHeader(key, value);
       response.statusCode = result.status ?? 200;
       if (result.body.kind === 'complete') {

@@ -1,6 +1,6 @@
 // The transactional outbox: work that must follow a state change is written in the same transaction, then relayed to BullMQ.
 import { sql, type Kysely, type Generated } from 'kysely';
-import { currentRequestId, JOB_REQUEST_ID_KEY } from './tracing';
+import { jobTraceFields } from './tracing';
 
 export interface OutboxTable {
   id: Generated<string>;
@@ -49,9 +49,9 @@ export async function createOutboxTable(db: Kysely<unknown>): Promise<void> {
  */
 export async function writeOutbox<DB extends WithOutbox>(db: Kysely<DB>, message: OutboxMessage): Promise<void> {
   const outboxDb = db as unknown as Kysely<WithOutbox>;
-  // The job's log lines then carry the id of the request that caused it (the worker takes the key off again).
-  const requestId = currentRequestId();
-  const data = requestId ? { ...message.data, [JOB_REQUEST_ID_KEY]: requestId } : message.data;
+  // The job's log lines then carry the id of the request that caused it, and its span joins that request's trace
+  // (the worker takes these keys off again).
+  const data = { ...message.data, ...jobTraceFields(message.queue, message.name) };
   await outboxDb
     .insertInto('outbox')
     .values({ queue: message.queue, name: message.name, payload: JSON.stringify(data), delay_ms: message.delayMs ?? 0, sent_at: null })

@@ -2,6 +2,7 @@
 import type { Kysely } from 'kysely';
 import { databaseUrl, loadConfig, type Domain, type HubConfig } from './config';
 import { openDomainDatabase, type DomainDatabase } from './db';
+import { stopTracing } from './otel';
 import { createLogger } from './logger';
 import { createMetrics } from './metrics';
 import { onShutdown, runMain } from './process';
@@ -30,6 +31,7 @@ export function runSubgraphMain<DB, C extends SubgraphContext>(domain: Domain, d
     onShutdown(logger, async () => {
       await running.stop();
       await Promise.all(opened.map((database) => database.close()));
+      await stopTracing();
     });
   });
 }

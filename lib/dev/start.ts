@@ -1,4 +1,7 @@
 // `npm start`: the whole hub in one command for a newcomer: Postgres and Redis found or started, migrations, demo data, servers.
+// Tracing first (when configured): its instrumentation patches http and pg only for modules loaded after it.
+import { startTracingIfConfigured, stopTracing } from '../otel';
+startTracingIfConfigured('hub');
 import { join } from 'node:path';
 import { issueToken } from '../../gateway/tokens';
 import { ConfigError, loadConfig } from '../config';
@@ -57,6 +60,7 @@ async function main(): Promise<void> {
       say('\nStopping…');
       await hub.stop();
       await databases.close();
+      await stopTracing();
       for (const started of stops.reverse()) await started.stop();
       process.exit(0);
     };

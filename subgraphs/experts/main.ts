@@ -1,4 +1,7 @@
 // Starts the experts subgraph alone (production: node dist/subgraphs/experts/main.js).
+// Tracing first (when configured): its instrumentation patches http and pg only for modules loaded after it.
+import { startTracingIfConfigured } from '../../lib/otel';
+startTracingIfConfigured('hub-experts');
 import { runSubgraphMain } from '../../lib/subgraph-main';
 import type { ExpertsContext } from './resolvers';
 import { expertsSubgraph } from './server';

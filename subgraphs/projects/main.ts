@@ -1,4 +1,7 @@
 // Starts the projects subgraph alone (production: node dist/subgraphs/projects/main.js).
+// Tracing first (when configured): its instrumentation patches http and pg only for modules loaded after it.
+import { startTracingIfConfigured } from '../../lib/otel';
+startTracingIfConfigured('hub-projects');
 import { systemClock } from '../../lib/clock';
 import { runSubgraphMain } from '../../lib/subgraph-main';
 import { drawPolicyOf, ExpertsService } from '../experts/service';

@@ -1,4 +1,7 @@
 // Starts the venues subgraph alone (production: node dist/subgraphs/venues/main.js).
+// Tracing first (when configured): its instrumentation patches http and pg only for modules loaded after it.
+import { startTracingIfConfigured } from '../../lib/otel';
+startTracingIfConfigured('hub-venues');
 import { runSubgraphMain } from '../../lib/subgraph-main';
 import type { VenuesContext } from './resolvers';
 import { venuesSubgraph } from './server';
