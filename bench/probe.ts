@@ -25,7 +25,7 @@ async function main(): Promise<void> {
   const url = new URL(adminUrl);
   url.pathname = `/${name}`;
   const env = { ...process.env, HUB_ENV: 'production', LOG_LEVEL: 'warn', DATABASE_URL: url.toString(), HUB_QUEUE_PREFIX: `{${name}}`,
-    HUB_JWT_SECRET: randomBytes(32).toString('hex'), HUB_INTERNAL_SECRET: randomBytes(32).toString('hex') };
+    HUB_JWT_SECRET: randomBytes(32).toString('hex'), HUB_INTERNAL_SECRET: randomBytes(32).toString('hex'), WEBHOOK_SECRET: randomBytes(32).toString('hex') };
   const config = loadConfig(env);
   const databases = openHubDatabases(config);
   try {

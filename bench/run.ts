@@ -62,7 +62,7 @@ async function main(): Promise<void> {
   await admin.query(`create database ${name}`);
   log(`database ${name}`);
 
-  const secrets = { HUB_JWT_SECRET: randomBytes(32).toString('hex'), HUB_INTERNAL_SECRET: randomBytes(32).toString('hex') };
+  const secrets = { HUB_JWT_SECRET: randomBytes(32).toString('hex'), HUB_INTERNAL_SECRET: randomBytes(32).toString('hex'), WEBHOOK_SECRET: randomBytes(32).toString('hex') };
   const env: NodeJS.ProcessEnv = {
     ...process.env,
     ...secrets,

@@ -133,10 +133,14 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): HubConfig {
   }
   if (config.HUB_ENV === 'production') {
     // The JWT secret matters only when tokens are HMAC-signed; the internal secret always signs gateway → subgraph calls.
-    const secrets = publicKeyTokens ? (['HUB_INTERNAL_SECRET'] as const) : (['HUB_JWT_SECRET', 'HUB_INTERNAL_SECRET'] as const);
+    // The webhook secret lets partner platforms trust what the hub sends them; a public default would let anyone forge it.
+    const secrets = publicKeyTokens
+      ? (['HUB_INTERNAL_SECRET', 'WEBHOOK_SECRET'] as const)
+      : (['HUB_JWT_SECRET', 'HUB_INTERNAL_SECRET', 'WEBHOOK_SECRET'] as const);
+    const developmentSecrets: string[] = [DEVELOPMENT_JWT_SECRET, DEVELOPMENT_INTERNAL_SECRET, DEVELOPMENT_WEBHOOK_SECRET];
     for (const name of secrets) {
       const value = config[name];
-      if (value === DEVELOPMENT_JWT_SECRET || value === DEVELOPMENT_INTERNAL_SECRET || value.length < MIN_SECRET_LENGTH) {
+      if (developmentSecrets.includes(value) || value.length < MIN_SECRET_LENGTH) {
         throw new ConfigError(`${name}: production needs a secret of at least ${MIN_SECRET_LENGTH} characters that is not the development default`);
       }
     }

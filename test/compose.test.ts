@@ -8,11 +8,12 @@ import { loadConfig, type HubConfig } from '../lib/config';
 const ROOT = resolve(__dirname, '..');
 /** Variables a hub container may set that are not hub configuration. */
 const STANDARD_VARIABLES = new Set(['NODE_ENV']);
-const SECRET_VARIABLES = ['HUB_JWT_SECRET', 'HUB_INTERNAL_SECRET'] as const;
+const SECRET_VARIABLES = ['HUB_JWT_SECRET', 'HUB_INTERNAL_SECRET', 'WEBHOOK_SECRET'] as const;
 /** What an operator exports before `docker compose up`: secrets long enough for production. */
 const OPERATOR_ENV: Record<string, string> = {
   HUB_JWT_SECRET: 'compose-test-jwt-secret-0123456789abcdef',
   HUB_INTERNAL_SECRET: 'compose-test-internal-secret-0123456789abcdef',
+  WEBHOOK_SECRET: 'compose-test-webhook-secret-0123456789abcdef',
 };
 /** The HTTP processes, by compiled entry point, and the port each listens on. */
 const HTTP_PORTS: Record<string, (config: HubConfig) => number> = {

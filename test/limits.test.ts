@@ -30,7 +30,7 @@ beforeAll(async () => {
   });
   production = await startTestHub({
     jobs: false,
-    overrides: { HUB_ENV: 'production', HUB_JWT_SECRET: randomBytes(32).toString('hex'), HUB_INTERNAL_SECRET: randomBytes(32).toString('hex') },
+    overrides: { HUB_ENV: 'production', HUB_JWT_SECRET: randomBytes(32).toString('hex'), HUB_INTERNAL_SECRET: randomBytes(32).toString('hex'), WEBHOOK_SECRET: randomBytes(32).toString('hex') },
   });
 });
 afterAll(async () => {

@@ -3,7 +3,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { exportJWK, exportSPKI, generateKeyPair, SignJWT, type JWTPayload, type KeyLike } from 'jose';
-import { DEVELOPMENT_INTERNAL_SECRET, DEVELOPMENT_JWT_SECRET, loadConfig, type HubConfig } from '../lib/config';
+import { DEVELOPMENT_INTERNAL_SECRET, DEVELOPMENT_JWT_SECRET, DEVELOPMENT_WEBHOOK_SECRET, loadConfig, type HubConfig } from '../lib/config';
 import { codeOf } from '../lib/errors';
 import { issueToken, verifyBearer } from '../gateway/tokens';
 
@@ -108,11 +108,12 @@ describe('public-key tokens (production)', () => {
 });
 
 describe('configuration', () => {
-  const strong = { HUB_JWT_SECRET: 'j'.repeat(40), HUB_INTERNAL_SECRET: 'i'.repeat(40) };
+  const strong = { HUB_JWT_SECRET: 'j'.repeat(40), HUB_INTERNAL_SECRET: 'i'.repeat(40), WEBHOOK_SECRET: 'w'.repeat(40) };
   it.each([
     ['the development JWT secret', { ...strong, HUB_JWT_SECRET: DEVELOPMENT_JWT_SECRET }, /HUB_JWT_SECRET: production needs/],
     ['the development internal secret', { ...strong, HUB_INTERNAL_SECRET: DEVELOPMENT_INTERNAL_SECRET }, /HUB_INTERNAL_SECRET: production needs/],
     ['no secrets at all', {}, /HUB_JWT_SECRET: production needs/],
+    ['the development webhook secret', { ...strong, WEBHOOK_SECRET: DEVELOPMENT_WEBHOOK_SECRET }, /WEBHOOK_SECRET: production needs/],
     ['a short secret', { ...strong, HUB_JWT_SECRET: 'short-secret' }, /at least 32 characters/],
     ['one secret for both', { ...strong, HUB_INTERNAL_SECRET: strong.HUB_JWT_SECRET }, /must differ/],
   ])('production refuses to start with %s', (_what, env, message) => {
@@ -123,7 +124,7 @@ describe('configuration', () => {
     expect(loadConfig({ HUB_ENV: 'production', ...strong }).HUB_JWT_ALGORITHMS).toEqual(['HS256']);
     const file = join(dir, 'any.pem');
     writeFileSync(file, 'unused');
-    expect(loadConfig({ HUB_ENV: 'production', HUB_INTERNAL_SECRET: strong.HUB_INTERNAL_SECRET, HUB_JWT_ALGORITHMS: 'RS256', HUB_JWT_PUBLIC_KEY_FILE: file }).HUB_JWT_ALGORITHMS).toEqual(['RS256']);
+    expect(loadConfig({ HUB_ENV: 'production', HUB_INTERNAL_SECRET: strong.HUB_INTERNAL_SECRET, WEBHOOK_SECRET: strong.WEBHOOK_SECRET, HUB_JWT_ALGORITHMS: 'RS256', HUB_JWT_PUBLIC_KEY_FILE: file }).HUB_JWT_ALGORITHMS).toEqual(['RS256']);
   });
 
   it.each([
