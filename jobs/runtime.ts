@@ -93,8 +93,18 @@ export function startJobs(options: JobsRuntimeOptions): JobsRuntime {
         if (!handler) throw new Error(`no handler for job ${job.name} on queue ${queueName}`);
         return handler(job, tools);
       },
-      // A crashed worker's active jobs are taken over once their lock lapses, checked as often as it lasts.
-      { connection: workerConnections[workerConnections.push(openRedis(config.REDIS_URL)) - 1], prefix, concurrency: options.concurrency ?? 8, lockDuration: config.JOB_LOCK_DURATION, stalledInterval: config.JOB_LOCK_DURATION },
+      // A crashed worker's active jobs are taken over once their lock lapses, checked as often as it lasts. BullMQ fails
+      // a job for good (no retry) once it has stalled more than maxStalledCount times, 1 by default: a draw cut short by
+      // two worker deaths in a row stayed PENDING with its seats live. Handlers are idempotent, so a job cut short is
+      // run again as often as a job that threw.
+      {
+        connection: workerConnections[workerConnections.push(openRedis(config.REDIS_URL)) - 1],
+        prefix,
+        concurrency: options.concurrency ?? 8,
+        lockDuration: config.JOB_LOCK_DURATION,
+        stalledInterval: config.JOB_LOCK_DURATION,
+        maxStalledCount: DEFAULT_JOB_OPTIONS.attempts ?? 1,
+      },
     );
     worker.on('failed', (job, error) => logger.warn({ queue: queueName, job: job?.name, jobId: job?.id, attempts: job?.attemptsMade, err: error.message }, 'job failed'));
     worker.on('error', (error) => logger.warn({ queue: queueName, err: error.message }, 'worker error'));
