@@ -1,8 +1,8 @@
 // Starts the hub as production does: every process alone, from dist/, with production secrets; and the stock gateway.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { join } from 'node:path';
+import { freePort } from '../lib/dev/infrastructure';
 
 export const ROOT = join(__dirname, '..');
 
@@ -15,17 +15,7 @@ export interface Proc {
   stop(): Promise<void>;
 }
 
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      const port = typeof address === 'object' && address ? address.port : 0;
-      server.close(() => resolve(port));
-    });
-  });
-}
+export { freePort };
 
 function rssOf(pid: number): number {
   try {
