@@ -9,7 +9,7 @@ import { ROLES, type Department, type Identity, type Role } from '../lib/identit
 import { readSupergraph } from '../schema/supergraph';
 import { buildSupergraphApiSchema } from './support/api-schema';
 import { as, eventually, startTestHub, type TestHub } from './support/hub';
-import { AGENCY, DRAW, drawSettled, feeAdvancedProject, HOST, inDays, roomsOf, seatsOf } from './support/expert-draw';
+import { AGENCY, DRAW, drawSettled, feeAdvancedProject, HOST, inDays, projectInput, roomsOf, seatsOf } from './support/expert-draw';
 
 type Caller = Omit<Identity, 'sub'> & { sub?: string };
 interface Target {
@@ -27,24 +27,7 @@ interface Case {
 const OTHER_PLATFORM = '410300';
 let t: TestHub;
 const fixture = { projectId: '', submittedId: '', cancelId: '', drawId: '', seatId: '', seatExpert: '', seatRoom: '', bookingId: '', bookingPlatform: '410100', sealedProjectId: '' };
-let codes = 0;
-const submission = (overrides: Record<string, unknown> = {}) => ({
-  code: `AZ-${process.pid}-${++codes}`,
-  name: '授权矩阵示例工程',
-  category: 'CONSTRUCTION',
-  department: 'HOUSING_AND_CONSTRUCTION',
-  hostPlatformId: HOST,
-  tenderer: '示例城市建设投资有限公司',
-  agency: AGENCY,
-  bidders: ['河南示例路桥建设有限公司'],
-  budget: '100000000',
-  mode: 'LOCAL',
-  committeeSize: 5,
-  tendererRepresentatives: 1,
-  evaluationStartsAt: inDays(30, 1).toISOString(),
-  evaluationEndsAt: inDays(30, 9).toISOString(),
-  ...overrides,
-});
+const submission = (overrides: Record<string, unknown> = {}) => projectInput('AZ', '授权矩阵示例工程', overrides);
 
 const range = () => ({ from: inDays(1).toISOString(), to: inDays(20).toISOString() });
 const project = () => ({ projectId: fixture.projectId });

@@ -206,17 +206,32 @@ async function quiet(): Promise<void> {
   );
 }
 
+// Each state is reached by the steps of the one before it, so the cases share these prefixes of the workflow.
+type Window = ReturnType<typeof farWindow>;
+async function filed(window: Window): Promise<string> {
+  const id = await submit(t, window);
+  await file(t, id);
+  return id;
+}
+async function feeAdvanced(window: Window): Promise<string> {
+  const id = await filed(window);
+  await arrangeConfirmed(t, id);
+  await advanceFee(t, id);
+  return id;
+}
+async function inEvaluation(): Promise<string> {
+  const id = await feeAdvanced(nearWindow());
+  await checkInAll(t, await confirmCommittee(t, id));
+  await startEvaluation(t, id);
+  return id;
+}
+
 const cases: Record<string, () => Promise<string>> = {
   SUBMITTED: () => submit(t, farWindow()),
-  FILED: async () => {
-    const id = await submit(t, farWindow());
-    await file(t, id);
-    return id;
-  },
+  FILED: () => filed(farWindow()),
   // The county confirmed on its own; Zhengzhou's operator has not decided: one CONFIRMED and one HELD booking.
   'VENUES_ARRANGING (a partner deciding by hand)': async () => {
-    const id = await submit(t, farWindow());
-    await file(t, id);
+    const id = await filed(farWindow());
     await arrange(t, id, [{ roomId: COUNTY_ROOM, seats: 2 }, { roomId: CITY_ROOM, seats: 2 }]);
     await heldBooking(t, id, CITY_ROOM);
     await eventually(async () => ((await bookingsOf(t, id)).filter((booking) => booking.status === 'CONFIRMED').length === 2 ? true : undefined), 30_000, 'the auto-confirmed holds');
@@ -224,66 +239,36 @@ const cases: Record<string, () => Promise<string>> = {
   },
   // Cancelled as soon as arrangeVenues answers: the saga's jobs run after (or while) the cancellation's.
   'VENUES_ARRANGING (saga not yet run)': async () => {
-    const id = await submit(t, farWindow());
-    await file(t, id);
+    const id = await filed(farWindow());
     await arrange(t, id, [{ roomId: COUNTY_ROOM, seats: 2 }]);
     return id;
   },
   VENUES_CONFIRMED: async () => {
-    const id = await submit(t, farWindow());
-    await file(t, id);
+    const id = await filed(farWindow());
     await arrangeConfirmed(t, id);
     return id;
   },
-  FEE_ADVANCED: async () => {
-    const id = await submit(t, farWindow());
-    await file(t, id);
-    await arrangeConfirmed(t, id);
-    await advanceFee(t, id);
-    return id;
-  },
+  FEE_ADVANCED: () => feeAdvanced(farWindow()),
   // Cancelled as soon as drawExperts answers: the draw job runs after (or while) the cancellation's.
   'EXPERTS_DRAWING (draw not yet run)': async () => {
-    const id = await submit(t, farWindow());
-    await file(t, id);
-    await arrangeConfirmed(t, id);
-    await advanceFee(t, id);
+    const id = await feeAdvanced(farWindow());
     await draw(t, id);
     return id;
   },
   'EXPERTS_DRAWING (two seats accepted, two invited)': async () => {
-    const id = await submit(t, farWindow());
-    await file(t, id);
-    await arrangeConfirmed(t, id);
-    await advanceFee(t, id);
+    const id = await feeAdvanced(farWindow());
     await draw(t, id);
     await accept(t, (await invitedSeats(t, id)).slice(0, 2));
     return id;
   },
   COMMITTEE_CONFIRMED: async () => {
-    const id = await submit(t, farWindow());
-    await file(t, id);
-    await arrangeConfirmed(t, id);
-    await advanceFee(t, id);
+    const id = await feeAdvanced(farWindow());
     await confirmCommittee(t, id);
     return id;
   },
-  'IN_EVALUATION (every member checked in)': async () => {
-    const id = await submit(t, nearWindow());
-    await file(t, id);
-    await arrangeConfirmed(t, id);
-    await advanceFee(t, id);
-    await checkInAll(t, await confirmCommittee(t, id));
-    await startEvaluation(t, id);
-    return id;
-  },
+  'IN_EVALUATION (every member checked in)': () => inEvaluation(),
   EVALUATED: async () => {
-    const id = await submit(t, nearWindow());
-    await file(t, id);
-    await arrangeConfirmed(t, id);
-    await advanceFee(t, id);
-    await checkInAll(t, await confirmCommittee(t, id));
-    await startEvaluation(t, id);
+    const id = await inEvaluation();
     await completeEvaluation(t, id);
     return id;
   },

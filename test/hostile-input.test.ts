@@ -22,7 +22,7 @@ import type { Identity, Role } from '../lib/identity';
 import { readSupergraph } from '../schema/supergraph';
 import { buildSupergraphApiSchema } from './support/api-schema';
 import { as, startTestHub, type TestHub } from './support/hub';
-import { AGENCY, feeAdvancedProject, HOST, inDays, roomsOf } from './support/expert-draw';
+import { AGENCY, feeAdvancedProject, HOST, inDays, projectInput, roomsOf } from './support/expert-draw';
 
 const RUNS_PER_MUTATION = 8;
 const schema = buildSupergraphApiSchema(readSupergraph());
@@ -165,23 +165,7 @@ const ALLOWED_CODES: readonly string[] = [...ERROR_CODES, 'RATE_LIMITED'];
 
 describe('one hostile value in an otherwise valid submission', () => {
   const SUBMIT = 'mutation($input: SubmitProjectInput!) { submitProject(input: $input) { id name } }';
-  let codes = 0;
-  const valid = () => ({
-    code: `HOSTILE-V-${++codes}`,
-    name: '恶意输入示例工程',
-    category: 'CONSTRUCTION',
-    department: 'HOUSING_AND_CONSTRUCTION',
-    hostPlatformId: HOST,
-    tenderer: '示例城市建设投资有限公司',
-    agency: AGENCY,
-    bidders: ['河南示例路桥建设有限公司'],
-    budget: '100000000',
-    mode: 'LOCAL',
-    committeeSize: 5,
-    tendererRepresentatives: 1,
-    evaluationStartsAt: inDays(30, 1).toISOString(),
-    evaluationEndsAt: inDays(30, 9).toISOString(),
-  });
+  const valid = () => projectInput('HOSTILE-V', '恶意输入示例工程');
   const hostileField = fc.oneof(
     fc.record({ field: fc.constantFrom('code', 'name', 'tenderer'), value: fc.constantFrom(...HOSTILE_STRINGS) }),
     fc.record({ field: fc.constant('bidders'), value: fc.constantFrom(...HOSTILE_STRINGS).map((value) => [value]) }),

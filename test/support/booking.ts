@@ -16,12 +16,7 @@ export const CANCEL = `mutation($id: ID!, $reason: String!) { cancelProject(proj
 
 let counter = 0;
 
-/** An instant `days` from now at `hour`:00 UTC. */
-export function inDays(days: number, hour = 1): Date {
-  const date = new Date(Date.now() + days * 86_400_000);
-  date.setUTCHours(hour, 0, 0, 0);
-  return date;
-}
+export { inDays } from './hub';
 
 /** Submits a project as the host's operator and files it as the department's supervisor; returns its id. */
 export async function filedProject(t: TestHub, options: { host?: string; mode?: 'LOCAL' | 'REMOTE'; startsAt: Date; endsAt: Date }): Promise<string> {

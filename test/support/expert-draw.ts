@@ -2,7 +2,7 @@
 // into the venues schema, the drawExperts mutation, and waits on the draw's progress.
 import type { Identity } from '../../lib/identity';
 import type { SubmitProjectInput } from '../../subgraphs/projects/rules';
-import { as, eventually, type TestHub } from './hub';
+import { as, eventually, inDays, type TestHub } from './hub';
 
 export const DRAW = `mutation($projectId: ID!, $seats: [SeatRequirementInput!]!, $nonce: String) {
   drawExperts(projectId: $projectId, seats: $seats, supervisorNonce: $nonce) { id status expertDraw { id status seedCommitment seed } }
@@ -15,12 +15,7 @@ export const AGENCY = '示例招标代理有限公司';
 
 let counter = 0;
 
-/** An instant `days` from now at `hour`:00 UTC. */
-export function inDays(days: number, hour = 1): Date {
-  const date = new Date(Date.now() + days * 86_400_000);
-  date.setUTCHours(hour, 0, 0, 0);
-  return date;
-}
+export { inDays };
 
 export interface BookingSpec {
   roomId: string;
@@ -125,3 +120,29 @@ export async function roomsOf(t: TestHub, platformId: string) {
 }
 
 export const operator = as.operator(HOST);
+
+let inputs = 0;
+
+/**
+ * A valid SubmitProjectInput (GraphQL variables) of a LOCAL project of HOST and AGENCY a month from now, with a code
+ * unique to the run; `overrides` replace fields.
+ */
+export function projectInput(codePrefix: string, name: string, overrides: Record<string, unknown> = {}): Record<string, unknown> {
+  return {
+    code: `${codePrefix}-${process.pid}-${++inputs}`,
+    name,
+    category: 'CONSTRUCTION',
+    department: 'HOUSING_AND_CONSTRUCTION',
+    hostPlatformId: HOST,
+    tenderer: '示例城市建设投资有限公司',
+    agency: AGENCY,
+    bidders: ['河南示例路桥建设有限公司'],
+    budget: '100000000',
+    mode: 'LOCAL',
+    committeeSize: 5,
+    tendererRepresentatives: 1,
+    evaluationStartsAt: inDays(30, 1).toISOString(),
+    evaluationEndsAt: inDays(30, 9).toISOString(),
+    ...overrides,
+  };
+}

@@ -88,6 +88,13 @@ export async function startTestHub(options: { overrides?: Record<string, string>
   };
 }
 
+/** An instant `days` from now at `hour`:00 UTC. */
+export function inDays(days: number, hour = 1): Date {
+  const date = new Date(Date.now() + days * 86_400_000);
+  date.setUTCHours(hour, 0, 0, 0);
+  return date;
+}
+
 /** Waits until `check` returns a value other than undefined, or fails after the timeout. */
 export async function eventually<T>(check: () => Promise<T | undefined>, timeoutMs = 15_000, what = 'condition'): Promise<T> {
   const deadline = Date.now() + timeoutMs;
