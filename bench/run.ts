@@ -24,6 +24,17 @@ const SECONDS = num('BENCH_SECONDS', 10);
 const ROUNDS = num('BENCH_ROUNDS', 3);
 const SOAK_SECONDS = num('BENCH_SOAK_SECONDS', 300);
 const CONNECTIONS = 50;
+/** Every scenario, in the order a full run measures them; BENCH_SCENARIOS picks some (comma-separated). */
+const SCENARIOS = ['overhead', 'cluster', 'board', 'draw', 'saga', 'soak'] as const;
+type ScenarioName = (typeof SCENARIOS)[number];
+function chosenScenarios(value: string | undefined): Set<ScenarioName> {
+  if (!value) return new Set(SCENARIOS);
+  const names = value.split(',').map((name) => name.trim()).filter(Boolean);
+  const unknown = names.filter((name) => !(SCENARIOS as readonly string[]).includes(name));
+  if (unknown.length) throw new Error(`BENCH_SCENARIOS: unknown ${unknown.join(', ')}; choose from ${SCENARIOS.join(', ')}`);
+  return new Set(names as ScenarioName[]);
+}
+const CHOSEN = chosenScenarios(process.env.BENCH_SCENARIOS);
 
 export const PLATFORM_QUERY = 'query Platform($id: ID!) { platform(id: $id) { id name venues { id name rooms { id name seats videoTerminal } } } }';
 export const BOARD_QUERY = `query Board($from: DateTime!, $to: DateTime!) {
@@ -34,7 +45,7 @@ export const BOARD_QUERY = `query Board($from: DateTime!, $to: DateTime!) {
   }
 }`;
 
-const extraScenarios: Scenario[] = [drawScenario, sagaScenario];
+const extraScenarios: [ScenarioName, Scenario][] = [['draw', drawScenario], ['saga', sagaScenario]];
 const log = (line: string) => process.stdout.write(`[bench] ${line}\n`);
 
 export interface BenchResults {
@@ -91,6 +102,7 @@ async function main(): Promise<void> {
       connections: CONNECTIONS,
       PG_POOL_SIZE: config.PG_POOL_SIZE,
       GATEWAY_WORKERS: process.env.GATEWAY_WORKERS ?? 'default',
+      BENCH_SCENARIOS: [...CHOSEN].join(','),
     },
     data: { counts: {}, busiestDay: { from: '', to: '', bookings: 0 }, seconds: 0 },
     scenarios: [],
@@ -114,58 +126,66 @@ async function main(): Promise<void> {
     const bearer = { authorization: `Bearer ${token}` };
     const gatewayUrl = `http://127.0.0.1:${stack.ports.gateway}/graphql`;
 
-    // ---- gateway overhead: one subgraph, straight (signed) versus through the gateway
     const platformBody = JSON.stringify({ query: PLATFORM_QUERY, variables: { id: '411700' } });
-    const direct: Target = { name: 'venues subgraph direct', url: `http://127.0.0.1:${stack.ports.venues}/graphql`, body: platformBody, sign: { secret: config.HUB_INTERNAL_SECRET, identity: ADMIN } };
     const viaGateway: Target = { name: 'hub gateway', url: gatewayUrl, body: platformBody, headers: bearer };
-    await once(direct);
-    await once(viaGateway);
-    log('warming up…');
-    await load(direct, CONNECTIONS, 3);
-    await load(viaGateway, CONNECTIONS, 5);
-    log('gateway overhead (direct, gateway alternating)');
-    results.gatewayOverhead = { ...(await compare(direct, viaGateway, { connections: CONNECTIONS, seconds: SECONDS, rounds: ROUNDS, log })), cached: null };
-
-    // ---- both cores: the gateway as one process against GATEWAY_WORKERS=2, same subgraphs, alternating
-    const clusterPort = await freePort();
-    const clustered = startProcess('gateway-2-workers', ['dist/gateway/main.js'], { ...running.env, GATEWAY_PORT: String(clusterPort), GATEWAY_WORKERS: '2' }, clusterPort);
-    stops.push(() => clustered.stop());
-    await waitReady(`http://127.0.0.1:${clusterPort}/readyz`);
-    const single: Target = { ...viaGateway, name: `hub gateway, GATEWAY_WORKERS=${config.GATEWAY_WORKERS}` };
-    const twoWorkers: Target = { ...viaGateway, name: 'hub gateway, GATEWAY_WORKERS=2', url: `http://127.0.0.1:${clusterPort}/graphql` };
-    await once(twoWorkers);
-    await load(twoWorkers, CONNECTIONS, 3);
-    log('gateway workers (configured, 2 alternating)');
-    results.cluster = await compare(single, twoWorkers, { connections: CONNECTIONS, seconds: SECONDS, rounds: ROUNDS, log });
-    await clustered.stop();
-
-    // ---- board query: our gateway versus the stock gateway, same subgraphs
-    const stock = await startStockGateway(stack);
-    stops.push(() => stock.stop());
     const boardBody = JSON.stringify({ query: BOARD_QUERY, variables: { from: data.busiestDay.from, to: data.busiestDay.to } });
     const ours: Target = { name: 'hub gateway', url: gatewayUrl, body: boardBody, headers: bearer };
-    const stockTarget: Target = { name: 'stock gateway', url: `http://127.0.0.1:${stock.port}/`, body: boardBody };
-    const timed = async (target: Target) => {
-      const started = performance.now();
-      const body = (await once(target)) as { data: { schedule: unknown[] } };
-      log(`  one board query alone through the ${target.name}: ${(performance.now() - started).toFixed(0)} ms`);
-      return body;
-    };
-    const sample = await timed(ours);
-    const stockSample = await timed(stockTarget);
-    await timed(ours);
-    await timed(stockTarget);
-    if (JSON.stringify(sample.data) !== JSON.stringify(stockSample.data)) throw new Error('the stock gateway and ours answer the board query differently');
-    log(`board query: ${sample.data.schedule.length} bookings, ${boardBody.length} B request, ${JSON.stringify(sample).length} B response`);
-    await load(ours, CONNECTIONS, 5);
-    await load(stockTarget, CONNECTIONS, 5);
-    log('board query (stock, hub alternating)');
-    results.board = { ...(await compare(stockTarget, ours, { connections: CONNECTIONS, seconds: SECONDS, rounds: ROUNDS, log })), bookings: sample.data.schedule.length };
-    await stock.stop();
 
-    // ---- the scenarios that call domain services (draw, saga) when their code exists
+    // ---- gateway overhead: one subgraph, straight (signed) versus through the gateway
+    if (CHOSEN.has('overhead')) {
+      const direct: Target = { name: 'venues subgraph direct', url: `http://127.0.0.1:${stack.ports.venues}/graphql`, body: platformBody, sign: { secret: config.HUB_INTERNAL_SECRET, identity: ADMIN } };
+      await once(direct);
+      await once(viaGateway);
+      log('warming up…');
+      await load(direct, CONNECTIONS, 3);
+      await load(viaGateway, CONNECTIONS, 5);
+      log('gateway overhead (direct, gateway alternating)');
+      results.gatewayOverhead = { ...(await compare(direct, viaGateway, { connections: CONNECTIONS, seconds: SECONDS, rounds: ROUNDS, log })), cached: null };
+    }
+
+    // ---- both cores: the gateway as one process against GATEWAY_WORKERS=2, same subgraphs, alternating
+    if (CHOSEN.has('cluster')) {
+      const clusterPort = await freePort();
+      const clustered = startProcess('gateway-2-workers', ['dist/gateway/main.js'], { ...running.env, GATEWAY_PORT: String(clusterPort), GATEWAY_WORKERS: '2' }, clusterPort);
+      stops.push(() => clustered.stop());
+      await waitReady(`http://127.0.0.1:${clusterPort}/readyz`);
+      const single: Target = { ...viaGateway, name: `hub gateway, GATEWAY_WORKERS=${config.GATEWAY_WORKERS}` };
+      const twoWorkers: Target = { ...viaGateway, name: 'hub gateway, GATEWAY_WORKERS=2', url: `http://127.0.0.1:${clusterPort}/graphql` };
+      await once(twoWorkers);
+      await load(twoWorkers, CONNECTIONS, 3);
+      log('gateway workers (configured, 2 alternating)');
+      results.cluster = await compare(single, twoWorkers, { connections: CONNECTIONS, seconds: SECONDS, rounds: ROUNDS, log });
+      await clustered.stop();
+    }
+
+    // ---- board query: our gateway versus the stock gateway, same subgraphs
+    if (CHOSEN.has('board')) {
+      const stock = await startStockGateway(stack);
+      stops.push(() => stock.stop());
+      const stockTarget: Target = { name: 'stock gateway', url: `http://127.0.0.1:${stock.port}/`, body: boardBody };
+      const timed = async (target: Target) => {
+        const started = performance.now();
+        const body = (await once(target)) as { data: { schedule: unknown[] } };
+        log(`  one board query alone through the ${target.name}: ${(performance.now() - started).toFixed(0)} ms`);
+        return body;
+      };
+      const sample = await timed(ours);
+      const stockSample = await timed(stockTarget);
+      await timed(ours);
+      await timed(stockTarget);
+      if (JSON.stringify(sample.data) !== JSON.stringify(stockSample.data)) throw new Error('the stock gateway and ours answer the board query differently');
+      log(`board query: ${sample.data.schedule.length} bookings, ${boardBody.length} B request, ${JSON.stringify(sample).length} B response`);
+      await load(ours, CONNECTIONS, 5);
+      await load(stockTarget, CONNECTIONS, 5);
+      log('board query (stock, hub alternating)');
+      results.board = { ...(await compare(stockTarget, ours, { connections: CONNECTIONS, seconds: SECONDS, rounds: ROUNDS, log })), bookings: sample.data.schedule.length };
+      await stock.stop();
+    }
+
+    // ---- the scenarios that call domain services (draw, saga)
     const context: ScenarioContext = { config, env, stack: running, sagaProjects, log, bearer, gatewayUrl };
-    for (const scenario of extraScenarios) {
+    for (const [key, scenario] of extraScenarios) {
+      if (!CHOSEN.has(key)) continue;
       try {
         results.scenarios.push(await scenario(context));
       } catch (error) {
@@ -174,22 +194,24 @@ async function main(): Promise<void> {
     }
 
     // ---- soak: the board query at a constant rate, well below saturation, in equal chunks
-    // Half of what the board comparison measured: a load the hub should carry for hours, not a saturation test.
-    const rate = Math.max(1, Math.round(results.board.summary.b.rps * 0.5));
-    await once(ours);
-    const chunkSeconds = Math.max(5, Math.min(60, Math.floor(SOAK_SECONDS / 5)));
-    const chunkCount = Math.max(2, Math.round(SOAK_SECONDS / chunkSeconds));
-    log(`soak: ${chunkCount} x ${chunkSeconds} s at ${rate} req/s`);
-    const rssStart = running.gateway.rss();
-    const chunks: LoadResult[] = [];
-    for (let chunk = 0; chunk < chunkCount; chunk++) {
-      chunks.push(await load({ ...ours, rate }, 10, chunkSeconds));
-      log(`  chunk ${chunk + 1}: ${chunks[chunk].rps.toFixed(0)} req/s p99 ${chunks[chunk].p99} ms, gateway RSS ${(running.gateway.rss() / 1048576).toFixed(0)} MiB`);
+    if (CHOSEN.has('soak')) {
+      // Half of what the board comparison measured (BENCH_SOAK_RATE without it): a load the hub should carry for hours, not a saturation test.
+      const rate = results.board ? Math.max(1, Math.round(results.board.summary.b.rps * 0.5)) : num('BENCH_SOAK_RATE', 5);
+      await once(ours);
+      const chunkSeconds = Math.max(5, Math.min(60, Math.floor(SOAK_SECONDS / 5)));
+      const chunkCount = Math.max(2, Math.round(SOAK_SECONDS / chunkSeconds));
+      log(`soak: ${chunkCount} x ${chunkSeconds} s at ${rate} req/s`);
+      const rssStart = running.gateway.rss();
+      const chunks: LoadResult[] = [];
+      for (let chunk = 0; chunk < chunkCount; chunk++) {
+        chunks.push(await load({ ...ours, rate }, 10, chunkSeconds));
+        log(`  chunk ${chunk + 1}: ${chunks[chunk].rps.toFixed(0)} req/s p99 ${chunks[chunk].p99} ms, gateway RSS ${(running.gateway.rss() / 1048576).toFixed(0)} MiB`);
+      }
+      const rssEnd = running.gateway.rss();
+      const p99First = chunks[0].p99;
+      const p99Last = chunks[chunks.length - 1].p99;
+      results.soak = { seconds: chunkSeconds * chunkCount, rate, rssStart, rssEnd, rssGrowth: rssEnd / rssStart - 1, chunks, p99First, p99Last, p99Drift: p99Last / p99First - 1 };
     }
-    const rssEnd = running.gateway.rss();
-    const p99First = chunks[0].p99;
-    const p99Last = chunks[chunks.length - 1].p99;
-    results.soak = { seconds: chunkSeconds * chunkCount, rate, rssStart, rssEnd, rssGrowth: rssEnd / rssStart - 1, chunks, p99First, p99Last, p99Drift: p99Last / p99First - 1 };
   } finally {
     results.finishedAt = new Date().toISOString();
     results.machine.loadavgEnd = loadavg();
@@ -201,10 +223,13 @@ async function main(): Promise<void> {
     const dir = join(ROOT, 'bench', 'results');
     mkdirSync(dir, { recursive: true });
     const markdown = renderMarkdown(results);
-    writeFileSync(join(dir, `${stamp}.json`), `${JSON.stringify(results, null, 2)}\n`);
-    writeFileSync(join(dir, `${stamp}.md`), markdown);
-    writeFileSync(join(dir, 'latest.md'), markdown);
-    log(`results: bench/results/${stamp}.json, bench/results/${stamp}.md, bench/results/latest.md`);
+    // A run of some scenarios only is named after them and leaves latest.md, the last full run, alone.
+    const full = CHOSEN.size === SCENARIOS.length;
+    const file = full ? stamp : `${stamp}-${[...CHOSEN].join('-')}`;
+    writeFileSync(join(dir, `${file}.json`), `${JSON.stringify(results, null, 2)}\n`);
+    writeFileSync(join(dir, `${file}.md`), markdown);
+    if (full) writeFileSync(join(dir, 'latest.md'), markdown);
+    log(`results: bench/results/${file}.json, bench/results/${file}.md${full ? ', bench/results/latest.md' : ''}`);
     process.stdout.write(`\n${markdown}\n`);
   }
 }
