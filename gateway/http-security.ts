@@ -18,7 +18,8 @@ export const SECURITY_HEADERS: Readonly<Record<string, string>> = {
 };
 
 const ALLOWED_METHODS = 'GET, POST, OPTIONS';
-const ALLOWED_HEADERS = 'authorization, content-type, apollo-require-preflight, x-apollo-operation-name';
+// cache-control: a client may ask for a fresh answer instead of one from the response cache (gateway/response-cache.ts).
+const ALLOWED_HEADERS = 'authorization, cache-control, content-type, apollo-require-preflight, x-apollo-operation-name';
 
 /**
  * Wraps a listener with the security headers and CORS: a browser request from an origin not in `allowedOrigins`

@@ -1,9 +1,10 @@
 // Per-identity rate limits at the gateway, counted in Redis so every gateway replica shares one budget per caller.
-import IORedis, { type Redis } from 'ioredis';
+import type { Redis } from 'ioredis';
 import { RateLimiterMemory, RateLimiterRedis, RateLimiterRes } from 'rate-limiter-flexible';
 import { GraphQLError } from 'graphql';
 import type { HubConfig } from '../lib/config';
 import type { Identity } from '../lib/identity';
+import { openRedis } from '../lib/redis';
 
 export interface IdentityRateLimiter {
   /** Counts one request of the caller, or throws the 429 refusal with Retry-After. */
@@ -45,8 +46,7 @@ export function rateLimited(config: HubConfig, retryAfterSeconds: number): Graph
 export function createRateLimiter(config: HubConfig): IdentityRateLimiter {
   if (config.HUB_RATE_LIMIT === 0) return { consume: async () => undefined, close: async () => undefined };
   // Fail fast instead of queueing while Redis is away: the insurance limiter answers then.
-  const redis: Redis = new IORedis(config.REDIS_URL, { enableOfflineQueue: false, maxRetriesPerRequest: 1, lazyConnect: false });
-  redis.on('error', () => undefined);
+  const redis: Redis = openRedis(config.REDIS_URL, { failFast: true });
   const budget = { points: config.HUB_RATE_LIMIT, duration: Math.ceil(config.HUB_RATE_LIMIT_WINDOW / 1000) };
   const limiter = new RateLimiterRedis({
     storeClient: redis,

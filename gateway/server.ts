@@ -17,6 +17,8 @@ import { readSupergraph } from '../schema/supergraph';
 import { secureListener } from './http-security';
 import { operationLimits } from './limits';
 import { createRateLimiter } from './rate-limit';
+import { responseCaching } from './response-cache';
+import { listenForChanges } from '../lib/change-feed';
 import { archiveRoutes } from './archives';
 import { boardRoute } from './board';
 import { verifyBearer } from './tokens';
@@ -102,6 +104,7 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
   const { config, logger } = options;
   const metrics = options.metrics ?? createMetrics('gateway');
   const dashboard = createQueuesDashboard(config);
+  const changes = config.HUB_RESPONSE_CACHE_MB > 0 ? listenForChanges(config.REDIS_URL, config.HUB_QUEUE_PREFIX, logger) : null;
   const gateway = new ApolloGateway({
     supergraphSdl: readSupergraph(),
     buildService: ({ name }) => {
@@ -118,7 +121,7 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
     csrfPrevention: true,
     allowBatchedHttpRequests: config.HUB_MAX_BATCH > 1,
     // The default landing page loads from a CDN; the hub runs on closed networks.
-    plugins: [ApolloServerPluginLandingPageDisabled(), metricsPlugin(metrics), operationLimits(config)],
+    plugins: [ApolloServerPluginLandingPageDisabled(), metricsPlugin(metrics), operationLimits(config), ...responseCaching<GatewayContext>(config, metrics, changes)],
   });
   await apollo.start();
   const rateLimiter = createRateLimiter(config);
@@ -168,6 +171,7 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
       await apollo.stop();
       await dashboard.close();
       await rateLimiter.close();
+      await changes?.close();
     },
   };
 }

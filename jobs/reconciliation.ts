@@ -81,7 +81,7 @@ async function runReport(services: JobServices, reports: ReconciliationService, 
   }
 }
 
-/** POSTs queries to the gateway with a bearer token, like any other client. */
+/** POSTs queries to the gateway with a bearer token, like any other client; always for fresh answers, never cached ones. */
 export class SupergraphClient {
   constructor(
     private readonly url: string,
@@ -91,7 +91,8 @@ export class SupergraphClient {
   async query<T>(query: string, variables: Record<string, unknown> = {}): Promise<T> {
     const response = await fetch(this.url, {
       method: 'POST',
-      headers: { 'content-type': 'application/json', authorization: `Bearer ${this.token}` },
+      // A reconciliation compares the schedules as they are: an answer the gateway cached seconds ago would not do.
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${this.token}`, 'cache-control': 'no-cache' },
       body: JSON.stringify({ query, variables }),
       signal: AbortSignal.timeout(60_000),
     });

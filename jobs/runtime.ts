@@ -7,6 +7,7 @@ import type { Logger } from '../lib/logger';
 import type { HubMetrics } from '../lib/metrics';
 import { outboxLag, relayOutbox, type RelayedMessage, type WithOutbox } from '../lib/outbox';
 import { openRedis } from '../lib/redis';
+import { announceChange } from '../lib/change-feed';
 import { withJobRequestIds } from '../lib/tracing';
 import { jobSchedules } from './handlers';
 import { DEFAULT_JOB_OPTIONS, isQueueName, QUEUE_NAMES, type QueueName } from './queues';
@@ -91,7 +92,13 @@ export function startJobs(options: JobsRuntimeOptions): JobsRuntime {
       async (job) => {
         const handler = handlers[job.name];
         if (!handler) throw new Error(`no handler for job ${job.name} on queue ${queueName}`);
-        return handler(job, tools);
+        try {
+          return await handler(job, tools);
+        } finally {
+          // Whatever the job changed (it may have committed part of its work before failing), gateways must not keep
+          // answering from before it.
+          void announceChange(connection, prefix, queueName);
+        }
       },
       // A crashed worker's active jobs are taken over once their lock lapses, checked as often as it lasts. BullMQ fails
       // a job for good (no retry) once it has stalled more than maxStalledCount times, 1 by default: a draw cut short by

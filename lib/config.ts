@@ -62,6 +62,8 @@ const schema = z.object({
     .default('')
     .transform((value) => value.split(',').map((part) => part.trim()).filter(Boolean))
     .pipe(z.array(z.string().regex(/^https?:\/\/[^/\s]+$/, 'list origins as scheme://host[:port], without a path'))),
+  // The gateway's response cache (gateway/response-cache.ts), in MiB of this process's memory; 0 turns it off.
+  HUB_RESPONSE_CACHE_MB: z.coerce.number().int().min(0).default(64),
   HUB_INTERNAL_SECRET: z.string().min(1).default(DEVELOPMENT_INTERNAL_SECRET),
   HUB_SIGNATURE_MAX_AGE: duration.default(60_000),
   GATEWAY_HOST: z.string().min(1).default('0.0.0.0'),

@@ -18,6 +18,8 @@ export interface HubMetrics {
   errors: Counter<'code'>;
   subgraphFetchDuration: Histogram<'subgraph' | 'outcome'>;
   jobDuration: Histogram<'queue' | 'name' | 'outcome'>;
+  /** Gateway queries by response-cache outcome. */
+  responseCache: Counter<'outcome'>;
   /** Records the pools whose usage the registry reports at scrape time. */
   observePools(pools: Record<string, Pool>): void;
   /** Adds a gauge computed at scrape time (queue counts, outbox lag). */
@@ -65,6 +67,13 @@ export function createMetrics(service: string, options: { processDefaults?: bool
     registers: [registry],
   });
 
+  const responseCache = new Counter({
+    name: 'hub_response_cache_queries_total',
+    help: 'Gateway queries by response-cache outcome: hit, coalesced (waited for an identical query in flight), miss, bypass (the client sent Cache-Control: no-cache), unavailable (the change feed is not heard, so the cache is not used)',
+    labelNames: ['outcome'] as const,
+    registers: [registry],
+  });
+
   const pools: Record<string, Pool> = {};
   new Gauge({
     name: 'hub_pg_pool_connections',
@@ -89,6 +98,7 @@ export function createMetrics(service: string, options: { processDefaults?: bool
     errors,
     subgraphFetchDuration,
     jobDuration,
+    responseCache,
     observePools(more) {
       Object.assign(pools, more);
     },

@@ -1,0 +1,71 @@
+// Fault: the Redis of the change feed goes away while the gateway holds cached answers, and data changes meanwhile
+// without an announcement reaching anybody. The gateway stops answering from its cache at once, answers afresh while
+// Redis is away, and after Redis is back serves nothing it cached before the outage.
+import { as, eventually, startTestHub, type TestHub } from '../support/hub';
+import { freePort, OwnRedis } from './support/processes';
+
+let t: TestHub;
+let redis: OwnRedis;
+jest.setTimeout(120_000);
+beforeAll(async () => {
+  redis = new OwnRedis(await freePort());
+  await redis.start();
+  t = await startTestHub({ jobs: false, overrides: { REDIS_URL: redis.url } });
+});
+afterAll(async () => {
+  await t.stop();
+  await redis.stop();
+});
+
+const DAY = { from: '2027-05-10T00:00:00+08:00', to: '2027-05-11T00:00:00+08:00' };
+const SCHEDULE = 'query Schedule($from: DateTime!, $to: DateTime!) { schedule(from: $from, to: $to) { id status } }';
+
+async function ask(): Promise<{ age: string | null; ids: string[] }> {
+  const response = await fetch(t.hub.gateway.url, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', authorization: `Bearer ${await t.token({ ...as.admin, sub: 'feed-fault' })}` },
+    body: JSON.stringify({ query: SCHEDULE, variables: DAY }),
+  });
+  const body = (await response.json()) as { data?: { schedule: { id: string }[] }; errors?: unknown[] };
+  expect(body.errors).toBeUndefined();
+  return { age: response.headers.get('age'), ids: body.data!.schedule.map((booking) => booking.id) };
+}
+
+/** A booking written straight to the database: a change no process announces. */
+async function bookSilently(id: string): Promise<void> {
+  const project = await t.databases.projects.db.selectFrom('project').select(['id', 'host_platform_id']).orderBy('id').executeTakeFirstOrThrow();
+  await t.databases.venues.db
+    .insertInto('booking')
+    .values({
+      id, arrangement_id: `arr-${id}`, room_id: 'room-410100-1', project_id: project.id, host_platform_id: project.host_platform_id, role: 'SECONDARY', seats: 1,
+      starts_at: new Date('2027-05-10T01:00:00Z'), ends_at: new Date('2027-05-10T02:00:00Z'), status: 'CONFIRMED', hold_expires_at: null, reason: null,
+    })
+    .execute();
+}
+
+it('answers afresh while the feed is down and serves nothing from before the outage once it is back', async () => {
+  await bookSilently('bk-feed-1');
+  await ask();
+  const cached = await ask();
+  expect(cached.age).not.toBeNull();
+  expect(cached.ids).toEqual(['bk-feed-1']);
+
+  await redis.stop();
+  await bookSilently('bk-feed-2');
+  // The subscription is gone: no cached answer any more, however young.
+  const duringOutage = await eventually(async () => {
+    const answer = await ask();
+    return answer.age === null ? answer : undefined;
+  }, 5000, 'the gateway to stop answering from its cache');
+  expect(duringOutage.ids).toEqual(['bk-feed-1', 'bk-feed-2']);
+  expect((await ask()).age).toBeNull();
+
+  await bookSilently('bk-feed-3');
+  await redis.start();
+  // Back: caching resumes, with nothing from before (the young entry above would still be within its max-age).
+  const resumed = await eventually(async () => {
+    const answer = await ask();
+    return answer.age !== null ? answer : undefined;
+  }, 30_000, 'the gateway to answer from its cache again');
+  expect(resumed.ids).toEqual(['bk-feed-1', 'bk-feed-2', 'bk-feed-3']);
+});

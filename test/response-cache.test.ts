@@ -1,0 +1,222 @@
+// The gateway's response cache: repeated queries of one caller answered from memory, never one caller's answer to
+// another (attacked with many callers at once), never a sealed field, an error or a mutation, and no answer from before
+// a change that a mutation or a job announced.
+import IORedis from 'ioredis';
+import { announceChange, changesChannel } from '../lib/change-feed';
+import type { Identity } from '../lib/identity';
+import { ARRANGE, filedProject } from './support/booking';
+import { as, eventually, inDays, startTestHub, ZHUMADIAN, type TestHub } from './support/hub';
+import { agency as workflowAgency, submit } from './support/workflow';
+
+type Caller = Omit<Identity, 'sub'> & { sub?: string };
+interface Answer {
+  status: number;
+  age: string | null;
+  body: { data?: unknown; errors?: { extensions?: { code?: string } }[] };
+  /** Requests the gateway sent to subgraphs while answering (none for an answer from the cache). */
+  fetches: number;
+}
+
+let t: TestHub;
+beforeAll(async () => {
+  // No scheduled reconciliation: it is a client of the gateway too, and would add subgraph fetches of its own.
+  t = await startTestHub({ overrides: { RECONCILE_UPCOMING_CRON: 'off', RECONCILE_NIGHTLY_CRON: 'off' } });
+});
+afterAll(async () => {
+  await t.stop();
+});
+
+const DAY = { from: '2027-04-05T00:00:00+08:00', to: '2027-04-06T00:00:00+08:00' };
+const SCHEDULE = `query Schedule($from: DateTime!, $to: DateTime!) {
+  schedule(from: $from, to: $to) { id status seats room { name venue { platform { id name } } } project { code status } }
+}`;
+const PROJECTS = 'query Projects { projects(first: 50) { totalCount edges { node { id code status hostPlatform { name } } } } }';
+
+/** How many requests the gateway has sent to subgraphs, from its own metrics. */
+async function subgraphFetches(): Promise<number> {
+  const text = await (await fetch(new URL('/metrics', t.hub.gateway.url))).text();
+  return [...text.matchAll(/^hub_subgraph_fetch_duration_seconds_count\{[^}]*\} (\d+)$/gm)].reduce((sum, match) => sum + Number(match[1]), 0);
+}
+
+/** POSTs as the caller, outside the harness's client, to see the `age` header and send request headers. */
+async function ask(caller: Caller, query: string, variables: Record<string, unknown> = {}, headers: Record<string, string> = {}): Promise<Answer> {
+  const before = await subgraphFetches();
+  const response = await fetch(t.hub.gateway.url, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', authorization: `Bearer ${await t.token(caller)}`, ...headers },
+    body: JSON.stringify({ query, variables }),
+  });
+  const body = (await response.json()) as Answer['body'];
+  return { status: response.status, age: response.headers.get('age'), body, fetches: (await subgraphFetches()) - before };
+}
+
+/** Confirmed bookings on DAY in rooms of several platforms, for projects of several hosts: each caller's schedule differs. */
+async function bookTheDay(): Promise<void> {
+  const rooms = await t.databases.venues.db.selectFrom('room').innerJoin('venue', 'venue.id', 'room.venue_id').select(['room.id', 'venue.platform_id']).orderBy('room.id').execute();
+  const projects = await t.databases.projects.db.selectFrom('project').select(['id', 'host_platform_id']).orderBy('id').execute();
+  const rows = rooms.map((room, index) => {
+    const project = projects[index % projects.length];
+    return {
+      id: `bk-cache-${room.id}`,
+      arrangement_id: `arr-cache-${room.id}`,
+      room_id: room.id,
+      project_id: project.id,
+      host_platform_id: project.host_platform_id,
+      role: 'SECONDARY' as const,
+      seats: 1,
+      starts_at: new Date('2027-04-05T01:00:00Z'),
+      ends_at: new Date('2027-04-05T04:00:00Z'),
+      status: 'CONFIRMED' as const,
+      hold_expires_at: null,
+      reason: null,
+    };
+  });
+  await t.databases.venues.db.insertInto('booking').values(rows).execute();
+}
+
+beforeAll(bookTheDay);
+
+it('answers a repeated query of one caller from the cache, with its age, without asking the subgraphs', async () => {
+  const caller = { ...as.admin, sub: 'cache-repeat' };
+  const first = await ask(caller, SCHEDULE, DAY);
+  expect(first.body.errors).toBeUndefined();
+  expect(first.age).toBeNull();
+  expect(first.fetches).toBeGreaterThan(0);
+  const second = await ask(caller, SCHEDULE, DAY);
+  expect(second.age).toMatch(/^\d+$/);
+  expect(second.fetches).toBe(0);
+  expect(second.body).toEqual(first.body);
+
+  // Another subject with the very same role and platform is another caller: its first answer is its own.
+  const colleague = await ask({ ...as.admin, sub: 'cache-repeat-colleague' }, SCHEDULE, DAY);
+  expect(colleague.age).toBeNull();
+  expect(colleague.fetches).toBeGreaterThan(0);
+
+  // Cache-Control: no-cache asks for a fresh answer.
+  const fresh = await ask(caller, SCHEDULE, DAY, { 'cache-control': 'no-cache' });
+  expect(fresh.age).toBeNull();
+  expect(fresh.fetches).toBeGreaterThan(0);
+  expect(fresh.body).toEqual(first.body);
+});
+
+it('never answers one caller with what another may see, with all of them asking at once', async () => {
+  const callers: Caller[] = [
+    { ...as.admin, sub: 'cache-attack-admin' },
+    { ...as.operator(ZHUMADIAN), sub: 'cache-attack-op-zmd' },
+    { ...as.operator('410100'), sub: 'cache-attack-op-zz' },
+    { ...as.partner('410100'), sub: 'cache-attack-partner-zz' },
+    { ...as.partner('411721'), sub: 'cache-attack-partner-xp' },
+    { ...as.supervisor('HOUSING_AND_CONSTRUCTION'), sub: 'cache-attack-supervisor' },
+    { ...as.agency('驻马店示例招标代理有限公司'), sub: 'cache-attack-agency' },
+    { ...as.expert('exp-00001'), sub: 'cache-attack-expert' },
+  ];
+  const queries = [
+    { query: SCHEDULE, variables: DAY },
+    { query: PROJECTS, variables: {} },
+  ];
+  // Each caller's own answer, asked afresh.
+  const expected = new Map<string, unknown>();
+  for (const [c, caller] of callers.entries()) {
+    for (const [q, { query, variables }] of queries.entries()) expected.set(`${c}:${q}`, (await ask(caller, query, variables, { 'cache-control': 'no-cache' })).body);
+  }
+  // The answers differ from caller to caller, so an answer that crossed over would be caught.
+  const schedules = callers.map((_, c) => JSON.stringify(expected.get(`${c}:0`)));
+  const projectLists = callers.map((_, c) => JSON.stringify(expected.get(`${c}:1`)));
+  expect(new Set(schedules).size).toBeGreaterThanOrEqual(5);
+  expect(new Set(projectLists).size).toBeGreaterThanOrEqual(5);
+
+  const requests = callers.flatMap((caller, c) => queries.flatMap((query, q) => Array.from({ length: 12 }, () => ({ caller, c, q, ...query }))));
+  // Interleaved: callers and queries mixed in one burst, so entries are written and read by everybody at once.
+  requests.sort((a, b) => ((a.c * 7 + a.q * 3) % 5) - ((b.c * 7 + b.q * 3) % 5));
+  const answers = await Promise.all(requests.map(async (request) => ({ request, answer: await ask(request.caller, request.query, request.variables) })));
+  let fromCache = 0;
+  for (const { request, answer } of answers) {
+    expect({ caller: request.caller.sub, query: request.q, body: answer.body }).toEqual({ caller: request.caller.sub, query: request.q, body: expected.get(`${request.c}:${request.q}`) });
+    if (answer.age !== null) fromCache++;
+  }
+  // The cache was used (else this proved nothing): refusals are never cached, everything else mostly was.
+  const refused = answers.filter(({ answer }) => answer.body.errors).length;
+  expect(fromCache).toBeGreaterThan((answers.length - refused) / 2);
+  console.info(`response cache attack: ${answers.length} concurrent queries by ${callers.length} callers, ${fromCache} from the cache, ${refused} refused, 0 crossed`);
+});
+
+it('never keeps a sealed field or a refusal', async () => {
+  const admin = { ...as.admin, sub: 'cache-sealed' };
+  const POOL = 'query Pool { experts(platformId: "411700", first: 5) { edges { node { code specialties } } } }';
+  const NAMED = 'query Named { experts(platformId: "411700", first: 5) { edges { node { code name } } } }';
+  await ask(admin, POOL);
+  expect((await ask(admin, POOL)).age).not.toBeNull();
+  for (let round = 0; round < 2; round++) {
+    const named = await ask(admin, NAMED);
+    expect(named.body.errors).toBeUndefined();
+    expect(named.age).toBeNull();
+    expect(named.fetches).toBeGreaterThan(0);
+  }
+  // An agency may not read schedules: the refusal is answered afresh each time.
+  const agency = { ...as.agency('驻马店示例招标代理有限公司'), sub: 'cache-refused' };
+  for (let round = 0; round < 2; round++) {
+    const refused = await ask(agency, SCHEDULE, DAY);
+    expect(refused.body.errors?.[0].extensions?.code).toBe('FORBIDDEN');
+    expect(refused.age).toBeNull();
+  }
+});
+
+it("shows every caller a mutation's change at once", async () => {
+  const agency: Caller = workflowAgency;
+  const admin = { ...as.admin, sub: 'cache-mutation-admin' };
+  const before = (await ask(agency, PROJECTS)).body as { data: { projects: { totalCount: number } } };
+  await ask(admin, PROJECTS);
+  expect((await ask(agency, PROJECTS)).age).not.toBeNull();
+  expect((await ask(admin, PROJECTS)).age).not.toBeNull();
+
+  // 申请提交 through the gateway, by this very agency.
+  const submitted = await submit(t, { startsAt: inDays(50), endsAt: inDays(50, 4) });
+
+  for (const caller of [agency, admin]) {
+    const after = await ask(caller, PROJECTS);
+    expect(after.age).toBeNull();
+    const list = (after.body as { data: { projects: { totalCount: number; edges: { node: { id: string } }[] } } }).data.projects;
+    expect(list.edges.map((edge) => edge.node.id)).toContain(submitted);
+  }
+  expect(((await ask(agency, PROJECTS)).body as typeof before).data.projects.totalCount).toBe(before.data.projects.totalCount + 1);
+});
+
+it("drops what it cached once a job's change is announced, long before the answers' max-age", async () => {
+  const listener = new IORedis(t.config.REDIS_URL);
+  const heard: string[] = [];
+  await listener.subscribe(changesChannel(t.config.HUB_QUEUE_PREFIX));
+  listener.on('message', (_channel: string, source: string) => heard.push(source));
+  try {
+    // A job run announces itself: the booking saga of an arrangement with an auto-confirming county room.
+    const projectId = await filedProject(t, { startsAt: inDays(40), endsAt: inDays(40, 4) });
+    const operator = { ...as.operator(ZHUMADIAN), sub: 'cache-job-operator' };
+    const arranged = await ask(operator, ARRANGE, { projectId, mainRoomId: 'room-411700-1', secondary: [{ roomId: 'room-411721-1', seats: 1 }] });
+    expect(arranged.body.errors).toBeUndefined();
+    await eventually(async () => (heard.includes('venue-bookings') ? true : undefined), 15_000, 'a venue-bookings job to announce its change');
+    const STATUS = 'query Status($id: ID!) { project(id: $id) { status venueBookings { status } } }';
+    const confirmed = await eventually(async () => {
+      const answer = await ask(operator, STATUS, { id: projectId });
+      return (answer.body.data as { project: { status: string } }).project.status === 'VENUES_CONFIRMED' ? answer : undefined;
+    }, 15_000, 'the project, read through the cache, to show its confirmed venues');
+    expect(confirmed.body.errors).toBeUndefined();
+
+    // Any announcement, from any process of this hub, ends every entry.
+    const caller = { ...as.admin, sub: 'cache-announce' };
+    await ask(caller, SCHEDULE, DAY);
+    const cached = await ask(caller, SCHEDULE, DAY);
+    expect(cached.age).toBe('0');
+    const announcedAt = Date.now();
+    const publisher = new IORedis(t.config.REDIS_URL);
+    await announceChange(publisher, t.config.HUB_QUEUE_PREFIX, 'test');
+    publisher.disconnect();
+    const fresh = await eventually(async () => {
+      const answer = await ask(caller, SCHEDULE, DAY);
+      return answer.age === null ? answer : undefined;
+    }, 3000, 'an answer computed after the announcement');
+    expect(fresh.fetches).toBeGreaterThan(0);
+    // The schedule's hint is 5 s: the entry ended because of the announcement, not its age.
+    expect(Date.now() - announcedAt).toBeLessThan(4000);
+  } finally {
+    listener.disconnect();
+  }
+});
