@@ -54,10 +54,14 @@ export interface BenchResults {
   machine: { cpus: number; model: string; loadavgStart: number[]; loadavgEnd?: number[]; note: string };
   settings: Record<string, string | number>;
   data: Omit<LoadedData, 'sagaProjects'>;
+  /** Direct against the gateway with its response cache off (the target), and the cached gateway alone. */
   gatewayOverhead?: Comparison & { cached?: LoadResult | null };
-  /** The same gateway as one process and as GATEWAY_WORKERS=2 (node:cluster), alternating. */
+  /** The same gateway (cache off) as one process and as GATEWAY_WORKERS=2 (node:cluster), alternating. */
   cluster?: Comparison;
+  /** Stock gateway against the hub's as deployed (response cache on). */
   board?: Comparison & { bookings: number };
+  /** Stock gateway against the hub's with its response cache off. */
+  boardUncached?: Comparison & { bookings: number };
   soak?: { seconds: number; rate: number; rssStart: number; rssEnd: number; rssGrowth: number; chunks: LoadResult[]; p99First: number; p99Last: number; p99Drift: number };
   scenarios: ScenarioReport[];
 }
@@ -78,6 +82,9 @@ async function main(): Promise<void> {
     ...process.env,
     ...secrets,
     HUB_ENV: 'production',
+    // As the Dockerfile sets it, for every process the bench starts, the stock gateway included (graphql-js then skips
+    // its development checks).
+    NODE_ENV: 'production',
     LOG_LEVEL: process.env.BENCH_LOG_LEVEL ?? 'warn',
     DATABASE_URL: url.toString(),
     HUB_QUEUE_PREFIX: `{${name}}`,
@@ -130,27 +137,38 @@ async function main(): Promise<void> {
     const viaGateway: Target = { name: 'hub gateway', url: gatewayUrl, body: platformBody, headers: bearer };
     const boardBody = JSON.stringify({ query: BOARD_QUERY, variables: { from: data.busiestDay.from, to: data.busiestDay.to } });
     const ours: Target = { name: 'hub gateway', url: gatewayUrl, body: boardBody, headers: bearer };
+    // The same gateway with its response cache off, beside the one as deployed: what the gateway itself costs.
+    const uncachedPort = await freePort();
+    const uncachedGateway = startProcess('gateway-uncached', ['dist/gateway/main.js'], { ...running.env, GATEWAY_PORT: String(uncachedPort), HUB_RESPONSE_CACHE_MB: '0' }, uncachedPort);
+    stops.push(() => uncachedGateway.stop());
+    await waitReady(`http://127.0.0.1:${uncachedPort}/readyz`);
+    const uncachedUrl = `http://127.0.0.1:${uncachedPort}/graphql`;
 
-    // ---- gateway overhead: one subgraph, straight (signed) versus through the gateway
+    // ---- gateway overhead: one subgraph, straight (signed) versus through the gateway, uncached; then cached alone
     if (CHOSEN.has('overhead')) {
       const direct: Target = { name: 'venues subgraph direct', url: `http://127.0.0.1:${stack.ports.venues}/graphql`, body: platformBody, sign: { secret: config.HUB_INTERNAL_SECRET, identity: ADMIN } };
+      const uncached: Target = { ...viaGateway, name: 'hub gateway, response cache off', url: uncachedUrl };
       await once(direct);
-      await once(viaGateway);
+      await once(uncached);
       log('warming up…');
       await load(direct, CONNECTIONS, 3);
-      await load(viaGateway, CONNECTIONS, 5);
-      log('gateway overhead (direct, gateway alternating)');
-      results.gatewayOverhead = { ...(await compare(direct, viaGateway, { connections: CONNECTIONS, seconds: SECONDS, rounds: ROUNDS, log })), cached: null };
+      await load(uncached, CONNECTIONS, 5);
+      log('gateway overhead (direct, gateway without cache alternating)');
+      const comparison = await compare(direct, uncached, { connections: CONNECTIONS, seconds: SECONDS, rounds: ROUNDS, log });
+      await once(viaGateway);
+      const cached = await load({ ...viaGateway, name: 'hub gateway, response cache on' }, CONNECTIONS, SECONDS);
+      log(`  hub gateway, response cache on: ${cached.rps.toFixed(0)} req/s p50 ${cached.p50} ms p99 ${cached.p99} ms bad ${cached.bad}`);
+      results.gatewayOverhead = { ...comparison, cached };
     }
 
-    // ---- both cores: the gateway as one process against GATEWAY_WORKERS=2, same subgraphs, alternating
+    // ---- both cores: the uncached gateway as one process against GATEWAY_WORKERS=2, same subgraphs, alternating
     if (CHOSEN.has('cluster')) {
       const clusterPort = await freePort();
-      const clustered = startProcess('gateway-2-workers', ['dist/gateway/main.js'], { ...running.env, GATEWAY_PORT: String(clusterPort), GATEWAY_WORKERS: '2' }, clusterPort);
+      const clustered = startProcess('gateway-2-workers', ['dist/gateway/main.js'], { ...running.env, GATEWAY_PORT: String(clusterPort), GATEWAY_WORKERS: '2', HUB_RESPONSE_CACHE_MB: '0' }, clusterPort);
       stops.push(() => clustered.stop());
       await waitReady(`http://127.0.0.1:${clusterPort}/readyz`);
-      const single: Target = { ...viaGateway, name: `hub gateway, GATEWAY_WORKERS=${config.GATEWAY_WORKERS}` };
-      const twoWorkers: Target = { ...viaGateway, name: 'hub gateway, GATEWAY_WORKERS=2', url: `http://127.0.0.1:${clusterPort}/graphql` };
+      const single: Target = { ...viaGateway, name: `hub gateway (cache off), GATEWAY_WORKERS=${config.GATEWAY_WORKERS}`, url: uncachedUrl };
+      const twoWorkers: Target = { ...viaGateway, name: 'hub gateway (cache off), GATEWAY_WORKERS=2', url: `http://127.0.0.1:${clusterPort}/graphql` };
       await once(twoWorkers);
       await load(twoWorkers, CONNECTIONS, 3);
       log('gateway workers (configured, 2 alternating)');
@@ -158,11 +176,12 @@ async function main(): Promise<void> {
       await clustered.stop();
     }
 
-    // ---- board query: our gateway versus the stock gateway, same subgraphs
+    // ---- board query: the stock gateway versus ours as deployed, then versus ours without its cache; same subgraphs
     if (CHOSEN.has('board')) {
       const stock = await startStockGateway(stack);
       stops.push(() => stock.stop());
       const stockTarget: Target = { name: 'stock gateway', url: `http://127.0.0.1:${stock.port}/`, body: boardBody };
+      const oursUncached: Target = { ...ours, name: 'hub gateway, response cache off', url: uncachedUrl };
       const timed = async (target: Target) => {
         const started = performance.now();
         const body = (await once(target)) as { data: { schedule: unknown[] } };
@@ -171,16 +190,23 @@ async function main(): Promise<void> {
       };
       const sample = await timed(ours);
       const stockSample = await timed(stockTarget);
-      await timed(ours);
+      const uncachedSample = await timed(oursUncached);
       await timed(stockTarget);
-      if (JSON.stringify(sample.data) !== JSON.stringify(stockSample.data)) throw new Error('the stock gateway and ours answer the board query differently');
-      log(`board query: ${sample.data.schedule.length} bookings, ${boardBody.length} B request, ${JSON.stringify(sample).length} B response`);
+      for (const [name, answer] of [['ours', sample], ['ours without cache', uncachedSample]] as const) {
+        if (JSON.stringify(answer.data) !== JSON.stringify(stockSample.data)) throw new Error(`the stock gateway and ${name} answer the board query differently`);
+      }
+      const bookings = sample.data.schedule.length;
+      log(`board query: ${bookings} bookings, ${boardBody.length} B request, ${JSON.stringify(sample).length} B response`);
       await load(ours, CONNECTIONS, 5);
       await load(stockTarget, CONNECTIONS, 5);
       log('board query (stock, hub alternating)');
-      results.board = { ...(await compare(stockTarget, ours, { connections: CONNECTIONS, seconds: SECONDS, rounds: ROUNDS, log })), bookings: sample.data.schedule.length };
+      results.board = { ...(await compare(stockTarget, ours, { connections: CONNECTIONS, seconds: SECONDS, rounds: ROUNDS, log })), bookings };
+      await load(oursUncached, CONNECTIONS, 5);
+      log('board query (stock, hub without cache alternating)');
+      results.boardUncached = { ...(await compare(stockTarget, oursUncached, { connections: CONNECTIONS, seconds: SECONDS, rounds: ROUNDS, log })), bookings };
       await stock.stop();
     }
+    await uncachedGateway.stop();
 
     // ---- the scenarios that call domain services (draw, saga)
     const context: ScenarioContext = { config, env, stack: running, sagaProjects, log, bearer, gatewayUrl };
