@@ -21,6 +21,7 @@ import { responseCaching } from './response-cache';
 import { listenForChanges } from '../lib/change-feed';
 import { archiveRoutes } from './archives';
 import { boardRoute } from './board';
+import { subgraphRequest } from './subgraph-fetch';
 import { verifyBearer } from './tokens';
 
 export interface GatewayContext extends BaseContext {
@@ -71,7 +72,7 @@ function signingFetcher(secret: string, subgraph: string, metrics: HubMetrics): 
     const timer = metrics.subgraphFetchDuration.startTimer({ subgraph });
     try {
       // With tracing on, a client span whose traceparent the subgraph's server span continues (fetch is not instrumented).
-      const response = await traceSubgraphFetch(subgraph, url, headers, () => fetch(url, { method: init?.method, headers, body: init?.body }));
+      const response = await traceSubgraphFetch(subgraph, url, headers, () => subgraphRequest(url, { method: init?.method, headers, body: init?.body }));
       timer({ outcome: response.ok ? 'ok' : 'http_error' });
       return response;
     } catch (error) {

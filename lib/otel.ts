@@ -9,6 +9,7 @@
 // calls before importing anything else: instrumentation patches http and pg only for code that loads them afterwards.
 import type * as OtelApi from '@opentelemetry/api';
 import { loadConfig, type HubConfig } from './config';
+import { SIGNATURE_HEADER } from './identity';
 
 type Api = typeof OtelApi;
 type Attributes = OtelApi.Attributes;
@@ -72,6 +73,11 @@ export function startTracingIfConfigured(serviceName: string, env: NodeJS.Proces
         ignoreIncomingRequestHook: (request) => UNTRACED_PATHS.has((request.url ?? '').split('?')[0]),
         // Only calls made on behalf of a traced request or job; never a span for a stray call.
         requireParentforOutgoingSpans: true,
+        // The gateway's signed calls to subgraphs have their client span from traceSubgraphFetch, named after the subgraph.
+        ignoreOutgoingRequestHook: (request) => {
+          const headers = request.headers as Record<string, unknown> | undefined;
+          return headers !== undefined && SIGNATURE_HEADER in headers;
+        },
       }),
       // The outbox relay polls every OUTBOX_POLL_INTERVAL; its statements have no parent and are not worth a trace each.
       new PgInstrumentation({ requireParentSpan: true }),

@@ -6,6 +6,9 @@ import { loadConfig } from '../lib/config';
 import { IDENTITY_HEADER } from '../lib/identity';
 import { readSupergraph } from '../schema/supergraph';
 import { measureOperation } from '../gateway/limits';
+import { startGateway } from '../gateway/server';
+import { closeServer, createServer, listen, readBody } from '../lib/http';
+import { createLogger } from '../lib/logger';
 import { as, startTestHub, type TestHub } from './support/hub';
 import { buildSupergraphApiSchema } from './support/api-schema';
 
@@ -171,18 +174,36 @@ describe('gateway to subgraph trust', () => {
   });
 
   it('refuses a captured identity header replayed on another body, or after HUB_SIGNATURE_MAX_AGE', async () => {
-    // Capture what the gateway really sends to the venues subgraph.
-    const original = globalThis.fetch;
+    // Capture what a gateway really sends to the venues subgraph: a second gateway of this hub whose venues calls pass
+    // through a recording relay on the way.
     let captured: { headers: Record<string, string>; body: string } | undefined;
-    globalThis.fetch = (async (input: Parameters<typeof fetch>[0], init?: RequestInit) => {
-      const headers = (init?.headers ?? {}) as Record<string, string>;
-      if (!captured && String(input) === t.hub.subgraphs.venues.url && headers[IDENTITY_HEADER]) captured = { headers: { ...headers }, body: String(init?.body) };
-      return original(input, init);
-    }) as typeof fetch;
+    const relay = createServer((incoming, outgoing) => {
+      void readBody(incoming, 1_000_000).then(async (body) => {
+        const headers = Object.fromEntries(Object.entries(incoming.headers).filter(([name]) => !['host', 'connection', 'content-length'].includes(name))) as Record<string, string>;
+        if (!captured && headers[IDENTITY_HEADER]) captured = { headers, body };
+        const answer = await fetch(t.hub.subgraphs.venues.url, { method: 'POST', headers, body });
+        outgoing.writeHead(answer.status, { 'content-type': answer.headers.get('content-type') ?? 'application/json' });
+        outgoing.end(await answer.text());
+      });
+    });
+    const relayPort = await listen(relay, 0, '127.0.0.1');
+    const { hub } = t;
+    const gateway = await startGateway({
+      config: t.config,
+      logger: createLogger('test', 'silent'),
+      port: 0,
+      subgraphUrls: { venues: `http://127.0.0.1:${relayPort}/graphql`, experts: hub.subgraphs.experts.url, projects: hub.subgraphs.projects.url },
+    });
     try {
-      expect((await t.graphql(caller(), '{ platform(id: "411700") { id name } }')).errors).toBeUndefined();
+      const response = await fetch(gateway.url, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${await t.token(caller())}` },
+        body: JSON.stringify({ query: '{ platform(id: "411700") { id name } }' }),
+      });
+      expect(((await response.json()) as { errors?: unknown }).errors).toBeUndefined();
     } finally {
-      globalThis.fetch = original;
+      await gateway.stop();
+      await closeServer(relay);
     }
     expect(captured).toBeDefined();
     const replay = async (body: string) => {
