@@ -106,6 +106,8 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
   const metrics = options.metrics ?? createMetrics('gateway');
   const dashboard = createQueuesDashboard(config);
   const changes = config.HUB_RESPONSE_CACHE_MB > 0 ? listenForChanges(config.REDIS_URL, config.HUB_QUEUE_PREFIX, logger) : null;
+  // Answers are cached only while the feed is heard; wait a moment for it so a fresh gateway caches from the start.
+  if (changes && !(await changes.whenListening(2000))) logger.warn('the change feed on Redis is not heard yet; the response cache waits for it');
   const gateway = new ApolloGateway({
     supergraphSdl: readSupergraph(),
     buildService: ({ name }) => {

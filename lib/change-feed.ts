@@ -29,6 +29,8 @@ export interface ChangeFeed {
   onChange(listener: () => void): void;
   /** Announces a change made by this process. */
   announce(source: string): Promise<void>;
+  /** Resolves true once subscribed, or false if that takes longer than `timeoutMs` (Redis away: it goes on trying). */
+  whenListening(timeoutMs: number): Promise<boolean>;
   close(): Promise<void>;
 }
 
@@ -46,12 +48,15 @@ export function listenForChanges(redisUrl: string, prefix: string, logger: Logge
   const publisher = openRedis(redisUrl, { failFast: true });
   const listeners: (() => void)[] = [];
   let listening = false;
+  let subscribed: () => void = () => undefined;
+  const firstSubscription = new Promise<void>((resolve) => (subscribed = resolve));
   const changed = () => listeners.forEach((listener) => listener());
   const subscribe = () => {
     subscriber.subscribe(channel).then(
       () => {
         listening = true;
         changed();
+        subscribed();
       },
       (error: unknown) => logger.warn({ err: error instanceof Error ? error.message : String(error) }, 'could not subscribe to the change feed'),
     );
@@ -74,6 +79,13 @@ export function listenForChanges(redisUrl: string, prefix: string, logger: Logge
       listeners.push(listener);
     },
     announce: (source) => announceChange(publisher, prefix, source),
+    async whenListening(timeoutMs) {
+      let timer: NodeJS.Timeout | undefined;
+      const timeout = new Promise<false>((resolve) => (timer = setTimeout(() => resolve(false), timeoutMs)));
+      const heard = await Promise.race([firstSubscription.then(() => true as const), timeout]);
+      clearTimeout(timer);
+      return heard;
+    },
     async close() {
       listening = false;
       subscriber.disconnect();
