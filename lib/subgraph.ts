@@ -6,7 +6,7 @@ import { ApolloServer, type BaseContext } from '@apollo/server';
 import { ApolloServerPluginInlineTraceDisabled, ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
 import { buildSubgraphSchema } from '@apollo/subgraph';
 import type { GraphQLResolverMap } from '@apollo/subgraph/dist/schema-helper';
-import { parse, type GraphQLFormattedError } from 'graphql';
+import { GraphQLError, parse, type GraphQLFormattedError } from 'graphql';
 import type { Domain, HubConfig } from './config';
 import { enforceAuthorization } from './authorization';
 import { unauthenticated } from './errors';
@@ -66,6 +66,12 @@ export function formatErrorFor(config: HubConfig, logger: Logger) {
         path: formatted.path,
         extensions: { code: 'SERVICE_UNAVAILABLE', retryable: true },
       };
+    }
+    // Apollo's own refusals of a malformed request (a persisted query's hash that does not match its text) carry an HTTP
+    // 4xx but no code: the client's mistake, not the hub's.
+    const status = error instanceof GraphQLError && error.extensions.code === undefined ? (error.extensions.http as { status?: number } | undefined)?.status : undefined;
+    if (status !== undefined && status >= 400 && status < 500) {
+      return { message: formatted.message, path: formatted.path, extensions: { code: 'BAD_REQUEST' } };
     }
     if (code === 'INTERNAL_SERVER_ERROR' || code === undefined) {
       logger.error({ err: error }, 'unexpected error');
