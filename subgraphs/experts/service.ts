@@ -1,5 +1,5 @@
 // The experts domain: the province-wide pool, committee draws and the seats they fill.
-import { sql, type Kysely, type Selectable, type Transaction } from 'kysely';
+import { sql, type Kysely, type RawBuilder, type Selectable, type Transaction } from 'kysely';
 import { randomIds, type Clock, type IdGenerator } from '../../lib/clock';
 import { hostRegionShare, type HubConfig } from '../../lib/config';
 import { DB_ERRORS, sqlState } from '../../lib/db';
@@ -7,7 +7,7 @@ import { badInput, conflict, forbidden, hubError, notFound } from '../../lib/err
 import type { Identity } from '../../lib/identity';
 import { writeOutbox } from '../../lib/outbox';
 import { decodeCursor, pageSize, toConnection, type Connection } from '../../lib/pagination';
-import { AVOIDANCE_GROUNDS, fromRegion, hasSpecialty, notAvoided, type AvoidanceGround, type EligibilityFacts, type EligibilityQuery } from './eligibility';
+import { AVOIDANCE_GROUNDS, eligibleExperts, type AvoidanceGround, type EligibilityFacts, type EligibilityQuery } from './eligibility';
 import {
   candidatesDigest,
   effectiveSeed,
@@ -19,7 +19,7 @@ import {
   sha256Hex,
   sortCandidates,
 } from './selection';
-import type { CommitteeSeatTable, DrawGroupTable, DrawRoundTable, DrawTable, ExpertsDatabase, ExpertTable, SealedAccessTable } from './types';
+import type { CommitteeSeatTable, DrawGroupTable, DrawRoundTable, DrawTable, ExpertsDatabase, ExpertTable, RoundOutcome, SealedAccessTable } from './types';
 
 export type Expert = Selectable<ExpertTable>;
 export type Draw = Selectable<DrawTable>;
@@ -103,6 +103,21 @@ interface RoundRecord {
   counter_start: number;
   counter_end: number;
   selected: string[];
+}
+
+/**
+ * A round as its row. The id lists go as one newline-joined string that Postgres splits: node-postgres quotes every
+ * element of an array parameter, which for a 13,000-id candidate list costs more than the eligibility query's sort.
+ * The stored text[] is the same; ids never hold a newline (the digest joins them with newlines too).
+ */
+function roundRow(round: RoundRecord, outcome: RoundOutcome) {
+  return { ...round, candidates: idArray(round.candidates), host_region_candidates: idArray(round.host_region_candidates), selected: idArray(round.selected), outcome };
+}
+
+function idArray(ids: readonly string[]): RawBuilder<string[]> {
+  const withNewline = ids.find((id) => id.includes('\n'));
+  if (withNewline !== undefined) throw new Error(`expert id ${JSON.stringify(withNewline)} holds a newline, which the candidate digest cannot separate; fix the pool`);
+  return sql<string[]>`string_to_array(${ids.join('\n')}, E'\\n')`;
 }
 
 export class ExpertsService {
@@ -339,36 +354,19 @@ export class ExpertsService {
     const draw = await trx.selectFrom('draw').selectAll().where('id', '=', drawId).forUpdate().executeTakeFirstOrThrow();
     const replacing = options.replaces !== null;
     if (draw.status === 'FAILED' || (draw.status === 'COMPLETED' && !replacing)) return { kind: 'SKIPPED', why: `the draw is ${draw.status}` };
-    if (replacing) {
-      const done = await trx.selectFrom('committee_seat').select('id').where('replaces_seat_id', '=', options.replaces).executeTakeFirst();
-      if (done) return { kind: 'SKIPPED', why: `seat ${options.replaces} is already replaced` };
-    }
     const facts = draw.eligibility as EligibilityFacts | null;
     if (!facts) throw new Error(`draw ${drawId} has no eligibility facts yet; run the draw first`);
-    const group = await trx.selectFrom('draw_group').selectAll().where('draw_id', '=', drawId).where('group_key', '=', groupKey).executeTakeFirstOrThrow();
-    const live = await trx
-      .selectFrom('committee_seat')
-      .select((eb) => eb.fn.countAll<string>().as('count'))
-      .where('draw_id', '=', drawId)
-      .where('group_key', '=', groupKey)
-      .where('live', '=', true)
-      .executeTakeFirstOrThrow();
-    const missing = group.seats - Number(live.count);
+    // Read after the draw's row lock, each in a statement of its own, so they see what an earlier holder committed.
+    const { group, drawSeats, last } = await this.groupState(trx, drawId, groupKey);
+    const seats = await this.seatsOfDrawForRound(trx, drawId, facts.hostRegion);
+    if (replacing && seats.some((seat) => seat.replaces_seat_id === options.replaces)) return { kind: 'SKIPPED', why: `seat ${options.replaces} is already replaced` };
+    const live = seats.filter((seat) => seat.live);
+    const missing = group.seats - live.filter((seat) => seat.group_key === groupKey).length;
     const wanted = replacing ? Math.min(1, missing) : missing;
     if (wanted <= 0) return { kind: 'FILLED' };
 
-    const hostQuota = await this.hostQuota(trx, draw, facts);
-    const query: EligibilityQuery = { ...facts, now: this.clock.now(), drawLimit30d: this.policy.drawLimit30d };
-    const rows = await trx
-      .selectFrom('expert as e')
-      .select(['e.id', sql<boolean>`e.home_platform_id = any(${facts.hostRegion}::text[])`.as('host')])
-      .where(hasSpecialty(group.specialty))
-      .where(fromRegion(facts.pools[groupKey] ?? null))
-      .where(notAvoided(query))
-      .orderBy(sql`e.id collate "C"`)
-      .execute();
-    const candidates = sortCandidates(rows.map((row) => row.id));
-    const hostRegion = new Set(rows.filter((row) => row.host).map((row) => row.id));
+    const hostQuota = this.hostQuota(facts, drawSeats, live.filter((seat) => seat.host).length);
+    const { candidates, hostRegion } = (await eligibleExperts(trx, this.eligibilityQuery(facts), [group])).get(groupKey)!;
     const selectable = selectableCount(candidates, hostRegion, hostQuota);
     if (selectable < wanted) {
       const quotaNote = hostQuota === null ? '' : ` (host-region experts limited to ${hostQuota} more)`;
@@ -377,14 +375,6 @@ export class ExpertsService {
         reason: `INSUFFICIENT_EXPERTS: group ${group.room_id} × ${group.specialty} needs ${wanted} more expert(s) but only ${selectable} are eligible${quotaNote}; change the seats or the specialty and draw again`,
       };
     }
-    const last = await trx
-      .selectFrom('draw_round')
-      .select(['round', 'counter_end'])
-      .where('draw_id', '=', drawId)
-      .where('group_key', '=', groupKey)
-      .orderBy('round', 'desc')
-      .limit(1)
-      .executeTakeFirst();
     const counterStart = last ? Number(last.counter_end) : 0;
     const key = effectiveSeed(Buffer.from(draw.seed!, 'hex'), draw.supervisor_nonce);
     const { selected, counterEnd } = selectRound({ key, groupKey, candidates, hostRegion, hostQuota, wanted, counterStart });
@@ -401,22 +391,22 @@ export class ExpertsService {
       counter_end: counterEnd,
       selected,
     };
-    await trx.insertInto('draw_round').values({ ...round, outcome: 'SEATED' }).execute();
+    await trx.insertInto('draw_round').values(roundRow(round, 'SEATED')).execute();
     const now = this.clock.now();
-    for (const expertId of selected) {
-      const seatId = this.ids.next('seat');
-      try {
-        await trx
-          .insertInto('committee_seat')
-          .values({
-            id: seatId,
+    const seatIds = selected.map(() => this.ids.next('seat'));
+    try {
+      await trx
+        .insertInto('committee_seat')
+        .values(
+          selected.map((expertId, i) => ({
+            id: seatIds[i],
             draw_id: drawId,
             project_id: draw.project_id,
             booking_id: group.booking_id,
             room_id: group.room_id,
             specialty: group.specialty,
             round: round.round,
-            status: 'INVITED',
+            status: 'INVITED' as const,
             expert_id: expertId,
             during: sql<string>`tstzrange(${draw.starts_at}::timestamptz, ${draw.ends_at}::timestamptz, '[)')`,
             invited_at: options.invite ? now : null,
@@ -425,32 +415,63 @@ export class ExpertsService {
             reason: null,
             group_key: groupKey,
             replaces_seat_id: options.replaces,
-          })
-          .execute();
-      } catch (error) {
-        if (sqlState(error) === DB_ERRORS.exclusionViolation || sqlState(error) === DB_ERRORS.deadlockDetected) throw new LostRace(round);
-        throw error;
-      }
-      if (options.invite) await this.queueInvitation(trx, seatId);
+          })),
+        )
+        .execute();
+    } catch (error) {
+      if (sqlState(error) === DB_ERRORS.exclusionViolation || sqlState(error) === DB_ERRORS.deadlockDetected) throw new LostRace(round);
+      throw error;
     }
+    if (options.invite) for (const seatId of seatIds) await this.queueInvitation(trx, seatId);
     return { kind: 'FILLED' };
   }
 
-  /** How many more host-region experts a REMOTE draw may seat: floor(HOST_REGION_SHARE × expert seats) minus those seated. */
-  private async hostQuota(trx: Transaction<ExpertsDatabase>, draw: Draw, facts: EligibilityFacts): Promise<number | null> {
-    if (facts.mode !== 'REMOTE') return null;
-    const seats = await trx.selectFrom('draw_group').select((eb) => eb.fn.sum<string>('seats').as('seats')).where('draw_id', '=', draw.id).executeTakeFirstOrThrow();
-    const { numerator, denominator } = this.policy.hostRegionShare;
-    const cap = Math.floor((numerator * Number(seats.seats)) / denominator);
-    const seated = await trx
-      .selectFrom('committee_seat as s')
-      .innerJoin('expert as e', 'e.id', 's.expert_id')
-      .select((eb) => eb.fn.countAll<string>().as('count'))
-      .where('s.draw_id', '=', draw.id)
-      .where('s.live', '=', true)
-      .where('e.home_platform_id', 'in', facts.hostRegion.length > 0 ? facts.hostRegion : [''])
+  /** The grounds' parameters for a draw's facts, now. */
+  private eligibilityQuery(facts: EligibilityFacts): EligibilityQuery {
+    return { ...facts, now: this.clock.now(), drawLimit30d: this.policy.drawLimit30d };
+  }
+
+  /** A group, the expert seats of its whole draw (the host-region cap counts them) and the group's last round, in one query. */
+  private async groupState(trx: Transaction<ExpertsDatabase>, drawId: string, groupKey: string): Promise<{ group: DrawGroup; drawSeats: number; last: { round: number; counter_end: string } | null }> {
+    const row = await trx
+      .selectFrom('draw_group as g')
+      .leftJoinLateral(
+        (eb) =>
+          eb
+            .selectFrom('draw_round as r')
+            .select(['r.round', 'r.counter_end'])
+            .whereRef('r.draw_id', '=', 'g.draw_id')
+            .whereRef('r.group_key', '=', 'g.group_key')
+            .orderBy('r.round', 'desc')
+            .limit(1)
+            .as('last'),
+        (join) => join.onTrue(),
+      )
+      .selectAll('g')
+      .select(['last.round as last_round', 'last.counter_end as last_counter_end'])
+      .select((eb) => eb.selectFrom('draw_group as d').select((inner) => inner.fn.sum<string>('d.seats').as('seats')).whereRef('d.draw_id', '=', 'g.draw_id').as('draw_seats'))
+      .where('g.draw_id', '=', drawId)
+      .where('g.group_key', '=', groupKey)
       .executeTakeFirstOrThrow();
-    return Math.max(0, cap - Number(seated.count));
+    const { last_round, last_counter_end, draw_seats, ...group } = row;
+    return { group, drawSeats: Number(draw_seats), last: last_round === null || last_counter_end === null ? null : { round: last_round, counter_end: last_counter_end } };
+  }
+
+  /** Every seat of a draw with its expert, and whether that expert's home is in the host region. */
+  private seatsOfDrawForRound(trx: Transaction<ExpertsDatabase>, drawId: string, hostRegion: readonly string[]) {
+    return trx
+      .selectFrom('committee_seat as s')
+      .leftJoin('expert as e', 'e.id', 's.expert_id')
+      .select(['s.expert_id', 's.group_key', 's.live', 's.replaces_seat_id', sql<boolean>`coalesce(e.home_platform_id = any(${[...hostRegion]}::text[]), false)`.as('host')])
+      .where('s.draw_id', '=', drawId)
+      .execute();
+  }
+
+  /** How many more host-region experts a REMOTE draw may seat: floor(HOST_REGION_SHARE × expert seats) minus those seated. */
+  private hostQuota(facts: EligibilityFacts, drawSeats: number, hostSeated: number): number | null {
+    if (facts.mode !== 'REMOTE') return null;
+    const { numerator, denominator } = this.policy.hostRegionShare;
+    return Math.max(0, Math.floor((numerator * drawSeats) / denominator) - hostSeated);
   }
 
   /** Keeps the record of a round whose seats lost a race, so the stream's use stays verifiable. */
@@ -467,7 +488,7 @@ export class ExpertsService {
         .executeTakeFirst();
       // Another run of the same job recorded a round meanwhile: this attempt's stream position is stale, drop it.
       if ((last?.round ?? 0) !== round.round - 1) return;
-      await trx.insertInto('draw_round').values({ ...round, outcome: 'LOST_RACE' }).execute();
+      await trx.insertInto('draw_round').values(roundRow(round, 'LOST_RACE')).execute();
     });
   }
 
@@ -629,7 +650,7 @@ export class ExpertsService {
 
   /** Which of these experts one avoidance ground excludes for a project (the grounds' own test hook, and a diagnosis tool). */
   async expertsAvoidedBy(ground: AvoidanceGround, facts: EligibilityFacts, expertIds: readonly string[]): Promise<string[]> {
-    const query: EligibilityQuery = { ...facts, now: this.clock.now(), drawLimit30d: this.policy.drawLimit30d };
+    const query = this.eligibilityQuery(facts);
     const rows = await this.db
       .selectFrom('expert as e')
       .select('e.id')
