@@ -2,7 +2,7 @@
 // constraint refuses a second overlapping live seat, and the time of one draw over the whole 3,000-expert pool.
 import { sql } from 'kysely';
 import { DB_ERRORS, sqlState } from '../lib/db';
-import type { AvoidanceGround, EligibilityFacts } from '../subgraphs/experts/eligibility';
+import { withoutSeated, type AvoidanceGround, type EligibilityFacts } from '../subgraphs/experts/eligibility';
 import { startTestHub, type TestHub } from './support/hub';
 
 let t: TestHub;
@@ -177,6 +177,63 @@ describe('the avoidance grounds, one by one', () => {
     await seat(target, { projectId: facts.projectId, status: 'DECLINED', from: window.startsAt, to: window.endsAt });
     await seat(control, { projectId: 'prj-another', status: 'DECLINED', from: window.startsAt, to: window.endsAt });
     expect(await avoided('declinedThisProject', [target, control])).toEqual([target]);
+  });
+});
+
+describe('one run of a draw', () => {
+  it("lists each group's experts once for the run, less those its earlier groups seated, so no round loses a race to its own draw", async () => {
+    const { experts } = t.hub.services;
+    const twins = pick.slice(35, 38);
+    const specialty = `TWIN_POOL_${process.pid}`;
+    await t.databases.experts.db
+      .updateTable('expert')
+      .set({ specialties: sql<string[]>`specialties || array[${specialty}]::text[]` })
+      .where('id', 'in', twins)
+      .execute();
+    const startsAt = new Date(Date.now() + 200 * DAY);
+    const endsAt = new Date(startsAt.getTime() + 8 * 3_600_000);
+    const [first, second] = [`room-411700-1/${specialty}`, `room-411700-2/${specialty}`];
+    const draw = await experts.requestDraw({
+      projectId: 'prj-twin-rooms',
+      hostPlatformId: '411700',
+      hostParentId: '410000',
+      department: facts.department,
+      mode: 'LOCAL',
+      startsAt,
+      endsAt,
+      supervisorNonce: null,
+      groups: [
+        { bookingId: 'bk-twin-1', roomId: 'room-411700-1', platformId: '411700', role: 'MAIN', specialty, seats: 2 },
+        { bookingId: 'bk-twin-2', roomId: 'room-411700-2', platformId: '411700', role: 'MAIN', specialty, seats: 1 },
+      ],
+    });
+    const outcome = await experts.runDraw(draw.id, { ...facts, projectId: 'prj-twin-rooms', mode: 'LOCAL', startsAt: startsAt.toISOString(), endsAt: endsAt.toISOString(), pools: {} });
+    expect(outcome).toEqual({ kind: 'SEATED', seats: 3 });
+    const rounds = await experts.roundsOfDraw(draw.id);
+    expect(rounds.map((round) => [round.group_key, round.round, round.outcome])).toEqual([
+      [first, 1, 'SEATED'],
+      [second, 1, 'SEATED'],
+    ]);
+    expect(rounds[0].candidates).toEqual([...twins].sort());
+    const left = twins.filter((id) => !rounds[0].selected.includes(id));
+    expect(rounds[1].candidates).toEqual(left);
+    expect(rounds[1].selected).toEqual(left);
+    expect((await experts.verifyDraw(draw.id)).matches).toBe(true);
+  });
+
+  it('takes out of a list made earlier the experts whose seats of the draw a ground now avoids: live (6), declined or replaced (8), not withdrawn', () => {
+    const listed = { candidates: ['exp-1', 'exp-2', 'exp-3', 'exp-4', 'exp-5', 'exp-6', 'exp-7'], hostRegion: new Set(['exp-2', 'exp-7']) };
+    const seats = [
+      { expert_id: 'exp-1', live: true, status: 'INVITED' as const },
+      { expert_id: 'exp-2', live: true, status: 'ACCEPTED' as const },
+      { expert_id: 'exp-3', live: true, status: 'CHECKED_IN' as const },
+      { expert_id: 'exp-4', live: false, status: 'DECLINED' as const },
+      { expert_id: 'exp-5', live: false, status: 'REPLACED' as const },
+      { expert_id: 'exp-6', live: false, status: 'WITHDRAWN' as const },
+    ];
+    const left = withoutSeated(listed, seats);
+    expect(left.candidates).toEqual(['exp-6', 'exp-7']);
+    expect([...left.candidates].filter((id) => left.hostRegion.has(id))).toEqual(['exp-7']);
   });
 });
 

@@ -2,7 +2,7 @@
 // over the pool (`expert as e`), so eligibility is one query over the pool, never the pool loaded into memory.
 import { sql, type Kysely, type RawBuilder } from 'kysely';
 import { byteOrder } from './selection';
-import type { ExpertsDatabase } from './types';
+import type { ExpertsDatabase, SeatStatus } from './types';
 
 /** The project's facts the grounds need: plain data the draw job gathers from the projects and venues domains. */
 export interface EligibilityFacts {
@@ -152,4 +152,17 @@ export async function eligibleExperts(db: Kysely<ExpertsDatabase>, q: Eligibilit
     }
   }
   return eligible;
+}
+
+/**
+ * A list made earlier in a draw's run, less the experts the draw has seated since: a live seat of it overlaps this
+ * very window (ground 6), a declined or replaced one is this project's (ground 8). Order and the host-region set carry over.
+ *
+ * ```ts
+ * const { candidates } = withoutSeated(listed, [{ expert_id: 'exp-00017', live: true, status: 'INVITED' }]);
+ * ```
+ */
+export function withoutSeated(listed: EligibleExperts, seats: readonly { expert_id: string | null; live: boolean; status: SeatStatus }[]): EligibleExperts {
+  const seated = new Set(seats.filter((seat) => seat.live || seat.status === 'DECLINED' || seat.status === 'REPLACED').map((seat) => seat.expert_id));
+  return { candidates: listed.candidates.filter((id) => !seated.has(id)), hostRegion: listed.hostRegion };
 }

@@ -7,7 +7,7 @@ import { badInput, conflict, forbidden, hubError, notFound } from '../../lib/err
 import type { Identity } from '../../lib/identity';
 import { writeOutbox } from '../../lib/outbox';
 import { decodeCursor, pageSize, toConnection, type Connection } from '../../lib/pagination';
-import { AVOIDANCE_GROUNDS, eligibleExperts, type AvoidanceGround, type EligibilityFacts, type EligibilityQuery } from './eligibility';
+import { AVOIDANCE_GROUNDS, eligibleExperts, withoutSeated, type AvoidanceGround, type EligibilityFacts, type EligibilityQuery, type EligibleExperts } from './eligibility';
 import {
   candidatesDigest,
   effectiveSeed,
@@ -291,13 +291,20 @@ export class ExpertsService {
    * Runs a PENDING draw: fills every group in group-key order by verifiable rounds, then sends the invitations. If a
    * group cannot be filled, the draw FAILS with INSUFFICIENT_EXPERTS' reason and its seats are released. Idempotent:
    * a rerun fills only what is missing, and a draw no longer PENDING is left alone.
+   *
+   * The avoidance grounds are evaluated once for all groups of the run (groups of one specialty share one pass over
+   * its experts); each group's first round lists those experts less whoever this draw has seated since, whom grounds 6
+   * and 8 would now avoid. A round that loses a race, and every replacement, evaluates the grounds afresh.
    */
   async runDraw(drawId: string, facts: EligibilityFacts): Promise<DrawOutcome> {
     await this.db.updateTable('draw').set({ eligibility: JSON.stringify(facts) }).where('id', '=', drawId).where('eligibility', 'is', null).execute();
     const draw = await this.getDraw(drawId);
     if (draw.status !== 'PENDING') return { kind: 'SKIPPED', why: `the draw is ${draw.status}` };
-    for (const group of await this.groupsOfDraw(drawId)) {
-      const outcome = await this.fillGroup(drawId, group.group_key, { replaces: null, invite: false });
+    const groups = await this.groupsOfDraw(drawId);
+    // The facts the first run fixed, as every round of the draw uses them.
+    const eligible = await eligibleExperts(this.db, this.eligibilityQuery(draw.eligibility as EligibilityFacts), groups);
+    for (const group of groups) {
+      const outcome = await this.fillGroup(drawId, group.group_key, { replaces: null, invite: false }, eligible.get(group.group_key) ?? null);
       if (outcome.kind === 'INSUFFICIENT') {
         await this.failDraw(drawId, outcome.reason);
         return { kind: 'FAILED', reason: outcome.reason };
@@ -333,14 +340,16 @@ export class ExpertsService {
   }
 
   /**
-   * Fills what a group is missing (or, for a replacement, one seat) by a new round: eligible candidates in SQL, the
-   * verifiable selection, the round and its seats written together. A lost race on the exclusion constraint records
-   * the round as LOST_RACE and selects again from a fresh candidate list.
+   * Fills what a group is missing (or, for a replacement, one seat) by a new round: eligible candidates in SQL (or
+   * `listed` earlier in this run, for the first attempt), the verifiable selection, the round and its seats written
+   * together. A lost race on the exclusion constraint records the round as LOST_RACE and selects again from a fresh
+   * candidate list.
    */
-  private async fillGroup(drawId: string, groupKey: string, options: { replaces: string | null; invite: boolean }): Promise<FillOutcome> {
+  private async fillGroup(drawId: string, groupKey: string, options: { replaces: string | null; invite: boolean }, listed: EligibleExperts | null = null): Promise<FillOutcome> {
     for (let attempt = 1; attempt <= MAX_ROUND_ATTEMPTS; attempt++) {
       try {
-        return await this.db.transaction().execute((trx) => this.fillGroupOnce(trx, drawId, groupKey, options));
+        const known = attempt === 1 ? listed : null;
+        return await this.db.transaction().execute((trx) => this.fillGroupOnce(trx, drawId, groupKey, options, known));
       } catch (error) {
         if (error instanceof LostRace) await this.recordLostRace(error.round);
         // A deadlock outside the seat inserts rolled back a round nobody saw: it consumed no stream, so just retry.
@@ -350,7 +359,13 @@ export class ExpertsService {
     return { kind: 'INSUFFICIENT', reason: `group ${groupKey}: lost the race for experts ${MAX_ROUND_ATTEMPTS} times; draw again` };
   }
 
-  private async fillGroupOnce(trx: Transaction<ExpertsDatabase>, drawId: string, groupKey: string, options: { replaces: string | null; invite: boolean }): Promise<FillOutcome> {
+  private async fillGroupOnce(
+    trx: Transaction<ExpertsDatabase>,
+    drawId: string,
+    groupKey: string,
+    options: { replaces: string | null; invite: boolean },
+    listed: EligibleExperts | null,
+  ): Promise<FillOutcome> {
     const draw = await trx.selectFrom('draw').selectAll().where('id', '=', drawId).forUpdate().executeTakeFirstOrThrow();
     const replacing = options.replaces !== null;
     if (draw.status === 'FAILED' || (draw.status === 'COMPLETED' && !replacing)) return { kind: 'SKIPPED', why: `the draw is ${draw.status}` };
@@ -366,7 +381,7 @@ export class ExpertsService {
     if (wanted <= 0) return { kind: 'FILLED' };
 
     const hostQuota = this.hostQuota(facts, drawSeats, live.filter((seat) => seat.host).length);
-    const { candidates, hostRegion } = (await eligibleExperts(trx, this.eligibilityQuery(facts), [group])).get(groupKey)!;
+    const { candidates, hostRegion } = listed ? withoutSeated(listed, seats) : (await eligibleExperts(trx, this.eligibilityQuery(facts), [group])).get(groupKey)!;
     const selectable = selectableCount(candidates, hostRegion, hostQuota);
     if (selectable < wanted) {
       const quotaNote = hostQuota === null ? '' : ` (host-region experts limited to ${hostQuota} more)`;
@@ -462,7 +477,7 @@ export class ExpertsService {
     return trx
       .selectFrom('committee_seat as s')
       .leftJoin('expert as e', 'e.id', 's.expert_id')
-      .select(['s.expert_id', 's.group_key', 's.live', 's.replaces_seat_id', sql<boolean>`coalesce(e.home_platform_id = any(${[...hostRegion]}::text[]), false)`.as('host')])
+      .select(['s.expert_id', 's.group_key', 's.live', 's.status', 's.replaces_seat_id', sql<boolean>`coalesce(e.home_platform_id = any(${[...hostRegion]}::text[]), false)`.as('host')])
       .where('s.draw_id', '=', drawId)
       .execute();
   }
