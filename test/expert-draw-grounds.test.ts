@@ -180,6 +180,22 @@ describe('the avoidance grounds, one by one', () => {
   });
 });
 
+describe("the pool's storage", () => {
+  const expertRow = (id: string) => ({ id, code: id, name: '测试专家', phone: '13800000000', home_platform_id: '411700', specialties: ['LEGAL'], employer: '测试单位', supervision_department: null, supervision_region: null });
+
+  it('refuses an expert id that is not printable ASCII: digests join ids with newlines and order them by byte', async () => {
+    for (const id of ['exp-new\nline', 'exp with space', 'exp-专家']) {
+      const refused = await t.databases.experts.db.insertInto('expert').values(expertRow(id)).execute().catch((error: unknown) => error);
+      expect(sqlState(refused)).toBe('23514');
+    }
+  });
+
+  it('keeps the specialty index without a pending list, so a draw never scans new experts one by one', async () => {
+    const index = await sql<{ reloptions: string[] | null }>`select reloptions from pg_class where oid = 'expert_specialties_idx'::regclass`.execute(t.databases.experts.db);
+    expect(index.rows[0].reloptions).toContain('fastupdate=off');
+  });
+});
+
 describe('one run of a draw', () => {
   it("lists each group's experts once for the run, less those its earlier groups seated, so no round loses a race to its own draw", async () => {
     const { experts } = t.hub.services;

@@ -108,15 +108,13 @@ interface RoundRecord {
 /**
  * A round as its row. The id lists go as one newline-joined string that Postgres splits: node-postgres quotes every
  * element of an array parameter, which for a 13,000-id candidate list costs more than the eligibility query's sort.
- * The stored text[] is the same; ids never hold a newline (the digest joins them with newlines too).
+ * The stored text[] is the same; expert ids are printable ASCII (constraint expert_id_printable_ascii), never a newline.
  */
 function roundRow(round: RoundRecord, outcome: RoundOutcome) {
   return { ...round, candidates: idArray(round.candidates), host_region_candidates: idArray(round.host_region_candidates), selected: idArray(round.selected), outcome };
 }
 
 function idArray(ids: readonly string[]): RawBuilder<string[]> {
-  const withNewline = ids.find((id) => id.includes('\n'));
-  if (withNewline !== undefined) throw new Error(`expert id ${JSON.stringify(withNewline)} holds a newline, which the candidate digest cannot separate; fix the pool`);
   return sql<string[]>`string_to_array(${ids.join('\n')}, E'\\n')`;
 }
 
