@@ -194,6 +194,18 @@ describe("the pool's storage", () => {
     const index = await sql<{ reloptions: string[] | null }>`select reloptions from pg_class where oid = 'expert_specialties_idx'::regclass`.execute(t.databases.experts.db);
     expect(index.rows[0].reloptions).toContain('fastupdate=off');
   });
+
+  it("compresses a round's candidate lists with lz4 where the server has it (pglz otherwise)", async () => {
+    const db = t.databases.experts.db;
+    const server = await sql<{ lz4: boolean }>`select 'lz4' = any(enumvals) as lz4 from pg_settings where name = 'default_toast_compression'`.execute(db);
+    const columns = await sql<{ attname: string; attcompression: string }>`
+      select attname, attcompression from pg_attribute where attrelid = 'draw_round'::regclass and attname in ('candidates', 'host_region_candidates') order by attname`.execute(db);
+    const method = server.rows[0].lz4 ? 'l' : '';
+    expect(columns.rows).toEqual([
+      { attname: 'candidates', attcompression: method },
+      { attname: 'host_region_candidates', attcompression: method },
+    ]);
+  });
 });
 
 describe('one run of a draw', () => {
