@@ -249,6 +249,62 @@ describe('one run of a draw', () => {
     expect((await experts.verifyDraw(draw.id)).matches).toBe(true);
   });
 
+  it("draws a later group afresh once its list from earlier in the run lost a race to another draw's seat", async () => {
+    const { experts } = t.hub.services;
+    const db = t.databases.experts.db;
+    const [here, there] = [pick[38], pick[39]];
+    const specialty = `RACED_POOL_${process.pid}`;
+    await db.updateTable('expert').set({ home_platform_id: '410100', specialties: [specialty] }).where('id', '=', here).execute();
+    await db.updateTable('expert').set({ home_platform_id: '410200', specialties: [specialty] }).where('id', '=', there).execute();
+    const startsAt = new Date(Date.now() + 210 * DAY);
+    const endsAt = new Date(startsAt.getTime() + 8 * 3_600_000);
+    const [first, second] = [`room-410100-1/${specialty}`, `room-410200-1/${specialty}`];
+    // Another draw seats `there` inside the first group's transaction, after the run listed it for the second group.
+    const elsewhere = await drawOf('prj-raced-elsewhere');
+    await sql`
+      create function seat_there_elsewhere() returns trigger language plpgsql as $$
+      begin
+        insert into committee_seat (id, draw_id, project_id, booking_id, room_id, specialty, round, status, expert_id, during)
+        values ('seat-raced-elsewhere', ${sql.lit(elsewhere)}, 'prj-raced-elsewhere', 'bk-x', 'room-x', ${sql.lit(specialty)}, 1, 'INVITED', ${sql.lit(there)},
+                tstzrange(${sql.lit(startsAt.toISOString())}::timestamptz, ${sql.lit(endsAt.toISOString())}::timestamptz, '[)'));
+        return null;
+      end $$`.execute(db);
+    await sql`create trigger seat_there_elsewhere after insert on draw_round for each row when (new.group_key = ${sql.lit(first)}) execute function seat_there_elsewhere()`.execute(db);
+    try {
+      const draw = await experts.requestDraw({
+        projectId: 'prj-raced',
+        hostPlatformId: '411700',
+        hostParentId: '410000',
+        department: facts.department,
+        mode: 'REMOTE',
+        startsAt,
+        endsAt,
+        supervisorNonce: null,
+        groups: [
+          { bookingId: 'bk-raced-1', roomId: 'room-410100-1', platformId: '410100', role: 'SECONDARY', specialty, seats: 1 },
+          { bookingId: 'bk-raced-2', roomId: 'room-410200-1', platformId: '410200', role: 'SECONDARY', specialty, seats: 1 },
+        ],
+      });
+      const outcome = await experts.runDraw(draw.id, {
+        ...facts,
+        projectId: 'prj-raced',
+        startsAt: startsAt.toISOString(),
+        endsAt: endsAt.toISOString(),
+        pools: { [first]: ['410100'], [second]: ['410200'] },
+      });
+      expect(outcome).toMatchObject({ kind: 'FAILED', reason: expect.stringContaining('only 0 are eligible') });
+      const rounds = await experts.roundsOfDraw(draw.id);
+      expect(rounds.map((round) => [round.group_key, round.round, round.candidates, round.outcome])).toEqual([
+        [first, 1, [here], 'SEATED'],
+        [second, 1, [there], 'LOST_RACE'],
+      ]);
+      expect((await experts.verifyDraw(draw.id)).matches).toBe(true);
+    } finally {
+      await sql`drop trigger seat_there_elsewhere on draw_round`.execute(db);
+      await sql`drop function seat_there_elsewhere()`.execute(db);
+    }
+  });
+
   it('takes out of a list made earlier the experts whose seats of the draw a ground now avoids: live (6), declined or replaced (8), not withdrawn', () => {
     const listed = { candidates: ['exp-1', 'exp-2', 'exp-3', 'exp-4', 'exp-5', 'exp-6', 'exp-7'], hostRegion: new Set(['exp-2', 'exp-7']) };
     const seats = [

@@ -19,7 +19,7 @@ import {
   sha256Hex,
   sortCandidates,
 } from './selection';
-import type { CommitteeSeatTable, DrawGroupTable, DrawRoundTable, DrawTable, ExpertsDatabase, ExpertTable, RoundOutcome, SealedAccessTable } from './types';
+import type { CommitteeSeatTable, DrawGroupTable, DrawRoundTable, DrawTable, ExpertsDatabase, ExpertTable, RoundOutcome, SealedAccessTable, SeatStatus } from './types';
 
 export type Expert = Selectable<ExpertTable>;
 export type Draw = Selectable<DrawTable>;
@@ -84,6 +84,12 @@ export interface SealedRead {
 const LIVE_SEAT_STATUSES = ['INVITED', 'ACCEPTED', 'CHECKED_IN'] as const;
 /** How many times a group's round may lose a race for an expert before the draw gives up (each loss removes a candidate). */
 const MAX_ROUND_ATTEMPTS = 40;
+
+/** A draw's run (runDraw): its groups in fill order, and the candidate lists its first round made for later groups. */
+interface DrawRun {
+  groups: readonly DrawGroup[];
+  lists: Map<string, EligibleExperts>;
+}
 
 class LostRace extends Error {
   constructor(readonly round: RoundRecord) {
@@ -230,30 +236,31 @@ export class ExpertsService {
   async requestDraw(request: DrawRequest): Promise<Draw> {
     const seed = newSeed();
     const id = this.ids.next('drw');
-    return this.db.transaction().execute(async (trx) => {
-      const draw = await trx
-        .insertInto('draw')
-        .values({
-          id,
-          project_id: request.projectId,
-          status: 'PENDING',
-          seed_commitment: seedCommitment(seed),
-          seed: seed.toString('hex'),
-          supervisor_nonce: request.supervisorNonce,
-          failure_reason: null,
-          starts_at: request.startsAt,
-          ends_at: request.endsAt,
-          completed_at: null,
-          host_platform_id: request.hostPlatformId,
-          host_parent_id: request.hostParentId,
-          department: request.department,
-          mode: request.mode,
-        })
-        .returningAll()
-        .executeTakeFirstOrThrow();
-      await trx
-        .insertInto('draw_group')
-        .values(
+    // One statement inserts the draw and its groups, atomically, in one round trip.
+    return this.db
+      .with('requested', (db) =>
+        db
+          .insertInto('draw')
+          .values({
+            id,
+            project_id: request.projectId,
+            status: 'PENDING',
+            seed_commitment: seedCommitment(seed),
+            seed: seed.toString('hex'),
+            supervisor_nonce: request.supervisorNonce,
+            failure_reason: null,
+            starts_at: request.startsAt,
+            ends_at: request.endsAt,
+            completed_at: null,
+            host_platform_id: request.hostPlatformId,
+            host_parent_id: request.hostParentId,
+            department: request.department,
+            mode: request.mode,
+          })
+          .returningAll(),
+      )
+      .with('grouped', (db) =>
+        db.insertInto('draw_group').values(
           request.groups.map((group) => ({
             draw_id: id,
             group_key: groupKeyOf(group.roomId, group.specialty),
@@ -264,10 +271,11 @@ export class ExpertsService {
             specialty: group.specialty,
             seats: group.seats,
           })),
-        )
-        .execute();
-      return draw;
-    });
+        ),
+      )
+      .selectFrom('requested')
+      .selectAll()
+      .executeTakeFirstOrThrow();
   }
 
   /** Marks a draw FAILED with its reason and releases its live seats; nothing stays reserved. */
@@ -289,20 +297,14 @@ export class ExpertsService {
    * Runs a PENDING draw: fills every group in group-key order by verifiable rounds, then sends the invitations. If a
    * group cannot be filled, the draw FAILS with INSUFFICIENT_EXPERTS' reason and its seats are released. Idempotent:
    * a rerun fills only what is missing, and a draw no longer PENDING is left alone.
-   *
-   * The avoidance grounds are evaluated once for all groups of the run (groups of one specialty share one pass over
-   * its experts); each group's first round lists those experts less whoever this draw has seated since, whom grounds 6
-   * and 8 would now avoid. A round that loses a race, and every replacement, evaluates the grounds afresh.
    */
   async runDraw(drawId: string, facts: EligibilityFacts): Promise<DrawOutcome> {
-    await this.db.updateTable('draw').set({ eligibility: JSON.stringify(facts) }).where('id', '=', drawId).where('eligibility', 'is', null).execute();
-    const draw = await this.getDraw(drawId);
+    const fixed = await this.db.updateTable('draw').set({ eligibility: JSON.stringify(facts) }).where('id', '=', drawId).where('eligibility', 'is', null).returningAll().executeTakeFirst();
+    const draw = fixed ?? (await this.getDraw(drawId));
     if (draw.status !== 'PENDING') return { kind: 'SKIPPED', why: `the draw is ${draw.status}` };
-    const groups = await this.groupsOfDraw(drawId);
-    // The facts the first run fixed, as every round of the draw uses them.
-    const eligible = await eligibleExperts(this.db, this.eligibilityQuery(draw.eligibility as EligibilityFacts), groups);
-    for (const group of groups) {
-      const outcome = await this.fillGroup(drawId, group.group_key, { replaces: null, invite: false }, eligible.get(group.group_key) ?? null);
+    const run: DrawRun = { groups: await this.groupsOfDraw(drawId), lists: new Map() };
+    for (const group of run.groups) {
+      const outcome = await this.fillGroup(drawId, group.group_key, { replaces: null, invite: false }, run);
       if (outcome.kind === 'INSUFFICIENT') {
         await this.failDraw(drawId, outcome.reason);
         return { kind: 'FAILED', reason: outcome.reason };
@@ -338,18 +340,20 @@ export class ExpertsService {
   }
 
   /**
-   * Fills what a group is missing (or, for a replacement, one seat) by a new round: eligible candidates in SQL (or
-   * `listed` earlier in this run, for the first attempt), the verifiable selection, the round and its seats written
-   * together. A lost race on the exclusion constraint records the round as LOST_RACE and selects again from a fresh
-   * candidate list.
+   * Fills what a group is missing (or, for a replacement, one seat) by a new round: eligible candidates in SQL, the
+   * verifiable selection, the round and its seats written together. A lost race on the exclusion constraint records
+   * the round as LOST_RACE and selects again from a fresh candidate list.
    */
-  private async fillGroup(drawId: string, groupKey: string, options: { replaces: string | null; invite: boolean }, listed: EligibleExperts | null = null): Promise<FillOutcome> {
+  private async fillGroup(drawId: string, groupKey: string, options: { replaces: string | null; invite: boolean }, run: DrawRun | null = null): Promise<FillOutcome> {
     for (let attempt = 1; attempt <= MAX_ROUND_ATTEMPTS; attempt++) {
       try {
-        const known = attempt === 1 ? listed : null;
-        return await this.db.transaction().execute((trx) => this.fillGroupOnce(trx, drawId, groupKey, options, known));
+        return await this.db.transaction().execute((trx) => this.fillGroupOnce(trx, drawId, groupKey, options, run));
       } catch (error) {
-        if (error instanceof LostRace) await this.recordLostRace(error.round);
+        if (error instanceof LostRace) {
+          await this.recordLostRace(error.round);
+          // Another draw seated someone listed: nothing listed before this moment is used again.
+          run?.lists.clear();
+        }
         // A deadlock outside the seat inserts rolled back a round nobody saw: it consumed no stream, so just retry.
         else if (sqlState(error) !== DB_ERRORS.deadlockDetected) throw error;
       }
@@ -362,7 +366,7 @@ export class ExpertsService {
     drawId: string,
     groupKey: string,
     options: { replaces: string | null; invite: boolean },
-    listed: EligibleExperts | null,
+    run: DrawRun | null,
   ): Promise<FillOutcome> {
     const draw = await trx.selectFrom('draw').selectAll().where('id', '=', drawId).forUpdate().executeTakeFirstOrThrow();
     const replacing = options.replaces !== null;
@@ -379,7 +383,7 @@ export class ExpertsService {
     if (wanted <= 0) return { kind: 'FILLED' };
 
     const hostQuota = this.hostQuota(facts, drawSeats, live.filter((seat) => seat.host).length);
-    const { candidates, hostRegion } = listed ? withoutSeated(listed, seats) : (await eligibleExperts(trx, this.eligibilityQuery(facts), [group])).get(groupKey)!;
+    const { candidates, hostRegion } = await this.candidatesOf(trx, facts, group, seats, run);
     const selectable = selectableCount(candidates, hostRegion, hostQuota);
     if (selectable < wanted) {
       const quotaNote = hostQuota === null ? '' : ` (host-region experts limited to ${hostQuota} more)`;
@@ -437,6 +441,28 @@ export class ExpertsService {
     }
     if (options.invite) for (const seatId of seatIds) await this.queueInvitation(trx, seatId);
     return { kind: 'FILLED' };
+  }
+
+  /**
+   * A round's eligible candidates. In a draw's run, the first round evaluates the grounds for its group and every group
+   * after it at once (groups of one specialty share one pass over its experts); a later group's first round takes its
+   * list from there, less whom the draw has seated since (grounds 6 and 8 would now avoid them). Replacements, and
+   * every round after a lost race, evaluate afresh.
+   */
+  private async candidatesOf(
+    trx: Transaction<ExpertsDatabase>,
+    facts: EligibilityFacts,
+    group: DrawGroup,
+    seats: readonly { expert_id: string | null; live: boolean; status: SeatStatus }[],
+    run: DrawRun | null,
+  ): Promise<EligibleExperts> {
+    if (!run) return (await eligibleExperts(trx, this.eligibilityQuery(facts), [group])).get(group.group_key)!;
+    const listed = run.lists.get(group.group_key);
+    if (listed) return withoutSeated(listed, seats);
+    const fromHere = run.groups.slice(run.groups.findIndex((other) => other.group_key === group.group_key));
+    const eligible = await eligibleExperts(trx, this.eligibilityQuery(facts), fromHere);
+    for (const [key, list] of eligible) if (key !== group.group_key) run.lists.set(key, list);
+    return eligible.get(group.group_key)!;
   }
 
   /** The grounds' parameters for a draw's facts, now. */
