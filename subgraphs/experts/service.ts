@@ -1,5 +1,6 @@
 // The experts domain: the province-wide pool, committee draws and the seats they fill.
 import { sql, type Kysely, type RawBuilder, type Selectable, type Transaction } from 'kysely';
+import { jsonArrayFrom } from 'kysely/helpers/postgres';
 import { randomIds, type Clock, type IdGenerator } from '../../lib/clock';
 import { hostRegionShare, type HubConfig } from '../../lib/config';
 import { DB_ERRORS, sqlState } from '../../lib/db';
@@ -373,9 +374,8 @@ export class ExpertsService {
     if (draw.status === 'FAILED' || (draw.status === 'COMPLETED' && !replacing)) return { kind: 'SKIPPED', why: `the draw is ${draw.status}` };
     const facts = draw.eligibility as EligibilityFacts | null;
     if (!facts) throw new Error(`draw ${drawId} has no eligibility facts yet; run the draw first`);
-    // Read after the draw's row lock, each in a statement of its own, so they see what an earlier holder committed.
-    const { group, drawSeats, last } = await this.groupState(trx, drawId, groupKey);
-    const seats = await this.seatsOfDrawForRound(trx, drawId, facts.hostRegion);
+    // Read after the draw's row lock, in a statement of its own, so it sees what an earlier holder committed.
+    const { group, drawSeats, last, seats } = await this.roundState(trx, drawId, groupKey, facts.hostRegion);
     if (replacing && seats.some((seat) => seat.replaces_seat_id === options.replaces)) return { kind: 'SKIPPED', why: `seat ${options.replaces} is already replaced` };
     const live = seats.filter((seat) => seat.live);
     const missing = group.seats - live.filter((seat) => seat.group_key === groupKey).length;
@@ -470,8 +470,11 @@ export class ExpertsService {
     return { ...facts, now: this.clock.now(), drawLimit30d: this.policy.drawLimit30d };
   }
 
-  /** A group, the expert seats of its whole draw (the host-region cap counts them) and the group's last round, in one query. */
-  private async groupState(trx: Transaction<ExpertsDatabase>, drawId: string, groupKey: string): Promise<{ group: DrawGroup; drawSeats: number; last: { round: number; counter_end: string } | null }> {
+  /**
+   * In one query: a group, the expert seats of its whole draw (the host-region cap counts them), the group's last
+   * round, and every seat of the draw with its expert and whether that expert's home is in the host region.
+   */
+  private async roundState(trx: Transaction<ExpertsDatabase>, drawId: string, groupKey: string, hostRegion: readonly string[]) {
     const row = await trx
       .selectFrom('draw_group as g')
       .leftJoinLateral(
@@ -488,22 +491,22 @@ export class ExpertsService {
       )
       .selectAll('g')
       .select(['last.round as last_round', 'last.counter_end as last_counter_end'])
-      .select((eb) => eb.selectFrom('draw_group as d').select((inner) => inner.fn.sum<string>('d.seats').as('seats')).whereRef('d.draw_id', '=', 'g.draw_id').as('draw_seats'))
+      .select((eb) => [
+        eb.selectFrom('draw_group as d').select((inner) => inner.fn.sum<string>('d.seats').as('seats')).whereRef('d.draw_id', '=', 'g.draw_id').as('draw_seats'),
+        jsonArrayFrom(
+          eb
+            .selectFrom('committee_seat as s')
+            .leftJoin('expert as e', 'e.id', 's.expert_id')
+            .select(['s.expert_id', 's.group_key', 's.live', 's.status', 's.replaces_seat_id', sql<boolean>`coalesce(e.home_platform_id = any(${[...hostRegion]}::text[]), false)`.as('host')])
+            .whereRef('s.draw_id', '=', 'g.draw_id'),
+        ).as('draw_seat_rows'),
+      ])
       .where('g.draw_id', '=', drawId)
       .where('g.group_key', '=', groupKey)
       .executeTakeFirstOrThrow();
-    const { last_round, last_counter_end, draw_seats, ...group } = row;
-    return { group, drawSeats: Number(draw_seats), last: last_round === null || last_counter_end === null ? null : { round: last_round, counter_end: last_counter_end } };
-  }
-
-  /** Every seat of a draw with its expert, and whether that expert's home is in the host region. */
-  private seatsOfDrawForRound(trx: Transaction<ExpertsDatabase>, drawId: string, hostRegion: readonly string[]) {
-    return trx
-      .selectFrom('committee_seat as s')
-      .leftJoin('expert as e', 'e.id', 's.expert_id')
-      .select(['s.expert_id', 's.group_key', 's.live', 's.status', 's.replaces_seat_id', sql<boolean>`coalesce(e.home_platform_id = any(${[...hostRegion]}::text[]), false)`.as('host')])
-      .where('s.draw_id', '=', drawId)
-      .execute();
+    const { last_round, last_counter_end, draw_seats, draw_seat_rows, ...group } = row;
+    const last = last_round === null || last_counter_end === null ? null : { round: last_round, counter_end: last_counter_end };
+    return { group, drawSeats: Number(draw_seats), last, seats: draw_seat_rows };
   }
 
   /** How many more host-region experts a REMOTE draw may seat: floor(HOST_REGION_SHARE × expert seats) minus those seated. */
