@@ -58,14 +58,9 @@ export function candidatesDigest(sortedIds: readonly string[]): string {
   return sha256Hex(Buffer.from(sortedIds.join('\n'), 'utf8'));
 }
 
-/** Ascending byte order of ASCII ids (the order Postgres gives with `collate "C"`), as a comparator. */
-export function byteOrder(a: string, b: string): number {
-  return a < b ? -1 : a > b ? 1 : 0;
-}
-
-/** Ascending byte order of ASCII ids, without duplicates. */
+/** Ascending byte order of ASCII ids (the order Postgres gives with `collate "C"`). */
 export function sortCandidates(ids: Iterable<string>): string[] {
-  return [...new Set(ids)].sort(byteOrder);
+  return [...new Set(ids)].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
 }
 
 /** Steps 4 and 5: a group's stream of uniform integers, starting at position `start`. */
