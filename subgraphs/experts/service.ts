@@ -408,11 +408,12 @@ export class ExpertsService {
       counter_end: counterEnd,
       selected,
     };
-    await trx.insertInto('draw_round').values(roundRow(round, 'SEATED')).execute();
     const now = this.clock.now();
     const seatIds = selected.map(() => this.ids.next('seat'));
     try {
+      // The round and its seats in one statement: a seat refused by the exclusion constraint takes the round with it.
       await trx
+        .with('recorded', (db) => db.insertInto('draw_round').values(roundRow(round, 'SEATED')))
         .insertInto('committee_seat')
         .values(
           selected.map((expertId, i) => ({
