@@ -2,7 +2,7 @@
 // constraint refuses a second overlapping live seat, and the time of one draw over the whole 3,000-expert pool.
 import { sql } from 'kysely';
 import { DB_ERRORS, sqlState } from '../lib/db';
-import { withoutSeated, type AvoidanceGround, type EligibilityFacts } from '../subgraphs/experts/eligibility';
+import { AVOIDANCE_GROUND_NAMES, eligibleExperts, withoutSeated, type AvoidanceGround, type EligibilityFacts } from '../subgraphs/experts/eligibility';
 import { startTestHub, type TestHub } from './support/hub';
 
 let t: TestHub;
@@ -177,6 +177,20 @@ describe('the avoidance grounds, one by one', () => {
     await seat(target, { projectId: facts.projectId, status: 'DECLINED', from: window.startsAt, to: window.endsAt });
     await seat(control, { projectId: 'prj-another', status: 'DECLINED', from: window.startsAt, to: window.endsAt });
     expect(await avoided('declinedThisProject', [target, control])).toEqual([target]);
+  });
+
+  it('leaves out of a draw exactly the experts some ground avoids, the grounds evaluated together', async () => {
+    const specialty = `ALL_GROUNDS_${process.pid}`;
+    await t.databases.experts.db
+      .updateTable('expert')
+      .set({ specialties: sql<string[]>`specialties || array[${specialty}]::text[]` })
+      .where('id', 'in', pick)
+      .execute();
+    const avoidedByAny = new Set<string>();
+    for (const ground of AVOIDANCE_GROUND_NAMES) for (const id of await avoided(ground, pick)) avoidedByAny.add(id);
+    expect(avoidedByAny.size).toBeGreaterThanOrEqual(AVOIDANCE_GROUND_NAMES.length);
+    const eligible = await eligibleExperts(t.databases.experts.db, { ...facts, now: new Date(), drawLimit30d: 3 }, [{ group_key: 'g', specialty }]);
+    expect(eligible.get('g')!.candidates).toEqual(pick.filter((id) => !avoidedByAny.has(id)).sort());
   });
 });
 

@@ -8,7 +8,7 @@ import { badInput, conflict, forbidden, hubError, notFound } from '../../lib/err
 import type { Identity } from '../../lib/identity';
 import { writeOutbox } from '../../lib/outbox';
 import { decodeCursor, pageSize, toConnection, type Connection } from '../../lib/pagination';
-import { AVOIDANCE_GROUNDS, eligibleExperts, withoutSeated, type AvoidanceGround, type EligibilityFacts, type EligibilityQuery, type EligibleExperts } from './eligibility';
+import { avoidedOn, eligibleExperts, withoutSeated, type AvoidanceGround, type EligibilityFacts, type EligibilityQuery, type EligibleExperts } from './eligibility';
 import {
   candidatesDigest,
   effectiveSeed,
@@ -698,7 +698,7 @@ export class ExpertsService {
       .selectFrom('expert as e')
       .select('e.id')
       .where('e.id', 'in', expertIds.length > 0 ? [...expertIds] : [''])
-      .where(AVOIDANCE_GROUNDS[ground](query))
+      .where(avoidedOn(query, [ground]))
       .orderBy(sql`e.id collate "C"`)
       .execute();
     return rows.map((row) => row.id);
