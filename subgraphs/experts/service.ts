@@ -114,8 +114,8 @@ interface RoundRecord {
 
 /**
  * A round as its row. The id lists go as one newline-joined string that Postgres splits: node-postgres quotes every
- * element of an array parameter, which for a 13,000-id candidate list costs more than the eligibility query's sort.
- * The stored text[] is the same; expert ids are printable ASCII (constraint expert_id_printable_ascii), never a newline.
+ * element of an array parameter, 4 ms for an 8,500-id candidate list against 1.6 ms for the string. The stored text[]
+ * is the same; expert ids are printable ASCII (constraint expert_id_printable_ascii), never a newline.
  */
 function roundRow(round: RoundRecord, outcome: RoundOutcome) {
   return { ...round, candidates: idArray(round.candidates), host_region_candidates: idArray(round.host_region_candidates), selected: idArray(round.selected), outcome };
