@@ -2,7 +2,7 @@
 // constraint refuses a second overlapping live seat, and the time of one draw over the whole 3,000-expert pool.
 import { sql } from 'kysely';
 import { DB_ERRORS, sqlState } from '../lib/db';
-import type { AvoidanceGround, EligibilityFacts } from '../subgraphs/experts/eligibility';
+import { AVOIDANCE_GROUND_NAMES, eligibleExperts, withoutSeated, type AvoidanceGround, type EligibilityFacts } from '../subgraphs/experts/eligibility';
 import { startTestHub, type TestHub } from './support/hub';
 
 let t: TestHub;
@@ -177,6 +177,161 @@ describe('the avoidance grounds, one by one', () => {
     await seat(target, { projectId: facts.projectId, status: 'DECLINED', from: window.startsAt, to: window.endsAt });
     await seat(control, { projectId: 'prj-another', status: 'DECLINED', from: window.startsAt, to: window.endsAt });
     expect(await avoided('declinedThisProject', [target, control])).toEqual([target]);
+  });
+
+  it('leaves out of a draw exactly the experts some ground avoids, the grounds evaluated together', async () => {
+    const specialty = `ALL_GROUNDS_${process.pid}`;
+    await t.databases.experts.db
+      .updateTable('expert')
+      .set({ specialties: sql<string[]>`specialties || array[${specialty}]::text[]` })
+      .where('id', 'in', pick)
+      .execute();
+    const avoidedByAny = new Set<string>();
+    for (const ground of AVOIDANCE_GROUND_NAMES) for (const id of await avoided(ground, pick)) avoidedByAny.add(id);
+    expect(avoidedByAny.size).toBeGreaterThanOrEqual(AVOIDANCE_GROUND_NAMES.length);
+    const eligible = await eligibleExperts(t.databases.experts.db, { ...facts, now: new Date(), drawLimit30d: 3 }, [{ group_key: 'g', specialty }]);
+    expect(eligible.get('g')!.candidates).toEqual(pick.filter((id) => !avoidedByAny.has(id)).sort());
+  });
+});
+
+describe("the pool's storage", () => {
+  const expertRow = (id: string) => ({ id, code: id, name: '测试专家', phone: '13800000000', home_platform_id: '411700', specialties: ['LEGAL'], employer: '测试单位', supervision_department: null, supervision_region: null });
+
+  it('refuses an expert id that is not printable ASCII: digests join ids with newlines and order them by byte', async () => {
+    for (const id of ['exp-new\nline', 'exp with space', 'exp-专家']) {
+      const refused = await t.databases.experts.db.insertInto('expert').values(expertRow(id)).execute().catch((error: unknown) => error);
+      expect(sqlState(refused)).toBe('23514');
+    }
+  });
+
+  it('keeps the specialty index without a pending list, so a draw never scans new experts one by one', async () => {
+    const index = await sql<{ reloptions: string[] | null }>`select reloptions from pg_class where oid = 'expert_specialties_idx'::regclass`.execute(t.databases.experts.db);
+    expect(index.rows[0].reloptions).toContain('fastupdate=off');
+  });
+
+  it("compresses a round's candidate lists with lz4 where the server has it (pglz otherwise)", async () => {
+    const db = t.databases.experts.db;
+    const server = await sql<{ lz4: boolean }>`select 'lz4' = any(enumvals) as lz4 from pg_settings where name = 'default_toast_compression'`.execute(db);
+    const columns = await sql<{ attname: string; attcompression: string }>`
+      select attname, attcompression from pg_attribute where attrelid = 'draw_round'::regclass and attname in ('candidates', 'host_region_candidates') order by attname`.execute(db);
+    const method = server.rows[0].lz4 ? 'l' : '';
+    expect(columns.rows).toEqual([
+      { attname: 'candidates', attcompression: method },
+      { attname: 'host_region_candidates', attcompression: method },
+    ]);
+  });
+});
+
+describe('one run of a draw', () => {
+  it("lists each group's experts once for the run, less those its earlier groups seated, so no round loses a race to its own draw", async () => {
+    const { experts } = t.hub.services;
+    const twins = pick.slice(35, 38);
+    const specialty = `TWIN_POOL_${process.pid}`;
+    await t.databases.experts.db
+      .updateTable('expert')
+      .set({ specialties: sql<string[]>`specialties || array[${specialty}]::text[]` })
+      .where('id', 'in', twins)
+      .execute();
+    const startsAt = new Date(Date.now() + 200 * DAY);
+    const endsAt = new Date(startsAt.getTime() + 8 * 3_600_000);
+    const [first, second] = [`room-411700-1/${specialty}`, `room-411700-2/${specialty}`];
+    const draw = await experts.requestDraw({
+      projectId: 'prj-twin-rooms',
+      hostPlatformId: '411700',
+      hostParentId: '410000',
+      department: facts.department,
+      mode: 'LOCAL',
+      startsAt,
+      endsAt,
+      supervisorNonce: null,
+      groups: [
+        { bookingId: 'bk-twin-1', roomId: 'room-411700-1', platformId: '411700', role: 'MAIN', specialty, seats: 2 },
+        { bookingId: 'bk-twin-2', roomId: 'room-411700-2', platformId: '411700', role: 'MAIN', specialty, seats: 1 },
+      ],
+    });
+    const outcome = await experts.runDraw(draw.id, { ...facts, projectId: 'prj-twin-rooms', mode: 'LOCAL', startsAt: startsAt.toISOString(), endsAt: endsAt.toISOString(), pools: {} });
+    expect(outcome).toEqual({ kind: 'SEATED', seats: 3 });
+    const rounds = await experts.roundsOfDraw(draw.id);
+    expect(rounds.map((round) => [round.group_key, round.round, round.outcome])).toEqual([
+      [first, 1, 'SEATED'],
+      [second, 1, 'SEATED'],
+    ]);
+    expect(rounds[0].candidates).toEqual([...twins].sort());
+    const left = twins.filter((id) => !rounds[0].selected.includes(id));
+    expect(rounds[1].candidates).toEqual(left);
+    expect(rounds[1].selected).toEqual(left);
+    expect((await experts.verifyDraw(draw.id)).matches).toBe(true);
+  });
+
+  it("draws a later group afresh once its list from earlier in the run lost a race to another draw's seat", async () => {
+    const { experts } = t.hub.services;
+    const db = t.databases.experts.db;
+    const [here, there] = [pick[38], pick[39]];
+    const specialty = `RACED_POOL_${process.pid}`;
+    await db.updateTable('expert').set({ home_platform_id: '410100', specialties: [specialty] }).where('id', '=', here).execute();
+    await db.updateTable('expert').set({ home_platform_id: '410200', specialties: [specialty] }).where('id', '=', there).execute();
+    const startsAt = new Date(Date.now() + 210 * DAY);
+    const endsAt = new Date(startsAt.getTime() + 8 * 3_600_000);
+    const [first, second] = [`room-410100-1/${specialty}`, `room-410200-1/${specialty}`];
+    // Another draw seats `there` inside the first group's transaction, after the run listed it for the second group.
+    const elsewhere = await drawOf('prj-raced-elsewhere');
+    await sql`
+      create function seat_there_elsewhere() returns trigger language plpgsql as $$
+      begin
+        insert into committee_seat (id, draw_id, project_id, booking_id, room_id, specialty, round, status, expert_id, during)
+        values ('seat-raced-elsewhere', ${sql.lit(elsewhere)}, 'prj-raced-elsewhere', 'bk-x', 'room-x', ${sql.lit(specialty)}, 1, 'INVITED', ${sql.lit(there)},
+                tstzrange(${sql.lit(startsAt.toISOString())}::timestamptz, ${sql.lit(endsAt.toISOString())}::timestamptz, '[)'));
+        return null;
+      end $$`.execute(db);
+    await sql`create trigger seat_there_elsewhere after insert on draw_round for each row when (new.group_key = ${sql.lit(first)}) execute function seat_there_elsewhere()`.execute(db);
+    try {
+      const draw = await experts.requestDraw({
+        projectId: 'prj-raced',
+        hostPlatformId: '411700',
+        hostParentId: '410000',
+        department: facts.department,
+        mode: 'REMOTE',
+        startsAt,
+        endsAt,
+        supervisorNonce: null,
+        groups: [
+          { bookingId: 'bk-raced-1', roomId: 'room-410100-1', platformId: '410100', role: 'SECONDARY', specialty, seats: 1 },
+          { bookingId: 'bk-raced-2', roomId: 'room-410200-1', platformId: '410200', role: 'SECONDARY', specialty, seats: 1 },
+        ],
+      });
+      const outcome = await experts.runDraw(draw.id, {
+        ...facts,
+        projectId: 'prj-raced',
+        startsAt: startsAt.toISOString(),
+        endsAt: endsAt.toISOString(),
+        pools: { [first]: ['410100'], [second]: ['410200'] },
+      });
+      expect(outcome).toMatchObject({ kind: 'FAILED', reason: expect.stringContaining('only 0 are eligible') });
+      const rounds = await experts.roundsOfDraw(draw.id);
+      expect(rounds.map((round) => [round.group_key, round.round, round.candidates, round.outcome])).toEqual([
+        [first, 1, [here], 'SEATED'],
+        [second, 1, [there], 'LOST_RACE'],
+      ]);
+      expect((await experts.verifyDraw(draw.id)).matches).toBe(true);
+    } finally {
+      await sql`drop trigger seat_there_elsewhere on draw_round`.execute(db);
+      await sql`drop function seat_there_elsewhere()`.execute(db);
+    }
+  });
+
+  it('takes out of a list made earlier the experts whose seats of the draw a ground now avoids: live (6), declined or replaced (8), not withdrawn', () => {
+    const listed = { candidates: ['exp-1', 'exp-2', 'exp-3', 'exp-4', 'exp-5', 'exp-6', 'exp-7'], hostRegion: new Set(['exp-2', 'exp-7']) };
+    const seats = [
+      { expert_id: 'exp-1', live: true, status: 'INVITED' as const },
+      { expert_id: 'exp-2', live: true, status: 'ACCEPTED' as const },
+      { expert_id: 'exp-3', live: true, status: 'CHECKED_IN' as const },
+      { expert_id: 'exp-4', live: false, status: 'DECLINED' as const },
+      { expert_id: 'exp-5', live: false, status: 'REPLACED' as const },
+      { expert_id: 'exp-6', live: false, status: 'WITHDRAWN' as const },
+    ];
+    const left = withoutSeated(listed, seats);
+    expect(left.candidates).toEqual(['exp-6', 'exp-7']);
+    expect([...left.candidates].filter((id) => left.hostRegion.has(id))).toEqual(['exp-7']);
   });
 });
 

@@ -27,7 +27,9 @@ it('declines a lapsed invitation and draws its replacement in the next round, ne
     async () => {
       const seats = await seatsOf(t, draw.id);
       const replaced = lapsed.map((seat) => seats.find((other) => other.replaces_seat_id === seat.id));
-      return replaced.every((seat) => seat?.invited_at) ? { seats, replaced } : undefined;
+      // The job puts a replacement on the timeline just after committing its seat: wait for both.
+      const drawn = (await t.hub.services.projects.eventsOfProjects([projectId])).filter((event) => event.kind === 'EXPERT_REPLACEMENT_DRAWN');
+      return replaced.every((seat) => seat?.invited_at) && drawn.length >= lapsed.length ? { seats, replaced } : undefined;
     },
     15_000,
     'the lapsed invitations to be replaced',

@@ -58,9 +58,14 @@ export function candidatesDigest(sortedIds: readonly string[]): string {
   return sha256Hex(Buffer.from(sortedIds.join('\n'), 'utf8'));
 }
 
-/** Ascending byte order of ASCII ids (the order Postgres gives with `collate "C"`). */
+/**
+ * Ascending byte order of ASCII ids (the order Postgres gives with `collate "C"`), without duplicates. The default
+ * sort compares UTF-16 code units, which for ASCII is byte order, and needs no callback per comparison; duplicates
+ * are dropped once sorted, where they sit side by side (a Set of 13,000 ids cost more than the sort).
+ */
 export function sortCandidates(ids: Iterable<string>): string[] {
-  return [...new Set(ids)].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+  const sorted = [...ids].sort();
+  return sorted.filter((id, i) => i === 0 || id !== sorted[i - 1]);
 }
 
 /** Steps 4 and 5: a group's stream of uniform integers, starting at position `start`. */

@@ -90,13 +90,15 @@ export async function projectStatus(t: TestHub, projectId: string): Promise<stri
 export async function drawSettled(t: TestHub, projectId: string, timeoutMs = 20_000) {
   return eventually(
     async () => {
-      const draw = await t.databases.experts.db.selectFrom('draw').selectAll().where('project_id', '=', projectId).orderBy('requested_at', 'desc').executeTakeFirst();
-      if (!draw) return undefined;
+      const latest = await t.databases.experts.db.selectFrom('draw').select('id').where('project_id', '=', projectId).orderBy('requested_at', 'desc').executeTakeFirst();
+      if (!latest) return undefined;
+      const pending = await t.databases.experts.db.selectFrom('committee_seat').select('id').where('draw_id', '=', latest.id).where('invited_at', 'is', null).where('live', '=', true).execute();
+      const seats = await t.databases.experts.db.selectFrom('committee_seat').select('id').where('draw_id', '=', latest.id).execute();
+      // Read after its seats: a draw that failed meanwhile withdrew them in the same transaction, and must not pass for seated.
+      const draw = await t.databases.experts.db.selectFrom('draw').selectAll().where('id', '=', latest.id).executeTakeFirstOrThrow();
       if (draw.status === 'FAILED') {
         return (await projectStatus(t, projectId)) === 'FEE_ADVANCED' ? draw : undefined;
       }
-      const pending = await t.databases.experts.db.selectFrom('committee_seat').select('id').where('draw_id', '=', draw.id).where('invited_at', 'is', null).where('live', '=', true).execute();
-      const seats = await t.databases.experts.db.selectFrom('committee_seat').select('id').where('draw_id', '=', draw.id).execute();
       return seats.length > 0 && pending.length === 0 ? draw : undefined;
     },
     timeoutMs,
