@@ -1,5 +1,5 @@
 // The jobs process's machinery: queues, the outbox relay, and a worker per queue that has handlers.
-import { FlowProducer, Queue, Worker, type Job } from 'bullmq';
+import { Queue, Worker, type Job } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { Kysely } from 'kysely';
 import type { HubConfig } from '../lib/config';
@@ -11,10 +11,9 @@ import { withJobRequestIds } from '../lib/tracing';
 import { jobSchedules } from './handlers';
 import { DEFAULT_JOB_OPTIONS, isQueueName, QUEUE_NAMES, type QueueName } from './queues';
 
-/** What a handler may use besides its job: the queues (to add jobs) and a FlowProducer (to add parent/child flows). */
+/** What a handler may use besides its job: the queues (to add jobs). */
 export interface JobTools {
   queues: Record<QueueName, Queue>;
-  flows: FlowProducer;
 }
 
 export type JobHandler = (job: Job, tools: JobTools) => Promise<unknown>;
@@ -57,7 +56,6 @@ export interface JobsRuntimeOptions {
 
 export interface JobsRuntime {
   queues: Record<QueueName, Queue>;
-  flows: FlowProducer;
   /** Relays every pending outbox message once; returns how many were published. */
   relayOnce(): Promise<number>;
   /** Redis answers and every outbox database answers. */
@@ -72,9 +70,7 @@ export function startJobs(options: JobsRuntimeOptions): JobsRuntime {
   const queues = Object.fromEntries(
     QUEUE_NAMES.map((name) => [name, new Queue(name, { connection, prefix, defaultJobOptions: DEFAULT_JOB_OPTIONS })]),
   ) as Record<QueueName, Queue>;
-  const flows = new FlowProducer({ connection, prefix });
-  flows.on('error', (error) => logger.warn({ err: error.message }, 'flow producer error'));
-  const tools: JobTools = { queues, flows };
+  const tools: JobTools = { queues };
   const scheduling = Promise.all(
     (options.schedules ?? jobSchedules(config)).map((schedule) =>
       queues[schedule.queue].upsertJobScheduler(schedule.id, schedule.pattern ? { pattern: schedule.pattern, tz: schedule.tz } : { every: schedule.everyMs }, { name: schedule.id, data: schedule.data ?? {}, opts: DEFAULT_JOB_OPTIONS }),
@@ -142,7 +138,6 @@ export function startJobs(options: JobsRuntimeOptions): JobsRuntime {
 
   return {
     queues,
-    flows,
     relayOnce,
     async ready() {
       try {
@@ -162,7 +157,6 @@ export function startJobs(options: JobsRuntimeOptions): JobsRuntime {
       await Promise.all(workers.map((worker) => worker.close()));
       for (const workerConnection of workerConnections) workerConnection.disconnect();
       await Promise.all(Object.values(queues).map((queue) => queue.close()));
-      await flows.close();
       connection.disconnect();
     },
   };

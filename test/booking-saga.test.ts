@@ -191,6 +191,51 @@ describe('all or none', () => {
   });
 });
 
+describe('races and replays', () => {
+  const kindsOf = async (projectId: string) => (await timelineKinds(projectId)).filter((kind) => kind.startsWith('VENUE'));
+
+  it('holds all or none when two arrangements race for the last seats of a room: one confirmed, the other released', async () => {
+    const [from, to] = [inDays(23, 1), inDays(23, 9)];
+    const first = await filedProject(t, { startsAt: from, endsAt: to });
+    const second = await filedProject(t, { startsAt: from, endsAt: to });
+    const queue = t.hub.jobs!.queues['venue-bookings'];
+    await queue.pause();
+    try {
+      // Nothing is held until the jobs run, so both pass the up-front check for 2 of the room's 3 seats.
+      for (const [projectId, mainRoomId] of [[first, 'room-411700-1'], [second, 'room-411700-2']]) {
+        expect((await arrange(projectId, mainRoomId, [{ roomId: 'room-411721-1', seats: 2 }])).errors).toBeUndefined();
+      }
+      await eventually(async () => ((await queue.getJobs(['waiting'], 0, -1)).filter((job) => job.name === 'arrange' && [first, second].includes((job.data as { projectId: string }).projectId)).length === 2 ? true : undefined));
+    } finally {
+      await queue.resume();
+    }
+    const outcomes = { [first]: await settled(t, first), [second]: await settled(t, second) };
+    expect(Object.values(outcomes).sort()).toEqual(['FILED', 'VENUES_CONFIRMED']);
+    const loser = outcomes[first] === 'FILED' ? first : second;
+    const bookings = await bookingsOf(t, loser);
+    expect(bookings.map((b) => [b.role, b.status])).toEqual([['MAIN', 'RELEASED'], ['SECONDARY', 'REJECTED']]);
+    expect(bookings[1].reason).toMatch(/room-411721-1 has 1 of the 2 seats asked free/);
+    expect(await kindsOf(loser)).toEqual(['VENUES_ARRANGING', 'VENUE_HELD', 'VENUE_CONFIRMED', 'VENUE_HOLD_FAILED', 'VENUE_RELEASED', 'VENUES_ARRANGEMENT_FAILED']);
+    expect(await freeSeats('room-411721-1', from, to)).toBe(1);
+    for (const projectId of [first, second]) await allOrNone(t, projectId);
+    expect(await seatInvariants(t)).toMatchObject({ doubleBooked: 0, disagreeing: 0 });
+  });
+
+  it("holds nothing twice and records nothing twice when an 'arrange' job runs again after it completed", async () => {
+    const projectId = await filedProject(t, { startsAt: inDays(24, 1), endsAt: inDays(24, 9) });
+    await arrange(projectId, 'room-411700-1', [{ roomId: 'room-411722-1', seats: 2 }]);
+    expect(await settled(t, projectId)).toBe('VENUES_CONFIRMED');
+    const before = { bookings: await bookingsOf(t, projectId), kinds: await kindsOf(projectId) };
+    expect(before.kinds).toEqual(['VENUES_ARRANGING', 'VENUE_HELD', 'VENUE_CONFIRMED', 'VENUE_HELD', 'VENUE_CONFIRMED', 'VENUES_CONFIRMED']);
+    const queue = t.hub.jobs!.queues['venue-bookings'];
+    const done = (await queue.getJobs(['completed'], 0, -1)).find((job) => job.name === 'arrange' && (job.data as { projectId: string }).projectId === projectId)!;
+    await queue.add('arrange', done.data, { jobId: `${done.id}-again` });
+    await eventually(async () => ((await (await queue.getJob(`${done.id}-again`))?.getState()) === 'completed' ? true : undefined));
+    expect({ bookings: await bookingsOf(t, projectId), kinds: await kindsOf(projectId) }).toEqual(before);
+    expect(await projectStatus(t, projectId)).toBe('VENUES_CONFIRMED');
+  });
+});
+
 describe('refusals write nothing', () => {
   async function snapshot(projectId: string) {
     const projects = t.databases.projects.db;

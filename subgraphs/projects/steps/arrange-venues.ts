@@ -1,13 +1,15 @@
 // Step 3 of the workflow, 副场选择: the host's operator picks the main room and partner rooms; every rule is checked
 // before anything is written, then the project moves to VENUES_ARRANGING and the booking saga (jobs/venue-bookings.ts)
-// starts from an outbox message written in the same transaction.
+// starts from an outbox message written in the same transaction. The saga reports back through recordArrangement.
 import { actorOf, requirePlatform, requireRole } from '../../../lib/authz';
 import { randomIds, type IdGenerator } from '../../../lib/clock';
 import { badInput, conflict, notFound } from '../../../lib/errors';
 import type { Identity } from '../../../lib/identity';
+import type { Transaction } from 'kysely';
 import { arrangeMessage } from '../../../jobs/venue-bookings';
 import type { SeatRequest, VenuesService } from '../../venues/service';
-import type { Project, ProjectsService } from '../service';
+import type { NewEvent, Project, ProjectsService } from '../service';
+import type { ProjectsDatabase } from '../types';
 
 export interface SeatRequestInput {
   roomId: string;
@@ -107,4 +109,60 @@ async function checkSeatRequests(venues: VenuesService, project: Project, mainRo
     requests.push({ roomId: room.id, role: 'SECONDARY', seats: request.seats });
   }
   return requests;
+}
+
+/** What the booking saga reports to the project: what happened to its bookings, and the decision once there is one. */
+export interface ArrangementReport {
+  projectId: string;
+  arrangementId: string;
+  actor: string;
+  /** What happened to the bookings, in order; keyed, so a report made twice records each once. */
+  events: NewEvent[];
+  /** Absent while a partner still has to answer. */
+  decision?: { status: 'CONFIRMED' | 'FAILED'; reason: string | null };
+}
+
+/**
+ * Records a report of the booking saga on the project's timeline and, once the arrangement is decided, ends step 3:
+ * VENUES_CONFIRMED when every booking is confirmed, back to FILED with the reason otherwise, in one transaction under
+ * the project's lock. A project that was cancelled, or has since started another arrangement, only gets the events.
+ *
+ * ```ts
+ * await recordArrangement(projects, { projectId, arrangementId, actor: 'system:venue-bookings', events, decision: { status: 'CONFIRMED', reason: null } });
+ * ```
+ */
+export async function recordArrangement(projects: ProjectsService, report: ArrangementReport): Promise<Project> {
+  return projects.db.transaction().execute(async (trx) => {
+    const project = await trx.selectFrom('project').selectAll().where('id', '=', report.projectId).forUpdate().executeTakeFirst();
+    if (!project) throw notFound('project', report.projectId);
+    const { decision } = report;
+    if (!decision || project.status !== 'VENUES_ARRANGING' || (await arrangementInProgressIn(trx, project.id)) !== report.arrangementId) {
+      await projects.appendEventsIn(trx, project.id, report.events, project);
+      return project;
+    }
+    const confirmed = decision.status === 'CONFIRMED';
+    return projects.transitionIn(trx, project.id, {
+      to: confirmed ? 'VENUES_CONFIRMED' : 'FILED',
+      from: ['VENUES_ARRANGING'],
+      kind: confirmed ? 'VENUES_CONFIRMED' : 'VENUES_ARRANGEMENT_FAILED',
+      actor: report.actor,
+      detail: confirmed ? 'every venue booking confirmed' : `venue arrangement failed, every hold released: ${decision.reason}`,
+      data: { arrangementId: report.arrangementId },
+      key: `arrangement-${decision.status.toLowerCase()}:${report.arrangementId}`,
+      events: report.events,
+    });
+  });
+}
+
+/** The arrangement the project's latest VENUES_ARRANGING event started. */
+async function arrangementInProgressIn(trx: Transaction<ProjectsDatabase>, projectId: string): Promise<string | undefined> {
+  const started = await trx
+    .selectFrom('project_event')
+    .select('data')
+    .where('project_id', '=', projectId)
+    .where('kind', '=', 'VENUES_ARRANGING')
+    .orderBy('seq', 'desc')
+    .limit(1)
+    .executeTakeFirst();
+  return (started?.data as { arrangementId?: string } | undefined)?.arrangementId;
 }
