@@ -206,9 +206,9 @@ export class ProjectsService {
     return this.db.transaction().execute((trx) => this.transitionIn(trx, projectId, request));
   }
 
-  async transitionIn(trx: Transaction<ProjectsDatabase>, projectId: string, request: TransitionRequest): Promise<Project> {
-    const current = await trx.selectFrom('project').selectAll().where('id', '=', projectId).forUpdate().executeTakeFirst();
-    if (!current) throw notFound('project', projectId);
+  /** `locked`: the project's row as this transaction already locked it (lockIn), so it is not read again. */
+  async transitionIn(trx: Transaction<ProjectsDatabase>, projectId: string, request: TransitionRequest, locked?: Project): Promise<Project> {
+    const current = locked ?? (await this.lockIn(trx, projectId));
     const allowedFrom = request.from ?? statesLeadingTo(request.to);
     if (!allowedFrom.includes(current.status) || !canTransition(current.status, request.to)) {
       throw conflict(`project ${current.code} is ${current.status}; this step needs it to be ${allowedFrom.join(' or ')}`);
@@ -231,11 +231,14 @@ export class ProjectsService {
 
   /** Appends events in order under one lock of the project; those whose key is already recorded are left out. */
   async appendEvents(projectId: string, events: readonly NewEvent[]): Promise<void> {
-    await this.db.transaction().execute(async (trx) => {
-      const locked = await trx.selectFrom('project').selectAll().where('id', '=', projectId).forUpdate().executeTakeFirst();
-      if (!locked) throw notFound('project', projectId);
-      await this.appendEventsIn(trx, projectId, events, locked);
-    });
+    await this.db.transaction().execute(async (trx) => this.appendEventsIn(trx, projectId, events, await this.lockIn(trx, projectId)));
+  }
+
+  /** Reads a project and locks its row (FOR UPDATE) until the transaction ends: state changes and appends take it first. */
+  async lockIn(trx: Transaction<ProjectsDatabase>, projectId: string): Promise<Project> {
+    const locked = await trx.selectFrom('project').selectAll().where('id', '=', projectId).forUpdate().executeTakeFirst();
+    if (!locked) throw notFound('project', projectId);
+    return locked;
   }
 
   /** Appends within a transaction that already holds the project's row lock (or has just inserted the project). */

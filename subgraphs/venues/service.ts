@@ -30,6 +30,8 @@ export type Room = Selectable<RoomTable>;
 export type Booking = Selectable<BookingTable>;
 export type Arrangement = Selectable<ArrangementTable>;
 export type WebhookDelivery = Selectable<WebhookDeliveryTable>;
+/** A room as arrangeVenues checks it: its platform, whether the host may book it, its free seats over the window. */
+export type ArrangementRoom = Room & { platform_id: string; partner: boolean; free: number };
 export type { SeatRequest };
 
 export const LIVE_BOOKING_STATUSES = ['HELD', 'CONFIRMED'] as const;
@@ -103,6 +105,12 @@ interface HoldRoom {
   webhook_url: string | null;
   /** Null when the room's platform has no agreement with the host (its own rooms). */
   auto_confirm: boolean | null;
+  free_seats: number[];
+}
+
+/** An arrangement's evaluation window as the tstzrange its seat rows hold. */
+function windowOf(arrangement: Arrangement) {
+  return sql<string>`tstzrange(${arrangement.starts_at}, ${arrangement.ends_at})`;
 }
 
 /** The bookings with `updated` ones put in place of their earlier rows, by id. */
@@ -142,16 +150,6 @@ export class VenuesService {
     return this.db.selectFrom('cooperation_agreement').selectAll().where('platform_id', 'in', [...platformIds]).orderBy('partner_id').execute();
   }
 
-  /** The agreement under which `host` may book rooms of `partner`, if any. */
-  async agreementBetween(hostId: string, partnerId: string): Promise<Agreement | undefined> {
-    return this.db
-      .selectFrom('cooperation_agreement')
-      .selectAll()
-      .where('platform_id', '=', hostId)
-      .where('partner_id', '=', partnerId)
-      .executeTakeFirst();
-  }
-
   venuesByIds(ids: readonly string[]): Promise<Venue[]> {
     return this.db.selectFrom('venue').selectAll().where('id', 'in', [...ids]).execute();
   }
@@ -177,6 +175,31 @@ export class VenuesService {
       .select('venue.platform_id')
       .where('room.id', 'in', [...ids])
       .execute();
+  }
+
+  /**
+   * The rooms an arrangement asks for, each with its platform, whether the host has a cooperation agreement with that
+   * platform (`partner`), and its seats free over the whole window: what arrangeVenues checks, in one statement.
+   */
+  async roomsForArrangement(hostId: string, roomIds: readonly string[], window: Window): Promise<ArrangementRoom[]> {
+    const rows = await this.db
+      .selectFrom('room')
+      .innerJoin('venue', 'venue.id', 'room.venue_id')
+      .leftJoin('cooperation_agreement', (join) => join.onRef('cooperation_agreement.partner_id', '=', 'venue.platform_id').on('cooperation_agreement.platform_id', '=', hostId))
+      .selectAll('room')
+      .select(['venue.platform_id', 'cooperation_agreement.partner_id as agreement_partner'])
+      .select((eb) =>
+        eb
+          .selectFrom('booking_seat')
+          .select(eb.fn.count<string>(sql`distinct booking_seat.seat_no`).as('taken'))
+          .whereRef('booking_seat.room_id', '=', 'room.id')
+          .where('booking_seat.live', '=', true)
+          .where(sql<boolean>`booking_seat.during && tstzrange(${window.from}, ${window.to})`)
+          .as('taken'),
+      )
+      .where('room.id', 'in', [...roomIds])
+      .execute();
+    return rows.map(({ agreement_partner, taken, ...room }) => ({ ...room, partner: agreement_partner !== null, free: room.seats - Number(taken) }));
   }
 
   bookingsByIds(ids: readonly string[]): Promise<Booking[]> {
@@ -325,8 +348,12 @@ export class VenuesService {
     return { ...outcome, holds };
   }
 
-  /** The rooms an arrangement asks for, with their platform's webhook and whether its agreement with the host auto-confirms. */
+  /**
+   * The rooms an arrangement asks for, with their platform's webhook, whether its agreement with the host auto-confirms,
+   * and their seats free over the arrangement's window (not held by a live booking overlapping it), in seat order.
+   */
   private async holdRoomsIn(trx: Transaction<VenuesDatabase>, arrangement: Arrangement): Promise<Map<string, HoldRoom>> {
+    const window = windowOf(arrangement);
     const rows = await trx
       .selectFrom('room')
       .innerJoin('venue', 'venue.id', 'room.venue_id')
@@ -335,6 +362,26 @@ export class VenuesService {
         join.onRef('cooperation_agreement.partner_id', '=', 'venue.platform_id').on('cooperation_agreement.platform_id', '=', arrangement.host_platform_id),
       )
       .select(['room.id', 'room.seats', 'platform.id as platform_id', 'platform.webhook_url', 'cooperation_agreement.auto_confirm'])
+      .select((eb) => {
+        const free = eb
+          .selectFrom('seat')
+          .select('seat.seat_no')
+          .whereRef('seat.room_id', '=', 'room.id')
+          .where(({ not, exists, selectFrom }) =>
+            not(
+              exists(
+                selectFrom('booking_seat')
+                  .select('booking_seat.seat_no')
+                  .whereRef('booking_seat.room_id', '=', 'seat.room_id')
+                  .whereRef('booking_seat.seat_no', '=', 'seat.seat_no')
+                  .where('booking_seat.live', '=', true)
+                  .where(sql<boolean>`booking_seat.during && ${window}`),
+              ),
+            ),
+          )
+          .orderBy('seat.seat_no');
+        return sql<number[]>`array(${free})`.as('free_seats');
+      })
       .where('room.id', 'in', arrangement.requests.map((request) => request.roomId))
       .execute();
     return new Map(rows.map((row) => [row.id, row]));
@@ -348,34 +395,12 @@ export class VenuesService {
     rooms: Map<string, HoldRoom>,
     needsDecision: (request: SeatRequest) => boolean,
   ): Promise<Booking[]> {
-    const window = sql<string>`tstzrange(${arrangement.starts_at}, ${arrangement.ends_at})`;
-    const requested = indexes.map((index) => arrangement.requests[index]);
-    const free = await trx
-      .selectFrom('seat')
-      .select(['seat.room_id', 'seat.seat_no'])
-      .where('seat.room_id', 'in', requested.map((request) => request.roomId))
-      .where(({ not, exists, selectFrom }) =>
-        not(
-          exists(
-            selectFrom('booking_seat')
-              .select('booking_seat.seat_no')
-              .whereRef('booking_seat.room_id', '=', 'seat.room_id')
-              .whereRef('booking_seat.seat_no', '=', 'seat.seat_no')
-              .where('booking_seat.live', '=', true)
-              .where(sql<boolean>`booking_seat.during && ${window}`),
-          ),
-        ),
-      )
-      .orderBy('seat.room_id')
-      .orderBy('seat.seat_no')
-      .execute();
-    const freeOf = new Map<string, number[]>();
-    for (const seat of free) freeOf.set(seat.room_id, [...(freeOf.get(seat.room_id) ?? []), seat.seat_no]);
-
+    // Copies: seats are taken off as requests get them, so two requests for one room never pick the same seats.
+    const freeOf = new Map([...rooms.values()].map((room) => [room.id, [...room.free_seats]]));
     const bookings: Insertable<BookingTable>[] = [];
     const seats: { booking_id: string; room_id: string; seat_no: number }[] = [];
-    for (const [position, index] of indexes.entries()) {
-      const request = requested[position];
+    for (const index of indexes) {
+      const request = arrangement.requests[index];
       const room = rooms.get(request.roomId);
       if (!room) throw notFound('room', request.roomId);
       const wanted = request.role === 'MAIN' ? room.seats : request.seats;
@@ -397,14 +422,13 @@ export class VenuesService {
         continue;
       }
       bookings.push({ ...booking, seats: wanted, status: needsDecision(request) ? 'HELD' : 'CONFIRMED', reason: null });
-      // Taken off the list, so two requests for one room never pick the same seats.
       seats.push(...available.splice(0, wanted).map((seat_no) => ({ booking_id: booking.id, room_id: room.id, seat_no })));
     }
     const inserted = await trx.insertInto('booking').values(bookings).returningAll().execute();
     if (seats.length > 0) {
       // In one order across transactions (room, then seat), so concurrent holds wait for each other without deadlocking.
       seats.sort((a, b) => a.room_id.localeCompare(b.room_id) || a.seat_no - b.seat_no);
-      await trx.insertInto('booking_seat').values(seats.map((seat) => ({ ...seat, during: window }))).execute();
+      await trx.insertInto('booking_seat').values(seats.map((seat) => ({ ...seat, during: windowOf(arrangement) }))).execute();
     }
     for (const booking of inserted) {
       const room = rooms.get(booking.room_id);
