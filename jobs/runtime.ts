@@ -52,7 +52,7 @@ export interface JobsRuntimeOptions {
   concurrency?: number;
   /** Where to count job durations and report queue sizes and outbox lag. */
   metrics?: HubMetrics;
-  /** Called after each message is on its queue and before the relay marks it sent (the fault tests crash here). */
+  /** Called for each message once its pass is on the queues, before the relay marks it sent (the fault tests crash here). */
   onPublished?: (message: RelayedMessage) => void;
 }
 
@@ -110,10 +110,17 @@ export function startJobs(options: JobsRuntimeOptions): JobsRuntime {
     workers.push(worker);
   }
 
-  const publish = async (message: RelayedMessage) => {
-    if (!isQueueName(message.queue)) throw new Error(`outbox message for unknown queue ${message.queue}`);
-    await queues[message.queue].add(message.name, message.data, { jobId: message.jobId, delay: message.delayMs || undefined });
-    options.onPublished?.(message);
+  // One Redis round trip per queue for a whole pass (addBulk); each message is still one job under its outbox id.
+  const publish = async (messages: RelayedMessage[]) => {
+    const byQueue = new Map<QueueName, RelayedMessage[]>();
+    for (const message of messages) {
+      if (!isQueueName(message.queue)) throw new Error(`outbox message for unknown queue ${message.queue}`);
+      byQueue.set(message.queue, [...(byQueue.get(message.queue) ?? []), message]);
+    }
+    for (const [queue, batch] of byQueue) {
+      await queues[queue].addBulk(batch.map((message) => ({ name: message.name, data: message.data, opts: { jobId: message.jobId, delay: message.delayMs || undefined } })));
+    }
+    for (const message of messages) options.onPublished?.(message);
   };
   const relayOnce = async () => {
     let published = 0;
@@ -182,7 +189,7 @@ const RELAY_SPACING_MS = 50;
  * the poll) it runs one more after it. A failed pass waits for the next poll, so an unreachable Redis is not retried in
  * a loop while commits keep notifying.
  */
-function serialRelay(source: OutboxSource, publish: (message: RelayedMessage) => Promise<void>, stopped: () => boolean, failed: (error: unknown) => void) {
+function serialRelay(source: OutboxSource, publish: (messages: RelayedMessage[]) => Promise<void>, stopped: () => boolean, failed: (error: unknown) => void) {
   let running: Promise<void> | undefined;
   let timer: NodeJS.Timeout | undefined;
   let again = false;

@@ -74,13 +74,14 @@ export interface RelayedMessage extends OutboxMessage {
 }
 
 /**
- * Publishes up to `limit` unsent messages and marks them sent. Rows are locked with SKIP LOCKED, so relays can run
- * side by side; a crash between publishing and marking re-publishes with the same job id, which the queue ignores.
+ * Publishes up to `limit` unsent messages in one call and marks them sent. Rows are locked with SKIP LOCKED, so relays
+ * can run side by side; a crash between publishing and marking re-publishes with the same job ids, which the queue
+ * ignores.
  */
 export async function relayOutbox<DB extends WithOutbox>(
   db: Kysely<DB>,
   schema: string,
-  publish: (message: RelayedMessage) => Promise<void>,
+  publish: (messages: RelayedMessage[]) => Promise<void>,
   limit = 100,
 ): Promise<number> {
   const outboxDb = db as unknown as Kysely<WithOutbox>;
@@ -94,22 +95,21 @@ export async function relayOutbox<DB extends WithOutbox>(
       .forUpdate()
       .skipLocked()
       .execute();
-    for (const row of rows) {
-      await publish({
+    if (rows.length === 0) return 0;
+    await publish(
+      rows.map((row) => ({
         queue: row.queue,
         name: row.name,
         data: row.payload as Record<string, unknown>,
         delayMs: row.delay_ms,
         jobId: `${schema}-outbox-${row.id}`,
-      });
-    }
-    if (rows.length > 0) {
-      await trx
-        .updateTable('outbox')
-        .set({ sent_at: new Date() })
-        .where('id', 'in', rows.map((row) => row.id))
-        .execute();
-    }
+      })),
+    );
+    await trx
+      .updateTable('outbox')
+      .set({ sent_at: new Date() })
+      .where('id', 'in', rows.map((row) => row.id))
+      .execute();
     return rows.length;
   });
 }
