@@ -82,10 +82,11 @@ async function startArrangement(services: JobServices, tools: JobTools, message:
   if (arrangement.status === 'PENDING') {
     await tools.queues[VENUE_BOOKINGS_QUEUE].add('expire', { arrangementId: arrangement.id }, { jobId: expireJobId(arrangement.id), delay: Math.max(0, arrangement.hold_expires_at.getTime() - Date.now()) });
   }
+  // What each hold did when it was made, whatever its booking's state now (a replay may find it released).
   const events = holds.flatMap(({ booking, outcome, needsDecision }) => {
-    if (outcome === 'failed') return [bookingEvent(booking, 'VENUE_HOLD_FAILED', ACTOR, booking.status)];
-    const held = bookingEvent(booking, 'VENUE_HELD', ACTOR, 'HELD');
-    return needsDecision ? [held] : [held, bookingEvent(booking, 'VENUE_CONFIRMED', AUTO_CONFIRM_ACTOR, 'CONFIRMED')];
+    if (outcome === 'failed') return [bookingEvent(booking, 'VENUE_HOLD_FAILED', ACTOR, booking.status, booking.reason)];
+    const held = bookingEvent(booking, 'VENUE_HELD', ACTOR, 'HELD', null);
+    return needsDecision ? [held] : [held, bookingEvent(booking, 'VENUE_CONFIRMED', AUTO_CONFIRM_ACTOR, 'CONFIRMED', null)];
   });
   await report(services, arrangement, [...events, ...closedBookingEvents(arrangement, bookings)]);
   return arrangement.status;
@@ -102,7 +103,7 @@ interface PartnerDecision {
 async function settlePartnerDecision(services: JobServices, decision: PartnerDecision): Promise<string> {
   const { arrangement, bookings } = await services.venues.concludeArrangement(decision.arrangementId, { final: false });
   const booking = bookings.find((candidate) => candidate.id === decision.bookingId);
-  const decided = booking ? [bookingEvent({ ...booking, reason: decision.reason }, decision.decision === 'CONFIRMED' ? 'VENUE_CONFIRMED' : 'VENUE_REJECTED', decision.actor, decision.decision)] : [];
+  const decided = booking ? [bookingEvent(booking, decision.decision === 'CONFIRMED' ? 'VENUE_CONFIRMED' : 'VENUE_REJECTED', decision.actor, decision.decision, decision.reason)] : [];
   await report(services, arrangement, [...decided, ...closedBookingEvents(arrangement, bookings)]);
   return arrangement.status;
 }
@@ -127,7 +128,7 @@ export async function settleArrangement(services: JobServices, arrangementId: st
 /** The expiries and releases of a decided arrangement, recorded from the bookings' state so a replay completes them. */
 function closedBookingEvents(arrangement: Arrangement, bookings: Booking[]): NewEvent[] {
   if (arrangement.status === 'PENDING') return [];
-  return bookings.flatMap((booking) => (booking.status === 'EXPIRED' || booking.status === 'RELEASED' ? [bookingEvent(booking, `VENUE_${booking.status}`, ACTOR, booking.status)] : []));
+  return bookings.flatMap((booking) => (booking.status === 'EXPIRED' || booking.status === 'RELEASED' ? [bookingEvent(booking, `VENUE_${booking.status}`, ACTOR, booking.status, booking.reason)] : []));
 }
 
 async function report(services: JobServices, arrangement: Arrangement, events: NewEvent[]): Promise<void> {
@@ -142,9 +143,9 @@ async function report(services: JobServices, arrangement: Arrangement, events: N
 }
 
 /** One timeline event per booking and kind, keyed so that replays record it once. */
-function bookingEvent(booking: Booking, kind: string, actor: string, status: BookingStatus): NewEvent {
+function bookingEvent(booking: Booking, kind: string, actor: string, status: BookingStatus, reason: string | null): NewEvent {
   const data: { [key: string]: Json } = { bookingId: booking.id, roomId: booking.room_id, role: booking.role, seats: booking.seats, status };
   const what = `${booking.role === 'MAIN' ? 'main room' : `${booking.seats} seats at room`} ${booking.room_id}`;
-  const detail = booking.reason ? `${what}: ${booking.reason}` : what;
+  const detail = reason ? `${what}: ${reason}` : what;
   return { kind, actor, detail, data, key: `${kind.toLowerCase()}:${booking.id}` };
 }

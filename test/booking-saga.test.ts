@@ -216,6 +216,15 @@ describe('races and replays', () => {
     expect(bookings.map((b) => [b.role, b.status])).toEqual([['MAIN', 'RELEASED'], ['SECONDARY', 'REJECTED']]);
     expect(bookings[1].reason).toMatch(/room-411721-1 has 1 of the 2 seats asked free/);
     expect(await kindsOf(loser)).toEqual(['VENUES_ARRANGING', 'VENUE_HELD', 'VENUE_CONFIRMED', 'VENUE_HOLD_FAILED', 'VENUE_RELEASED', 'VENUES_ARRANGEMENT_FAILED']);
+    // Each event says what happened at its step: the hold and its confirmation before anything failed.
+    const details = await t.databases.projects.db.selectFrom('project_event').select(['kind', 'detail']).where('project_id', '=', loser).where('kind', 'like', 'VENUE\\_%').orderBy('seq').execute();
+    const main = bookings[0].room_id;
+    expect(details.map((event) => [event.kind, event.detail])).toEqual([
+      ['VENUE_HELD', `main room ${main}`],
+      ['VENUE_CONFIRMED', `main room ${main}`],
+      ['VENUE_HOLD_FAILED', `2 seats at room room-411721-1: ${bookings[1].reason}`],
+      ['VENUE_RELEASED', `main room ${main}: arrangement failed: booking of room room-411721-1 REJECTED: ${bookings[1].reason}`],
+    ]);
     expect(await freeSeats('room-411721-1', from, to)).toBe(1);
     for (const projectId of [first, second]) await allOrNone(t, projectId);
     expect(await seatInvariants(t)).toMatchObject({ doubleBooked: 0, disagreeing: 0 });
