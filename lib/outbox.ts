@@ -3,11 +3,16 @@ import { sql, type Kysely, type Generated } from 'kysely';
 import pg from 'pg';
 import { jobTraceFields } from './tracing';
 
+const CHANNEL_PREFIX = 'hub_outbox_';
+
 /**
- * The channel a committed outbox write notifies (payload: the outbox's schema), so a listening relay need not wait for
- * its next poll. Postgres delivers it at commit, once per transaction, and not at all on rollback.
+ * The channel a committed write to the outbox of `schema` notifies, so a listening relay need not wait for its next
+ * poll. Postgres delivers it at commit, once per transaction, and not at all on rollback; a channel per outbox wakes
+ * only that outbox's listener.
  */
-export const OUTBOX_CHANNEL = 'hub_outbox';
+export function outboxChannel(schema: string): string {
+  return `${CHANNEL_PREFIX}${schema}`;
+}
 
 export interface OutboxTable {
   id: Generated<string>;
@@ -45,7 +50,7 @@ export async function createOutboxTable(db: Kysely<unknown>): Promise<void> {
 }
 
 /**
- * Records a job to start once the surrounding transaction commits, and notifies OUTBOX_CHANNEL at that commit.
+ * Records a job to start once the surrounding transaction commits, and notifies the outbox's channel at that commit.
  *
  * ```ts
  * await db.transaction().execute(async (trx) => {
@@ -60,11 +65,11 @@ export async function writeOutbox<DB extends WithOutbox>(db: Kysely<DB>, message
   // (the worker takes these keys off again).
   const data = { ...message.data, ...jobTraceFields(message.queue, message.name) };
   // The notification rides on the insert, so waking the relay costs no round trip. The domain pools put their schema
-  // first on the search path (lib/db.ts), so current_schema() names this outbox.
+  // first on the search path (lib/db.ts), so current_schema() names this outbox (as outboxChannel does).
   await outboxDb
     .insertInto('outbox')
     .values({ queue: message.queue, name: message.name, payload: JSON.stringify(data), delay_ms: message.delayMs ?? 0, sent_at: null })
-    .returning(sql<string>`pg_notify(${OUTBOX_CHANNEL}, current_schema())`.as('notified'))
+    .returning(sql<string>`pg_notify(${CHANNEL_PREFIX} || current_schema(), '')`.as('notified'))
     .execute();
 }
 
@@ -159,9 +164,7 @@ export function listenForOutboxWrites(options: OutboxListenerOptions): OutboxLis
     if (closed) return;
     const current = new pg.Client({ connectionString: options.url, application_name: `hub-${options.schema}-outbox-listener` });
     client = current;
-    current.on('notification', (notification) => {
-      if (notification.channel === OUTBOX_CHANNEL && notification.payload === options.schema) options.onWritten();
-    });
+    current.on('notification', () => options.onWritten());
     current.on('error', (error) => {
       options.onError(error);
       reconnect(current);
@@ -169,7 +172,7 @@ export function listenForOutboxWrites(options: OutboxListenerOptions): OutboxLis
     current.on('end', () => reconnect(current));
     current
       .connect()
-      .then(() => current.query(`listen ${OUTBOX_CHANNEL}`))
+      .then(() => current.query(`listen ${current.escapeIdentifier(outboxChannel(options.schema))}`))
       .then(() => options.onWritten())
       .catch((error: unknown) => {
         options.onError(error instanceof Error ? error : new Error(String(error)));
