@@ -244,9 +244,16 @@ export class ProjectsService {
   /** Appends within a transaction that already holds the project's row lock (or has just inserted the project). */
   async appendEventsIn(trx: Transaction<ProjectsDatabase>, projectId: string, events: readonly NewEvent[], locked?: Project): Promise<void> {
     const keys = events.flatMap((event) => (event.key ? [event.key] : []));
-    const recorded = keys.length > 0 ? await trx.selectFrom('project_event').select('event_key').where('event_key', 'in', keys).execute() : [];
+    // The chain's head and the keys already recorded, in one statement.
+    const head = await trx
+      .selectNoFrom((eb) => {
+        const last = eb.selectFrom('project_event').where('project_id', '=', projectId).orderBy('seq', 'desc').limit(1);
+        const recorded = keys.length > 0 ? sql<string[]>`array(${eb.selectFrom('project_event').select('event_key').where('event_key', 'in', keys)})` : sql<string[]>`'{}'::text[]`;
+        return [last.select('seq').as('seq'), last.select('hash').as('hash'), recorded.as('recorded')];
+      })
+      .executeTakeFirstOrThrow();
     // A key recorded before, or earlier in this list, is recorded once.
-    const taken = new Set(recorded.map((row) => row.event_key));
+    const taken = new Set(head.recorded);
     const fresh = events.filter((event) => {
       if (!event.key) return true;
       if (taken.has(event.key)) return false;
@@ -255,15 +262,8 @@ export class ProjectsService {
     });
     if (fresh.length === 0) return;
     if (locked?.status === 'ARCHIVED') throw conflict(`project ${locked.code} is archived; its archive takes no more events`);
-    const last = await trx
-      .selectFrom('project_event')
-      .select(['seq', 'hash'])
-      .where('project_id', '=', projectId)
-      .orderBy('seq', 'desc')
-      .limit(1)
-      .executeTakeFirst();
-    let seq = last?.seq ?? 0;
-    let prevHash = last?.hash ?? GENESIS_HASH;
+    let seq = head.seq ?? 0;
+    let prevHash = head.hash ?? GENESIS_HASH;
     const at = this.clock.now();
     const rows = fresh.map((event) => {
       seq += 1;
