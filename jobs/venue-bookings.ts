@@ -3,8 +3,8 @@
 //
 // arrangeVenues writes an 'arrange' outbox message with the project's state change. The 'arrange' job records the
 // arrangement, then holds every room and decides in one venues transaction (VenuesService.holdArrangement): an
-// arrangement nobody has to answer for (the main room, partners that auto-confirm) is decided there and then. Otherwise a
-// delayed 'expire' job fires at holdExpiresAt; a partner's confirmBooking/rejectBooking writes a 'settle' message; a
+// arrangement nobody has to answer for (the main room, partners that auto-confirm) is decided there and then. A delayed
+// 'expire' job fires at holdExpiresAt; a partner's confirmBooking/rejectBooking writes a 'settle' message; a
 // 'sweep-holds' scheduler settles whatever is overdue should any of those be lost. Every decision is made by
 // VenuesService, once, under the arrangement's row lock: never a mix. Each job then reports to the project
 // (recordArrangement): the bookings' events and, once decided, the project's state change, in one projects transaction.
@@ -77,11 +77,11 @@ async function startArrangement(services: JobServices, tools: JobTools, message:
       return 'FAILED';
     }
   }
+  // Added even when the holds decide at once: should every try of this job fail after the decision, the expiry still
+  // reports it to the project (the sweep only looks at arrangements left PENDING).
+  await tools.queues[VENUE_BOOKINGS_QUEUE].add('expire', { arrangementId: opened.id }, { jobId: expireJobId(opened.id), delay: Math.max(0, opened.hold_expires_at.getTime() - Date.now()) });
   // Run again after a crash, it holds nothing twice and completes the report the first run may not have made.
   const { arrangement, bookings, holds } = await venues.holdArrangement(opened.id);
-  if (arrangement.status === 'PENDING') {
-    await tools.queues[VENUE_BOOKINGS_QUEUE].add('expire', { arrangementId: arrangement.id }, { jobId: expireJobId(arrangement.id), delay: Math.max(0, arrangement.hold_expires_at.getTime() - Date.now()) });
-  }
   // What each hold did when it was made, whatever its booking's state now (a replay may find it released).
   const events = holds.flatMap(({ booking, outcome, needsDecision }) => {
     if (outcome === 'failed') return [bookingEvent(booking, 'VENUE_HOLD_FAILED', ACTOR, booking.status, booking.reason)];

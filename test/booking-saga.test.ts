@@ -2,6 +2,7 @@
 // process, partners answering through confirmBooking/rejectBooking, and the all-or-none outcome in Postgres.
 import { sql } from 'kysely';
 import { webhookSignature, WEBHOOK_SIGNATURE_HEADER } from '../jobs/notifications';
+import { expireJobId, type ArrangeMessage } from '../jobs/venue-bookings';
 import { as, eventually, startTestHub, ZHUMADIAN, type TestHub } from './support/hub';
 import { ARRANGE, allOrNone, bookingsOf, CANCEL, CONFIRM, filedProject, inDays, projectStatus, REJECT, seatInvariants, settled, webhookReceiver } from './support/booking';
 
@@ -242,6 +243,38 @@ describe('races and replays', () => {
     await eventually(async () => ((await (await queue.getJob(`${done.id}-again`))?.getState()) === 'completed' ? true : undefined));
     expect({ bookings: await bookingsOf(t, projectId), kinds: await kindsOf(projectId) }).toEqual(before);
     expect(await projectStatus(t, projectId)).toBe('VENUES_CONFIRMED');
+  });
+});
+
+describe('the expiry as a backstop', () => {
+  it('gives an arrangement decided at once its delayed expiry, which moves the project should the arrange job never report', async () => {
+    const queue = t.hub.jobs!.queues['venue-bookings'];
+    const arrangementOf = async (projectId: string) => (await bookingsOf(t, projectId))[0].arrangement_id;
+
+    const confirmed = await filedProject(t, { startsAt: inDays(25, 1), endsAt: inDays(25, 9) });
+    await arrange(confirmed, 'room-411700-1', [{ roomId: 'room-411723-1', seats: 1 }]);
+    expect(await settled(t, confirmed)).toBe('VENUES_CONFIRMED');
+    expect(await (await queue.getJob(expireJobId(await arrangementOf(confirmed))))?.getState()).toBe('delayed');
+
+    // Decided in the venues database, never reported: what every try of a failing 'arrange' job would leave.
+    const unreported = await filedProject(t, { startsAt: inDays(26, 1), endsAt: inDays(26, 9) });
+    await queue.pause();
+    try {
+      await arrange(unreported, 'room-411700-1', [{ roomId: 'room-411723-1', seats: 1 }]);
+      const job = await eventually(async () => (await queue.getJobs(['waiting'], 0, -1)).find((candidate) => candidate.name === 'arrange' && (candidate.data as ArrangeMessage).projectId === unreported));
+      const message = job.data as ArrangeMessage;
+      await job.remove();
+      const { venues } = t.hub.services;
+      await venues.openArrangement({ id: message.arrangementId, projectId: unreported, hostPlatformId: message.hostPlatformId, window: { from: new Date(message.startsAt), to: new Date(message.endsAt) }, holdExpiresAt: inDays(1), requests: message.requests });
+      expect((await venues.holdArrangement(message.arrangementId)).arrangement.status).toBe('CONFIRMED');
+      expect(await projectStatus(t, unreported)).toBe('VENUES_ARRANGING');
+      // Its expiry, come due.
+      await queue.add('expire', { arrangementId: message.arrangementId }, { jobId: expireJobId(message.arrangementId) });
+    } finally {
+      await queue.resume();
+    }
+    expect(await settled(t, unreported)).toBe('VENUES_CONFIRMED');
+    await allOrNone(t, unreported);
   });
 });
 
