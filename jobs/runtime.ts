@@ -1,21 +1,20 @@
 // The jobs process's machinery: queues, the outbox relay, and a worker per queue that has handlers.
-import { FlowProducer, Queue, Worker, type Job } from 'bullmq';
+import { Queue, Worker, type Job } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { Kysely } from 'kysely';
 import type { HubConfig } from '../lib/config';
 import type { Logger } from '../lib/logger';
 import type { HubMetrics } from '../lib/metrics';
-import { outboxLag, relayOutbox, type RelayedMessage, type WithOutbox } from '../lib/outbox';
+import { listenForOutboxWrites, outboxLag, relayOutbox, type OutboxListener, type RelayedMessage, type WithOutbox } from '../lib/outbox';
 import { openRedis } from '../lib/redis';
 import { announceChange } from '../lib/change-feed';
 import { withJobRequestIds } from '../lib/tracing';
 import { jobSchedules } from './handlers';
 import { DEFAULT_JOB_OPTIONS, isQueueName, QUEUE_NAMES, type QueueName } from './queues';
 
-/** What a handler may use besides its job: the queues (to add jobs) and a FlowProducer (to add parent/child flows). */
+/** What a handler may use besides its job: the queues (to add jobs). */
 export interface JobTools {
   queues: Record<QueueName, Queue>;
-  flows: FlowProducer;
 }
 
 export type JobHandler = (job: Job, tools: JobTools) => Promise<unknown>;
@@ -38,6 +37,8 @@ export interface JobSchedule {
 export interface OutboxSource {
   schema: string;
   db: Kysely<WithOutbox>;
+  /** The outbox's database: with it the relay also listens for commits instead of only polling. */
+  url?: string;
 }
 
 export interface JobsRuntimeOptions {
@@ -52,13 +53,12 @@ export interface JobsRuntimeOptions {
   concurrency?: number;
   /** Where to count job durations and report queue sizes and outbox lag. */
   metrics?: HubMetrics;
-  /** Called after each message is on its queue and before the relay marks it sent (the fault tests crash here). */
+  /** Called for each message once its pass is on the queues, before the relay marks it sent (the fault tests crash here). */
   onPublished?: (message: RelayedMessage) => void;
 }
 
 export interface JobsRuntime {
   queues: Record<QueueName, Queue>;
-  flows: FlowProducer;
   /** Relays every pending outbox message once; returns how many were published. */
   relayOnce(): Promise<number>;
   /** Redis answers and every outbox database answers. */
@@ -73,9 +73,7 @@ export function startJobs(options: JobsRuntimeOptions): JobsRuntime {
   const queues = Object.fromEntries(
     QUEUE_NAMES.map((name) => [name, new Queue(name, { connection, prefix, defaultJobOptions: DEFAULT_JOB_OPTIONS })]),
   ) as Record<QueueName, Queue>;
-  const flows = new FlowProducer({ connection, prefix });
-  flows.on('error', (error) => logger.warn({ err: error.message }, 'flow producer error'));
-  const tools: JobTools = { queues, flows };
+  const tools: JobTools = { queues };
   const scheduling = Promise.all(
     (options.schedules ?? jobSchedules(config)).map((schedule) =>
       queues[schedule.queue].upsertJobScheduler(schedule.id, schedule.pattern ? { pattern: schedule.pattern, tz: schedule.tz } : { every: schedule.everyMs }, { name: schedule.id, data: schedule.data ?? {}, opts: DEFAULT_JOB_OPTIONS }),
@@ -119,37 +117,47 @@ export function startJobs(options: JobsRuntimeOptions): JobsRuntime {
     workers.push(worker);
   }
 
-  const publish = async (message: RelayedMessage) => {
-    if (!isQueueName(message.queue)) throw new Error(`outbox message for unknown queue ${message.queue}`);
-    await queues[message.queue].add(message.name, message.data, { jobId: message.jobId, delay: message.delayMs || undefined });
-    options.onPublished?.(message);
+  // One Redis round trip per queue for a whole pass (addBulk); each message is still one job under its outbox id.
+  const publish = async (messages: RelayedMessage[]) => {
+    const byQueue = new Map<QueueName, RelayedMessage[]>();
+    for (const message of messages) {
+      if (!isQueueName(message.queue)) throw new Error(`outbox message for unknown queue ${message.queue}`);
+      byQueue.set(message.queue, [...(byQueue.get(message.queue) ?? []), message]);
+    }
+    for (const [queue, batch] of byQueue) {
+      await queues[queue].addBulk(batch.map((message) => ({ name: message.name, data: message.data, opts: { jobId: message.jobId, delay: message.delayMs || undefined } })));
+    }
+    for (const message of messages) options.onPublished?.(message);
   };
   const relayOnce = async () => {
     let published = 0;
-    for (const source of options.outboxes) published += await relayOutbox(source.db, source.schema, publish);
+    for (const source of options.outboxes) published += await relayOutbox(source.db, source.schema, publish, RELAY_BATCH);
     return published;
   };
 
   if (options.metrics) observeQueuesAndOutboxes(options.metrics, queues, options.outboxes);
 
   let stopped = false;
-  let relayTimer: NodeJS.Timeout | undefined;
-  let relaying: Promise<unknown> = Promise.resolve();
+  const relayFailed = (error: unknown) => logger.warn({ err: error instanceof Error ? error.message : String(error) }, 'outbox relay failed; retrying');
+  const relays = options.outboxes.map((source) => serialRelay(source, publish, () => stopped, relayFailed));
+  let pollTimer: NodeJS.Timeout | undefined;
+  const listeners: OutboxListener[] = [];
   if (options.relay ?? true) {
-    const tick = () => {
-      if (stopped) return;
-      relaying = relayOnce()
-        .catch((error: unknown) => logger.warn({ err: error instanceof Error ? error.message : String(error) }, 'outbox relay failed; retrying'))
-        .finally(() => {
-          if (!stopped) relayTimer = setTimeout(tick, config.OUTBOX_POLL_INTERVAL);
-        });
+    // The poll is the backstop: a notification can be missed (a listener reconnecting) and is never needed for correctness.
+    const poll = () => {
+      for (const relay of relays) relay.wake();
     };
-    tick();
+    poll();
+    pollTimer = setInterval(poll, config.OUTBOX_POLL_INTERVAL);
+    for (const [index, source] of options.outboxes.entries()) {
+      if (!source.url) continue;
+      const onError = (error: Error) => logger.warn({ outbox: source.schema, err: error.message }, 'outbox listener lost its connection; polling meanwhile');
+      listeners.push(listenForOutboxWrites({ url: source.url, schema: source.schema, onWritten: () => relays[index].wake(), onError }));
+    }
   }
 
   return {
     queues,
-    flows,
     relayOnce,
     async ready() {
       try {
@@ -162,15 +170,72 @@ export function startJobs(options: JobsRuntimeOptions): JobsRuntime {
     },
     async stop() {
       stopped = true;
-      if (relayTimer) clearTimeout(relayTimer);
-      await relaying;
+      clearInterval(pollTimer);
+      await Promise.all(listeners.map((listener) => listener.close()));
+      await Promise.all(relays.map((relay) => relay.idle()));
       await scheduling;
       // Workers finish their active jobs before closing.
       await Promise.all(workers.map((worker) => worker.close()));
       for (const workerConnection of workerConnections) workerConnection.disconnect();
       await Promise.all(Object.values(queues).map((queue) => queue.close()));
-      await flows.close();
       connection.disconnect();
+    },
+  };
+}
+
+/** Messages relayed per pass; a full pass means more may be waiting, so another follows. */
+const RELAY_BATCH = 100;
+/**
+ * The least time between the starts of two passes over one outbox. A commit alone is relayed at once, but commits in a
+ * burst are gathered into passes of many (one pass costs four statements and a Redis call, however many it carries).
+ */
+const RELAY_SPACING_MS = 50;
+
+/**
+ * Relays one outbox a pass at a time and at most one pass per RELAY_SPACING_MS: woken during a pass (a notification,
+ * the poll) it runs one more after it. A failed pass waits for the next poll, so an unreachable Redis is not retried in
+ * a loop while commits keep notifying.
+ */
+function serialRelay(source: OutboxSource, publish: (messages: RelayedMessage[]) => Promise<void>, stopped: () => boolean, failed: (error: unknown) => void) {
+  let running: Promise<void> | undefined;
+  let timer: NodeJS.Timeout | undefined;
+  let again = false;
+  let lastStarted = Number.NEGATIVE_INFINITY;
+  const run = () => {
+    timer = undefined;
+    lastStarted = Date.now();
+    running = relayOutbox(source.db, source.schema, publish, RELAY_BATCH)
+      .then(
+        (published) => {
+          if (published === RELAY_BATCH) again = true;
+        },
+        (error: unknown) => {
+          again = false;
+          failed(error);
+        },
+      )
+      .finally(() => {
+        running = undefined;
+        if (again) wake();
+      });
+  };
+  const wake = () => {
+    again = false;
+    if (stopped() || timer) return;
+    if (running) {
+      again = true;
+      return;
+    }
+    const wait = lastStarted + RELAY_SPACING_MS - Date.now();
+    if (wait > 0) timer = setTimeout(run, wait);
+    else run();
+  };
+  return {
+    wake,
+    async idle() {
+      clearTimeout(timer);
+      timer = undefined;
+      await running;
     },
   };
 }

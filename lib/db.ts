@@ -5,6 +5,8 @@ import pg from 'pg';
 export interface DomainDatabase<DB> {
   db: Kysely<DB>;
   pool: pg.Pool;
+  /** The connection URL, for a connection of its own outside the pool (the outbox relay's LISTEN). */
+  url: string;
   close(): Promise<void>;
 }
 
@@ -34,6 +36,7 @@ export function openDomainDatabase<DB>(url: string, schema: string, poolSize = 1
   return {
     db,
     pool,
+    url,
     async close() {
       await db.destroy();
     },

@@ -31,7 +31,7 @@ export function createServices(config: HubConfig, logger: Logger, databases: Hub
 }
 
 export function outboxSources(databases: HubDatabases) {
-  return (['venues', 'experts', 'projects'] as const).map((schema) => ({ schema, db: databases[schema].db as unknown as Kysely<WithOutbox> }));
+  return (['venues', 'experts', 'projects'] as const).map((schema) => ({ schema, db: databases[schema].db as unknown as Kysely<WithOutbox>, url: databases[schema].url }));
 }
 
 export interface RunningHub {

@@ -1,6 +1,18 @@
 // The transactional outbox: work that must follow a state change is written in the same transaction, then relayed to BullMQ.
 import { sql, type Kysely, type Generated } from 'kysely';
+import pg from 'pg';
 import { jobTraceFields } from './tracing';
+
+const CHANNEL_PREFIX = 'hub_outbox_';
+
+/**
+ * The channel a committed write to the outbox of `schema` notifies, so a listening relay need not wait for its next
+ * poll. Postgres delivers it at commit, once per transaction, and not at all on rollback; a channel per outbox wakes
+ * only that outbox's listener.
+ */
+export function outboxChannel(schema: string): string {
+  return `${CHANNEL_PREFIX}${schema}`;
+}
 
 export interface OutboxTable {
   id: Generated<string>;
@@ -38,7 +50,7 @@ export async function createOutboxTable(db: Kysely<unknown>): Promise<void> {
 }
 
 /**
- * Records a job to start once the surrounding transaction commits.
+ * Records a job to start once the surrounding transaction commits, and notifies the outbox's channel at that commit.
  *
  * ```ts
  * await db.transaction().execute(async (trx) => {
@@ -52,9 +64,12 @@ export async function writeOutbox<DB extends WithOutbox>(db: Kysely<DB>, message
   // The job's log lines then carry the id of the request that caused it, and its span joins that request's trace
   // (the worker takes these keys off again).
   const data = { ...message.data, ...jobTraceFields(message.queue, message.name) };
+  // The notification rides on the insert, so waking the relay costs no round trip. The domain pools put their schema
+  // first on the search path (lib/db.ts), so current_schema() names this outbox (as outboxChannel does).
   await outboxDb
     .insertInto('outbox')
     .values({ queue: message.queue, name: message.name, payload: JSON.stringify(data), delay_ms: message.delayMs ?? 0, sent_at: null })
+    .returning(sql<string>`pg_notify(${CHANNEL_PREFIX} || current_schema(), '')`.as('notified'))
     .execute();
 }
 
@@ -64,13 +79,14 @@ export interface RelayedMessage extends OutboxMessage {
 }
 
 /**
- * Publishes up to `limit` unsent messages and marks them sent. Rows are locked with SKIP LOCKED, so relays can run
- * side by side; a crash between publishing and marking re-publishes with the same job id, which the queue ignores.
+ * Publishes up to `limit` unsent messages in one call and marks them sent. Rows are locked with SKIP LOCKED, so relays
+ * can run side by side; a crash between publishing and marking re-publishes with the same job ids, which the queue
+ * ignores.
  */
 export async function relayOutbox<DB extends WithOutbox>(
   db: Kysely<DB>,
   schema: string,
-  publish: (message: RelayedMessage) => Promise<void>,
+  publish: (messages: RelayedMessage[]) => Promise<void>,
   limit = 100,
 ): Promise<number> {
   const outboxDb = db as unknown as Kysely<WithOutbox>;
@@ -84,22 +100,21 @@ export async function relayOutbox<DB extends WithOutbox>(
       .forUpdate()
       .skipLocked()
       .execute();
-    for (const row of rows) {
-      await publish({
+    if (rows.length === 0) return 0;
+    await publish(
+      rows.map((row) => ({
         queue: row.queue,
         name: row.name,
         data: row.payload as Record<string, unknown>,
         delayMs: row.delay_ms,
         jobId: `${schema}-outbox-${row.id}`,
-      });
-    }
-    if (rows.length > 0) {
-      await trx
-        .updateTable('outbox')
-        .set({ sent_at: new Date() })
-        .where('id', 'in', rows.map((row) => row.id))
-        .execute();
-    }
+      })),
+    );
+    await trx
+      .updateTable('outbox')
+      .set({ sent_at: new Date() })
+      .where('id', 'in', rows.map((row) => row.id))
+      .execute();
     return rows.length;
   });
 }
@@ -110,4 +125,66 @@ export async function outboxLag<DB extends WithOutbox>(db: Kysely<DB>): Promise<
   const row = await outboxDb.selectFrom('outbox').select((eb) => eb.fn.min('created_at').as('oldest')).where('sent_at', 'is', null).executeTakeFirst();
   const oldest = row?.oldest as Date | null | undefined;
   return oldest ? Math.max(0, Date.now() - new Date(oldest).getTime()) : 0;
+}
+
+export interface OutboxListener {
+  close(): Promise<void>;
+}
+
+export interface OutboxListenerOptions {
+  /** The database the outbox lives in. */
+  url: string;
+  schema: string;
+  /** Called when a transaction that wrote to this outbox commits, and after every (re)connection. */
+  onWritten(): void;
+  onError(error: Error): void;
+  /** How long to wait before connecting again after the connection is lost. */
+  retryMs?: number;
+}
+
+/**
+ * Listens on a connection of its own for commits that wrote to one outbox. A lost connection is opened again after
+ * `retryMs`, and `onWritten` is called once it is back, since writes in between sent nothing to hear.
+ *
+ * ```ts
+ * const listener = listenForOutboxWrites({ url, schema: 'projects', onWritten: () => relay.wake(), onError: log });
+ * ```
+ */
+export function listenForOutboxWrites(options: OutboxListenerOptions): OutboxListener {
+  let closed = false;
+  let client: pg.Client | undefined;
+  let retry: NodeJS.Timeout | undefined;
+  const reconnect = (current: pg.Client) => {
+    if (closed || client !== current) return;
+    client = undefined;
+    current.end().catch(() => undefined);
+    retry = setTimeout(connect, options.retryMs ?? 1000);
+  };
+  const connect = () => {
+    if (closed) return;
+    const current = new pg.Client({ connectionString: options.url, application_name: `hub-${options.schema}-outbox-listener` });
+    client = current;
+    current.on('notification', () => options.onWritten());
+    current.on('error', (error) => {
+      options.onError(error);
+      reconnect(current);
+    });
+    current.on('end', () => reconnect(current));
+    current
+      .connect()
+      .then(() => current.query(`listen ${current.escapeIdentifier(outboxChannel(options.schema))}`))
+      .then(() => options.onWritten())
+      .catch((error: unknown) => {
+        options.onError(error instanceof Error ? error : new Error(String(error)));
+        reconnect(current);
+      });
+  };
+  connect();
+  return {
+    async close() {
+      closed = true;
+      if (retry) clearTimeout(retry);
+      await client?.end().catch(() => undefined);
+    },
+  };
 }

@@ -2,6 +2,7 @@
 // process, partners answering through confirmBooking/rejectBooking, and the all-or-none outcome in Postgres.
 import { sql } from 'kysely';
 import { webhookSignature, WEBHOOK_SIGNATURE_HEADER } from '../jobs/notifications';
+import { expireJobId, type ArrangeMessage } from '../jobs/venue-bookings';
 import { as, eventually, startTestHub, ZHUMADIAN, type TestHub } from './support/hub';
 import { ARRANGE, allOrNone, bookingsOf, CANCEL, CONFIRM, filedProject, inDays, projectStatus, REJECT, seatInvariants, settled, webhookReceiver } from './support/booking';
 
@@ -188,6 +189,92 @@ describe('all or none', () => {
     await eventually(async () => ((await bookingsOf(t, projectId)).every((b) => b.status === 'RELEASED') ? true : undefined));
     expect((await t.graphql(as.partner(CITY), CONFIRM, { id: held.id })).errors?.[0].extensions?.code).toBe('CONFLICT');
     expect(await projectStatus(t, projectId)).toBe('CANCELLED');
+  });
+});
+
+describe('races and replays', () => {
+  const kindsOf = async (projectId: string) => (await timelineKinds(projectId)).filter((kind) => kind.startsWith('VENUE'));
+
+  it('holds all or none when two arrangements race for the last seats of a room: one confirmed, the other released', async () => {
+    const [from, to] = [inDays(23, 1), inDays(23, 9)];
+    const first = await filedProject(t, { startsAt: from, endsAt: to });
+    const second = await filedProject(t, { startsAt: from, endsAt: to });
+    const queue = t.hub.jobs!.queues['venue-bookings'];
+    await queue.pause();
+    try {
+      // Nothing is held until the jobs run, so both pass the up-front check for 2 of the room's 3 seats.
+      for (const [projectId, mainRoomId] of [[first, 'room-411700-1'], [second, 'room-411700-2']]) {
+        expect((await arrange(projectId, mainRoomId, [{ roomId: 'room-411721-1', seats: 2 }])).errors).toBeUndefined();
+      }
+      await eventually(async () => ((await queue.getJobs(['waiting'], 0, -1)).filter((job) => job.name === 'arrange' && [first, second].includes((job.data as { projectId: string }).projectId)).length === 2 ? true : undefined));
+    } finally {
+      await queue.resume();
+    }
+    const outcomes = { [first]: await settled(t, first), [second]: await settled(t, second) };
+    expect(Object.values(outcomes).sort()).toEqual(['FILED', 'VENUES_CONFIRMED']);
+    const loser = outcomes[first] === 'FILED' ? first : second;
+    const bookings = await bookingsOf(t, loser);
+    expect(bookings.map((b) => [b.role, b.status])).toEqual([['MAIN', 'RELEASED'], ['SECONDARY', 'REJECTED']]);
+    expect(bookings[1].reason).toMatch(/room-411721-1 has 1 of the 2 seats asked free/);
+    expect(await kindsOf(loser)).toEqual(['VENUES_ARRANGING', 'VENUE_HELD', 'VENUE_CONFIRMED', 'VENUE_HOLD_FAILED', 'VENUE_RELEASED', 'VENUES_ARRANGEMENT_FAILED']);
+    // Each event says what happened at its step: the hold and its confirmation before anything failed.
+    const details = await t.databases.projects.db.selectFrom('project_event').select(['kind', 'detail']).where('project_id', '=', loser).where('kind', 'like', 'VENUE\\_%').orderBy('seq').execute();
+    const main = bookings[0].room_id;
+    expect(details.map((event) => [event.kind, event.detail])).toEqual([
+      ['VENUE_HELD', `main room ${main}`],
+      ['VENUE_CONFIRMED', `main room ${main}`],
+      ['VENUE_HOLD_FAILED', `2 seats at room room-411721-1: ${bookings[1].reason}`],
+      ['VENUE_RELEASED', `main room ${main}: arrangement failed: booking of room room-411721-1 REJECTED: ${bookings[1].reason}`],
+    ]);
+    expect(await freeSeats('room-411721-1', from, to)).toBe(1);
+    for (const projectId of [first, second]) await allOrNone(t, projectId);
+    expect(await seatInvariants(t)).toMatchObject({ doubleBooked: 0, disagreeing: 0 });
+  });
+
+  it("holds nothing twice and records nothing twice when an 'arrange' job runs again after it completed", async () => {
+    const projectId = await filedProject(t, { startsAt: inDays(24, 1), endsAt: inDays(24, 9) });
+    await arrange(projectId, 'room-411700-1', [{ roomId: 'room-411722-1', seats: 2 }]);
+    expect(await settled(t, projectId)).toBe('VENUES_CONFIRMED');
+    const before = { bookings: await bookingsOf(t, projectId), kinds: await kindsOf(projectId) };
+    expect(before.kinds).toEqual(['VENUES_ARRANGING', 'VENUE_HELD', 'VENUE_CONFIRMED', 'VENUE_HELD', 'VENUE_CONFIRMED', 'VENUES_CONFIRMED']);
+    const queue = t.hub.jobs!.queues['venue-bookings'];
+    const done = (await queue.getJobs(['completed'], 0, -1)).find((job) => job.name === 'arrange' && (job.data as { projectId: string }).projectId === projectId)!;
+    await queue.add('arrange', done.data, { jobId: `${done.id}-again` });
+    await eventually(async () => ((await (await queue.getJob(`${done.id}-again`))?.getState()) === 'completed' ? true : undefined));
+    expect({ bookings: await bookingsOf(t, projectId), kinds: await kindsOf(projectId) }).toEqual(before);
+    expect(await projectStatus(t, projectId)).toBe('VENUES_CONFIRMED');
+  });
+});
+
+describe('the expiry as a backstop', () => {
+  it('gives an arrangement decided at once its delayed expiry, which moves the project should the arrange job never report', async () => {
+    const queue = t.hub.jobs!.queues['venue-bookings'];
+    const arrangementOf = async (projectId: string) => (await bookingsOf(t, projectId))[0].arrangement_id;
+
+    const confirmed = await filedProject(t, { startsAt: inDays(25, 1), endsAt: inDays(25, 9) });
+    await arrange(confirmed, 'room-411700-1', [{ roomId: 'room-411723-1', seats: 1 }]);
+    expect(await settled(t, confirmed)).toBe('VENUES_CONFIRMED');
+    expect(await (await queue.getJob(expireJobId(await arrangementOf(confirmed))))?.getState()).toBe('delayed');
+
+    // Decided in the venues database, never reported: what every try of a failing 'arrange' job would leave.
+    const unreported = await filedProject(t, { startsAt: inDays(26, 1), endsAt: inDays(26, 9) });
+    await queue.pause();
+    try {
+      await arrange(unreported, 'room-411700-1', [{ roomId: 'room-411723-1', seats: 1 }]);
+      const job = await eventually(async () => (await queue.getJobs(['waiting'], 0, -1)).find((candidate) => candidate.name === 'arrange' && (candidate.data as ArrangeMessage).projectId === unreported));
+      const message = job.data as ArrangeMessage;
+      await job.remove();
+      const { venues } = t.hub.services;
+      await venues.openArrangement({ id: message.arrangementId, projectId: unreported, hostPlatformId: message.hostPlatformId, window: { from: new Date(message.startsAt), to: new Date(message.endsAt) }, holdExpiresAt: inDays(1), requests: message.requests });
+      expect((await venues.holdArrangement(message.arrangementId)).arrangement.status).toBe('CONFIRMED');
+      expect(await projectStatus(t, unreported)).toBe('VENUES_ARRANGING');
+      // Its expiry, come due.
+      await queue.add('expire', { arrangementId: message.arrangementId }, { jobId: expireJobId(message.arrangementId) });
+    } finally {
+      await queue.resume();
+    }
+    expect(await settled(t, unreported)).toBe('VENUES_CONFIRMED');
+    await allOrNone(t, unreported);
   });
 });
 

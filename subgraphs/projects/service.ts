@@ -41,6 +41,8 @@ export interface TransitionRequest extends NewEvent {
   set?: { fee_advance?: string | bigint };
   /** Jobs to start once the change commits. */
   outbox?: OutboxMessage[];
+  /** Events appended just before the transition's own, in the same transaction (what led to it). */
+  events?: NewEvent[];
 }
 
 export function eventHash(prevHash: string, event: { projectId: string; seq: number; at: string; kind: string; actor: string; detail: string | null; data: Json }): string {
@@ -108,7 +110,7 @@ export class ProjectsService {
           })
           .returningAll()
           .executeTakeFirstOrThrow();
-        await this.appendEventIn(trx, id, { kind: 'SUBMITTED', actor: actorOf(identity), detail: `project ${input.code} submitted for filing`, data: { code: input.code } });
+        await this.appendEventsIn(trx, id, [{ kind: 'SUBMITTED', actor: actorOf(identity), detail: `project ${input.code} submitted for filing`, data: { code: input.code } }]);
         return project;
       });
     } catch (error) {
@@ -204,9 +206,9 @@ export class ProjectsService {
     return this.db.transaction().execute((trx) => this.transitionIn(trx, projectId, request));
   }
 
-  async transitionIn(trx: Transaction<ProjectsDatabase>, projectId: string, request: TransitionRequest): Promise<Project> {
-    const current = await trx.selectFrom('project').selectAll().where('id', '=', projectId).forUpdate().executeTakeFirst();
-    if (!current) throw notFound('project', projectId);
+  /** `locked`: the project's row as this transaction already locked it (lockIn), so it is not read again. */
+  async transitionIn(trx: Transaction<ProjectsDatabase>, projectId: string, request: TransitionRequest, locked?: Project): Promise<Project> {
+    const current = locked ?? (await this.lockIn(trx, projectId));
     const allowedFrom = request.from ?? statesLeadingTo(request.to);
     if (!allowedFrom.includes(current.status) || !canTransition(current.status, request.to)) {
       throw conflict(`project ${current.code} is ${current.status}; this step needs it to be ${allowedFrom.join(' or ')}`);
@@ -217,44 +219,62 @@ export class ProjectsService {
       .where('id', '=', projectId)
       .returningAll()
       .executeTakeFirstOrThrow();
-    await this.appendEventIn(trx, projectId, request, current);
+    await this.appendEventsIn(trx, projectId, [...(request.events ?? []), request], current);
     for (const message of request.outbox ?? []) await writeOutbox<ProjectsDatabase>(trx, message);
     return updated;
   }
 
   /** Appends an event to a project's timeline and archive chain (a job's record of what it did, say). */
   async appendEvent(projectId: string, event: NewEvent): Promise<void> {
-    await this.db.transaction().execute(async (trx) => {
-      const locked = await trx.selectFrom('project').selectAll().where('id', '=', projectId).forUpdate().executeTakeFirst();
-      if (!locked) throw notFound('project', projectId);
-      await this.appendEventIn(trx, projectId, event, locked);
-    });
+    await this.appendEvents(projectId, [event]);
+  }
+
+  /** Appends events in order under one lock of the project; those whose key is already recorded are left out. */
+  async appendEvents(projectId: string, events: readonly NewEvent[]): Promise<void> {
+    await this.db.transaction().execute(async (trx) => this.appendEventsIn(trx, projectId, events, await this.lockIn(trx, projectId)));
+  }
+
+  /** Reads a project and locks its row (FOR UPDATE) until the transaction ends: state changes and appends take it first. */
+  async lockIn(trx: Transaction<ProjectsDatabase>, projectId: string): Promise<Project> {
+    const locked = await trx.selectFrom('project').selectAll().where('id', '=', projectId).forUpdate().executeTakeFirst();
+    if (!locked) throw notFound('project', projectId);
+    return locked;
   }
 
   /** Appends within a transaction that already holds the project's row lock (or has just inserted the project). */
-  private async appendEventIn(trx: Transaction<ProjectsDatabase>, projectId: string, event: NewEvent, locked?: Project): Promise<void> {
-    if (event.key) {
-      const seen = await trx.selectFrom('project_event').select('id').where('event_key', '=', event.key).executeTakeFirst();
-      if (seen) return;
-    }
+  async appendEventsIn(trx: Transaction<ProjectsDatabase>, projectId: string, events: readonly NewEvent[], locked?: Project): Promise<void> {
+    const keys = events.flatMap((event) => (event.key ? [event.key] : []));
+    // The chain's head and the keys already recorded, in one statement.
+    const head = await trx
+      .selectNoFrom((eb) => {
+        const last = eb.selectFrom('project_event').where('project_id', '=', projectId).orderBy('seq', 'desc').limit(1);
+        const recorded = keys.length > 0 ? sql<string[]>`array(${eb.selectFrom('project_event').select('event_key').where('event_key', 'in', keys)})` : sql<string[]>`'{}'::text[]`;
+        return [last.select('seq').as('seq'), last.select('hash').as('hash'), recorded.as('recorded')];
+      })
+      .executeTakeFirstOrThrow();
+    // A key recorded before, or earlier in this list, is recorded once.
+    const taken = new Set(head.recorded);
+    const fresh = events.filter((event) => {
+      if (!event.key) return true;
+      if (taken.has(event.key)) return false;
+      taken.add(event.key);
+      return true;
+    });
+    if (fresh.length === 0) return;
     if (locked?.status === 'ARCHIVED') throw conflict(`project ${locked.code} is archived; its archive takes no more events`);
-    const last = await trx
-      .selectFrom('project_event')
-      .select(['seq', 'hash'])
-      .where('project_id', '=', projectId)
-      .orderBy('seq', 'desc')
-      .limit(1)
-      .executeTakeFirst();
-    const seq = (last?.seq ?? 0) + 1;
-    const prevHash = last?.hash ?? GENESIS_HASH;
+    let seq = head.seq ?? 0;
+    let prevHash = head.hash ?? GENESIS_HASH;
     const at = this.clock.now();
-    const detail = event.detail ?? null;
-    const data = event.data ?? {};
-    const hash = eventHash(prevHash, { projectId, seq, at: at.toISOString(), kind: event.kind, actor: event.actor, detail, data });
-    await trx
-      .insertInto('project_event')
-      .values({ project_id: projectId, seq, at, kind: event.kind, actor: event.actor, detail, data: JSON.stringify(data), prev_hash: prevHash, hash, event_key: event.key ?? null })
-      .execute();
+    const rows = fresh.map((event) => {
+      seq += 1;
+      const detail = event.detail ?? null;
+      const data = event.data ?? {};
+      const hash = eventHash(prevHash, { projectId, seq, at: at.toISOString(), kind: event.kind, actor: event.actor, detail, data });
+      const row = { project_id: projectId, seq, at, kind: event.kind, actor: event.actor, detail, data: JSON.stringify(data), prev_hash: prevHash, hash, event_key: event.key ?? null };
+      prevHash = hash;
+      return row;
+    });
+    await trx.insertInto('project_event').values(rows).execute();
   }
 
   async ready(): Promise<boolean> {

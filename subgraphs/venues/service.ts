@@ -1,5 +1,5 @@
 // The venues domain: platforms, their cooperation agreements, venues, rooms and seat bookings.
-import { sql, type Kysely, type Selectable, type Transaction } from 'kysely';
+import { sql, type Insertable, type Kysely, type Selectable, type Transaction } from 'kysely';
 import { actorOf } from '../../lib/authz';
 import { canonicalJson } from '../../lib/canonical-json';
 import { systemClock, type Clock } from '../../lib/clock';
@@ -30,13 +30,15 @@ export type Room = Selectable<RoomTable>;
 export type Booking = Selectable<BookingTable>;
 export type Arrangement = Selectable<ArrangementTable>;
 export type WebhookDelivery = Selectable<WebhookDeliveryTable>;
+/** A room as arrangeVenues checks it: its platform, whether the host may book it, its free seats over the window. */
+export type ArrangementRoom = Room & { platform_id: string; partner: boolean; free: number };
 export type { SeatRequest };
 
 export const LIVE_BOOKING_STATUSES = ['HELD', 'CONFIRMED'] as const;
 export const MAX_SCHEDULE_DAYS = 31;
 /** Statuses a booking never leaves: its seats are free again. */
 export const CLOSED_BOOKING_STATUSES: readonly BookingStatus[] = ['REJECTED', 'EXPIRED', 'RELEASED'];
-/** A hold that loses a seat race (SQLSTATE 23P01) picks other seats this many times before reporting CONFLICT. */
+/** Holds that lose a seat race (SQLSTATE 23P01) pick other seats this many times before reporting CONFLICT. */
 export const HOLD_ATTEMPTS = 5;
 /** The outbox message a partner's decision writes, so the saga settles the arrangement. */
 export const SETTLE_JOB = { queue: 'venue-bookings', name: 'settle' } as const;
@@ -45,7 +47,7 @@ export const DECISION_NEEDED_EVENT = 'booking.decision-needed';
 /** How the reason of a booking released by a cancellation starts. */
 export const CANCELLED_REASON = 'project cancelled';
 
-/** The booking id of an arrangement's i-th hold: deterministic, so a hold job that runs twice holds once. */
+/** The booking id of an arrangement's i-th hold: deterministic, so holds made twice are made once. */
 export function bookingIdFor(arrangementId: string, index: number): string {
   return `bk_${arrangementId}_${index}`;
 }
@@ -59,20 +61,24 @@ export interface NewArrangement {
   requests: SeatRequest[];
 }
 
-export type HoldOutcome =
-  /** The seats are held (now or by an earlier run); needsDecision: the partner confirms by hand. */
-  | { kind: 'held'; booking: Booking; needsDecision: boolean }
-  /** The arrangement was decided (failed, cancelled) before this hold ran: nothing was held. */
-  | { kind: 'closed'; arrangement: Arrangement };
+/** What holding an arrangement did with one of its requests. */
+export interface HoldResult {
+  booking: Booking;
+  /** 'held': its seats were held (CONFIRMED at once when no decision is needed); 'failed': they were not free. */
+  outcome: 'held' | 'failed';
+  /** The room's partner confirms by hand: a SECONDARY booking whose agreement does not confirm by itself. */
+  needsDecision: boolean;
+}
 
 export interface ArrangementOutcome {
   arrangement: Arrangement;
-  /** True when this call decided it (CONFIRMED or FAILED); false when it stays PENDING or was decided before. */
-  decidedNow: boolean;
-  /** Holds this call found past their expiry and expired. */
-  expired: Booking[];
-  /** Live bookings this call released because the arrangement failed. */
-  released: Booking[];
+  /** Every booking of the arrangement as the call left it, by id. */
+  bookings: Booking[];
+}
+
+export interface ArrangementHolds extends ArrangementOutcome {
+  /** One per request that has a booking (made now or by an earlier run), in request order. */
+  holds: HoldResult[];
 }
 
 export interface WebhookAttemptResult {
@@ -90,6 +96,29 @@ interface BookingMatch {
   expiredBy?: Date;
 }
 const DECIDERS = ['PLATFORM_OPERATOR', 'PARTNER_SYSTEM'] as const;
+
+/** A requested room as a hold needs it. */
+interface HoldRoom {
+  id: string;
+  seats: number;
+  platform_id: string;
+  webhook_url: string | null;
+  /** Null when the room's platform has no agreement with the host (its own rooms). */
+  auto_confirm: boolean | null;
+  free_seats: number[];
+}
+
+/** An arrangement's evaluation window as the tstzrange its seat rows hold. */
+function windowOf(arrangement: Arrangement) {
+  return sql<string>`tstzrange(${arrangement.starts_at}, ${arrangement.ends_at})`;
+}
+
+/** The bookings with `updated` ones put in place of their earlier rows, by id. */
+function byId(bookings: Booking[], updated: Booking[] = []): Booking[] {
+  const merged = new Map(bookings.map((booking) => [booking.id, booking]));
+  for (const booking of updated) merged.set(booking.id, booking);
+  return [...merged.values()].sort((a, b) => a.id.localeCompare(b.id));
+}
 
 export interface Window {
   from: Date;
@@ -121,16 +150,6 @@ export class VenuesService {
     return this.db.selectFrom('cooperation_agreement').selectAll().where('platform_id', 'in', [...platformIds]).orderBy('partner_id').execute();
   }
 
-  /** The agreement under which `host` may book rooms of `partner`, if any. */
-  async agreementBetween(hostId: string, partnerId: string): Promise<Agreement | undefined> {
-    return this.db
-      .selectFrom('cooperation_agreement')
-      .selectAll()
-      .where('platform_id', '=', hostId)
-      .where('partner_id', '=', partnerId)
-      .executeTakeFirst();
-  }
-
   venuesByIds(ids: readonly string[]): Promise<Venue[]> {
     return this.db.selectFrom('venue').selectAll().where('id', 'in', [...ids]).execute();
   }
@@ -156,6 +175,31 @@ export class VenuesService {
       .select('venue.platform_id')
       .where('room.id', 'in', [...ids])
       .execute();
+  }
+
+  /**
+   * The rooms an arrangement asks for, each with its platform, whether the host has a cooperation agreement with that
+   * platform (`partner`), and its seats free over the whole window: what arrangeVenues checks, in one statement.
+   */
+  async roomsForArrangement(hostId: string, roomIds: readonly string[], window: Window): Promise<ArrangementRoom[]> {
+    const rows = await this.db
+      .selectFrom('room')
+      .innerJoin('venue', 'venue.id', 'room.venue_id')
+      .leftJoin('cooperation_agreement', (join) => join.onRef('cooperation_agreement.partner_id', '=', 'venue.platform_id').on('cooperation_agreement.platform_id', '=', hostId))
+      .selectAll('room')
+      .select(['venue.platform_id', 'cooperation_agreement.partner_id as agreement_partner'])
+      .select((eb) =>
+        eb
+          .selectFrom('booking_seat')
+          .select(eb.fn.count<string>(sql`distinct booking_seat.seat_no`).as('taken'))
+          .whereRef('booking_seat.room_id', '=', 'room.id')
+          .where('booking_seat.live', '=', true)
+          .where(sql<boolean>`booking_seat.during && tstzrange(${window.from}, ${window.to})`)
+          .as('taken'),
+      )
+      .where('room.id', 'in', [...roomIds])
+      .execute();
+    return rows.map(({ agreement_partner, taken, ...room }) => ({ ...room, partner: agreement_partner !== null, free: room.seats - Number(taken) }));
   }
 
   bookingsByIds(ids: readonly string[]): Promise<Booking[]> {
@@ -219,7 +263,7 @@ export class VenuesService {
 
   /** Records an arrangement once; a second call with the same id returns the first one unchanged. */
   async openArrangement(input: NewArrangement): Promise<Arrangement> {
-    await this.db
+    const opened = await this.db
       .insertInto('arrangement')
       .values({
         id: input.id,
@@ -234,18 +278,15 @@ export class VenuesService {
         decided_at: null,
       })
       .onConflict((oc) => oc.column('id').doNothing())
-      .execute();
-    return this.getArrangement(input.id);
+      .returningAll()
+      .executeTakeFirst();
+    return opened ?? this.getArrangement(input.id);
   }
 
   async getArrangement(id: string): Promise<Arrangement> {
     const arrangement = await this.db.selectFrom('arrangement').selectAll().where('id', '=', id).executeTakeFirst();
     if (!arrangement) throw notFound('arrangement', id);
     return arrangement;
-  }
-
-  bookingsOfArrangement(arrangementId: string): Promise<Booking[]> {
-    return this.db.selectFrom('booking').selectAll().where('arrangement_id', '=', arrangementId).orderBy('id').execute();
   }
 
   /** PENDING arrangements whose holds are past their expiry: the sweep settles them. */
@@ -262,131 +303,144 @@ export class VenuesService {
   }
 
   /**
-   * Holds the seats of an arrangement's `index`-th request: picks free seats and inserts the booking and its seat rows
-   * in one transaction (a MAIN booking takes every seat of its room). A lost seat race is retried with other seats;
-   * when the seats are not free it is CONFLICT. Idempotent: the booking id is derived from the arrangement and index.
+   * Holds every request of a PENDING arrangement and decides it if it can be, in one transaction: each request gets
+   * free seats of its room (a MAIN booking every seat), CONFIRMED at once when nobody has to decide (the host's main
+   * room, a partner whose agreement auto-confirms) and HELD for the partner otherwise; a room without enough free seats
+   * gets a REJECTED booking without seats, which fails the arrangement and releases the rest. A lost seat race is retried
+   * with other seats; losing it HOLD_ATTEMPTS times is CONFLICT. Idempotent: booking ids are derived from the arrangement
+   * and the request's index, so a second call holds nothing again and reports what the first one made.
+   *
+   * ```ts
+   * const { arrangement, holds } = await venues.holdArrangement('arr_…');
+   * ```
    */
-  async holdSeats(arrangementId: string, index: number): Promise<HoldOutcome> {
+  async holdArrangement(arrangementId: string): Promise<ArrangementHolds> {
     for (let attempt = 1; ; attempt++) {
       try {
-        return await this.db.transaction().execute((trx) => this.holdSeatsIn(trx, arrangementId, index));
+        return await this.db.transaction().execute((trx) => this.holdArrangementIn(trx, arrangementId));
       } catch (error) {
         if (sqlState(error) !== DB_ERRORS.exclusionViolation) throw error;
-        if (attempt >= HOLD_ATTEMPTS) throw conflict(`the seats of this hold were taken by concurrent bookings ${HOLD_ATTEMPTS} times in a row; arrange again or choose another room`);
+        if (attempt >= HOLD_ATTEMPTS) throw conflict(`the seats of this arrangement were taken by concurrent bookings ${HOLD_ATTEMPTS} times in a row; arrange again or choose other rooms`);
       }
     }
   }
 
-  private async holdSeatsIn(trx: Transaction<VenuesDatabase>, arrangementId: string, index: number): Promise<HoldOutcome> {
-    // Lock order everywhere: arrangement, then its bookings. FOR SHARE lets holds of one arrangement run side by side
-    // while a decision (FOR UPDATE) waits for them, so no hold slips in after the arrangement failed.
-    const arrangement = await trx.selectFrom('arrangement').selectAll().where('id', '=', arrangementId).forShare().executeTakeFirst();
+  private async holdArrangementIn(trx: Transaction<VenuesDatabase>, arrangementId: string): Promise<ArrangementHolds> {
+    // Lock order everywhere: arrangement, then its bookings. FOR UPDATE because the holds and the decision are one
+    // transaction: a partner's decision (FOR SHARE) waits for both, and no hold follows a decision.
+    const arrangement = await trx.selectFrom('arrangement').selectAll().where('id', '=', arrangementId).forUpdate().executeTakeFirst();
     if (!arrangement) throw notFound('arrangement', arrangementId);
-    const request = arrangement.requests[index];
-    if (!request) throw badInput('index', `arrangement ${arrangementId} has ${arrangement.requests.length} holds`);
-    const bookingId = bookingIdFor(arrangementId, index);
-    const existing = await trx.selectFrom('booking').selectAll().where('id', '=', bookingId).executeTakeFirst();
-    const needsDecision = await this.needsDecisionIn(trx, arrangement.host_platform_id, request);
-    if (existing) return { kind: 'held', booking: existing, needsDecision };
-    if (arrangement.status !== 'PENDING') return { kind: 'closed', arrangement };
+    const existing = await trx.selectFrom('booking').selectAll().where('arrangement_id', '=', arrangementId).orderBy('id').execute();
+    const rooms = await this.holdRoomsIn(trx, arrangement);
+    const needsDecision = (request: SeatRequest) => request.role !== 'MAIN' && rooms.get(request.roomId)?.auto_confirm !== true;
+    const made = new Set(existing.map((booking) => booking.id));
+    const pending = arrangement.status === 'PENDING' ? arrangement.requests.flatMap((_request, index) => (made.has(bookingIdFor(arrangementId, index)) ? [] : [index])) : [];
+    const inserted = pending.length > 0 ? await this.insertHoldsIn(trx, arrangement, pending, rooms, needsDecision) : [];
+    // A hold that failed is a booking without seat rows; only an earlier run's bookings need looking up.
+    const withSeats = existing.length > 0 ? await trx.selectFrom('booking_seat').select('booking_id').distinct().where('booking_id', 'in', [...made]).execute() : [];
+    const held = new Set([...withSeats.map((row) => row.booking_id), ...inserted.filter((booking) => booking.status !== 'REJECTED').map((booking) => booking.id)]);
+    const outcome = await this.decideIn(trx, arrangement, byId([...existing, ...inserted]), { final: true });
+    const current = new Map(outcome.bookings.map((booking) => [booking.id, booking]));
+    const holds = arrangement.requests.flatMap((request, index): HoldResult[] => {
+      const booking = current.get(bookingIdFor(arrangementId, index));
+      return booking ? [{ booking, outcome: held.has(booking.id) ? 'held' : 'failed', needsDecision: needsDecision(request) }] : [];
+    });
+    return { ...outcome, holds };
+  }
 
-    const room = await trx.selectFrom('room').selectAll().where('id', '=', request.roomId).executeTakeFirst();
-    if (!room) throw notFound('room', request.roomId);
-    const wanted = request.role === 'MAIN' ? room.seats : request.seats;
-    const free = await trx
-      .selectFrom('seat')
-      .select('seat_no')
-      .where('seat.room_id', '=', room.id)
-      .where(({ not, exists, selectFrom }) =>
-        not(
-          exists(
-            selectFrom('booking_seat')
-              .select('booking_seat.seat_no')
-              .whereRef('booking_seat.room_id', '=', 'seat.room_id')
-              .whereRef('booking_seat.seat_no', '=', 'seat.seat_no')
-              .where('booking_seat.live', '=', true)
-              .where(sql<boolean>`booking_seat.during && tstzrange(${arrangement.starts_at}, ${arrangement.ends_at})`),
-          ),
-        ),
+  /**
+   * The rooms an arrangement asks for, with their platform's webhook, whether its agreement with the host auto-confirms,
+   * and their seats free over the arrangement's window (not held by a live booking overlapping it), in seat order.
+   */
+  private async holdRoomsIn(trx: Transaction<VenuesDatabase>, arrangement: Arrangement): Promise<Map<string, HoldRoom>> {
+    const window = windowOf(arrangement);
+    const rows = await trx
+      .selectFrom('room')
+      .innerJoin('venue', 'venue.id', 'room.venue_id')
+      .innerJoin('platform', 'platform.id', 'venue.platform_id')
+      .leftJoin('cooperation_agreement', (join) =>
+        join.onRef('cooperation_agreement.partner_id', '=', 'venue.platform_id').on('cooperation_agreement.platform_id', '=', arrangement.host_platform_id),
       )
-      .orderBy('seat_no')
-      .limit(wanted)
+      .select(['room.id', 'room.seats', 'platform.id as platform_id', 'platform.webhook_url', 'cooperation_agreement.auto_confirm'])
+      .select((eb) => {
+        const free = eb
+          .selectFrom('seat')
+          .select('seat.seat_no')
+          .whereRef('seat.room_id', '=', 'room.id')
+          .where(({ not, exists, selectFrom }) =>
+            not(
+              exists(
+                selectFrom('booking_seat')
+                  .select('booking_seat.seat_no')
+                  .whereRef('booking_seat.room_id', '=', 'seat.room_id')
+                  .whereRef('booking_seat.seat_no', '=', 'seat.seat_no')
+                  .where('booking_seat.live', '=', true)
+                  .where(sql<boolean>`booking_seat.during && ${window}`),
+              ),
+            ),
+          )
+          .orderBy('seat.seat_no');
+        return sql<number[]>`array(${free})`.as('free_seats');
+      })
+      .where('room.id', 'in', arrangement.requests.map((request) => request.roomId))
       .execute();
-    if (free.length < wanted) {
-      throw conflict(`room ${room.id} has ${free.length} of the ${wanted} seats asked free over the evaluation window; choose fewer seats or another room`);
-    }
-    const booking = await trx
-      .insertInto('booking')
-      .values({
-        id: bookingId,
-        arrangement_id: arrangementId,
+    return new Map(rows.map((row) => [row.id, row]));
+  }
+
+  /** Inserts the bookings of the requests at `indexes` and the seat rows of those that have enough free seats. */
+  private async insertHoldsIn(
+    trx: Transaction<VenuesDatabase>,
+    arrangement: Arrangement,
+    indexes: number[],
+    rooms: Map<string, HoldRoom>,
+    needsDecision: (request: SeatRequest) => boolean,
+  ): Promise<Booking[]> {
+    // Copies: seats are taken off as requests get them, so two requests for one room never pick the same seats.
+    const freeOf = new Map([...rooms.values()].map((room) => [room.id, [...room.free_seats]]));
+    const bookings: Insertable<BookingTable>[] = [];
+    const seats: { booking_id: string; room_id: string; seat_no: number }[] = [];
+    for (const index of indexes) {
+      const request = arrangement.requests[index];
+      const room = rooms.get(request.roomId);
+      if (!room) throw notFound('room', request.roomId);
+      const wanted = request.role === 'MAIN' ? room.seats : request.seats;
+      const available = freeOf.get(room.id) ?? [];
+      const booking = {
+        id: bookingIdFor(arrangement.id, index),
+        arrangement_id: arrangement.id,
         room_id: room.id,
         project_id: arrangement.project_id,
         host_platform_id: arrangement.host_platform_id,
         role: request.role,
-        seats: wanted,
         starts_at: arrangement.starts_at,
         ends_at: arrangement.ends_at,
-        status: 'HELD',
         hold_expires_at: arrangement.hold_expires_at,
-        reason: null,
-      })
-      .returningAll()
-      .executeTakeFirstOrThrow();
-    await trx
-      .insertInto('booking_seat')
-      .values(free.map(({ seat_no }) => ({ booking_id: bookingId, room_id: room.id, seat_no, during: sql<string>`tstzrange(${arrangement.starts_at}, ${arrangement.ends_at})` })))
-      .execute();
-    if (needsDecision) await this.queueDecisionWebhookIn(trx, booking);
-    return { kind: 'held', booking, needsDecision };
-  }
-
-  /** A MAIN booking is the host's own room; a SECONDARY one needs the partner's decision unless the agreement auto-confirms. */
-  private async needsDecisionIn(trx: Transaction<VenuesDatabase>, hostPlatformId: string, request: SeatRequest): Promise<boolean> {
-    if (request.role === 'MAIN') return false;
-    const row = await trx
-      .selectFrom('room')
-      .innerJoin('venue', 'venue.id', 'room.venue_id')
-      .leftJoin('cooperation_agreement', (join) =>
-        join.onRef('cooperation_agreement.partner_id', '=', 'venue.platform_id').on('cooperation_agreement.platform_id', '=', hostPlatformId),
-      )
-      .select('cooperation_agreement.auto_confirm')
-      .where('room.id', '=', request.roomId)
-      .executeTakeFirst();
-    return row?.auto_confirm !== true;
-  }
-
-  /** Records a hold that could not be made as a REJECTED booking without seats, so the arrangement fails (idempotent). */
-  async recordFailedHold(arrangementId: string, index: number, reason: string): Promise<Booking> {
-    const arrangement = await this.getArrangement(arrangementId);
-    const request = arrangement.requests[index];
-    const bookingId = bookingIdFor(arrangementId, index);
-    await this.db
-      .insertInto('booking')
-      .values({
-        id: bookingId,
-        arrangement_id: arrangementId,
-        room_id: request.roomId,
-        project_id: arrangement.project_id,
-        host_platform_id: arrangement.host_platform_id,
-        role: request.role,
-        seats: request.seats,
-        starts_at: arrangement.starts_at,
-        ends_at: arrangement.ends_at,
-        status: 'REJECTED',
-        hold_expires_at: arrangement.hold_expires_at,
-        reason: reason.slice(0, 500),
-      })
-      .onConflict((oc) => oc.column('id').doNothing())
-      .execute();
-    const [booking] = await this.bookingsByIds([bookingId]);
-    return booking;
+      };
+      if (available.length < wanted) {
+        const reason = `room ${room.id} has ${available.length} of the ${wanted} seats asked free over the evaluation window; choose fewer seats or another room`;
+        bookings.push({ ...booking, seats: request.seats, status: 'REJECTED', reason });
+        continue;
+      }
+      bookings.push({ ...booking, seats: wanted, status: needsDecision(request) ? 'HELD' : 'CONFIRMED', reason: null });
+      seats.push(...available.splice(0, wanted).map((seat_no) => ({ booking_id: booking.id, room_id: room.id, seat_no })));
+    }
+    const inserted = await trx.insertInto('booking').values(bookings).returningAll().execute();
+    if (seats.length > 0) {
+      // In one order across transactions (room, then seat), so concurrent holds wait for each other without deadlocking.
+      seats.sort((a, b) => a.room_id.localeCompare(b.room_id) || a.seat_no - b.seat_no);
+      await trx.insertInto('booking_seat').values(seats.map((seat) => ({ ...seat, during: windowOf(arrangement) }))).execute();
+    }
+    for (const booking of inserted) {
+      const room = rooms.get(booking.room_id);
+      if (booking.status === 'HELD' && room?.webhook_url) await this.queueDecisionWebhookIn(trx, booking, room.platform_id, room.webhook_url);
+    }
+    return inserted;
   }
 
   /** The room's platform confirms a held booking (PLATFORM_OPERATOR or PARTNER_SYSTEM of that platform). */
   async confirmBooking(identity: Identity, bookingId: string): Promise<Booking> {
     await this.requireDecider(identity, bookingId, 'confirm');
-    return this.decideBooking(bookingId, 'CONFIRMED', actorOf(identity), null, true);
+    return this.decideBooking(bookingId, 'CONFIRMED', actorOf(identity), null);
   }
 
   /** The room's platform rejects a held booking, saying why; the whole arrangement then fails. */
@@ -395,12 +449,7 @@ export class VenuesService {
     if (!trimmed) throw badInput('reason', 'say why the booking is rejected');
     if (trimmed.length > 500) throw badInput('reason', 'must be at most 500 characters');
     await this.requireDecider(identity, bookingId, 'reject');
-    return this.decideBooking(bookingId, 'REJECTED', actorOf(identity), trimmed, true);
-  }
-
-  /** Confirms a hold the cooperation agreement confirms by itself (or the host's own main room). */
-  autoConfirmBooking(bookingId: string): Promise<Booking> {
-    return this.decideBooking(bookingId, 'CONFIRMED', 'system:auto-confirm', null, false);
+    return this.decideBooking(bookingId, 'REJECTED', actorOf(identity), trimmed);
   }
 
   private async requireDecider(identity: Identity, bookingId: string, verb: string): Promise<void> {
@@ -417,9 +466,9 @@ export class VenuesService {
 
   /**
    * HELD → CONFIRMED | REJECTED. Deciding the same way twice is a no-op; any other state, or a hold past its expiry, is
-   * CONFLICT. With `settle`, an outbox message in the same transaction makes the saga settle the arrangement.
+   * CONFLICT. An outbox message in the same transaction makes the saga settle the arrangement.
    */
-  private async decideBooking(bookingId: string, decision: Decision, actor: string, reason: string | null, settle: boolean): Promise<Booking> {
+  private async decideBooking(bookingId: string, decision: Decision, actor: string, reason: string | null): Promise<Booking> {
     return this.db.transaction().execute(async (trx) => {
       const [unlocked] = await trx.selectFrom('booking').select('arrangement_id').where('id', '=', bookingId).execute();
       if (!unlocked) throw notFound('booking', bookingId);
@@ -439,9 +488,7 @@ export class VenuesService {
         .returningAll()
         .executeTakeFirstOrThrow();
       if (decision === 'REJECTED') await trx.updateTable('booking_seat').set({ live: false }).where('booking_id', '=', bookingId).execute();
-      if (settle) {
-        await writeOutbox<VenuesDatabase>(trx, { ...SETTLE_JOB, data: { arrangementId: booking.arrangement_id, bookingId, decision, actor, reason } });
-      }
+      await writeOutbox<VenuesDatabase>(trx, { ...SETTLE_JOB, data: { arrangementId: booking.arrangement_id, bookingId, decision, actor, reason } });
       return updated;
     });
   }
@@ -455,41 +502,45 @@ export class VenuesService {
     return this.db.transaction().execute(async (trx) => {
       const arrangement = await trx.selectFrom('arrangement').selectAll().where('id', '=', arrangementId).forUpdate().executeTakeFirst();
       if (!arrangement) throw notFound('arrangement', arrangementId);
-      if (arrangement.status !== 'PENDING') return { arrangement, decidedNow: false, expired: [], released: [] };
-      const now = this.clock.now();
-      const expired = await this.closeBookingsIn(
-        trx,
-        { arrangementId, statuses: ['HELD'], expiredBy: now },
-        'EXPIRED',
-        `the hold expired at ${arrangement.hold_expires_at.toISOString()} before the partner decided`,
-      );
       const bookings = await trx.selectFrom('booking').selectAll().where('arrangement_id', '=', arrangementId).orderBy('id').execute();
-      const failed = bookings.find((booking) => CLOSED_BOOKING_STATUSES.includes(booking.status));
-      const missing = arrangement.booking_count - bookings.length;
-      let status: ArrangementStatus = 'PENDING';
-      let reason: string | null = null;
-      if (failed) {
-        status = 'FAILED';
-        reason = `booking of room ${failed.room_id} ${failed.status}${failed.reason ? `: ${failed.reason}` : ''}`;
-      } else if (options.final && missing > 0) {
-        status = 'FAILED';
-        reason = `${missing} of ${arrangement.booking_count} holds could not be made`;
-      } else if (missing === 0 && bookings.every((booking) => booking.status === 'CONFIRMED')) {
-        status = 'CONFIRMED';
-      }
-      if (status === 'PENDING') return { arrangement, decidedNow: false, expired, released: [] };
-      const released =
-        status === 'FAILED'
-          ? await this.closeBookingsIn(trx, { arrangementId, statuses: ['HELD', 'CONFIRMED'] }, 'RELEASED', `arrangement failed: ${reason}`)
-          : [];
-      const decided = await trx
-        .updateTable('arrangement')
-        .set({ status, reason, decided_at: now })
-        .where('id', '=', arrangementId)
-        .returningAll()
-        .executeTakeFirstOrThrow();
-      return { arrangement: decided, decidedNow: true, expired, released };
+      return this.decideIn(trx, arrangement, bookings, options);
     });
+  }
+
+  /** concludeArrangement's decision, for an arrangement locked FOR UPDATE and its bookings read under that lock. */
+  private async decideIn(trx: Transaction<VenuesDatabase>, arrangement: Arrangement, bookings: Booking[], options: { final: boolean }): Promise<ArrangementOutcome> {
+    if (arrangement.status !== 'PENDING') return { arrangement, bookings };
+    const now = this.clock.now();
+    let current = bookings;
+    const overdue = (booking: Booking) => booking.status === 'HELD' && booking.hold_expires_at !== null && booking.hold_expires_at.getTime() <= now.getTime();
+    if (current.some(overdue)) {
+      const reason = `the hold expired at ${arrangement.hold_expires_at.toISOString()} before the partner decided`;
+      current = byId(current, await this.closeBookingsIn(trx, { arrangementId: arrangement.id, statuses: ['HELD'], expiredBy: now }, 'EXPIRED', reason));
+    }
+    const failed = current.find((booking) => CLOSED_BOOKING_STATUSES.includes(booking.status));
+    const missing = arrangement.booking_count - current.length;
+    let status: ArrangementStatus = 'PENDING';
+    let reason: string | null = null;
+    if (failed) {
+      status = 'FAILED';
+      reason = `booking of room ${failed.room_id} ${failed.status}${failed.reason ? `: ${failed.reason}` : ''}`;
+    } else if (options.final && missing > 0) {
+      status = 'FAILED';
+      reason = `${missing} of ${arrangement.booking_count} holds could not be made`;
+    } else if (missing === 0 && current.every((booking) => booking.status === 'CONFIRMED')) {
+      status = 'CONFIRMED';
+    }
+    if (status === 'PENDING') return { arrangement, bookings: current };
+    if (status === 'FAILED') {
+      current = byId(current, await this.closeBookingsIn(trx, { arrangementId: arrangement.id, statuses: ['HELD', 'CONFIRMED'] }, 'RELEASED', `arrangement failed: ${reason}`));
+    }
+    const decided = await trx
+      .updateTable('arrangement')
+      .set({ status, reason, decided_at: now })
+      .where('id', '=', arrangement.id)
+      .returningAll()
+      .executeTakeFirstOrThrow();
+    return { arrangement: decided, bookings: current };
   }
 
   /** Releases every live booking of a project (it was cancelled) and closes its pending arrangements so no hold follows. */
@@ -524,16 +575,8 @@ export class VenuesService {
 
   // ---------------------------------------------------------------- webhooks to partner platforms
 
-  /** A delivery row and its first job, in the hold's transaction, when the partner platform has a webhook URL. */
-  private async queueDecisionWebhookIn(trx: Transaction<VenuesDatabase>, booking: Booking): Promise<void> {
-    const platform = await trx
-      .selectFrom('room')
-      .innerJoin('venue', 'venue.id', 'room.venue_id')
-      .innerJoin('platform', 'platform.id', 'venue.platform_id')
-      .select(['platform.id', 'platform.webhook_url'])
-      .where('room.id', '=', booking.room_id)
-      .executeTakeFirstOrThrow();
-    if (!platform.webhook_url) return;
+  /** A delivery row and its first job, in the hold's transaction, for a partner platform with a webhook URL. */
+  private async queueDecisionWebhookIn(trx: Transaction<VenuesDatabase>, booking: Booking, platformId: string, url: string): Promise<void> {
     const id = `whd_${booking.id}`;
     // Seat counts, windows and ids only: a partner learns nothing about who will sit there.
     const payload = {
@@ -542,7 +585,7 @@ export class VenuesService {
       booking: {
         id: booking.id,
         roomId: booking.room_id,
-        platformId: platform.id,
+        platformId,
         projectId: booking.project_id,
         hostPlatformId: booking.host_platform_id,
         role: booking.role,
@@ -555,7 +598,7 @@ export class VenuesService {
     };
     await trx
       .insertInto('webhook_delivery')
-      .values({ id, platform_id: platform.id, booking_id: booking.id, event: DECISION_NEEDED_EVENT, url: platform.webhook_url, payload: JSON.stringify(payload), last_status_code: null, last_error: null, delivered_at: null })
+      .values({ id, platform_id: platformId, booking_id: booking.id, event: DECISION_NEEDED_EVENT, url, payload: JSON.stringify(payload), last_status_code: null, last_error: null, delivered_at: null })
       .onConflict((oc) => oc.columns(['booking_id', 'event']).doNothing())
       .execute();
     await writeOutbox<VenuesDatabase>(trx, { ...WEBHOOK_JOB, data: { deliveryId: id, attempt: 1 } });

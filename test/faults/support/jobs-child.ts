@@ -30,7 +30,7 @@ const jobs = startJobs({
   config,
   logger,
   // As lib/hub.ts outboxSources, without loading the servers.
-  outboxes: (['venues', 'experts', 'projects'] as const).map((schema) => ({ schema, db: databases[schema].db as unknown as Kysely<WithOutbox> })),
+  outboxes: (['venues', 'experts', 'projects'] as const).map((schema) => ({ schema, db: databases[schema].db as unknown as Kysely<WithOutbox>, url: databases[schema].url })),
   handlers: process.env.FAULT_WORKERS === '1' ? { notifications: { 'fault-probe': probe } } : {},
   onPublished: () => {
     published += 1;

@@ -1,0 +1,69 @@
+// The outbox relay hears a commit that wrote to an outbox (LISTEN/NOTIFY) and relays it at once instead of at its next
+// poll, here an hour away; it goes on hearing them after its listening connection is killed.
+import { sql, type Kysely } from 'kysely';
+import { startJobs, type JobsRuntime } from '../jobs/runtime';
+import { outboxSources } from '../lib/hub';
+import { createLogger } from '../lib/logger';
+import { writeOutbox, type WithOutbox } from '../lib/outbox';
+import { eventually, startTestHub, type TestHub } from './support/hub';
+
+let t: TestHub;
+let jobs: JobsRuntime;
+beforeAll(async () => {
+  t = await startTestHub({ jobs: false, overrides: { OUTBOX_POLL_INTERVAL: '1h' } });
+  // A relay without workers: what it relays stays on the queue to be looked at.
+  jobs = startJobs({ config: t.config, logger: createLogger('test', 'silent'), outboxes: outboxSources(t.databases), handlers: {} });
+});
+afterAll(async () => {
+  await jobs.stop();
+  await t.stop();
+});
+
+const projectsDb = () => t.databases.projects.db as unknown as Kysely<WithOutbox>;
+
+/** Commits one message and returns how long it took to be on its queue under the outbox id. */
+async function commitAndTimeRelay(key: string): Promise<number> {
+  const id = await projectsDb()
+    .transaction()
+    .execute(async (trx) => {
+      await writeOutbox(trx, { queue: 'notifications', name: 'relay-probe', data: { key } });
+      const row = await trx.selectFrom('outbox').select('id').where('name', '=', 'relay-probe').orderBy('id', 'desc').limit(1).executeTakeFirstOrThrow();
+      return row.id;
+    });
+  const committed = Date.now();
+  const job = await eventually(async () => (await jobs.queues.notifications.getJob(`projects-outbox-${id}`)) ?? undefined, 10_000, `message ${id} on its queue`);
+  expect(job.data).toMatchObject({ key });
+  return Date.now() - committed;
+}
+
+async function listenerPids(): Promise<number[]> {
+  const rows = await sql<{ pid: number }>`
+    select pid from pg_stat_activity
+    where datname = current_database() and application_name = 'hub-projects-outbox-listener' and query ilike 'listen%'`.execute(t.databases.projects.db);
+  return rows.rows.map((row) => row.pid);
+}
+
+it('relays a committed message at once rather than at the next poll', async () => {
+  await eventually(async () => ((await listenerPids()).length === 1 ? true : undefined), 10_000, 'the relay to listen');
+  expect(await commitAndTimeRelay('first')).toBeLessThan(5_000);
+  // A rolled-back write notifies nothing and leaves nothing to relay.
+  await expect(
+    projectsDb()
+      .transaction()
+      .execute(async (trx) => {
+        await writeOutbox(trx, { queue: 'notifications', name: 'relay-probe', data: { key: 'rolled back' } });
+        throw new Error('roll back');
+      }),
+  ).rejects.toThrow('roll back');
+  expect((await jobs.queues.notifications.getJobs(['waiting'], 0, -1)).filter((job) => job.data.key === 'rolled back')).toEqual([]);
+});
+
+it('goes on relaying at once after its listening connection is killed', async () => {
+  const [before] = await eventually(async () => ((await listenerPids()).length === 1 ? listenerPids() : undefined), 10_000, 'the relay to listen');
+  await sql`select pg_terminate_backend(${before})`.execute(t.databases.projects.db);
+  await eventually(async () => {
+    const pids = await listenerPids();
+    return pids.length === 1 && pids[0] !== before ? true : undefined;
+  }, 10_000, 'the relay to listen again');
+  expect(await commitAndTimeRelay('after the reconnection')).toBeLessThan(5_000);
+});
