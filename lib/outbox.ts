@@ -50,7 +50,8 @@ export async function createOutboxTable(db: Kysely<unknown>): Promise<void> {
 }
 
 /**
- * Records a job to start once the surrounding transaction commits, and notifies the outbox's channel at that commit.
+ * Records jobs to start once the surrounding transaction commits, all in one insert, and notifies the outbox's
+ * channel at that commit. A message written alone or among others becomes the same job.
  *
  * ```ts
  * await db.transaction().execute(async (trx) => {
@@ -59,16 +60,24 @@ export async function createOutboxTable(db: Kysely<unknown>): Promise<void> {
  * });
  * ```
  */
-export async function writeOutbox<DB extends WithOutbox>(db: Kysely<DB>, message: OutboxMessage): Promise<void> {
+export async function writeOutbox<DB extends WithOutbox>(db: Kysely<DB>, messages: OutboxMessage | readonly OutboxMessage[]): Promise<void> {
+  const list: readonly OutboxMessage[] = Array.isArray(messages) ? messages : [messages as OutboxMessage];
+  if (list.length === 0) return;
   const outboxDb = db as unknown as Kysely<WithOutbox>;
   // The job's log lines then carry the id of the request that caused it, and its span joins that request's trace
   // (the worker takes these keys off again).
-  const data = { ...message.data, ...jobTraceFields(message.queue, message.name) };
+  const rows = list.map((message) => ({
+    queue: message.queue,
+    name: message.name,
+    payload: JSON.stringify({ ...message.data, ...jobTraceFields(message.queue, message.name) }),
+    delay_ms: message.delayMs ?? 0,
+    sent_at: null,
+  }));
   // The notification rides on the insert, so waking the relay costs no round trip. The domain pools put their schema
   // first on the search path (lib/db.ts), so current_schema() names this outbox (as outboxChannel does).
   await outboxDb
     .insertInto('outbox')
-    .values({ queue: message.queue, name: message.name, payload: JSON.stringify(data), delay_ms: message.delayMs ?? 0, sent_at: null })
+    .values(rows)
     .returning(sql<string>`pg_notify(${CHANNEL_PREFIX} || current_schema(), '')`.as('notified'))
     .execute();
 }

@@ -67,3 +67,17 @@ it('goes on relaying at once after its listening connection is killed', async ()
   }, 10_000, 'the relay to listen again');
   expect(await commitAndTimeRelay('after the reconnection')).toBeLessThan(5_000);
 });
+
+it('writes several messages in one insert, each relayed as its own job', async () => {
+  t.statements.length = 0;
+  await projectsDb()
+    .transaction()
+    .execute((trx) => writeOutbox(trx, ['a', 'b', 'c'].map((key) => ({ queue: 'notifications', name: 'relay-batch', data: { key }, delayMs: key === 'c' ? 3_600_000 : 0 }))));
+  expect(t.statements.filter((statement) => statement.domain === 'projects' && /insert into "projects"\."outbox"/i.test(statement.sql))).toHaveLength(1);
+  const rows = await projectsDb().selectFrom('outbox').select(['id', 'payload', 'delay_ms']).where('name', '=', 'relay-batch').orderBy('id').execute();
+  expect(rows.map((row) => [(row.payload as { key: string }).key, row.delay_ms])).toEqual([['a', 0], ['b', 0], ['c', 3_600_000]]);
+  for (const row of rows) {
+    const job = await eventually(async () => (await jobs.queues.notifications.getJob(`projects-outbox-${row.id}`)) ?? undefined, 10_000, `message ${row.id} on its queue`);
+    expect(job.data).toMatchObject({ key: (row.payload as { key: string }).key });
+  }
+});

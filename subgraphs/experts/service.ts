@@ -6,7 +6,7 @@ import { hostRegionShare, type HubConfig } from '../../lib/config';
 import { DB_ERRORS, sqlState } from '../../lib/db';
 import { badInput, conflict, forbidden, hubError, notFound } from '../../lib/errors';
 import type { Identity } from '../../lib/identity';
-import { writeOutbox } from '../../lib/outbox';
+import { writeOutbox, type OutboxMessage } from '../../lib/outbox';
 import { decodeCursor, pageSize, toConnection, type Connection } from '../../lib/pagination';
 import { avoidedOn, eligibleExperts, withoutSeated, type AvoidanceGround, type EligibilityFacts, type EligibilityQuery, type EligibleExperts } from './eligibility';
 import {
@@ -330,14 +330,17 @@ export class ExpertsService {
         .where('invited_at', 'is', null)
         .returning('id')
         .execute();
-      for (const seat of seats) await this.queueInvitation(trx, seat.id);
+      await writeOutbox<ExpertsDatabase>(trx, seats.flatMap((seat) => this.invitationJobs(seat.id)));
       return seats.length;
     });
   }
 
-  private async queueInvitation(trx: Transaction<ExpertsDatabase>, seatId: string): Promise<void> {
-    await writeOutbox<ExpertsDatabase>(trx, { ...DRAW_JOBS.invitation, data: { seatId } });
-    await writeOutbox<ExpertsDatabase>(trx, { ...DRAW_JOBS.invitationTimeout, data: { seatId }, delayMs: this.policy.inviteTtlMs });
+  /** An invitation's jobs: its notification now, its timeout after INVITE_TTL. */
+  private invitationJobs(seatId: string): OutboxMessage[] {
+    return [
+      { ...DRAW_JOBS.invitation, data: { seatId } },
+      { ...DRAW_JOBS.invitationTimeout, data: { seatId }, delayMs: this.policy.inviteTtlMs },
+    ];
   }
 
   /**
@@ -440,7 +443,7 @@ export class ExpertsService {
       if (sqlState(error) === DB_ERRORS.exclusionViolation || sqlState(error) === DB_ERRORS.deadlockDetected) throw new LostRace(round);
       throw error;
     }
-    if (options.invite) for (const seatId of seatIds) await this.queueInvitation(trx, seatId);
+    if (options.invite) await writeOutbox<ExpertsDatabase>(trx, seatIds.flatMap((seatId) => this.invitationJobs(seatId)));
     return { kind: 'FILLED' };
   }
 

@@ -220,7 +220,7 @@ export class ProjectsService {
       .returningAll()
       .executeTakeFirstOrThrow();
     await this.appendEventsIn(trx, projectId, [...(request.events ?? []), request], current);
-    for (const message of request.outbox ?? []) await writeOutbox<ProjectsDatabase>(trx, message);
+    await writeOutbox<ProjectsDatabase>(trx, request.outbox ?? []);
     return updated;
   }
 
