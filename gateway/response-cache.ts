@@ -72,11 +72,12 @@ function responseCachePlugin<C extends IdentityContext>(maxBytes: number, feed: 
   const entries = new LRUCache<string, Entry>({ maxSize: maxBytes, sizeCalculation: (entry) => entry.size });
   const inFlight = new Map<string, Promise<Entry | null>>();
   let generation = 0;
-  feed.onChange(() => {
+  const nextGeneration = () => {
     generation++;
     // Entries of older generations can never be read again; dropping them at once gives their memory back.
     entries.clear();
-  });
+  };
+  feed.onChange(nextGeneration);
   return {
     async requestDidStart() {
       let key: string | null = null;
@@ -118,9 +119,9 @@ function responseCachePlugin<C extends IdentityContext>(maxBytes: number, feed: 
         },
         async willSendResponse(requestContext) {
           if (requestContext.operation?.operation === 'mutation') {
-            // Before the answer leaves: the caller's next query, here or at another gateway, sees what it changed.
-            generation++;
-            entries.clear();
+            // Before the answer leaves, so the caller's next query here sees what it changed; other gateways see it once
+            // the announcement reaches them.
+            nextGeneration();
             void feed.announce('mutation');
             return;
           }
