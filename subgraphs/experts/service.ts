@@ -284,55 +284,89 @@ export class ExpertsService {
     await this.db.transaction().execute(async (trx) => {
       const draw = await trx.selectFrom('draw').select(['id', 'status']).where('id', '=', drawId).forUpdate().executeTakeFirst();
       if (!draw || draw.status === 'FAILED') return;
-      await trx.updateTable('draw').set({ status: 'FAILED', failure_reason: reason, completed_at: this.clock.now() }).where('id', '=', drawId).execute();
-      await trx
-        .updateTable('committee_seat')
-        .set({ status: 'WITHDRAWN', reason: `draw failed: ${reason}` })
-        .where('draw_id', '=', drawId)
-        .where('status', 'in', [...LIVE_SEAT_STATUSES])
-        .execute();
+      await this.markFailed(trx, drawId, reason);
     });
   }
 
+  /** failDraw's writes, for a caller that holds the draw's row lock. */
+  private async markFailed(trx: Transaction<ExpertsDatabase>, drawId: string, reason: string): Promise<void> {
+    await trx.updateTable('draw').set({ status: 'FAILED', failure_reason: reason, completed_at: this.clock.now() }).where('id', '=', drawId).execute();
+    await trx
+      .updateTable('committee_seat')
+      .set({ status: 'WITHDRAWN', reason: `draw failed: ${reason}` })
+      .where('draw_id', '=', drawId)
+      .where('status', 'in', [...LIVE_SEAT_STATUSES])
+      .execute();
+  }
+
   /**
-   * Runs a PENDING draw: fills every group in group-key order by verifiable rounds, then sends the invitations. If a
-   * group cannot be filled, the draw FAILS with INSUFFICIENT_EXPERTS' reason and its seats are released. Idempotent:
-   * a rerun fills only what is missing, and a draw no longer PENDING is left alone.
+   * Runs a PENDING draw: fills every group in group-key order by verifiable rounds, then sends the invitations, all in
+   * one transaction under the draw's row lock. If a group cannot be filled, the draw FAILS with INSUFFICIENT_EXPERTS'
+   * reason and its seats are released. A round that loses a race for an expert rolls the whole run back (nobody saw
+   * its other rounds, which consumed no stream) and is recorded as LOST_RACE; the run then starts again from fresh
+   * candidate lists. Idempotent: a rerun fills only what is missing, and a draw no longer PENDING is left alone.
    */
   async runDraw(drawId: string, facts: EligibilityFacts): Promise<DrawOutcome> {
-    const fixed = await this.db.updateTable('draw').set({ eligibility: JSON.stringify(facts) }).where('id', '=', drawId).where('eligibility', 'is', null).returningAll().executeTakeFirst();
-    const draw = fixed ?? (await this.getDraw(drawId));
+    let lost: RoundRecord | null = null;
+    for (let attempt = 1; attempt <= MAX_ROUND_ATTEMPTS; attempt++) {
+      try {
+        return await this.db.transaction().execute((trx) => this.runDrawOnce(trx, drawId, facts));
+      } catch (error) {
+        if (error instanceof LostRace) {
+          lost = error.round;
+          await this.recordLostRace(error.round);
+        }
+        // A deadlock outside the seat inserts rolled back rounds nobody saw: they consumed no stream, so just retry.
+        else if (sqlState(error) !== DB_ERRORS.deadlockDetected) throw error;
+      }
+    }
+    const reason = `group ${lost?.group_key ?? '?'}: lost the race for experts ${MAX_ROUND_ATTEMPTS} times; draw again`;
+    await this.failDraw(drawId, reason);
+    return { kind: 'FAILED', reason };
+  }
+
+  private async runDrawOnce(trx: Transaction<ExpertsDatabase>, drawId: string, facts: EligibilityFacts): Promise<DrawOutcome> {
+    // One statement: the draw's row lock, its facts fixed by the first run (a rerun keeps them), and its groups.
+    const row = await trx
+      .with('fixed', (db) =>
+        db
+          .updateTable('draw')
+          .set({ eligibility: sql`coalesce(eligibility, ${JSON.stringify(facts)}::jsonb)` })
+          .where('id', '=', drawId)
+          .returningAll(),
+      )
+      .selectFrom('fixed')
+      .selectAll('fixed')
+      .select((eb) => jsonArrayFrom(eb.selectFrom('draw_group as g').selectAll('g').whereRef('g.draw_id', '=', 'fixed.id').orderBy(sql`g.group_key collate "C"`)).as('groups'))
+      .executeTakeFirst();
+    if (!row) throw notFound('draw', drawId);
+    const { groups, ...draw } = row;
     if (draw.status !== 'PENDING') return { kind: 'SKIPPED', why: `the draw is ${draw.status}` };
-    const run: DrawRun = { groups: await this.groupsOfDraw(drawId), lists: new Map() };
+    const run: DrawRun = { groups, lists: new Map() };
     for (const group of run.groups) {
-      const outcome = await this.fillGroup(drawId, group.group_key, { replaces: null, invite: false }, run);
+      const outcome = await this.fillGroupOnce(trx, draw, group.group_key, { replaces: null, invite: false }, run);
       if (outcome.kind === 'INSUFFICIENT') {
-        await this.failDraw(drawId, outcome.reason);
+        await this.markFailed(trx, drawId, outcome.reason);
         return { kind: 'FAILED', reason: outcome.reason };
       }
       if (outcome.kind === 'SKIPPED') return outcome;
     }
-    const seats = await this.sendInvitations(drawId);
-    return { kind: 'SEATED', seats };
+    return { kind: 'SEATED', seats: await this.inviteSeated(trx, drawId) };
   }
 
-  /** Invites every seat of a draw not yet invited: answer due after INVITE_TTL, a notification and a timeout job each. */
-  private async sendInvitations(drawId: string): Promise<number> {
-    return this.db.transaction().execute(async (trx) => {
-      const draw = await trx.selectFrom('draw').select('status').where('id', '=', drawId).forUpdate().executeTakeFirstOrThrow();
-      if (draw.status === 'FAILED') return 0;
-      const now = this.clock.now();
-      const seats = await trx
-        .updateTable('committee_seat')
-        .set({ invited_at: now, answer_due_at: new Date(now.getTime() + this.policy.inviteTtlMs) })
-        .where('draw_id', '=', drawId)
-        .where('status', '=', 'INVITED')
-        .where('invited_at', 'is', null)
-        .returning('id')
-        .execute();
-      await writeOutbox<ExpertsDatabase>(trx, seats.flatMap((seat) => this.invitationJobs(seat.id)));
-      return seats.length;
-    });
+  /** Invites every seat of a draw not yet invited (the caller holds the draw's lock): answer due after INVITE_TTL, a notification and a timeout job each. */
+  private async inviteSeated(trx: Transaction<ExpertsDatabase>, drawId: string): Promise<number> {
+    const now = this.clock.now();
+    const seats = await trx
+      .updateTable('committee_seat')
+      .set({ invited_at: now, answer_due_at: new Date(now.getTime() + this.policy.inviteTtlMs) })
+      .where('draw_id', '=', drawId)
+      .where('status', '=', 'INVITED')
+      .where('invited_at', 'is', null)
+      .returning('id')
+      .execute();
+    await writeOutbox<ExpertsDatabase>(trx, seats.flatMap((seat) => this.invitationJobs(seat.id)));
+    return seats.length;
   }
 
   /** An invitation's jobs: its notification now, its timeout after INVITE_TTL. */
@@ -344,20 +378,19 @@ export class ExpertsService {
   }
 
   /**
-   * Fills what a group is missing (or, for a replacement, one seat) by a new round: eligible candidates in SQL, the
-   * verifiable selection, the round and its seats written together. A lost race on the exclusion constraint records
-   * the round as LOST_RACE and selects again from a fresh candidate list.
+   * Fills one seat of a group for a replacement by a new round, in a transaction of its own: eligible candidates in
+   * SQL, the verifiable selection, the round and its seat written together. A lost race on the exclusion constraint
+   * records the round as LOST_RACE and selects again from a fresh candidate list.
    */
-  private async fillGroup(drawId: string, groupKey: string, options: { replaces: string | null; invite: boolean }, run: DrawRun | null = null): Promise<FillOutcome> {
+  private async fillGroup(drawId: string, groupKey: string, options: { replaces: string | null; invite: boolean }): Promise<FillOutcome> {
     for (let attempt = 1; attempt <= MAX_ROUND_ATTEMPTS; attempt++) {
       try {
-        return await this.db.transaction().execute((trx) => this.fillGroupOnce(trx, drawId, groupKey, options, run));
+        return await this.db.transaction().execute(async (trx) => {
+          const draw = await trx.selectFrom('draw').selectAll().where('id', '=', drawId).forUpdate().executeTakeFirstOrThrow();
+          return this.fillGroupOnce(trx, draw, groupKey, options, null);
+        });
       } catch (error) {
-        if (error instanceof LostRace) {
-          await this.recordLostRace(error.round);
-          // Another draw seated someone listed: nothing listed before this moment is used again.
-          run?.lists.clear();
-        }
+        if (error instanceof LostRace) await this.recordLostRace(error.round);
         // A deadlock outside the seat inserts rolled back a round nobody saw: it consumed no stream, so just retry.
         else if (sqlState(error) !== DB_ERRORS.deadlockDetected) throw error;
       }
@@ -365,14 +398,15 @@ export class ExpertsService {
     return { kind: 'INSUFFICIENT', reason: `group ${groupKey}: lost the race for experts ${MAX_ROUND_ATTEMPTS} times; draw again` };
   }
 
+  /** A round of one group, for a caller that holds the draw's row lock (`draw` is the locked row). */
   private async fillGroupOnce(
     trx: Transaction<ExpertsDatabase>,
-    drawId: string,
+    draw: Draw,
     groupKey: string,
     options: { replaces: string | null; invite: boolean },
     run: DrawRun | null,
   ): Promise<FillOutcome> {
-    const draw = await trx.selectFrom('draw').selectAll().where('id', '=', drawId).forUpdate().executeTakeFirstOrThrow();
+    const drawId = draw.id;
     const replacing = options.replaces !== null;
     if (draw.status === 'FAILED' || (draw.status === 'COMPLETED' && !replacing)) return { kind: 'SKIPPED', why: `the draw is ${draw.status}` };
     const facts = draw.eligibility as EligibilityFacts | null;
