@@ -328,6 +328,56 @@ describe('one run of a draw', () => {
     }
   });
 
+  it("gives up waiting for another draw's uncommitted seat of its expert, records the round as lost and draws again", async () => {
+    const { experts } = t.hub.services;
+    const db = t.databases.experts.db;
+    const only = pick[34];
+    const specialty = `WAITED_POOL_${process.pid}`;
+    await db.updateTable('expert').set({ specialties: [specialty] }).where('id', '=', only).execute();
+    const startsAt = new Date(Date.now() + 230 * DAY);
+    const endsAt = new Date(startsAt.getTime() + 8 * 3_600_000);
+    const elsewhere = await drawOf('prj-waited-elsewhere');
+    const draw = await experts.requestDraw({
+      projectId: 'prj-waited', hostPlatformId: '411700', hostParentId: '410000', department: facts.department, mode: 'LOCAL', startsAt, endsAt, supervisorNonce: null,
+      groups: [{ bookingId: 'bk-waited', roomId: 'room-411700-1', platformId: '411700', role: 'MAIN', specialty, seats: 1 }],
+    });
+    // Another draw's transaction seats the only expert and stays open for a second, then rolls back.
+    let release!: () => void;
+    const released = new Promise<void>((resolve) => (release = resolve));
+    let seated!: () => void;
+    const holding = new Promise<void>((resolve) => (seated = resolve));
+    const other = db.transaction().execute(async (trx) => {
+      await trx
+        .insertInto('committee_seat')
+        .values({
+          id: 'seat-waited-elsewhere', draw_id: elsewhere, project_id: 'prj-waited-elsewhere', booking_id: 'bk-x', room_id: 'room-x', specialty, round: 1, status: 'INVITED', expert_id: only,
+          during: sql<string>`tstzrange(${startsAt}::timestamptz, ${endsAt}::timestamptz, '[)')`,
+        })
+        .execute();
+      seated();
+      await released;
+      throw new Error('rolled back on purpose');
+    });
+    await holding;
+    const timer = setTimeout(release, 1000);
+    try {
+      const outcome = await experts.runDraw(draw.id, { ...facts, projectId: 'prj-waited', mode: 'LOCAL', startsAt: startsAt.toISOString(), endsAt: endsAt.toISOString(), pools: {} });
+      expect(outcome).toEqual({ kind: 'SEATED', seats: 1 });
+    } finally {
+      clearTimeout(timer);
+      release();
+      await expect(other).rejects.toThrow('rolled back on purpose');
+    }
+    const rounds = await experts.roundsOfDraw(draw.id);
+    // Each wait gave up after SEAT_WAIT (200 ms): a second of holding loses several rounds, never all 40.
+    const lost = rounds.filter((round) => round.outcome === 'LOST_RACE');
+    expect(lost.length).toBeGreaterThanOrEqual(2);
+    expect(lost.length).toBeLessThan(20);
+    expect(rounds.map((round) => round.round)).toEqual(rounds.map((_, i) => i + 1));
+    expect(rounds.at(-1)).toMatchObject({ outcome: 'SEATED', selected: [only] });
+    expect((await experts.verifyDraw(draw.id)).matches).toBe(true);
+  });
+
   it('takes out of a list made earlier the experts whose seats of the draw a ground now avoids: live (6), declined or replaced (8), not withdrawn', () => {
     const listed = { candidates: ['exp-1', 'exp-2', 'exp-3', 'exp-4', 'exp-5', 'exp-6', 'exp-7'], hostRegion: new Set(['exp-2', 'exp-7']) };
     const seats = [

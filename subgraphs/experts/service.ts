@@ -85,6 +85,11 @@ export interface SealedRead {
 const LIVE_SEAT_STATUSES = ['INVITED', 'ACCEPTED', 'CHECKED_IN'] as const;
 /** How many times a group's round may lose a race for an expert before the draw gives up (each loss removes a candidate). */
 const MAX_ROUND_ATTEMPTS = 40;
+/**
+ * How long a draw's run waits for another run's uncommitted seat of an expert it selected before its round counts as
+ * lost (a run takes tens of milliseconds; a longer wait is a queue of runs, or two runs waiting on each other).
+ */
+const SEAT_WAIT = '200ms';
 
 /** A draw's run (runDraw): its groups in fill order, and the candidate lists its first round made for later groups. */
 interface DrawRun {
@@ -316,8 +321,8 @@ export class ExpertsService {
           lost = error.round;
           await this.recordLostRace(error.round);
         }
-        // A deadlock outside the seat inserts rolled back rounds nobody saw: they consumed no stream, so just retry.
-        else if (sqlState(error) !== DB_ERRORS.deadlockDetected) throw error;
+        // A deadlock or lock timeout outside the seat inserts rolled back rounds nobody saw: they consumed no stream, so just retry.
+        else if (sqlState(error) !== DB_ERRORS.deadlockDetected && sqlState(error) !== DB_ERRORS.lockNotAvailable) throw error;
       }
     }
     const reason = `group ${lost?.group_key ?? '?'}: lost the race for experts ${MAX_ROUND_ATTEMPTS} times; draw again`;
@@ -326,7 +331,10 @@ export class ExpertsService {
   }
 
   private async runDrawOnce(trx: Transaction<ExpertsDatabase>, drawId: string, facts: EligibilityFacts): Promise<DrawOutcome> {
-    // One statement: the draw's row lock, its facts fixed by the first run (a rerun keeps them), and its groups.
+    // One statement: the draw's row lock, its facts fixed by the first run (a rerun keeps them), and its groups. Once
+    // the row is locked (the select list is evaluated for the row the update returns), the run waits at most
+    // SEAT_WAIT for another draw's uncommitted seat of the same expert: the whole run holds its seats until it
+    // commits, and two runs waiting on each other's seats would otherwise wait out Postgres's deadlock_timeout (1 s).
     const row = await trx
       .with('fixed', (db) =>
         db
@@ -338,9 +346,10 @@ export class ExpertsService {
       .selectFrom('fixed')
       .selectAll('fixed')
       .select((eb) => jsonArrayFrom(eb.selectFrom('draw_group as g').selectAll('g').whereRef('g.draw_id', '=', 'fixed.id').orderBy(sql`g.group_key collate "C"`)).as('groups'))
+      .select(sql<string>`set_config('lock_timeout', ${SEAT_WAIT}, true)`.as('lock_timeout'))
       .executeTakeFirst();
     if (!row) throw notFound('draw', drawId);
-    const { groups, ...draw } = row;
+    const { groups, lock_timeout: _, ...draw } = row;
     if (draw.status !== 'PENDING') return { kind: 'SKIPPED', why: `the draw is ${draw.status}` };
     const run: DrawRun = { groups, lists: new Map() };
     for (const group of run.groups) {
@@ -474,7 +483,8 @@ export class ExpertsService {
         )
         .execute();
     } catch (error) {
-      if (sqlState(error) === DB_ERRORS.exclusionViolation || sqlState(error) === DB_ERRORS.deadlockDetected) throw new LostRace(round);
+      // Refused by the constraint, deadlocked, or kept waiting past SEAT_WAIT by another draw's seat of a selected expert.
+      if ([DB_ERRORS.exclusionViolation, DB_ERRORS.deadlockDetected, DB_ERRORS.lockNotAvailable].includes(sqlState(error) as never)) throw new LostRace(round);
       throw error;
     }
     if (options.invite) await writeOutbox<ExpertsDatabase>(trx, seatIds.flatMap((seatId) => this.invitationJobs(seatId)));
