@@ -23,6 +23,7 @@ const num = (name: string, fallback: number) => (process.env[name] ? Number(proc
 const SECONDS = num('BENCH_SECONDS', 10);
 const ROUNDS = num('BENCH_ROUNDS', 3);
 const SOAK_SECONDS = num('BENCH_SOAK_SECONDS', 300);
+const SOAK_WARM_UP = num('BENCH_SOAK_WARMUP', 30);
 const CONNECTIONS = 50;
 /** Every scenario, in the order a full run measures them; BENCH_SCENARIOS picks some (comma-separated). */
 const SCENARIOS = ['overhead', 'cluster', 'board', 'draw', 'saga', 'soak'] as const;
@@ -62,7 +63,22 @@ export interface BenchResults {
   board?: Comparison & { bookings: number };
   /** Stock gateway against the hub's with its response cache off. */
   boardUncached?: Comparison & { bookings: number };
-  soak?: { seconds: number; rate: number; rssStart: number; rssEnd: number; rssGrowth: number; chunks: LoadResult[]; p99First: number; p99Last: number; p99Drift: number };
+  soak?: {
+    seconds: number;
+    warmUpSeconds: number;
+    rate: number;
+    /** Before the warm-up; older results lack it. */
+    rssIdle?: number;
+    rssStart: number;
+    rssEnd: number;
+    rssGrowth: number;
+    /** After each chunk; older results lack it. */
+    chunkRss?: number[];
+    chunks: LoadResult[];
+    p99First: number;
+    p99Last: number;
+    p99Drift: number;
+  };
   scenarios: ScenarioReport[];
 }
 
@@ -226,17 +242,26 @@ async function main(): Promise<void> {
       await once(ours);
       const chunkSeconds = Math.max(5, Math.min(60, Math.floor(SOAK_SECONDS / 5)));
       const chunkCount = Math.max(2, Math.round(SOAK_SECONDS / chunkSeconds));
-      log(`soak: ${chunkCount} x ${chunkSeconds} s at ${rate} req/s`);
+      log(`soak: ${SOAK_WARM_UP} s warm-up, then ${chunkCount} x ${chunkSeconds} s at ${rate} req/s`);
+      // The idle gateway is smaller than under load: the start is sampled after a warm-up at the soak's own rate, so
+      // that growth means growth while the load holds. The idle figure is reported beside it.
+      const rssIdle = running.gateway.rss();
+      if (SOAK_WARM_UP > 0) await load({ ...ours, rate }, 10, SOAK_WARM_UP);
       const rssStart = running.gateway.rss();
       const chunks: LoadResult[] = [];
+      const chunkRss: number[] = [];
       for (let chunk = 0; chunk < chunkCount; chunk++) {
         chunks.push(await load({ ...ours, rate }, 10, chunkSeconds));
-        log(`  chunk ${chunk + 1}: ${chunks[chunk].rps.toFixed(0)} req/s p99 ${chunks[chunk].p99} ms, gateway RSS ${(running.gateway.rss() / 1048576).toFixed(0)} MiB`);
+        chunkRss.push(running.gateway.rss());
+        log(`  chunk ${chunk + 1}: ${chunks[chunk].rps.toFixed(0)} req/s p99 ${chunks[chunk].p99} ms, gateway RSS ${(chunkRss[chunk] / 1048576).toFixed(0)} MiB`);
       }
       const rssEnd = running.gateway.rss();
       const p99First = chunks[0].p99;
       const p99Last = chunks[chunks.length - 1].p99;
-      results.soak = { seconds: chunkSeconds * chunkCount, rate, rssStart, rssEnd, rssGrowth: rssEnd / rssStart - 1, chunks, p99First, p99Last, p99Drift: p99Last / p99First - 1 };
+      results.soak = {
+        seconds: chunkSeconds * chunkCount, warmUpSeconds: SOAK_WARM_UP, rate, rssIdle, rssStart, rssEnd, rssGrowth: rssEnd / rssStart - 1, chunkRss, chunks, p99First, p99Last,
+        p99Drift: p99Last / p99First - 1,
+      };
     }
   } finally {
     results.finishedAt = new Date().toISOString();
