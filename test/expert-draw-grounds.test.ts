@@ -1,9 +1,10 @@
 // Each avoidance ground (subgraphs/experts/eligibility.ts) excludes exactly the expert it should, the exclusion
 // constraint refuses a second overlapping live seat, and the time of one draw over the whole 3,000-expert pool.
-import { sql } from 'kysely';
+import { sql, type Kysely } from 'kysely';
 import { DB_ERRORS, sqlState } from '../lib/db';
 import { AVOIDANCE_GROUND_NAMES, eligibleExperts, withoutSeated, type AvoidanceGround, type EligibilityFacts } from '../subgraphs/experts/eligibility';
 import { ExpertsService } from '../subgraphs/experts/service';
+import type { ExpertsDatabase } from '../subgraphs/experts/types';
 import { startTestHub, type TestHub } from './support/hub';
 
 let t: TestHub;
@@ -57,17 +58,22 @@ async function drawOf(projectId: string): Promise<string> {
   return id;
 }
 let seatCount = 0;
-async function seat(expertId: string, options: { projectId?: string; status?: 'INVITED' | 'DECLINED' | 'ACCEPTED' | 'WITHDRAWN'; from: Date; to: Date; createdAt?: Date }) {
+/** A seat of another draw; `db` is a transaction to write it in, the test hub's pool by default. */
+async function seat(
+  expertId: string,
+  options: { projectId?: string; status?: 'INVITED' | 'DECLINED' | 'ACCEPTED' | 'WITHDRAWN'; from: Date; to: Date; createdAt?: Date; specialty?: string; db?: Kysely<ExpertsDatabase> },
+) {
   const projectId = options.projectId ?? 'prj-elsewhere';
-  await t.databases.experts.db
+  const draw = await drawOf(projectId);
+  await (options.db ?? t.databases.experts.db)
     .insertInto('committee_seat')
     .values({
       id: `seat-ground-${++seatCount}`,
-      draw_id: await drawOf(projectId),
+      draw_id: draw,
       project_id: projectId,
       booking_id: 'bk-x',
       room_id: 'room-x',
-      specialty: 'LEGAL',
+      specialty: options.specialty ?? 'LEGAL',
       round: 1,
       status: options.status ?? 'ACCEPTED',
       expert_id: expertId,
@@ -276,20 +282,13 @@ describe('one run of a draw', () => {
     const [first, second] = [`room-410100-1/${specialty}`, `room-410200-1/${specialty}`];
     // Another draw seats `there` and commits, on a connection of its own, after the run listed it for the second group
     // (the run's first eligibility query lists both groups) and before the run inserts the second group's seat.
-    const elsewhere = await drawOf('prj-raced-elsewhere');
     const original = (ExpertsService.prototype as unknown as { candidatesOf: (...args: unknown[]) => Promise<unknown> }).candidatesOf;
     let raced = false;
     const spy = jest.spyOn(ExpertsService.prototype as never, 'candidatesOf').mockImplementation(async function (this: ExpertsService, ...args: unknown[]) {
       const listed = await original.apply(this, args);
       if (!raced) {
         raced = true;
-        await db
-          .insertInto('committee_seat')
-          .values({
-            id: 'seat-raced-elsewhere', draw_id: elsewhere, project_id: 'prj-raced-elsewhere', booking_id: 'bk-x', room_id: 'room-x', specialty, round: 1, status: 'INVITED', expert_id: there,
-            during: sql<string>`tstzrange(${startsAt}::timestamptz, ${endsAt}::timestamptz, '[)')`,
-          })
-          .execute();
+        await seat(there, { projectId: 'prj-raced-elsewhere', status: 'INVITED', from: startsAt, to: endsAt, specialty });
       }
       return listed;
     } as never);
@@ -336,7 +335,6 @@ describe('one run of a draw', () => {
     await db.updateTable('expert').set({ specialties: [specialty] }).where('id', '=', only).execute();
     const startsAt = new Date(Date.now() + 230 * DAY);
     const endsAt = new Date(startsAt.getTime() + 8 * 3_600_000);
-    const elsewhere = await drawOf('prj-waited-elsewhere');
     const draw = await experts.requestDraw({
       projectId: 'prj-waited', hostPlatformId: '411700', hostParentId: '410000', department: facts.department, mode: 'LOCAL', startsAt, endsAt, supervisorNonce: null,
       groups: [{ bookingId: 'bk-waited', roomId: 'room-411700-1', platformId: '411700', role: 'MAIN', specialty, seats: 1 }],
@@ -347,13 +345,7 @@ describe('one run of a draw', () => {
     let seated!: () => void;
     const holding = new Promise<void>((resolve) => (seated = resolve));
     const other = db.transaction().execute(async (trx) => {
-      await trx
-        .insertInto('committee_seat')
-        .values({
-          id: 'seat-waited-elsewhere', draw_id: elsewhere, project_id: 'prj-waited-elsewhere', booking_id: 'bk-x', room_id: 'room-x', specialty, round: 1, status: 'INVITED', expert_id: only,
-          during: sql<string>`tstzrange(${startsAt}::timestamptz, ${endsAt}::timestamptz, '[)')`,
-        })
-        .execute();
+      await seat(only, { projectId: 'prj-waited-elsewhere', status: 'INVITED', from: startsAt, to: endsAt, specialty, db: trx });
       seated();
       await released;
       throw new Error('rolled back on purpose');
