@@ -83,7 +83,7 @@ export interface SealedRead {
 }
 
 const LIVE_SEAT_STATUSES = ['INVITED', 'ACCEPTED', 'CHECKED_IN'] as const;
-/** How many times a group's round may lose a race for an expert before the draw gives up (each loss removes a candidate). */
+/** How many times a draw's run, or a replacement's round, may lose a race for an expert before it gives up (each loss removes a candidate). */
 const MAX_ROUND_ATTEMPTS = 40;
 /**
  * How long a draw's run waits for another run's uncommitted seat of an expert it selected before its round counts as
