@@ -122,7 +122,9 @@ export function startJobs(options: JobsRuntimeOptions): JobsRuntime {
     const byQueue = new Map<QueueName, RelayedMessage[]>();
     for (const message of messages) {
       if (!isQueueName(message.queue)) throw new Error(`outbox message for unknown queue ${message.queue}`);
-      byQueue.set(message.queue, [...(byQueue.get(message.queue) ?? []), message]);
+      const batch = byQueue.get(message.queue);
+      if (batch) batch.push(message);
+      else byQueue.set(message.queue, [message]);
     }
     for (const [queue, batch] of byQueue) {
       await queues[queue].addBulk(batch.map((message) => ({ name: message.name, data: message.data, opts: { jobId: message.jobId, delay: message.delayMs || undefined } })));

@@ -47,6 +47,15 @@ const avoided = (ground: AvoidanceGround, ids: string[]) => t.hub.services.exper
 let next = 0;
 const two = () => [pick[next++], pick[next++]] as const;
 
+/** Gives these experts one more specialty, one of the test's own. */
+async function addSpecialty(ids: readonly string[], specialty: string): Promise<void> {
+  await t.databases.experts.db
+    .updateTable('expert')
+    .set({ specialties: sql<string[]>`specialties || array[${specialty}]::text[]` })
+    .where('id', 'in', [...ids])
+    .execute();
+}
+
 let drawCount = 0;
 /** A draw row to hang seats on. */
 async function drawOf(projectId: string): Promise<string> {
@@ -188,11 +197,7 @@ describe('the avoidance grounds, one by one', () => {
 
   it('leaves out of a draw exactly the experts some ground avoids, the grounds evaluated together', async () => {
     const specialty = `ALL_GROUNDS_${process.pid}`;
-    await t.databases.experts.db
-      .updateTable('expert')
-      .set({ specialties: sql<string[]>`specialties || array[${specialty}]::text[]` })
-      .where('id', 'in', pick)
-      .execute();
+    await addSpecialty(pick, specialty);
     const avoidedByAny = new Set<string>();
     for (const ground of AVOIDANCE_GROUND_NAMES) for (const id of await avoided(ground, pick)) avoidedByAny.add(id);
     expect(avoidedByAny.size).toBeGreaterThanOrEqual(AVOIDANCE_GROUND_NAMES.length);
@@ -234,11 +239,7 @@ describe('one run of a draw', () => {
     const { experts } = t.hub.services;
     const twins = pick.slice(35, 38);
     const specialty = `TWIN_POOL_${process.pid}`;
-    await t.databases.experts.db
-      .updateTable('expert')
-      .set({ specialties: sql<string[]>`specialties || array[${specialty}]::text[]` })
-      .where('id', 'in', twins)
-      .execute();
+    await addSpecialty(twins, specialty);
     const startsAt = new Date(Date.now() + 200 * DAY);
     const endsAt = new Date(startsAt.getTime() + 8 * 3_600_000);
     const [first, second] = [`room-411700-1/${specialty}`, `room-411700-2/${specialty}`];

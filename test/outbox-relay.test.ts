@@ -1,5 +1,6 @@
 // The outbox relay hears a commit that wrote to an outbox (LISTEN/NOTIFY) and relays it at once instead of at its next
-// poll, here an hour away; it goes on hearing them after its listening connection is killed.
+// poll, here an hour away; it goes on hearing them after its listening connection is killed, and works off a burst
+// larger than one pass without waiting for the poll.
 import { sql, type Kysely } from 'kysely';
 import { startJobs, type JobsRuntime } from '../jobs/runtime';
 import { outboxSources } from '../lib/hub';
@@ -80,4 +81,24 @@ it('writes several messages in one insert, each relayed as its own job', async (
     const job = await eventually(async () => (await jobs.queues.notifications.getJob(`projects-outbox-${row.id}`)) ?? undefined, 10_000, `message ${row.id} on its queue`);
     expect(job.data).toMatchObject({ key: (row.payload as { key: string }).key });
   }
+});
+
+it('relays a burst larger than one pass at once: a full pass is followed by another, not by the next poll', async () => {
+  const keys = Array.from({ length: 250 }, (_, i) => `burst-${i}`);
+  await projectsDb()
+    .transaction()
+    .execute((trx) => writeOutbox(trx, keys.map((key) => ({ queue: 'notifications', name: 'relay-burst', data: { key } }))));
+  const rows = await projectsDb().selectFrom('outbox').select('id').where('name', '=', 'relay-burst').execute();
+  expect(rows).toHaveLength(250);
+  // One commit, one notification, passes of 100: the second and third pass follow the first without a poll (an hour away).
+  await eventually(
+    async () => {
+      const unsent = await projectsDb().selectFrom('outbox').select((eb) => eb.fn.countAll<string>().as('count')).where('name', '=', 'relay-burst').where('sent_at', 'is', null).executeTakeFirstOrThrow();
+      return Number(unsent.count) === 0 ? true : undefined;
+    },
+    10_000,
+    'every message of the burst relayed',
+  );
+  const jobs250 = await Promise.all(rows.map((row) => jobs.queues.notifications.getJob(`projects-outbox-${row.id}`)));
+  expect(new Set(jobs250.map((job) => (job?.data as { key?: string } | undefined)?.key))).toEqual(new Set(keys));
 });

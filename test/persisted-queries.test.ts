@@ -14,14 +14,7 @@ afterAll(async () => {
 const QUERY = 'query Partners($id: ID!) { platform(id: $id) { name partners { partner { id } autoConfirm } } }';
 const persisted = { persistedQuery: { version: 1, sha256Hash: createHash('sha256').update(QUERY).digest('hex') } };
 
-async function post(body: Record<string, unknown>): Promise<{ data?: unknown; errors?: { message?: string; extensions?: { code?: string } }[] }> {
-  const response = await fetch(t.hub.gateway.url, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json', authorization: `Bearer ${await t.token({ ...as.partner('410100'), sub: 'apq' })}` },
-    body: JSON.stringify(body),
-  });
-  return (await response.json()) as { data?: unknown; errors?: { message?: string; extensions?: { code?: string } }[] };
-}
+const post = (body: Record<string, unknown>) => t.post({ ...as.partner('410100'), sub: 'apq' }, body);
 
 it('asks for an unknown hash once, then answers from the hash alone', async () => {
   const variables = { id: '411700' };

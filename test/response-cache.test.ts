@@ -2,7 +2,8 @@
 // another (attacked with many callers at once), never a sealed field, an error or a mutation, and no answer from before
 // a change that a mutation or a job announced.
 import IORedis from 'ioredis';
-import { announceChange, changesChannel } from '../lib/change-feed';
+import { announceChange, changesChannel, listenForChanges } from '../lib/change-feed';
+import { createLogger } from '../lib/logger';
 import type { Identity } from '../lib/identity';
 import { ARRANGE, filedProject } from './support/booking';
 import { as, eventually, inDays, startTestHub, ZHUMADIAN, type TestHub } from './support/hub';
@@ -218,5 +219,21 @@ it("drops what it cached once a job's change is announced, long before the answe
     expect(Date.now() - announcedAt).toBeLessThan(4000);
   } finally {
     listener.disconnect();
+  }
+});
+
+it('says when its change feed is heard, which the gateway waits for at start: at once with Redis up, not with none', async () => {
+  const logger = createLogger('test', 'silent');
+  const up = listenForChanges(t.config.REDIS_URL, t.config.HUB_QUEUE_PREFIX, logger);
+  const away = listenForChanges('redis://127.0.0.1:1', t.config.HUB_QUEUE_PREFIX, logger);
+  try {
+    expect(up.listening).toBe(false);
+    expect(await up.whenListening(5000)).toBe(true);
+    expect(up.listening).toBe(true);
+    expect(await away.whenListening(300)).toBe(false);
+    expect(away.listening).toBe(false);
+  } finally {
+    await up.close();
+    await away.close();
   }
 });

@@ -353,7 +353,7 @@ export class ExpertsService {
     if (draw.status !== 'PENDING') return { kind: 'SKIPPED', why: `the draw is ${draw.status}` };
     const run: DrawRun = { groups, lists: new Map() };
     for (const group of run.groups) {
-      const outcome = await this.fillGroupOnce(trx, draw, group.group_key, { replaces: null, invite: false }, run);
+      const outcome = await this.fillGroupOnce(trx, draw, group.group_key, null, run);
       if (outcome.kind === 'INSUFFICIENT') {
         await this.markFailed(trx, drawId, outcome.reason);
         return { kind: 'FAILED', reason: outcome.reason };
@@ -387,16 +387,16 @@ export class ExpertsService {
   }
 
   /**
-   * Fills one seat of a group for a replacement by a new round, in a transaction of its own: eligible candidates in
-   * SQL, the verifiable selection, the round and its seat written together. A lost race on the exclusion constraint
-   * records the round as LOST_RACE and selects again from a fresh candidate list.
+   * Fills one seat of a group, replacing the seat `replaces`, by a new round in a transaction of its own: eligible
+   * candidates in SQL, the verifiable selection, the round and its seat written together. A lost race on the exclusion
+   * constraint records the round as LOST_RACE and selects again from a fresh candidate list.
    */
-  private async fillGroup(drawId: string, groupKey: string, options: { replaces: string | null; invite: boolean }): Promise<FillOutcome> {
+  private async fillGroup(drawId: string, groupKey: string, replaces: string): Promise<FillOutcome> {
     for (let attempt = 1; attempt <= MAX_ROUND_ATTEMPTS; attempt++) {
       try {
         return await this.db.transaction().execute(async (trx) => {
           const draw = await trx.selectFrom('draw').selectAll().where('id', '=', drawId).forUpdate().executeTakeFirstOrThrow();
-          return this.fillGroupOnce(trx, draw, groupKey, options, null);
+          return this.fillGroupOnce(trx, draw, groupKey, replaces, null);
         });
       } catch (error) {
         if (error instanceof LostRace) await this.recordLostRace(error.round);
@@ -407,22 +407,26 @@ export class ExpertsService {
     return { kind: 'INSUFFICIENT', reason: `group ${groupKey}: lost the race for experts ${MAX_ROUND_ATTEMPTS} times; draw again` };
   }
 
-  /** A round of one group, for a caller that holds the draw's row lock (`draw` is the locked row). */
+  /**
+   * A round of one group, for a caller that holds the draw's row lock (`draw` is the locked row): a draw's run
+   * (`replaces` null; its seats are invited once every group is filled) or the replacement of the seat `replaces`
+   * (one seat, invited at once).
+   */
   private async fillGroupOnce(
     trx: Transaction<ExpertsDatabase>,
     draw: Draw,
     groupKey: string,
-    options: { replaces: string | null; invite: boolean },
+    replaces: string | null,
     run: DrawRun | null,
   ): Promise<FillOutcome> {
     const drawId = draw.id;
-    const replacing = options.replaces !== null;
+    const replacing = replaces !== null;
     if (draw.status === 'FAILED' || (draw.status === 'COMPLETED' && !replacing)) return { kind: 'SKIPPED', why: `the draw is ${draw.status}` };
     const facts = draw.eligibility as EligibilityFacts | null;
     if (!facts) throw new Error(`draw ${drawId} has no eligibility facts yet; run the draw first`);
     // Read after the draw's row lock, in a statement of its own, so it sees what an earlier holder committed.
     const { group, drawSeats, last, seats } = await this.roundState(trx, drawId, groupKey, facts.hostRegion);
-    if (replacing && seats.some((seat) => seat.replaces_seat_id === options.replaces)) return { kind: 'SKIPPED', why: `seat ${options.replaces} is already replaced` };
+    if (replacing && seats.some((seat) => seat.replaces_seat_id === replaces)) return { kind: 'SKIPPED', why: `seat ${replaces} is already replaced` };
     const live = seats.filter((seat) => seat.live);
     const missing = group.seats - live.filter((seat) => seat.group_key === groupKey).length;
     const wanted = replacing ? Math.min(1, missing) : missing;
@@ -473,12 +477,12 @@ export class ExpertsService {
             status: 'INVITED' as const,
             expert_id: expertId,
             during: sql<string>`tstzrange(${draw.starts_at}::timestamptz, ${draw.ends_at}::timestamptz, '[)')`,
-            invited_at: options.invite ? now : null,
-            answer_due_at: options.invite ? new Date(now.getTime() + this.policy.inviteTtlMs) : null,
+            invited_at: replacing ? now : null,
+            answer_due_at: replacing ? new Date(now.getTime() + this.policy.inviteTtlMs) : null,
             responded_at: null,
             reason: null,
             group_key: groupKey,
-            replaces_seat_id: options.replaces,
+            replaces_seat_id: replaces,
           })),
         )
         .execute();
@@ -487,7 +491,7 @@ export class ExpertsService {
       if ([DB_ERRORS.exclusionViolation, DB_ERRORS.deadlockDetected, DB_ERRORS.lockNotAvailable].includes(sqlState(error) as never)) throw new LostRace(round);
       throw error;
     }
-    if (options.invite) await writeOutbox<ExpertsDatabase>(trx, seatIds.flatMap((seatId) => this.invitationJobs(seatId)));
+    if (replacing) await writeOutbox<ExpertsDatabase>(trx, seatIds.flatMap((seatId) => this.invitationJobs(seatId)));
     return { kind: 'FILLED' };
   }
 
@@ -660,7 +664,7 @@ export class ExpertsService {
     if (seat.status !== 'DECLINED' || !seat.group_key) return { kind: 'SKIPPED', why: `seat ${seatId} is ${seat.status}` };
     const draw = await this.getDraw(seat.draw_id);
     if (draw.status !== 'PENDING') return { kind: 'SKIPPED', why: `the draw is ${draw.status}` };
-    const outcome = await this.fillGroup(draw.id, seat.group_key, { replaces: seatId, invite: true });
+    const outcome = await this.fillGroup(draw.id, seat.group_key, seatId);
     if (outcome.kind === 'INSUFFICIENT') {
       await this.failDraw(draw.id, outcome.reason);
       return { kind: 'FAILED', reason: outcome.reason };
@@ -688,7 +692,7 @@ export class ExpertsService {
       .where('id', '=', seatId)
       .where('status', '=', previous)
       .execute();
-    const outcome = await this.fillGroup(seat.draw_id, seat.group_key, { replaces: seatId, invite: true });
+    const outcome = await this.fillGroup(seat.draw_id, seat.group_key, seatId);
     if (outcome.kind !== 'FILLED') {
       await this.db.updateTable('committee_seat').set({ status: previous, reason: seat.reason, responded_at: seat.responded_at }).where('id', '=', seatId).execute();
       if (outcome.kind === 'INSUFFICIENT') throw hubError('INSUFFICIENT_EXPERTS', outcome.reason);

@@ -1,5 +1,5 @@
 // The venues domain: platforms, their cooperation agreements, venues, rooms and seat bookings.
-import { sql, type Insertable, type Kysely, type Selectable, type Transaction } from 'kysely';
+import { sql, type ExpressionBuilder, type Insertable, type Kysely, type RawBuilder, type Selectable, type Transaction } from 'kysely';
 import { actorOf } from '../../lib/authz';
 import { canonicalJson } from '../../lib/canonical-json';
 import { systemClock, type Clock } from '../../lib/clock';
@@ -108,9 +108,28 @@ interface HoldRoom {
   free_seats: number[];
 }
 
+/** A window as the tstzrange seat rows hold, [from, to). */
+function rangeOf(window: Window): RawBuilder<string> {
+  return sql<string>`tstzrange(${window.from}, ${window.to})`;
+}
+
 /** An arrangement's evaluation window as the tstzrange its seat rows hold. */
-function windowOf(arrangement: Arrangement) {
-  return sql<string>`tstzrange(${arrangement.starts_at}, ${arrangement.ends_at})`;
+function windowOf(arrangement: Arrangement): RawBuilder<string> {
+  return rangeOf({ from: arrangement.starts_at, to: arrangement.ends_at });
+}
+
+/** A seat row that keeps its seat taken at some moment of `range`: the one rule for "not free" over a window. */
+function takesSeatDuring(range: RawBuilder<string>): RawBuilder<boolean> {
+  return sql<boolean>`(booking_seat.live and booking_seat.during && ${range})`;
+}
+
+/** The seats of the room `room.id` taken at some moment of `range` (a correlated subquery). */
+function takenSeats(eb: ExpressionBuilder<VenuesDatabase, 'room'>, range: RawBuilder<string>) {
+  return eb
+    .selectFrom('booking_seat')
+    .select(eb.fn.count<string>(sql`distinct booking_seat.seat_no`).as('taken'))
+    .whereRef('booking_seat.room_id', '=', 'room.id')
+    .where(takesSeatDuring(range));
 }
 
 /** The bookings with `updated` ones put in place of their earlier rows, by id. */
@@ -188,15 +207,7 @@ export class VenuesService {
       .leftJoin('cooperation_agreement', (join) => join.onRef('cooperation_agreement.partner_id', '=', 'venue.platform_id').on('cooperation_agreement.platform_id', '=', hostId))
       .selectAll('room')
       .select(['venue.platform_id', 'cooperation_agreement.partner_id as agreement_partner'])
-      .select((eb) =>
-        eb
-          .selectFrom('booking_seat')
-          .select(eb.fn.count<string>(sql`distinct booking_seat.seat_no`).as('taken'))
-          .whereRef('booking_seat.room_id', '=', 'room.id')
-          .where('booking_seat.live', '=', true)
-          .where(sql<boolean>`booking_seat.during && tstzrange(${window.from}, ${window.to})`)
-          .as('taken'),
-      )
+      .select((eb) => takenSeats(eb, rangeOf(window)).as('taken'))
       .where('room.id', 'in', [...roomIds])
       .execute();
     return rows.map(({ agreement_partner, taken, ...room }) => ({ ...room, partner: agreement_partner !== null, free: room.seats - Number(taken) }));
@@ -226,16 +237,9 @@ export class VenuesService {
   async freeSeats(roomIds: readonly string[], window: Window): Promise<Map<string, number>> {
     const rows = await this.db
       .selectFrom('room')
-      .leftJoin('booking_seat', (join) =>
-        join
-          .onRef('booking_seat.room_id', '=', 'room.id')
-          .on('booking_seat.live', '=', true)
-          .on(sql<boolean>`booking_seat.during && tstzrange(${window.from}, ${window.to})`),
-      )
       .select(['room.id', 'room.seats'])
-      .select((eb) => eb.fn.count<string>(sql`distinct booking_seat.seat_no`).as('taken'))
+      .select((eb) => takenSeats(eb, rangeOf(window)).as('taken'))
       .where('room.id', 'in', [...roomIds])
-      .groupBy(['room.id', 'room.seats'])
       .execute();
     return new Map(rows.map((row) => [row.id, row.seats - Number(row.taken)]));
   }
@@ -374,8 +378,7 @@ export class VenuesService {
                   .select('booking_seat.seat_no')
                   .whereRef('booking_seat.room_id', '=', 'seat.room_id')
                   .whereRef('booking_seat.seat_no', '=', 'seat.seat_no')
-                  .where('booking_seat.live', '=', true)
-                  .where(sql<boolean>`booking_seat.during && ${window}`),
+                  .where(takesSeatDuring(window)),
               ),
             ),
           )

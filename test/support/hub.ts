@@ -45,6 +45,8 @@ export interface TestHub {
   token(identity: Omit<Identity, 'sub'> & { sub?: string }): Promise<string>;
   /** POSTs a GraphQL request to the gateway with the identity's token. */
   graphql<T = Record<string, unknown>>(identity: (Omit<Identity, 'sub'> & { sub?: string }) | null, query: string, variables?: Record<string, unknown>): Promise<GraphQLResponse<T>>;
+  /** POSTs any request body to the gateway with the identity's token (a persisted query's hash without its text, say). */
+  post<T = Record<string, unknown>>(identity: (Omit<Identity, 'sub'> & { sub?: string }) | null, body: Record<string, unknown>): Promise<GraphQLResponse<T>>;
   stop(): Promise<void>;
 }
 
@@ -67,6 +69,13 @@ export async function startTestHub(options: { overrides?: Record<string, string>
     jobs: options.jobs,
   });
   const token = (identity: Omit<Identity, 'sub'> & { sub?: string }) => issueToken(config, { sub: `test-${identity.role.toLowerCase()}`, ...identity });
+  const post = async (identity: (Omit<Identity, 'sub'> & { sub?: string }) | null, body: Record<string, unknown>) => {
+    const headers: Record<string, string> = { 'content-type': 'application/json' };
+    if (identity) headers.authorization = `Bearer ${await token(identity)}`;
+    const response = await fetch(hub.gateway.url, { method: 'POST', headers, body: JSON.stringify(body) });
+    const answer = (await response.json()) as Omit<GraphQLResponse<never>, 'status'>;
+    return { status: response.status, ...answer };
+  };
   return {
     config,
     database,
@@ -74,13 +83,8 @@ export async function startTestHub(options: { overrides?: Record<string, string>
     hub,
     statements,
     token,
-    async graphql(identity, query, variables) {
-      const headers: Record<string, string> = { 'content-type': 'application/json' };
-      if (identity) headers.authorization = `Bearer ${await token(identity)}`;
-      const response = await fetch(hub.gateway.url, { method: 'POST', headers, body: JSON.stringify({ query, variables }) });
-      const body = (await response.json()) as Omit<GraphQLResponse<never>, 'status'>;
-      return { status: response.status, ...body };
-    },
+    graphql: (identity, query, variables) => post(identity, { query, variables }),
+    post,
     async stop() {
       await hub.stop();
       await databases.close();
