@@ -62,10 +62,10 @@ describe('amounts', () => {
         expect(text).toMatch(/^(0|[1-9]\d*)(\.\d?[1-9])?$/);
         const [whole, fraction = ''] = text.split('.');
         expect(BigInt(whole) * 100n + BigInt(fraction.padEnd(2, '0'))).toBe(fen);
-        // The JSON text carries those digits verbatim, and any JSON parser reads a number from them.
-        const json = releasePackageJson({ amount: new OcdsAmount(fen) } as never);
-        expect(json).toBe(`{"amount":${text}}`);
-        expect(typeof JSON.parse(json).amount).toBe('number');
+        // The package's JSON text carries those digits verbatim, and any JSON parser reads a number from them.
+        const json = releasePackageJson(releasePackageOf(bundleOf({ budget: fen.toString() }, [{ kind: 'SUBMITTED', at: '2026-11-01T00:00:00.000Z' }]), PUBLICATION));
+        expect(json).toContain(`"value":{"amount":${text},"currency":"CNY"}`);
+        expect(typeof (JSON.parse(json) as Package).releases[0].tender.value.amount).toBe('number');
       }),
       { numRuns: 2000, examples: [[0n], [1n], [10n], [99n], [100n], [114n], [MAX_MONEY], [MAX_MONEY - 1n]] },
     );
