@@ -110,7 +110,7 @@ const schema = z.object({
   OCDS_PREFIX: z.string().regex(/^ocds-[a-z0-9]{6}$/, 'use a registered prefix: ocds- followed by six lowercase letters or digits').default('ocds-rehub1'),
   OCDS_LICENSE: url.optional(),
   OCDS_PUBLICATION_POLICY: url.optional(),
-  // The scheme of publisher.uid and of the trading centers' identifiers (their GB/T 2260 region codes).
+  // publisher.scheme: the list publisher.uid (the host trading center's GB/T 2260 region code) comes from.
   OCDS_PUBLISHER_SCHEME: z.string().min(1).default('CN-GBT2260'),
   // OpenTelemetry tracing (lib/otel.ts): the OTLP/HTTP collector's base URL (spans go to <url>/v1/traces); unset: off.
   OTEL_EXPORTER_OTLP_ENDPOINT: url.optional(),
