@@ -32,7 +32,7 @@ interface Release {
   tag: string[];
   parties: Party[];
   buyer: { id: string; name: string };
-  tender: { status: string; procuringEntity: { id: string }; tenderers: { id: string; name: string }[]; numberOfTenderers: number; value: { amount: number } };
+  tender: { status: string; procurementMethod: string; procuringEntity: { id: string }; tenderers: { id: string; name: string }[]; numberOfTenderers: number; value: { amount: number } };
 }
 interface Package {
   uri: string;
@@ -91,6 +91,7 @@ function bundleOf(project: Partial<ArchiveBundle['project']>, events: { kind: st
       bidders: ['甲公司', '乙公司'],
       budget: '114',
       mode: 'REMOTE',
+      procurementMethod: 'OPEN',
       committeeSize: 5,
       tendererRepresentatives: 1,
       evaluationStartsAt: '2026-12-20T01:00:00.000Z',
@@ -117,6 +118,7 @@ describe('the release package of a bundle', () => {
       bundleOf({ tenderer: '示例（集团）有限公司', agency: '示例(集团)有限公司', bidders: [' 示例（集团）有限公司', '乙公司', '乙公司'] }, [{ kind: 'SUBMITTED', at: '2026-11-01T00:00:00.000Z' }]),
     );
     const [release] = pkg.releases;
+    expect(release.tender.procurementMethod).toBe('open');
     expect(release.parties.map((party) => party.roles)).toEqual([['buyer', 'procuringEntity', 'tenderer'], ['tenderer'], ['evaluationBody']]);
     const [organisation, other] = release.parties;
     expect(release.buyer.id).toBe(organisation.id);
@@ -269,10 +271,26 @@ describe('through the gateway', () => {
     const pkg = JSON.parse(text) as Package;
     expect(pkg).toMatchObject({ license: LICENSE, publicationPolicy: POLICY, publisher: { name: '驻马店市公共资源交易中心', scheme: 'CN-GBT2260', uid: ZHUMADIAN } });
     expect(pkg.releases.map((release) => [release.ocid, release.tag])).toEqual([[`ocds-zmd001-${id}`, ['tender']]]);
-    expect(pkg.releases[0]).not.toHaveProperty('tender.procurementMethod');
+    // Submitted without a procurement method: open.
+    expect(pkg.releases[0].tender.procurementMethod).toBe('open');
     expect(officialOcdsIssues(pkg)).toEqual([]);
     const zod = ocdsReleasePackage.safeParse(pkg);
     expect(zod.success ? [] : zod.error.issues).toEqual([]);
+  });
+
+  it('publishes the procurement method the agency submitted, and refuses one outside the codelist writing nothing', async () => {
+    const id = await submitted({ procurementMethod: 'LIMITED' });
+    const project = await t.graphql<{ project: { procurementMethod: string } }>(as.agency(AGENCY), `query($id: ID!) { project(id: $id) { procurementMethod } }`, { id });
+    expect(project.data!.project.procurementMethod).toBe('LIMITED');
+    const pkg = JSON.parse((await download(`/archives/${id}.ocds.json`, await bearer(as.agency(AGENCY)))).text) as Package;
+    expect(pkg.releases.map((release) => release.tender.procurementMethod)).toEqual(['limited']);
+    expect(officialOcdsIssues(pkg)).toEqual([]);
+    const code = `ZMD-OCDS-BAD-${Math.random().toString(36).slice(2, 7)}`;
+    const refused = await t.graphql(as.agency(AGENCY), `mutation($input: SubmitProjectInput!) { submitProject(input: $input) { id } }`, {
+      input: { code, name: '示例', category: 'WATER_CONSERVANCY', department: 'WATER_RESOURCES', hostPlatformId: ZHUMADIAN, tenderer: '甲', agency: AGENCY, bidders: ['乙'], budget: '1', mode: 'REMOTE', procurementMethod: 'negotiated', committeeSize: 5, tendererRepresentatives: 1, evaluationStartsAt: '2030-01-01T01:00:00Z', evaluationEndsAt: '2030-01-01T05:00:00Z' },
+    });
+    expect(refused.errors?.[0]?.message).toMatch(/ProcurementMethod/);
+    expect(await t.databases.projects.db.selectFrom('project').select('id').where('code', '=', code).execute()).toEqual([]);
   });
 
   it('adds a tenderUpdate as the archive grows and a tenderCancellation once cancelled, keeping the first release as it was', async () => {

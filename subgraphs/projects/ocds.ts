@@ -86,6 +86,7 @@ export interface OcdsRelease {
     title: string;
     status: 'planned' | 'active' | 'cancelled' | 'unsuccessful' | 'complete';
     value: { amount: OcdsAmount; currency: 'CNY' };
+    procurementMethod: 'open' | 'selective' | 'limited' | 'direct';
     mainProcurementCategory?: 'goods' | 'works' | 'services';
     procuringEntity: OcdsOrganizationReference;
     tenderers: OcdsOrganizationReference[];
@@ -112,6 +113,8 @@ const CATEGORIES: Record<string, 'goods' | 'works' | 'services' | undefined> = {
   GOVERNMENT_PROCUREMENT: undefined, // goods or services: the hub does not know which
   OTHER: undefined,
 };
+
+const PROCUREMENT_METHODS: Record<string, OcdsRelease['tender']['procurementMethod']> = { OPEN: 'open', SELECTIVE: 'selective', LIMITED: 'limited', DIRECT: 'direct' };
 
 function tenderStatus(status: string): OcdsRelease['tender']['status'] {
   if (status === 'CANCELLED') return 'cancelled';
@@ -175,6 +178,7 @@ function releaseAt(bundle: ArchiveBundle, publication: OcdsPublication, entry: A
       title: project.name,
       status: tenderStatus(status),
       value: { amount: new OcdsAmount(project.budget), currency: 'CNY' },
+      procurementMethod: PROCUREMENT_METHODS[project.procurementMethod],
       ...(category ? { mainProcurementCategory: category } : {}),
       procuringEntity: reference(byName(project.agency)),
       tenderers: tenderers.map(reference),

@@ -86,6 +86,7 @@ export const projectsResolvers: GraphQLResolverMap<ProjectsContext> = {
     hostPlatform: (project: Project) => ({ __typename: 'Platform', id: project.host_platform_id }),
     committeeSize: (project: Project) => project.committee_size,
     tendererRepresentatives: (project: Project) => project.tenderer_representatives,
+    procurementMethod: (project: Project) => project.procurement_method,
     evaluationStartsAt: (project: Project) => project.evaluation_starts_at,
     evaluationEndsAt: (project: Project) => project.evaluation_ends_at,
     feeAdvance: (project: Project) => project.fee_advance,
