@@ -16,6 +16,8 @@ RUN npm ci --omit=dev && npm cache clean --force
 COPY --from=build /app/dist ./dist
 # The SDL and the composed supergraph are read at run time from <root>/schema, next to dist/.
 COPY --from=build /app/schema/*.graphql ./schema/
+# The OCDS extension the gateway serves at /ocds/extension/ (gateway/archives.ts).
+COPY --from=build /app/schema/ocds-extension ./schema/ocds-extension
 COPY --from=build /app/gateway/board ./gateway/board
 # The code stays owned by root, so the processes cannot rewrite it.
 USER node

@@ -1,19 +1,26 @@
 // Archive exports over plain HTTP: GET /archives/:projectId.json (the bundle) and GET /archives/:projectId.ocds.json
 // (the OCDS release package). The gateway only verifies the bearer token and runs the projects subgraph's query with
-// the caller's identity, so who may read what stays decided in the subgraph.
+// the caller's identity, so who may read what stays decided in the subgraph. It also serves the hub's OCDS extension
+// (GET /ocds/extension/…), which the packages list.
+import { readFileSync } from 'node:fs';
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { join } from 'node:path';
 import type { ApolloServer } from '@apollo/server';
 import type { GraphQLFormattedError } from 'graphql';
 import type { HubConfig } from '../lib/config';
 import { codeOf } from '../lib/errors';
 import { sendJson, type Route } from '../lib/http';
 import type { Identity } from '../lib/identity';
+import { OCDS_EXTENSION_PATH } from '../subgraphs/projects/ocds';
 import { verifyBearer } from './tokens';
 
 const EXPORTS = {
   bundle: { suffix: '.json', query: 'query ArchiveBundle($projectId: ID!) { archive: archiveBundle(projectId: $projectId) }' },
-  ocds: { suffix: '.ocds.json', query: 'query ArchiveReleasePackage($projectId: ID!, $uri: String) { archive: archiveReleasePackage(projectId: $projectId, uri: $uri) }' },
+  ocds: { suffix: '.ocds.json', query: 'query ArchiveReleasePackage($projectId: ID!) { archive: archiveReleasePackage(projectId: $projectId) }' },
 } as const;
+
+// The extension's files live in <root>/schema/ocds-extension, beside the SDL, whether run from source or from dist/.
+const EXTENSION_DIR = join(__dirname, ...(__dirname.split(/[\\/]/).includes('dist') ? ['..', '..'] : ['..']), 'schema', 'ocds-extension');
 
 const STATUS_BY_CODE: Record<string, number> = { UNAUTHENTICATED: 401, FORBIDDEN: 403, NOT_FOUND: 404, BAD_USER_INPUT: 400, CONFLICT: 409, SEALED: 403 };
 
@@ -60,9 +67,9 @@ export function archiveRoutes(config: HubConfig, apollo: ApolloServer<{ identity
       sendJson(response, 401, { errors: [{ message: error instanceof Error ? error.message : 'unauthenticated', extensions: { code: codeOf(error) ?? 'UNAUTHENTICATED' } }] });
       return;
     }
-    const host = request.headers.host ?? 'localhost';
+    // The OCDS package's uri comes from HUB_PUBLIC_URL in the projects subgraph, never from this request's Host header.
     const result = await apollo.executeOperation(
-      { query: EXPORTS[target.kind].query, variables: { projectId: target.projectId, ...(target.kind === 'ocds' ? { uri: `http://${host}${url.pathname}` } : {}) } },
+      { query: EXPORTS[target.kind].query, variables: { projectId: target.projectId } },
       { contextValue: { identity } },
     );
     if (result.body.kind !== 'single') throw new Error('an archive export answered incrementally');
@@ -81,5 +88,34 @@ export function archiveRoutes(config: HubConfig, apollo: ApolloServer<{ identity
     });
     response.end(text);
   };
-  return { 'GET /archives/*': exportArchive };
+  return { 'GET /archives/*': exportArchive, [`GET ${OCDS_EXTENSION_PATH}*`]: ocdsExtensionRoute() };
+}
+
+/**
+ * The hub's OCDS extension (schema/ocds-extension): extension.json and the files it lists, public schema text that
+ * any consumer of a package fetches from the package's `extensions` URL, so no token is asked for.
+ */
+export function ocdsExtensionRoute(): Route {
+  const read = (file: string) => readFileSync(join(EXTENSION_DIR, file));
+  const manifest = read('extension.json');
+  const listed = JSON.parse(manifest.toString('utf8')) as { schemas?: string[]; codelists?: string[] };
+  const files = new Map<string, { body: Buffer; type: string }>([['extension.json', { body: manifest, type: 'application/json; charset=utf-8' }]]);
+  for (const schema of listed.schemas ?? []) files.set(schema, { body: read(schema), type: 'application/json; charset=utf-8' });
+  for (const codelist of listed.codelists ?? []) files.set(`codelists/${codelist}`, { body: read(`codelists/${codelist}`), type: 'text/csv; charset=utf-8' });
+  return (request: IncomingMessage, response: ServerResponse) => {
+    const { pathname } = new URL(request.url ?? '/', 'http://localhost');
+    let name: string;
+    try {
+      name = decodeURIComponent(pathname.slice(OCDS_EXTENSION_PATH.length));
+    } catch {
+      name = '';
+    }
+    const file = files.get(name);
+    if (!file) {
+      sendJson(response, 404, { error: `the OCDS extension has ${[...files.keys()].map((known) => `${OCDS_EXTENSION_PATH}${known}`).join(', ')}` });
+      return;
+    }
+    response.writeHead(200, { 'content-type': file.type, 'content-length': file.body.length, 'cache-control': 'public, max-age=3600' });
+    response.end(file.body);
+  };
 }

@@ -103,6 +103,15 @@ const schema = z.object({
   // The jobs process's /healthz, /readyz and /metrics; 0 turns that server off.
   JOBS_HOST: z.string().min(1).default('127.0.0.1'),
   JOBS_METRICS_PORT: port.default(4010),
+  // OCDS export (subgraphs/projects/ocds.ts, docs/archive-format.md). The public base URL of the gateway: package `uri`s
+  // and the extension's URL are built from it, never from a request's Host header; default http://localhost:GATEWAY_PORT.
+  HUB_PUBLIC_URL: url.refine((value) => !/[?#]/.test(value), 'give a base URL without a query or fragment').optional(),
+  // The ocid prefix: ocds- and six characters registered with the Open Contracting Partnership; register a real one.
+  OCDS_PREFIX: z.string().regex(/^ocds-[a-z0-9]{6}$/, 'use a registered prefix: ocds- followed by six lowercase letters or digits').default('ocds-rehub1'),
+  OCDS_LICENSE: url.optional(),
+  OCDS_PUBLICATION_POLICY: url.optional(),
+  // publisher.scheme: the list publisher.uid (the host trading center's GB/T 2260 region code) comes from.
+  OCDS_PUBLISHER_SCHEME: z.string().min(1).default('CN-GBT2260'),
   // OpenTelemetry tracing (lib/otel.ts): the OTLP/HTTP collector's base URL (spans go to <url>/v1/traces); unset: off.
   OTEL_EXPORTER_OTLP_ENDPOINT: url.optional(),
   // Milliseconds between span exports (the OpenTelemetry variable of that name).

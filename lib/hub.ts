@@ -13,6 +13,7 @@ import { startSubgraph, type RunningSubgraph } from './subgraph';
 import { drawPolicyOf, ExpertsService } from '../subgraphs/experts/service';
 import { expertsSubgraph } from '../subgraphs/experts/server';
 import { ProjectsService } from '../subgraphs/projects/service';
+import { ocdsPublicationOf } from '../subgraphs/projects/ocds';
 import { projectsSubgraph } from '../subgraphs/projects/server';
 import { VenuesService } from '../subgraphs/venues/service';
 import { venuesSubgraph } from '../subgraphs/venues/server';
@@ -58,7 +59,7 @@ export async function startHub(options: HubOptions): Promise<RunningHub> {
   const services = createServices(config, logger, databases);
   const venues = await startSubgraph(venuesSubgraph(databases.venues.db), config, logger.child({ service: 'venues' }), ports.venues);
   const experts = await startSubgraph(expertsSubgraph(databases.experts.db, drawPolicyOf(config)), config, logger.child({ service: 'experts' }), ports.experts);
-  const projects = await startSubgraph(projectsSubgraph(databases.projects.db, { venues: services.venues, experts: services.experts }), config, logger.child({ service: 'projects' }), ports.projects);
+  const projects = await startSubgraph(projectsSubgraph(databases.projects.db, { venues: services.venues, experts: services.experts, ocds: ocdsPublicationOf(config) }), config, logger.child({ service: 'projects' }), ports.projects);
   const gateway = await startGateway({
     config,
     logger: logger.child({ service: 'gateway' }),

@@ -6,7 +6,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { formatReport, parseBundle, verifyBundle } from '../lib/cli/verify-archive';
-import { ocdsReleasePackage } from './support/ocds-release-package';
+import { ocdsReleasePackage, officialOcdsIssues } from './support/ocds-release-package';
 import { as, eventually, startTestHub, ZHUMADIAN, type TestHub } from './support/hub';
 
 let t: TestHub;
@@ -155,6 +155,11 @@ it('drives a REMOTE project through all eight steps and exports a verifiable arc
   const ocds = JSON.parse(await download(`/archives/${projectId}.ocds.json`, as.agency(AGENCY)));
   const parsed = ocdsReleasePackage.safeParse(ocds);
   expect(parsed.success ? [] : parsed.error.issues).toEqual([]);
+  expect(officialOcdsIssues(ocds)).toEqual([]);
+  expect(ocds.releases.map((release: { tag: string[]; tender: { status: string } }) => [release.tag, release.tender.status])).toEqual([
+    [['tender'], 'planned'],
+    [['tenderUpdate'], 'complete'],
+  ]);
   expect(JSON.stringify(ocds)).not.toContain(standIn.expert_id!);
 
   const timeline = await ok<{ project: { timeline: { at: string; kind: string; actor: string; detail: string | null }[] } }>(supervisor, `query($id: ID!) { project(id: $id) { timeline { at kind actor detail } } }`, { id: projectId });

@@ -97,6 +97,13 @@ interface DrawRun {
   lists: Map<string, EligibleExperts>;
 }
 
+/** A replacement round that filled nothing: thrown out of its transaction so that what ran before it rolls back too. */
+class Unfilled extends Error {
+  constructor(readonly outcome: Exclude<FillOutcome, { kind: 'FILLED' }>) {
+    super('the group was not filled');
+  }
+}
+
 class LostRace extends Error {
   constructor(readonly round: RoundRecord) {
     super('lost a race for an expert');
@@ -130,12 +137,22 @@ function idArray(ids: readonly string[]): RawBuilder<string[]> {
   return sql<string[]>`string_to_array(${ids.join('\n')}, E'\\n')`;
 }
 
+/**
+ * Points inside the service's transactions where a fault test stops the process (test/faults/replacement-crash.test.ts):
+ * never set in production.
+ */
+export interface ExpertsServiceHooks {
+  /** drawReplacement wrote the old seat REPLACED and has not drawn the new one yet (same transaction, uncommitted). */
+  seatWithdrawn?: (seatId: string) => Promise<void>;
+}
+
 export class ExpertsService {
   constructor(
     readonly db: Kysely<ExpertsDatabase>,
     readonly clock: Clock,
     readonly policy: DrawPolicy = DEFAULT_DRAW_POLICY,
     private readonly ids: IdGenerator = randomIds,
+    private readonly hooks: ExpertsServiceHooks = {},
   ) {}
 
   expertsByIds(ids: readonly string[]): Promise<Expert[]> {
@@ -388,17 +405,23 @@ export class ExpertsService {
 
   /**
    * Fills one seat of a group, replacing the seat `replaces`, by a new round in a transaction of its own: eligible
-   * candidates in SQL, the verifiable selection, the round and its seat written together. A lost race on the exclusion
-   * constraint records the round as LOST_RACE and selects again from a fresh candidate list.
+   * candidates in SQL, the verifiable selection, the round and its seat written together. `before` runs first in the
+   * same transaction, under the draw's row lock (drawReplacement withdraws the old seat there). A lost race on the
+   * exclusion constraint records the round as LOST_RACE and selects again from a fresh candidate list. Any outcome
+   * but FILLED rolls the transaction back, `before`'s writes with it.
    */
-  private async fillGroup(drawId: string, groupKey: string, replaces: string): Promise<FillOutcome> {
+  private async fillGroup(drawId: string, groupKey: string, replaces: string, before?: (trx: Transaction<ExpertsDatabase>) => Promise<void>): Promise<FillOutcome> {
     for (let attempt = 1; attempt <= MAX_ROUND_ATTEMPTS; attempt++) {
       try {
         return await this.db.transaction().execute(async (trx) => {
           const draw = await trx.selectFrom('draw').selectAll().where('id', '=', drawId).forUpdate().executeTakeFirstOrThrow();
-          return this.fillGroupOnce(trx, draw, groupKey, replaces, null);
+          await before?.(trx);
+          const outcome = await this.fillGroupOnce(trx, draw, groupKey, replaces, null);
+          if (outcome.kind !== 'FILLED') throw new Unfilled(outcome);
+          return outcome;
         });
       } catch (error) {
+        if (error instanceof Unfilled) return error.outcome;
         if (error instanceof LostRace) await this.recordLostRace(error.round);
         // A deadlock outside the seat inserts rolled back a round nobody saw: it consumed no stream, so just retry.
         else if (sqlState(error) !== DB_ERRORS.deadlockDetected) throw error;
@@ -675,31 +698,35 @@ export class ExpertsService {
 
   /**
    * A committee member who must withdraw (during the evaluation, say) is replaced by the same method: the seat becomes
-   * REPLACED with the reason, and a new seat of the same group is drawn in the next round and INVITED. Refused with
-   * INSUFFICIENT_EXPERTS (and the seat left as it was) when nobody eligible is left. Returns the new seat.
+   * REPLACED with the reason, and a new seat of the same group is drawn in the next round and INVITED. Both happen in
+   * one transaction under the draw's row lock, so a crash between them rolls the seat back to what it was: no seat is
+   * ever left replaced by nobody. Refused with INSUFFICIENT_EXPERTS (and the seat left as it was) when nobody eligible
+   * is left. Returns the new seat.
    */
   async drawReplacement(seatId: string, reason: string): Promise<CommitteeSeat> {
     const trimmed = reason.trim();
     if (!trimmed) throw badInput('reason', 'say why the member is replaced');
     const seat = await this.getSeat(seatId);
-    if (!['INVITED', 'ACCEPTED', 'CHECKED_IN'].includes(seat.status) || !seat.group_key) {
-      throw conflict(`seat ${seatId} is ${seat.status}; only a live seat (INVITED, ACCEPTED, CHECKED_IN) can be replaced`);
-    }
-    const previous = seat.status;
-    await this.db
-      .updateTable('committee_seat')
-      .set({ status: 'REPLACED', reason: trimmed, responded_at: this.clock.now() })
-      .where('id', '=', seatId)
-      .where('status', '=', previous)
-      .execute();
-    const outcome = await this.fillGroup(seat.draw_id, seat.group_key, seatId);
-    if (outcome.kind !== 'FILLED') {
-      await this.db.updateTable('committee_seat').set({ status: previous, reason: seat.reason, responded_at: seat.responded_at }).where('id', '=', seatId).execute();
-      if (outcome.kind === 'INSUFFICIENT') throw hubError('INSUFFICIENT_EXPERTS', outcome.reason);
-      throw conflict(`seat ${seatId} cannot be replaced: ${outcome.why}`);
-    }
-    const replacement = await this.db.selectFrom('committee_seat').selectAll().where('replaces_seat_id', '=', seatId).executeTakeFirstOrThrow();
-    return replacement;
+    if (!seat.group_key) throw conflict(`seat ${seatId} belongs to no draw group; it cannot be replaced by a draw`);
+    const groupKey = seat.group_key;
+    const outcome = await this.fillGroup(seat.draw_id, groupKey, seatId, async (trx) => {
+      // Under the draw's row lock: the seat's status now, not as read before the lock.
+      const withdrawn = await trx
+        .updateTable('committee_seat')
+        .set({ status: 'REPLACED', reason: trimmed, responded_at: this.clock.now() })
+        .where('id', '=', seatId)
+        .where('status', 'in', [...LIVE_SEAT_STATUSES])
+        .returning('id')
+        .executeTakeFirst();
+      if (!withdrawn) {
+        const current = await trx.selectFrom('committee_seat').select('status').where('id', '=', seatId).executeTakeFirstOrThrow();
+        throw conflict(`seat ${seatId} is ${current.status}; only a live seat (${LIVE_SEAT_STATUSES.join(', ')}) can be replaced`);
+      }
+      await this.hooks.seatWithdrawn?.(seatId);
+    });
+    if (outcome.kind === 'INSUFFICIENT') throw hubError('INSUFFICIENT_EXPERTS', outcome.reason);
+    if (outcome.kind === 'SKIPPED') throw conflict(`seat ${seatId} cannot be replaced: ${outcome.why}`);
+    return this.db.selectFrom('committee_seat').selectAll().where('replaces_seat_id', '=', seatId).executeTakeFirstOrThrow();
   }
 
   /** Once the committee is confirmed: the draw COMPLETES and its seed is revealed. Returns the seed. */

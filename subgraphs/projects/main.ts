@@ -8,6 +8,7 @@ import { drawPolicyOf, ExpertsService } from '../experts/service';
 import type { ExpertsDatabase } from '../experts/types';
 import { VenuesService } from '../venues/service';
 import type { VenuesDatabase } from '../venues/types';
+import { ocdsPublicationOf } from './ocds';
 import type { ProjectsContext } from './resolvers';
 import { projectsSubgraph } from './server';
 import type { ProjectsDatabase } from './types';
@@ -16,5 +17,6 @@ runSubgraphMain<ProjectsDatabase, ProjectsContext>('projects', (db, open, config
   projectsSubgraph(db, {
     venues: new VenuesService(open<VenuesDatabase>('venues')),
     experts: new ExpertsService(open<ExpertsDatabase>('experts'), systemClock, drawPolicyOf(config)),
+    ocds: ocdsPublicationOf(config),
   }),
 );

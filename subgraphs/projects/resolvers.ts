@@ -10,7 +10,7 @@ import type { ProjectStatus } from './types';
 import { partnerBalances, type LedgerEntry, type PartnerBalance } from './ledger';
 import { advanceEvaluationFee } from './steps/fee-advance';
 import { archiveBundle, archiveProject, verifyProjectArchive } from './steps/archive';
-import { releasePackageOf } from './ocds';
+import { releasePackageJson, releasePackageOf, type OcdsPublication } from './ocds';
 import { completeEvaluation, replaceCommitteeMember, startEvaluation } from './steps/evaluation';
 import { requireRole } from '../../lib/authz';
 import { arrangeVenues, type SeatRequestInput } from './steps/arrange-venues';
@@ -25,6 +25,7 @@ export interface ProjectsContext extends SubgraphContext {
   venues: VenuesService;
   experts: ExpertsService;
   loaders: ProjectsLoaders;
+  ocds: OcdsPublication;
 }
 
 type Ref = { id: string };
@@ -55,9 +56,9 @@ export const projectsResolvers: GraphQLResolverMap<ProjectsContext> = {
       reconciliationOf(ctx).projectsEvaluatedBetween(ctx.identity, args),
     archiveBundle: async (_root: unknown, { projectId }: { projectId: string }, ctx: ProjectsContext) =>
       JSON.stringify(await archiveBundle({ projects: ctx.service, venues: ctx.venues, experts: ctx.experts }, ctx.identity, projectId)),
-    archiveReleasePackage: async (_root: unknown, { projectId, uri }: { projectId: string; uri?: string | null }, ctx: ProjectsContext) => {
+    archiveReleasePackage: async (_root: unknown, { projectId }: { projectId: string }, ctx: ProjectsContext) => {
       const bundle = await archiveBundle({ projects: ctx.service, venues: ctx.venues, experts: ctx.experts }, ctx.identity, projectId, { withSealedParts: false });
-      return JSON.stringify(releasePackageOf(bundle, uri ?? `urn:remote-evaluation-hub:archives:${projectId}.ocds.json`, new Date()));
+      return releasePackageJson(releasePackageOf(bundle, ctx.ocds));
     },
   },
   Mutation: {
@@ -85,6 +86,7 @@ export const projectsResolvers: GraphQLResolverMap<ProjectsContext> = {
     hostPlatform: (project: Project) => ({ __typename: 'Platform', id: project.host_platform_id }),
     committeeSize: (project: Project) => project.committee_size,
     tendererRepresentatives: (project: Project) => project.tenderer_representatives,
+    procurementMethod: (project: Project) => project.procurement_method,
     evaluationStartsAt: (project: Project) => project.evaluation_starts_at,
     evaluationEndsAt: (project: Project) => project.evaluation_ends_at,
     feeAdvance: (project: Project) => project.fee_advance,

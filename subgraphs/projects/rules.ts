@@ -1,7 +1,7 @@
 // The rules a submitted project must satisfy (Tendering Law art. 37 and the committee provisions), each naming its field.
 import { badInput } from '../../lib/errors';
 import type { Department } from '../../lib/identity';
-import type { EvaluationMode, ProjectCategory } from './types';
+import type { EvaluationMode, ProcurementMethod, ProjectCategory } from './types';
 
 export interface SubmitProjectInput {
   code: string;
@@ -14,6 +14,8 @@ export interface SubmitProjectInput {
   bidders: string[];
   budget: bigint;
   mode: EvaluationMode;
+  /** OPEN when the agency does not say. */
+  procurementMethod?: ProcurementMethod | null;
   committeeSize: number;
   tendererRepresentatives: number;
   evaluationStartsAt: Date;

@@ -7,12 +7,14 @@ import { projectsResolvers, type ProjectsContext } from './resolvers';
 import { ProjectsService } from './service';
 import type { ProjectsDatabase } from './types';
 import type { ExpertsService } from '../experts/service';
+import type { OcdsPublication } from './ocds';
 import type { VenuesService } from '../venues/service';
 
-/** The other domains whose services the workflow calls (never their tables). */
+/** The other domains whose services the workflow calls (never their tables), and how OCDS packages are published. */
 export interface ProjectsDependencies {
   venues: VenuesService;
   experts: ExpertsService;
+  ocds: OcdsPublication;
 }
 
 export function projectsSubgraph(db: Kysely<ProjectsDatabase>, dependencies: ProjectsDependencies): SubgraphDefinition<ProjectsContext> {

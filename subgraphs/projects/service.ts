@@ -100,6 +100,7 @@ export class ProjectsService {
             bidders: input.bidders,
             budget: input.budget,
             mode: input.mode,
+            procurement_method: input.procurementMethod ?? 'OPEN',
             committee_size: input.committeeSize,
             tenderer_representatives: input.tendererRepresentatives,
             evaluation_starts_at: input.evaluationStartsAt,

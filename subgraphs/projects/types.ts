@@ -5,6 +5,8 @@ import type { Department } from '../../lib/identity';
 
 export type ProjectCategory = 'CONSTRUCTION' | 'GOVERNMENT_PROCUREMENT' | 'TRANSPORT' | 'WATER_CONSERVANCY' | 'OTHER';
 export type EvaluationMode = 'LOCAL' | 'REMOTE';
+/** How tenderers are admitted: the OCDS method codelist (公开招标 OPEN, 邀请招标 SELECTIVE or LIMITED, 直接采购 DIRECT). */
+export type ProcurementMethod = 'OPEN' | 'SELECTIVE' | 'LIMITED' | 'DIRECT';
 export type ProjectStatus =
   | 'SUBMITTED'
   | 'FILED'
@@ -32,6 +34,7 @@ export interface ProjectTable {
   bidders: string[];
   budget: Fen;
   mode: EvaluationMode;
+  procurement_method: ColumnType<ProcurementMethod, ProcurementMethod | undefined, ProcurementMethod>;
   committee_size: number;
   tenderer_representatives: number;
   evaluation_starts_at: Date;

@@ -120,6 +120,7 @@ export interface ArchiveBundle {
     bidders: string[];
     budget: string;
     mode: string;
+    procurementMethod: string;
     committeeSize: number;
     tendererRepresentatives: number;
     evaluationStartsAt: string;
@@ -257,6 +258,7 @@ export async function archiveBundle(deps: ArchiveDependencies, identity: Identit
       bidders: project.bidders,
       budget: String(project.budget),
       mode: project.mode,
+      procurementMethod: project.procurement_method,
       committeeSize: project.committee_size,
       tendererRepresentatives: project.tenderer_representatives,
       evaluationStartsAt: project.evaluation_starts_at.toISOString(),
