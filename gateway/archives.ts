@@ -6,12 +6,13 @@ import { readFileSync } from 'node:fs';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { join } from 'node:path';
 import type { ApolloServer } from '@apollo/server';
-import type { GraphQLFormattedError } from 'graphql';
+import { GraphQLError, type GraphQLFormattedError } from 'graphql';
 import type { HubConfig } from '../lib/config';
 import { codeOf } from '../lib/errors';
 import { sendJson, type Route } from '../lib/http';
 import type { Identity } from '../lib/identity';
 import { OCDS_EXTENSION_PATH } from '../subgraphs/projects/ocds';
+import type { IdentityRateLimiter } from './rate-limit';
 import { verifyBearer } from './tokens';
 
 const EXPORTS = {
@@ -49,10 +50,10 @@ function refusal(response: ServerResponse, errors: readonly GraphQLFormattedErro
  * The export routes, to spread into the gateway's routes.
  *
  * ```ts
- * routes: { 'GET /healthz': …, ...archiveRoutes(config, apollo) }
+ * routes: { 'GET /healthz': …, ...archiveRoutes(config, apollo, rateLimiter) }
  * ```
  */
-export function archiveRoutes(config: HubConfig, apollo: ApolloServer<{ identity: Identity }>): Record<string, Route> {
+export function archiveRoutes(config: HubConfig, apollo: ApolloServer<{ identity: Identity }>, rateLimiter: IdentityRateLimiter): Record<string, Route> {
   const exportArchive: Route = async (request: IncomingMessage, response: ServerResponse) => {
     const url = new URL(request.url ?? '/', 'http://localhost');
     const target = parseArchivePath(url.pathname);
@@ -65,6 +66,15 @@ export function archiveRoutes(config: HubConfig, apollo: ApolloServer<{ identity
       identity = await verifyBearer(config, request.headers.authorization);
     } catch (error) {
       sendJson(response, 401, { errors: [{ message: error instanceof Error ? error.message : 'unauthenticated', extensions: { code: codeOf(error) ?? 'UNAUTHENTICATED' } }] });
+      return;
+    }
+    // An export counts against the caller's budget like a /graphql request: the same limiter, the same 429.
+    try {
+      await rateLimiter.consume(identity);
+    } catch (error) {
+      if (!(error instanceof GraphQLError) || error.extensions.code !== 'RATE_LIMITED') throw error;
+      const { http: _http, ...extensions } = error.extensions;
+      sendJson(response, 429, { errors: [{ message: error.message, extensions }] }, { 'retry-after': String(extensions.retryAfter) });
       return;
     }
     // The OCDS package's uri comes from HUB_PUBLIC_URL in the projects subgraph, never from this request's Host header.

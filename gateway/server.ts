@@ -15,7 +15,7 @@ import { createQueuesDashboard } from './queues-dashboard';
 import { formatErrorFor } from '../lib/subgraph';
 import { readSupergraph } from '../schema/supergraph';
 import { secureListener } from './http-security';
-import { operationLimits } from './limits';
+import { newRequestBudget, operationLimits, type BudgetedContext } from './limits';
 import { createRateLimiter } from './rate-limit';
 import { responseCaching } from './response-cache';
 import { listenForChanges } from '../lib/change-feed';
@@ -24,7 +24,7 @@ import { boardRoute } from './board';
 import { subgraphRequest } from './subgraph-fetch';
 import { verifyBearer } from './tokens';
 
-export interface GatewayContext extends BaseContext {
+export interface GatewayContext extends BaseContext, BudgetedContext {
   identity: Identity;
 }
 
@@ -135,7 +135,7 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
         apollo,
         maxBodyBytes: config.HUB_MAX_BODY_BYTES,
         maxBatch: config.HUB_MAX_BATCH,
-        async context(request) {
+        async context(request, _body, operations) {
           let identity: Identity;
           try {
             identity = await verifyBearer(config, request.headers.authorization);
@@ -145,12 +145,13 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
             }
             throw error;
           }
-          await rateLimiter.consume(identity);
-          return { identity };
+          // A batch counts as many requests as it holds operations, and its operations share one budget of cost and aliases.
+          await rateLimiter.consume(identity, operations);
+          return { identity, requestBudget: newRequestBudget() };
         },
         routes: {
           'GET /healthz': (_request, response) => sendJson(response, 200, { status: 'ok' }),
-          ...archiveRoutes(config, apollo),
+          ...archiveRoutes(config, apollo, rateLimiter),
           'GET /readyz': async (_request, response) => {
             const subgraphs = await subgraphsReady(options.subgraphUrls);
             const ready = Object.values(subgraphs).every(Boolean);

@@ -75,6 +75,30 @@ describe('query shape', () => {
     expect(smaller.errors).toBeUndefined();
   });
 
+  it('costs a `first` from a variable default as what will execute, and a sent variable over its default', async () => {
+    const query = 'query($first: Int = 100) { projects(first: $first) { edges { node { id timeline { kind actor } } } } }';
+    const byDefault = await t.graphql(caller(), query);
+    expectLimit(byDefault, 'HUB_MAX_QUERY_COST');
+    expect(byDefault.errors![0].extensions).toMatchObject({ max: 2000, actual: 2401 });
+    const sent = await t.graphql(caller(), query, { first: 50 });
+    expect(sent.errors).toBeUndefined();
+    // A variable sent as null is null when the field runs (its default page), not the declared default.
+    const sentNull = await t.graphql(caller(), query, { first: null });
+    expect(sentNull.errors).toBeUndefined();
+  });
+
+  it('counts aliases of __typename like any other field', async () => {
+    const four = await t.graphql(caller(), '{ a: __typename b: __typename c: __typename d: __typename }');
+    expectLimit(four, 'HUB_MAX_ALIASES');
+    expect(four.errors![0].extensions).toMatchObject({ max: 3, actual: 4 });
+    // 5,000 of them under the default limits (HUB_MAX_ALIASES = 30), through the production gateway.
+    const flood = `{ ${Array.from({ length: 5000 }, (_, index) => `a${index}: __typename`).join(' ')} }`;
+    const refused = await post(JSON.stringify({ query: flood }), {}, production);
+    expect(refused.status).toBe(400);
+    expectLimit(refused.body, 'HUB_MAX_ALIASES');
+    expect(refused.body.errors![0].extensions).toMatchObject({ actual: 5000 });
+  });
+
   it('counts fragments and refuses more aliases than HUB_MAX_ALIASES', async () => {
     const four = await t.graphql(caller(), '{ a: platform(id: "411700") { id } b: platform(id: "411721") { id } ...more } fragment more on Query { c: platform(id: "411722") { id } d: platform(id: "411723") { id } }');
     expectLimit(four, 'HUB_MAX_ALIASES');
@@ -102,6 +126,28 @@ describe('request size', () => {
     expect(two.body).toEqual([{ data: { platform: { id: '411700' } } }, { data: { platform: { id: '411700' } } }]);
   });
 
+  it('limits a batch as a whole: its aliases and cost add up across its operations', async () => {
+    const twoAliases = { query: '{ a: platform(id: "411700") { id } b: platform(id: "411721") { id } }' };
+    const aliases = await post(JSON.stringify([twoAliases, twoAliases]));
+    const aliasAnswers = aliases.body as unknown as { data?: unknown; errors?: { message: string; extensions?: Record<string, unknown> }[] }[];
+    expect(aliasAnswers).toHaveLength(2);
+    // Each operation alone is within HUB_MAX_ALIASES = 3; together they are not, so one of them is refused.
+    expect(aliasAnswers.filter((answer) => answer.errors === undefined)).toHaveLength(1);
+    const aliasRefusal = aliasAnswers.find((answer) => answer.errors)!;
+    expectLimit(aliasRefusal, 'HUB_MAX_ALIASES');
+    expect(aliasRefusal.errors![0].extensions).toMatchObject({ max: 3, actual: 4 });
+    expect(aliasRefusal.errors![0].message).toMatch(/batch/);
+
+    // 1,201 each (50 × 24 + 1), 2,402 together against HUB_MAX_QUERY_COST = 2000.
+    const page = { query: 'query($first: Int) { projects(first: $first) { edges { node { id timeline { kind actor } } } } }', variables: { first: 50 } };
+    const cost = await post(JSON.stringify([page, page]));
+    const costAnswers = cost.body as unknown as { data?: unknown; errors?: { message: string; extensions?: Record<string, unknown> }[] }[];
+    expect(costAnswers.filter((answer) => answer.errors === undefined)).toHaveLength(1);
+    const costRefusal = costAnswers.find((answer) => answer.errors)!;
+    expectLimit(costRefusal, 'HUB_MAX_QUERY_COST');
+    expect(costRefusal.errors![0].extensions).toMatchObject({ max: 2000, actual: 2402 });
+  });
+
   it('refuses a body over HUB_MAX_BODY_BYTES with 413', async () => {
     const big = await post(JSON.stringify({ query: `{ platform(id: "411700") { id } } # ${'x'.repeat(5000)}` }));
     expect(big.status).toBe(413);
@@ -125,6 +171,43 @@ describe('rate limit', () => {
     expect(body.errors[0].extensions).toMatchObject({ code: 'RATE_LIMITED', limit: 'HUB_RATE_LIMIT', retryAfter });
     expect(body.errors[0].message).toMatch(/HUB_RATE_LIMIT/);
     expect((await t.graphql(caller(), query)).status).toBe(200);
+  });
+
+  it('counts a batch as one request per operation', async () => {
+    const spender = caller();
+    const token = await t.token(spender);
+    const operation = { query: '{ platform(id: "411700") { id } }' };
+    const send = (body: unknown) => fetch(t.hub.gateway.url, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` }, body: JSON.stringify(body) });
+    // Two batches of two and one single operation spend HUB_RATE_LIMIT = 5 exactly.
+    expect((await send([operation, operation])).status).toBe(200);
+    expect((await send([operation, operation])).status).toBe(200);
+    expect((await send(operation)).status).toBe(200);
+    const refused = await send([operation, operation]);
+    expect(refused.status).toBe(429);
+    expect(Number(refused.headers.get('retry-after'))).toBeGreaterThanOrEqual(1);
+    expect(((await refused.json()) as { errors: { extensions: Record<string, unknown> }[] }).errors[0].extensions).toMatchObject({ code: 'RATE_LIMITED', limit: 'HUB_RATE_LIMIT' });
+  });
+
+  it('counts archive exports against the same per-identity budget as /graphql', async () => {
+    const exporter = caller();
+    const token = await t.token(exporter);
+    const exportArchive = (path: string) => fetch(new URL(path, t.hub.gateway.url), { headers: { authorization: `Bearer ${token}` } });
+    const graphql = () => fetch(t.hub.gateway.url, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` }, body: JSON.stringify({ query: '{ platform(id: "411700") { id } }' }) });
+    // Two GraphQL requests, then both kinds of export, fill HUB_RATE_LIMIT = 5 (an unknown project is still a request).
+    expect((await graphql()).status).toBe(200);
+    expect((await graphql()).status).toBe(200);
+    expect((await exportArchive('/archives/no-such-project.json')).status).toBe(404);
+    expect((await exportArchive('/archives/no-such-project.ocds.json')).status).toBe(404);
+    expect((await exportArchive('/archives/no-such-project.json')).status).toBe(404);
+    for (const path of ['/archives/no-such-project.json', '/archives/no-such-project.ocds.json']) {
+      const refused = await exportArchive(path);
+      expect(refused.status).toBe(429);
+      expect(Number(refused.headers.get('retry-after'))).toBeGreaterThanOrEqual(1);
+      const body = (await refused.json()) as { errors: { message: string; extensions: Record<string, unknown> }[] };
+      expect(body.errors[0].extensions).toMatchObject({ code: 'RATE_LIMITED', limit: 'HUB_RATE_LIMIT' });
+      expect(body.errors[0].message).toMatch(/HUB_RATE_LIMIT/);
+    }
+    expect((await graphql()).status).toBe(429);
   });
 });
 
