@@ -65,7 +65,9 @@ const schema = z.object({
   // The gateway's response cache (gateway/response-cache.ts), in MiB of this process's memory; 0 turns it off.
   HUB_RESPONSE_CACHE_MB: z.coerce.number().int().min(0).default(64),
   HUB_INTERNAL_SECRET: z.string().min(1).default(DEVELOPMENT_INTERNAL_SECRET),
-  HUB_SIGNATURE_MAX_AGE: duration.default(60_000),
+  // How old a gateway → subgraph signature may be, and how far ahead of a subgraph's clock; each nonce is accepted once.
+  HUB_SIGNATURE_MAX_AGE: duration.refine((ms) => ms >= 1000 && ms <= 300_000, 'between 1s and 5m').default(15_000),
+  HUB_SIGNATURE_CLOCK_SKEW: duration.refine((ms) => ms <= 60_000, 'at most 1m').default(2_000),
   GATEWAY_HOST: z.string().min(1).default('0.0.0.0'),
   GATEWAY_PORT: port.default(4000),
   /** Gateway processes on one port (node:cluster); 1 runs it in a single process. */
