@@ -89,9 +89,30 @@ export async function verifyBearer(config: HubConfig, header: string | undefined
     if (error instanceof joseErrors.JOSEAlgNotAllowed) throw unauthenticated(`the token's algorithm is not accepted; this hub accepts ${config.HUB_JWT_ALGORITHMS.join(', ')}`);
     throw unauthenticated('the token is not valid for this hub');
   }
+  refuseLongLived(config, payload);
   const parsed = identitySchema.safeParse(payload);
   if (!parsed.success) throw unauthenticated(`the token's claims are incomplete: ${parsed.error.issues.map((issue) => issue.message).join('; ')}`);
   return parsed.data;
+}
+
+/**
+ * A token may live at most HUB_JWT_MAX_LIFETIME: exp − iat when it says when it was issued, else exp − now (plus the
+ * clock skew). A leaked token of a hundred years would otherwise outlive every rotation of its signer's key.
+ */
+function refuseLongLived(config: HubConfig, payload: { exp?: number; iat?: number }): void {
+  const exp = payload.exp!;
+  const maxSeconds = config.HUB_JWT_MAX_LIFETIME / 1000;
+  const hours = (seconds: number) => `${Math.round((seconds / 3600) * 10) / 10}h`;
+  if (typeof payload.iat === 'number') {
+    if (exp - payload.iat > maxSeconds) {
+      throw unauthenticated(`the token lives ${hours(exp - payload.iat)} (exp − iat), longer than HUB_JWT_MAX_LIFETIME (${hours(maxSeconds)}); get a token valid for at most that`);
+    }
+    return;
+  }
+  const now = Math.floor(Date.now() / 1000);
+  if (exp - now > maxSeconds + config.HUB_JWT_CLOCK_SKEW / 1000) {
+    throw unauthenticated(`the token has no iat and expires in ${hours(exp - now)}, later than HUB_JWT_MAX_LIFETIME (${hours(maxSeconds)}); get a token valid for at most that`);
+  }
 }
 
 /** Issues a token for an identity, signed with the configured HMAC secret (development and tests). */
