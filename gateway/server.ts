@@ -22,6 +22,7 @@ import { listenForChanges } from '../lib/change-feed';
 import { archiveRoutes } from './archives';
 import { boardRoute } from './board';
 import { subgraphRequest } from './subgraph-fetch';
+import { knownPlatforms } from './platforms';
 import { verifyBearer } from './tokens';
 
 export interface GatewayContext extends BaseContext, BudgetedContext {
@@ -128,6 +129,9 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
   });
   await apollo.start();
   const rateLimiter = createRateLimiter(config);
+  // A token's platform claim must name a platform of the hub; the venues subgraph owns the list.
+  const platforms = knownPlatforms(config.HUB_INTERNAL_SECRET, options.subgraphUrls.venues, logger);
+  const authenticate = (authorization: string | undefined) => verifyBearer(config, authorization, platforms);
   const server: Server = createServer(
     secureListener(
       config.HUB_CORS_ORIGINS,
@@ -138,7 +142,7 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
         async context(request, _body, operations) {
           let identity: Identity;
           try {
-            identity = await verifyBearer(config, request.headers.authorization);
+            identity = await authenticate(request.headers.authorization);
           } catch (error) {
             if (error instanceof GraphQLError) {
               throw new GraphQLError(error.message, { extensions: { ...error.extensions, http: { status: 401 } } });
@@ -151,7 +155,7 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
         },
         routes: {
           'GET /healthz': (_request, response) => sendJson(response, 200, { status: 'ok' }),
-          ...archiveRoutes(config, apollo, rateLimiter),
+          ...archiveRoutes(apollo, { authenticate, rateLimiter }),
           'GET /readyz': async (_request, response) => {
             const subgraphs = await subgraphsReady(options.subgraphUrls);
             const ready = Object.values(subgraphs).every(Boolean);

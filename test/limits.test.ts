@@ -251,6 +251,21 @@ describe('HTTP hardening', () => {
   });
 });
 
+describe('token platforms', () => {
+  it('refuses a token whose platform claim names no platform of the hub, on /graphql and on the archive routes', async () => {
+    const query = '{ platform(id: "411700") { id } }';
+    const madeUp = { ...as.operator('999999'), sub: 'limits-made-up-platform' };
+    const refused = await t.graphql(madeUp, query);
+    expect(refused.status).toBe(401);
+    expect(refused.errors?.[0]).toMatchObject({ extensions: { code: 'UNAUTHENTICATED' }, message: expect.stringMatching(/platform claim 999999 names no platform of this hub/) });
+    const exported = await fetch(new URL('/archives/no-such-project.json', t.hub.gateway.url), { headers: { authorization: `Bearer ${await t.token(madeUp)}` } });
+    expect(exported.status).toBe(401);
+    // A county platform of the seed is known, as is the province's.
+    expect((await t.graphql({ ...as.partner('411725'), sub: 'limits-county' }, query)).status).toBe(200);
+    expect((await t.graphql(caller(), query)).status).toBe(200);
+  });
+});
+
 describe('gateway to subgraph trust', () => {
   it('binds subgraphs to loopback by default', () => {
     expect(loadConfig({ HUB_ENV: 'test' }).SUBGRAPH_HOST).toBe('127.0.0.1');
