@@ -7,6 +7,8 @@ import { subgraphRequest } from './subgraph-fetch';
 export interface PlatformDirectory {
   /** Whether a platform code names one of the hub's platforms; see knownPlatforms for when the list is unknown. */
   isKnown(code: string): Promise<boolean>;
+  /** Fetches the list now (at start, so the first requests do not wait for it); resolves whether a list is known. */
+  load(timeoutMs?: number): Promise<boolean>;
 }
 
 /** How long a fetched list answers before the next request fetches it again. */
@@ -17,9 +19,10 @@ const DIRECTORY_IDENTITY: Identity = { sub: 'gateway:platform-directory', role: 
 const QUERY = JSON.stringify({ query: '{ platforms { id } }' });
 
 /**
- * The platform codes of the venues subgraph, fetched on first use and again once PLATFORM_LIST_TTL_MS old (one fetch at
- * a time; a token naming an unknown code never triggers one, so made-up codes cannot make the gateway hammer the
- * subgraph). When a refresh fails the previous list keeps answering. Until a list was ever fetched (the venues subgraph
+ * The platform codes of the venues subgraph, fetched at start (or on first use) and again in the background once
+ * PLATFORM_LIST_TTL_MS old, the previous list answering meanwhile (one fetch at a time; a token naming an unknown code
+ * never triggers one, so made-up codes cannot make the gateway hammer the subgraph). When a refresh fails the previous
+ * list keeps answering. Until a list was ever fetched (the venues subgraph
  * has been unreachable since the gateway started) every code is let through, logged: refusing every token would make
  * a venues outage take the experts and projects subgraphs down with it, and the subgraphs' own scoping still applies
  * (a made-up code matches no rows).
@@ -52,9 +55,17 @@ export function knownPlatforms(internalSecret: string, venuesUrl: string, logger
   };
   return {
     async isKnown(code) {
-      if (!codes || now() - fetchedAt > PLATFORM_LIST_TTL_MS) await refresh();
+      if (!codes) await refresh();
+      else if (now() - fetchedAt > PLATFORM_LIST_TTL_MS) void refresh();
       const known: Set<string> | null = codes;
       return known === null || known.has(code);
+    },
+    async load(timeoutMs = 2000) {
+      // A venues subgraph that does not answer must not hold the gateway's start; the fetch goes on in the background.
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([refresh(), new Promise<void>((resolve) => (timer = setTimeout(resolve, timeoutMs)))]);
+      clearTimeout(timer);
+      return codes !== null;
     },
   };
 }

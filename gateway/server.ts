@@ -132,6 +132,7 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
   // A token's platform claim must name a platform of the hub; the venues subgraph owns the list.
   const platforms = knownPlatforms(config.HUB_INTERNAL_SECRET, options.subgraphUrls.venues, logger);
   const authenticate = (authorization: string | undefined) => verifyBearer(config, authorization, platforms);
+  if (!(await platforms.load())) logger.warn('the venues subgraph did not list its platforms; token platforms are checked once it does');
   const server: Server = createServer(
     secureListener(
       config.HUB_CORS_ORIGINS,
