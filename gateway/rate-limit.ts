@@ -7,8 +7,11 @@ import type { Identity } from '../lib/identity';
 import { openRedis } from '../lib/redis';
 
 export interface IdentityRateLimiter {
-  /** Counts one request of the caller, or throws the 429 refusal with Retry-After. */
-  consume(identity: Identity): Promise<void>;
+  /**
+   * Counts `requests` requests of the caller (a batch of N operations is N; an archive export is one), or throws the
+   * 429 refusal with Retry-After when they do not all fit in what is left of its budget.
+   */
+  consume(identity: Identity, requests?: number): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -55,9 +58,9 @@ export function createRateLimiter(config: HubConfig): IdentityRateLimiter {
     insuranceLimiter: new RateLimiterMemory({ keyPrefix: 'rate-insurance', ...budget }),
   });
   return {
-    async consume(identity) {
+    async consume(identity, requests = 1) {
       try {
-        await limiter.consume(rateLimitKey(identity));
+        await limiter.consume(rateLimitKey(identity), requests);
       } catch (rejection) {
         if (rejection instanceof RateLimiterRes) throw rateLimited(config, Math.max(1, Math.ceil(rejection.msBeforeNext / 1000)));
         throw rejection;

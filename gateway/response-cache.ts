@@ -14,12 +14,54 @@ interface IdentityContext {
   identity: Identity;
 }
 
-/** A stored answer: its data (frozen, shared by every request it answers), since when, and its size. */
+/** A stored answer: its data (frozen, shared by every request it answers), since when, and what it costs in memory. */
 interface Entry {
   data: Readonly<Record<string, unknown>>;
   storedAt: number;
-  /** Its serialized length, which is what the cache's size bound counts. */
+  /** Its estimated cost in bytes of heap (its data's freezeAndWeigh plus ENTRY_OVERHEAD_BYTES): what the size bound counts. */
   size: number;
+}
+
+/**
+ * What a stored answer costs in heap, estimated from its object graph as graphql-js builds it (result objects made with
+ * `Object.create(null)`, so V8 keeps them as hash tables) and then frozen. Upper bounds of what bench/response-cache-memory.ts
+ * and a micro-measure on Node 20 (x64, live heap after a full GC) found: a frozen result object 257 B with one field,
+ * 349 B with 4, 545 B with 8; a frozen array 29 B + 8.4 B an element; a string 25 B + 1 B a character (2 B for Chinese
+ * text); a number in a heap box 16 B. The serialized length undercounts this four to fourteen times.
+ */
+export const HEAP_COST = { object: 256, field: 48, array: 64, element: 10, string: 32, stringChar: 2, number: 16 } as const;
+/**
+ * What an entry costs besides its data: its 64-character key, the entry object, the LRU's map slot and its per-index
+ * arrays (value, key, TTL, start, size, links): about 280 B measured; rounded up.
+ */
+export const ENTRY_OVERHEAD_BYTES = 512;
+/** Queries being answered that others of the same caller may wait for; beyond that, a query runs uncoalesced. */
+export const MAX_IN_FLIGHT = 10_000;
+
+/** Freezes an answer's data in place (it is shared by every request it answers) and returns its estimated heap cost. */
+export function freezeAndWeigh(value: unknown): number {
+  if (typeof value === 'string') return HEAP_COST.string + HEAP_COST.stringChar * value.length;
+  if (typeof value === 'number') return HEAP_COST.number;
+  if (value === null || typeof value !== 'object') return 0;
+  let cost: number;
+  if (Array.isArray(value)) {
+    cost = HEAP_COST.array + HEAP_COST.element * value.length;
+    for (const child of value) cost += freezeAndWeigh(child);
+  } else {
+    const children = Object.values(value);
+    cost = HEAP_COST.object + HEAP_COST.field * children.length;
+    for (const child of children) cost += freezeAndWeigh(child);
+  }
+  Object.freeze(value);
+  return cost;
+}
+
+/** What the cache holds now, by its own accounting: the bound of HUB_RESPONSE_CACHE_MB applies to `bytes`. */
+export interface ResponseCacheStats {
+  entries: number;
+  bytes: number;
+  inFlight: number;
+  maxBytes: number;
 }
 
 export type CacheOutcome = 'hit' | 'coalesced' | 'miss' | 'bypass' | 'unavailable';
@@ -43,14 +85,6 @@ function wantsFreshAnswer(http: HTTPGraphQLRequest | undefined): boolean {
   return /(^|,)\s*no-(cache|store)\s*(,|$)/i.test(header);
 }
 
-function deepFreeze<T>(value: T): T {
-  if (value !== null && typeof value === 'object' && !Object.isFrozen(value)) {
-    for (const child of Object.values(value)) deepFreeze(child);
-    Object.freeze(value);
-  }
-  return value;
-}
-
 /** The stored data as an answer, with the HTTP `age` of the entry in seconds. */
 function answerFrom(entry: Entry, now: number): GraphQLResponse {
   const headers = new HeaderMap([['age', String(Math.floor((now - entry.storedAt) / 1000))]]);
@@ -68,8 +102,15 @@ function answerFrom(entry: Entry, now: number): GraphQLResponse {
  * served again, and one computed while it happened is stored under the generation it started in, so never served
  * either. While the feed is not heard (Redis away) nothing is served from or kept in the cache.
  */
-function responseCachePlugin<C extends IdentityContext>(maxBytes: number, feed: ChangeFeed, metrics: HubMetrics): ApolloServerPlugin<C> {
-  const entries = new LRUCache<string, Entry>({ maxSize: maxBytes, sizeCalculation: (entry) => entry.size });
+export function responseCachePlugin<C extends IdentityContext>(
+  maxBytes: number,
+  feed: ChangeFeed,
+  metrics: HubMetrics,
+  options: { maxInFlight?: number } = {},
+): { plugin: ApolloServerPlugin<C>; stats(): ResponseCacheStats } {
+  const maxInFlight = options.maxInFlight ?? MAX_IN_FLIGHT;
+  // The entry count is bounded too: no entry costs less than its overhead, so the budget allows at most this many.
+  const entries = new LRUCache<string, Entry>({ max: Math.max(1, Math.floor(maxBytes / ENTRY_OVERHEAD_BYTES)), maxSize: maxBytes, sizeCalculation: (entry) => entry.size });
   const inFlight = new Map<string, Promise<Entry | null>>();
   let generation = 0;
   const nextGeneration = () => {
@@ -78,7 +119,8 @@ function responseCachePlugin<C extends IdentityContext>(maxBytes: number, feed: 
     entries.clear();
   };
   feed.onChange(nextGeneration);
-  return {
+  const stats = (): ResponseCacheStats => ({ entries: entries.size, bytes: entries.calculatedSize, inFlight: inFlight.size, maxBytes });
+  const plugin: ApolloServerPlugin<C> = {
     async requestDidStart() {
       let key: string | null = null;
       let settle: ((entry: Entry | null) => void) | null = null;
@@ -114,7 +156,8 @@ function responseCachePlugin<C extends IdentityContext>(maxBytes: number, feed: 
             return null;
           }
           outcome = 'miss';
-          inFlight.set(key, new Promise<Entry | null>((resolve) => (settle = resolve)));
+          // Bounded: past maxInFlight (MAX_IN_FLIGHT) distinct queries being answered, a new one simply runs without others waiting on it.
+          if (inFlight.size < maxInFlight) inFlight.set(key, new Promise<Entry | null>((resolve) => (settle = resolve)));
           return null;
         },
         async willSendResponse(requestContext) {
@@ -131,8 +174,8 @@ function responseCachePlugin<C extends IdentityContext>(maxBytes: number, feed: 
           const policy = requestContext.overallCachePolicy.policyIfCacheable();
           let entry: Entry | null = null;
           if (policy && body.kind === 'single' && !body.singleResult.errors && body.singleResult.data) {
-            const data = deepFreeze(body.singleResult.data);
-            entry = { data, storedAt: Date.now(), size: JSON.stringify(data).length };
+            const data = body.singleResult.data;
+            entry = { data, storedAt: Date.now(), size: freezeAndWeigh(data) + ENTRY_OVERHEAD_BYTES };
             // An answer larger than the whole cache is simply not kept.
             if (entry.size <= maxBytes) entries.set(key, entry, { ttl: policy.maxAge * 1000 });
           }
@@ -144,6 +187,7 @@ function responseCachePlugin<C extends IdentityContext>(maxBytes: number, feed: 
       };
     },
   };
+  return { plugin, stats };
 }
 
 /**
@@ -160,6 +204,6 @@ export function responseCaching<C extends IdentityContext>(config: HubConfig, me
   // Apollo would write `Cache-Control: public` on cacheable answers; every answer here depends on the bearer token, so
   // clients keep the gateway's `no-store` (gateway/http-security.ts) and learn an answer's age from the `age` header.
   const plugins: ApolloServerPlugin<C>[] = [ApolloServerPluginCacheControl({ calculateHttpHeaders: false })];
-  if (feed && config.HUB_RESPONSE_CACHE_MB > 0) plugins.push(responseCachePlugin<C>(config.HUB_RESPONSE_CACHE_MB * 1024 * 1024, feed, metrics));
+  if (feed && config.HUB_RESPONSE_CACHE_MB > 0) plugins.push(responseCachePlugin<C>(config.HUB_RESPONSE_CACHE_MB * 1024 * 1024, feed, metrics).plugin);
   return plugins;
 }

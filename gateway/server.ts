@@ -15,16 +15,17 @@ import { createQueuesDashboard } from './queues-dashboard';
 import { formatErrorFor } from '../lib/subgraph';
 import { readSupergraph } from '../schema/supergraph';
 import { secureListener } from './http-security';
-import { operationLimits } from './limits';
+import { newRequestBudget, operationLimits, type BudgetedContext } from './limits';
 import { createRateLimiter } from './rate-limit';
 import { responseCaching } from './response-cache';
 import { listenForChanges } from '../lib/change-feed';
 import { archiveRoutes } from './archives';
 import { boardRoute } from './board';
 import { subgraphRequest } from './subgraph-fetch';
+import { knownPlatforms } from './platforms';
 import { verifyBearer } from './tokens';
 
-export interface GatewayContext extends BaseContext {
+export interface GatewayContext extends BaseContext, BudgetedContext {
   identity: Identity;
 }
 
@@ -128,6 +129,10 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
   });
   await apollo.start();
   const rateLimiter = createRateLimiter(config);
+  // A token's platform claim must name a platform of the hub; the venues subgraph owns the list.
+  const platforms = knownPlatforms(config.HUB_INTERNAL_SECRET, options.subgraphUrls.venues, logger);
+  const authenticate = (authorization: string | undefined) => verifyBearer(config, authorization, platforms);
+  if (!(await platforms.load())) logger.warn('the venues subgraph did not list its platforms; token platforms are checked once it does');
   const server: Server = createServer(
     secureListener(
       config.HUB_CORS_ORIGINS,
@@ -135,22 +140,23 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
         apollo,
         maxBodyBytes: config.HUB_MAX_BODY_BYTES,
         maxBatch: config.HUB_MAX_BATCH,
-        async context(request) {
+        async context(request, _body, operations) {
           let identity: Identity;
           try {
-            identity = await verifyBearer(config, request.headers.authorization);
+            identity = await authenticate(request.headers.authorization);
           } catch (error) {
             if (error instanceof GraphQLError) {
               throw new GraphQLError(error.message, { extensions: { ...error.extensions, http: { status: 401 } } });
             }
             throw error;
           }
-          await rateLimiter.consume(identity);
-          return { identity };
+          // A batch counts as many requests as it holds operations, and its operations share one budget of cost and aliases.
+          await rateLimiter.consume(identity, operations);
+          return { identity, requestBudget: newRequestBudget() };
         },
         routes: {
           'GET /healthz': (_request, response) => sendJson(response, 200, { status: 'ok' }),
-          ...archiveRoutes(config, apollo),
+          ...archiveRoutes(apollo, { authenticate, rateLimiter }),
           'GET /readyz': async (_request, response) => {
             const subgraphs = await subgraphsReady(options.subgraphUrls);
             const ready = Object.values(subgraphs).every(Boolean);

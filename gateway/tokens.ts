@@ -5,6 +5,7 @@ import type { HubConfig } from '../lib/config';
 import { ConfigError } from '../lib/config';
 import { unauthenticated } from '../lib/errors';
 import { identitySchema, type Identity } from '../lib/identity';
+import type { PlatformDirectory } from './platforms';
 
 type VerificationKey = Uint8Array | KeyLike | JWTVerifyGetKey;
 
@@ -61,13 +62,14 @@ async function loadVerificationKey(config: HubConfig): Promise<VerificationKey> 
 /**
  * Verifies an Authorization header value and returns the caller's identity, or throws UNAUTHENTICATED saying why.
  * Only HUB_JWT_ALGORITHMS are accepted (never `none`), `exp` is required, `exp` and `nbf` are checked with
- * HUB_JWT_CLOCK_SKEW of tolerance, and `iss` and `aud` must be the configured ones.
+ * HUB_JWT_CLOCK_SKEW of tolerance, `iss` and `aud` must be the configured ones, the token may live at most
+ * HUB_JWT_MAX_LIFETIME, and, given the hub's platform directory, its `platform` claim must name one of the hub's platforms.
  *
  * ```ts
  * const identity = await verifyBearer(config, request.headers.authorization);
  * ```
  */
-export async function verifyBearer(config: HubConfig, header: string | undefined): Promise<Identity> {
+export async function verifyBearer(config: HubConfig, header: string | undefined, platforms?: PlatformDirectory): Promise<Identity> {
   if (!header) throw unauthenticated('send Authorization: Bearer <token>; `npm run --silent token -- --role ROLE --platform CODE` makes one');
   const match = /^Bearer\s+(\S+)$/i.exec(header);
   if (!match) throw unauthenticated('the Authorization header must be "Bearer <token>"');
@@ -89,9 +91,33 @@ export async function verifyBearer(config: HubConfig, header: string | undefined
     if (error instanceof joseErrors.JOSEAlgNotAllowed) throw unauthenticated(`the token's algorithm is not accepted; this hub accepts ${config.HUB_JWT_ALGORITHMS.join(', ')}`);
     throw unauthenticated('the token is not valid for this hub');
   }
+  refuseLongLived(config, payload);
   const parsed = identitySchema.safeParse(payload);
   if (!parsed.success) throw unauthenticated(`the token's claims are incomplete: ${parsed.error.issues.map((issue) => issue.message).join('; ')}`);
+  if (platforms && !(await platforms.isKnown(parsed.data.platform))) {
+    throw unauthenticated(`the token's platform claim ${parsed.data.platform} names no platform of this hub; get a token issued for your own platform`);
+  }
   return parsed.data;
+}
+
+/**
+ * A token may live at most HUB_JWT_MAX_LIFETIME: exp − iat when it says when it was issued, else exp − now (plus the
+ * clock skew). A leaked token of a hundred years would otherwise outlive every rotation of its signer's key.
+ */
+function refuseLongLived(config: HubConfig, payload: { exp?: number; iat?: number }): void {
+  const exp = payload.exp!;
+  const maxSeconds = config.HUB_JWT_MAX_LIFETIME / 1000;
+  const hours = (seconds: number) => `${Math.round((seconds / 3600) * 10) / 10}h`;
+  if (typeof payload.iat === 'number') {
+    if (exp - payload.iat > maxSeconds) {
+      throw unauthenticated(`the token lives ${hours(exp - payload.iat)} (exp − iat), longer than HUB_JWT_MAX_LIFETIME (${hours(maxSeconds)}); get a token valid for at most that`);
+    }
+    return;
+  }
+  const now = Math.floor(Date.now() / 1000);
+  if (exp - now > maxSeconds + config.HUB_JWT_CLOCK_SKEW / 1000) {
+    throw unauthenticated(`the token has no iat and expires in ${hours(exp - now)}, later than HUB_JWT_MAX_LIFETIME (${hours(maxSeconds)}); get a token valid for at most that`);
+  }
 }
 
 /** Issues a token for an identity, signed with the configured HMAC secret (development and tests). */

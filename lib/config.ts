@@ -19,6 +19,17 @@ const url = z.string().url();
 const cron = z.string().regex(/^(off|\S+( \S+){4,5})$/, 'use a cron pattern of 5 or 6 fields, e.g. "0 * * * *", or off');
 export const JWT_ALGORITHMS = ['HS256', 'HS384', 'HS512', 'RS256', 'RS384', 'RS512', 'PS256', 'ES256', 'ES384'] as const;
 const MIN_SECRET_LENGTH = 32;
+// 32 characters of one or two symbols (32 spaces, "abab…") are not a secret; 32 random hex digits hold about 14 different ones.
+const MIN_SECRET_DISTINCT_CHARACTERS = 10;
+
+/** Why a production secret is too weak, or undefined when it passes: at least 32 characters, at least 10 different ones. */
+export function secretWeakness(value: string): string | undefined {
+  if ([DEVELOPMENT_JWT_SECRET, DEVELOPMENT_INTERNAL_SECRET, DEVELOPMENT_WEBHOOK_SECRET].includes(value)) return 'is the development default';
+  if (value.length < MIN_SECRET_LENGTH) return `has ${value.length} characters, fewer than ${MIN_SECRET_LENGTH}`;
+  const distinct = new Set(value).size;
+  if (distinct < MIN_SECRET_DISTINCT_CHARACTERS) return `uses only ${distinct} different characters, fewer than ${MIN_SECRET_DISTINCT_CHARACTERS}`;
+  return undefined;
+}
 
 const schema = z.object({
   HUB_ENV: z.enum(['development', 'test', 'production']).default('development'),
@@ -44,6 +55,8 @@ const schema = z.object({
   HUB_JWT_PUBLIC_KEY_FILE: z.string().min(1).optional(),
   HUB_JWT_JWKS_FILE: z.string().min(1).optional(),
   HUB_JWT_CLOCK_SKEW: duration.refine((ms) => ms <= 300_000, 'at most 5m').default(30_000),
+  // The longest a token may live: exp − iat, or exp − now for a token without iat.
+  HUB_JWT_MAX_LIFETIME: duration.refine((ms) => ms >= 60_000, 'at least 1m').default(24 * 3_600_000),
   // Abuse limits at the gateway (gateway/limits.ts, gateway/rate-limit.ts); a refusal names the variable it hit.
   HUB_MAX_BODY_BYTES: positiveInt.default(1_000_000),
   HUB_MAX_QUERY_DEPTH: positiveInt.default(12),
@@ -65,7 +78,9 @@ const schema = z.object({
   // The gateway's response cache (gateway/response-cache.ts), in MiB of this process's memory; 0 turns it off.
   HUB_RESPONSE_CACHE_MB: z.coerce.number().int().min(0).default(64),
   HUB_INTERNAL_SECRET: z.string().min(1).default(DEVELOPMENT_INTERNAL_SECRET),
-  HUB_SIGNATURE_MAX_AGE: duration.default(60_000),
+  // How old a gateway → subgraph signature may be, and how far ahead of a subgraph's clock; each nonce is accepted once.
+  HUB_SIGNATURE_MAX_AGE: duration.refine((ms) => ms >= 1000 && ms <= 300_000, 'between 1s and 5m').default(15_000),
+  HUB_SIGNATURE_CLOCK_SKEW: duration.refine((ms) => ms <= 60_000, 'at most 1m').default(2_000),
   GATEWAY_HOST: z.string().min(1).default('0.0.0.0'),
   GATEWAY_PORT: port.default(4000),
   /** Gateway processes on one port (node:cluster); 1 runs it in a single process. */
@@ -148,11 +163,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): HubConfig {
     const secrets = publicKeyTokens
       ? (['HUB_INTERNAL_SECRET', 'WEBHOOK_SECRET'] as const)
       : (['HUB_JWT_SECRET', 'HUB_INTERNAL_SECRET', 'WEBHOOK_SECRET'] as const);
-    const developmentSecrets: string[] = [DEVELOPMENT_JWT_SECRET, DEVELOPMENT_INTERNAL_SECRET, DEVELOPMENT_WEBHOOK_SECRET];
     for (const name of secrets) {
-      const value = config[name];
-      if (developmentSecrets.includes(value) || value.length < MIN_SECRET_LENGTH) {
-        throw new ConfigError(`${name}: production needs a secret of at least ${MIN_SECRET_LENGTH} characters that is not the development default`);
+      const weakness = secretWeakness(config[name]);
+      if (weakness) {
+        throw new ConfigError(
+          `${name}: the secret ${weakness}; production needs at least ${MIN_SECRET_LENGTH} characters with at least ${MIN_SECRET_DISTINCT_CHARACTERS} different ones, not the development default (e.g. openssl rand -hex 32)`,
+        );
       }
     }
     if (config.HUB_JWT_SECRET === config.HUB_INTERNAL_SECRET) {

@@ -9,8 +9,8 @@ export type Route = (request: IncomingMessage, response: ServerResponse, body: s
 
 export interface HttpOptions<C extends BaseContext> {
   apollo: ApolloServer<C>;
-  /** Builds the per-request context, or throws a GraphQL error that becomes a refusal. */
-  context(request: IncomingMessage, body: string): Promise<C>;
+  /** Builds the per-request context, or throws a GraphQL error that becomes a refusal; `operations` is a batch's length, else 1. */
+  context(request: IncomingMessage, body: string, operations: number): Promise<C>;
   /** Extra routes by "METHOD /path"; a route may also match a prefix ending in '*'. */
   routes?: Record<string, Route>;
   maxBodyBytes?: number;
@@ -99,7 +99,7 @@ export function graphqlListener<C extends BaseContext>(options: HttpOptions<C>) 
       const result = await traceGraphqlOperation(parsedBody, currentRequestId(), () =>
         options.apollo.executeHTTPGraphQLRequest({
           httpGraphQLRequest: { method: method.toUpperCase(), headers, search: url.search, body: parsedBody },
-          context: () => options.context(request, body),
+          context: () => options.context(request, body, Array.isArray(parsedBody) ? parsedBody.length : 1),
         }),
       );
       for (const [key, value] of result.headers) response.setHeader(key, value);

@@ -10,7 +10,7 @@ import { GraphQLError, parse, type GraphQLFormattedError } from 'graphql';
 import type { Domain, HubConfig } from './config';
 import { enforceAuthorization } from './authorization';
 import { unauthenticated } from './errors';
-import { IDENTITY_HEADER, SIGNATURE_HEADER, verifySignedIdentity, type Identity } from './identity';
+import { IDENTITY_HEADER, redisNonceRegistry, SIGNATURE_HEADER, verifySignedIdentity, type Identity } from './identity';
 import { closeServer, createServer, graphqlListener, listen, sendJson } from './http';
 import type { Logger } from './logger';
 import { isDatabaseUnavailable } from './db';
@@ -103,6 +103,12 @@ export async function startSubgraph<C extends SubgraphContext>(
     plugins: [ApolloServerPluginLandingPageDisabled(), ApolloServerPluginInlineTraceDisabled(), metricsPlugin<C>(metrics)],
   });
   await apollo.start();
+  const nonces = redisNonceRegistry(config.REDIS_URL, config.HUB_QUEUE_PREFIX);
+  // A refused signature is the caller's failure to authenticate: 401, not the 500 of a context that failed.
+  const refuse = (reason: string) => {
+    const error = unauthenticated(reason);
+    return new GraphQLError(error.message, { extensions: { ...error.extensions, http: { status: 401 } } });
+  };
   const server: Server = createServer(
     graphqlListener<C>({
       apollo,
@@ -111,9 +117,11 @@ export async function startSubgraph<C extends SubgraphContext>(
           config.HUB_INTERNAL_SECRET,
           { identity: request.headers[IDENTITY_HEADER] as string | undefined, signature: request.headers[SIGNATURE_HEADER] as string | undefined },
           body,
-          config.HUB_SIGNATURE_MAX_AGE,
+          { maxAgeMs: config.HUB_SIGNATURE_MAX_AGE, skewMs: config.HUB_SIGNATURE_CLOCK_SKEW },
         );
-        if (!verified.ok) throw unauthenticated(verified.reason);
+        if (!verified.ok) throw refuse(verified.reason);
+        // Checked only for a genuine signature, so a forger cannot fill the registry.
+        if (!(await nonces.claim(verified.nonce, verified.validUntil))) throw refuse('the identity signature was already used; each signed request is accepted once');
         return definition.createContext(verified.identity);
       },
       routes: {
@@ -136,6 +144,7 @@ export async function startSubgraph<C extends SubgraphContext>(
     async stop() {
       await closeServer(server);
       await apollo.stop();
+      await nonces.close();
     },
     restart: () => startSubgraph(definition, config, logger, boundPort, { metrics }),
   };

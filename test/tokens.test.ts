@@ -1,4 +1,5 @@
 // Bearer tokens: only configured algorithms and keys, exp/nbf with a small skew, iss and aud; production refuses weak secrets.
+import { randomBytes } from 'node:crypto';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -64,6 +65,23 @@ describe('HMAC tokens (development)', () => {
     expect(await refusal(strict, await sign({ exp: now() - 20 }))).toMatch(/expired/);
   });
 
+  it('refuses a token that lives longer than HUB_JWT_MAX_LIFETIME (24 h by default), with or without iat', async () => {
+    const issued = now();
+    await expect(verifyBearer(config, `Bearer ${await sign({ iat: issued, exp: issued + 23 * 3600 })}`)).resolves.toEqual(identity);
+    expect(await refusal(config, await sign({ iat: issued, exp: issued + 25 * 3600 }))).toMatch(/lives 25h \(exp − iat\), longer than HUB_JWT_MAX_LIFETIME \(24h\)/);
+    // A hundred years.
+    expect(await refusal(config, await sign({ iat: issued, exp: issued + 100 * 365 * 86400 }))).toMatch(/HUB_JWT_MAX_LIFETIME/);
+    // Without iat, measured from now: a token issued long ago cannot pass for a young one by leaving iat out.
+    const withoutIat = (exp: number) =>
+      new SignJWT({ ...claims, exp }).setProtectedHeader({ alg: 'HS256' }).setSubject('op-1').setIssuer('remote-evaluation-hub').setAudience('remote-evaluation-hub').sign(secret);
+    await expect(verifyBearer(config, `Bearer ${await withoutIat(now() + 3600)}`)).resolves.toEqual(identity);
+    expect(await refusal(config, await withoutIat(now() + 100 * 365 * 86400))).toMatch(/no iat.*HUB_JWT_MAX_LIFETIME/);
+    // Configurable.
+    const short = hmacConfig({ HUB_JWT_MAX_LIFETIME: '1h' });
+    expect(await refusal(short, await sign({ iat: issued, exp: issued + 2 * 3600 }))).toMatch(/longer than HUB_JWT_MAX_LIFETIME \(1h\)/);
+    await expect(verifyBearer(short, `Bearer ${await sign({ iat: issued, exp: issued + 1800 })}`)).resolves.toEqual(identity);
+  });
+
   it('checks issuer and audience', async () => {
     expect(await refusal(config, await sign({}, { iss: 'someone-else' }))).toMatch(/iss/);
     expect(await refusal(config, await sign({}, { aud: 'another-service' }))).toMatch(/aud/);
@@ -108,13 +126,16 @@ describe('public-key tokens (production)', () => {
 });
 
 describe('configuration', () => {
-  const strong = { HUB_JWT_SECRET: 'j'.repeat(40), HUB_INTERNAL_SECRET: 'i'.repeat(40), WEBHOOK_SECRET: 'w'.repeat(40) };
+  const strong = { HUB_JWT_SECRET: 'jwt-3f9c0a7d1e5b8264c0d9a1f7e3b5c8d2', HUB_INTERNAL_SECRET: 'internal-7a2e9d4c1b6f0835e2a7d9c4', WEBHOOK_SECRET: 'webhook-c4e1a9f7d2b8063e5a1c7f9d4b2' };
   it.each([
-    ['the development JWT secret', { ...strong, HUB_JWT_SECRET: DEVELOPMENT_JWT_SECRET }, /HUB_JWT_SECRET: production needs/],
-    ['the development internal secret', { ...strong, HUB_INTERNAL_SECRET: DEVELOPMENT_INTERNAL_SECRET }, /HUB_INTERNAL_SECRET: production needs/],
-    ['no secrets at all', {}, /HUB_JWT_SECRET: production needs/],
-    ['the development webhook secret', { ...strong, WEBHOOK_SECRET: DEVELOPMENT_WEBHOOK_SECRET }, /WEBHOOK_SECRET: production needs/],
-    ['a short secret', { ...strong, HUB_JWT_SECRET: 'short-secret' }, /at least 32 characters/],
+    ['the development JWT secret', { ...strong, HUB_JWT_SECRET: DEVELOPMENT_JWT_SECRET }, /HUB_JWT_SECRET: the secret is the development default; production needs/],
+    ['the development internal secret', { ...strong, HUB_INTERNAL_SECRET: DEVELOPMENT_INTERNAL_SECRET }, /HUB_INTERNAL_SECRET: the secret is the development default/],
+    ['no secrets at all', {}, /HUB_JWT_SECRET: the secret is the development default/],
+    ['the development webhook secret', { ...strong, WEBHOOK_SECRET: DEVELOPMENT_WEBHOOK_SECRET }, /WEBHOOK_SECRET: the secret is the development default/],
+    ['a short secret', { ...strong, HUB_JWT_SECRET: 'short-secret' }, /HUB_JWT_SECRET: the secret has 12 characters, fewer than 32.*at least 32 characters/],
+    ['a secret of 32 spaces', { ...strong, HUB_JWT_SECRET: ' '.repeat(32) }, /HUB_JWT_SECRET: the secret uses only 1 different characters, fewer than 10/],
+    ['an internal secret of two repeated letters', { ...strong, HUB_INTERNAL_SECRET: 'ab'.repeat(20) }, /HUB_INTERNAL_SECRET: the secret uses only 2 different characters/],
+    ['a webhook secret of one letter', { ...strong, WEBHOOK_SECRET: 'w'.repeat(40) }, /WEBHOOK_SECRET: the secret uses only 1 different characters/],
     ['one secret for both', { ...strong, HUB_INTERNAL_SECRET: strong.HUB_JWT_SECRET }, /must differ/],
   ])('production refuses to start with %s', (_what, env, message) => {
     expect(() => loadConfig({ HUB_ENV: 'production', ...env })).toThrow(message);
@@ -122,6 +143,9 @@ describe('configuration', () => {
 
   it('production starts with strong secrets, or with a public key and no JWT secret', () => {
     expect(loadConfig({ HUB_ENV: 'production', ...strong }).HUB_JWT_ALGORITHMS).toEqual(['HS256']);
+    // What the documentation says to run: 32 random bytes in hex.
+    const hex = () => randomBytes(32).toString('hex');
+    expect(loadConfig({ HUB_ENV: 'production', HUB_JWT_SECRET: hex(), HUB_INTERNAL_SECRET: hex(), WEBHOOK_SECRET: hex() }).HUB_ENV).toBe('production');
     const file = join(dir, 'any.pem');
     writeFileSync(file, 'unused');
     expect(loadConfig({ HUB_ENV: 'production', HUB_INTERNAL_SECRET: strong.HUB_INTERNAL_SECRET, WEBHOOK_SECRET: strong.WEBHOOK_SECRET, HUB_JWT_ALGORITHMS: 'RS256', HUB_JWT_PUBLIC_KEY_FILE: file }).HUB_JWT_ALGORITHMS).toEqual(['RS256']);
