@@ -62,7 +62,17 @@ export async function startEvaluation(deps: EvaluationDependencies, identity: Id
     data: { checkedIn: seats },
   });
   // After the state change commits: unsealing a committee whose evaluation did not start would be the worse failure.
-  await deps.experts.unsealCommittee(projectId);
+  const unsealed = await deps.experts.unsealCommittee(projectId);
+  // The seal lifted: the archive records each draw's seed now, never earlier (DOMAIN.md, A verifiable draw).
+  for (const draw of unsealed) {
+    await deps.projects.appendEvent(projectId, {
+      kind: 'DRAW_SEED_REVEALED',
+      actor: actorOf(identity),
+      detail: `the evaluation started; the seed of draw ${draw.id} is revealed for verification`,
+      data: { drawId: draw.id, seed: draw.seed, seedCommitment: draw.seed_commitment, supervisorNonce: draw.supervisor_nonce },
+      key: `seed_revealed:${draw.id}`,
+    });
+  }
   return started;
 }
 
