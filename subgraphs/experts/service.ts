@@ -843,7 +843,7 @@ export class ExpertsService {
   /**
    * Writes allowed reads of sealed fields to the access audit, one row per (actor, seat, field, minute) counting its
    * reads: repeated reads (aliases, pages, polling) add to the row's count instead of adding rows, so an audit grows
-   * with the minutes someone reads, not with the size of their queries (docs/runbook.md; SECURITY.md).
+   * with the minutes someone reads, not with the size of their queries (SECURITY.md).
    */
   async recordSealedReads(reads: readonly SealedRead[]): Promise<void> {
     if (reads.length === 0) return;
