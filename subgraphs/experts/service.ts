@@ -744,18 +744,14 @@ export class ExpertsService {
     if (!draw) throw conflict(`draw ${drawId} failed; it cannot complete`);
   }
 
-  /**
-   * The evaluation started: from now on the host's operators and the project's supervisors see the committee, and
-   * the draws' seeds are revealed for verification. Returns the draws unsealed now (none when already unsealed).
-   */
-  async unsealCommittee(projectId: string): Promise<Draw[]> {
-    return this.db
+  /** The evaluation started: from now on the host's operators and the project's supervisors see the committee, and the seeds are revealed. */
+  async unsealCommittee(projectId: string): Promise<void> {
+    await this.db
       .updateTable('draw')
       .set({ unsealed_at: this.clock.now(), seed_revealed: true })
       .where('project_id', '=', projectId)
       .where('status', '<>', 'FAILED')
       .where('unsealed_at', 'is', null)
-      .returningAll()
       .execute();
   }
 
