@@ -3,7 +3,8 @@
 // GraphQL and HTTP, webhook deliveries), while every log line (at debug) and every stored timeline, outbox and webhook
 // payload is kept. At the end, each answer is searched for the id of every expert that ever held a seat of the
 // project. Before IN_EVALUATION only an expert may see an id, its own; from IN_EVALUATION the host platform's operators
-// and the project's supervisors may see them all; nobody else ever.
+// and the project's supervisors may see them all; nobody else ever. Before IN_EVALUATION nothing carries the draw's
+// seed or a candidate digest either (with them and the pool the committee could be recomputed).
 import { Writable } from 'node:stream';
 import { sql } from 'kysely';
 import { as, startTestHub, type TestHub } from './support/hub';
@@ -217,6 +218,17 @@ it('shows no committee id to anyone not allowed, in any answer, export, log line
   expect(logLines.filter((line) => line.includes('invitation sent'))).toHaveLength(4);
   const logLeaks = logLines.flatMap((line) => committee.filter((id) => line.includes(id)).map((id) => `${id}: ${line.slice(0, 300)}`));
   expect(logLeaks).toEqual([]);
+
+  // Nor, before the evaluation starts, anything that would let the committee be recomputed: the seed or a candidate digest.
+  const [{ id: drawId, seed }] = await t.databases.experts.db.selectFrom('draw').select(['id', 'seed']).where('project_id', '=', projectId).execute();
+  const digests = (await t.databases.experts.db.selectFrom('draw_round').select('candidates_digest').where('draw_id', '=', drawId).execute()).map((round) => round.candidates_digest);
+  const secrets = [seed!, ...digests];
+  const early = [...answers.filter((answer) => !UNSEALED_STATES.has(answer.state)), ...stored.filter(({ state }) => !UNSEALED_STATES.has(state)).map((row) => ({ ...row, asker: { label: 'stored' }, what: 'payloads' }))];
+  const earlySecrets = early.flatMap((answer) => secrets.filter((secret) => answer.text.includes(secret)).map((secret) => `${answer.state} / ${answer.asker.label} / ${answer.what}: ${secret.slice(0, 12)}…`));
+  expect(earlySecrets).toEqual([]);
+  expect(logLines.filter((line) => secrets.some((secret) => line.includes(secret)))).toEqual([]);
+  // …and from then on the seed is there to verify with.
+  expect(answers.some((answer) => answer.state === 'IN_EVALUATION' && answer.what === 'archiveBundle' && answer.text.includes(seed!))).toBe(true);
 
   // The search finds what it looks for: the overseers see the committee once it is unsealed, an expert its own seat.
   const hostUnsealed = answers.filter((answer) => answer.state === 'IN_EVALUATION' && answer.asker.label === 'host operator' && answer.what === 'project').map((answer) => answer.text).join('');
