@@ -107,7 +107,10 @@ async function replaceDeclined(services: JobServices, seatId: string): Promise<s
   return followUp(services, seat.project_id, seat.draw_id, outcome);
 }
 
-/** Every seat accepted: the project's committee is confirmed and the draw's seed revealed (on the timeline too). */
+/**
+ * Every seat accepted: the project's committee is confirmed. The seed stays sealed until the evaluation starts (the
+ * timeline records it then, steps/evaluation.ts): with it and the pool the committee could be recomputed.
+ */
 async function confirmCommittee(services: JobServices, drawId: string): Promise<string> {
   const { experts, projects } = services;
   if (!(await experts.committeeComplete(drawId))) return 'skipped: not every seat is accepted';
@@ -121,8 +124,8 @@ async function confirmCommittee(services: JobServices, drawId: string): Promise<
         from: ['EXPERTS_DRAWING'],
         kind: 'COMMITTEE_CONFIRMED',
         actor: ACTOR,
-        detail: `every seat accepted; the seed of draw ${drawId} is revealed for verification`,
-        data: { drawId, seed: draw.seed, seedCommitment: draw.seed_commitment, supervisorNonce: draw.supervisor_nonce },
+        detail: `every seat accepted; the seed of draw ${drawId} is revealed when the evaluation starts`,
+        data: { drawId, seedCommitment: draw.seed_commitment, supervisorNonce: draw.supervisor_nonce },
       });
     } catch (error) {
       if (codeOf(error) !== 'CONFLICT') throw error;

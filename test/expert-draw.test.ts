@@ -216,7 +216,7 @@ describe('invitations, replacement, confirmation, verification and sealing', () 
     expect((await seatsOf(t, drawId)).find((seat) => seat.id === declined.id)!.status).toBe('DECLINED');
   });
 
-  it('confirms the committee once every seat is accepted and reveals the seed, which verifies', async () => {
+  it('confirms the committee once every seat is accepted, keeps the seed sealed until the evaluation starts, then reveals it and it verifies', async () => {
     const live = (await seatsOf(t, drawId)).filter((seat) => seat.status === 'INVITED');
     expect(live).toHaveLength(4);
     await Promise.all(live.map((seat) => t.graphql(as.expert(seat.expert_id!), RESPOND, { seatId: seat.id, accept: true })));
@@ -225,14 +225,23 @@ describe('invitations, replacement, confirmation, verification and sealing', () 
       const row = await t.databases.experts.db.selectFrom('draw').selectAll().where('id', '=', drawId).executeTakeFirstOrThrow();
       return row.status === 'COMPLETED' ? row : undefined;
     });
-    const read = await t.graphql<{ project: { expertDraw: { seed: string; status: string } } }>(as.agency(AGENCY, HOST), `query($id: ID!) { project(id: $id) { expertDraw { status seed } } }`, { id: projectId });
+    const SEED = `query($id: ID!) { project(id: $id) { expertDraw { status seed } } }`;
+    const sealed = await t.graphql<{ project: { expertDraw: { seed: string | null; status: string } } }>(as.agency(AGENCY, HOST), SEED, { id: projectId });
+    expect(sealed.data!.project.expertDraw).toEqual({ status: 'COMPLETED', seed: null });
+    const early = await t.graphql(as.supervisor('HOUSING_AND_CONSTRUCTION', HOST), VERIFY, { id: drawId });
+    expect(early.errors?.[0]).toMatchObject({ extensions: { code: 'SEALED' }, message: expect.stringContaining('IN_EVALUATION') });
+    const confirmed = (await t.hub.services.projects.eventsOfProjects([projectId])).find((event) => event.kind === 'COMMITTEE_CONFIRMED')!;
+    expect(JSON.stringify(confirmed)).not.toContain(draw.seed!);
+
+    await t.hub.services.experts.unsealCommittee(projectId);
+    // Another text than SEED: the gateway may answer that one from its cache for a few seconds (a stale null reveals nothing).
+    const read = await t.graphql<{ project: { expertDraw: { seed: string; status: string } } }>(as.agency(AGENCY, HOST), `query($id: ID!) { project(id: $id) { expertDraw { seed status } } }`, { id: projectId });
     expect(read.data!.project.expertDraw).toEqual({ status: 'COMPLETED', seed: draw.seed });
     expect(createHash('sha256').update(Buffer.from(draw.seed!, 'hex')).digest('hex')).toBe(commitment);
     const verified = await t.graphql<{ verifyExpertDraw: { matches: boolean } }>(as.supervisor('HOUSING_AND_CONSTRUCTION', HOST), VERIFY, { id: drawId });
     expect(verified.errors).toBeUndefined();
     expect(verified.data!.verifyExpertDraw).toMatchObject({ drawId, matches: true });
     const timeline = await t.hub.services.projects.eventsOfProjects([projectId]);
-    expect(timeline.find((event) => event.kind === 'COMMITTEE_CONFIRMED')!.data).toMatchObject({ seed: draw.seed, seedCommitment: commitment });
     expect(JSON.stringify(timeline)).not.toContain('exp-');
   });
 

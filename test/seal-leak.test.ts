@@ -63,11 +63,19 @@ describe('outside the resolvers, the committee stays sealed', () => {
       project(id: $id) { code status timeline { at kind actor detail } venueBookings { id status }
         expertDraw { id status seedCommitment seed failureReason seats { id status specialty round expert { id name employer } } } }
       archiveBundle(projectId: $id) archiveReleasePackage(projectId: $id) verifyProjectArchive(projectId: $id) { intact entries } }`;
-    for (const caller of [as.agency(AGENCY), as.partner(HOST)]) {
-      const response = await t.graphql(caller, query, { id: projectId });
-      expect(response.data).toBeTruthy();
-      expect(leaks(JSON.stringify(response), true)).toEqual([]);
-    }
+    type Read = { project: { status: string; timeline: unknown[]; expertDraw: { seedCommitment: string; seats: { id: string }[] } | null } | null; archiveBundle: string };
+    // The agency reads its project: the answer must be the project itself, or a search of nulls would pass (issue 16).
+    const byAgency = await t.graphql<Read>(as.agency(AGENCY), query, { id: projectId });
+    expect(byAgency.data?.project).toMatchObject({ status: 'COMMITTEE_CONFIRMED', expertDraw: { seedCommitment: expect.stringMatching(/^[0-9a-f]{64}$/) } });
+    expect(byAgency.data!.project!.timeline.length).toBeGreaterThan(5);
+    expect(byAgency.data!.project!.expertDraw!.seats).toHaveLength(4);
+    expect(JSON.parse(byAgency.data!.archiveBundle)).toMatchObject({ project: { id: projectId } });
+    expect(leaks(JSON.stringify(byAgency), true)).toEqual([]);
+    // The host's partner system gets the project or a refusal that says so, never silent nulls.
+    const byPartner = await t.graphql<Read>(as.partner(HOST), query, { id: projectId });
+    if (!byPartner.data?.project) expect(byPartner.errors?.map((error) => error.extensions?.code)).toContain('FORBIDDEN');
+    else expect(byPartner.data.project.status).toBe('COMMITTEE_CONFIRMED');
+    expect(leaks(JSON.stringify(byPartner), true)).toEqual([]);
   });
 
   it('keeps them out of the OCDS export even for the host operator once the evaluation started', async () => {

@@ -24,12 +24,13 @@ export interface BundleRound {
   round: number;
   /** Null when the bundle was exported for someone the candidate lists are sealed from. */
   candidates: string[] | null;
-  candidatesDigest: string;
+  /** Null, like the stream positions and the quota, until the evaluation starts (the seal lifts). */
+  candidatesDigest: string | null;
   hostRegionCandidates: string[] | null;
   hostQuota: number | null;
   wanted: number;
-  counterStart: number;
-  counterEnd: number;
+  counterStart: number | null;
+  counterEnd: number | null;
   selected: string[] | null;
   outcome: string;
 }
@@ -158,7 +159,7 @@ class GroupStream {
 }
 
 /** docs/draw-algorithm.md, step 7: the partial Fisher-Yates shuffle with the host-region quota. */
-function rerunRound(key: Buffer, groupKey: string, round: BundleRound, candidates: string[], hostRegion: Set<string>): { selected: string[]; counterEnd: number } {
+function rerunRound(key: Buffer, groupKey: string, round: BundleRound & { counterStart: number }, candidates: string[], hostRegion: Set<string>): { selected: string[]; counterEnd: number } {
   const list = candidates.slice();
   const stream = new GroupStream(key, groupKey, round.counterStart);
   const selected: string[] = [];
@@ -187,7 +188,7 @@ export function verifyDraw(draw: BundleDraw): DrawReport {
   const notes: string[] = [];
   let rounds = 0;
   if (!draw.seed) {
-    return { drawId: draw.id, verdict: 'NOT_CHECKED', rounds, problems, notes: ['the seed is not revealed yet (it is revealed once the committee is confirmed)'] };
+    return { drawId: draw.id, verdict: 'NOT_CHECKED', rounds, problems, notes: ['the seed is not revealed yet (it is revealed when the evaluation starts; a failed draw is never revealed)'] };
   }
   if (!/^[0-9a-f]{64}$/.test(draw.seed)) return { drawId: draw.id, verdict: 'DOES_NOT_MATCH', rounds, problems: ['the revealed seed is not 32 bytes of lowercase hex'], notes };
   const seed = Buffer.from(draw.seed, 'hex');
@@ -203,6 +204,11 @@ export function verifyDraw(draw: BundleDraw): DrawReport {
     for (const [index, round] of ordered.entries()) {
       const where = `group ${group.groupKey} round ${round.round}`;
       if (round.round !== index + 1) problems.push(`${where}: rounds are not numbered 1, 2, 3…`);
+      // A revealed seed comes with the digests and stream positions (docs/archive-format.md): a round without them is malformed.
+      if (round.counterStart === null || round.counterEnd === null || round.candidatesDigest === null) {
+        problems.push(`${where}: the seed is revealed but the round's digest or stream positions are missing`);
+        continue;
+      }
       if (round.counterStart !== position) problems.push(`${where}: starts at stream position ${round.counterStart}, the previous round ended at ${position}`);
       position = round.counterEnd;
       rounds += 1;
@@ -215,7 +221,7 @@ export function verifyDraw(draw: BundleDraw): DrawReport {
       if (sha256(Buffer.from(round.candidates.join('\n'), 'utf8')) !== round.candidatesDigest) problems.push(`${where}: the candidate list does not hash to its recorded digest`);
       const listed = new Set(round.candidates);
       if (round.hostRegionCandidates.some((id) => !listed.has(id))) problems.push(`${where}: a host-region expert is not among the candidates`);
-      const rerun = rerunRound(key, group.groupKey, round, round.candidates, new Set(round.hostRegionCandidates));
+      const rerun = rerunRound(key, group.groupKey, { ...round, counterStart: round.counterStart }, round.candidates, new Set(round.hostRegionCandidates));
       if (!sameList(rerun.selected, round.selected)) problems.push(`${where}: recomputed ${rerun.selected.join(', ') || 'nobody'}, recorded ${round.selected.join(', ') || 'nobody'}`);
       if (rerun.counterEnd !== round.counterEnd) problems.push(`${where}: the stream ends at ${rerun.counterEnd}, recorded ${round.counterEnd}`);
       if (round.outcome === 'SEATED') seatedBy.set(`${group.groupKey}#${round.round}`, round.selected);

@@ -1,9 +1,11 @@
 // Step 6 of the workflow, 现场服务: an expert checks in at its seat's room; the closed evaluation area admits nobody else.
 // Every attempt, admitted or refused, is kept (who, where, when, why) for the supervisors and goes to the project's
-// timeline through the outbox (jobs/check-in.ts), without the expert's identity (the timeline is not sealed).
+// timeline through the outbox (jobs/check-in.ts), without the expert's identity (the timeline is not sealed). An attempt
+// is recorded as the caller's: an expert by the seat it holds on the project, whatever seat its request named.
 import type { GraphQLError } from 'graphql';
 import type { Selectable, Transaction } from 'kysely';
 import { actorOf } from '../../lib/authz';
+import { shownActor } from './sealing';
 import { codeOf, conflict, forbidden, notFound } from '../../lib/errors';
 import type { Identity } from '../../lib/identity';
 import { writeOutbox } from '../../lib/outbox';
@@ -90,7 +92,28 @@ async function recordAttempt(experts: ExpertsService, identity: Identity, facts:
   await experts.db.transaction().execute((trx) => insertAttempt(trx, identity, facts));
 }
 
+/**
+ * The seat the calling expert holds on the project of the seat it named (the named seat when it is its own), so that a
+ * refusal is recorded as the caller's, not as the named seat's holder's. A live seat first, then the latest.
+ */
+async function callerSeatOf(trx: Transaction<ExpertsDatabase>, identity: Identity, named: CommitteeSeat | null): Promise<string | null> {
+  if (identity.role !== 'EXPERT' || !identity.expert || !named) return null;
+  if (named.expert_id === identity.expert) return named.id;
+  const own = await trx
+    .selectFrom('committee_seat')
+    .select('id')
+    .where('project_id', '=', named.project_id)
+    .where('expert_id', '=', identity.expert)
+    .orderBy('live', 'desc')
+    .orderBy('created_at', 'desc')
+    .orderBy('id')
+    .limit(1)
+    .executeTakeFirst();
+  return own?.id ?? null;
+}
+
 async function insertAttempt(trx: Transaction<ExpertsDatabase>, identity: Identity, facts: AttemptFacts): Promise<void> {
+  const callerSeatId = await callerSeatOf(trx, identity, facts.seat);
   const row = await trx
     .insertInto('access_attempt')
     .values({
@@ -100,6 +123,7 @@ async function insertAttempt(trx: Transaction<ExpertsDatabase>, identity: Identi
       expert_id: identity.role === 'EXPERT' ? (identity.expert ?? null) : null,
       project_id: facts.seat?.project_id ?? null,
       seat_id: facts.seat?.id ?? null,
+      caller_seat_id: callerSeatId,
       room_id: facts.roomId.slice(0, 200),
       admitted: facts.refusal === null,
       code: facts.refusal ? (codeOf(facts.refusal) ?? 'FORBIDDEN') : null,
@@ -120,14 +144,15 @@ export function accessAttemptsOfProject(experts: ExpertsService, projectId: stri
 }
 
 /**
- * How an attempt reads on the project's timeline: the seat, never the expert (agencies read the timeline).
+ * How an attempt reads on the project's timeline: the caller, an expert by the seat it holds on the project, never by
+ * its id (agencies read the timeline). Rows from before caller_seat_id was recorded: an admitted one was the seat's own.
  *
  * ```ts
  * timelineEventOf(attempt) // { kind: 'EXPERT_CHECKED_IN', actor: 'expert@seat:seat_1', … }
  * ```
  */
 export function timelineEventOf(attempt: AccessAttempt): { kind: string; actor: string; detail: string; data: { [key: string]: string | null } } {
-  const actor = attempt.role === 'EXPERT' ? `expert@seat:${attempt.seat_id ?? 'unknown'}` : attempt.actor;
+  const actor = shownActor(attempt.role, attempt.actor, attempt.caller_seat_id ?? (attempt.admitted ? attempt.seat_id : null));
   return attempt.admitted
     ? { kind: 'EXPERT_CHECKED_IN', actor, detail: `seat ${attempt.seat_id} checked in at room ${attempt.room_id}`, data: { seatId: attempt.seat_id, roomId: attempt.room_id, at: attempt.at.toISOString() } }
     : { kind: 'ACCESS_REFUSED', actor, detail: `refused at room ${attempt.room_id}: ${attempt.reason}`, data: { seatId: attempt.seat_id, roomId: attempt.room_id, code: attempt.code, at: attempt.at.toISOString() } };

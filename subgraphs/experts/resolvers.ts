@@ -6,7 +6,7 @@ import { DateTime } from '../../lib/scalars';
 import type { SubgraphContext } from '../../lib/subgraph';
 import { accessAttemptsOfProject, checkIn, timelineEventOf, type AccessAttempt } from './check-in';
 import type { ExpertsLoaders } from './loaders';
-import { mayReadAccessAudit, mayReadExpertIdentity, mayReadSeatExpert, mayVerifyDraw, sealedError, sealedRead, type ExpertView } from './sealing';
+import { auditRowShown, mayReadAccessAudit, mayReadExpertIdentity, mayReadSeatExpert, mayVerifyDraw, requireDrawSealLifted, revealedSeed, sealedError, sealedRead, shownActor, type ExpertView } from './sealing';
 import type { CommitteeSeat, Draw, ExpertsService, SealedAccess } from './service';
 
 export interface ExpertsContext extends SubgraphContext {
@@ -36,6 +36,7 @@ export const expertsResolvers: GraphQLResolverMap<ExpertsContext> = {
       const draw = await ctx.loaders.draw.load(drawId);
       if (!draw) throw notFound('draw', drawId);
       if (!mayVerifyDraw(ctx.identity, draw)) throw forbidden("only the host platform's operators, the project's supervisors or PROVINCIAL_ADMIN may verify this draw");
+      requireDrawSealLifted(draw);
       return ctx.service.verifyDraw(drawId);
     },
     myInvitations: (_root: unknown, _args: unknown, ctx: ExpertsContext) => {
@@ -47,7 +48,10 @@ export const expertsResolvers: GraphQLResolverMap<ExpertsContext> = {
       const draw = await ctx.loaders.latestDrawOfProject.load(projectId);
       if (!draw) return [];
       if (!mayReadAccessAudit(ctx.identity, draw)) throw forbidden("only the project's supervisors (its department, on the host platform or its parent) may read its access audit");
-      return ctx.service.accessAuditOfProject(projectId);
+      const rows = await ctx.service.accessAuditOfProject(projectId);
+      const draws = await ctx.loaders.draw.loadMany([...new Set(rows.map((row) => row.draw_id))]);
+      const byId = new Map(draws.flatMap((row) => (row instanceof Error || !row ? [] : [[row.id, row] as const])));
+      return rows.filter((row) => auditRowShown(row, byId.get(row.draw_id)));
     },
     accessAttempts: async (_root: unknown, { projectId }: { projectId: string }, ctx: ExpertsContext) => {
       requireRole(ctx.identity, ['SUPERVISOR', 'PROVINCIAL_ADMIN'], 'read the attempts to enter an evaluation area');
@@ -76,7 +80,7 @@ export const expertsResolvers: GraphQLResolverMap<ExpertsContext> = {
     __resolveReference: (ref: Ref, ctx: ExpertsContext) => ctx.loaders.draw.load(ref.id),
     project: (draw: Draw) => ({ __typename: 'Project', id: draw.project_id }),
     seedCommitment: (draw: Draw) => draw.seed_commitment,
-    seed: (draw: Draw) => (draw.seed_revealed ? draw.seed : null),
+    seed: (draw: Draw) => revealedSeed(draw),
     failureReason: (draw: Draw) => draw.failure_reason,
     supervisorNonce: (draw: Draw) => draw.supervisor_nonce,
     seats: (draw: Draw, _args: unknown, ctx: ExpertsContext) => ctx.loaders.seatsOfDraw.load(draw.id),
@@ -107,6 +111,8 @@ export const expertsResolvers: GraphQLResolverMap<ExpertsContext> = {
     },
   },
   SealedAccessRecord: {
+    actor: (record: SealedAccess) => shownActor(record.role, record.actor, record.seat_id),
+    lastAt: (record: SealedAccess) => record.last_at ?? record.at,
     seat: (record: SealedAccess, _args: unknown, ctx: ExpertsContext) => (record.seat_id ? ctx.loaders.seat.load(record.seat_id) : null),
   },
   Project: {

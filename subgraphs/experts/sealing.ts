@@ -4,7 +4,7 @@
 import { actorOf } from '../../lib/authz';
 import { hubError } from '../../lib/errors';
 import type { Identity } from '../../lib/identity';
-import type { CommitteeSeat, Draw, Expert, SealedRead } from './service';
+import type { CommitteeSeat, Draw, Expert, SealedAccess, SealedRead } from './service';
 
 /** A seat together with its draw: what sealing needs to decide on the expert behind the seat. */
 export interface SeatInDraw {
@@ -45,6 +45,48 @@ export function mayReadExpertIdentity(identity: Identity, expert: ExpertView): b
   if (identity.role === 'PROVINCIAL_ADMIN') return true;
   if (identity.role === 'EXPERT' && identity.expert === expert.id) return true;
   return expert.via !== undefined && mayReadSeatExpert(identity, expert.via);
+}
+
+/**
+ * The seal lifts when the project's evaluation starts (IN_EVALUATION; unsealCommittee stamps the project's draws).
+ * Until then nothing that allows recomputing the committee leaves the hub: the seed, the candidate lists and their
+ * digests, the stream positions and the host quotas. With the seed, a digest and the pool listing, candidate lists can
+ * be rebuilt until one matches, and the committee with it. A failed draw is never unsealed: its seats stay sealed.
+ */
+export function drawSealLifted(draw: Draw): boolean {
+  return draw.unsealed_at !== null;
+}
+
+/** The draw's seed as anyone may read it: null until the seal lifts (the commitment is public from the start). */
+export function revealedSeed(draw: Draw): string | null {
+  return drawSealLifted(draw) ? draw.seed : null;
+}
+
+/** Refuses to recompute a draw before its seal lifts, saying when it becomes possible. */
+export function requireDrawSealLifted(draw: Draw): void {
+  if (drawSealLifted(draw)) return;
+  const when = draw.status === 'FAILED' ? 'a failed draw is never unsealed' : `it becomes available when the project's evaluation starts (IN_EVALUATION), at the earliest ${draw.starts_at.toISOString()}`;
+  throw hubError('SEALED', `draw ${draw.id} cannot be verified yet: its seed and candidate lists are sealed until the evaluation starts; ${when}`);
+}
+
+/**
+ * The access audit never becomes a way around the seal: a row of an expert reading its own seat links that expert to
+ * the project, so it is shown only once the seat's draw is unsealed. Rows of anyone else exist only after that (nobody
+ * else may read a seat's expert before), and a row without its draw shows nothing.
+ */
+export function auditRowShown(row: SealedAccess, draw: Draw | null | undefined): boolean {
+  if (!draw) return false;
+  return row.role !== 'EXPERT' || drawSealLifted(draw);
+}
+
+/**
+ * How an audit or a check-in names its actor: an expert by the seat it holds on the project (expert@seat:<id>), never
+ * by its id, since audits and timelines are read by those (the provincial admin, agencies) who may never link an
+ * expert to a committee; anyone else by actorOf.
+ */
+export function shownActor(role: string, actor: string, expertSeatId: string | null): string {
+  if (role !== 'EXPERT') return actor;
+  return expertSeatId ? `expert@seat:${expertSeatId}` : 'expert@seat:none (holds no seat of this project)';
 }
 
 /** Recomputing a draw: the host's operators, the project's supervisors and the provincial admin (it reveals no identity). */

@@ -729,24 +729,26 @@ export class ExpertsService {
     return this.db.selectFrom('committee_seat').selectAll().where('replaces_seat_id', '=', seatId).executeTakeFirstOrThrow();
   }
 
-  /** Once the committee is confirmed: the draw COMPLETES and its seed is revealed. Returns the seed. */
-  async completeDraw(drawId: string): Promise<string> {
+  /**
+   * Once the committee is confirmed: the draw COMPLETES. Its seed stays sealed until the evaluation starts
+   * (unsealCommittee; experts/sealing.ts): with it, the candidate digests and the pool, the committee can be recomputed.
+   */
+  async completeDraw(drawId: string): Promise<void> {
     const draw = await this.db
       .updateTable('draw')
-      .set({ status: 'COMPLETED', seed_revealed: true, completed_at: this.clock.now() })
+      .set({ status: 'COMPLETED', completed_at: this.clock.now() })
       .where('id', '=', drawId)
       .where('status', 'in', ['PENDING', 'COMPLETED'])
-      .returning(['seed'])
+      .returning(['id'])
       .executeTakeFirst();
     if (!draw) throw conflict(`draw ${drawId} failed; it cannot complete`);
-    return draw.seed!;
   }
 
-  /** The evaluation started: from now on the host's operators and the project's supervisors see the committee. */
+  /** The evaluation started: from now on the host's operators and the project's supervisors see the committee, and the seeds are revealed. */
   async unsealCommittee(projectId: string): Promise<void> {
     await this.db
       .updateTable('draw')
-      .set({ unsealed_at: this.clock.now() })
+      .set({ unsealed_at: this.clock.now(), seed_revealed: true })
       .where('project_id', '=', projectId)
       .where('status', '<>', 'FAILED')
       .where('unsealed_at', 'is', null)
@@ -834,14 +836,31 @@ export class ExpertsService {
     return { drawId, matches: true, detail: `${rounds.length} round(s) recomputed from the stored candidate lists and the seed` };
   }
 
-  /** Writes allowed reads of sealed fields to the access audit. */
+  /**
+   * Writes allowed reads of sealed fields to the access audit, one row per (actor, seat, field, minute) counting its
+   * reads: repeated reads (aliases, pages, polling) add to the row's count instead of adding rows, so an audit grows
+   * with the minutes someone reads, not with the size of their queries (SECURITY.md).
+   */
   async recordSealedReads(reads: readonly SealedRead[]): Promise<void> {
     if (reads.length === 0) return;
+    const now = this.clock.now();
+    const minute = new Date(Math.floor(now.getTime() / 60_000) * 60_000);
+    // One statement cannot update a row twice: the reads of one batch are counted per key first.
+    const rows = new Map<string, SealedRead & { reads: number }>();
+    for (const read of reads) {
+      const key = JSON.stringify([read.actor, read.drawId, read.seatId, read.field]);
+      const row = rows.get(key);
+      if (row) row.reads += 1;
+      else rows.set(key, { ...read, reads: 1 });
+    }
     await this.db
       .insertInto('sealed_access')
       .values(
-        reads.map((read) => ({
-          at: this.clock.now(),
+        [...rows.values()].map((read) => ({
+          at: now,
+          last_at: now,
+          minute,
+          reads: read.reads,
           actor: read.actor,
           role: read.role,
           field: read.field,
@@ -850,6 +869,12 @@ export class ExpertsService {
           seat_id: read.seatId,
           expert_id: read.expertId,
         })),
+      )
+      .onConflict((oc) =>
+        oc
+          .columns(['actor', 'draw_id', 'seat_id', 'field', 'minute'])
+          .where('minute', 'is not', null)
+          .doUpdateSet((eb) => ({ reads: sql<number>`${eb.ref('sealed_access.reads')} + ${eb.ref('excluded.reads')}`, last_at: eb.ref('excluded.last_at') })),
       )
       .execute();
   }

@@ -124,6 +124,10 @@ export interface SealedAccessTable {
   draw_id: string;
   seat_id: string | null;
   expert_id: string;
+  /** How many reads the row stands for: one row per (actor, seat, field, minute) (migration 007; older rows: 1). */
+  reads: Generated<number>;
+  last_at: Date | null;
+  minute: Date | null;
 }
 
 /** One attempt to enter the closed evaluation area (a check-in), admitted or refused. */
@@ -139,6 +143,8 @@ export interface AccessAttemptTable {
   admitted: boolean;
   code: string | null;
   reason: string;
+  /** The seat the calling expert holds on the project, if any (which may differ from seat_id, the seat it named). */
+  caller_seat_id: Generated<string | null>;
 }
 
 export interface ExpertsDatabase {

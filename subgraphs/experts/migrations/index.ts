@@ -6,6 +6,7 @@ import * as m003 from './003_check_in';
 import * as m004 from './004_eligibility_indexes';
 import * as m005 from './005_pool_reads';
 import * as m006 from './006_round_compression';
+import * as m007 from './007_seal_audit';
 
 export const expertsMigrations: Record<string, Migration> = {
   '001_pool_draws_seats': m001,
@@ -14,4 +15,5 @@ export const expertsMigrations: Record<string, Migration> = {
   '004_eligibility_indexes': m004,
   '005_pool_reads': m005,
   '006_round_compression': m006,
+  '007_seal_audit': m007,
 };

@@ -5,7 +5,7 @@ import type { Identity } from '../../../lib/identity';
 import { eventHash, GENESIS_HASH, type Project, type ProjectEvent, type ProjectsService } from '../service';
 import type { Json } from '../../../lib/canonical-json';
 import { drawsOfProject } from '../../experts/archive-records';
-import { mayReadSeatExpert, sealedRead } from '../../experts/sealing';
+import { drawSealLifted, mayReadSeatExpert, revealedSeed, sealedRead } from '../../experts/sealing';
 import type { ExpertsService, SealedRead } from '../../experts/service';
 import type { VenuesService } from '../../venues/service';
 import { ledgerOfProjects } from '../ledger';
@@ -153,12 +153,13 @@ interface BundleDraw {
     rounds: {
       round: number;
       candidates: string[] | null;
-      candidatesDigest: string;
+      /** This and the stream positions and quota: null until the seal lifts (with the seed they allow recomputing the committee). */
+      candidatesDigest: string | null;
       hostRegionCandidates: string[] | null;
       hostQuota: number | null;
       wanted: number;
-      counterStart: number;
-      counterEnd: number;
+      counterStart: number | null;
+      counterEnd: number | null;
       selected: string[] | null;
       outcome: string;
     }[];
@@ -170,7 +171,9 @@ interface BundleDraw {
  * The archive of a project as one JSON document: the project, every event with its hashes, the ledger, the bookings and
  * the draws. The committee (who sits on which seat, and the candidate lists from which, with the revealed seed, anyone
  * could recompute it) is included only for a caller allowed to read the seats' experts now (experts/sealing.ts decides),
- * and each seat so revealed is written to the access audit.
+ * and each seat so revealed is written to the access audit. Until a draw's seal lifts (the evaluation starts) its seed,
+ * candidate digests, stream positions and host quotas are null for everyone: with the pool they would let the committee
+ * be recomputed.
  */
 export async function archiveBundle(deps: ArchiveDependencies, identity: Identity, projectId: string, options: { withSealedParts?: boolean } = {}): Promise<ArchiveBundle> {
   const project = await deps.projects.getProject(projectId);
@@ -191,7 +194,8 @@ export async function archiveBundle(deps: ArchiveDependencies, identity: Identit
   const bundleDraws: BundleDraw[] = [];
   for (const draw of draws) {
     const [groups, rounds, seats] = await Promise.all([deps.experts.groupsOfDraw(draw.id), deps.experts.roundsOfDraw(draw.id), deps.experts.seatsOfDraws([draw.id])]);
-    const committeeReadable = options.withSealedParts !== false && seats.length > 0 && seats.every((seat) => mayReadSeatExpert(identity, { seat, draw }));
+    const sealLifted = drawSealLifted(draw);
+    const committeeReadable = sealLifted && options.withSealedParts !== false && seats.length > 0 && seats.every((seat) => mayReadSeatExpert(identity, { seat, draw }));
     sealedPartsIncluded &&= committeeReadable;
     const expertIds = seats.flatMap((seat) => (seat.expert_id ? [seat.expert_id] : []));
     const names = new Map(committeeReadable && expertIds.length > 0 ? (await deps.experts.expertsByIds(expertIds)).map((expert) => [expert.id, expert.name]) : []);
@@ -200,7 +204,7 @@ export async function archiveBundle(deps: ArchiveDependencies, identity: Identit
       id: draw.id,
       status: draw.status,
       seedCommitment: draw.seed_commitment,
-      seed: draw.seed_revealed ? draw.seed : null,
+      seed: revealedSeed(draw),
       supervisorNonce: draw.supervisor_nonce,
       unsealedAt: draw.unsealed_at?.toISOString() ?? null,
       groups: groups.map((group) => ({
@@ -216,12 +220,12 @@ export async function archiveBundle(deps: ArchiveDependencies, identity: Identit
           .map((round) => ({
             round: round.round,
             candidates: committeeReadable ? round.candidates : null,
-            candidatesDigest: round.candidates_digest,
+            candidatesDigest: sealLifted ? round.candidates_digest : null,
             hostRegionCandidates: committeeReadable ? round.host_region_candidates : null,
-            hostQuota: round.host_quota,
+            hostQuota: sealLifted ? round.host_quota : null,
             wanted: round.wanted,
-            counterStart: Number(round.counter_start),
-            counterEnd: Number(round.counter_end),
+            counterStart: sealLifted ? Number(round.counter_start) : null,
+            counterEnd: sealLifted ? Number(round.counter_end) : null,
             selected: committeeReadable ? round.selected : null,
             outcome: round.outcome,
           })),

@@ -3,7 +3,9 @@
 import { actorOf, requirePlatform, requireRole } from '../../../lib/authz';
 import { badInput, conflict } from '../../../lib/errors';
 import type { Identity } from '../../../lib/identity';
+import { drawsOfProject } from '../../experts/archive-records';
 import { accessAttemptsOfProject, timelineEventOf } from '../../experts/check-in';
+import { drawSealLifted, revealedSeed } from '../../experts/sealing';
 import type { ExpertsService } from '../../experts/service';
 import type { Project, ProjectsService } from '../service';
 
@@ -45,6 +47,22 @@ export async function recordAccessAttempts(deps: EvaluationDependencies, project
 }
 
 /**
+ * The seal lifted: the archive records each unsealed draw's seed now, never earlier (DOMAIN.md, A verifiable draw).
+ * Idempotent (one event key per draw), and repeated by the completion in case the start stopped before writing them.
+ */
+async function recordRevealedSeeds(deps: EvaluationDependencies, projectId: string, actor: string): Promise<void> {
+  for (const draw of (await drawsOfProject(deps.experts, projectId)).filter(drawSealLifted)) {
+    await deps.projects.appendEvent(projectId, {
+      kind: 'DRAW_SEED_REVEALED',
+      actor,
+      detail: `the evaluation started; the seed of draw ${draw.id} is revealed for verification`,
+      data: { drawId: draw.id, seed: revealedSeed(draw), seedCommitment: draw.seed_commitment, supervisorNonce: draw.supervisor_nonce },
+      key: `seed_revealed:${draw.id}`,
+    });
+  }
+}
+
+/**
  * Starts the evaluation: a host operator, on a COMMITTEE_CONFIRMED project whose every seat is CHECKED_IN. The project
  * goes IN_EVALUATION and the committee is unsealed for the host's operators and the project's supervisors.
  */
@@ -63,6 +81,7 @@ export async function startEvaluation(deps: EvaluationDependencies, identity: Id
   });
   // After the state change commits: unsealing a committee whose evaluation did not start would be the worse failure.
   await deps.experts.unsealCommittee(projectId);
+  await recordRevealedSeeds(deps, projectId, actorOf(identity));
   return started;
 }
 
@@ -96,6 +115,9 @@ export async function completeEvaluation(deps: EvaluationDependencies, identity:
   if (project.status !== 'IN_EVALUATION') throw conflict(`project ${project.code} is ${project.status}; only an evaluation under way (IN_EVALUATION) is completed`);
   await requireCommitteeCheckedIn(deps, project);
   await recordAccessAttempts(deps, projectId);
+  // The project is IN_EVALUATION: finish the start's unsealing if it stopped short (both steps are idempotent).
+  await deps.experts.unsealCommittee(projectId);
+  await recordRevealedSeeds(deps, projectId, actorOf(identity));
   return deps.projects.transition(projectId, {
     to: 'EVALUATED',
     from: ['IN_EVALUATION'],
