@@ -120,6 +120,9 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
   const apollo = new ApolloServer<GatewayContext>({
     gateway,
     includeStacktraceInErrorResponses: false,
+    // Apollo's own SIGINT/SIGTERM handlers (installed outside NODE_ENV=test) race lib/process.ts's shutdown: a second
+    // concurrent stop() waits on a barrier that is never released, so the process hung until its bound and exited 1.
+    stopOnTerminationSignals: false,
     formatError: formatErrorFor(config, logger),
     introspection: config.HUB_ENV !== 'production',
     csrfPrevention: true,
