@@ -122,6 +122,23 @@ function holdingServer(upstream: (request: IncomingMessage, body: string) => str
   };
 }
 
+it.each(['gateway/main', 'subgraphs/venues/main'])('%s exits 0 on SIGTERM when idle (no signal handler of Apollo races its shutdown)', async (entry) => {
+  const port = await freePort();
+  const child = start(entry, {
+    ...productionEnv(),
+    GATEWAY_PORT: String(port),
+    GATEWAY_HOST: '127.0.0.1',
+    METRICS_PORT: String(await freePort()),
+    VENUES_PORT: String(port),
+    VENUES_URL: t.hub.subgraphs.venues.url,
+    EXPERTS_URL: t.hub.subgraphs.experts.url,
+    PROJECTS_URL: t.hub.subgraphs.projects.url,
+  });
+  await healthy(`http://127.0.0.1:${port}/readyz`, child);
+  await signalAndWaitForShutdown(child, 'SIGTERM');
+  expect(await exitOf(child)).toEqual({ code: 0, signal: null, output: '' });
+});
+
 it('the gateway answers a request held in flight at SIGTERM, then exits 0', async () => {
   // The venues subgraph as the gateway sees it: requests of the operation HeldQuery wait until the test releases them.
   const venuesUrl = new URL(t.hub.subgraphs.venues.url);
@@ -132,6 +149,7 @@ it('the gateway answers a request held in flight at SIGTERM, then exits 0', asyn
     ...productionEnv(),
     GATEWAY_PORT: String(gatewayPort),
     GATEWAY_HOST: '127.0.0.1',
+    METRICS_PORT: String(await freePort()),
     VENUES_URL: `http://127.0.0.1:${venuesPort}/graphql`,
     EXPERTS_URL: t.hub.subgraphs.experts.url,
     PROJECTS_URL: t.hub.subgraphs.projects.url,
@@ -252,6 +270,7 @@ describe('npm start (the all-in-one hub) with DATABASE_URL and REDIS_URL set', (
       REDIS_URL: t.config.REDIS_URL,
       HUB_QUEUE_PREFIX: `{${database.name}}`,
       GATEWAY_PORT: String(gatewayPort),
+      METRICS_PORT: String(await freePort()),
       VENUES_PORT: String(venuesPort),
       EXPERTS_PORT: String(expertsPort),
       PROJECTS_PORT: String(projectsPort),
