@@ -33,6 +33,7 @@ const schema = buildSupergraphApiSchema(readSupergraph());
 let t: TestHub;
 const real = { projectIds: [] as string[], roomIds: [] as string[], bookingIds: [] as string[] };
 
+const CONTROL_CHARACTERS = '\u0001\u0002\u0003\u0008\u000b\u000c\u000e\u001f\u007f\u0085';
 const HOSTILE_STRINGS = [
   '',
   ' ',
@@ -52,7 +53,7 @@ const HOSTILE_STRINGS = [
   '../../../../etc/passwd',
   '\ud800',
   'a\udc00b',
-  '\u0001\u0002\u0003\u0008\u000b\u000c\u000e\u001f\u007f\u0085',
+  CONTROL_CHARACTERS,
   '\u2028\u2029\ufeff\ufffe\uffff',
   'x'.repeat(10_000),
   '汉'.repeat(3_000),
@@ -287,7 +288,7 @@ describe('text Postgres cannot store, in every string and ID argument of every r
     expect(cases.length).toBeGreaterThan(20);
   });
 
-  it.each(cases.map((found) => [`${found.field.name}(${found.path.join('.')})`, found] as const))('%s: BAD_USER_INPUT, nothing written, no error log', async (_label, { kind, field, path, list }) => {
+  it.each(cases.map((found) => [`${found.field.name}(${found.path.join('.')})`, found] as const))('%s: unstorable text is BAD_USER_INPUT (nothing written, no error log); control characters and 200,000 characters are no 500', async (_label, { kind, field, path, list }) => {
     const variables = field.args.map((arg) => `$${arg.name}: ${arg.type.toString()}`).join(', ');
     const passed = field.args.map((arg) => `${arg.name}: $${arg.name}`).join(', ');
     const selection = isLeafType(getNamedType(field.type)) ? '' : ' { __typename }';
@@ -304,6 +305,15 @@ describe('text Postgres cannot store, in every string and ID argument of every r
       expect(await fingerprint()).toBe(before);
       const lines = logLines.slice(logged).map((line) => JSON.parse(line) as { level: number; err?: { stack?: string } });
       expect(lines.filter((line) => line.level >= 50 || line.err?.stack !== undefined)).toEqual([]);
+    }
+    // Storable but hostile (control characters, an over-long string): an API error code or an answer, never a 500.
+    const audited = kind === 'mutation' ? (AUTHORIZATION_MATRIX[`Mutation.${field.name}`]?.refusalsAudited ?? []) : [];
+    for (const hostile of [CONTROL_CHARACTERS, 'z'.repeat(200_000)]) {
+      const before = await fingerprint(audited);
+      const response = await t.graphql(caller, query, withValueAt(valid, path, list ? [hostile] : hostile));
+      const codes = (response.errors ?? []).map((error) => error.extensions?.code ?? 'NONE');
+      expect({ hostile: hostile.slice(0, 20), status: response.status < 500, improper: codes.filter((code) => !ALLOWED_CODES.includes(code)) }).toEqual({ hostile: hostile.slice(0, 20), status: true, improper: [] });
+      if (codes.length > 0) expect(await fingerprint(audited)).toBe(before);
     }
   });
 });
