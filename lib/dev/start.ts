@@ -62,6 +62,7 @@ async function main(): Promise<void> {
       await databases.close();
       await stopTracing();
       for (const started of stops.reverse()) await started.stop();
+      say('Stopped: servers drained, connections closed.');
     });
   } catch (error) {
     for (const started of stops.reverse()) await started.stop().catch(() => undefined);
