@@ -38,10 +38,25 @@ function sameOrigin(origin: string, host: string | undefined): boolean {
   }
 }
 
+/**
+ * Every 401 the gateway answers (GraphQL, archives, the dashboard) is about the bearer token, so RFC 6750's challenge is
+ * added here, in one place, whichever route wrote the status: `error="invalid_token"` when a token was sent.
+ */
+function challengeOn401(request: IncomingMessage, response: ServerResponse): void {
+  const writeHead = response.writeHead.bind(response) as (...args: unknown[]) => ServerResponse;
+  response.writeHead = ((statusCode: number, ...rest: unknown[]) => {
+    if (statusCode === 401 && !response.hasHeader('www-authenticate')) {
+      response.setHeader('www-authenticate', request.headers.authorization ? 'Bearer realm="hub", error="invalid_token"' : 'Bearer realm="hub"');
+    }
+    return writeHead(statusCode, ...rest);
+  }) as ServerResponse['writeHead'];
+}
+
 export function secureListener(allowedOrigins: readonly string[], listener: Listener): Listener {
   const allowed = new Set(allowedOrigins);
   return (request, response) => {
     for (const [name, value] of Object.entries(SECURITY_HEADERS)) response.setHeader(name, value);
+    challengeOn401(request, response);
     const origin = request.headers.origin;
     // A page the gateway serves itself (the schedule board) calls it from its own origin: that is not cross-origin.
     if (origin !== undefined && !sameOrigin(origin, request.headers.host)) {

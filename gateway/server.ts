@@ -3,7 +3,8 @@ import type { Server } from 'node:http';
 import { ApolloServer, type BaseContext } from '@apollo/server';
 import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
 import { ApolloGateway, RemoteGraphQLDataSource } from '@apollo/gateway';
-import { GraphQLError } from 'graphql';
+import { GraphQLError, type ValidationRule } from 'graphql';
+import { checkHubScalarsIn } from '../lib/scalars';
 import type { HubConfig } from '../lib/config';
 import { closeServer, createServer, graphqlListener, listen, sendJson } from '../lib/http';
 import { encodeIdentity, IDENTITY_HEADER, SIGNATURE_HEADER, signatureFor, type Identity } from '../lib/identity';
@@ -15,6 +16,7 @@ import { createQueuesDashboard } from './queues-dashboard';
 import { formatErrorFor } from '../lib/subgraph';
 import { readSupergraph } from '../schema/supergraph';
 import { secureListener } from './http-security';
+import { inputTextPlugin } from './input-text';
 import { newRequestBudget, operationLimits, type BudgetedContext } from './limits';
 import { createRateLimiter } from './rate-limit';
 import { responseCaching } from './response-cache';
@@ -37,11 +39,15 @@ export interface GatewayOptions {
   subgraphUrls: Record<string, string>;
   /** Where to count requests; a registry of the gateway's own by default. */
   metrics?: HubMetrics;
+  /** The port of /metrics, on METRICS_HOST (loopback by default), never the public port; 0 picks a free one. */
+  metricsPort?: number;
 }
 
 export interface RunningGateway {
   port: number;
   url: string;
+  /** Where Prometheus scrapes the gateway: a separate listener, loopback unless METRICS_HOST says otherwise. */
+  metricsUrl: string | null;
   stop(): Promise<void>;
 }
 
@@ -88,6 +94,22 @@ function signingFetcher(secret: string, subgraph: string, metrics: HubMetrics): 
   return fetcher as unknown as Fetcher;
 }
 
+/** The hub publishes no subscriptions (API.md: partners get webhooks); asking for one is the client's mistake, not a 500. */
+const noSubscriptions: ValidationRule = (context) => ({
+  OperationDefinition(node) {
+    if (node.operation === 'subscription') {
+      context.reportError(new GraphQLError('the hub serves no subscriptions; poll with a query, or let the hub call a webhook', { nodes: node }));
+    }
+  },
+});
+
+/**
+ * Apollo's CSRF check refuses a request a browser could send cross-site without a preflight. A bearer token travels in
+ * the Authorization header, which a browser never adds on its own and which forces a preflight, so a request carrying
+ * it is not forgeable: GET queries with a token pass (urql's default), and without a token the request is refused anyway.
+ */
+const CSRF_PREFLIGHT_HEADERS = ['x-apollo-operation-name', 'apollo-require-preflight', 'authorization'];
+
 async function subgraphsReady(urls: Record<string, string>): Promise<Record<string, boolean>> {
   const entries = await Promise.all(
     Object.entries(urls).map(async ([name, url]) => {
@@ -105,6 +127,8 @@ async function subgraphsReady(urls: Record<string, string>): Promise<Record<stri
 export async function startGateway(options: GatewayOptions): Promise<RunningGateway> {
   const { config, logger } = options;
   const metrics = options.metrics ?? createMetrics('gateway');
+  // METRICS_PORT=0 turns the listener off; a gateway on a free port (tests) gets a free metrics port too.
+  const metricsPort = options.metricsPort ?? (config.METRICS_PORT === 0 ? null : options.port === 0 ? 0 : config.METRICS_PORT);
   const dashboard = createQueuesDashboard(config);
   const changes = config.HUB_RESPONSE_CACHE_MB > 0 ? listenForChanges(config.REDIS_URL, config.HUB_QUEUE_PREFIX, logger) : null;
   // Answers are cached only while the feed is heard; wait a moment for it so a fresh gateway caches from the start.
@@ -117,15 +141,23 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
       return new SignedDataSource({ url, fetcher: signingFetcher(config.HUB_INTERNAL_SECRET, name, metrics) });
     },
   });
+  // Before Apollo registers its own listener, so validation and variable coercion see the real scalar checks.
+  gateway.onSchemaLoadOrUpdate(({ apiSchema }) => checkHubScalarsIn(apiSchema));
   const apollo = new ApolloServer<GatewayContext>({
     gateway,
     includeStacktraceInErrorResponses: false,
+    // Apollo's own SIGINT/SIGTERM handlers (installed outside NODE_ENV=test) race lib/process.ts's shutdown: a second
+    // concurrent stop() waits on a barrier that is never released, so the process hung until its bound and exited 1.
+    stopOnTerminationSignals: false,
     formatError: formatErrorFor(config, logger),
     introspection: config.HUB_ENV !== 'production',
-    csrfPrevention: true,
+    // "Did you mean …" would reveal the schema that disabled introspection hides.
+    hideSchemaDetailsFromClientErrors: config.HUB_ENV === 'production',
+    validationRules: [noSubscriptions],
+    csrfPrevention: { requestHeaders: CSRF_PREFLIGHT_HEADERS },
     allowBatchedHttpRequests: config.HUB_MAX_BATCH > 1,
     // The default landing page loads from a CDN; the hub runs on closed networks.
-    plugins: [ApolloServerPluginLandingPageDisabled(), metricsPlugin(metrics), operationLimits(config), ...responseCaching<GatewayContext>(config, metrics, changes)],
+    plugins: [ApolloServerPluginLandingPageDisabled(), metricsPlugin(metrics), inputTextPlugin<GatewayContext>(), operationLimits(config), ...responseCaching<GatewayContext>(config, metrics, changes)],
   });
   await apollo.start();
   const rateLimiter = createRateLimiter(config);
@@ -162,7 +194,6 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
             const ready = Object.values(subgraphs).every(Boolean);
             sendJson(response, ready ? 200 : 503, { status: ready ? 'ready' : 'unready', subgraphs });
           },
-          'GET /metrics': (_request, response) => sendMetrics(response, metrics),
           ...dashboard.routes,
           'GET /board*': boardRoute,
         },
@@ -171,11 +202,23 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
   );
   server.keepAliveTimeout = 65_000;
   const port = await listen(server, options.port, config.GATEWAY_HOST);
-  logger.info({ port }, 'gateway listening');
+  // Metrics answer without a token, so they stay off the public port: a listener of their own, loopback by default.
+  const metricsServer: Server | null =
+    metricsPort === null
+      ? null
+      : createServer((request, response) => {
+          if (request.method === 'GET' && new URL(request.url ?? '/', 'http://localhost').pathname === '/metrics') {
+            sendMetrics(response, metrics).catch(() => response.destroy());
+          } else sendJson(response, 404, { error: 'this port serves GET /metrics only' });
+        });
+  const boundMetricsPort = metricsServer ? await listen(metricsServer, metricsPort ?? 0, config.METRICS_HOST) : null;
+  logger.info({ port, metricsPort: boundMetricsPort }, 'gateway listening');
   return {
     port,
     url: `http://127.0.0.1:${port}/graphql`,
+    metricsUrl: boundMetricsPort === null ? null : `http://${config.METRICS_HOST === '0.0.0.0' ? '127.0.0.1' : config.METRICS_HOST}:${boundMetricsPort}/metrics`,
     async stop() {
+      if (metricsServer) await closeServer(metricsServer);
       await closeServer(server);
       await apollo.stop();
       await dashboard.close();

@@ -70,7 +70,11 @@ async function loadVerificationKey(config: HubConfig): Promise<VerificationKey> 
  * ```
  */
 export async function verifyBearer(config: HubConfig, header: string | undefined, platforms?: PlatformDirectory): Promise<Identity> {
-  if (!header) throw unauthenticated('send Authorization: Bearer <token>; `npm run --silent token -- --role ROLE --platform CODE` makes one');
+  if (!header) {
+    // The token command signs with the development secret: only a development hub may point callers at it.
+    const where = config.HUB_ENV === 'production' ? 'your platform\'s identity provider issues it' : '`npm run --silent token -- --role ROLE --platform CODE` makes one';
+    throw unauthenticated(`send Authorization: Bearer <token>; ${where}`);
+  }
   const match = /^Bearer\s+(\S+)$/i.exec(header);
   if (!match) throw unauthenticated('the Authorization header must be "Bearer <token>"');
   const key = await verificationKey(config);

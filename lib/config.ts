@@ -82,6 +82,9 @@ const schema = z.object({
   HUB_SIGNATURE_MAX_AGE: duration.refine((ms) => ms >= 1000 && ms <= 300_000, 'between 1s and 5m').default(15_000),
   HUB_SIGNATURE_CLOCK_SKEW: duration.refine((ms) => ms <= 60_000, 'at most 1m').default(2_000),
   GATEWAY_HOST: z.string().min(1).default('0.0.0.0'),
+  // The gateway's /metrics (no token) listens apart from its public port, on loopback by default; METRICS_PORT=0: off.
+  METRICS_HOST: z.string().min(1).default('127.0.0.1'),
+  METRICS_PORT: port.default(4009),
   GATEWAY_PORT: port.default(4000),
   /** Gateway processes on one port (node:cluster); 1 runs it in a single process. */
   GATEWAY_WORKERS: positiveInt.default(1),

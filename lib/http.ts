@@ -83,7 +83,15 @@ export function graphqlListener<C extends BaseContext>(options: HttpOptions<C>) 
         if (value !== undefined) headers.set(key, Array.isArray(value) ? value.join(', ') : value);
       }
       let parsedBody: unknown = undefined;
-      if (body) {
+      const mediaType = (request.headers['content-type'] ?? '').split(';')[0].trim().toLowerCase();
+      if (method === 'POST' && mediaType === 'application/graphql') {
+        // The body is the document itself (GraphQL's own media type); a preflight guards it like JSON.
+        parsedBody = { query: body };
+      } else if (method === 'POST' && mediaType !== 'application/json') {
+        const message = `send the request as content-type: application/json (or application/graphql), not ${mediaType || 'without a content type'}`;
+        sendJson(response, 415, { errors: [{ message, extensions: { code: 'BAD_REQUEST' } }] });
+        return;
+      } else if (body) {
         try {
           parsedBody = JSON.parse(body);
         } catch {

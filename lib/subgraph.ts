@@ -97,6 +97,8 @@ export async function startSubgraph<C extends SubgraphContext>(
   const apollo = new ApolloServer<C>({
     schema,
     includeStacktraceInErrorResponses: false,
+    // The process's own shutdown (lib/process.ts) stops this server; Apollo's signal handlers would race it.
+    stopOnTerminationSignals: false,
     formatError: formatErrorFor(config, logger),
     csrfPrevention: false,
     // No usage reporting leaves the hub, so per-request traces would only cost time.

@@ -34,7 +34,7 @@ it('counts requests by operation name, errors by code and subgraph fetch latency
   await t.graphql(as.admin, `query PlatformName($id: ID!) { platform(id: $id) { name } }`, { id: ZHUMADIAN });
   await t.graphql(as.operator(), `query PlatformName($id: ID!) { platform(id: $id) { name } }`, { id: ZHUMADIAN });
   await t.graphql(as.expert('exp-00001'), `mutation Refused { fileProject(projectId: "nope", approve: true) { id } }`);
-  const text = await (await fetch(gatewayUrl('/metrics'))).text();
+  const text = await (await fetch(t.hub.gateway.metricsUrl!)).text();
   expect(sample(text, 'hub_graphql_requests_total', { operation: 'PlatformName', type: 'query', service: 'gateway' })).toBe(2);
   expect(sample(text, 'hub_graphql_request_duration_seconds_count', { operation: 'PlatformName', type: 'query', service: 'gateway' })).toBe(2);
   expect((sample(text, 'hub_graphql_errors_total', { code: 'FORBIDDEN' }) ?? 0) + (sample(text, 'hub_graphql_errors_total', { code: 'NOT_FOUND' }) ?? 0)).toBe(1);
@@ -45,9 +45,17 @@ it('counts requests by operation name, errors by code and subgraph fetch latency
   expect(sample(venues, 'hub_graphql_requests_total', { operation: 'PlatformName__venues__0', service: 'venues' })).toBe(2);
 });
 
+it('serves the gateway\'s /metrics on a listener of its own on loopback, never on the public port', async () => {
+  expect((await fetch(gatewayUrl('/metrics'))).status).toBe(404);
+  expect(t.hub.gateway.metricsUrl).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/metrics$/);
+  expect(new URL(t.hub.gateway.metricsUrl!).port).not.toBe(new URL(t.hub.gateway.url).port);
+  const other = await fetch(new URL('/graphql', t.hub.gateway.metricsUrl!));
+  expect(other.status).toBe(404);
+});
+
 it('bounds the operation label a client chooses', async () => {
   await t.graphql(as.admin, `query ${'x'.repeat(80)} { platform(id: "${ZHUMADIAN}") { id } }`);
-  const text = await (await fetch(gatewayUrl('/metrics'))).text();
+  const text = await (await fetch(t.hub.gateway.metricsUrl!)).text();
   expect(sample(text, 'hub_graphql_requests_total', { operation: 'invalid' })).toBe(1);
   expect(text).not.toMatch(/x{80}/);
 });

@@ -35,7 +35,7 @@ const PROJECTS = 'query Projects { projects(first: 50) { totalCount edges { node
 
 /** How many requests the gateway has sent to subgraphs, from its own metrics. */
 async function subgraphFetches(): Promise<number> {
-  const text = await (await fetch(new URL('/metrics', t.hub.gateway.url))).text();
+  const text = await (await fetch(t.hub.gateway.metricsUrl!)).text();
   return [...text.matchAll(/^hub_subgraph_fetch_duration_seconds_count\{[^}]*\} (\d+)$/gm)].reduce((sum, match) => sum + Number(match[1]), 0);
 }
 

@@ -8,6 +8,7 @@ import { ConfigError, loadConfig } from '../config';
 import { startHub } from '../hub';
 import { migrateHub, openHubDatabases } from '../hub-databases';
 import { createLogger } from '../logger';
+import { onShutdown } from '../process';
 import { isDatabaseEmpty, seedDemoData } from '../seed';
 import { findOrStartRedis, startEmbeddedPostgres, type Started } from './infrastructure';
 
@@ -53,19 +54,16 @@ async function main(): Promise<void> {
     say('Other roles: npm run --silent token -- --role SUPERVISOR --platform 411700 --department HOUSING_AND_CONSTRUCTION');
     say('Press Ctrl-C to stop.');
 
-    let stopping = false;
-    const shutdown = async () => {
-      if (stopping) return;
-      stopping = true;
+    // The same bounded shutdown as the production processes: servers drained, workers closed, then our own Postgres and
+    // Redis connections, and only then whatever infrastructure this command started.
+    onShutdown(logger, async () => {
       say('\nStopping…');
       await hub.stop();
       await databases.close();
       await stopTracing();
       for (const started of stops.reverse()) await started.stop();
-      process.exit(0);
-    };
-    process.on('SIGINT', () => void shutdown());
-    process.on('SIGTERM', () => void shutdown());
+      say('Stopped: servers drained, connections closed.');
+    });
   } catch (error) {
     for (const started of stops.reverse()) await started.stop().catch(() => undefined);
     if (error instanceof ConfigError) process.stderr.write(`${error.message}\n`);

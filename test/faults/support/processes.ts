@@ -18,11 +18,14 @@ export interface Child {
 
 /** Starts a TypeScript entry point of the repo as its own node process, as production starts the built one. */
 export function startChild(entry: string, env: Record<string, string>): Child {
-  const child = spawn(process.execPath, ['-r', 'ts-node/register/transpile-only', entry], {
+  return track(spawn(process.execPath, ['-r', 'ts-node/register/transpile-only', entry], {
     cwd: ROOT,
     env: { ...process.env, LOG_LEVEL: 'warn', APOLLO_TELEMETRY_DISABLED: '1', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  }));
+}
+
+function track(child: ChildProcess): Child {
   let output = '';
   child.stdout?.on('data', (chunk: Buffer) => (output += chunk.toString()));
   child.stderr?.on('data', (chunk: Buffer) => (output += chunk.toString()));
@@ -30,6 +33,15 @@ export function startChild(entry: string, env: Record<string, string>): Child {
     child.once('exit', (code, signal) => resolve({ code, signal, at: Date.now() })),
   );
   return { process: child, output: () => output, exited };
+}
+
+/** Starts a built entry point (`dist/<entry>.js`) as production runs it: NODE_ENV=production, plain node. */
+export function startBuilt(entry: string, env: Record<string, string>): Child {
+  return track(spawn(process.execPath, [join('dist', `${entry}.js`)], {
+    cwd: ROOT,
+    env: { ...process.env, NODE_ENV: 'production', LOG_LEVEL: 'info', APOLLO_TELEMETRY_DISABLED: '1', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  }));
 }
 
 /** Waits until the child printed `text`, or fails with what it printed. */
