@@ -5,6 +5,7 @@ import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
+import { eventually } from '../../support/hub';
 
 export const ROOT = join(__dirname, '..', '..', '..');
 
@@ -46,11 +47,19 @@ export function startBuilt(entry: string, env: Record<string, string>): Child {
 
 /** Waits until the child printed `text`, or fails with what it printed. */
 export async function waitForOutput(child: Child, text: string, timeoutMs = 30_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!child.output().includes(text)) {
-    if (child.process.exitCode !== null || child.process.signalCode !== null) throw new Error(`child exited before "${text}":\n${child.output()}`);
-    if (Date.now() > deadline) throw new Error(`child did not print "${text}" in ${timeoutMs} ms:\n${child.output()}`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
+  try {
+    await eventually(
+      async () => {
+        if (child.output().includes(text)) return true;
+        if (child.process.exitCode !== null || child.process.signalCode !== null) throw new Error(`child exited before "${text}":\n${child.output()}`);
+        return undefined;
+      },
+      timeoutMs,
+      `the child to print "${text}"`,
+    );
+  } catch (error) {
+    if (error instanceof Error && error.message.startsWith('timed out')) throw new Error(`child did not print "${text}" in ${timeoutMs} ms:\n${child.output()}`);
+    throw error;
   }
 }
 
@@ -64,9 +73,8 @@ export class OwnRedis {
   }
   async start(): Promise<void> {
     this.child = spawn('redis-server', ['--port', String(this.port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'yes', '--appendfsync', 'always', '--dir', this.dir, '--maxmemory-policy', 'noeviction'], { stdio: 'ignore' });
-    const deadline = Date.now() + 10_000;
-    for (;;) {
-      const answered = await new Promise<boolean>((resolve) => {
+    const answers = () =>
+      new Promise<boolean>((resolve) => {
         const socket = connect(this.port, '127.0.0.1', () => socket.write('PING\r\n'));
         socket.on('data', (data: Buffer) => {
           socket.destroy();
@@ -74,10 +82,7 @@ export class OwnRedis {
         });
         socket.on('error', () => resolve(false));
       });
-      if (answered) return;
-      if (Date.now() > deadline) throw new Error(`redis-server did not start on port ${this.port}`);
-      await new Promise((resolve) => setTimeout(resolve, 50));
-    }
+    await eventually(async () => ((await answers()) ? true : undefined), 10_000, `redis-server to start on port ${this.port}`);
   }
   /** SIGTERM: Redis flushes its append-only file and exits, as on a restart by an operator or an orchestrator. */
   async stop(): Promise<void> {
