@@ -5,6 +5,7 @@ import pg from 'pg';
 import type { Kysely } from 'kysely';
 import { issueToken } from '../../gateway/tokens';
 import { QUEUE_NAMES } from '../../jobs/queues';
+import type { Clock } from '../../lib/clock';
 import { loadConfig, type HubConfig } from '../../lib/config';
 import { startHub, type RunningHub } from '../../lib/hub';
 import { openHubDatabases, type HubDatabases } from '../../lib/hub-databases';
@@ -59,7 +60,7 @@ export interface GraphQLResponse<T> {
   errors?: { message: string; path?: (string | number)[]; extensions?: { code?: string; [key: string]: unknown } }[];
 }
 
-export async function startTestHub(options: { overrides?: Record<string, string>; jobs?: boolean; logDestination?: { write(line: string): void } } = {}): Promise<TestHub> {
+export async function startTestHub(options: { overrides?: Record<string, string>; jobs?: boolean; logDestination?: { write(line: string): void }; clock?: Clock } = {}): Promise<TestHub> {
   const database = await freshDatabase();
   const config = testConfig(database, options.overrides);
   const statements: { domain: string; sql: string }[] = [];
@@ -70,6 +71,7 @@ export async function startTestHub(options: { overrides?: Record<string, string>
     databases,
     ports: { gateway: 0, venues: 0, experts: 0, projects: 0 },
     jobs: options.jobs,
+    clock: options.clock,
   });
   const token = (identity: Omit<Identity, 'sub'> & { sub?: string }) => issueToken(config, { sub: `test-${identity.role.toLowerCase()}`, ...identity });
   const post = async (identity: (Omit<Identity, 'sub'> & { sub?: string }) | null, body: Record<string, unknown>) => {
