@@ -21,7 +21,7 @@ import { venuesSubgraph } from '../subgraphs/venues/server';
 export interface HubServices extends JobServices {}
 
 export function createServices(config: HubConfig, logger: Logger, databases: HubDatabases, clock: Clock = systemClock): HubServices {
-  const venues = new VenuesService(databases.venues.db);
+  const venues = new VenuesService(databases.venues.db, clock);
   return {
     config,
     logger,
