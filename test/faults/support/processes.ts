@@ -1,5 +1,5 @@
 // Helpers for the fault tests that start real processes: free ports, a child under ts-node, its exit, Redis of our own.
-import { spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -34,6 +34,22 @@ function track(child: ChildProcess): Child {
     child.once('exit', (code, signal) => resolve({ code, signal, at: Date.now() })),
   );
   return { process: child, output: () => output, exited };
+}
+
+/** A production environment a built entry point accepts: secrets of production length, not the development ones. */
+export const PRODUCTION_ENV: Record<string, string> = {
+  HUB_ENV: 'production',
+  HUB_JWT_SECRET: 'fault-test-jwt-secret-0123456789abcdef0123',
+  HUB_INTERNAL_SECRET: 'fault-test-internal-secret-0123456789abcdef',
+  WEBHOOK_SECRET: 'fault-test-webhook-secret-0123456789abcdef',
+};
+
+let built = false;
+/** Compiles dist/ once per test file (as sigterm.test.ts does), so the fault tests run what production runs. */
+export function buildDist(): void {
+  if (built) return;
+  execFileSync(process.execPath, [require.resolve('typescript/bin/tsc'), '-p', 'tsconfig.build.json'], { cwd: ROOT, stdio: 'inherit' });
+  built = true;
 }
 
 /** Starts a built entry point (`dist/<entry>.js`) as production runs it: NODE_ENV=production, plain node. */
