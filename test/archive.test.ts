@@ -209,7 +209,7 @@ describe('the state machine', () => {
 
 describe('archiveBundle and archiveReleasePackage through GraphQL', () => {
   const BUNDLE = `query($id: ID!) { archiveBundle(projectId: $id) }`;
-  const PACKAGE = `query($id: ID!, $uri: String) { archiveReleasePackage(projectId: $id, uri: $uri) }`;
+  const PACKAGE = `query($id: ID!) { archiveReleasePackage(projectId: $id) }`;
 
   it('gives the bundle of the project, which the independent verifier finds intact, with every timeline entry in order', async () => {
     const id = await projectWithHistory();
@@ -225,18 +225,20 @@ describe('archiveBundle and archiveReleasePackage through GraphQL', () => {
     expect({ ...bundle, exportedAt: null }).toEqual({ ...exported, exportedAt: null });
   });
 
-  it('gives a valid OCDS 1.1 release package under the URI asked for, or the hub\'s own URN when none is given', async () => {
+  it('gives a valid OCDS 1.1 release package, published at the same URI as the GET export', async () => {
     const id = await projectWithHistory();
-    const asked = await t.graphql<{ archiveReleasePackage: string }>(as.supervisor('WATER_RESOURCES'), PACKAGE, { id, uri: 'https://ggzy.example.cn/ocds/1.json' });
+    const asked = await t.graphql<{ archiveReleasePackage: string }>(as.supervisor('WATER_RESOURCES'), PACKAGE, { id });
     expect(asked.errors).toBeUndefined();
     const releasePackage = JSON.parse(asked.data!.archiveReleasePackage) as { uri: string; releases: { ocid: string; tender: { numberOfTenderers: number } }[] };
     const parsed = ocdsReleasePackage.safeParse(releasePackage);
     expect(parsed.success ? [] : parsed.error.issues).toEqual([]);
-    expect(releasePackage.uri).toBe('https://ggzy.example.cn/ocds/1.json');
-    expect(releasePackage.releases).toHaveLength(1);
-    expect(releasePackage.releases[0].tender.numberOfTenderers).toBe(2);
-    const unnamed = await t.graphql<{ archiveReleasePackage: string }>(as.supervisor('WATER_RESOURCES'), PACKAGE, { id });
-    expect((JSON.parse(unnamed.data!.archiveReleasePackage) as { uri: string }).uri).toBe(`urn:remote-evaluation-hub:archives:${id}.ocds.json`);
+    expect(releasePackage.uri.endsWith(`/archives/${encodeURIComponent(id)}.ocds.json`)).toBe(true);
+    // Releases of one contracting process (the project), each naming both bidders.
+    expect(releasePackage.releases.length).toBeGreaterThan(0);
+    expect(new Set(releasePackage.releases.map((release) => release.ocid)).size).toBe(1);
+    expect(releasePackage.releases.every((release) => release.tender.numberOfTenderers === 2)).toBe(true);
+    const exported = JSON.parse(await (await fetch(new URL(`/archives/${id}.ocds.json`, t.hub.gateway.url), { headers: { authorization: `Bearer ${await t.token(as.supervisor('WATER_RESOURCES'))}` } })).text()) as { uri: string };
+    expect(exported.uri).toBe(releasePackage.uri);
   });
 
   it('refuses without a token (UNAUTHENTICATED), a caller who may not read the project (FORBIDDEN) and an unknown project (NOT_FOUND)', async () => {
