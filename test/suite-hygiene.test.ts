@@ -26,9 +26,8 @@ const ALLOWED_PAUSES: { file: string; fragment: string; why: string }[] = [
   { file: 'test/faults/support/jobs-child.ts', fragment: 'data.sleepMs', why: 'a job that takes time on purpose, so a fault test can kill its worker while it runs' },
   { file: 'test/booking-attacks.test.ts', fragment: 'setTimeout(resolve, 50)', why: "paces a partner that confirms by hand while the attack runs; nothing waits on it" },
   { file: 'test/faults/postgres-terminate.test.ts', fragment: 'setTimeout(resolve, 50 * (attempt + 1))', why: "a client's back-off before it retries a refused call, which is what the test shows" },
-  // Owned by other helpers of issue 16 (gw-conf: sigterm; sec-authz: authorization-matrix) and rewritten on their
-  // branches; once merged these entries no longer match and the last test below says to delete them.
-  { file: 'test/faults/sigterm.test.ts', fragment: 'setTimeout(resolve, 5)', why: 'pending: rewritten on the gw-conf branch' },
+  // Owned by another helper of issue 16 (sec-authz: authorization-matrix) and rewritten on its branch; once merged this
+  // entry no longer matches and the last test below says to delete it.
   { file: 'test/authorization-matrix.test.ts', fragment: 'setTimeout(resolve, 500)', why: 'pending: rewritten on the sec-authz branch' },
   // The fault tests below still kill at a random moment or sleep around a Redis restart (issue 16, "faults that may
   // not have landed"): listed so the guard holds for the rest of the suite, and to be deleted when they are rewritten.
@@ -38,10 +37,8 @@ const ALLOWED_PAUSES: { file: string; fragment: string; why: string }[] = [
   { file: 'test/faults/redis-restart.test.ts', fragment: 'setTimeout(resolve, 1500)', why: "pending: measure duplicates with the hub's own handlers" },
   { file: 'test/faults/redis-restart.test.ts', fragment: 'setTimeout(resolve, 500)', why: "pending: measure duplicates with the hub's own handlers" },
 ];
-/** Upper bounds on a time that are owned elsewhere (see above), by file and fragment. */
-const ALLOWED_BOUNDS: { file: string; fragment: string; why: string }[] = [
-  { file: 'test/faults/sigterm.test.ts', fragment: 'expect(took).toBeLessThan(BOUND_MS)', why: 'pending: rewritten on the gw-conf branch' },
-];
+/** Upper bounds on a time that are allowed, by file and fragment: none. */
+const ALLOWED_BOUNDS: { file: string; fragment: string; why: string }[] = [];
 
 function sourceFiles(directory: string): string[] {
   return readdirSync(directory, { withFileTypes: true }).flatMap((entry) => {

@@ -72,7 +72,7 @@ describe('a subgraph process SIGKILLed in the middle of a query', () => {
   it('answers with the other subgraphs and an error naming the dead one, for the very query it was answering', async () => {
     // The built venues subgraph (production environment) behind a gateway of this test; the hub shares its internal secret.
     const port = await freePort();
-    child = startBuilt('dist/subgraphs/venues/main.js', { DATABASE_URL: t.database.url, REDIS_URL: t.config.REDIS_URL, VENUES_PORT: String(port), LOG_LEVEL: 'info' });
+    child = startBuilt('subgraphs/venues/main', { ...PRODUCTION_ENV, DATABASE_URL: t.database.url, REDIS_URL: t.config.REDIS_URL, VENUES_PORT: String(port), LOG_LEVEL: 'info' });
     await waitForOutput(child, 'venues subgraph listening', 60_000);
     const config = t.config;
     gateway = await startGateway({
