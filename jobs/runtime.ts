@@ -63,6 +63,8 @@ export interface JobsRuntime {
   relayOnce(): Promise<number>;
   /** Redis answers and every outbox database answers. */
   ready(): Promise<boolean>;
+  /** Settles once this process's job schedulers are upserted (or registering them failed and was logged). */
+  schedulesRegistered(): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -161,6 +163,9 @@ export function startJobs(options: JobsRuntimeOptions): JobsRuntime {
   return {
     queues,
     relayOnce,
+    async schedulesRegistered() {
+      await scheduling;
+    },
     async ready() {
       try {
         if ((await connection.ping()) !== 'PONG') return false;

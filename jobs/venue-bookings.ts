@@ -64,7 +64,7 @@ async function startArrangement(services: JobServices, tools: JobTools, message:
     projectId: message.projectId,
     hostPlatformId: message.hostPlatformId,
     window: { from: new Date(message.startsAt), to: new Date(message.endsAt) },
-    holdExpiresAt: new Date(Date.now() + services.config.HOLD_TTL),
+    holdExpiresAt: new Date(venues.clock.now().getTime() + services.config.HOLD_TTL),
     requests: message.requests,
   });
   if (opened.status === 'PENDING') {
@@ -79,7 +79,7 @@ async function startArrangement(services: JobServices, tools: JobTools, message:
   }
   // Added even when the holds decide at once: should every try of this job fail after the decision, the expiry still
   // reports it to the project (the sweep only looks at arrangements left PENDING).
-  await tools.queues[VENUE_BOOKINGS_QUEUE].add('expire', { arrangementId: opened.id }, { jobId: expireJobId(opened.id), delay: Math.max(0, opened.hold_expires_at.getTime() - Date.now()) });
+  await tools.queues[VENUE_BOOKINGS_QUEUE].add('expire', { arrangementId: opened.id }, { jobId: expireJobId(opened.id), delay: Math.max(0, opened.hold_expires_at.getTime() - venues.clock.now().getTime()) });
   // Run again after a crash, it holds nothing twice and completes the report the first run may not have made.
   const { arrangement, bookings, holds } = await venues.holdArrangement(opened.id);
   // What each hold did when it was made, whatever its booking's state now (a replay may find it released).

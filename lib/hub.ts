@@ -21,7 +21,7 @@ import { venuesSubgraph } from '../subgraphs/venues/server';
 export interface HubServices extends JobServices {}
 
 export function createServices(config: HubConfig, logger: Logger, databases: HubDatabases, clock: Clock = systemClock): HubServices {
-  const venues = new VenuesService(databases.venues.db);
+  const venues = new VenuesService(databases.venues.db, clock);
   return {
     config,
     logger,
@@ -51,12 +51,14 @@ export interface HubOptions {
   ports?: { gateway: number; venues: number; experts: number; projects: number };
   /** Start the workers and the outbox relay in this process (default true). */
   jobs?: boolean;
+  /** The time the workers' services read (default the system's): tests advance one of their own past a deadline. */
+  clock?: Clock;
 }
 
 export async function startHub(options: HubOptions): Promise<RunningHub> {
   const { config, logger, databases } = options;
   const ports = options.ports ?? { gateway: config.GATEWAY_PORT, venues: config.VENUES_PORT, experts: config.EXPERTS_PORT, projects: config.PROJECTS_PORT };
-  const services = createServices(config, logger, databases);
+  const services = createServices(config, logger, databases, options.clock);
   const venues = await startSubgraph(venuesSubgraph(databases.venues.db), config, logger.child({ service: 'venues' }), ports.venues);
   const experts = await startSubgraph(expertsSubgraph(databases.experts.db, drawPolicyOf(config)), config, logger.child({ service: 'experts' }), ports.experts);
   const projects = await startSubgraph(projectsSubgraph(databases.projects.db, { venues: services.venues, experts: services.experts, ocds: ocdsPublicationOf(config) }), config, logger.child({ service: 'projects' }), ports.projects);

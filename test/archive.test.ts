@@ -206,3 +206,49 @@ describe('the state machine', () => {
     expect(refused).toBe(states.length * states.length - allowed);
   });
 });
+
+describe('archiveBundle and archiveReleasePackage through GraphQL', () => {
+  const BUNDLE = `query($id: ID!) { archiveBundle(projectId: $id) }`;
+  const PACKAGE = `query($id: ID!) { archiveReleasePackage(projectId: $id) }`;
+
+  it('gives the bundle of the project, which the independent verifier finds intact, with every timeline entry in order', async () => {
+    const id = await projectWithHistory();
+    const response = await t.graphql<{ archiveBundle: string }>(as.agency(AGENCY), BUNDLE, { id });
+    expect(response.errors).toBeUndefined();
+    const bundle = parseBundle(response.data!.archiveBundle);
+    expect(bundle).toMatchObject({ format: 'remote-evaluation-archive', formatVersion: 1, project: { id, hostPlatform: { id: ZHUMADIAN } }, archive: { entries: 5 } });
+    const stored = await t.databases.projects.db.selectFrom('project_event').select(['seq', 'kind', 'hash']).where('project_id', '=', id).orderBy('seq').execute();
+    expect(bundle.events.map((event) => [event.kind, event.hash])).toEqual(stored.map((row) => [row.kind, row.hash]));
+    expect(verifyBundle(bundle)).toMatchObject({ ok: true, chain: { intact: true, entries: 5 } });
+    // The same archive as the GET export, but for the time of the export.
+    const exported = parseBundle(await (await fetch(new URL(`/archives/${id}.json`, t.hub.gateway.url), { headers: { authorization: `Bearer ${await t.token(as.agency(AGENCY))}` } })).text());
+    expect({ ...bundle, exportedAt: null }).toEqual({ ...exported, exportedAt: null });
+  });
+
+  it('gives a valid OCDS 1.1 release package, published at the same URI as the GET export', async () => {
+    const id = await projectWithHistory();
+    const asked = await t.graphql<{ archiveReleasePackage: string }>(as.supervisor('WATER_RESOURCES'), PACKAGE, { id });
+    expect(asked.errors).toBeUndefined();
+    const releasePackage = JSON.parse(asked.data!.archiveReleasePackage) as { uri: string; releases: { ocid: string; tender: { numberOfTenderers: number } }[] };
+    const parsed = ocdsReleasePackage.safeParse(releasePackage);
+    expect(parsed.success ? [] : parsed.error.issues).toEqual([]);
+    expect(releasePackage.uri.endsWith(`/archives/${encodeURIComponent(id)}.ocds.json`)).toBe(true);
+    // Releases of one contracting process (the project), each naming both bidders.
+    expect(releasePackage.releases.length).toBeGreaterThan(0);
+    expect(new Set(releasePackage.releases.map((release) => release.ocid)).size).toBe(1);
+    expect(releasePackage.releases.every((release) => release.tender.numberOfTenderers === 2)).toBe(true);
+    const exported = JSON.parse(await (await fetch(new URL(`/archives/${id}.ocds.json`, t.hub.gateway.url), { headers: { authorization: `Bearer ${await t.token(as.supervisor('WATER_RESOURCES'))}` } })).text()) as { uri: string };
+    expect(exported.uri).toBe(releasePackage.uri);
+  });
+
+  it('refuses without a token (UNAUTHENTICATED), a caller who may not read the project (FORBIDDEN) and an unknown project (NOT_FOUND)', async () => {
+    const id = await projectWithHistory();
+    for (const query of [BUNDLE, PACKAGE]) {
+      expect((await t.graphql(null, query, { id })).errors?.[0].extensions?.code).toBe('UNAUTHENTICATED');
+      const forbidden = await t.graphql(as.agency('其他示例代理公司'), query, { id });
+      expect(forbidden.errors?.[0].extensions?.code).toBe('FORBIDDEN');
+      expect(forbidden.data ?? null).toBeNull();
+      expect((await t.graphql(as.admin, query, { id: 'prj_nope' })).errors?.[0].extensions?.code).toBe('NOT_FOUND');
+    }
+  });
+});

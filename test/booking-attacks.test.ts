@@ -67,6 +67,12 @@ describe('concurrency attack: 50 projects, overlapping windows, the same few roo
     const bookings = (await Promise.all(plans.map((plan) => bookingsOf(t, plan.projectId)))).flat();
     const confirmed = statuses.filter((status) => status === 'VENUES_CONFIRMED').length;
     expect(confirmed).toBeGreaterThan(0);
+    // Two main rooms cannot hold 50 projects whose windows overlap their neighbours': contenders must have lost, either
+    // refused up front or released back to FILED, and each loser holds nothing.
+    const lost = plans.filter((_, i) => codes[i] === 'CONFLICT' || statuses[i] === 'FILED');
+    expect(lost.length).toBeGreaterThan(0);
+    for (const plan of lost) expect((await bookingsOf(t, plan.projectId)).filter((booking) => booking.status === 'CONFIRMED' || booking.status === 'HELD')).toEqual([]);
+    expect(confirmed + lost.length).toBe(PROJECTS);
 
     const figures = {
       projects: PROJECTS,

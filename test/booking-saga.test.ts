@@ -4,6 +4,7 @@ import { sql } from 'kysely';
 import { webhookSignature, WEBHOOK_SIGNATURE_HEADER } from '../jobs/notifications';
 import { expireJobId, type ArrangeMessage } from '../jobs/venue-bookings';
 import { as, eventually, startTestHub, ZHUMADIAN, type TestHub } from './support/hub';
+import { TestClock } from './support/clock';
 import { ARRANGE, allOrNone, bookingsOf, CANCEL, CONFIRM, filedProject, inDays, projectStatus, REJECT, seatInvariants, settled, webhookReceiver } from './support/booking';
 
 const COUNTY = '411721'; // auto-confirms bookings from Zhumadian
@@ -415,10 +416,14 @@ describe('queries', () => {
   });
 });
 
-describe('expiry and dead letters (short HOLD_TTL, quick retries)', () => {
+// The hold's time runs out by a test clock the workers read, moved past HOLD_TTL, and the arrangement's 'expire' job
+// (delayed by HOLD_TTL in Redis) promoted to run now: no real timer is raced.
+describe('expiry and dead letters (a test clock past HOLD_TTL, quick retries)', () => {
+  const HOLD_TTL_MS = 30 * 60_000;
+  const clock = new TestClock();
   let short: TestHub;
   beforeAll(async () => {
-    short = await startTestHub({ overrides: { HOLD_TTL: '1500ms', WEBHOOK_MAX_ATTEMPTS: '3', WEBHOOK_RETRY_DELAY: '20ms' } });
+    short = await startTestHub({ overrides: { HOLD_TTL: '30m', WEBHOOK_MAX_ATTEMPTS: '3', WEBHOOK_RETRY_DELAY: '20ms' }, clock });
   });
   afterAll(async () => {
     await short.stop();
@@ -431,6 +436,17 @@ describe('expiry and dead letters (short HOLD_TTL, quick retries)', () => {
       const projectId = await filedProject(short, { startsAt: inDays(21, 1), endsAt: inDays(21, 9) });
       const response = await short.graphql(as.operator(), ARRANGE, { projectId, mainRoomId: 'room-411700-1', secondary: [{ roomId: 'room-411721-1', seats: 1 }, { roomId: 'room-410100-1', seats: 2 }] });
       expect(response.errors).toBeUndefined();
+      const held = await eventually(async () => (await bookingsOf(short, projectId)).find((b) => b.room_id === 'room-410100-1' && b.status === 'HELD'), 15_000, 'the city hold');
+      // Promoted before its time, the expiry decides nothing: the hold is still within HOLD_TTL by the workers' clock.
+      const queue = short.hub.jobs!.queues['venue-bookings'];
+      const expiry = await eventually(async () => (await queue.getJob(expireJobId(held.arrangement_id))) ?? undefined, 15_000, 'the expiry job');
+      await expiry.promote();
+      await eventually(async () => ((await queue.getJob(expiry.id!))?.finishedOn ? true : undefined), 15_000, 'the early expiry to run');
+      expect(await projectStatus(short, projectId)).toBe('VENUES_ARRANGING');
+      expect((await bookingsOf(short, projectId)).find((b) => b.id === held.id)?.status).toBe('HELD');
+      // Past HOLD_TTL: the next expiry run (as its delay or the sweep would start it) expires the hold.
+      clock.advance(HOLD_TTL_MS + 1000);
+      await queue.add('expire', { arrangementId: held.arrangement_id });
       expect(await settled(short, projectId)).toBe('FILED');
       const bookings = await bookingsOf(short, projectId);
       expect(bookings.map((b) => [b.room_id, b.status])).toEqual([

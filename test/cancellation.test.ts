@@ -9,7 +9,7 @@ import { createHash } from 'node:crypto';
 import { sql } from 'kysely';
 import { CANCELLATION_QUEUE, CANCELLATION_STEPS, PROJECT_CANCELLED_JOB } from '../jobs/cancellation';
 import { CANCELLED_REASON } from '../subgraphs/venues/service';
-import { eventually, startTestHub, type TestHub } from './support/hub';
+import { eventually, jobsSettled, startTestHub, type TestHub } from './support/hub';
 import {
   accept,
   advanceFee,
@@ -190,21 +190,8 @@ async function fingerprint(): Promise<string> {
   return createHash('sha256').update(JSON.stringify(result.rows)).digest('hex');
 }
 
-/** Waits until the jobs stop writing (two equal fingerprints half a second apart). */
-async function quiet(): Promise<void> {
-  let previous = '';
-  await eventually(
-    async () => {
-      const current = await fingerprint();
-      const same = current === previous;
-      previous = current;
-      if (!same) await new Promise((resolve) => setTimeout(resolve, 500));
-      return same ? true : undefined;
-    },
-    30_000,
-    'the jobs to stop writing',
-  );
-}
+/** Waits until the jobs stop writing: the queues idle and every outbox relayed, twice with nothing finished between. */
+const quiet = () => jobsSettled(t);
 
 // Each state is reached by the steps of the one before it, so the cases share these prefixes of the workflow.
 type Window = ReturnType<typeof farWindow>;
@@ -352,8 +339,9 @@ describe('cancelling a project that has ended', () => {
     const response = await t.graphql(host, CANCEL, { id: projectId, reason: '重复撤销' });
     expect(response.errors?.map((error) => error.extensions?.code)).toEqual(['CONFLICT']);
     expect(response.errors?.[0].message).toContain(status);
-    // Past the relay's next passes too: no message was written for a job to act on.
-    await new Promise((resolve) => setTimeout(resolve, 300));
+    expect(await fingerprint()).toBe(before);
+    // Nor later: the refusal wrote no message (the outbox is in the fingerprint), so no job has anything to act on.
+    await quiet();
     expect(await fingerprint()).toBe(before);
   }
 

@@ -15,8 +15,9 @@ const OPERATOR_ENV: Record<string, string> = {
   HUB_INTERNAL_SECRET: 'compose-test-internal-secret-0123456789abcdef',
   WEBHOOK_SECRET: 'compose-test-webhook-secret-0123456789abcdef',
 };
-/** The HTTP processes, by compiled entry point, and the port each listens on. */
+/** The HTTP processes, by compiled entry point, and the port each listens on (the jobs process serves /readyz too). */
 const HTTP_PORTS: Record<string, (config: HubConfig) => number> = {
+  'dist/jobs/main.js': (config) => config.JOBS_METRICS_PORT,
   'dist/gateway/main.js': (config) => config.GATEWAY_PORT,
   'dist/subgraphs/venues/main.js': (config) => config.VENUES_PORT,
   'dist/subgraphs/experts/main.js': (config) => config.EXPERTS_PORT,
@@ -180,9 +181,9 @@ describe('docker-compose.yml', () => {
 
     test.each(hubServices.map(([name]) => name))('%s: secrets come from the operator, never from the file', (name) => {
       const environment = environmentOf(services.get(name) ?? {});
-      for (const variable of SECRET_VARIABLES) {
-        if (variable in environment) expect(environment[variable]).toMatch(new RegExp(`^\\$\\{${variable}:\\?[^}]+\\}$`));
-      }
+      // Every hub process verifies tokens or signatures, so each must be given every secret: a missing one fails here.
+      expect(Object.keys(environment)).toEqual(expect.arrayContaining([...SECRET_VARIABLES]));
+      for (const variable of SECRET_VARIABLES) expect(environment[variable]).toMatch(new RegExp(`^\\$\\{${variable}:\\?[^}]+\\}$`));
     });
 
     test.each(hubServices.map(([name]) => name))('%s: loadConfig accepts the environment once the secrets are given', (name) => {
@@ -237,8 +238,10 @@ describe('docker-compose.yml', () => {
       const probe = words(check.test);
       expect(['CMD', 'CMD-SHELL']).toContain(probe[0]);
       expect(probe.length).toBeGreaterThan(1);
-      const portOf = HTTP_PORTS[scriptOf(words(service.command)) ?? ''];
-      if (portOf) expect(probe.join(' ')).toContain(`http://127.0.0.1:${portOf(configOf(service))}/readyz`);
+      const script = scriptOf(words(service.command)) ?? '';
+      // Every long-running service serves /readyz; one whose port this test does not know fails rather than going unchecked.
+      expect({ script, knownPort: script in HTTP_PORTS }).toEqual({ script, knownPort: true });
+      expect(probe.join(' ')).toContain(`http://127.0.0.1:${HTTP_PORTS[script](configOf(service))}/readyz`);
     });
 
     test('every service waited on as healthy has a health check', () => {

@@ -150,11 +150,12 @@ describe('invitations, replacement, confirmation, verification and sealing', () 
     const seats = await seatsOf(t, drawId);
     for (const identity of [as.agency(AGENCY, HOST), as.partner(HOST), as.operator(HOST), as.admin, as.supervisor('HOUSING_AND_CONSTRUCTION', HOST)]) {
       const response = await t.graphql<{ project: { expertDraw: { seats: { expert: unknown }[] } } | null }>(identity, SEATS_QUERY, { id: projectId });
-      if (response.data?.project) {
-        expect(response.data.project.expertDraw.seats.every((seat) => seat.expert === null)).toBe(true);
-        expect(response.errors?.length).toBeGreaterThan(0);
-        expect(response.errors!.every((error) => error.extensions?.code === 'SEALED')).toBe(true);
-      }
+      // Each of them may see the project and its draw, so a refusal outright (or a missing project) fails here, not silently.
+      const seats = response.data?.project?.expertDraw.seats;
+      expect({ role: identity.role, seats: seats?.length }).toEqual({ role: identity.role, seats: 4 });
+      expect(seats!.every((seat) => seat.expert === null)).toBe(true);
+      expect(response.errors?.length).toBeGreaterThan(0);
+      expect(response.errors!.every((error) => error.extensions?.code === 'SEALED')).toBe(true);
     }
     // Directly by draw id (its overseers only), and through _entities (the gateway resolves CommitteeSeat by key).
     const byDraw = await t.graphql<{ expertDraw: { seats: { expert: unknown }[] } }>(as.operator(HOST), `query($id: ID!) { expertDraw(id: $id) { seats { expert { id } } } }`, { id: drawId });

@@ -22,8 +22,11 @@ afterAll(async () => {
 
 const projectsDb = () => t.databases.projects.db as unknown as Kysely<WithOutbox>;
 
-/** Commits one message and returns how long it took to be on its queue under the outbox id. */
-async function commitAndTimeRelay(key: string): Promise<number> {
+/**
+ * Commits one message and waits for it on its queue under the outbox id. The relay polls once an hour here, so a
+ * message relayed within the wait was relayed because the commit was heard, not by a poll.
+ */
+async function commitAndAwaitRelay(key: string): Promise<void> {
   const id = await projectsDb()
     .transaction()
     .execute(async (trx) => {
@@ -31,10 +34,8 @@ async function commitAndTimeRelay(key: string): Promise<number> {
       const row = await trx.selectFrom('outbox').select('id').where('name', '=', 'relay-probe').orderBy('id', 'desc').limit(1).executeTakeFirstOrThrow();
       return row.id;
     });
-  const committed = Date.now();
   const job = await eventually(async () => (await jobs.queues.notifications.getJob(`projects-outbox-${id}`)) ?? undefined, 10_000, `message ${id} on its queue`);
   expect(job.data).toMatchObject({ key });
-  return Date.now() - committed;
 }
 
 async function listenerPids(): Promise<number[]> {
@@ -46,7 +47,7 @@ async function listenerPids(): Promise<number[]> {
 
 it('relays a committed message at once rather than at the next poll', async () => {
   await eventually(async () => ((await listenerPids()).length === 1 ? true : undefined), 10_000, 'the relay to listen');
-  expect(await commitAndTimeRelay('first')).toBeLessThan(5_000);
+  await commitAndAwaitRelay('first');
   // A rolled-back write notifies nothing and leaves nothing to relay.
   await expect(
     projectsDb()
@@ -66,7 +67,7 @@ it('goes on relaying at once after its listening connection is killed', async ()
     const pids = await listenerPids();
     return pids.length === 1 && pids[0] !== before ? true : undefined;
   }, 10_000, 'the relay to listen again');
-  expect(await commitAndTimeRelay('after the reconnection')).toBeLessThan(5_000);
+  await commitAndAwaitRelay('after the reconnection');
 });
 
 it('writes several messages in one insert, each relayed as its own job', async () => {

@@ -53,8 +53,7 @@ interface Report {
   discrepancies: Found[];
 }
 
-async function reconcile(from: string, to: string): Promise<{ report: Report; ms: number }> {
-  const started = Date.now();
+async function reconcile(from: string, to: string): Promise<Report> {
   const run = await t.graphql<{ runReconciliation: { id: string; status: string } }>(as.admin, RUN, { from, to });
   expect(run.errors).toBeUndefined();
   expect(run.data!.runReconciliation.status).toBe('PENDING');
@@ -67,7 +66,7 @@ async function reconcile(from: string, to: string): Promise<{ report: Report; ms
     30_000,
     'the report to be done',
   );
-  return { report, ms: Date.now() - started };
+  return report;
 }
 
 it('lists exactly one discrepancy of every kind, and none for the clean project', async () => {
@@ -76,7 +75,7 @@ it('lists exactly one discrepancy of every kind, and none for the clean project'
   const day = new Date('2027-04-06T00:00:00+08:00');
   const expected = await seedEveryDiscrepancy(t.databases, day, { host, partner });
 
-  const { report } = await reconcile('2027-04-05T00:00:00+08:00', '2027-04-12T00:00:00+08:00');
+  const report = await reconcile('2027-04-05T00:00:00+08:00', '2027-04-12T00:00:00+08:00');
   expect(report.failureReason).toBeNull();
   expect(report.status).toBe('DONE');
   const listed = report.discrepancies.map((item) => ({ kind: item.kind, projectCode: item.projectCode, target: item.seatId ?? item.ledgerEntryId ?? item.bookingId ?? item.projectId }));
@@ -134,17 +133,13 @@ it('registers the hourly and nightly schedules once however many workers start',
     { queue: 'reconciliation', id: RECONCILE_NIGHTLY, pattern: '30 2 * * *', tz: 'Asia/Shanghai' },
   ]);
   const more = [startWorkers(), startWorkers(), startWorkers()];
-  const schedulers = await eventually(async () => {
-    const list = await more[0].queues.reconciliation.getJobSchedulers();
-    return list.length >= 2 ? list : undefined;
-  });
-  await new Promise((resolve) => setTimeout(resolve, 300));
+  // Every worker of the test, the first one included, has upserted its schedulers: what is registered now is final.
+  await Promise.all(runtimes.map((runtime) => runtime.schedulesRegistered()));
   const final = await more[0].queues.reconciliation.getJobSchedulers();
   expect(final.map((scheduler) => [scheduler.key, scheduler.pattern]).sort()).toEqual([
     [RECONCILE_NIGHTLY, '30 2 * * *'],
     [RECONCILE_UPCOMING, '0 * * * *'],
   ]);
-  expect(schedulers.length).toBe(2);
   // One pending run of each, not one per worker.
   const delayed = await more[0].queues.reconciliation.getDelayed();
   expect(delayed.map((job) => job.name).sort()).toEqual([RECONCILE_NIGHTLY, RECONCILE_UPCOMING]);
@@ -156,7 +151,7 @@ it('ranges: the next 14 days from the hour, and the past day in China Standard T
   expect(nightlyRange(new Date('2027-04-06T18:30:00Z'))).toEqual({ from: new Date('2027-04-05T16:00:00Z'), to: new Date('2027-04-06T16:00:00Z') });
 });
 
-it('reconciles a province-size range (1,000 projects over every platform, 14 days) in seconds', async () => {
+it('reconciles a province-size range (1,000 projects over every platform, 14 days) and finds nothing wrong in it', async () => {
   const platforms = await t.databases.venues.db.selectFrom('platform').select(['id', 'parent_id']).where('parent_id', 'is not', null).orderBy('id').execute();
   const roomsByPlatform = new Map<string, string[]>();
   for (const platform of platforms) roomsByPlatform.set(platform.id, await roomsOf(t.databases, platform.id));
@@ -167,6 +162,7 @@ it('reconciles a province-size range (1,000 projects over every platform, 14 day
   const bookings = [];
   const draws = [];
   const ledger = [];
+  const seatedAt = new Map<number, number>();
   for (let index = 0; index < 1000; index++) {
     const host = hosts[index % hosts.length];
     const partner = agreements.find((row) => row.platform_id === host.id && (roomsByPlatform.get(row.partner_id) ?? []).length > 0)?.partner_id;
@@ -179,7 +175,11 @@ it('reconciles a province-size range (1,000 projects over every platform, 14 day
     const id = `prj-scale-${index}`;
     projects.push({ id, code: `SCALE-${index}`, status: 'IN_EVALUATION' as const, startsAt, endsAt, host: host.id, committeeSize: 5 });
     bookings.push({ id: `bk-scale-${index}-main`, projectId: id, roomId: room, role: 'MAIN' as const, status: 'CONFIRMED' as const, startsAt, endsAt, host: host.id });
-    const seats = Array.from({ length: 5 }, (_, seat) => ({ id: `seat-scale-${index}-${seat}`, bookingId: `bk-scale-${index}-main`, roomId: room, status: 'CHECKED_IN' as const, expertId: `exp-${String(((index * 5 + seat) % 3000) + 1).padStart(5, '0')}` }));
+    // Projects of one start overlap, so each takes experts no other project of that start has (the hub never seats an
+    // expert twice at once); windows of different starts are 6 hours apart and do not overlap.
+    const sameStart = seatedAt.get(startsAt.getTime()) ?? 0;
+    seatedAt.set(startsAt.getTime(), sameStart + 1);
+    const seats = Array.from({ length: 5 }, (_, seat) => ({ id: `seat-scale-${index}-${seat}`, bookingId: `bk-scale-${index}-main`, roomId: room, status: 'CHECKED_IN' as const, expertId: `exp-${String(sameStart * 5 + seat + 1).padStart(5, '0')}` }));
     draws.push({ projectId: id, startsAt, endsAt, seats });
     if (partner) {
       const partnerRooms = roomsByPlatform.get(partner)!;
@@ -189,15 +189,10 @@ it('reconciles a province-size range (1,000 projects over every platform, 14 day
   }
   await insertProjects(t.databases, projects);
   await insertBookings(t.databases, bookings);
-  // Experts repeat across projects here; the overlap constraint is not what this measures.
-  await t.databases.experts.db.schema.alterTable('committee_seat').dropConstraint('committee_seat_expert_no_overlap').execute();
   await insertDraws(t.databases, draws);
   await insertLedger(t.databases, ledger);
 
-  const { report, ms } = await reconcile('2027-08-01T00:00:00+08:00', '2027-08-15T00:00:00+08:00');
+  const report = await reconcile('2027-08-01T00:00:00+08:00', '2027-08-15T00:00:00+08:00');
   expect(report.status).toBe('DONE');
   expect(report.discrepancies).toEqual([]);
-  process.stdout.write(`reconciliation of a province-size range: ${projects.length} projects, ${bookings.length} bookings, ${draws.length * 5} seats, ${hosts.length} host platforms, 14 days: ${ms} ms (request to DONE)\n`);
-  // About 4 s on an idle 2-core machine; the bound leaves room for a CI machine busy with other suites.
-  expect(ms).toBeLessThan(30_000);
 }, 60_000);

@@ -31,6 +31,8 @@ const DAY = { from: '2027-04-05T00:00:00+08:00', to: '2027-04-06T00:00:00+08:00'
 const SCHEDULE = `query Schedule($from: DateTime!, $to: DateTime!) {
   schedule(from: $from, to: $to) { id status seats room { name venue { platform { id name } } } project { code status } }
 }`;
+/** Platforms change rarely: their answer holds for 60 s (the longest max-age of the API). */
+const PLATFORMS = 'query Platforms { platforms { id name } }';
 const PROJECTS = 'query Projects { projects(first: 50) { totalCount edges { node { id code status hostPlatform { name } } } } }';
 
 /** How many requests the gateway has sent to subgraphs, from its own metrics. */
@@ -201,22 +203,21 @@ it("drops what it cached once a job's change is announced, long before the answe
     }, 15_000, 'the project, read through the cache, to show its confirmed venues');
     expect(confirmed.body.errors).toBeUndefined();
 
-    // Any announcement, from any process of this hub, ends every entry.
+    // Any announcement, from any process of this hub, ends every entry. Platforms hold for 60 s, longer than this test
+    // may run (its timeout), so an answer computed afresh after the announcement was not dropped for its age.
     const caller = { ...as.admin, sub: 'cache-announce' };
-    await ask(caller, SCHEDULE, DAY);
-    const cached = await ask(caller, SCHEDULE, DAY);
-    expect(cached.age).toBe('0');
-    const announcedAt = Date.now();
+    await ask(caller, PLATFORMS);
+    const cached = await ask(caller, PLATFORMS);
+    expect(cached.age).not.toBeNull();
     const publisher = new IORedis(t.config.REDIS_URL);
     await announceChange(publisher, t.config.HUB_QUEUE_PREFIX, 'test');
     publisher.disconnect();
     const fresh = await eventually(async () => {
-      const answer = await ask(caller, SCHEDULE, DAY);
+      const answer = await ask(caller, PLATFORMS);
       return answer.age === null ? answer : undefined;
-    }, 3000, 'an answer computed after the announcement');
+    }, 15_000, 'an answer computed after the announcement');
     expect(fresh.fetches).toBeGreaterThan(0);
-    // The schedule's hint is 5 s: the entry ended because of the announcement, not its age.
-    expect(Date.now() - announcedAt).toBeLessThan(4000);
+    expect(fresh.body).toEqual(cached.body);
   } finally {
     listener.disconnect();
   }

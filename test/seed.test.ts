@@ -150,11 +150,9 @@ describe('seedDemoData against Postgres', () => {
     await admin(`drop database if exists ${name} with (force)`);
   });
 
-  it('inserts every row within the schemas’ constraints, quickly, and then reports the database as seeded', async () => {
+  it('inserts every row within the schemas’ constraints and then reports the database as seeded', async () => {
     expect(await isDatabaseEmpty(venues.db)).toBe(true);
-    const started = Date.now();
     const counts = await seedDemoData({ venues: venues.db, experts: experts.db, projects: projects.db });
-    expect(Date.now() - started).toBeLessThan(10_000);
     // What the database holds now is exactly what the generator made.
     const expected = generateDemoData();
     const pools = { venues: venues.pool, experts: experts.pool, projects: projects.pool };

@@ -147,7 +147,7 @@ export interface Window {
 export class VenuesService {
   constructor(
     readonly db: Kysely<VenuesDatabase>,
-    private readonly clock: Clock = systemClock,
+    readonly clock: Clock = systemClock,
   ) {}
 
   platformsByIds(ids: readonly string[]): Promise<Platform[]> {

@@ -153,11 +153,7 @@ async function progress(projectIds: string[]): Promise<string> {
 
 /** Returns as soon as the draws' progress differs from `since` (polled every 5 ms, so the kill lands mid-draw). */
 async function progressBeyond(projectIds: string[], since: string): Promise<void> {
-  const deadline = Date.now() + SETTLE_MS;
-  while ((await progress(projectIds)) === since) {
-    if (Date.now() > deadline) throw new Error('no worker made progress on the draws');
-    await new Promise((resolve) => setTimeout(resolve, 5));
-  }
+  await eventually(async () => ((await progress(projectIds)) !== since ? true : undefined), SETTLE_MS, 'a worker to make progress on the draws', 5);
 }
 
 /**
@@ -186,12 +182,8 @@ async function crashRound(round: number, running: Child | null, kills: number): 
     if (stalled.length > 0) {
       // Killed again as soon as this worker restarts one of the draw jobs the previous kill interrupted (polled every
       // 2 ms: a draw takes tens of milliseconds).
-      const deadline = Date.now() + SETTLE_MS;
       const restarted = async () => (await Promise.all(stalled.map((job) => drawQueue.getJob(job.id)))).some((job, i) => (job?.attemptsStarted ?? 0) > stalled[i].started);
-      while (!(await restarted())) {
-        if (Date.now() > deadline) throw new Error('no worker took over the interrupted draw jobs');
-        await new Promise((resolve) => setTimeout(resolve, 2));
-      }
+      await eventually(async () => ((await restarted()) ? true : undefined), SETTLE_MS, 'a worker to take over the interrupted draw jobs', 2);
     } else {
       await progressBeyond(projectIds, since);
     }

@@ -2,7 +2,7 @@
 // partial write (a project without its SUBMITTED event), and each client either succeeds, or gets a retryable
 // SERVICE_UNAVAILABLE whose retry succeeds (or finds the first attempt had committed after all).
 import pg from 'pg';
-import { as, startTestHub, ZHUMADIAN, type TestHub } from '../support/hub';
+import { as, eventually, startTestHub, ZHUMADIAN, type GraphQLResponse, type TestHub } from '../support/hub';
 
 let t: TestHub;
 beforeAll(async () => {
@@ -100,4 +100,54 @@ it('writes each project with its event or not at all while connections are kille
   expect(new Set(events.map((event) => event.project_id)).size).toBe(projects.length);
   expect(events).toHaveLength(projects.length);
   console.info(`postgres-terminate: ${kills} backends killed during ${codes.length} submissions; ${JSON.stringify(outcomes)}`);
+});
+
+it('terminates the backend of a submission provably in flight (its project row written, its event waiting): nothing is kept, and the retry writes both', async () => {
+  const agency = as.agency('驻马店示例招标代理有限公司');
+  const code = 'PG-KILL-IN-FLIGHT';
+  // A submission first, so the hub's pools are connected before the table is held.
+  expect((await t.graphql(agency, SUBMIT, { input: submission(`${code}-WARM`) })).errors).toBeUndefined();
+  const holder = new pg.Client({ connectionString: t.database.url, application_name: 'fault-holder' });
+  await holder.connect();
+  let first: GraphQLResponse<{ submitProject: { id: string } }>;
+  let victim: { pid: number; query: string };
+  try {
+    // The submission's transaction writes the project, then reads the event chain's head to append its SUBMITTED event:
+    // holding the events table makes it wait there, inside the transaction (pg_locks: an AccessShareLock on
+    // projects.project_event not granted, RowExclusiveLock on projects.project held), until its backend is terminated.
+    await holder.query('begin');
+    await holder.query('lock table projects.project_event in access exclusive mode');
+    const submitting = t.graphql<{ submitProject: { id: string } }>(agency, SUBMIT, { input: submission(code) });
+    victim = await eventually(async () => {
+      const rows = await holder.query<{ pid: number; query: string }>(
+        `select pid, query from pg_stat_activity where datname = current_database() and application_name = 'hub-projects' and wait_event_type = 'Lock'`,
+      );
+      return rows.rows[0];
+    }, 30_000, 'the submission to wait inside its transaction').catch(async (error: unknown) => {
+      const seen = await holder.query(`select datname, application_name, state, wait_event_type, left(query, 80) as query from pg_stat_activity where application_name like 'hub-%'`);
+      throw new Error(`${String(error)}: ${JSON.stringify(seen.rows)} ${JSON.stringify(await Promise.race([submitting, Promise.resolve('pending')]))}`);
+    });
+    const inserted = await holder.query<{ n: number }>(`select count(*)::int as n from pg_locks where pid = $1 and locktype = 'relation' and relation = 'projects.project'::regclass and mode = 'RowExclusiveLock'`, [victim.pid]);
+    // Its transaction has written the project (it holds the table's write lock) and waits for the event table.
+    expect(inserted.rows[0].n).toBe(1);
+    const awaited = await holder.query<{ lock: string }>(`select locktype || ':' || coalesce(relation::regclass::text, objid::text, '') || ':' || mode as lock from pg_locks where pid = $1 and not granted`, [victim.pid]);
+    const terminated = await holder.query<{ killed: boolean }>('select pg_terminate_backend($1) as killed', [victim.pid]);
+    expect(terminated.rows[0].killed).toBe(true);
+    console.info(`postgres-terminate: terminated backend ${victim.pid} mid-mutation, waiting in "${victim.query.slice(0, 70)}" for ${awaited.rows.map((row) => row.lock).join(', ')} with the project row written`);
+    first = await submitting;
+  } finally {
+    await holder.query('rollback');
+    await holder.end();
+  }
+  // Refused cleanly: a retryable error, and nothing of the interrupted transaction kept.
+  expect(first.data?.submitProject ?? null).toBeNull();
+  expect(first.errors?.[0].extensions).toMatchObject({ code: 'SERVICE_UNAVAILABLE', retryable: true });
+  expect(await t.databases.projects.db.selectFrom('project').select('id').where('code', '=', code).execute()).toEqual([]);
+  const retried = await eventually(async () => {
+    const response = await t.graphql<{ submitProject: { id: string } }>(agency, SUBMIT, { input: submission(code) });
+    return (response.data as { submitProject?: { id: string } } | null | undefined)?.submitProject ?? undefined;
+  }, 30_000, 'the retry to get through');
+  const events = await t.databases.projects.db.selectFrom('project_event').select('kind').where('project_id', '=', retried.id).execute();
+  expect(events.map((event) => event.kind)).toEqual(['SUBMITTED']);
+  expect(await t.databases.projects.db.selectFrom('project').select('id').where('code', '=', code).execute()).toEqual([{ id: retried.id }]);
 });

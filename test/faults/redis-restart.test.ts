@@ -1,6 +1,8 @@
 // Fault: Redis stops (SIGTERM, as an operator or orchestrator restarts it) and starts again on the same port and data
-// directory while a jobs process relays and works. The relay and the workers reconnect, every message becomes one job,
-// and every job's effect happens once.
+// directory while a jobs process relays and works. The relay and the workers reconnect and every message becomes a job
+// that runs. The probe's effect is idempotent by construction (ON CONFLICT DO NOTHING in the harness), so "once" is
+// the harness's, not the hub's: the test counts the jobs started twice rather than claiming none are. Still open
+// (issue 16): the same with the built dist/jobs/main.js and a real, non-idempotent handler.
 import { sql, type Kysely } from 'kysely';
 import pg from 'pg';
 import { writeOutbox, type WithOutbox } from '../../lib/outbox';
@@ -21,7 +23,7 @@ afterAll(async () => {
   await t.stop();
 });
 
-it('loses no job and runs no effect twice across two Redis restarts', async () => {
+it('loses no job across two Redis restarts, and counts the jobs started twice', async () => {
   const child = startChild('test/faults/support/jobs-child.ts', {
     DATABASE_URL: t.database.url,
     REDIS_URL: redis.url,

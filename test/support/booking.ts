@@ -5,7 +5,7 @@ import type { AddressInfo } from 'node:net';
 import { sql } from 'kysely';
 import type { Identity } from '../../lib/identity';
 import type { SubmitProjectInput } from '../../subgraphs/projects/rules';
-import type { TestHub } from './hub';
+import { eventually, type TestHub } from './hub';
 
 export const ARRANGE = `mutation($projectId: ID!, $mainRoomId: ID!, $secondary: [SeatRequestInput!]!) {
   arrangeVenues(projectId: $projectId, mainRoomId: $mainRoomId, secondary: $secondary) { id status }
@@ -55,13 +55,14 @@ export async function bookingsOf(t: TestHub, projectId: string) {
 
 /** Waits until the project leaves VENUES_ARRANGING (or reaches `status`), returning its status. */
 export async function settled(t: TestHub, projectId: string, status?: string, timeoutMs = 20_000): Promise<string> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const current = await projectStatus(t, projectId);
-    if (status ? current === status : current !== 'VENUES_ARRANGING') return current;
-    if (Date.now() > deadline) throw new Error(`project ${projectId} is still ${current}, expected ${status ?? 'a settled state'}`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
+  return eventually(
+    async () => {
+      const current = await projectStatus(t, projectId);
+      return (status ? current === status : current !== 'VENUES_ARRANGING') ? current : undefined;
+    },
+    timeoutMs,
+    `project ${projectId} to reach ${status ?? 'a settled state'}`,
+  );
 }
 
 /**

@@ -2,11 +2,15 @@
 // the whole hub on free ports, tokens for any role, and a GraphQL client that talks to the gateway.
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
+import type { Kysely } from 'kysely';
 import { issueToken } from '../../gateway/tokens';
+import { QUEUE_NAMES } from '../../jobs/queues';
+import type { Clock } from '../../lib/clock';
 import { loadConfig, type HubConfig } from '../../lib/config';
 import { startHub, type RunningHub } from '../../lib/hub';
 import { openHubDatabases, type HubDatabases } from '../../lib/hub-databases';
 import { createLogger } from '../../lib/logger';
+import type { WithOutbox } from '../../lib/outbox';
 import type { Identity } from '../../lib/identity';
 
 export interface TestDatabase {
@@ -56,7 +60,7 @@ export interface GraphQLResponse<T> {
   errors?: { message: string; path?: (string | number)[]; extensions?: { code?: string; [key: string]: unknown } }[];
 }
 
-export async function startTestHub(options: { overrides?: Record<string, string>; jobs?: boolean; logDestination?: { write(line: string): void } } = {}): Promise<TestHub> {
+export async function startTestHub(options: { overrides?: Record<string, string>; jobs?: boolean; logDestination?: { write(line: string): void }; clock?: Clock } = {}): Promise<TestHub> {
   const database = await freshDatabase();
   const config = testConfig(database, options.overrides);
   const statements: { domain: string; sql: string }[] = [];
@@ -67,6 +71,7 @@ export async function startTestHub(options: { overrides?: Record<string, string>
     databases,
     ports: { gateway: 0, venues: 0, experts: 0, projects: 0 },
     jobs: options.jobs,
+    clock: options.clock,
   });
   const token = (identity: Omit<Identity, 'sub'> & { sub?: string }) => issueToken(config, { sub: `test-${identity.role.toLowerCase()}`, ...identity });
   const post = async (identity: (Omit<Identity, 'sub'> & { sub?: string }) | null, body: Record<string, unknown>) => {
@@ -99,15 +104,59 @@ export function inDays(days: number, hour = 1): Date {
   return date;
 }
 
-/** Waits until `check` returns a value other than undefined, or fails after the timeout. */
-export async function eventually<T>(check: () => Promise<T | undefined>, timeoutMs = 15_000, what = 'condition'): Promise<T> {
+/**
+ * Waits until `check` returns a value other than undefined, or fails after the timeout. The one place the suite pauses
+ * (between two looks at a condition); test/suite-hygiene.test.ts keeps it so.
+ */
+export async function eventually<T>(check: () => Promise<T | undefined>, timeoutMs = 15_000, what = 'condition', pollMs = 50): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const value = await check();
     if (value !== undefined) return value;
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
+    await new Promise((resolve) => setTimeout(resolve, pollMs));
   }
+}
+
+/** A job due later than this is not work in progress: an invitation's timeout, a message written to wait an hour. */
+const LATER_MS = 60_000;
+
+/**
+ * Waits until the hub's jobs have stopped working: every outbox message relayed, no job waiting, running, or due soon
+ * (a retry counts however far off), and no job finished between two such looks. A state, not a time: nothing sleeps.
+ */
+export async function jobsSettled(t: TestHub, timeoutMs = 30_000): Promise<void> {
+  const jobs = t.hub.jobs;
+  if (!jobs) throw new Error('jobsSettled: this hub runs no jobs');
+  const look = async (): Promise<string | undefined> => {
+    const finished: number[] = [];
+    for (const name of QUEUE_NAMES) {
+      const queue = jobs.queues[name];
+      const counts = await queue.getJobCounts('waiting', 'active', 'prioritized', 'waiting-children', 'completed', 'failed');
+      if (counts.waiting + counts.active + counts.prioritized + counts['waiting-children'] > 0) return undefined;
+      const dueBy = Date.now() + LATER_MS;
+      const delayed = await queue.getDelayed();
+      // A scheduler's next run (the hold sweep's, every minute) is not work in progress; a retry always is.
+      if (delayed.some((job) => job.attemptsMade > 0 || (!job.repeatJobKey && job.timestamp + (job.opts.delay ?? 0) <= dueBy))) return undefined;
+      finished.push(counts.completed, counts.failed);
+    }
+    for (const domain of ['venues', 'experts', 'projects'] as const) {
+      const db = t.databases[domain].db as unknown as Kysely<WithOutbox>;
+      if (await db.selectFrom('outbox').select('id').where('sent_at', 'is', null).limit(1).executeTakeFirst()) return undefined;
+    }
+    return finished.join(',');
+  };
+  let previous: string | undefined;
+  await eventually(
+    async () => {
+      const current = await look();
+      const settled = current !== undefined && current === previous;
+      previous = current;
+      return settled ? true : undefined;
+    },
+    timeoutMs,
+    'the jobs to settle',
+  );
 }
 
 /** Common identities of the seeded data. */

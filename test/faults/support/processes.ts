@@ -1,10 +1,11 @@
 // Helpers for the fault tests that start real processes: free ports, a child under ts-node, its exit, Redis of our own.
-import { spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
+import { eventually } from '../../support/hub';
 
 export const ROOT = join(__dirname, '..', '..', '..');
 
@@ -35,6 +36,22 @@ function track(child: ChildProcess): Child {
   return { process: child, output: () => output, exited };
 }
 
+/** A production environment a built entry point accepts: secrets of production length, not the development ones. */
+export const PRODUCTION_ENV: Record<string, string> = {
+  HUB_ENV: 'production',
+  HUB_JWT_SECRET: 'fault-test-jwt-secret-0123456789abcdef0123',
+  HUB_INTERNAL_SECRET: 'fault-test-internal-secret-0123456789abcdef',
+  WEBHOOK_SECRET: 'fault-test-webhook-secret-0123456789abcdef',
+};
+
+let built = false;
+/** Compiles dist/ once per test file (as sigterm.test.ts does), so the fault tests run what production runs. */
+export function buildDist(): void {
+  if (built) return;
+  execFileSync(process.execPath, [require.resolve('typescript/bin/tsc'), '-p', 'tsconfig.build.json'], { cwd: ROOT, stdio: 'inherit' });
+  built = true;
+}
+
 /** Starts a built entry point (`dist/<entry>.js`) as production runs it: NODE_ENV=production, plain node. */
 export function startBuilt(entry: string, env: Record<string, string>): Child {
   return track(spawn(process.execPath, [join('dist', `${entry}.js`)], {
@@ -46,11 +63,19 @@ export function startBuilt(entry: string, env: Record<string, string>): Child {
 
 /** Waits until the child printed `text`, or fails with what it printed. */
 export async function waitForOutput(child: Child, text: string, timeoutMs = 30_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!child.output().includes(text)) {
-    if (child.process.exitCode !== null || child.process.signalCode !== null) throw new Error(`child exited before "${text}":\n${child.output()}`);
-    if (Date.now() > deadline) throw new Error(`child did not print "${text}" in ${timeoutMs} ms:\n${child.output()}`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
+  try {
+    await eventually(
+      async () => {
+        if (child.output().includes(text)) return true;
+        if (child.process.exitCode !== null || child.process.signalCode !== null) throw new Error(`child exited before "${text}":\n${child.output()}`);
+        return undefined;
+      },
+      timeoutMs,
+      `the child to print "${text}"`,
+    );
+  } catch (error) {
+    if (error instanceof Error && error.message.startsWith('timed out')) throw new Error(`child did not print "${text}" in ${timeoutMs} ms:\n${child.output()}`);
+    throw error;
   }
 }
 
@@ -64,9 +89,8 @@ export class OwnRedis {
   }
   async start(): Promise<void> {
     this.child = spawn('redis-server', ['--port', String(this.port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'yes', '--appendfsync', 'always', '--dir', this.dir, '--maxmemory-policy', 'noeviction'], { stdio: 'ignore' });
-    const deadline = Date.now() + 10_000;
-    for (;;) {
-      const answered = await new Promise<boolean>((resolve) => {
+    const answers = () =>
+      new Promise<boolean>((resolve) => {
         const socket = connect(this.port, '127.0.0.1', () => socket.write('PING\r\n'));
         socket.on('data', (data: Buffer) => {
           socket.destroy();
@@ -74,10 +98,7 @@ export class OwnRedis {
         });
         socket.on('error', () => resolve(false));
       });
-      if (answered) return;
-      if (Date.now() > deadline) throw new Error(`redis-server did not start on port ${this.port}`);
-      await new Promise((resolve) => setTimeout(resolve, 50));
-    }
+    await eventually(async () => ((await answers()) ? true : undefined), 10_000, `redis-server to start on port ${this.port}`);
   }
   /** SIGTERM: Redis flushes its append-only file and exits, as on a restart by an operator or an orchestrator. */
   async stop(): Promise<void> {
