@@ -19,6 +19,8 @@ let context: BrowserContext;
 
 // Flags of the packaged Chromium that would weaken the page's security: the board must work with web security on.
 const INSECURE_FLAGS = new Set(['--disable-web-security', '--allow-running-insecure-content']);
+// Nothing may reach the internet during a test run: no background, update, sync or QUIC traffic of the browser's own.
+const OFFLINE_FLAGS = ['--disable-background-networking', '--disable-component-update', '--disable-sync', '--disable-quic', '--no-first-run'];
 
 /**
  * The browser comes with `npm ci`: @sparticuz/chromium ships a headless Chromium inside its npm package and unpacks it
@@ -27,11 +29,11 @@ const INSECURE_FLAGS = new Set(['--disable-web-security', '--allow-running-insec
  */
 async function launchChromium(): Promise<Browser> {
   const override = process.env.CHROMIUM_PATH;
-  if (override) return chromium.launch({ executablePath: override, headless: true, args: ['--no-sandbox', '--disable-gpu', '--no-first-run'] });
+  if (override) return chromium.launch({ executablePath: override, headless: true, args: ['--no-sandbox', '--disable-gpu', ...OFFLINE_FLAGS] });
   return chromium.launch({
     executablePath: await sparticuzChromium.executablePath(),
     headless: true,
-    args: sparticuzChromium.args.filter((flag) => !INSECURE_FLAGS.has(flag)),
+    args: [...sparticuzChromium.args.filter((flag) => !INSECURE_FLAGS.has(flag)), ...OFFLINE_FLAGS],
   });
 }
 
