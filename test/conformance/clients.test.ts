@@ -43,6 +43,10 @@ function recordingFetch(sent: SentRequest[]): typeof fetch {
 
 const sha256 = (text: string) => createHash('sha256').update(text).digest('hex');
 
+// A field the schema lacks: the gateway refuses the document with 400 before running it.
+const INVALID_QUERY = '{ platform(id: "411700") { name seatCount } }';
+const INVALID_MESSAGE = 'Cannot query field "seatCount" on type "Platform".';
+
 describe('Apollo Client', () => {
   const authorization = () => ({ authorization: `Bearer ${token}` });
 
@@ -123,13 +127,18 @@ describe('Apollo Client', () => {
     expect(sent.map(({ body }) => (Array.isArray(body) ? body.length : 'single'))).toEqual([max, 1]);
   });
 
-  it('hands back the hub refusal with its code', async () => {
+  it('hands back a refusal and a 400 for an invalid document with their codes', async () => {
     const client = new ApolloClient({ cache: new InMemoryCache(), link: new HttpLink({ uri: t.hub.gateway.url, headers: authorization() }) });
     // Only provincial admins read reconciliation reports (API.md); the operator of the README is refused.
     const refused = await client.query({ query: gql('{ reconciliationReport(id: "none") { status } }'), errorPolicy: 'all' });
     expect(refused.data).toEqual({ reconciliationReport: null });
     expect(CombinedGraphQLErrors.is(refused.error)).toBe(true);
     expect((refused.error as CombinedGraphQLErrors).errors[0]).toMatchObject({ path: ['reconciliationReport'], extensions: { code: 'FORBIDDEN' } });
+
+    // A document that does not validate is answered 400 (docs/conformance.md): the client still reads its errors.
+    const invalid = await client.query({ query: gql(INVALID_QUERY), errorPolicy: 'all' });
+    expect(CombinedGraphQLErrors.is(invalid.error)).toBe(true);
+    expect((invalid.error as CombinedGraphQLErrors).errors[0]).toMatchObject({ message: INVALID_MESSAGE, extensions: { code: 'GRAPHQL_VALIDATION_FAILED' } });
   });
 });
 
@@ -146,7 +155,9 @@ describe('urql', () => {
       const projects = await client.query<ProjectsAnswer>(README_QUERIES.projects, {}).toPromise();
       expect(projects.error).toBeUndefined();
       expectSeededProjects(withoutTypenames(projects.data));
-      expect(sentMethods.mock.calls.map(([, init]) => init?.method)).toEqual(['GET', 'GET']);
+      const invalid = await client.query(INVALID_QUERY, {}).toPromise();
+      expect(invalid.error?.graphQLErrors[0]).toMatchObject({ message: INVALID_MESSAGE, extensions: { code: 'GRAPHQL_VALIDATION_FAILED' } });
+      expect(sentMethods.mock.calls.map(([, init]) => init?.method)).toEqual(['GET', 'GET', 'GET']);
     } finally {
       sentMethods.mockRestore();
     }
@@ -154,7 +165,7 @@ describe('urql', () => {
 });
 
 describe('graphql-request', () => {
-  it('runs the README queries and throws the hub refusal as a ClientError with its code', async () => {
+  it('runs the README queries and throws a refusal or an invalid document as a ClientError with its code', async () => {
     const client = new GraphQLClient(t.hub.gateway.url, { headers: { authorization: `Bearer ${token}` } });
     expectSeededZhumadian(await client.request<PlatformAnswer>(README_QUERIES.platform));
     expectSeededProjects(await client.request<ProjectsAnswer>(README_QUERIES.projects));
@@ -167,6 +178,14 @@ describe('graphql-request', () => {
     expect(refused).toBeInstanceOf(ClientError);
     expect((refused as ClientError).response.status).toBe(401);
     expect((refused as ClientError).response.errors?.[0].extensions).toMatchObject({ code: 'UNAUTHENTICATED' });
+
+    const invalid = await client.request(INVALID_QUERY).then(
+      () => null,
+      (error: unknown) => error,
+    );
+    expect(invalid).toBeInstanceOf(ClientError);
+    expect((invalid as ClientError).response.status).toBe(400);
+    expect((invalid as ClientError).response.errors?.[0]).toMatchObject({ message: INVALID_MESSAGE, extensions: { code: 'GRAPHQL_VALIDATION_FAILED' } });
   });
 
   it('sends a batch of the README queries as one request', async () => {
