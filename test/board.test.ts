@@ -1,9 +1,9 @@
-// The schedule board in headless Chromium (Debian's chromium, driven by playwright-core): a provincial admin pastes a
-// token and sees the day's bookings by platform and room, with the latest report's discrepancies flagged on the bars.
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+// The schedule board in headless Chromium (driven by playwright-core): a provincial admin pastes a token and sees the
+// day's bookings by platform and room, with the latest report's discrepancies flagged on the bars.
+import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { chromium, type BrowserContext } from 'playwright-core';
+import sparticuzChromium from '@sparticuz/chromium';
+import { chromium, type Browser, type BrowserContext } from 'playwright-core';
 import { createJobHandlers } from '../jobs/handlers';
 import { startJobs, type JobsRuntime } from '../jobs/runtime';
 import { createServices, outboxSources } from '../lib/hub';
@@ -14,37 +14,43 @@ import { as, eventually, startTestHub, type TestHub } from './support/hub';
 const ARTIFACTS = join(__dirname, 'artifacts');
 let t: TestHub;
 let jobs: JobsRuntime;
-let browser: BrowserContext;
-let profile: string;
+let browser: Browser;
+let context: BrowserContext;
+
+// Flags of the packaged Chromium that would weaken the page's security: the board must work with web security on.
+const INSECURE_FLAGS = new Set(['--disable-web-security', '--allow-running-insecure-content']);
+// Nothing may reach the internet during a test run: no background, update, sync or QUIC traffic of the browser's own.
+const OFFLINE_FLAGS = ['--disable-background-networking', '--disable-component-update', '--disable-sync', '--disable-quic', '--no-first-run'];
+
+/**
+ * The browser comes with `npm ci`: @sparticuz/chromium ships a headless Chromium inside its npm package and unpacks it
+ * into the temp directory on first use, so a machine with nothing installed by hand runs this test. CHROMIUM_PATH
+ * points at another Chromium instead (a newer one, or one with CJK fonts for the screenshot).
+ */
+async function launchChromium(): Promise<Browser> {
+  const override = process.env.CHROMIUM_PATH;
+  if (override) return chromium.launch({ executablePath: override, headless: true, args: ['--no-sandbox', '--disable-gpu', ...OFFLINE_FLAGS] });
+  return chromium.launch({
+    executablePath: await sparticuzChromium.executablePath(),
+    headless: true,
+    args: [...sparticuzChromium.args.filter((flag) => !INSECURE_FLAGS.has(flag)), ...OFFLINE_FLAGS],
+  });
+}
 
 beforeAll(async () => {
   t = await startTestHub({ jobs: false });
   const config = { ...t.config, GATEWAY_URL: t.hub.gateway.url };
   const logger = createLogger('test', config.LOG_LEVEL);
   jobs = startJobs({ config, logger, outboxes: outboxSources(t.databases), handlers: createJobHandlers(createServices(config, logger, t.databases)) });
-  profile = mkdtempSync(join(tmpdir(), 'hub-board-chromium-'));
-  // A fresh profile directory each run (playwright passes it to Chromium as --user-data-dir).
-  browser = await chromium.launchPersistentContext(profile, {
-    executablePath: '/usr/bin/chromium',
-    headless: true,
-    viewport: { width: 1400, height: 900 },
-    args: [
-      '--headless',
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-quic',
-      '--no-first-run',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-    ],
-  });
+  browser = await launchChromium();
+  // A fresh context: no cookies or storage from any earlier run.
+  context = await browser.newContext({ viewport: { width: 1400, height: 900 } });
 });
 afterAll(async () => {
+  await context?.close();
   await browser?.close();
   await jobs?.stop();
   await t?.stop();
-  if (profile) rmSync(profile, { recursive: true, force: true });
 });
 
 it('shows a known booking and a known discrepancy of the latest report', async () => {
@@ -58,7 +64,7 @@ it('shows a known booking and a known discrepancy of the latest report', async (
     return response.data?.reconciliationReport.status === 'DONE' ? true : undefined;
   }, 30_000);
 
-  const page = await browser.newPage();
+  const page = await context.newPage();
   const base = t.hub.gateway.url.replace(/\/graphql$/, '');
   const requests: string[] = [];
   page.on('request', (request) => requests.push(request.url()));
