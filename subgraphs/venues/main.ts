@@ -5,6 +5,9 @@ startTracingIfConfigured('hub-venues');
 import { runSubgraphMain } from '../../lib/subgraph-main';
 import type { VenuesContext } from './resolvers';
 import { venuesSubgraph } from './server';
+import { ProjectAccessReader } from '../projects/access';
+import type { ProjectsDatabase } from '../projects/types';
+import { VenuesService } from './service';
 import type { VenuesDatabase } from './types';
 
-runSubgraphMain<VenuesDatabase, VenuesContext>('venues', (db) => venuesSubgraph(db));
+runSubgraphMain<VenuesDatabase, VenuesContext>('venues', (db, open) => venuesSubgraph(db, new ProjectAccessReader(open<ProjectsDatabase>('projects'), new VenuesService(db))));

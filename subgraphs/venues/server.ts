@@ -2,16 +2,19 @@
 import type { Kysely } from 'kysely';
 import type { SubgraphDefinition } from '../../lib/subgraph';
 import { createVenuesLoaders } from './loaders';
-import { venuesResolvers, type VenuesContext } from './resolvers';
+import type { ProjectAccessReader } from '../projects/access';
+import { venuesAccessFacts, venuesResolvers, type VenuesContext } from './resolvers';
 import { VenuesService } from './service';
 import type { VenuesDatabase } from './types';
 
-export function venuesSubgraph(db: Kysely<VenuesDatabase>): SubgraphDefinition<VenuesContext> {
+/** `projects`: who may see a booking's project, asked of the projects domain. */
+export function venuesSubgraph(db: Kysely<VenuesDatabase>, projects: ProjectAccessReader): SubgraphDefinition<VenuesContext> {
   const service = new VenuesService(db);
   return {
     domain: 'venues',
     resolvers: venuesResolvers,
-    createContext: (identity) => ({ identity, service, loaders: createVenuesLoaders(service) }),
+    accessFacts: venuesAccessFacts,
+    createContext: (identity) => ({ identity, service, loaders: createVenuesLoaders(service, projects) }),
     ready: () => service.ready(),
   };
 }
