@@ -35,7 +35,7 @@ export const SCOPES = {
   DEPARTMENT_REGION_LIST: { kind: 'filter', means: "only projects of the token's department in its region are listed" },
   OWN_ORGANISATION: { kind: 'object', means: "the project's agency is the token's org" },
   OWN_ORGANISATION_LIST: { kind: 'filter', means: "only the token's org's projects are listed" },
-  OWN_EXPERT: { kind: 'object', means: "the seat or expert is the token's expert id" },
+  OWN_EXPERT: { kind: 'object', means: "the seat or expert is the token's expert id, or the booking holds a seat of it" },
   OWN_EXPERT_LIST: { kind: 'filter', means: "only the token's expert's own invitations are listed" },
   HOST_PLATFORM_UNSEALED: { kind: 'object', means: 'HOST_PLATFORM, and only once the evaluation started (IN_EVALUATION)' },
   DEPARTMENT_REGION_UNSEALED: { kind: 'object', means: 'DEPARTMENT_REGION, and only once the evaluation started (IN_EVALUATION)' },
@@ -80,6 +80,8 @@ export interface AccessFacts {
   roomPlatforms?: () => Promise<readonly string[]>;
   /** The expert of the seat, or the expert itself. */
   expert?: string | null;
+  /** The experts invited to a seat of the booking. */
+  seatedExperts?: () => Promise<readonly string[]>;
   /** Whether the evaluation started (the committee is no longer sealed). */
   unsealed?: boolean;
 }
@@ -108,10 +110,10 @@ const PROJECT_OUTLINE: AccessRule = {
 const PROJECT: AccessRule = { roles: PROJECT_READERS };
 /**
  * A booking is part of the schedule: those who read schedules (`schedule`), a partner system for its rooms and the
- * projects its platform hosts, and the project's agency. Experts find their room through their seat, not the schedule.
+ * projects its platform hosts, and the project's agency. An expert sees only the booking of its own seat (its room).
  */
 const BOOKING: AccessRule = {
-  roles: { PROVINCIAL_ADMIN: 'ANY', PLATFORM_OPERATOR: 'ANY', SUPERVISOR: 'ANY', PARTNER_SYSTEM: ['ROOM_PLATFORM', 'HOST_PLATFORM'], AGENCY: 'OWN_ORGANISATION' },
+  roles: { PROVINCIAL_ADMIN: 'ANY', PLATFORM_OPERATOR: 'ANY', SUPERVISOR: 'ANY', PARTNER_SYSTEM: ['ROOM_PLATFORM', 'HOST_PLATFORM'], AGENCY: 'OWN_ORGANISATION', EXPERT: 'OWN_EXPERT' },
 };
 /** A seat: its project's readers see counts and statuses, the expert sees its own invitations. */
 const SEAT: AccessRule = { roles: { ...PROJECT_READERS, EXPERT: 'OWN_EXPERT' } };
@@ -262,15 +264,16 @@ async function admits(scope: Scope, identity: Identity, facts: AccessFacts): Pro
       if (facts.unsealed !== true) return false;
     // falls through: once unsealed, the department's rule
     case 'DEPARTMENT_REGION': {
-      const facts_ = await project();
-      return facts_ !== null && facts_.department === identity.department && (facts_.hostPlatform === identity.platform || facts_.hostParent === identity.platform);
+      const access = await project();
+      return access !== null && access.department === identity.department && (access.hostPlatform === identity.platform || access.hostParent === identity.platform);
     }
     case 'OWN_ORGANISATION':
       return identity.org !== undefined && (await project())?.agency === identity.org;
     case 'ROOM_PLATFORM':
       return (facts.roomPlatforms ? await facts.roomPlatforms() : []).includes(identity.platform);
     case 'OWN_EXPERT':
-      return identity.expert !== undefined && facts.expert === identity.expert;
+      if (identity.expert === undefined) return false;
+      return facts.expert === identity.expert || (facts.seatedExperts ? (await facts.seatedExperts()).includes(identity.expert) : false);
     default:
       return false;
   }
@@ -300,14 +303,6 @@ export async function mayAccess<C extends { identity: Identity }>(rule: AccessRu
 
 type Resolver = (root: unknown, args: unknown, context: { identity: Identity }, info: GraphQLResolveInfo) => unknown;
 type ReferenceResolver = (reference: unknown, context: { identity: Identity }, info: GraphQLResolveInfo) => unknown;
-
-function rootGuard(coordinate: string, resolve: Resolver): Resolver {
-  const rule = AUTHORIZATION_MATRIX[coordinate];
-  return (root, args, context, info) => {
-    if (!rule || (rule.roles[context.identity.role] === undefined && !rule.refusalsAudited)) throw refusalFor(coordinate, rule, context.identity);
-    return resolve(root, args, context, info);
-  };
-}
 
 /** The named type of a field's type, and whether it is a list. */
 function namedType(type: TypeNode): { name: string; list: boolean } {
@@ -342,8 +337,8 @@ function objectFieldsOf(typeDefs: DocumentNode): Map<string, Map<string, { name:
  * buildSubgraphSchema([{ typeDefs, resolvers: enforceAuthorization(resolvers, typeDefs, accessFacts) }]);
  * ```
  */
-export function enforceAuthorization<C extends { identity: Identity }>(resolvers: GraphQLResolverMap<C>, typeDefs?: DocumentNode, accessFacts: AccessFactsOf<C> = {}): GraphQLResolverMap<C> {
-  const declared = typeDefs ? objectFieldsOf(typeDefs) : new Map<string, Map<string, { name: string; list: boolean }>>();
+export function enforceAuthorization<C extends { identity: Identity }>(resolvers: GraphQLResolverMap<C>, typeDefs: DocumentNode, accessFacts: AccessFactsOf<C> = {}): GraphQLResolverMap<C> {
+  const declared = objectFieldsOf(typeDefs);
   const wrapped: Record<string, unknown> = {};
   const factsOf = (typeName: string) => accessFacts[typeName] as FactsOf<{ identity: Identity }> | undefined;
 
@@ -360,11 +355,13 @@ export function enforceAuthorization<C extends { identity: Identity }>(resolvers
     const rule = AUTHORIZATION_MATRIX[coordinate];
     const filtered = returns?.list === true && `${returns.name}.__resolveReference` in AUTHORIZATION_MATRIX;
     if (rule?.throughParent && !filtered) return resolve;
+    const isRoot = (OPERATION_TYPES as readonly string[]).includes(typeName);
     return async (root, args, context, info) => {
-      const isRoot = (OPERATION_TYPES as readonly string[]).includes(typeName);
       if (!rule) throw refusalFor(coordinate, rule, context.identity);
-      if (!isRoot && !(await mayAccess(rule, root, context, factsOf(typeName)))) throw refusalFor(coordinate, rule, context.identity);
-      if (isRoot && rule.roles[context.identity.role] === undefined && !rule.refusalsAudited) throw refusalFor(coordinate, rule, context.identity);
+      // A root field's scope needs its arguments: the row's `enforcedBy` checks it; here only the role.
+      if (isRoot ? rule.roles[context.identity.role] === undefined && !rule.refusalsAudited : !(await mayAccess(rule, root, context, factsOf(typeName)))) {
+        throw refusalFor(coordinate, rule, context.identity);
+      }
       const value = await resolve(root, args, context, info);
       return filtered ? visible(returns.name, value, context) : value;
     };
@@ -382,13 +379,9 @@ export function enforceAuthorization<C extends { identity: Identity }>(resolvers
     const shape = declared.get(typeName);
     const guarded: Record<string, unknown> = {};
     for (const [fieldName, resolver] of Object.entries(given)) {
-      const coordinate = `${typeName}.${fieldName}`;
-      const isRoot = (OPERATION_TYPES as readonly string[]).includes(typeName);
       if (fieldName === '__resolveReference' && typeof resolver === 'function') {
-        guarded[fieldName] = referenceGuard(coordinate, resolver as ReferenceResolver, factsOf(typeName));
-      } else if (isRoot && typeof resolver === 'function' && !typeDefs) {
-        guarded[fieldName] = rootGuard(coordinate, resolver as Resolver);
-      } else if (!fieldName.startsWith('__') && typeof resolver === 'function' && (isRoot || shape !== undefined || coordinate in AUTHORIZATION_MATRIX)) {
+        guarded[fieldName] = referenceGuard(`${typeName}.${fieldName}`, resolver as ReferenceResolver, factsOf(typeName));
+      } else if (!fieldName.startsWith('__') && typeof resolver === 'function') {
         guarded[fieldName] = guardField(typeName, fieldName, resolver as Resolver, shape?.get(fieldName));
       } else {
         guarded[fieldName] = resolver;

@@ -2,10 +2,11 @@
 // gets exactly the checks of project(id). A partner platform whose room is booked sees the project's outline only;
 // anyone else without project(id) rights sees nothing of it (null with FORBIDDEN, or the booking is not listed).
 import { as, inDays, startTestHub, ZHUMADIAN, type TestHub } from './support/hub';
-import { arrangeConfirmed, bookingsOf, file, submit, WORKFLOW_AGENCY } from './support/workflow';
+import { advanceFee, arrangeConfirmed, bookingsOf, confirmCommittee, file, submit, WORKFLOW_AGENCY } from './support/workflow';
 
 let t: TestHub;
 let projectId = '';
+let seatedExpert = '';
 /** The county whose room the project booked (it confirms holds automatically). */
 const COUNTY = '411721';
 const OTHER_CITY = '410300';
@@ -22,7 +23,9 @@ beforeAll(async () => {
   projectId = await submit(t, { startsAt: inDays(10, 1), endsAt: inDays(10, 9) });
   await file(t, projectId);
   await arrangeConfirmed(t, projectId);
-}, 60_000);
+  await advanceFee(t, projectId);
+  seatedExpert = (await confirmCommittee(t, projectId))[0].expert_id!;
+}, 90_000);
 afterAll(async () => {
   await t?.stop();
 });
@@ -43,7 +46,7 @@ describe('a partner system whose room the project booked', () => {
     expect(answer.errors).toBeUndefined();
     const ours = answer.data!.schedule.filter((booking) => booking.project.id === projectId);
     expect(ours).toHaveLength(1);
-    expect(ours[0].project).toMatchObject({ status: 'VENUES_CONFIRMED', committeeSize: 5, hostPlatform: { id: ZHUMADIAN } });
+    expect(ours[0].project).toMatchObject({ status: 'COMMITTEE_CONFIRMED', committeeSize: 5, hostPlatform: { id: ZHUMADIAN } });
   });
 
   it('gets null and FORBIDDEN for the secrets through the bookings of its own rooms', async () => {
@@ -97,6 +100,15 @@ describe('callers without project(id) rights', () => {
     const answer = await t.graphql<{ schedule: { project: { id: string } }[] }>(as.partner(OTHER_CITY), SCHEDULE_OUTLINE, window);
     expect(answer.errors).toBeUndefined();
     expect(answer.data!.schedule.filter((booking) => booking.project.id === projectId)).toEqual([]);
+  });
+
+  it("a seated expert finds its room through its invitation, but not the project behind the room's bookings", async () => {
+    const room = await t.graphql<{ myInvitations: { booking: { startsAt: string; room: { id: string } } }[] }>(as.expert(seatedExpert), '{ myInvitations { booking { startsAt room { id } } } }');
+    expect(room.errors).toBeUndefined();
+    expect(room.data!.myInvitations.map((seat) => seat.booking.room.id)).toContain(`room-${ZHUMADIAN}-1`);
+    const answer = await t.graphql(as.expert(seatedExpert), `query($from: DateTime!, $to: DateTime!) { myInvitations { booking { room { bookings(from: $from, to: $to) { id project { bidders budget timeline { actor } } } } } } }`, window);
+    expect(leaks(answer)).toEqual([]);
+    expect(codes(answer)).toContain('FORBIDDEN');
   });
 
   it('the host operator, for comparison, reads everything through the booking', async () => {

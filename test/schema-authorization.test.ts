@@ -131,10 +131,19 @@ const FIELD_ARGS: Record<string, () => string> = {
 /** Lists narrowed to what the caller may see (rather than refused): the readers of their item type see them. */
 const FILTERED_LISTS = new Set(['Query.schedule', 'Query.projects', 'Query.myInvitations', 'EvaluationRoom.bookings', 'Project.venueBookings', 'ExpertDraw.seats']);
 
-function rightsOf(typeName: string, field: string): { readers: readonly Caller[]; refusal: 'FORBIDDEN' | 'SEALED' } {
+/**
+ * An expert checks in at its assigned seat (DOMAIN.md, step 6): it sees the booking of its own invitation (its room and
+ * window), which the walk reaches only from myInvitations; every booking met that way holds the expert's seat. The project behind
+ * it stays the project's readers' (its fields are refused).
+ */
+const OWN_SEAT_ROOT = 'myInvitations';
+
+function rightsOf(typeName: string, field: string, path: readonly Step[]): { readers: readonly Caller[]; refusal: 'FORBIDDEN' | 'SEALED' } {
   const rights = TYPES[typeName];
   if (!rights) throw new Error(`no expectation written for type ${typeName}: add it to TYPES from DOMAIN.md`);
-  return { readers: rights.fields?.[field] ?? rights.readers, refusal: SEALED_FIELDS.has(`${typeName}.${field}`) ? 'SEALED' : (rights.refusal ?? 'FORBIDDEN') };
+  const readers = rights.fields?.[field] ?? rights.readers;
+  const ownSeat = typeName === 'VenueBooking' && path[0]?.field === OWN_SEAT_ROOT;
+  return { readers: ownSeat ? [...readers, 'seatedExpert'] : readers, refusal: SEALED_FIELDS.has(`${typeName}.${field}`) ? 'SEALED' : (rights.refusal ?? 'FORBIDDEN') };
 }
 
 // --- The schema's paths -------------------------------------------------------------------------------------------
@@ -240,12 +249,12 @@ async function inParallel<T>(items: readonly T[], width: number, run: (item: T) 
 function stopOf(path: Step[], caller: Caller): { at: number; kind: 'refused'; code: string } | { at: number; kind: 'empty' } | null {
   for (let index = 0; index < path.length; index++) {
     const step = path[index];
-    const readers = step.type === 'Query' ? ROOTS[step.field].callers : rightsOf(step.type, step.field).readers;
-    if (!readers.includes(caller)) return { at: index, kind: 'refused', code: step.type === 'Query' ? 'FORBIDDEN' : rightsOf(step.type, step.field).refusal };
-    if (step.list && FILTERED_LISTS.has(`${step.type}.${step.field}`) && !rightsOf(step.returns, 'id').readers.includes(caller)) return { at: index, kind: 'empty' };
+    const readers = step.type === 'Query' ? ROOTS[step.field].callers : rightsOf(step.type, step.field, path).readers;
+    if (!readers.includes(caller)) return { at: index, kind: 'refused', code: step.type === 'Query' ? 'FORBIDDEN' : rightsOf(step.type, step.field, path).refusal };
+    if (step.list && FILTERED_LISTS.has(`${step.type}.${step.field}`) && !rightsOf(step.returns, 'id', path).readers.includes(caller)) return { at: index, kind: 'empty' };
     // A single object of a type the caller may not read is refused where it is reached.
-    if (!step.list && step.type !== 'Query' && TYPES[step.returns] && TYPES[step.returns].readers !== EVERYONE && !rightsOf(step.returns, 'id').readers.includes(caller) && 'id' in (schemaForWalk.getType(step.returns) as GraphQLObjectType).getFields()) {
-      return { at: index, kind: 'refused', code: rightsOf(step.returns, 'id').refusal };
+    if (!step.list && step.type !== 'Query' && TYPES[step.returns] && TYPES[step.returns].readers !== EVERYONE && !rightsOf(step.returns, 'id', path).readers.includes(caller) && 'id' in (schemaForWalk.getType(step.returns) as GraphQLObjectType).getFields()) {
+      return { at: index, kind: 'refused', code: rightsOf(step.returns, 'id', path).refusal };
     }
   }
   return null;
@@ -353,7 +362,7 @@ describe('every path to every type, as every caller', () => {
       }
       const last = schemaForWalk.getType(path[path.length - 1].returns) as GraphQLObjectType;
       const fieldNames = Object.keys(last.getFields());
-      const allowed = fieldNames.filter((field) => rightsOf(last.name, field).readers.includes(caller));
+      const allowed = fieldNames.filter((field) => rightsOf(last.name, field, path).readers.includes(caller));
       const refused = fieldNames.filter((field) => !allowed.includes(field));
       if (allowed.length > 0) {
         const answer = await ask(caller, queryOf(schemaForWalk, path, allowed));
@@ -368,7 +377,7 @@ describe('every path to every type, as every caller', () => {
       }
       // One question per refused field: a refused non-null field nulls its object, which would hide its siblings.
       for (const field of refused) {
-        const { refusal } = rightsOf(last.name, field);
+        const { refusal } = rightsOf(last.name, field, path);
         const answer = await ask(caller, queryOf(schemaForWalk, path, [field]));
         const at = `${where}.${field}`;
         const objects = objectsAt(answer.data, fieldsAt);

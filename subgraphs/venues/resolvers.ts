@@ -105,6 +105,7 @@ async function platformOfRoom(roomId: string, ctx: VenuesContext): Promise<strin
 export const venuesAccessFacts: AccessFactsOf<VenuesContext> = {
   VenueBooking: (booking: Booking, ctx: VenuesContext) => ({
     project: () => ctx.loaders.projectAccess.load(booking.project_id),
+    seatedExperts: async () => (await ctx.loaders.seatedExperts.load(booking.id)).map((seat) => seat.expert_id),
     roomPlatforms: async () => {
       const platform = await platformOfRoom(booking.room_id, ctx);
       return platform ? [platform] : [];

@@ -2,19 +2,20 @@
 import type { Kysely } from 'kysely';
 import type { SubgraphDefinition } from '../../lib/subgraph';
 import { createVenuesLoaders } from './loaders';
+import type { SeatAccessReader } from '../experts/access';
 import type { ProjectAccessReader } from '../projects/access';
 import { venuesAccessFacts, venuesResolvers, type VenuesContext } from './resolvers';
 import { VenuesService } from './service';
 import type { VenuesDatabase } from './types';
 
-/** `projects`: who may see a booking's project, asked of the projects domain. */
-export function venuesSubgraph(db: Kysely<VenuesDatabase>, projects: ProjectAccessReader): SubgraphDefinition<VenuesContext> {
+/** `projects` and `seats`: who may see a booking, asked of the projects and experts domains. */
+export function venuesSubgraph(db: Kysely<VenuesDatabase>, projects: ProjectAccessReader, seats: SeatAccessReader): SubgraphDefinition<VenuesContext> {
   const service = new VenuesService(db);
   return {
     domain: 'venues',
     resolvers: venuesResolvers,
     accessFacts: venuesAccessFacts,
-    createContext: (identity) => ({ identity, service, loaders: createVenuesLoaders(service, projects) }),
+    createContext: (identity) => ({ identity, service, loaders: createVenuesLoaders(service, projects, seats) }),
     ready: () => service.ready(),
   };
 }
