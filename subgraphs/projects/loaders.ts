@@ -2,7 +2,6 @@
 import DataLoader from 'dataloader';
 import { childrenLoader, rowLoader } from '../../lib/loaders';
 import type { VenuesService } from '../venues/service';
-import type { ProjectAccessReader } from './access';
 import { ledgerOfProjects } from './ledger';
 import type { ProjectsService } from './service';
 
@@ -26,13 +25,13 @@ function roomPlatformsLoader(venues: VenuesService) {
   });
 }
 
-export function createProjectsLoaders(service: ProjectsService, venues: VenuesService, access: ProjectAccessReader) {
+export function createProjectsLoaders(service: ProjectsService, venues: VenuesService) {
   return {
     project: rowLoader((ids) => service.projectsByIds(ids), (row) => row.id),
     events: childrenLoader((ids) => service.eventsOfProjects(ids), (row) => row.project_id),
     ledger: childrenLoader((ids) => ledgerOfProjects(service.db, ids), (row) => row.project_id),
-    /** Who may see a project (lib/authorization.ts): its host, the host's parent, department and agency. */
-    projectAccess: access.loader(),
+    /** A host platform's parent, for the project's supervisors in the parent region (lib/authorization.ts). */
+    platform: rowLoader((ids) => venues.platformsByIds(ids), (row) => row.id),
     roomPlatforms: roomPlatformsLoader(venues),
   };
 }

@@ -50,10 +50,10 @@ export const projectsResolvers: GraphQLResolverMap<ProjectsContext> = {
       return partnerBalances(ctx.service.db, platformId);
     },
     verifyProjectArchive: (_root: unknown, { projectId }: { projectId: string }, ctx: ProjectsContext) => verifyProjectArchive(ctx.service, ctx.identity, projectId),
-    reconciliationReport: (_root: unknown, { id }: Ref, ctx: ProjectsContext) => reconciliationOf(ctx).readReport(ctx.identity, id),
-    latestReconciliationReport: (_root: unknown, _args: unknown, ctx: ProjectsContext) => reconciliationOf(ctx).latestReport(ctx.identity),
+    reconciliationReport: (_root: unknown, { id }: Ref, ctx: ProjectsContext) => reconciliationOf(ctx).readReport(id),
+    latestReconciliationReport: (_root: unknown, _args: unknown, ctx: ProjectsContext) => reconciliationOf(ctx).latestReport(),
     projectsEvaluatedBetween: (_root: unknown, args: Range & { first?: number; after?: string }, ctx: ProjectsContext) =>
-      reconciliationOf(ctx).projectsEvaluatedBetween(ctx.identity, args),
+      reconciliationOf(ctx).projectsEvaluatedBetween(args),
     archiveBundle: async (_root: unknown, { projectId }: { projectId: string }, ctx: ProjectsContext) =>
       JSON.stringify(await archiveBundle({ projects: ctx.service, venues: ctx.venues, experts: ctx.experts }, ctx.identity, projectId)),
     archiveReleasePackage: async (_root: unknown, { projectId }: { projectId: string }, ctx: ProjectsContext) => {
@@ -108,8 +108,14 @@ export const projectsResolvers: GraphQLResolverMap<ProjectsContext> = {
 
 /** What lib/authorization.ts decides a project's scopes from: its host, department, agency and the rooms it booked. */
 export const projectsAccessFacts: AccessFactsOf<ProjectsContext> = {
+  // The row is loaded already: only the host's parent is looked up (one read per tick).
   Project: (project: Project, ctx: ProjectsContext) => ({
-    project: () => ctx.loaders.projectAccess.load(project.id),
+    project: async () => ({
+      hostPlatform: project.host_platform_id,
+      hostParent: (await ctx.loaders.platform.load(project.host_platform_id))?.parent_id ?? null,
+      department: project.department,
+      agency: project.agency,
+    }),
     roomPlatforms: () => ctx.loaders.roomPlatforms.load(project.id),
   }),
 };

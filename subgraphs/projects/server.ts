@@ -3,7 +3,6 @@ import type { Kysely } from 'kysely';
 import { randomIds, systemClock } from '../../lib/clock';
 import type { SubgraphDefinition } from '../../lib/subgraph';
 import { createProjectsLoaders } from './loaders';
-import { ProjectAccessReader } from './access';
 import { projectsAccessFacts, projectsResolvers, type ProjectsContext } from './resolvers';
 import { ProjectsService } from './service';
 import type { ProjectsDatabase } from './types';
@@ -20,12 +19,11 @@ export interface ProjectsDependencies {
 
 export function projectsSubgraph(db: Kysely<ProjectsDatabase>, dependencies: ProjectsDependencies): SubgraphDefinition<ProjectsContext> {
   const service = new ProjectsService(db, dependencies.venues, systemClock, randomIds);
-  const access = new ProjectAccessReader(db, dependencies.venues);
   return {
     domain: 'projects',
     resolvers: projectsResolvers,
     accessFacts: projectsAccessFacts,
-    createContext: (identity) => ({ identity, service, ...dependencies, loaders: createProjectsLoaders(service, dependencies.venues, access) }),
+    createContext: (identity) => ({ identity, service, ...dependencies, loaders: createProjectsLoaders(service, dependencies.venues) }),
     ready: () => service.ready(),
   };
 }
