@@ -198,7 +198,7 @@ export const AUTHORIZATION_MATRIX: Readonly<Record<string, AccessRule>> = {
 
   // Projects (DOMAIN.md, Sealing: "a Project reached through a booking ... gets exactly the checks of its root query").
   ...fields('Project', ['__resolveReference', 'id', 'code', 'name', 'category', 'mode', 'hostPlatform', 'evaluationStartsAt', 'evaluationEndsAt', 'status', 'committeeSize'], PROJECT_OUTLINE),
-  ...fields('Project', ['department', 'tenderer', 'agency', 'bidders', 'budget', 'tendererRepresentatives', 'feeAdvance', 'timeline', 'ledger', 'venueBookings', 'expertDraw'], PROJECT),
+  ...fields('Project', ['department', 'tenderer', 'agency', 'bidders', 'budget', 'procurementMethod', 'tendererRepresentatives', 'feeAdvance', 'timeline', 'ledger', 'venueBookings', 'expertDraw'], PROJECT),
   ...fields('ProjectEvent', ['at', 'kind', 'actor', 'detail'], THROUGH_PARENT),
   ...fields('LedgerEntry', ['id', 'kind', 'payer', 'payee', 'amount', 'reverses', 'settledAt', 'createdAt'], THROUGH_PARENT),
   ...fields('PartnerBalance', ['partner', 'payable', 'receivable', 'entries'], THROUGH_PARENT),
