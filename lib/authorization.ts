@@ -80,7 +80,7 @@ export interface AccessFacts {
   roomPlatforms?: () => Promise<readonly string[]>;
   /** The expert of the seat, or the expert itself. */
   expert?: string | null;
-  /** The experts invited to a seat of the booking. */
+  /** The experts invited to a seat of the booking or draw. */
   seatedExperts?: () => Promise<readonly string[]>;
   /** Whether the evaluation started (the committee is no longer sealed). */
   unsealed?: boolean;
@@ -115,7 +115,7 @@ const PROJECT: AccessRule = { roles: PROJECT_READERS };
 const BOOKING: AccessRule = {
   roles: { PROVINCIAL_ADMIN: 'ANY', PLATFORM_OPERATOR: 'ANY', SUPERVISOR: 'ANY', PARTNER_SYSTEM: ['ROOM_PLATFORM', 'HOST_PLATFORM'], AGENCY: 'OWN_ORGANISATION', EXPERT: 'OWN_EXPERT' },
 };
-/** A seat: its project's readers see counts and statuses, the expert sees its own invitations. */
+/** A seat (and its draw): its project's readers see counts and statuses, the expert sees its own invitations. */
 const SEAT: AccessRule = { roles: { ...PROJECT_READERS, EXPERT: 'OWN_EXPERT' } };
 /** An expert of the pool: its administrators, the expert itself, and through a seat those the seal lets see it. */
 const EXPERT_IDENTITY: AccessRule = {
@@ -208,8 +208,9 @@ export const AUTHORIZATION_MATRIX: Readonly<Record<string, AccessRule>> = {
   ...fields('ProjectEdge', ['cursor', 'node'], THROUGH_PARENT),
   ...fields('ProjectConnection', ['edges', 'pageInfo', 'totalCount'], THROUGH_PARENT),
 
-  // Draws and seats: the project's readers; a seat's expert also reads its own invitation.
-  ...fields('ExpertDraw', ['__resolveReference', 'id', 'project', 'status', 'seedCommitment', 'seed', 'failureReason', 'supervisorNonce', 'seats'], PROJECT),
+  // Draws and seats: the project's readers; a seated expert also reads its own invitation and the draw that made it
+  // (its other seats are not listed: ExpertDraw.seats keeps the seats the caller may read).
+  ...fields('ExpertDraw', ['__resolveReference', 'id', 'project', 'status', 'seedCommitment', 'seed', 'failureReason', 'supervisorNonce', 'seats'], SEAT),
   ...fields('CommitteeSeat', ['__resolveReference', 'id', 'draw', 'booking', 'specialty', 'round', 'status', 'invitedAt', 'answerDueAt', 'respondedAt', 'reason', 'checkedInAt'], SEAT),
   // Sealed fields (DOMAIN.md, Sealing): who sits on a committee.
   'CommitteeSeat.expert': {
@@ -223,7 +224,7 @@ export const AUTHORIZATION_MATRIX: Readonly<Record<string, AccessRule>> = {
   ...fields('ExpertConnection', ['edges', 'pageInfo', 'totalCount'], THROUGH_PARENT),
   ...fields('AccessAttempt', ['id', 'at', 'actor', 'role', 'seat', 'roomId', 'admitted', 'code', 'reason'], THROUGH_PARENT),
   ...fields('DrawVerification', ['drawId', 'matches', 'detail'], THROUGH_PARENT),
-  ...fields('SealedAccessRecord', ['at', 'actor', 'role', 'field', 'seat'], THROUGH_PARENT),
+  ...fields('SealedAccessRecord', ['at', 'lastAt', 'reads', 'actor', 'role', 'field', 'seat'], THROUGH_PARENT),
 };
 
 /** The root types whose every field must have a row: an operation without one is refused to everybody. */

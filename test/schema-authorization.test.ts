@@ -76,7 +76,8 @@ const TYPES: Record<string, TypeRights> = {
   EvaluationRoom: REFERENCE_DATA,
   VenueBooking: { readers: BOOKING_READERS },
   Project: { readers: PROJECT_READERS, fields: Object.fromEntries(OUTLINE.map((field) => [field, OUTLINE_READERS])) },
-  ExpertDraw: { readers: PROJECT_READERS },
+  // A seated expert reaches its draw only through its own invitation (myInvitations.draw).
+  ExpertDraw: { readers: SEAT_READERS },
   CommitteeSeat: { readers: SEAT_READERS, fields: { expert: SEAT_EXPERT_READERS } },
   Expert: { readers: EXPERT_READERS, refusal: 'SEALED' },
   ProjectEvent: REACHED,
@@ -101,14 +102,15 @@ const TYPES: Record<string, TypeRights> = {
 const SEALED_FIELDS = new Set(['CommitteeSeat.expert']);
 
 /** The root query fields, their arguments (real ids of the fixture) and who may call them (API.md). */
-const ROOTS: Record<string, { args: () => string; callers: readonly Caller[] }> = {
+const ROOTS: Record<string, { args: () => string; callers: readonly Caller[]; sealedUntilEvaluation?: true }> = {
   platform: { args: () => `(id: "${COUNTY}")`, callers: EVERYONE },
   platforms: { args: () => '(level: COUNTY)', callers: EVERYONE },
   schedule: { args: () => `(from: "${range.from}", to: "${range.to}")`, callers: ['admin', 'hostOperator', 'roomOperator', 'otherOperator', 'supervisor', 'otherSupervisor', 'hostPartner', 'roomPartner', 'otherPartner'] },
   webhookDeliveries: { args: () => `(platformId: "${COUNTY}", first: 5)`, callers: ['admin', 'roomOperator', 'roomPartner'] },
   experts: { args: () => `(platformId: "${ZHUMADIAN}", first: 2)`, callers: ['admin'] },
   expertDraw: { args: () => `(id: "${fixture.drawId}")`, callers: ['admin', 'hostOperator', 'supervisor'] },
-  verifyExpertDraw: { args: () => `(drawId: "${fixture.drawId}")`, callers: ['admin', 'hostOperator', 'supervisor'] },
+  // The seed and candidate lists stay sealed until the evaluation starts (DOMAIN.md, A verifiable draw): SEALED now.
+  verifyExpertDraw: { args: () => `(drawId: "${fixture.drawId}")`, callers: ['admin', 'hostOperator', 'supervisor'], sealedUntilEvaluation: true },
   myInvitations: { args: () => '', callers: ['seatedExpert', 'otherExpert'] },
   sealedAccessAudit: { args: () => `(projectId: "${fixture.projectId}")`, callers: ['admin', 'supervisor'] },
   accessAttempts: { args: () => `(projectId: "${fixture.projectId}")`, callers: ['admin', 'supervisor'] },
@@ -251,6 +253,7 @@ function stopOf(path: Step[], caller: Caller): { at: number; kind: 'refused'; co
     const step = path[index];
     const readers = step.type === 'Query' ? ROOTS[step.field].callers : rightsOf(step.type, step.field, path).readers;
     if (!readers.includes(caller)) return { at: index, kind: 'refused', code: step.type === 'Query' ? 'FORBIDDEN' : rightsOf(step.type, step.field, path).refusal };
+    if (step.type === 'Query' && ROOTS[step.field].sealedUntilEvaluation) return { at: index, kind: 'refused', code: 'SEALED' };
     if (step.list && FILTERED_LISTS.has(`${step.type}.${step.field}`) && !rightsOf(step.returns, 'id', path).readers.includes(caller)) return { at: index, kind: 'empty' };
     // A single object of a type the caller may not read is refused where it is reached.
     if (!step.list && step.type !== 'Query' && TYPES[step.returns] && TYPES[step.returns].readers !== EVERYONE && !rightsOf(step.returns, 'id', path).readers.includes(caller) && 'id' in (schemaForWalk.getType(step.returns) as GraphQLObjectType).getFields()) {
@@ -392,7 +395,7 @@ describe('every path to every type, as every caller', () => {
     process.stdout.write(`schema authorization walk: ${paths.length} paths x ${EVERYONE.length} callers, ${queries} queries, ${unreached} answers with no object to check; objects verified per type ${JSON.stringify(Object.fromEntries(verified))}\n`);
     expect(wrong).toEqual([]);
     // The walk reached real objects of every type the fixture holds, so "allowed" meant an answer with values.
-    for (const type of ['Platform', 'Venue', 'EvaluationRoom', 'VenueBooking', 'Project', 'ExpertDraw', 'CommitteeSeat', 'Expert', 'ProjectEvent', 'LedgerEntry', 'ProjectConnection', 'ExpertConnection', 'DrawVerification', 'ArchiveVerification']) {
+    for (const type of ['Platform', 'Venue', 'EvaluationRoom', 'VenueBooking', 'Project', 'ExpertDraw', 'CommitteeSeat', 'Expert', 'ProjectEvent', 'LedgerEntry', 'ProjectConnection', 'ExpertConnection', 'ArchiveVerification']) {
       expect([type, verified.get(type) ?? 0]).not.toEqual([type, 0]);
     }
   }, 600_000);

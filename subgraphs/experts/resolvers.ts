@@ -115,7 +115,11 @@ export const expertsResolvers: GraphQLResolverMap<ExpertsContext> = {
 
 /** What lib/authorization.ts decides a draw's, seat's or expert's scopes from. */
 export const expertsAccessFacts: AccessFactsOf<ExpertsContext> = {
-  ExpertDraw: (draw: Draw, ctx: ExpertsContext) => ({ project: () => ctx.loaders.projectAccess.load(draw.project_id), unsealed: draw.unsealed_at !== null }),
+  ExpertDraw: (draw: Draw, ctx: ExpertsContext) => ({
+    project: () => ctx.loaders.projectAccess.load(draw.project_id),
+    unsealed: draw.unsealed_at !== null,
+    seatedExperts: async () => (await ctx.loaders.seatsOfDraw.load(draw.id)).flatMap((seat) => (seat.expert_id ? [seat.expert_id] : [])),
+  }),
   CommitteeSeat: async (seat: CommitteeSeat, ctx: ExpertsContext) => {
     const draw = await ctx.loaders.draw.load(seat.draw_id);
     return { project: () => ctx.loaders.projectAccess.load(seat.project_id), expert: seat.expert_id, unsealed: draw?.unsealed_at != null };
