@@ -12,6 +12,8 @@ import type { WithOutbox } from './outbox';
 import { startSubgraph, type RunningSubgraph } from './subgraph';
 import { drawPolicyOf, ExpertsService } from '../subgraphs/experts/service';
 import { expertsSubgraph } from '../subgraphs/experts/server';
+import { SeatAccessReader } from '../subgraphs/experts/access';
+import { ProjectAccessReader } from '../subgraphs/projects/access';
 import { ProjectsService } from '../subgraphs/projects/service';
 import { ocdsPublicationOf } from '../subgraphs/projects/ocds';
 import { projectsSubgraph } from '../subgraphs/projects/server';
@@ -59,8 +61,11 @@ export async function startHub(options: HubOptions): Promise<RunningHub> {
   const { config, logger, databases } = options;
   const ports = options.ports ?? { gateway: config.GATEWAY_PORT, venues: config.VENUES_PORT, experts: config.EXPERTS_PORT, projects: config.PROJECTS_PORT };
   const services = createServices(config, logger, databases, options.clock);
-  const venues = await startSubgraph(venuesSubgraph(databases.venues.db), config, logger.child({ service: 'venues' }), ports.venues);
-  const experts = await startSubgraph(expertsSubgraph(databases.experts.db, drawPolicyOf(config)), config, logger.child({ service: 'experts' }), ports.experts);
+  // Venues and experts decide who may see a project's bookings, draws and seats from the projects domain's facts (and
+  // venues whether an expert holds a seat of a booking from the experts domain's).
+  const projectAccess = new ProjectAccessReader(databases.projects.db, services.venues);
+  const venues = await startSubgraph(venuesSubgraph(databases.venues.db, projectAccess, new SeatAccessReader(databases.experts.db)), config, logger.child({ service: 'venues' }), ports.venues);
+  const experts = await startSubgraph(expertsSubgraph(databases.experts.db, projectAccess, drawPolicyOf(config)), config, logger.child({ service: 'experts' }), ports.experts);
   const projects = await startSubgraph(projectsSubgraph(databases.projects.db, { venues: services.venues, experts: services.experts, ocds: ocdsPublicationOf(config) }), config, logger.child({ service: 'projects' }), ports.projects);
   const gateway = await startGateway({
     config,

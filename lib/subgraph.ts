@@ -8,7 +8,7 @@ import { buildSubgraphSchema } from '@apollo/subgraph';
 import type { GraphQLResolverMap } from '@apollo/subgraph/dist/schema-helper';
 import { GraphQLError, parse, type GraphQLFormattedError } from 'graphql';
 import type { Domain, HubConfig } from './config';
-import { enforceAuthorization } from './authorization';
+import { enforceAuthorization, type AccessFactsOf } from './authorization';
 import { unauthenticated } from './errors';
 import { IDENTITY_HEADER, redisNonceRegistry, SIGNATURE_HEADER, verifySignedIdentity, type Identity } from './identity';
 import { closeServer, createServer, graphqlListener, listen, sendJson } from './http';
@@ -38,6 +38,8 @@ export interface SubgraphContext extends BaseContext {
 export interface SubgraphDefinition<C extends SubgraphContext> {
   domain: Domain;
   resolvers: GraphQLResolverMap<C>;
+  /** Per type, the facts the authorization matrix decides an object's scopes from (lib/authorization.ts). */
+  accessFacts?: AccessFactsOf<C>;
   /** Builds the per-request context (loaders and services) for a verified identity. */
   createContext(identity: Identity): C;
   /** Answers /readyz: the subgraph's own dependencies (its database). */
@@ -92,8 +94,9 @@ export async function startSubgraph<C extends SubgraphContext>(
   options: { metrics?: HubMetrics } = {},
 ): Promise<RunningSubgraph> {
   const metrics = options.metrics ?? createMetrics(definition.domain);
-  // Roles are refused from the authorization matrix before any resolver runs (lib/authorization.ts).
-  const schema = buildSubgraphSchema([{ typeDefs: parse(readSdl(definition.domain)), resolvers: enforceAuthorization(definition.resolvers) }]);
+  // Every field of the SDL is guarded by the authorization matrix (lib/authorization.ts), with or without a resolver.
+  const typeDefs = parse(readSdl(definition.domain));
+  const schema = buildSubgraphSchema([{ typeDefs, resolvers: enforceAuthorization(definition.resolvers, typeDefs, definition.accessFacts) }]);
   const apollo = new ApolloServer<C>({
     schema,
     includeStacktraceInErrorResponses: false,

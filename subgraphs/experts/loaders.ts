@@ -1,10 +1,13 @@
 // Per-request DataLoaders of the experts subgraph.
 import DataLoader from 'dataloader';
 import { childrenLoader, rowLoader } from '../../lib/loaders';
+import type { ProjectAccessReader } from '../projects/access';
 import type { ExpertsService, SealedRead } from './service';
 
-export function createExpertsLoaders(service: ExpertsService) {
+export function createExpertsLoaders(service: ExpertsService, projects: ProjectAccessReader) {
   return {
+    /** Who may see a draw's or seat's project (lib/authorization.ts): asked of the projects domain, one read per tick. */
+    projectAccess: projects.loader(),
     expert: rowLoader((ids) => service.expertsByIds(ids), (row) => row.id),
     draw: rowLoader((ids) => service.drawsByIds(ids), (row) => row.id),
     latestDrawOfProject: rowLoader((ids) => service.latestDrawsOfProjects(ids), (row) => row.project_id),

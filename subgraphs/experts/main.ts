@@ -7,5 +7,11 @@ import type { ExpertsContext } from './resolvers';
 import { expertsSubgraph } from './server';
 import { drawPolicyOf } from './service';
 import type { ExpertsDatabase } from './types';
+import { ProjectAccessReader } from '../projects/access';
+import type { ProjectsDatabase } from '../projects/types';
+import { VenuesService } from '../venues/service';
+import type { VenuesDatabase } from '../venues/types';
 
-runSubgraphMain<ExpertsDatabase, ExpertsContext>('experts', (db, _open, config) => expertsSubgraph(db, drawPolicyOf(config)));
+runSubgraphMain<ExpertsDatabase, ExpertsContext>('experts', (db, open, config) =>
+  expertsSubgraph(db, new ProjectAccessReader(open<ProjectsDatabase>('projects'), new VenuesService(open<VenuesDatabase>('venues'))), drawPolicyOf(config)),
+);

@@ -1,6 +1,6 @@
 // Resolvers of the experts subgraph: thin wrappers over the service, with sealing applied per field.
 import type { GraphQLResolverMap } from '@apollo/subgraph/dist/schema-helper';
-import { requireRole } from '../../lib/authz';
+import type { AccessFactsOf } from '../../lib/authorization';
 import { forbidden, notFound } from '../../lib/errors';
 import { DateTime } from '../../lib/scalars';
 import type { SubgraphContext } from '../../lib/subgraph';
@@ -39,12 +39,8 @@ export const expertsResolvers: GraphQLResolverMap<ExpertsContext> = {
       requireDrawSealLifted(draw);
       return ctx.service.verifyDraw(drawId);
     },
-    myInvitations: (_root: unknown, _args: unknown, ctx: ExpertsContext) => {
-      requireRole(ctx.identity, ['EXPERT'], 'list their invitations');
-      return ctx.service.invitationsOfExpert(ctx.identity.expert!);
-    },
+    myInvitations: (_root: unknown, _args: unknown, ctx: ExpertsContext) => ctx.service.invitationsOfExpert(ctx.identity.expert!),
     sealedAccessAudit: async (_root: unknown, { projectId }: { projectId: string }, ctx: ExpertsContext) => {
-      requireRole(ctx.identity, ['SUPERVISOR', 'PROVINCIAL_ADMIN'], 'read the access audit');
       const draw = await ctx.loaders.latestDrawOfProject.load(projectId);
       if (!draw) return [];
       if (!mayReadAccessAudit(ctx.identity, draw)) throw forbidden("only the project's supervisors (its department, on the host platform or its parent) may read its access audit");
@@ -54,16 +50,12 @@ export const expertsResolvers: GraphQLResolverMap<ExpertsContext> = {
       return rows.filter((row) => auditRowShown(row, byId.get(row.draw_id)));
     },
     accessAttempts: async (_root: unknown, { projectId }: { projectId: string }, ctx: ExpertsContext) => {
-      requireRole(ctx.identity, ['SUPERVISOR', 'PROVINCIAL_ADMIN'], 'read the attempts to enter an evaluation area');
       const draw = await ctx.loaders.latestDrawOfProject.load(projectId);
       if (!draw) return [];
       if (!mayReadAccessAudit(ctx.identity, draw)) throw forbidden("only the project's supervisors (its department, on the host platform or its parent) may read its access attempts");
       return accessAttemptsOfProject(ctx.service, projectId);
     },
-    experts: (_root: unknown, args: { platformId: string; specialty?: string; first?: number; after?: string }, ctx: ExpertsContext) => {
-      requireRole(ctx.identity, ['PROVINCIAL_ADMIN'], 'browse the expert pool');
-      return ctx.service.listExperts(args);
-    },
+    experts: (_root: unknown, args: { platformId: string; specialty?: string; first?: number; after?: string }, ctx: ExpertsContext) => ctx.service.listExperts(args),
   },
   Mutation: {
     respondToInvitation: (_root: unknown, args: { seatId: string; accept: boolean; reason?: string | null }, ctx: ExpertsContext) =>
@@ -119,4 +111,23 @@ export const expertsResolvers: GraphQLResolverMap<ExpertsContext> = {
     __resolveReference: (ref: Ref) => ({ id: ref.id }),
     expertDraw: (project: Ref, _args: unknown, ctx: ExpertsContext) => ctx.loaders.latestDrawOfProject.load(project.id),
   },
+};
+
+/** What lib/authorization.ts decides a draw's, seat's or expert's scopes from. */
+export const expertsAccessFacts: AccessFactsOf<ExpertsContext> = {
+  ExpertDraw: (draw: Draw, ctx: ExpertsContext) => ({
+    project: () => ctx.loaders.projectAccess.load(draw.project_id),
+    unsealed: draw.unsealed_at !== null,
+    seatedExperts: async () => (await ctx.loaders.seatsOfDraw.load(draw.id)).flatMap((seat) => (seat.expert_id ? [seat.expert_id] : [])),
+  }),
+  CommitteeSeat: async (seat: CommitteeSeat, ctx: ExpertsContext) => {
+    const draw = await ctx.loaders.draw.load(seat.draw_id);
+    return { project: () => ctx.loaders.projectAccess.load(seat.project_id), expert: seat.expert_id, unsealed: draw?.unsealed_at != null };
+  },
+  // An expert reached through a seat follows the seat's project and seal; otherwise only its own facts.
+  Expert: (expert: ExpertView, ctx: ExpertsContext) =>
+    expert.via
+      ? { expert: expert.id, unsealed: expert.via.draw.unsealed_at !== null, project: () => ctx.loaders.projectAccess.load(expert.via!.draw.project_id) }
+      : { expert: expert.id },
+  Project: (project: Ref, ctx: ExpertsContext) => ({ project: () => ctx.loaders.projectAccess.load(project.id) }),
 };

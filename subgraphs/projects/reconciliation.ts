@@ -1,7 +1,7 @@
 // Provincial reconciliation, the projects domain's side: reports of a date range and what they found. The finding itself
 // is done by a job that reads the supergraph (jobs/reconciliation.ts); this module stores, queues and serves its reports.
 import { sql, type Kysely, type Selectable } from 'kysely';
-import { actorOf, requireRole } from '../../lib/authz';
+import { actorOf } from '../../lib/authz';
 import { randomIds, systemClock, type Clock, type IdGenerator } from '../../lib/clock';
 import { DB_ERRORS, sqlState } from '../../lib/db';
 import { badInput, notFound } from '../../lib/errors';
@@ -58,7 +58,6 @@ export class ReconciliationService {
    * ```
    */
   async requestReconciliation(identity: Identity, from: Date, to: Date): Promise<ReconciliationReport> {
-    requireRole(identity, ['PROVINCIAL_ADMIN'], 'run a reconciliation');
     checkRange(from, to);
     const { report } = await this.openReport(from, to, 'ON_DEMAND', actorOf(identity), true);
     return { ...report, discrepancies: [] };
@@ -100,16 +99,14 @@ export class ReconciliationService {
       .executeTakeFirst();
   }
 
-  /** reconciliationReport: PROVINCIAL_ADMIN only. */
-  async readReport(identity: Identity, id: string): Promise<ReconciliationReport | null> {
-    requireRole(identity, ['PROVINCIAL_ADMIN'], 'read reconciliation reports');
+  /** reconciliationReport (PROVINCIAL_ADMIN only: lib/authorization.ts). */
+  async readReport(id: string): Promise<ReconciliationReport | null> {
     const report = await this.db.selectFrom('reconciliation_report').selectAll().where('id', '=', id).executeTakeFirst();
     return report ? this.withDiscrepancies(report) : null;
   }
 
-  /** latestReconciliationReport: the most recently generated DONE report, PROVINCIAL_ADMIN only. */
-  async latestReport(identity: Identity): Promise<ReconciliationReport | null> {
-    requireRole(identity, ['PROVINCIAL_ADMIN'], 'read reconciliation reports');
+  /** latestReconciliationReport: the most recently generated DONE report (PROVINCIAL_ADMIN only: lib/authorization.ts). */
+  async latestReport(): Promise<ReconciliationReport | null> {
     const report = await this.db
       .selectFrom('reconciliation_report')
       .selectAll()
@@ -128,10 +125,9 @@ export class ReconciliationService {
 
   /**
    * projectsEvaluatedBetween: the projects whose evaluation window overlaps [from, to), every platform, by window start.
-   * PROVINCIAL_ADMIN only; the reconciliation pages through it.
+   * PROVINCIAL_ADMIN only (lib/authorization.ts); the reconciliation pages through it.
    */
-  async projectsEvaluatedBetween(identity: Identity, args: { from: Date; to: Date; first?: number | null; after?: string | null }): Promise<Connection<Project>> {
-    requireRole(identity, ['PROVINCIAL_ADMIN'], 'list the projects of every platform by evaluation window');
+  async projectsEvaluatedBetween(args: { from: Date; to: Date; first?: number | null; after?: string | null }): Promise<Connection<Project>> {
     checkRange(args.from, args.to);
     const limit = pageSize(args.first);
     const cursor = decodeCursor(args.after, 2);

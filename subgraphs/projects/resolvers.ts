@@ -1,5 +1,6 @@
 // Resolvers of the projects subgraph: thin wrappers over the service.
 import type { GraphQLResolverMap } from '@apollo/subgraph/dist/schema-helper';
+import type { AccessFactsOf } from '../../lib/authorization';
 import { forbidden } from '../../lib/errors';
 import { DateTime, Money } from '../../lib/scalars';
 import type { SubgraphContext } from '../../lib/subgraph';
@@ -12,7 +13,6 @@ import { advanceEvaluationFee } from './steps/fee-advance';
 import { archiveBundle, archiveProject, verifyProjectArchive } from './steps/archive';
 import { releasePackageJson, releasePackageOf, type OcdsPublication } from './ocds';
 import { completeEvaluation, replaceCommitteeMember, startEvaluation } from './steps/evaluation';
-import { requireRole } from '../../lib/authz';
 import { arrangeVenues, type SeatRequestInput } from './steps/arrange-venues';
 import { cancelProject } from './steps/cancel-project';
 import { drawExperts, type SeatRequirementInput } from './steps/draw-experts';
@@ -39,21 +39,21 @@ export const projectsResolvers: GraphQLResolverMap<ProjectsContext> = {
     project: async (_root: unknown, { id }: Ref, ctx: ProjectsContext) => {
       const project = await ctx.loaders.project.load(id);
       if (!project) return null;
-      if (!(await ctx.service.canRead(ctx.identity, project))) throw forbidden(`your role may not read project ${id}`);
+      if (!(await ctx.service.canRead(ctx.identity, project))) throw forbidden(`your token may not read project ${id}; only its host platform, its supervisors, its agency or PROVINCIAL_ADMIN may`);
       return project;
     },
     projects: (_root: unknown, args: { status?: ProjectStatus; hostPlatformId?: string; first?: number; after?: string }, ctx: ProjectsContext) =>
       ctx.service.listProjects(ctx.identity, args),
     platformBalances: (_root: unknown, { platformId }: { platformId: string }, ctx: ProjectsContext) => {
-      requireRole(ctx.identity, ['PROVINCIAL_ADMIN', 'PLATFORM_OPERATOR'], "read a platform's balances");
+      // The role is the matrix's; the platform comes from the arguments, so the scope is checked here.
       if (ctx.identity.role === 'PLATFORM_OPERATOR' && ctx.identity.platform !== platformId) throw forbidden(`an operator reads the balances of its own platform ${ctx.identity.platform} only`);
       return partnerBalances(ctx.service.db, platformId);
     },
     verifyProjectArchive: (_root: unknown, { projectId }: { projectId: string }, ctx: ProjectsContext) => verifyProjectArchive(ctx.service, ctx.identity, projectId),
-    reconciliationReport: (_root: unknown, { id }: Ref, ctx: ProjectsContext) => reconciliationOf(ctx).readReport(ctx.identity, id),
-    latestReconciliationReport: (_root: unknown, _args: unknown, ctx: ProjectsContext) => reconciliationOf(ctx).latestReport(ctx.identity),
+    reconciliationReport: (_root: unknown, { id }: Ref, ctx: ProjectsContext) => reconciliationOf(ctx).readReport(id),
+    latestReconciliationReport: (_root: unknown, _args: unknown, ctx: ProjectsContext) => reconciliationOf(ctx).latestReport(),
     projectsEvaluatedBetween: (_root: unknown, args: Range & { first?: number; after?: string }, ctx: ProjectsContext) =>
-      reconciliationOf(ctx).projectsEvaluatedBetween(ctx.identity, args),
+      reconciliationOf(ctx).projectsEvaluatedBetween(args),
     archiveBundle: async (_root: unknown, { projectId }: { projectId: string }, ctx: ProjectsContext) =>
       JSON.stringify(await archiveBundle({ projects: ctx.service, venues: ctx.venues, experts: ctx.experts }, ctx.identity, projectId)),
     archiveReleasePackage: async (_root: unknown, { projectId }: { projectId: string }, ctx: ProjectsContext) => {
@@ -104,4 +104,18 @@ export const projectsResolvers: GraphQLResolverMap<ProjectsContext> = {
     at: (event: ProjectEvent) => event.at,
   },
   ...reconciliationTypeResolvers,
+};
+
+/** What lib/authorization.ts decides a project's scopes from: its host, department, agency and the rooms it booked. */
+export const projectsAccessFacts: AccessFactsOf<ProjectsContext> = {
+  // The row is loaded already: only the host's parent is looked up (one read per tick).
+  Project: (project: Project, ctx: ProjectsContext) => ({
+    project: async () => ({
+      hostPlatform: project.host_platform_id,
+      hostParent: (await ctx.loaders.platform.load(project.host_platform_id))?.parent_id ?? null,
+      department: project.department,
+      agency: project.agency,
+    }),
+    roomPlatforms: () => ctx.loaders.roomPlatforms.load(project.id),
+  }),
 };

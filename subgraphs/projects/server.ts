@@ -3,7 +3,7 @@ import type { Kysely } from 'kysely';
 import { randomIds, systemClock } from '../../lib/clock';
 import type { SubgraphDefinition } from '../../lib/subgraph';
 import { createProjectsLoaders } from './loaders';
-import { projectsResolvers, type ProjectsContext } from './resolvers';
+import { projectsAccessFacts, projectsResolvers, type ProjectsContext } from './resolvers';
 import { ProjectsService } from './service';
 import type { ProjectsDatabase } from './types';
 import type { ExpertsService } from '../experts/service';
@@ -22,7 +22,8 @@ export function projectsSubgraph(db: Kysely<ProjectsDatabase>, dependencies: Pro
   return {
     domain: 'projects',
     resolvers: projectsResolvers,
-    createContext: (identity) => ({ identity, service, ...dependencies, loaders: createProjectsLoaders(service) }),
+    accessFacts: projectsAccessFacts,
+    createContext: (identity) => ({ identity, service, ...dependencies, loaders: createProjectsLoaders(service, dependencies.venues) }),
     ready: () => service.ready(),
   };
 }

@@ -1,6 +1,8 @@
 // Per-request DataLoaders of the venues subgraph: every reference and relation is one query per tick.
 import DataLoader from 'dataloader';
 import { childrenLoader, manyByKey, rowLoader } from '../../lib/loaders';
+import type { SeatAccessReader } from '../experts/access';
+import type { ProjectAccessReader } from '../projects/access';
 import type { Booking, VenuesService, Window } from './service';
 
 /** Groups keys "room|from|to" by window so rooms asked for the same window share one query. */
@@ -27,8 +29,12 @@ function byWindow<T>(fetch: (roomIds: string[], window: Window) => Promise<T[]>,
   );
 }
 
-export function createVenuesLoaders(service: VenuesService) {
+export function createVenuesLoaders(service: VenuesService, projects: ProjectAccessReader, seats: SeatAccessReader) {
   return {
+    /** Which experts hold a seat of a booking (an expert sees its own seat's booking): asked of the experts domain. */
+    seatedExperts: seats.loader(),
+    /** Who may see a booking's project (lib/authorization.ts): asked of the projects domain, one read per tick. */
+    projectAccess: projects.loader(),
     platform: rowLoader((ids) => service.platformsByIds(ids), (row) => row.id),
     children: childrenLoader((ids) => service.childrenOfPlatforms(ids), (row) => row.parent_id!),
     agreements: childrenLoader((ids) => service.agreementsOfPlatforms(ids), (row) => row.platform_id),

@@ -5,6 +5,13 @@ startTracingIfConfigured('hub-venues');
 import { runSubgraphMain } from '../../lib/subgraph-main';
 import type { VenuesContext } from './resolvers';
 import { venuesSubgraph } from './server';
+import { SeatAccessReader } from '../experts/access';
+import type { ExpertsDatabase } from '../experts/types';
+import { ProjectAccessReader } from '../projects/access';
+import type { ProjectsDatabase } from '../projects/types';
+import { VenuesService } from './service';
 import type { VenuesDatabase } from './types';
 
-runSubgraphMain<VenuesDatabase, VenuesContext>('venues', (db) => venuesSubgraph(db));
+runSubgraphMain<VenuesDatabase, VenuesContext>('venues', (db, open) =>
+  venuesSubgraph(db, new ProjectAccessReader(open<ProjectsDatabase>('projects'), new VenuesService(db)), new SeatAccessReader(open<ExpertsDatabase>('experts'))),
+);

@@ -1,5 +1,6 @@
 // Resolvers of the venues subgraph: argument and access checks, then the service through loaders.
 import type { GraphQLResolverMap } from '@apollo/subgraph/dist/schema-helper';
+import type { AccessFactsOf } from '../../lib/authorization';
 import { forbidden } from '../../lib/errors';
 import { DateTime, Money } from '../../lib/scalars';
 import { timeWindow } from '../../lib/window';
@@ -67,14 +68,9 @@ export const venuesResolvers: GraphQLResolverMap<VenuesContext> = {
       const rows = await ctx.loaders.freeSeats.load({ roomId: room.id, window: timeWindow(args.from, args.to, MAX_SCHEDULE_DAYS) });
       return rows[0]?.free ?? room.seats;
     },
-    bookings: async (room: Room, args: { from: Date; to: Date }, ctx: VenuesContext) => {
-      const bookings = await ctx.loaders.bookingsOfRoom.load({ roomId: room.id, window: timeWindow(args.from, args.to, MAX_SCHEDULE_DAYS) });
-      if (ctx.identity.role !== 'PARTNER_SYSTEM') return bookings;
-      // A partner system sees every booking of its own rooms, and elsewhere only those of projects its platform hosts.
-      const venue = await ctx.loaders.venue.load(room.venue_id);
-      if (venue?.platform_id === ctx.identity.platform) return bookings;
-      return bookings.filter((booking) => booking.host_platform_id === ctx.identity.platform);
-    },
+    // Only the bookings the caller may read are listed (VenueBooking's row of lib/authorization.ts).
+    bookings: (room: Room, args: { from: Date; to: Date }, ctx: VenuesContext) =>
+      ctx.loaders.bookingsOfRoom.load({ roomId: room.id, window: timeWindow(args.from, args.to, MAX_SCHEDULE_DAYS) }),
   },
   VenueBooking: {
     __resolveReference: (ref: Ref, ctx: VenuesContext) => ctx.loaders.booking.load(ref.id),
@@ -96,4 +92,31 @@ export const venuesResolvers: GraphQLResolverMap<VenuesContext> = {
     __resolveReference: (ref: Ref) => ({ id: ref.id }),
     venueBookings: (project: Ref, _args: unknown, ctx: VenuesContext) => ctx.loaders.bookingsOfProject.load(project.id),
   },
+};
+
+/** The platform of a room, through its venue (both loaded per tick). */
+async function platformOfRoom(roomId: string, ctx: VenuesContext): Promise<string | null> {
+  const room = await ctx.loaders.room.load(roomId);
+  const venue = room ? await ctx.loaders.venue.load(room.venue_id) : null;
+  return venue?.platform_id ?? null;
+}
+
+/** What lib/authorization.ts decides a booking's or project's scopes from: the project's facts and the rooms' platforms. */
+export const venuesAccessFacts: AccessFactsOf<VenuesContext> = {
+  VenueBooking: (booking: Booking, ctx: VenuesContext) => ({
+    project: () => ctx.loaders.projectAccess.load(booking.project_id),
+    seatedExperts: async () => (await ctx.loaders.seatedExperts.load(booking.id)).map((seat) => seat.expert_id),
+    roomPlatforms: async () => {
+      const platform = await platformOfRoom(booking.room_id, ctx);
+      return platform ? [platform] : [];
+    },
+  }),
+  Project: (project: Ref, ctx: VenuesContext) => ({
+    project: () => ctx.loaders.projectAccess.load(project.id),
+    roomPlatforms: async () => {
+      const bookings = await ctx.loaders.bookingsOfProject.load(project.id);
+      const platforms = await Promise.all(bookings.map((booking) => platformOfRoom(booking.room_id, ctx)));
+      return platforms.filter((platform): platform is string => platform !== null);
+    },
+  }),
 };

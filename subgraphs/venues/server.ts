@@ -2,16 +2,20 @@
 import type { Kysely } from 'kysely';
 import type { SubgraphDefinition } from '../../lib/subgraph';
 import { createVenuesLoaders } from './loaders';
-import { venuesResolvers, type VenuesContext } from './resolvers';
+import type { SeatAccessReader } from '../experts/access';
+import type { ProjectAccessReader } from '../projects/access';
+import { venuesAccessFacts, venuesResolvers, type VenuesContext } from './resolvers';
 import { VenuesService } from './service';
 import type { VenuesDatabase } from './types';
 
-export function venuesSubgraph(db: Kysely<VenuesDatabase>): SubgraphDefinition<VenuesContext> {
+/** `projects` and `seats`: who may see a booking, asked of the projects and experts domains. */
+export function venuesSubgraph(db: Kysely<VenuesDatabase>, projects: ProjectAccessReader, seats: SeatAccessReader): SubgraphDefinition<VenuesContext> {
   const service = new VenuesService(db);
   return {
     domain: 'venues',
     resolvers: venuesResolvers,
-    createContext: (identity) => ({ identity, service, loaders: createVenuesLoaders(service) }),
+    accessFacts: venuesAccessFacts,
+    createContext: (identity) => ({ identity, service, loaders: createVenuesLoaders(service, projects, seats) }),
     ready: () => service.ready(),
   };
 }

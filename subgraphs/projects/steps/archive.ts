@@ -65,7 +65,7 @@ export async function archiveProject(deps: { projects: ProjectsService; experts:
   const { projects } = deps;
   const project = await projects.getProject(projectId);
   if (identity.role !== 'PLATFORM_OPERATOR' || identity.platform !== project.host_platform_id) {
-    throw forbidden(`only an operator of the host platform ${project.host_platform_id} may archive project ${project.code}`);
+    throw forbidden(`only an operator of the host platform ${project.host_platform_id} may archive project ${project.id}`);
   }
   // Attempts whose jobs have not run yet would find the archive sealed: write them before the seal.
   if (project.status === 'EVALUATED') await recordAccessAttempts(deps, projectId);

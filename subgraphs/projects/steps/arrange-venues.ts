@@ -43,7 +43,7 @@ export async function arrangeVenues(
   return deps.projects.db.transaction().execute(async (trx) => {
     const project = await deps.projects.lockIn(trx, args.projectId);
     const host = project.host_platform_id;
-    requirePlatform(identity, host, `arrange the venues of project ${project.code}`);
+    requirePlatform(identity, host, `arrange the venues of project ${project.id}`);
     if (project.status !== 'FILED') throw conflict(`project ${project.code} is ${project.status}; venues are arranged for a FILED project`);
 
     const window = { from: project.evaluation_starts_at, to: project.evaluation_ends_at };

@@ -20,7 +20,7 @@ export async function cancelProject(projects: ProjectsService, identity: Identit
   }
   const project = await projects.getProject(projectId);
   if (identity.role === 'PLATFORM_OPERATOR' && identity.platform !== project.host_platform_id) {
-    throw forbidden(`only operators of platform ${project.host_platform_id} may cancel project ${project.code}; your token is for ${identity.platform}`);
+    throw forbidden(`only operators of platform ${project.host_platform_id} may cancel project ${project.id}; your token is for ${identity.platform}`);
   }
   const trimmed = reason.trim();
   if (!trimmed) throw badInput('reason', 'say why the project is cancelled');

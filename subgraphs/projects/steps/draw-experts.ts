@@ -40,7 +40,7 @@ export async function drawExperts(
 ): Promise<Project> {
   requireRole(identity, ['PLATFORM_OPERATOR'], 'draw experts');
   const project = await deps.projects.getProject(projectId);
-  requirePlatform(identity, project.host_platform_id, `draw the experts of project ${project.code}`);
+  requirePlatform(identity, project.host_platform_id, `draw the experts of project ${project.id}`);
   if (project.status !== 'FEE_ADVANCED') throw conflict(`project ${project.code} is ${project.status}; experts are drawn once its evaluation fee is advanced (FEE_ADVANCED)`);
   const nonce = supervisorNonce?.trim() || null;
   if (nonce && nonce.length > MAX_NONCE_LENGTH) throw badInput('supervisorNonce', `must be at most ${MAX_NONCE_LENGTH} characters`);

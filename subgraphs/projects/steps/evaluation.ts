@@ -19,7 +19,7 @@ const REPORT_DIGEST = /^[0-9a-f]{64}$/;
 async function hostProject(deps: EvaluationDependencies, identity: Identity, projectId: string, action: string): Promise<Project> {
   requireRole(identity, ['PLATFORM_OPERATOR'], action);
   const project = await deps.projects.getProject(projectId);
-  requirePlatform(identity, project.host_platform_id, `${action} of project ${project.code}`);
+  requirePlatform(identity, project.host_platform_id, `${action} of project ${project.id}`);
   return project;
 }
 

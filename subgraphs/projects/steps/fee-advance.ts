@@ -16,7 +16,7 @@ export interface FeeAdvanceDependencies {
 function requireFeePayer(identity: Identity, project: Project): void {
   if (identity.role === 'AGENCY' && identity.org === project.agency) return;
   if (identity.role === 'PLATFORM_OPERATOR' && identity.platform === project.host_platform_id) return;
-  throw forbidden(`only the project's agency (${project.agency}) or an operator of platform ${project.host_platform_id} may advance its evaluation fee`);
+  throw forbidden(`only the project's agency or an operator of platform ${project.host_platform_id} may advance its evaluation fee`);
 }
 
 /**
