@@ -33,9 +33,6 @@ const ALLOWED_PAUSES: { file: string; fragment: string; why: string }[] = [
   // not have landed"): listed so the guard holds for the rest of the suite, and to be deleted when they are rewritten.
   // (relay-crash is rewritten: it holds the relay at its mark with a lock.)
   { file: 'test/faults/postgres-terminate.test.ts', fragment: 'setTimeout(resolve, 40 + Math.random() * 80)', why: "paces the volume test's kill loop; the kill provably mid-mutation is the file's second test" },
-  { file: 'test/faults/redis-restart.test.ts', fragment: 'setTimeout(resolve, 25)', why: "pending: measure duplicates with the hub's own handlers" },
-  { file: 'test/faults/redis-restart.test.ts', fragment: 'setTimeout(resolve, 1500)', why: "pending: measure duplicates with the hub's own handlers" },
-  { file: 'test/faults/redis-restart.test.ts', fragment: 'setTimeout(resolve, 500)', why: "pending: measure duplicates with the hub's own handlers" },
 ];
 /** Upper bounds on a time that are allowed, by file and fragment: none. */
 const ALLOWED_BOUNDS: { file: string; fragment: string; why: string }[] = [];
