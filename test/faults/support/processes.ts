@@ -4,7 +4,6 @@ import { mkdtempSync } from 'node:fs';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import pg from 'pg';
 import { eventually } from '../../support/hub';
 
 export const ROOT = join(__dirname, '..', '..', '..');
@@ -108,17 +107,5 @@ export class OwnRedis {
     child.kill('SIGTERM');
     await exited;
     this.child = null;
-  }
-}
-
-/** Creates the probe tables in the test database: every run of a probe job, and its (idempotent) effect. */
-export async function createProbeTables(url: string): Promise<void> {
-  const client = new pg.Client({ connectionString: url });
-  await client.connect();
-  try {
-    await client.query('create table if not exists public.fault_runs (id bigserial primary key, key text not null, job_id text not null, at timestamptz not null default now())');
-    await client.query('create table if not exists public.fault_effects (key text primary key, at timestamptz not null default now())');
-  } finally {
-    await client.end();
   }
 }
