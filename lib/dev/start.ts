@@ -2,7 +2,7 @@
 // Tracing first (when configured): its instrumentation patches http and pg only for modules loaded after it.
 import { startTracingIfConfigured, stopTracing } from '../otel';
 startTracingIfConfigured('hub');
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { issueToken } from '../../gateway/tokens';
 import { ConfigError, loadConfig } from '../config';
 import { startHub } from '../hub';
@@ -13,7 +13,8 @@ import { isDatabaseEmpty, seedDemoData } from '../seed';
 import { findOrStartRedis, startEmbeddedPostgres, type Started } from './infrastructure';
 
 const ROOT = join(__dirname, '..', '..', '..');
-const DATA_DIR = join(ROOT, '.data');
+/** Where the embedded Postgres and a Redis this command starts keep their data: HUB_DATA_DIR, else `.data/` of the checkout. */
+const DATA_DIR = process.env.HUB_DATA_DIR ? resolve(process.env.HUB_DATA_DIR) : join(ROOT, '.data');
 
 async function main(): Promise<void> {
   const began = Date.now();
@@ -24,7 +25,7 @@ async function main(): Promise<void> {
   try {
     const postgres: Started = process.env.DATABASE_URL
       ? { url: process.env.DATABASE_URL, description: 'PostgreSQL at DATABASE_URL', stop: async () => undefined }
-      : await startEmbeddedPostgres(DATA_DIR, say);
+      : await startEmbeddedPostgres(DATA_DIR);
     stops.push(postgres);
     const redis = await findOrStartRedis(process.env.REDIS_URL, DATA_DIR);
     stops.push(redis);

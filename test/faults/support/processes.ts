@@ -51,12 +51,17 @@ export function buildDist(): void {
   built = true;
 }
 
-/** Starts a built entry point (`dist/<entry>.js`) as production runs it: NODE_ENV=production, plain node. */
-export function startBuilt(entry: string, env: Record<string, string>): Child {
+/**
+ * Starts a built entry point (`dist/<entry>.js`) as production runs it: NODE_ENV=production, plain node. `detached`
+ * makes it the leader of a process group of its own, as a shell makes a command run from a terminal, so that
+ * `process.kill(-pid, signal)` reaches it and everything it spawned as a terminal's Ctrl-C does.
+ */
+export function startBuilt(entry: string, env: Record<string, string>, options: { detached?: boolean } = {}): Child {
   return track(spawn(process.execPath, [join('dist', `${entry}.js`)], {
     cwd: ROOT,
     env: { ...process.env, NODE_ENV: 'production', LOG_LEVEL: 'info', APOLLO_TELEMETRY_DISABLED: '1', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
+    detached: options.detached ?? false,
   }));
 }
 
