@@ -155,7 +155,7 @@ async function main(): Promise<void> {
     const ours: Target = { name: 'hub gateway', url: gatewayUrl, body: boardBody, headers: bearer };
     // The same gateway with its response cache off, beside the one as deployed: what the gateway itself costs.
     const uncachedPort = await freePort();
-    const uncachedGateway = startProcess('gateway-uncached', ['dist/gateway/main.js'], { ...running.env, GATEWAY_PORT: String(uncachedPort), HUB_RESPONSE_CACHE_MB: '0' }, uncachedPort);
+    const uncachedGateway = startProcess('gateway-uncached', ['dist/gateway/main.js'], { ...running.env, GATEWAY_PORT: String(uncachedPort), METRICS_PORT: String(await freePort()), HUB_RESPONSE_CACHE_MB: '0' }, uncachedPort);
     stops.push(() => uncachedGateway.stop());
     await waitReady(`http://127.0.0.1:${uncachedPort}/readyz`);
     const uncachedUrl = `http://127.0.0.1:${uncachedPort}/graphql`;

@@ -113,7 +113,8 @@ export async function startStack(env: NodeJS.ProcessEnv): Promise<Stack> {
     startProcess(domain, [`dist/subgraphs/${domain}/main.js`], full, ports[domain]),
   );
   await Promise.all((['venues', 'experts', 'projects'] as const).map((domain) => waitReady(`http://127.0.0.1:${ports[domain]}/readyz`)));
-  const gateway = startProcess('gateway', ['dist/gateway/main.js'], full, ports.gateway);
+  // Each gateway process of the bench gets a metrics listener of its own (METRICS_PORT defaults to one fixed port).
+  const gateway = startProcess('gateway', ['dist/gateway/main.js'], { ...full, METRICS_PORT: String(await freePort()) }, ports.gateway);
   await waitReady(`http://127.0.0.1:${ports.gateway}/readyz`);
   const jobs = startProcess('jobs', ['dist/jobs/main.js'], full);
   return {
