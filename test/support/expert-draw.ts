@@ -27,6 +27,8 @@ export interface BookingSpec {
 }
 
 export interface ProjectSpec {
+  /** The host platform (default HOST); its operator submits, arranges and pays. */
+  host?: string;
   mode?: 'LOCAL' | 'REMOTE';
   committeeSize?: number;
   tendererRepresentatives?: number;
@@ -45,6 +47,8 @@ export interface ProjectSpec {
  */
 export async function feeAdvancedProject(t: TestHub, spec: ProjectSpec): Promise<string> {
   const { projects, venues } = t.hub.services;
+  const host = spec.host ?? HOST;
+  const hostOperator: Identity = { ...OPERATOR, platform: host };
   // Without a window, each project gets a day of its own: a MAIN booking takes every seat of its room.
   const day = 20 + ++counter;
   const startsAt = spec.startsAt ?? inDays(day, 1);
@@ -54,7 +58,7 @@ export async function feeAdvancedProject(t: TestHub, spec: ProjectSpec): Promise
     name: '示例道路改造工程施工',
     category: 'CONSTRUCTION',
     department: 'HOUSING_AND_CONSTRUCTION',
-    hostPlatformId: HOST,
+    hostPlatformId: host,
     tenderer: '示例城市建设投资有限公司',
     agency: AGENCY,
     bidders: spec.bidders ?? ['河南示例路桥建设有限公司', '示例市政工程有限公司'],
@@ -67,10 +71,10 @@ export async function feeAdvancedProject(t: TestHub, spec: ProjectSpec): Promise
   };
   const mains = spec.bookings.filter((booking) => booking.role === 'MAIN');
   if (mains.length !== 1) throw new Error(`feeAdvancedProject: a project books exactly one MAIN room, not ${mains.length}`);
-  const project = await projects.submitProject(OPERATOR, input);
-  await projects.fileProject(SUPERVISOR, project.id, true, null);
+  const project = await projects.submitProject(hostOperator, input);
+  await projects.fileProject({ ...SUPERVISOR, platform: host }, project.id, true, null);
   const secondary = spec.bookings.filter((booking) => booking.role === 'SECONDARY').map(({ roomId, seats }) => ({ roomId, seats }));
-  await arrangeVenues({ projects, venues }, OPERATOR, { projectId: project.id, mainRoomId: mains[0].roomId, secondary });
+  await arrangeVenues({ projects, venues }, hostOperator, { projectId: project.id, mainRoomId: mains[0].roomId, secondary });
   if (t.hub.jobs) {
     await confirmHeldBookings(t, project.id);
   } else {
@@ -78,7 +82,7 @@ export async function feeAdvancedProject(t: TestHub, spec: ProjectSpec): Promise
   }
   const arranged = await projectStatus(t, project.id);
   if (arranged !== 'VENUES_CONFIRMED') throw new Error(`feeAdvancedProject: the venues of ${project.id} were not confirmed; it is ${arranged}`);
-  await advanceEvaluationFee({ projects, venues }, OPERATOR, project.id);
+  await advanceEvaluationFee({ projects, venues }, hostOperator, project.id);
   return project.id;
 }
 
@@ -171,6 +175,22 @@ export async function roomsOf(t: TestHub, platformId: string) {
     .innerJoin('venue', 'venue.id', 'room.venue_id')
     .select(['room.id', 'room.seats'])
     .where('venue.platform_id', '=', platformId)
+    .orderBy('room.id')
+    .execute();
+}
+
+/**
+ * Rooms that can be a main room (a video terminal) and seat `minSeats`, of every platform, each with its platform: tests
+ * that need many projects at once, each with a room of its own, spread them over these (a MAIN booking takes every
+ * seat of its room, so two projects never share a room over overlapping windows).
+ */
+export function mainRooms(t: TestHub, minSeats: number) {
+  return t.databases.venues.db
+    .selectFrom('room')
+    .innerJoin('venue', 'venue.id', 'room.venue_id')
+    .select(['room.id', 'room.seats', 'venue.platform_id'])
+    .where('room.video_terminal', '=', true)
+    .where('room.seats', '>=', minSeats)
     .orderBy('room.id')
     .execute();
 }
