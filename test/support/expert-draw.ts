@@ -74,16 +74,25 @@ export async function feeAdvancedProject(t: TestHub, spec: ProjectSpec): Promise
   const project = await projects.submitProject(hostOperator, input);
   await projects.fileProject({ ...SUPERVISOR, platform: host }, project.id, true, null);
   const secondary = spec.bookings.filter((booking) => booking.role === 'SECONDARY').map(({ roomId, seats }) => ({ roomId, seats }));
-  await arrangeVenues({ projects, venues }, hostOperator, { projectId: project.id, mainRoomId: mains[0].roomId, secondary });
-  if (t.hub.jobs) {
-    await confirmHeldBookings(t, project.id);
-  } else {
-    await runBookingSaga(t, project.id);
-  }
-  const arranged = await projectStatus(t, project.id);
-  if (arranged !== 'VENUES_CONFIRMED') throw new Error(`feeAdvancedProject: the venues of ${project.id} were not confirmed; it is ${arranged}`);
+  await confirmVenues(t, hostOperator, project.id, mains[0].roomId, secondary);
   await advanceEvaluationFee({ projects, venues }, hostOperator, project.id);
   return project.id;
+}
+
+/**
+ * Takes a FILED project to VENUES_CONFIRMED the hub's way: arrangeVenues by the host's operator, then the booking saga
+ * (the hub's jobs, or its steps run here on a hub without jobs), each partner that decides by hand confirming.
+ */
+export async function confirmVenues(t: TestHub, hostOperator: Identity, projectId: string, mainRoomId: string, secondary: { roomId: string; seats: number }[]): Promise<void> {
+  const { projects, venues } = t.hub.services;
+  await arrangeVenues({ projects, venues }, hostOperator, { projectId, mainRoomId, secondary });
+  if (t.hub.jobs) {
+    await confirmHeldBookings(t, projectId);
+  } else {
+    await runBookingSaga(t, projectId);
+  }
+  const arranged = await projectStatus(t, projectId);
+  if (arranged !== 'VENUES_CONFIRMED') throw new Error(`confirmVenues: the venues of ${projectId} were not confirmed; it is ${arranged}`);
 }
 
 /** Each partner that confirms by hand confirms the project's HELD bookings, until the jobs' saga has decided. */
