@@ -3,7 +3,7 @@
 // completed one (lost races included) still verifies.
 import { sql } from 'kysely';
 import { as, eventually, startTestHub, type TestHub } from './support/hub';
-import { DRAW, feeAdvancedProject, HOST, roomsOf } from './support/expert-draw';
+import { DRAW, feeAdvancedProject, mainRooms } from './support/expert-draw';
 
 let t: TestHub;
 beforeAll(async () => {
@@ -25,17 +25,23 @@ it('never seats an expert in two overlapping evaluations, and every draw complet
     .set({ specialties: sql<string[]>`specialties || array[${SPECIALTY}]::text[]` })
     .where('id', 'in', pool.map((expert) => expert.id))
     .execute();
-  const [room] = await roomsOf(t, HOST);
-  // Windows of 8 hours starting an hour apart: each overlaps the seven before and after it.
+  // Windows of 8 hours starting an hour apart: each overlaps the seven before and after it. A MAIN booking takes its
+  // room over the window, so overlapping projects are hosted by different platforms, each in a room of its own (a
+  // LOCAL project has no regional rule: every draw still draws from the same pool).
+  const rooms = await mainRooms(t, 5);
+  if (rooms.length < 8) throw new Error(`the seed has ${rooms.length} main rooms of 5 seats; 8 overlapping windows need 8`);
   const base = Date.now() + 60 * 86_400_000;
-  const projectIds: string[] = [];
+  const projects: { id: string; room: (typeof rooms)[number] }[] = [];
   for (let i = 0; i < PROJECTS; i++) {
     const startsAt = new Date(base + i * 3_600_000);
-    projectIds.push(await feeAdvancedProject(t, { mode: 'LOCAL', startsAt, endsAt: new Date(startsAt.getTime() + 8 * 3_600_000), bookings: [{ roomId: room.id, role: 'MAIN', seats: room.seats }] }));
+    const room = rooms[i % rooms.length];
+    const id = await feeAdvancedProject(t, { host: room.platform_id, mode: 'LOCAL', startsAt, endsAt: new Date(startsAt.getTime() + 8 * 3_600_000), bookings: [{ roomId: room.id, role: 'MAIN', seats: room.seats }] });
+    projects.push({ id, room });
   }
+  const projectIds = projects.map((project) => project.id);
 
   const started = Date.now();
-  const responses = await Promise.all(projectIds.map((projectId) => t.graphql(as.operator(HOST), DRAW, { projectId, seats: [{ roomId: room.id, specialty: SPECIALTY, count: 4 }] })));
+  const responses = await Promise.all(projects.map(({ id, room }) => t.graphql(as.operator(room.platform_id), DRAW, { projectId: id, seats: [{ roomId: room.id, specialty: SPECIALTY, count: 4 }] })));
   expect(responses.every((response) => response.errors === undefined)).toBe(true);
 
   const draws = await eventually(

@@ -1,5 +1,7 @@
 // 评标费预支 through the gateway: the computed advance, its ledger entries, balances, refusals that write nothing, a race.
 import { reverseOpenLedgerEntries } from '../subgraphs/projects/ledger';
+import { cancelProject } from '../subgraphs/projects/steps/cancel-project';
+import { confirmVenues } from './support/expert-draw';
 import { as, startTestHub, ZHUMADIAN, type TestHub } from './support/hub';
 
 let t: TestHub;
@@ -33,8 +35,8 @@ const window = (days: number) => {
 const ADVANCE = `mutation($id: ID!) { advanceEvaluationFee(projectId: $id) { id status feeAdvance ledger { id kind payer payee amount reverses } timeline { kind detail } } }`;
 
 let serial = 0;
-/** A REMOTE project at VENUES_CONFIRMED with a main room at Zhumadian and confirmed secondary seats at a county and Zhengzhou. */
-async function confirmedProject(days = 10 + serial): Promise<string> {
+/** A REMOTE project of Zhumadian, FILED by its supervisor: the step before its venues are arranged. */
+async function filedProject(days = 10 + serial): Promise<string> {
   serial += 1;
   const { starts, ends } = window(days);
   const submitted = await t.graphql<{ submitProject: { id: string } }>(as.agency(AGENCY), `mutation($input: SubmitProjectInput!) { submitProject(input: $input) { id } }`, {
@@ -57,26 +59,21 @@ async function confirmedProject(days = 10 + serial): Promise<string> {
   });
   expect(submitted.errors).toBeUndefined();
   const id = submitted.data!.submitProject.id;
-  // The booking saga is another step's business; here its outcome is written directly.
-  await t.databases.projects.db.updateTable('project').set({ status: 'VENUES_CONFIRMED' }).where('id', '=', id).execute();
-  const booking = (suffix: string, room: string, role: 'MAIN' | 'SECONDARY', seats: number) => ({
-    id: `${id}-${suffix}`,
-    arrangement_id: `${id}-arr`,
-    room_id: room,
-    project_id: id,
-    host_platform_id: ZHUMADIAN,
-    role,
-    seats,
-    starts_at: starts,
-    ends_at: ends,
-    status: 'CONFIRMED' as const,
-    hold_expires_at: null,
-    reason: null,
-  });
-  await t.databases.venues.db
-    .insertInto('booking')
-    .values([booking('main', `room-${ZHUMADIAN}-1`, 'MAIN', 5), booking('county', `room-${COUNTY}-1`, 'SECONDARY', 2), booking('city', `room-${CITY}-1`, 'SECONDARY', 1)])
-    .execute();
+  const filed = await t.graphql(as.supervisor('HOUSING_AND_CONSTRUCTION'), `mutation($id: ID!) { fileProject(projectId: $id, approve: true, note: "资料齐全") { status } }`, { id });
+  expect(filed.errors).toBeUndefined();
+  return id;
+}
+
+/**
+ * A REMOTE project at VENUES_CONFIRMED through arrangeVenues and the booking saga: the main room at Zhumadian, 2 seats at
+ * the county (which confirms at once) and 1 at Zhengzhou (confirmed by its operator).
+ */
+async function confirmedProject(days = 10 + serial): Promise<string> {
+  const id = await filedProject(days);
+  await confirmVenues(t, { sub: 'test-operator', role: 'PLATFORM_OPERATOR', platform: ZHUMADIAN }, id, `room-${ZHUMADIAN}-1`, [
+    { roomId: `room-${COUNTY}-1`, seats: 2 },
+    { roomId: `room-${CITY}-1`, seats: 1 },
+  ]);
   return id;
 }
 
@@ -140,20 +137,24 @@ describe('advanceEvaluationFee', () => {
     ['an expert', as.expert('exp-00001')],
   ])('refuses %s with FORBIDDEN and writes nothing', async (_name, identity) => {
     const id = await confirmedProject();
+    const before = await eventKinds(id);
+    expect(before.at(-1)).toBe('VENUES_CONFIRMED');
     const response = await t.graphql(identity, ADVANCE, { id });
     expect(response.errors?.[0].extensions?.code).toBe('FORBIDDEN');
     expect(await ledgerRows(id)).toEqual([]);
-    expect(await eventKinds(id)).toEqual(['SUBMITTED']);
+    expect(await eventKinds(id)).toEqual(before);
   });
 
   it('refuses a project whose venues are not confirmed with CONFLICT, and a second advance too', async () => {
-    const id = await confirmedProject();
-    await t.databases.projects.db.updateTable('project').set({ status: 'FILED' }).where('id', '=', id).execute();
+    const id = await filedProject();
     const early = await t.graphql(as.agency(AGENCY), ADVANCE, { id });
     expect(early.errors?.[0].extensions?.code).toBe('CONFLICT');
     expect(await ledgerRows(id)).toEqual([]);
 
-    await t.databases.projects.db.updateTable('project').set({ status: 'VENUES_CONFIRMED' }).where('id', '=', id).execute();
+    await confirmVenues(t, { sub: 'test-operator', role: 'PLATFORM_OPERATOR', platform: ZHUMADIAN }, id, `room-${ZHUMADIAN}-1`, [
+      { roomId: `room-${COUNTY}-1`, seats: 2 },
+      { roomId: `room-${CITY}-1`, seats: 1 },
+    ]);
     expect((await t.graphql(as.agency(AGENCY), ADVANCE, { id })).errors).toBeUndefined();
     const again = await t.graphql(as.agency(AGENCY), ADVANCE, { id });
     expect(again.errors?.[0].extensions?.code).toBe('CONFLICT');
@@ -179,11 +180,14 @@ describe('advanceEvaluationFee', () => {
 });
 
 describe('reversal after a cancellation', () => {
-  it('compensates every open entry once, never deletes one, and leaves every balance of the project at zero', async () => {
+  // The hub has no settlement step yet: the settled entry is written by hand (the one deliberate write into the ledger
+  // here), and put back open once the assertions are made.
+  it('compensates every open entry once, never deletes one, and leaves every balance of the project at zero (one entry marked settled by hand, then reopened)', async () => {
     const id = await confirmedProject();
-    await t.graphql(as.agency(AGENCY), ADVANCE, { id });
-    await t.databases.projects.db.updateTable('ledger_entry').set({ settled_at: new Date() }).where('id', '=', `${id}:payable:${CITY}`).execute();
-    await t.databases.projects.db.updateTable('project').set({ status: 'CANCELLED' }).where('id', '=', id).execute();
+    expect((await t.graphql(as.agency(AGENCY), ADVANCE, { id })).errors).toBeUndefined();
+    const settledByHand = `${id}:payable:${CITY}`;
+    await t.databases.projects.db.updateTable('ledger_entry').set({ settled_at: new Date() }).where('id', '=', settledByHand).execute();
+    await cancelProject(t.hub.services.projects, { sub: 'test-operator', role: 'PLATFORM_OPERATOR', platform: ZHUMADIAN }, id, '招标人撤回');
     expect(await reverseOpenLedgerEntries(t.hub.services.projects, id, 'test cancellation')).toBe(2);
     expect(await reverseOpenLedgerEntries(t.hub.services.projects, id, 'test cancellation')).toBe(0);
     const rows = await ledgerRows(id);
@@ -197,11 +201,14 @@ describe('reversal after a cancellation', () => {
     expect([...net.values()].every((amount) => amount === 0n)).toBe(true);
     expect(rows.filter((row) => row.kind === 'REVERSAL').map((row) => row.reverses).sort()).toEqual([`${id}:advance`, `${id}:payable:${COUNTY}`].sort());
     expect((await eventKinds(id)).filter((kind) => kind === 'LEDGER_REVERSED')).toHaveLength(1);
+    await t.databases.projects.db.updateTable('ledger_entry').set({ settled_at: null }).where('id', '=', settledByHand).execute();
   });
 });
 
 describe('the ledger table', () => {
-  it('refuses a reversal that does not pay back exactly what it reverses, and a second reversal of the same entry', async () => {
+  // The table's own constraints, below the service that never writes such rows: the reversals are written by hand, and
+  // the one it accepts is taken out again.
+  it('refuses a reversal written by hand that does not pay back exactly what it reverses, and a second reversal of the same entry (the accepted one removed after)', async () => {
     const id = await confirmedProject();
     await t.graphql(as.agency(AGENCY), ADVANCE, { id });
     const original = `${id}:payable:${COUNTY}`;
@@ -221,5 +228,7 @@ describe('the ledger table', () => {
     await expect(db.insertInto('ledger_entry').values(reversal('same-way', COUNTY_OWED, `platform:${ZHUMADIAN}`, `platform:${COUNTY}`)).execute()).rejects.toThrow(/foreign key/);
     await db.insertInto('ledger_entry').values(reversal('ok', COUNTY_OWED, `platform:${COUNTY}`, `platform:${ZHUMADIAN}`)).execute();
     await expect(db.insertInto('ledger_entry').values(reversal('twice', COUNTY_OWED, `platform:${COUNTY}`, `platform:${ZHUMADIAN}`)).execute()).rejects.toThrow(/unique/);
+    await db.deleteFrom('ledger_entry').where('id', '=', `${original}:ok`).execute();
+    expect(await ledgerRows(id)).toHaveLength(3);
   });
 });

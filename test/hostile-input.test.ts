@@ -165,7 +165,7 @@ beforeAll(async () => {
   });
   const advanced = await feeAdvancedProject(t, { mode: 'LOCAL', bookings: [{ roomId: rooms[0].id, role: 'MAIN', seats: rooms[0].seats }] });
   real.projectIds = [submitted.id, advanced];
-  real.bookingIds = [`bk-${advanced}-0`];
+  real.bookingIds = (await t.hub.services.venues.bookingsOfProjects([advanced])).map((booking) => booking.id);
 }, 60_000);
 afterAll(async () => {
   await t?.stop();

@@ -11,7 +11,7 @@ import type { Redis } from 'ioredis';
 import { sql } from 'kysely';
 import { openRedis } from '../../lib/redis';
 import { as, eventually, startTestHub, type TestHub } from '../support/hub';
-import { DRAW, feeAdvancedProject, HOST, roomsOf } from '../support/expert-draw';
+import { DRAW, feeAdvancedProject, mainRooms } from '../support/expert-draw';
 import { startChild, type Child } from './support/processes';
 
 jest.setTimeout(240_000);
@@ -96,14 +96,26 @@ async function makePool(round: number): Promise<string[]> {
 }
 
 /** FEE_ADVANCED projects whose 8-hour windows start an hour apart (each overlaps its seven neighbours on each side). */
-async function makeProjects(round: number, roomId: string, seats: number): Promise<string[]> {
+async function makeProjects(round: number): Promise<Project[]> {
   const base = Date.now() + (70 + 10 * round) * 86_400_000;
-  const ids: string[] = [];
+  // A MAIN booking takes its room over the window: overlapping projects each have a room (and host) of their own. LOCAL
+  // projects have no regional rule, so every draw still draws from the round's one pool.
+  const rooms = await mainRooms(t, 5);
+  if (rooms.length < 8) throw new Error(`the seed has ${rooms.length} main rooms of 5 seats; 8 overlapping windows need 8`);
+  const projects: Project[] = [];
   for (let i = 0; i < PROJECTS; i++) {
     const startsAt = new Date(base + i * 3_600_000);
-    ids.push(await feeAdvancedProject(t, { mode: 'LOCAL', startsAt, endsAt: new Date(startsAt.getTime() + 8 * 3_600_000), bookings: [{ roomId, role: 'MAIN', seats }] }));
+    const room = rooms[i % rooms.length];
+    const id = await feeAdvancedProject(t, { host: room.platform_id, mode: 'LOCAL', startsAt, endsAt: new Date(startsAt.getTime() + 8 * 3_600_000), bookings: [{ roomId: room.id, role: 'MAIN', seats: room.seats }] });
+    projects.push({ id, roomId: room.id, host: room.platform_id });
   }
-  return ids;
+  return projects;
+}
+
+interface Project {
+  id: string;
+  roomId: string;
+  host: string;
 }
 
 /** The draws of the projects, with their live and invited seats and their project's status. */
@@ -163,14 +175,14 @@ async function progressBeyond(projectIds: string[], since: string): Promise<void
 async function crashRound(round: number, running: Child | null, kills: number): Promise<{ survivor: Child; figures: Record<string, unknown> }> {
   const started = Date.now();
   const pool = await makePool(round);
-  const [room] = (await roomsOf(t, HOST)).filter((candidate) => candidate.seats >= 5);
-  const projectIds = await makeProjects(round, room.id, room.seats);
-  const seats = SPECIALTIES.map((specialty) => ({ roomId: room.id, specialty: `${specialty}_${round}`, count: 2 }));
+  const projects = await makeProjects(round);
+  const projectIds = projects.map((project) => project.id);
+  const seatsIn = (roomId: string) => SPECIALTIES.map((specialty) => ({ roomId, specialty: `${specialty}_${round}`, count: 2 }));
   const db = t.databases.experts.db;
 
   // With no worker running the messages wait in the outbox and the new worker's relay publishes them all at once;
   // with one running, they are published as they commit.
-  const responses = await Promise.all(projectIds.map((projectId) => t.graphql(as.operator(HOST), DRAW, { projectId, seats })));
+  const responses = await Promise.all(projects.map(({ id, roomId, host }) => t.graphql(as.operator(host), DRAW, { projectId: id, seats: seatsIn(roomId) })));
   expect(responses.map((response) => response.errors)).toEqual(projectIds.map(() => undefined));
   const requested = await progress(projectIds);
   let victim = running ?? startWorker();

@@ -236,7 +236,7 @@ it('the jobs process finishes the job in progress at SIGTERM, then exits 0', asy
     // A delivery needs a booking; a project whose fee is advanced holds one.
     const rooms = await roomsOf(t, HOST);
     const projectId = await feeAdvancedProject(t, { mode: 'LOCAL', bookings: [{ roomId: rooms[0].id, role: 'MAIN', seats: rooms[0].seats }] });
-    const booking = { id: `bk-${projectId}-0` };
+    const [booking] = await t.hub.services.venues.bookingsOfProjects([projectId]);
     const deliveryId = `whd_sigterm_${booking.id}`;
     await venuesDb.transaction().execute(async (trx) => {
       await trx

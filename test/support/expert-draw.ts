@@ -1,7 +1,10 @@
-// Helpers of the expert draw tests: FEE_ADVANCED projects made through the services, with CONFIRMED bookings written
-// into the venues schema, the drawExperts mutation, and waits on the draw's progress.
+// Helpers of the expert draw tests: FEE_ADVANCED projects made through the services and the booking saga, the
+// drawExperts mutation, and waits on the draw's progress.
 import type { Identity } from '../../lib/identity';
 import type { SubmitProjectInput } from '../../subgraphs/projects/rules';
+import { arrangeVenues, recordArrangement } from '../../subgraphs/projects/steps/arrange-venues';
+import { advanceEvaluationFee } from '../../subgraphs/projects/steps/fee-advance';
+import type { SeatRequest } from '../../subgraphs/venues/service';
 import { as, eventually, inDays, type TestHub } from './hub';
 
 export const DRAW = `mutation($projectId: ID!, $seats: [SeatRequirementInput!]!, $nonce: String) {
@@ -24,6 +27,8 @@ export interface BookingSpec {
 }
 
 export interface ProjectSpec {
+  /** The host platform (default HOST); its operator submits, arranges and pays. */
+  host?: string;
   mode?: 'LOCAL' | 'REMOTE';
   committeeSize?: number;
   tendererRepresentatives?: number;
@@ -33,17 +38,27 @@ export interface ProjectSpec {
   bookings: BookingSpec[];
 }
 
-/** Submits, files and walks a project to FEE_ADVANCED through ProjectsService, with CONFIRMED bookings of its rooms. */
+/**
+ * Submits, files, arranges and advances the fee of a project through the services, so it reaches FEE_ADVANCED only the
+ * way the hub lets it: arrangeVenues checks the rooms (the main room is one of the host's, with a video terminal, and
+ * every room has the free seats), the booking saga holds and confirms them, advanceEvaluationFee computes the fee and
+ * writes the ledger. A hub with jobs runs the saga in its jobs; without, the saga's steps run here through the venues
+ * service. A partner that confirms by hand gets its operator's confirmation.
+ */
 export async function feeAdvancedProject(t: TestHub, spec: ProjectSpec): Promise<string> {
-  const { projects } = t.hub.services;
-  const startsAt = spec.startsAt ?? inDays(20, 1);
-  const endsAt = spec.endsAt ?? inDays(20, 9);
+  const { projects, venues } = t.hub.services;
+  const host = spec.host ?? HOST;
+  const hostOperator: Identity = { ...OPERATOR, platform: host };
+  // Without a window, each project gets a day of its own: a MAIN booking takes every seat of its room.
+  const day = 20 + ++counter;
+  const startsAt = spec.startsAt ?? inDays(day, 1);
+  const endsAt = spec.endsAt ?? inDays(day, 9);
   const input: SubmitProjectInput = {
-    code: `ED-${process.pid}-${++counter}-${Math.random().toString(36).slice(2, 6)}`,
+    code: `ED-${process.pid}-${counter}-${Math.random().toString(36).slice(2, 6)}`,
     name: '示例道路改造工程施工',
     category: 'CONSTRUCTION',
     department: 'HOUSING_AND_CONSTRUCTION',
-    hostPlatformId: HOST,
+    hostPlatformId: host,
     tenderer: '示例城市建设投资有限公司',
     agency: AGENCY,
     bidders: spec.bidders ?? ['河南示例路桥建设有限公司', '示例市政工程有限公司'],
@@ -54,31 +69,83 @@ export async function feeAdvancedProject(t: TestHub, spec: ProjectSpec): Promise
     evaluationStartsAt: startsAt,
     evaluationEndsAt: endsAt,
   };
-  const project = await projects.submitProject(OPERATOR, input);
-  await projects.fileProject(SUPERVISOR, project.id, true, null);
-  for (const to of ['VENUES_ARRANGING', 'VENUES_CONFIRMED', 'FEE_ADVANCED'] as const) {
-    await projects.transition(project.id, { to, kind: `TEST_${to}`, actor: 'test' });
-  }
-  for (const [i, booking] of spec.bookings.entries()) {
-    await t.databases.venues.db
-      .insertInto('booking')
-      .values({
-        id: `bk-${project.id}-${i}`,
-        arrangement_id: `arr-${project.id}`,
-        room_id: booking.roomId,
-        project_id: project.id,
-        host_platform_id: HOST,
-        role: booking.role,
-        seats: booking.seats,
-        starts_at: startsAt,
-        ends_at: endsAt,
-        status: 'CONFIRMED',
-        hold_expires_at: null,
-        reason: null,
-      })
-      .execute();
-  }
+  const mains = spec.bookings.filter((booking) => booking.role === 'MAIN');
+  if (mains.length !== 1) throw new Error(`feeAdvancedProject: a project books exactly one MAIN room, not ${mains.length}`);
+  const project = await projects.submitProject(hostOperator, input);
+  await projects.fileProject({ ...SUPERVISOR, platform: host }, project.id, true, null);
+  const secondary = spec.bookings.filter((booking) => booking.role === 'SECONDARY').map(({ roomId, seats }) => ({ roomId, seats }));
+  await confirmVenues(t, hostOperator, project.id, mains[0].roomId, secondary);
+  await advanceEvaluationFee({ projects, venues }, hostOperator, project.id);
   return project.id;
+}
+
+/**
+ * Takes a FILED project to VENUES_CONFIRMED the hub's way: arrangeVenues by the host's operator, then the booking saga
+ * (the hub's jobs, or its steps run here on a hub without jobs), each partner that decides by hand confirming.
+ */
+export async function confirmVenues(t: TestHub, hostOperator: Identity, projectId: string, mainRoomId: string, secondary: { roomId: string; seats: number }[]): Promise<void> {
+  const { projects, venues } = t.hub.services;
+  await arrangeVenues({ projects, venues }, hostOperator, { projectId, mainRoomId, secondary });
+  if (t.hub.jobs) {
+    await confirmHeldBookings(t, projectId);
+  } else {
+    await runBookingSaga(t, projectId);
+  }
+  const arranged = await projectStatus(t, projectId);
+  if (arranged !== 'VENUES_CONFIRMED') throw new Error(`confirmVenues: the venues of ${projectId} were not confirmed; it is ${arranged}`);
+}
+
+/** Each partner that confirms by hand confirms the project's HELD bookings, until the jobs' saga has decided. */
+async function confirmHeldBookings(t: TestHub, projectId: string): Promise<void> {
+  const { venues } = t.hub.services;
+  const confirmed = new Set<string>();
+  await eventually(
+    async () => {
+      const status = await projectStatus(t, projectId);
+      if (status !== 'VENUES_ARRANGING') return status;
+      for (const booking of await venues.bookingsOfProjects([projectId])) {
+        if (booking.status !== 'HELD' || confirmed.has(booking.id)) continue;
+        const [room] = await venues.roomsWithPlatform([booking.room_id]);
+        await venues.confirmBooking({ sub: 'test-partner', role: 'PLATFORM_OPERATOR', platform: room.platform_id }, booking.id);
+        confirmed.add(booking.id);
+      }
+      return undefined;
+    },
+    30_000,
+    `the bookings of ${projectId} to be decided`,
+  );
+}
+
+/**
+ * The steps of the 'arrange' and 'settle' jobs (jobs/venue-bookings.ts) for a hub without jobs: the arrangement that
+ * arrangeVenues started, held, confirmed by each partner that decides by hand, concluded, and reported to the project.
+ */
+async function runBookingSaga(t: TestHub, projectId: string): Promise<void> {
+  const { projects, venues } = t.hub.services;
+  const arranging = (await projects.eventsOfProjects([projectId])).filter((event) => event.kind === 'VENUES_ARRANGING').at(-1);
+  const data = arranging?.data as { arrangementId: string; requests: SeatRequest[] } | undefined;
+  if (!data) throw new Error(`runBookingSaga: project ${projectId} has no arrangement in progress`);
+  const project = await projects.getProject(projectId);
+  await venues.openArrangement({
+    id: data.arrangementId,
+    projectId,
+    hostPlatformId: project.host_platform_id,
+    window: { from: project.evaluation_starts_at, to: project.evaluation_ends_at },
+    holdExpiresAt: new Date(venues.clock.now().getTime() + t.config.HOLD_TTL),
+    requests: data.requests,
+  });
+  let { arrangement } = await venues.holdArrangement(data.arrangementId);
+  if (arrangement.status === 'PENDING') {
+    for (const booking of await venues.bookingsOfProjects([projectId])) {
+      if (booking.status !== 'HELD') continue;
+      const [room] = await venues.roomsWithPlatform([booking.room_id]);
+      await venues.confirmBooking({ sub: 'test-partner', role: 'PLATFORM_OPERATOR', platform: room.platform_id }, booking.id);
+    }
+    ({ arrangement } = await venues.concludeArrangement(data.arrangementId, { final: false }));
+  }
+  if (arrangement.status === 'PENDING') throw new Error(`runBookingSaga: arrangement ${arrangement.id} is still PENDING after every partner confirmed`);
+  await recordArrangement(projects, { projectId, arrangementId: arrangement.id, actor: 'test', events: [], decision: { status: arrangement.status, reason: arrangement.reason } });
+  if (arrangement.status !== 'CONFIRMED') throw new Error(`runBookingSaga: arrangement ${arrangement.id} failed: ${arrangement.reason}`);
 }
 
 export async function projectStatus(t: TestHub, projectId: string): Promise<string> {
@@ -117,6 +184,22 @@ export async function roomsOf(t: TestHub, platformId: string) {
     .innerJoin('venue', 'venue.id', 'room.venue_id')
     .select(['room.id', 'room.seats'])
     .where('venue.platform_id', '=', platformId)
+    .orderBy('room.id')
+    .execute();
+}
+
+/**
+ * Rooms that can be a main room (a video terminal) and seat `minSeats`, of every platform, each with its platform: tests
+ * that need many projects at once, each with a room of its own, spread them over these (a MAIN booking takes every
+ * seat of its room, so two projects never share a room over overlapping windows).
+ */
+export function mainRooms(t: TestHub, minSeats: number) {
+  return t.databases.venues.db
+    .selectFrom('room')
+    .innerJoin('venue', 'venue.id', 'room.venue_id')
+    .select(['room.id', 'room.seats', 'venue.platform_id'])
+    .where('room.video_terminal', '=', true)
+    .where('room.seats', '>=', minSeats)
     .orderBy('room.id')
     .execute();
 }
