@@ -2,6 +2,7 @@
 // query as roles whose scopes need the objects' facts (host, department, agency, rooms' platforms, seats) runs the
 // same number of SQL statements for ten times the bookings. test/n-plus-one.test.ts does the same as PROVINCIAL_ADMIN,
 // whose scopes are ANY and need no facts.
+import { addWeekBookings } from './support/booking';
 import { as, startTestHub, ZHUMADIAN, type TestHub } from './support/hub';
 import type { Identity } from '../lib/identity';
 
@@ -25,37 +26,14 @@ const EVERY_ROOM = `query($from: DateTime!, $to: DateTime!) {
   platforms { venues { rooms { bookings(from: $from, to: $to) { id project { code bidders budget } } } } }
 }`;
 
-/** Adds `perRoom` confirmed bookings of the week to every room, spread over the seeded projects, on different days. */
+/** `perRoom` bookings of the week in every room, for the seeded projects in turn. */
 async function addBookings(perRoom: number, tag: string): Promise<number> {
-  const rooms = await t.databases.venues.db.selectFrom('room').select(['room.id']).execute();
   // Projects of the host alternate with projects of other platforms, so each room's bookings need every kind of check
   // (host platform, booked room, own organisation) in the small schedule as in the large one.
   const all = await t.databases.projects.db.selectFrom('project').select(['id', 'host_platform_id']).orderBy('id').execute();
   const hosted = all.filter((project) => project.host_platform_id === ZHUMADIAN);
   const others = all.filter((project) => project.host_platform_id !== ZHUMADIAN);
-  const projects = hosted.flatMap((project, index) => [project, others[index % others.length]]);
-  const rows = rooms.flatMap((room, roomIndex) =>
-    Array.from({ length: perRoom }, (_, index) => {
-      const project = projects[(roomIndex + index) % projects.length];
-      const day = 1 + (index % 6);
-      return {
-        id: `bk-${tag}-${room.id}-${index}`,
-        arrangement_id: `arr-${tag}-${room.id}-${index}`,
-        room_id: room.id,
-        project_id: project.id,
-        host_platform_id: project.host_platform_id,
-        role: 'SECONDARY' as const,
-        seats: 1,
-        starts_at: new Date(`2027-03-0${day}T01:00:00Z`),
-        ends_at: new Date(`2027-03-0${day}T02:00:00Z`),
-        status: 'CONFIRMED' as const,
-        hold_expires_at: null,
-        reason: null,
-      };
-    }),
-  );
-  for (let offset = 0; offset < rows.length; offset += 500) await t.databases.venues.db.insertInto('booking').values(rows.slice(offset, offset + 500)).execute();
-  return rows.length;
+  return addWeekBookings(t, perRoom, tag, hosted.flatMap((project, index) => [project, others[index % others.length]]));
 }
 
 type Caller = Omit<Identity, 'sub'> & { sub?: string };

@@ -1,4 +1,5 @@
 // No N+1: a deep federated query runs the same number of SQL statements whatever the number of rows.
+import { addWeekBookings } from './support/booking';
 import { as, startTestHub, type TestHub } from './support/hub';
 
 let t: TestHub;
@@ -16,32 +17,10 @@ const DEEP = `query($from: DateTime!, $to: DateTime!) {
   platforms { id venues { id rooms { id bookings(from: $from, to: $to) { id project { code hostPlatform { name } } } } } }
 }`;
 
-/** Adds `perRoom` confirmed bookings of the week to every room, spread over the seeded projects, on different days. */
+/** `perRoom` bookings of the week in every room, for the seeded projects in turn. */
 async function addBookings(perRoom: number, tag: string): Promise<number> {
-  const rooms = await t.databases.venues.db.selectFrom('room').innerJoin('venue', 'venue.id', 'room.venue_id').select(['room.id', 'venue.platform_id']).execute();
   const projects = await t.databases.projects.db.selectFrom('project').select(['id', 'host_platform_id']).orderBy('id').execute();
-  const rows = rooms.flatMap((room, roomIndex) =>
-    Array.from({ length: perRoom }, (_, index) => {
-      const project = projects[(roomIndex + index) % projects.length];
-      const day = 1 + (index % 6);
-      return {
-        id: `bk-${tag}-${room.id}-${index}`,
-        arrangement_id: `arr-${tag}-${room.id}-${index}`,
-        room_id: room.id,
-        project_id: project.id,
-        host_platform_id: project.host_platform_id,
-        role: 'SECONDARY' as const,
-        seats: 1,
-        starts_at: new Date(`2027-03-0${day}T01:00:00Z`),
-        ends_at: new Date(`2027-03-0${day}T02:00:00Z`),
-        status: 'CONFIRMED' as const,
-        hold_expires_at: null,
-        reason: null,
-      };
-    }),
-  );
-  for (let offset = 0; offset < rows.length; offset += 500) await t.databases.venues.db.insertInto('booking').values(rows.slice(offset, offset + 500)).execute();
-  return rows.length;
+  return addWeekBookings(t, perRoom, tag, projects);
 }
 
 async function statementsFor(query: string): Promise<{ count: number; bookings: number; byDomain: Record<string, number> }> {

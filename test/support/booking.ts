@@ -130,3 +130,39 @@ export async function webhookReceiver(status: () => number = () => 204) {
     close: () => new Promise<void>((resolve) => server.close(() => resolve())),
   };
 }
+
+/**
+ * Volume for the statement-count tests: `perRoom` confirmed bookings of the week of 2027-03-01 in every room, on
+ * different days, each for the next project of `projects` in turn. Written as rows (no saga) because only their number
+ * matters to what those tests count.
+ */
+export async function addWeekBookings(
+  t: TestHub,
+  perRoom: number,
+  tag: string,
+  projects: readonly { id: string; host_platform_id: string }[],
+): Promise<number> {
+  const rooms = await t.databases.venues.db.selectFrom('room').select(['room.id']).orderBy('room.id').execute();
+  const rows = rooms.flatMap((room, roomIndex) =>
+    Array.from({ length: perRoom }, (_, index) => {
+      const project = projects[(roomIndex + index) % projects.length];
+      const day = 1 + (index % 6);
+      return {
+        id: `bk-${tag}-${room.id}-${index}`,
+        arrangement_id: `arr-${tag}-${room.id}-${index}`,
+        room_id: room.id,
+        project_id: project.id,
+        host_platform_id: project.host_platform_id,
+        role: 'SECONDARY' as const,
+        seats: 1,
+        starts_at: new Date(`2027-03-0${day}T01:00:00Z`),
+        ends_at: new Date(`2027-03-0${day}T02:00:00Z`),
+        status: 'CONFIRMED' as const,
+        hold_expires_at: null,
+        reason: null,
+      };
+    }),
+  );
+  for (let offset = 0; offset < rows.length; offset += 500) await t.databases.venues.db.insertInto('booking').values(rows.slice(offset, offset + 500)).execute();
+  return rows.length;
+}
