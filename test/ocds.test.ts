@@ -11,6 +11,7 @@ import { OcdsAmount, ocdsPublicationOf, releasePackageJson, releasePackageOf, ty
 import type { ArchiveBundle } from '../subgraphs/projects/steps/archive';
 import { loadConfig } from '../lib/config';
 import { HUB_EXTENSION_DIR, mergePatch, ocdsReleasePackage, officialOcdsIssues } from './support/ocds-release-package';
+import { projectInput } from './support/expert-draw';
 import { as, startTestHub, ZHUMADIAN, type TestHub } from './support/hub';
 
 const PUBLIC_URL = 'https://hub.example.gov.cn/evaluation';
@@ -204,25 +205,20 @@ describe('through the gateway', () => {
   async function submitted(overrides: Record<string, unknown> = {}): Promise<string> {
     serial += 1;
     const starts = new Date(Date.now() + (30 + serial) * 86_400_000);
-    const response = await t.graphql<{ submitProject: { id: string } }>(as.agency(AGENCY), `mutation($input: SubmitProjectInput!) { submitProject(input: $input) { id } }`, {
-      input: {
-        code: `ZMD-OCDS-${serial}-${Math.random().toString(36).slice(2, 7)}`,
-        name: '示例水利工程',
-        category: 'WATER_CONSERVANCY',
-        department: 'WATER_RESOURCES',
-        hostPlatformId: ZHUMADIAN,
-        tenderer: '示例水务公司',
-        agency: AGENCY,
-        bidders: ['示例水利建设公司', '示例水电工程公司'],
-        budget: '114',
-        mode: 'REMOTE',
-        committeeSize: 5,
-        tendererRepresentatives: 1,
-        evaluationStartsAt: starts.toISOString(),
-        evaluationEndsAt: new Date(starts.getTime() + 6 * 3_600_000).toISOString(),
-        ...overrides,
-      },
+    const input = projectInput('ZMD-OCDS', '示例水利工程', {
+      category: 'WATER_CONSERVANCY',
+      department: 'WATER_RESOURCES',
+      hostPlatformId: ZHUMADIAN,
+      tenderer: '示例水务公司',
+      agency: AGENCY,
+      bidders: ['示例水利建设公司', '示例水电工程公司'],
+      budget: '114',
+      mode: 'REMOTE',
+      evaluationStartsAt: starts.toISOString(),
+      evaluationEndsAt: new Date(starts.getTime() + 6 * 3_600_000).toISOString(),
+      ...overrides,
     });
+    const response = await t.graphql<{ submitProject: { id: string } }>(as.agency(AGENCY), `mutation($input: SubmitProjectInput!) { submitProject(input: $input) { id } }`, { input });
     expect(response.errors).toBeUndefined();
     return response.data!.submitProject.id;
   }
