@@ -25,6 +25,8 @@ interface Range {
   cidr: string;
   name: string;
   why: string;
+  /** Loopback only: a test's `testNetworks` may open it to reach its own receiver. */
+  testMayOpen?: true;
 }
 
 // Never reachable, whatever the allow list says. Metadata addresses come first: they sit inside link-local, CGNAT and
@@ -36,8 +38,8 @@ const REFUSED: Range[] = [
   { cidr: 'fd00:ec2::254/128', name: "AWS's IPv6 metadata service", why: "it hands out this host's credentials" },
   { cidr: '0.0.0.0/8', name: 'unspecified ("this network")', why: 'a connection to it reaches this machine' },
   { cidr: '::/128', name: 'unspecified', why: 'a connection to it reaches this machine' },
-  { cidr: '127.0.0.0/8', name: 'loopback', why: "it is this machine's own services" },
-  { cidr: '::1/128', name: 'loopback', why: "it is this machine's own services" },
+  { cidr: '127.0.0.0/8', name: 'loopback', why: "it is this machine's own services", testMayOpen: true },
+  { cidr: '::1/128', name: 'loopback', why: "it is this machine's own services", testMayOpen: true },
   { cidr: '169.254.0.0/16', name: 'link-local', why: 'it is the local link, where metadata services and unconfigured devices answer' },
   { cidr: 'fe80::/10', name: 'link-local', why: 'it is the local link, where unconfigured devices answer' },
   { cidr: '255.255.255.255/32', name: 'broadcast', why: 'it is not one receiver' },
@@ -176,9 +178,14 @@ export function parseAllowedNetworks(value: string): { networks: string[] } | { 
 
 // ------------------------------------------------------------------ the rules
 
+/** A programming error, loud on purpose: production code never opens loopback for tests. */
+function assertNoTestNetworksInProduction(policy: AddressPolicy): void {
+  if (policy.production && policy.testNetworks?.length) throw new Error('testNetworks is for tests and cannot be used in production');
+}
+
 /** Why the hub may not connect to `address` (an IP), or undefined when it may. */
 export function addressRefusal(address: string, policy: AddressPolicy): string | undefined {
-  if (policy.production && policy.testNetworks?.length) throw new Error('testNetworks is for tests and cannot be used in production');
+  assertNoTestNetworksInProduction(policy);
   const bare = address.split('%')[0];
   const family = isIP(bare);
   if (family === 0) return `${address} is not an IP address`;
@@ -193,9 +200,12 @@ export function addressRefusal(address: string, policy: AddressPolicy): string |
   const type: Family = family === 4 ? 'ipv4' : 'ipv6';
   const range = compiled.find((candidate) => candidate.list.check(bare, type));
   if (!range) return undefined;
-  if (!range.private) return `${bare} is ${range.name} (${range.cidr}), which the hub never calls: ${range.why}; give the partner's public address`;
-  const opened = [...policy.allowedNetworks, ...(policy.testNetworks ?? [])];
-  if (opened.length && blockListOf(opened).check(bare, type)) return undefined;
+  const openedBy = (cidrs: readonly string[]) => cidrs.length > 0 && blockListOf(cidrs).check(bare, type);
+  if (!range.private) {
+    if (range.testMayOpen && openedBy(policy.testNetworks ?? [])) return undefined;
+    return `${bare} is ${range.name} (${range.cidr}), which the hub never calls: ${range.why}; give the partner's public address`;
+  }
+  if (openedBy([...policy.allowedNetworks, ...(policy.testNetworks ?? [])])) return undefined;
   return `${bare} is a ${range.name} address (${range.cidr}); give the partner's public address, or have the hub's operators list its closed network in WEBHOOK_ALLOWED_NETWORKS`;
 }
 
@@ -211,6 +221,7 @@ function isLocalName(host: string): boolean {
  * ranges. A host name passes here; its addresses are checked after resolution (`resolveEndpoint`).
  */
 export function checkEndpointUrl(text: string, policy: AddressPolicy): EndpointCheck {
+  assertNoTestNetworksInProduction(policy);
   if (text.length > MAX_URL_LENGTH) return { ok: false, reason: `is ${text.length} characters long; give an address of at most ${MAX_URL_LENGTH}` };
   let url: URL;
   try {
