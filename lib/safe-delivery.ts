@@ -8,6 +8,7 @@ import http from 'node:http';
 import https from 'node:https';
 import { BlockList, isIP, type LookupFunction } from 'node:net';
 import { performance } from 'node:perf_hooks';
+import { rootCertificates } from 'node:tls';
 import { addressRefusal, checkEndpointUrl, type AddressPolicy } from './endpoint-address';
 
 export const WEBHOOK_SIGNATURE_HEADER = 'x-hub-webhook-signature';
@@ -56,6 +57,8 @@ export interface DeliveryOptions extends AddressPolicy {
   /** The whole attempt, resolution included (WEBHOOK_TIMEOUT). */
   timeoutMs: number;
   resolver?: Resolver;
+  /** PEM certificates trusted beside the system's roots: a closed network's own CA, or a test partner's. */
+  extraCertificates?: readonly string[];
 }
 
 /** One attempt's outcome: `delivered`, `statusCode` and `error` are webhook_delivery's columns. */
@@ -90,7 +93,7 @@ export async function safePost(url: string, body: string, headers: Record<string
   if (resolved === 'timeout') return finish({ delivered: false, statusCode: null, error: `${timedOut} (resolving the host)`, refused: false, address: null });
   if (!resolved.ok) return finish({ delivered: false, statusCode: null, error: `refused: ${url} ${resolved.reason}`, refused: true, address: null });
   try {
-    const { statusCode, address } = await post(resolved, body, headers, signal);
+    const { statusCode, address } = await post(resolved, body, headers, signal, options.extraCertificates);
     const delivered = statusCode >= 200 && statusCode < 300;
     const redirect = statusCode >= 300 && statusCode < 400 ? ' (redirects are not followed)' : '';
     return finish({ delivered, statusCode, error: delivered ? null : `the receiver answered HTTP ${statusCode}${redirect}`, refused: false, address });
@@ -101,7 +104,13 @@ export async function safePost(url: string, body: string, headers: Record<string
 }
 
 /** The request itself, its socket able to reach only `endpoint.addresses`. */
-function post(endpoint: Extract<ResolvedEndpoint, { ok: true }>, body: string, headers: Record<string, string>, signal: AbortSignal): Promise<{ statusCode: number; address: string }> {
+function post(
+  endpoint: Extract<ResolvedEndpoint, { ok: true }>,
+  body: string,
+  headers: Record<string, string>,
+  signal: AbortSignal,
+  extraCertificates: readonly string[] = [],
+): Promise<{ statusCode: number; address: string }> {
   const checked = endpoint.addresses;
   const reachable = new BlockList();
   for (const { address, family } of checked) reachable.addAddress(address, family === 6 ? 'ipv6' : 'ipv4');
@@ -124,6 +133,8 @@ function post(endpoint: Extract<ResolvedEndpoint, { ok: true }>, body: string, h
         lookup,
         agent: false,
         signal,
+        // The certificate is verified against the name (SNI and host check use `host`), while the socket is pinned.
+        ...(extraCertificates.length ? { ca: [...rootCertificates, ...extraCertificates] } : {}),
       },
       (response) => {
         let read = 0;

@@ -2,7 +2,10 @@
 // goes only to a checked address. Real HTTP servers on loopback stand in for partners; a resolver injected by the test
 // stands in for DNS, and `testNetworks` (an option only a test passes, refused in production) opens the one loopback
 // address a test's partner listens on.
-import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
+import { readFileSync } from 'node:fs';
+import { createServer, type IncomingHttpHeaders, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer as createTlsServer } from 'node:https';
+import { join } from 'node:path';
 import type { AddressInfo } from 'node:net';
 import type { LookupAddress } from 'node:dns';
 import { webhookSignature as jobsWebhookSignature, WEBHOOK_SIGNATURE_HEADER as JOBS_SIGNATURE_HEADER } from '../jobs/notifications';
@@ -31,17 +34,24 @@ interface Receiver {
   server: Server;
 }
 
-/** A partner on `host`:`port` (0: any free port) answering `status` to every request and recording what arrived. */
-async function receiver(host: string, port = 0, answer: (response: import('node:http').ServerResponse) => void = (response) => response.writeHead(204).end()): Promise<Receiver> {
+// A self-signed certificate for partner.test (valid to 2126), made for this suite with openssl; trusted only by the tests.
+const TLS = { key: readFileSync(join(__dirname, 'support/tls/partner-test.key')), cert: readFileSync(join(__dirname, 'support/tls/partner-test.crt')) };
+
+/**
+ * A partner on `host`:`port` (0: any free port), over http or https (as partner.test), answering with `answer` and
+ * recording what arrived.
+ */
+async function receiver(host: string, port = 0, answer: (response: ServerResponse) => void = (response) => response.writeHead(204).end(), tls = false): Promise<Receiver> {
   const received: Received[] = [];
-  const server = createServer((request, response) => {
+  const handle = (request: IncomingMessage, response: ServerResponse) => {
     const chunks: Buffer[] = [];
     request.on('data', (chunk: Buffer) => chunks.push(chunk));
     request.on('end', () => {
       received.push({ path: request.url ?? '', headers: request.headers, body: Buffer.concat(chunks).toString('utf8') });
       answer(response);
     });
-  });
+  };
+  const server: Server = tls ? createTlsServer(TLS, handle) : createServer(handle);
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(port, host, resolve);
@@ -207,6 +217,26 @@ describe('safe delivery', () => {
     } finally {
       await close(redirecting);
       await close(failing);
+    }
+  });
+
+  it('speaks https to the pinned address while verifying the certificate against the name', async () => {
+    const secure = await receiver('127.0.0.2', 0, undefined, true);
+    try {
+      const trusted = { extraCertificates: [TLS.cert.toString('utf8')] };
+      const delivered = await safePost(`https://partner.test:${secure.port}/hooks`, '{}', {}, options(scriptedResolver([v4('127.0.0.2')]), trusted));
+      expect(delivered).toMatchObject({ delivered: true, statusCode: 204, address: '127.0.0.2' });
+      expect(secure.received).toHaveLength(1);
+
+      const untrusted = await safePost(`https://partner.test:${secure.port}/hooks`, '{}', {}, options(scriptedResolver([v4('127.0.0.2')])));
+      expect(untrusted).toMatchObject({ delivered: false, statusCode: null });
+      expect(untrusted.error).toMatch(/self-signed certificate/);
+      const wrongName = await safePost(`https://127.0.0.2:${secure.port}/hooks`, '{}', {}, options(scriptedResolver([]), trusted));
+      expect(wrongName).toMatchObject({ delivered: false, statusCode: null });
+      expect(wrongName.error).toMatch(/IP: 127\.0\.0\.2 is not in the cert's list/);
+      expect(secure.received).toHaveLength(1);
+    } finally {
+      await close(secure);
     }
   });
 
