@@ -1,5 +1,6 @@
 // The process configuration: read once from the environment, validated, with defaults a newcomer can run.
 import { z } from 'zod';
+import { parseAllowedNetworks } from './endpoint-address';
 
 export const DEVELOPMENT_JWT_SECRET = 'development-only-jwt-secret-change-me-in-production';
 export const DEVELOPMENT_INTERNAL_SECRET = 'development-only-internal-secret-change-me-in-production';
@@ -105,6 +106,17 @@ const schema = z.object({
   WEBHOOK_MAX_ATTEMPTS: positiveInt.default(6),
   WEBHOOK_RETRY_DELAY: duration.default(2_000),
   WEBHOOK_TIMEOUT: duration.default(5_000),
+  // Private networks partner endpoints may be on (comma-separated CIDRs inside 10/8, 172.16/12, 192.168/16, 100.64/10,
+  // fc00::/7), for closed government networks; empty: none. Loopback, link-local and metadata addresses stay refused.
+  WEBHOOK_ALLOWED_NETWORKS: z
+    .string()
+    .default('')
+    .transform((value, ctx) => {
+      const parsed = parseAllowedNetworks(value);
+      if ('networks' in parsed) return parsed.networks;
+      ctx.addIssue({ code: 'custom', message: parsed.problem });
+      return z.NEVER;
+    }),
   INVITE_TTL: duration.default(15 * 60_000),
   DRAW_LIMIT_30D: positiveInt.default(3),
   HOST_REGION_SHARE: z
