@@ -89,7 +89,9 @@ export function listenForChanges(redisUrl: string, prefix: string, logger: Logge
     async whenListening(timeoutMs) {
       let timer: NodeJS.Timeout | undefined;
       const timeout = new Promise<false>((resolve) => (timer = setTimeout(() => resolve(false), timeoutMs)));
-      const heard = await Promise.race([firstSubscription.then(() => true as const), timeout]);
+      // The versions' connection fails fast while it connects: ready too, else the first answers could not be cached.
+      const publisherReady = publisher.status === 'ready' ? Promise.resolve() : new Promise<void>((resolve) => publisher.once('ready', () => resolve()));
+      const heard = await Promise.race([Promise.all([firstSubscription, publisherReady]).then(() => true as const), timeout]);
       clearTimeout(timer);
       return heard;
     },
