@@ -3,7 +3,9 @@
 import { createHash } from 'node:crypto';
 import { HeaderMap, type ApolloServerPlugin, type GraphQLResponse, type HTTPGraphQLRequest } from '@apollo/server';
 import { ApolloServerPluginCacheControl } from '@apollo/server/plugin/cacheControl';
+import { Kind, type DocumentNode, type FragmentDefinitionNode } from 'graphql';
 import { LRUCache } from 'lru-cache';
+import { answerTags, mutationTags } from './cache-tags';
 import { canonicalJson, type Json } from '../lib/canonical-json';
 import type { HubConfig } from '../lib/config';
 import type { Identity } from '../lib/identity';
@@ -17,6 +19,10 @@ interface IdentityContext {
 /** A stored answer: its data (frozen, shared by every request it answers), since when, and what it costs in memory. */
 interface Entry {
   data: Readonly<Record<string, unknown>>;
+  /** What the answer contains (gateway/cache-tags.ts): it holds while none of them is stamped after `since`. */
+  tags: readonly string[];
+  /** The hub's clock read before the answer was computed. */
+  since: number;
   storedAt: number;
   /** Its estimated cost in bytes of heap (its data's freezeAndWeigh plus ENTRY_OVERHEAD_BYTES): what the size bound counts. */
   size: number;
@@ -35,6 +41,8 @@ export const HEAP_COST = { object: 256, field: 48, array: 64, element: 10, strin
  * arrays (value, key, TTL, start, size, links): about 280 B measured; rounded up.
  */
 export const ENTRY_OVERHEAD_BYTES = 512;
+/** What one tag of an entry costs in heap: an array slot and a string of some 20 to 40 characters. */
+export const TAG_COST = 96;
 /** Queries being answered that others of the same caller may wait for; beyond that, a query runs uncoalesced. */
 export const MAX_IN_FLIGHT = 10_000;
 
@@ -92,15 +100,15 @@ function answerFrom(entry: Entry, now: number): GraphQLResponse {
 }
 
 /**
- * Answers queries from memory while the subgraphs' hints say their answer holds and no change was announced since it
- * was computed. Identical queries of one caller that arrive while the first is still being answered wait for that
- * answer instead of asking the subgraphs again, so an expiring entry of a polled schedule costs one execution, not one
- * per poller; should that answer not be cacheable (an error, a sealed field), each waiter executes its own query after
- * all. Mutations pass untouched, and each announces a change once answered.
+ * Answers queries from memory while the subgraphs' hints say their answer holds and nothing it contains changed since
+ * it began. Identical queries of one caller that arrive while the first is still being answered wait for that answer
+ * instead of asking the subgraphs again, so an expiring entry of a polled schedule costs one execution, not one per
+ * poller; should that answer not be cacheable (an error, a sealed field), each waiter executes its own query after all.
  *
- * Every change heard on the feed starts a new generation, part of every key: answers computed before it are never
- * served again, and one computed while it happened is stored under the generation it started in, so never served
- * either. While the feed is not heard (Redis away) nothing is served from or kept in the cache.
+ * Staleness is zero, across replicas: an entry keeps the hub's clock as read before its answer was computed and the tags
+ * of what it contains (gateway/cache-tags.ts); a mutation stamps the tags of what it changed before its answer leaves,
+ * a job after its handler returns (lib/cache-tags.ts); a hit, or a waiter's answer, is served only if one MGET shows
+ * none of the entry's tags stamped after its clock. While Redis does not answer, nothing is served from the cache.
  */
 export function responseCachePlugin<C extends IdentityContext>(
   maxBytes: number,
@@ -112,70 +120,80 @@ export function responseCachePlugin<C extends IdentityContext>(
   // The entry count is bounded too: no entry costs less than its overhead, so the budget allows at most this many.
   const entries = new LRUCache<string, Entry>({ max: Math.max(1, Math.floor(maxBytes / ENTRY_OVERHEAD_BYTES)), maxSize: maxBytes, sizeCalculation: (entry) => entry.size });
   const inFlight = new Map<string, Promise<Entry | null>>();
-  let generation = 0;
-  const nextGeneration = () => {
-    generation++;
-    // Entries of older generations can never be read again; dropping them at once gives their memory back.
-    entries.clear();
-  };
-  feed.onChange(nextGeneration);
   const stats = (): ResponseCacheStats => ({ entries: entries.size, bytes: entries.calculatedSize, inFlight: inFlight.size, maxBytes });
+  /** The entry if none of its tags changed since it began; null (and dropped) if one did. Rejects if Redis does not answer. */
+  const stillHolds = async (key: string, entry: Entry): Promise<Entry | null> => {
+    if (await feed.versions.unchangedSince(entry.tags, entry.since)) return entry;
+    if (entries.peek(key) === entry) entries.delete(key);
+    return null;
+  };
   const plugin: ApolloServerPlugin<C> = {
     async requestDidStart() {
       let key: string | null = null;
+      let since: number | null = null;
       let settle: ((entry: Entry | null) => void) | null = null;
       let outcome: CacheOutcome | null = null;
       return {
         async responseForOperation(requestContext) {
           if (requestContext.operation.operation !== 'query') return null;
-          if (!feed.listening) {
-            outcome = 'unavailable';
-            return null;
-          }
           const request = requestContext.request;
           key = createHash('sha256')
-            .update(canonicalJson([generation, identityCacheKey(requestContext.contextValue.identity), requestContext.source, request.operationName ?? null, (request.variables ?? {}) as Json]))
+            .update(canonicalJson([identityCacheKey(requestContext.contextValue.identity), requestContext.source, request.operationName ?? null, (request.variables ?? {}) as Json]))
             .digest('hex');
+          try {
+            if (!wantsFreshAnswer(request.http)) {
+              const stored = entries.get(key);
+              if (stored && (await stillHolds(key, stored))) {
+                outcome = 'hit';
+                return answerFrom(stored, Date.now());
+              }
+              const pending = inFlight.get(key);
+              if (pending) {
+                const answered = await pending;
+                if (answered && (await stillHolds(key, answered))) {
+                  outcome = 'coalesced';
+                  return answerFrom(answered, Date.now());
+                }
+              }
+            }
+            // Read before the answer is computed: any write it may miss stamps its tags later than this.
+            since = await feed.versions.clock();
+          } catch {
+            outcome = 'unavailable';
+            key = null;
+            return null;
+          }
           if (wantsFreshAnswer(request.http)) {
             outcome = 'bypass';
             return null;
           }
-          const stored = entries.get(key);
-          if (stored) {
-            outcome = 'hit';
-            return answerFrom(stored, Date.now());
-          }
-          const pending = inFlight.get(key);
-          if (pending) {
-            const answered = await pending;
-            if (answered) {
-              outcome = 'coalesced';
-              return answerFrom(answered, Date.now());
-            }
-            outcome = 'miss';
-            return null;
-          }
           outcome = 'miss';
           // Bounded: past maxInFlight (MAX_IN_FLIGHT) distinct queries being answered, a new one simply runs without others waiting on it.
-          if (inFlight.size < maxInFlight) inFlight.set(key, new Promise<Entry | null>((resolve) => (settle = resolve)));
+          if (!inFlight.has(key) && inFlight.size < maxInFlight) inFlight.set(key, new Promise<Entry | null>((resolve) => (settle = resolve)));
           return null;
         },
         async willSendResponse(requestContext) {
-          if (requestContext.operation?.operation === 'mutation') {
-            // Before the answer leaves, so the caller's next query here sees what it changed; other gateways see it once
-            // the announcement reaches them.
-            nextGeneration();
-            void feed.announce('mutation');
+          const operation = requestContext.operation;
+          if (operation?.operation === 'mutation') {
+            // Before the answer leaves, so no gateway serves an answer from before it once the caller has its answer.
+            const body = requestContext.response.body;
+            const data = body.kind === 'single' ? body.singleResult.data : undefined;
+            const variables = (requestContext.request.variables ?? {}) as Record<string, unknown>;
+            const tags = mutationTags(requestContext.schema, fragmentsOf(requestContext.document), operation, variables, data);
+            // Redis away: other gateways serve nothing cached while it is; this one forgets what it has.
+            await feed.announce('mutation', tags).catch(() => entries.clear());
             return;
           }
           if (outcome) metrics.responseCache.inc({ outcome });
-          if (!key || outcome === 'hit' || outcome === 'coalesced') return;
+          if (!key || since === null || outcome === 'hit' || outcome === 'coalesced') return;
           const body = requestContext.response.body;
           const policy = requestContext.overallCachePolicy.policyIfCacheable();
           let entry: Entry | null = null;
-          if (policy && body.kind === 'single' && !body.singleResult.errors && body.singleResult.data) {
+          if (policy && operation && body.kind === 'single' && !body.singleResult.errors && body.singleResult.data) {
             const data = body.singleResult.data;
-            entry = { data, storedAt: Date.now(), size: freezeAndWeigh(data) + ENTRY_OVERHEAD_BYTES };
+            const variables = (requestContext.request.variables ?? {}) as Record<string, unknown>;
+            const tags = answerTags(requestContext.schema, fragmentsOf(requestContext.document), operation, variables, data, requestContext.contextValue.identity);
+            entry = { data, tags, since, storedAt: Date.now(), size: freezeAndWeigh(data) + ENTRY_OVERHEAD_BYTES + TAG_COST * tags.length };
             // An answer larger than the whole cache is simply not kept.
             if (entry.size <= maxBytes) entries.set(key, entry, { ttl: policy.maxAge * 1000 });
           }
@@ -188,6 +206,11 @@ export function responseCachePlugin<C extends IdentityContext>(
     },
   };
   return { plugin, stats };
+}
+
+/** The fragment definitions of a request's document (none before it is parsed). */
+function fragmentsOf(document: DocumentNode | undefined): FragmentDefinitionNode[] {
+  return (document?.definitions ?? []).filter((definition): definition is FragmentDefinitionNode => definition.kind === Kind.FRAGMENT_DEFINITION);
 }
 
 /**

@@ -8,6 +8,7 @@ import type { HubMetrics } from '../lib/metrics';
 import { listenForOutboxWrites, outboxLag, relayOutbox, type OutboxListener, type RelayedMessage, type WithOutbox } from '../lib/outbox';
 import { openRedis } from '../lib/redis';
 import { announceChange } from '../lib/change-feed';
+import { jobTags } from '../lib/cache-tags';
 import { withJobRequestIds } from '../lib/tracing';
 import { jobSchedules } from './handlers';
 import { DEFAULT_JOB_OPTIONS, isQueueName, QUEUE_NAMES, type QueueName } from './queues';
@@ -96,8 +97,10 @@ export function startJobs(options: JobsRuntimeOptions): JobsRuntime {
           return await handler(job, tools);
         } finally {
           // Whatever the job changed (it may have committed part of its work before failing), gateways must not keep
-          // answering from before it.
-          void announceChange(connection, prefix, queueName);
+          // answering from before it: stamped before the job counts as done.
+          await announceChange(connection, prefix, queueName, jobTags(queueName, job.name, job.data)).catch((error: unknown) =>
+            logger.warn({ queue: queueName, err: error instanceof Error ? error.message : String(error) }, 'could not stamp what the job changed'),
+          );
         }
       },
       // A crashed worker's active jobs are taken over once their lock lapses, checked as often as it lasts. BullMQ fails

@@ -1,6 +1,8 @@
-// The change feed: processes that change the hub's data (a mutation through a gateway, a job run) announce it on one
-// Redis channel under the queue prefix; gateways listen and drop the answers they cached before it.
+// The change feed: processes that change the hub's data (a mutation through a gateway, a job run) stamp the cache tags
+// of what they changed (lib/cache-tags.ts), which every gateway checks before serving a cached answer, and then
+// announce it on one Redis channel under the queue prefix, for whoever watches. Correctness rests on the stamps alone.
 import type { Redis } from 'ioredis';
+import { ALL_TAG, tagVersions, type TagVersions } from './cache-tags';
 import type { Logger } from './logger';
 import { openRedis } from './redis';
 
@@ -10,14 +12,16 @@ export function changesChannel(prefix: string): string {
 }
 
 /**
- * Announces that data may have changed; `source` says what changed it (a queue, "mutation"), for whoever debugs. Never
- * throws: a lost announcement leaves cached answers to their max-age, which is the bound a client was promised anyway.
+ * Announces that data changed: stamps `tags` (everything, when not given) so that no gateway serves an answer computed
+ * before, then publishes `source` (a queue, "mutation"), for whoever debugs. Rejects when the stamp fails (Redis away):
+ * the caller decides; gateways serve nothing from their caches while Redis does not answer them either.
  *
  * ```ts
- * await announceChange(redis, config.HUB_QUEUE_PREFIX, 'venue-bookings');
+ * await announceChange(redis, config.HUB_QUEUE_PREFIX, 'venue-bookings', jobTags('venue-bookings', job.name, job.data));
  * ```
  */
-export async function announceChange(redis: Redis, prefix: string, source: string): Promise<void> {
+export async function announceChange(redis: Redis, prefix: string, source: string, tags: readonly string[] = [ALL_TAG]): Promise<void> {
+  await tagVersions(redis, prefix).stamp(tags);
   await redis.publish(changesChannel(prefix), source).catch(() => undefined);
 }
 
@@ -27,8 +31,10 @@ export interface ChangeFeed {
   readonly listening: boolean;
   /** Calls `listener` for every announcement, and whenever the subscription (re)starts, since changes may have been missed. */
   onChange(listener: () => void): void;
-  /** Announces a change made by this process. */
-  announce(source: string): Promise<void>;
+  /** Announces a change made by this process: stamps its tags (everything by default), then publishes. */
+  announce(source: string, tags?: readonly string[]): Promise<void>;
+  /** The tag versions on Redis: what a cached answer is checked against before it is served. */
+  readonly versions: TagVersions;
   /** Resolves true once subscribed, or false if that takes longer than `timeoutMs` (Redis away: it goes on trying). */
   whenListening(timeoutMs: number): Promise<boolean>;
   close(): Promise<void>;
@@ -78,11 +84,14 @@ export function listenForChanges(redisUrl: string, prefix: string, logger: Logge
     onChange(listener) {
       listeners.push(listener);
     },
-    announce: (source) => announceChange(publisher, prefix, source),
+    announce: (source, tags) => announceChange(publisher, prefix, source, tags),
+    versions: tagVersions(publisher, prefix),
     async whenListening(timeoutMs) {
       let timer: NodeJS.Timeout | undefined;
       const timeout = new Promise<false>((resolve) => (timer = setTimeout(() => resolve(false), timeoutMs)));
-      const heard = await Promise.race([firstSubscription.then(() => true as const), timeout]);
+      // The versions' connection fails fast while it connects: ready too, else the first answers could not be cached.
+      const publisherReady = publisher.status === 'ready' ? Promise.resolve() : new Promise<void>((resolve) => publisher.once('ready', () => resolve()));
+      const heard = await Promise.race([Promise.all([firstSubscription, publisherReady]).then(() => true as const), timeout]);
       clearTimeout(timer);
       return heard;
     },

@@ -1,0 +1,97 @@
+// Versions of cache tags in Redis, shared by every gateway replica and the jobs process, and the tags a job's run
+// changes. A tag names something an answer may contain (gateway/cache-tags.ts lists the vocabulary); a write moves the
+// hub's clock one step and stamps each tag it changed with the new reading, in one atomic script. An answer computed
+// after reading the clock at `since` still holds while none of its tags bears a stamp above `since`.
+import type { Redis } from 'ioredis';
+
+/** In every entry; stamped by writes nobody described, so they end every answer ("when in doubt, end it"). */
+export const ALL_TAG = 'all';
+/** In entries holding a field whose dependencies are not described; stamped by every write. */
+export const ANY_TAG = 'any';
+
+/**
+ * How long a tag's stamp is kept: far longer than any answer may be kept (60 s, the longest max-age), so a stamp only
+ * lapses once every answer it could have ended is gone anyway.
+ */
+const STAMP_TTL_SECONDS = 3600;
+
+const clockKey = (prefix: string) => `${prefix}:cache:clock`;
+const tagKey = (prefix: string, tag: string) => `${prefix}:cache:tag:${tag}`;
+
+// KEYS[1] the clock, KEYS[2..] the tags; ARGV[1] the stamps' lifetime. Atomic: no reading of the clock sees the new
+// value before every tag bears it.
+const STAMP_SCRIPT = `
+local now = redis.call('INCR', KEYS[1])
+for i = 2, #KEYS do redis.call('SET', KEYS[i], now, 'EX', ARGV[1]) end
+return now`;
+
+/** What a response cache and a writer need of the tag versions. */
+export interface TagVersions {
+  /** The hub's clock now; read before an answer is computed. Rejects when Redis does not answer. */
+  clock(): Promise<number>;
+  /** True when none of `tags` was stamped after `since` (one MGET). Rejects when Redis does not answer. */
+  unchangedSince(tags: readonly string[], since: number): Promise<boolean>;
+  /** Stamps `tags` (and moves the clock); returns the new clock. */
+  stamp(tags: readonly string[]): Promise<number>;
+}
+
+/**
+ * Tag versions on a Redis connection, under the queue prefix (hubs sharing a Redis never see each other's).
+ *
+ * ```ts
+ * const versions = tagVersions(redis, config.HUB_QUEUE_PREFIX);
+ * await versions.stamp(['VenueBooking:bk-1', 'schedule:411700']);
+ * ```
+ */
+export function tagVersions(redis: Redis, prefix: string): TagVersions {
+  return {
+    async clock() {
+      return Number((await redis.get(clockKey(prefix))) ?? 0);
+    },
+    async unchangedSince(tags, since) {
+      if (tags.length === 0) return true;
+      const stamps = await redis.mget(...tags.map((tag) => tagKey(prefix, tag)));
+      return stamps.every((stamp) => stamp === null || Number(stamp) <= since);
+    },
+    async stamp(tags) {
+      const keys = [clockKey(prefix), ...new Set(tags)].map((key, index) => (index === 0 ? key : tagKey(prefix, key)));
+      return Number(await redis.eval(STAMP_SCRIPT, keys.length, ...keys, STAMP_TTL_SECONDS));
+    },
+  };
+}
+
+/** The tags a write changes when it touches an object of `type`: that object (or some object, key unknown), and lists of its type. */
+export function touched(type: string, key?: string | null): string[] {
+  return [key ? `${type}:${key}` : `${type}:?`, `type:${type}`, `list:${type}`];
+}
+
+/** A booking changed: itself, and the schedules that may list it (of the given platforms, or of whichever). */
+export function bookingTouched(key: string | null, platforms: readonly string[] = []): string[] {
+  const scoped = platforms.length > 0 ? platforms.map((platform) => `schedule:${platform}`) : ['schedule:?'];
+  return [...touched('VenueBooking', key), ...scoped, 'schedule:*'];
+}
+
+function stringField(data: unknown, field: string): string | null {
+  if (!data || typeof data !== 'object') return null;
+  const value = (data as Record<string, unknown>)[field];
+  return typeof value === 'string' ? value : null;
+}
+
+/**
+ * The tags a job's run may have changed, from its queue, name and payload; a queue not described here ends everything.
+ * Always includes ANY_TAG.
+ */
+export function jobTags(queue: string, _name: string, data: unknown): string[] {
+  const project = touched('Project', stringField(data, 'projectId'));
+  switch (queue) {
+    case 'venue-bookings':
+      // The saga holds, confirms, releases and expires bookings of an arrangement and moves its project along.
+      return [ANY_TAG, ...bookingTouched(null), ...project, ...touched('CommitteeSeat')];
+    case 'expert-draws':
+      return [ANY_TAG, ...project, ...touched('ExpertDraw'), ...touched('CommitteeSeat'), ...touched('Expert')];
+    case 'notifications':
+      return [ANY_TAG, ...project, ...touched('CommitteeSeat'), ...touched('WebhookDelivery')];
+    default:
+      return [ALL_TAG];
+  }
+}
