@@ -147,14 +147,14 @@ export async function partnerBalances(db: Kysely<ProjectsDatabase>, platformId: 
  * ```
  */
 export async function reverseOpenLedgerEntries(projects: ProjectsService, projectId: string, reason: string, actor = 'system:cancellation'): Promise<number> {
-  const added = await projects.db.transaction().execute(async (trx) => {
+  const added = await projects.inTransaction(async (trx) => {
     const project = await trx.selectFrom('project').select(['status', 'code']).where('id', '=', projectId).forUpdate().executeTakeFirstOrThrow();
     if (project.status !== 'CANCELLED') throw new Error(`project ${project.code} is ${project.status}; only a cancelled project's ledger is reversed`);
     const compensations = await compensatingEntriesIn(trx, projectId, reason);
     await insertLedgerEntriesIn(trx, projectId, compensations);
     return compensations.length;
   });
-  const reversals = (await ledgerOfProjects(projects.db, [projectId])).filter((entry) => entry.kind === 'REVERSAL');
+  const reversals = (await projects.ledgerOf([projectId])).filter((entry) => entry.kind === 'REVERSAL');
   if (reversals.length > 0) {
     const total = reversals.reduce((sum, entry) => sum + BigInt(entry.amount), 0n);
     await projects.appendEvent(projectId, {
