@@ -10,9 +10,9 @@ import type { Identity } from '../../lib/identity';
 import { writeOutbox } from '../../lib/outbox';
 import { JOBS, jobMessage, type JobCatalogue } from '../../jobs/catalogue';
 import { decodeCursor, pageSize, toConnection, type Connection } from '../../lib/pagination';
-import type { Project } from './service';
 import type {
   DiscrepancyKind,
+  ProjectTable,
   ProjectsDatabase,
   ReconciliationDiscrepancyTable,
   ReconciliationReportTable,
@@ -21,6 +21,7 @@ import type {
 
 export type ReconciliationReportRow = Selectable<ReconciliationReportTable>;
 export type DiscrepancyRow = Selectable<ReconciliationDiscrepancyTable>;
+type Project = Selectable<ProjectTable>;
 export interface ReconciliationReport extends ReconciliationReportRow {
   discrepancies: DiscrepancyRow[];
 }
