@@ -1,6 +1,6 @@
 // Bearer tokens: verification at the gateway (only the configured algorithms and keys) and issuing for development.
 import { readFileSync } from 'node:fs';
-import { createLocalJWKSet, importSPKI, jwtVerify, SignJWT, errors as joseErrors, type JWTVerifyGetKey, type KeyLike } from 'jose';
+import { createLocalJWKSet, importSPKI, jwtVerify, errors as joseErrors, type JWTVerifyGetKey, type KeyLike } from 'jose';
 import type { HubConfig } from '../lib/config';
 import { ConfigError } from '../lib/config';
 import { unauthenticated } from '../lib/errors';
@@ -124,15 +124,5 @@ function refuseLongLived(config: HubConfig, payload: { exp?: number; iat?: numbe
   }
 }
 
-/** Issues a token for an identity, signed with the configured HMAC secret (development and tests). */
-export async function issueToken(config: HubConfig, identity: Identity, expiresIn = '12h'): Promise<string> {
-  const { sub, ...claims } = identity;
-  return new SignJWT(claims)
-    .setProtectedHeader({ alg: 'HS256', typ: 'JWT' })
-    .setSubject(sub)
-    .setIssuer(config.HUB_JWT_ISSUER)
-    .setAudience(config.HUB_JWT_AUDIENCE)
-    .setIssuedAt()
-    .setExpirationTime(expiresIn)
-    .sign(new TextEncoder().encode(config.HUB_JWT_SECRET));
-}
+/** Issuing lives in lib (the jobs' service identities need it too); re-exported for the gateway's callers. */
+export { issueToken } from '../lib/token-issuer';

@@ -1,26 +1,15 @@
 // What follows a project's cancellation (cancelProject writes a 'project-cancelled' outbox message with the state
 // change): a list of steps, each idempotent, run in order. Add a step here for every domain that holds something for
 // a project (committee seats, ledger entries...), calling that domain's service, never its tables.
-import type { Job } from 'bullmq';
-import type { OutboxMessage } from '../lib/outbox';
 import { CANCELLED_REASON } from '../subgraphs/venues/service';
-import { reverseOpenLedgerEntries } from '../subgraphs/projects/ledger';
-import type { JobServices } from './handlers';
-import type { JobHandler } from './runtime';
+import { reverseOpenLedgerEntries } from '../subgraphs/projects';
+import { JOBS, type ProjectCancelled } from './catalogue';
+import type { JobServices, QueueHandlers } from './contracts';
 
 /** Runs on the venue-bookings queue: releasing the bookings is the first thing a cancellation must do. */
-export const CANCELLATION_QUEUE = 'venue-bookings';
-export const PROJECT_CANCELLED_JOB = 'project-cancelled';
+export const CANCELLATION_QUEUE = JOBS.projectCancelled.queue;
+export const PROJECT_CANCELLED_JOB = JOBS.projectCancelled.name;
 const ACTOR = 'system:cancellation';
-
-export interface ProjectCancelled {
-  projectId: string;
-  reason: string;
-}
-
-export function projectCancelledMessage(message: ProjectCancelled): OutboxMessage {
-  return { queue: CANCELLATION_QUEUE, name: PROJECT_CANCELLED_JOB, data: { ...message } };
-}
 
 interface CancellationStep {
   name: string;
@@ -70,9 +59,9 @@ export const CANCELLATION_STEPS: readonly CancellationStep[] = [
   },
 ];
 
-export function createCancellationHandlers(services: JobServices): Record<string, JobHandler> {
+export function createCancellationHandlers(services: JobServices): Pick<QueueHandlers<'venue-bookings'>, 'project-cancelled'> {
   return {
-    [PROJECT_CANCELLED_JOB]: async (job: Job<ProjectCancelled>) => {
+    [PROJECT_CANCELLED_JOB]: async (job) => {
       for (const step of CANCELLATION_STEPS) await step.run(services, job.data);
       return CANCELLATION_STEPS.map((step) => step.name);
     },

@@ -1,13 +1,12 @@
 // Writes each attempt to enter a project's evaluation area (admitted or refused) onto the project's timeline, once.
-import type { Job } from 'bullmq';
 import { codeOf } from '../lib/errors';
-import { ACCESS_ATTEMPT_JOB, accessAttemptsByIds, timelineEventOf } from '../subgraphs/experts/check-in';
-import type { JobServices } from './handlers';
-import type { JobHandler } from './runtime';
+import { accessAttemptsByIds, timelineEventOf } from '../subgraphs/experts/check-in';
+import { JOBS } from './catalogue';
+import type { JobServices, QueueHandlers } from './contracts';
 
-export function createCheckInHandlers(services: JobServices): Record<string, JobHandler> {
+export function createCheckInHandlers(services: JobServices): Pick<QueueHandlers<'expert-draws'>, 'record-access-attempt'> {
   return {
-    [ACCESS_ATTEMPT_JOB.name]: async (job: Job<{ attemptId: string }>) => {
+    [JOBS.accessAttempt.name]: async (job) => {
       const [attempt] = await accessAttemptsByIds(services.experts, [job.data.attemptId]);
       if (!attempt?.project_id) return 'no project to record it on';
       try {

@@ -1,13 +1,11 @@
 // The expert-draws queue: running a requested draw, replacing declined seats, expiring unanswered invitations and
 // confirming the committee. The project facts come from the projects and venues domains and go to the experts domain
 // as plain data; every handler is idempotent (the services check state, timeline events carry keys).
-import type { Job } from 'bullmq';
 import { codeOf } from '../lib/errors';
 import type { EligibilityFacts } from '../subgraphs/experts/eligibility';
 import type { DrawOutcome } from '../subgraphs/experts/service';
-import type { Project } from '../subgraphs/projects/service';
-import type { JobServices } from './handlers';
-import type { JobHandler } from './runtime';
+import type { Project } from '../subgraphs/projects';
+import type { JobServices, QueueHandlers } from './contracts';
 
 const ACTOR = 'system:expert-draws';
 
@@ -137,11 +135,11 @@ async function confirmCommittee(services: JobServices, drawId: string): Promise<
   return 'COMMITTEE_CONFIRMED';
 }
 
-export function createExpertDrawHandlers(services: JobServices): Record<string, JobHandler> {
+export function createExpertDrawHandlers(services: JobServices): Omit<QueueHandlers<'expert-draws'>, 'record-access-attempt'> {
   return {
-    draw: (job: Job<{ drawId: string }>) => runDraw(services, job.data.drawId),
-    replace: (job: Job<{ seatId: string }>) => replaceDeclined(services, job.data.seatId),
-    'invitation-timeout': (job: Job<{ seatId: string }>) => services.experts.expireInvitation(job.data.seatId),
-    'committee-complete': (job: Job<{ drawId: string }>) => confirmCommittee(services, job.data.drawId),
+    draw: (job) => runDraw(services, job.data.drawId),
+    replace: (job) => replaceDeclined(services, job.data.seatId),
+    'invitation-timeout': (job) => services.experts.expireInvitation(job.data.seatId),
+    'committee-complete': (job) => confirmCommittee(services, job.data.drawId),
   };
 }

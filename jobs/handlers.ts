@@ -1,10 +1,7 @@
-// Which handler runs each job: the queues' handlers, built from the domains' services.
+// Which handler runs each job: the catalogue's table (jobs/catalogue.ts), every queue and job name given its handler,
+// built from the domains' services.
 import type { HubConfig } from '../lib/config';
-import type { Logger } from '../lib/logger';
-import type { ExpertsService } from '../subgraphs/experts/service';
-import type { ProjectsService } from '../subgraphs/projects/service';
-import type { VenuesService } from '../subgraphs/venues/service';
-import type { JobHandlers, JobSchedule } from './runtime';
+import type { HandlerTable, JobSchedule, JobServices } from './contracts';
 import { createCancellationHandlers } from './cancellation';
 import { createNotificationHandlers } from './notifications';
 import { createCheckInHandlers } from './check-in';
@@ -13,15 +10,9 @@ import { createInvitationHandlers } from './invitations';
 import { createVenueBookingHandlers, venueBookingSchedules } from './venue-bookings';
 import { reconciliationHandlers, reconciliationSchedules } from './reconciliation';
 
-export interface JobServices {
-  config: HubConfig;
-  logger: Logger;
-  venues: VenuesService;
-  experts: ExpertsService;
-  projects: ProjectsService;
-}
+export type { JobServices } from './contracts';
 
-export function createJobHandlers(services: JobServices): JobHandlers {
+export function createJobHandlers(services: JobServices): HandlerTable {
   return {
     'venue-bookings': { ...createVenueBookingHandlers(services), ...createCancellationHandlers(services) },
     notifications: { ...createNotificationHandlers(services), ...createInvitationHandlers(services) },

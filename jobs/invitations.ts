@@ -1,10 +1,8 @@
 // Invitations to drawn experts: a notification job per invited seat, delivered through a channel adapter. The default
 // channel writes a log line with ids only (an expert's name or phone never goes to the logs); a deployment plugs in
 // its SMS or app channel by implementing InvitationChannel.
-import type { Job } from 'bullmq';
 import type { Logger } from '../lib/logger';
-import type { JobServices } from './handlers';
-import type { JobHandler } from './runtime';
+import type { JobServices, QueueHandlers } from './contracts';
 
 export interface Invitation {
   seatId: string;
@@ -31,10 +29,10 @@ export function logInvitationChannel(logger: Logger): InvitationChannel {
 
 const ACTOR = 'system:invitations';
 
-export function createInvitationHandlers(services: JobServices, channel: InvitationChannel = logInvitationChannel(services.logger)): Record<string, JobHandler> {
+export function createInvitationHandlers(services: JobServices, channel: InvitationChannel = logInvitationChannel(services.logger)): Pick<QueueHandlers<'notifications'>, 'invitation'> {
   return {
     /** Sends one seat's invitation, if the seat is still waiting for its answer; records it on the project's timeline once. */
-    invitation: async (job: Job<{ seatId: string }>) => {
+    invitation: async (job) => {
       const seat = await services.experts.getSeat(job.data.seatId);
       if (seat.status !== 'INVITED' || seat.expert_id === null) return `seat is ${seat.status}`;
       await channel.send({ seatId: seat.id, expertId: seat.expert_id, projectId: seat.project_id, roomId: seat.room_id, specialty: seat.specialty, answerDueAt: seat.answer_due_at });

@@ -1,9 +1,7 @@
 // Webhook deliveries to partner platforms: a signed JSON POST per delivery, retried with exponential backoff through
 // the venues outbox, and a DEAD delivery (the dead letter) after the last attempt. Every attempt is recorded.
 import { createHmac } from 'node:crypto';
-import type { Job } from 'bullmq';
-import type { JobServices } from './handlers';
-import type { JobHandler } from './runtime';
+import type { JobServices, QueueHandlers } from './contracts';
 
 export const WEBHOOK_SIGNATURE_HEADER = 'x-hub-webhook-signature';
 export const WEBHOOK_DELIVERY_HEADER = 'x-hub-webhook-delivery';
@@ -13,9 +11,9 @@ export function webhookSignature(secret: string, body: string): string {
   return `sha256=${createHmac('sha256', secret).update(body).digest('hex')}`;
 }
 
-export function createNotificationHandlers(services: JobServices): Record<string, JobHandler> {
+export function createNotificationHandlers(services: JobServices): Pick<QueueHandlers<'notifications'>, 'webhook'> {
   return {
-    webhook: (job: Job<{ deliveryId: string; attempt: number }>) => deliverWebhook(services, job.data.deliveryId, job.data.attempt),
+    webhook: (job) => deliverWebhook(services, job.data.deliveryId, job.data.attempt),
   };
 }
 

@@ -1,12 +1,7 @@
-// Queue names and the options every job is added with.
+// The options every job is added with. The queues themselves are the catalogue's (jobs/catalogue.ts).
 import type { JobsOptions } from 'bullmq';
 
-export const QUEUE_NAMES = ['venue-bookings', 'expert-draws', 'notifications', 'reconciliation'] as const;
-export type QueueName = (typeof QUEUE_NAMES)[number];
-
-export function isQueueName(value: string): value is QueueName {
-  return (QUEUE_NAMES as readonly string[]).includes(value);
-}
+export { isQueueName, QUEUE_NAMES, type QueueName } from './catalogue';
 
 /**
  * Completed jobs are kept a week so that a job id relayed twice from the outbox is recognised and ignored;

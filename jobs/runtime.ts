@@ -10,30 +10,15 @@ import { openRedis } from '../lib/redis';
 import { announceChange } from '../lib/change-feed';
 import { jobTags } from '../lib/cache-tags';
 import { withJobRequestIds } from '../lib/tracing';
+import { isQueueName, QUEUE_NAMES, type QueueName } from './catalogue';
+import type { JobHandler, JobSchedule, JobTools } from './contracts';
 import { jobSchedules } from './handlers';
-import { DEFAULT_JOB_OPTIONS, isQueueName, QUEUE_NAMES, type QueueName } from './queues';
+import { DEFAULT_JOB_OPTIONS } from './queues';
 
-/** What a handler may use besides its job: the queues (to add jobs). */
-export interface JobTools {
-  queues: Record<QueueName, Queue>;
-}
+export type { JobHandler, JobSchedule, JobTools } from './contracts';
 
-export type JobHandler = (job: Job, tools: JobTools) => Promise<unknown>;
-
-/** A handler per job name of one queue. */
+/** A handler per job name of one queue (the catalogue's table, jobs/handlers.ts, is one; tests may pass a part). */
 export type JobHandlers = Partial<Record<QueueName, Record<string, JobHandler>>>;
-
-/** A job that repeats (a BullMQ job scheduler); upserted at start, so starting many workers registers it once. */
-export interface JobSchedule {
-  queue: QueueName;
-  /** The scheduler id, also the job name its jobs get. */
-  id: string;
-  /** Every so many milliseconds, or else on a cron pattern in a time zone. */
-  everyMs?: number;
-  pattern?: string;
-  tz?: string;
-  data?: Record<string, unknown>;
-}
 
 export interface OutboxSource {
   schema: string;

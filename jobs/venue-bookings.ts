@@ -8,36 +8,20 @@
 // 'sweep-holds' scheduler settles whatever is overdue should any of those be lost. Every decision is made by
 // VenuesService, once, under the arrangement's row lock: never a mix. Each job then reports to the project
 // (recordArrangement): the bookings' events and, once decided, the project's state change, in one projects transaction.
-import type { Job } from 'bullmq';
 import type { Json } from '../lib/canonical-json';
 import type { HubConfig } from '../lib/config';
 import { codeOf } from '../lib/errors';
-import type { OutboxMessage } from '../lib/outbox';
-import type { NewEvent } from '../subgraphs/projects/service';
-import { recordArrangement } from '../subgraphs/projects/steps/arrange-venues';
-import type { Arrangement, Booking, SeatRequest } from '../subgraphs/venues/service';
+import { recordArrangement, type NewEvent } from '../subgraphs/projects';
+import type { Arrangement, Booking } from '../subgraphs/venues/service';
 import type { BookingStatus } from '../subgraphs/venues/types';
-import type { JobServices } from './handlers';
-import type { JobHandler, JobSchedule, JobTools } from './runtime';
+import { JOBS, type ArrangeMessage, type PartnerDecision } from './catalogue';
+import type { JobSchedule, JobServices, JobTools, QueueHandlers } from './contracts';
 
-export const VENUE_BOOKINGS_QUEUE = 'venue-bookings';
+export type { ArrangeMessage } from './catalogue';
+export const VENUE_BOOKINGS_QUEUE = JOBS.arrange.queue;
 const ACTOR = 'system:venue-bookings';
 const AUTO_CONFIRM_ACTOR = 'system:auto-confirm';
-export const SWEEP_HOLDS_JOB = 'sweep-holds';
-
-/** What arrangeVenues hands the saga, through the projects outbox. */
-export interface ArrangeMessage {
-  arrangementId: string;
-  projectId: string;
-  hostPlatformId: string;
-  startsAt: string;
-  endsAt: string;
-  requests: SeatRequest[];
-}
-
-export function arrangeMessage(message: ArrangeMessage): OutboxMessage {
-  return { queue: VENUE_BOOKINGS_QUEUE, name: 'arrange', data: { ...message } };
-}
+export const SWEEP_HOLDS_JOB = JOBS.sweepHolds.name;
 
 /** The expiry job's id derived from the arrangement id, so a replayed 'arrange' adds it once. */
 export function expireJobId(arrangementId: string): string {
@@ -48,11 +32,12 @@ export function venueBookingSchedules(config: HubConfig): JobSchedule[] {
   return [{ queue: VENUE_BOOKINGS_QUEUE, id: SWEEP_HOLDS_JOB, everyMs: config.HOLD_SWEEP_INTERVAL }];
 }
 
-export function createVenueBookingHandlers(services: JobServices): Record<string, JobHandler> {
+/** The saga's jobs of the venue-bookings queue (the cancellation's job is jobs/cancellation.ts's). */
+export function createVenueBookingHandlers(services: JobServices): Omit<QueueHandlers<'venue-bookings'>, 'project-cancelled'> {
   return {
-    arrange: (job, tools) => startArrangement(services, tools, job.data as ArrangeMessage),
-    expire: (job: Job<{ arrangementId: string }>) => settleArrangement(services, job.data.arrangementId, { final: false }),
-    settle: (job: Job<PartnerDecision>) => settlePartnerDecision(services, job.data),
+    arrange: (job, tools) => startArrangement(services, tools, job.data),
+    expire: (job) => settleArrangement(services, job.data.arrangementId, { final: false }),
+    settle: (job) => settlePartnerDecision(services, job.data),
     [SWEEP_HOLDS_JOB]: () => sweepOverdueHolds(services),
   };
 }
@@ -79,7 +64,7 @@ async function startArrangement(services: JobServices, tools: JobTools, message:
   }
   // Added even when the holds decide at once: should every try of this job fail after the decision, the expiry still
   // reports it to the project (the sweep only looks at arrangements left PENDING).
-  await tools.queues[VENUE_BOOKINGS_QUEUE].add('expire', { arrangementId: opened.id }, { jobId: expireJobId(opened.id), delay: Math.max(0, opened.hold_expires_at.getTime() - venues.clock.now().getTime()) });
+  await tools.queues[JOBS.expireArrangement.queue].add(JOBS.expireArrangement.name, { arrangementId: opened.id }, { jobId: expireJobId(opened.id), delay: Math.max(0, opened.hold_expires_at.getTime() - venues.clock.now().getTime()) });
   // Run again after a crash, it holds nothing twice and completes the report the first run may not have made.
   const { arrangement, bookings, holds } = await venues.holdArrangement(opened.id);
   // What each hold did when it was made, whatever its booking's state now (a replay may find it released).
@@ -90,14 +75,6 @@ async function startArrangement(services: JobServices, tools: JobTools, message:
   });
   await report(services, arrangement, [...events, ...closedBookingEvents(arrangement, bookings)]);
   return arrangement.status;
-}
-
-interface PartnerDecision {
-  arrangementId: string;
-  bookingId: string;
-  decision: 'CONFIRMED' | 'REJECTED';
-  actor: string;
-  reason: string | null;
 }
 
 async function settlePartnerDecision(services: JobServices, decision: PartnerDecision): Promise<string> {

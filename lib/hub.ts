@@ -19,6 +19,7 @@ import { ocdsPublicationOf } from '../subgraphs/projects/ocds';
 import { projectsSubgraph } from '../subgraphs/projects/server';
 import { VenuesService } from '../subgraphs/venues/service';
 import { venuesSubgraph } from '../subgraphs/venues/server';
+import { bookingDeskOf, drawDeskOf } from '../app/adapters';
 
 export interface HubServices extends JobServices {}
 
@@ -66,7 +67,7 @@ export async function startHub(options: HubOptions): Promise<RunningHub> {
   const projectAccess = new ProjectAccessReader(databases.projects.db, services.venues);
   const venues = await startSubgraph(venuesSubgraph(databases.venues.db, projectAccess, new SeatAccessReader(databases.experts.db)), config, logger.child({ service: 'venues' }), ports.venues);
   const experts = await startSubgraph(expertsSubgraph(databases.experts.db, projectAccess, drawPolicyOf(config)), config, logger.child({ service: 'experts' }), ports.experts);
-  const projects = await startSubgraph(projectsSubgraph(databases.projects.db, { venues: services.venues, experts: services.experts, ocds: ocdsPublicationOf(config) }), config, logger.child({ service: 'projects' }), ports.projects);
+  const projects = await startSubgraph(projectsSubgraph(databases.projects.db, { venues: bookingDeskOf(services.venues), experts: drawDeskOf(services.experts), ocds: ocdsPublicationOf(config) }), config, logger.child({ service: 'projects' }), ports.projects);
   const gateway = await startGateway({
     config,
     logger: logger.child({ service: 'gateway' }),

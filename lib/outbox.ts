@@ -27,13 +27,27 @@ export interface WithOutbox {
   outbox: OutboxTable;
 }
 
-export interface OutboxMessage {
-  queue: string;
-  name: string;
-  data: Record<string, unknown>;
-  /** Run the job no earlier than this many milliseconds after it is relayed. */
-  delayMs?: number;
-}
+/**
+ * A catalogue of jobs: for each queue, each job name it runs and that job's payload. jobs/catalogue.ts holds the hub's;
+ * lib knows only the shape, so an outbox message is typed by whoever names the catalogue.
+ */
+export type JobCatalogueShape = { [queue: string]: { [name: string]: object } };
+
+/**
+ * A job to start once a transaction commits. Typed by a catalogue, only a queue it lists, a job name of that queue and
+ * that job's payload compile; without one (the default), any queue, name and object payload.
+ */
+export type OutboxMessage<C extends JobCatalogueShape = JobCatalogueShape> = {
+  [Q in keyof C & string]: {
+    [N in keyof C[Q] & string]: {
+      queue: Q;
+      name: N;
+      data: C[Q][N];
+      /** Run the job no earlier than this many milliseconds after it is relayed. */
+      delayMs?: number;
+    };
+  }[keyof C[Q] & string];
+}[keyof C & string];
 
 export async function createOutboxTable(db: Kysely<unknown>): Promise<void> {
   await sql`
@@ -60,8 +74,11 @@ export async function createOutboxTable(db: Kysely<unknown>): Promise<void> {
  * });
  * ```
  */
-export async function writeOutbox<DB extends WithOutbox>(db: Kysely<DB>, messages: OutboxMessage | readonly OutboxMessage[]): Promise<void> {
-  const list: readonly OutboxMessage[] = Array.isArray(messages) ? messages : [messages as OutboxMessage];
+export async function writeOutbox<DB extends WithOutbox, C extends JobCatalogueShape = JobCatalogueShape>(
+  db: Kysely<DB>,
+  messages: OutboxMessage<C> | readonly OutboxMessage<C>[],
+): Promise<void> {
+  const list: readonly OutboxMessage<C>[] = Array.isArray(messages) ? messages : [messages as OutboxMessage<C>];
   if (list.length === 0) return;
   const outboxDb = db as unknown as Kysely<WithOutbox>;
   // The job's log lines then carry the id of the request that caused it, and its span joins that request's trace
@@ -82,7 +99,11 @@ export async function writeOutbox<DB extends WithOutbox>(db: Kysely<DB>, message
     .execute();
 }
 
-export interface RelayedMessage extends OutboxMessage {
+export interface RelayedMessage {
+  queue: string;
+  name: string;
+  data: Record<string, unknown>;
+  delayMs?: number;
   /** Stable across retries of the relay, so the queue deduplicates a message published twice. */
   jobId: string;
 }

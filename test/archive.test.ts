@@ -192,7 +192,7 @@ describe('the state machine', () => {
       const outbox = await db.selectFrom('outbox').select((eb) => eb.fn.countAll<string>().as('n')).executeTakeFirstOrThrow();
       for (const to of states.filter((state) => !TRANSITIONS[from].includes(state))) {
         const error = await t.hub.services.projects
-          .transition(id, { to, kind: `TRY_${to}`, actor: 'test', outbox: [{ queue: 'notifications', name: 'never', data: { id } }], set: { fee_advance: 1n } })
+          .transition(id, { to, kind: `TRY_${to}`, actor: 'test', outbox: [{ queue: 'notifications', name: 'invitation', data: { seatId: id } }], set: { fee_advance: 1n } })
           .then(() => null, (caught: unknown) => caught);
         expect([from, to, codeOf(error)]).toEqual([from, to, 'CONFLICT']);
         refused += 1;

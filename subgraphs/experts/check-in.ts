@@ -9,6 +9,7 @@ import { shownActor } from './sealing';
 import { codeOf, conflict, forbidden, notFound } from '../../lib/errors';
 import type { Identity } from '../../lib/identity';
 import { writeOutbox } from '../../lib/outbox';
+import { JOBS } from '../../jobs/catalogue';
 import type { CommitteeSeat, ExpertsService } from './service';
 import type { AccessAttemptTable, ExpertsDatabase } from './types';
 
@@ -18,7 +19,7 @@ export type AccessAttempt = Selectable<AccessAttemptTable>;
 export const CHECK_IN_OPENS_BEFORE_MS = 60 * 60_000;
 
 /** The job that writes an attempt onto the project's timeline (handled in jobs/check-in.ts). */
-export const ACCESS_ATTEMPT_JOB = { queue: 'expert-draws', name: 'record-access-attempt' } as const;
+const ACCESS_ATTEMPT_JOB = JOBS.accessAttempt;
 
 interface Refusal {
   error: GraphQLError;

@@ -3,10 +3,16 @@
 import { sql, type Kysely, type Selectable, type Transaction } from 'kysely';
 import type { Json } from '../../lib/canonical-json';
 import { formatYuan, type FeeAdvance } from './fees';
-import type { ProjectsService } from './service';
 import type { LedgerEntryTable, ProjectsDatabase } from './types';
 
 export type LedgerEntry = Selectable<LedgerEntryTable>;
+
+/** What reversing a project's ledger needs of the projects service (declared here, so the service may import this file). */
+export interface LedgerKeeper {
+  inTransaction<T>(work: (trx: Transaction<ProjectsDatabase>) => Promise<T>): Promise<T>;
+  ledgerOf(projectIds: readonly string[]): Promise<LedgerEntry[]>;
+  appendEvent(projectId: string, event: { kind: string; actor: string; detail?: string | null; data?: { [key: string]: Json }; key?: string }): Promise<void>;
+}
 
 export const agencyParty = (org: string) => `agency:${org}`;
 export const platformParty = (platformId: string) => `platform:${platformId}`;
@@ -146,15 +152,15 @@ export async function partnerBalances(db: Kysely<ProjectsDatabase>, platformId: 
  * await reverseOpenLedgerEntries(projects, 'prj_…', 'project cancelled: 招标文件修改');
  * ```
  */
-export async function reverseOpenLedgerEntries(projects: ProjectsService, projectId: string, reason: string, actor = 'system:cancellation'): Promise<number> {
-  const added = await projects.db.transaction().execute(async (trx) => {
+export async function reverseOpenLedgerEntries(projects: LedgerKeeper, projectId: string, reason: string, actor = 'system:cancellation'): Promise<number> {
+  const added = await projects.inTransaction(async (trx) => {
     const project = await trx.selectFrom('project').select(['status', 'code']).where('id', '=', projectId).forUpdate().executeTakeFirstOrThrow();
     if (project.status !== 'CANCELLED') throw new Error(`project ${project.code} is ${project.status}; only a cancelled project's ledger is reversed`);
     const compensations = await compensatingEntriesIn(trx, projectId, reason);
     await insertLedgerEntriesIn(trx, projectId, compensations);
     return compensations.length;
   });
-  const reversals = (await ledgerOfProjects(projects.db, [projectId])).filter((entry) => entry.kind === 'REVERSAL');
+  const reversals = (await projects.ledgerOf([projectId])).filter((entry) => entry.kind === 'REVERSAL');
   if (reversals.length > 0) {
     const total = reversals.reduce((sum, entry) => sum + BigInt(entry.amount), 0n);
     await projects.appendEvent(projectId, {

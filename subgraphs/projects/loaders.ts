@@ -1,12 +1,11 @@
 // Per-request DataLoaders of the projects subgraph.
 import DataLoader from 'dataloader';
 import { childrenLoader, rowLoader } from '../../lib/loaders';
-import type { VenuesService } from '../venues/service';
-import { ledgerOfProjects } from './ledger';
+import type { BookingDesk } from './desks';
 import type { ProjectsService } from './service';
 
 /** The platforms whose rooms hold a booking of each project (any status): three reads per tick, whatever the count. */
-function roomPlatformsLoader(venues: VenuesService) {
+function roomPlatformsLoader(venues: BookingDesk) {
   return new DataLoader<string, string[]>(async (projectIds) => {
     const bookings = await venues.bookingsOfProjects(projectIds);
     const rooms = bookings.length > 0 ? await venues.roomsByIds([...new Set(bookings.map((booking) => booking.room_id))]) : [];
@@ -25,11 +24,11 @@ function roomPlatformsLoader(venues: VenuesService) {
   });
 }
 
-export function createProjectsLoaders(service: ProjectsService, venues: VenuesService) {
+export function createProjectsLoaders(service: ProjectsService, venues: BookingDesk) {
   return {
     project: rowLoader((ids) => service.projectsByIds(ids), (row) => row.id),
     events: childrenLoader((ids) => service.eventsOfProjects(ids), (row) => row.project_id),
-    ledger: childrenLoader((ids) => ledgerOfProjects(service.db, ids), (row) => row.project_id),
+    ledger: childrenLoader((ids) => service.ledgerOf(ids), (row) => row.project_id),
     /** A host platform's parent, for the project's supervisors in the parent region (lib/authorization.ts). */
     platform: rowLoader((ids) => venues.platformsByIds(ids), (row) => row.id),
     roomPlatforms: roomPlatformsLoader(venues),

@@ -1,5 +1,6 @@
 // Provincial reconciliation, the projects domain's side: reports of a date range and what they found. The finding itself
-// is done by a job that reads the supergraph (jobs/reconciliation.ts); this module stores, queues and serves its reports.
+// is done by a job that reads the supergraph (jobs/reconciliation.ts) and runs this domain's checks
+// (discrepancy-checks.ts); this module stores, queues and serves its reports.
 import { sql, type Kysely, type Selectable } from 'kysely';
 import { actorOf } from '../../lib/authz';
 import { randomIds, systemClock, type Clock, type IdGenerator } from '../../lib/clock';
@@ -7,10 +8,11 @@ import { DB_ERRORS, sqlState } from '../../lib/db';
 import { badInput, notFound } from '../../lib/errors';
 import type { Identity } from '../../lib/identity';
 import { writeOutbox } from '../../lib/outbox';
+import { JOBS, jobMessage, type JobCatalogue } from '../../jobs/catalogue';
 import { decodeCursor, pageSize, toConnection, type Connection } from '../../lib/pagination';
-import type { Project } from './service';
 import type {
   DiscrepancyKind,
+  ProjectTable,
   ProjectsDatabase,
   ReconciliationDiscrepancyTable,
   ReconciliationReportTable,
@@ -19,6 +21,7 @@ import type {
 
 export type ReconciliationReportRow = Selectable<ReconciliationReportTable>;
 export type DiscrepancyRow = Selectable<ReconciliationDiscrepancyTable>;
+type Project = Selectable<ProjectTable>;
 export interface ReconciliationReport extends ReconciliationReportRow {
   discrepancies: DiscrepancyRow[];
 }
@@ -37,7 +40,7 @@ export interface FoundDiscrepancy {
   detail: string;
 }
 
-export const RECONCILIATION_JOB = { queue: 'reconciliation', name: 'reconcile' } as const;
+export const RECONCILIATION_JOB = JOBS.reconcile;
 /** A range longer than this is refused: reconcile a quarter at most in one report. */
 export const MAX_RECONCILIATION_DAYS = 92;
 const DAY_MS = 24 * 3600 * 1000;
@@ -77,7 +80,7 @@ export class ReconciliationService {
           .values({ id: this.ids.next('rec'), from_at: from, to_at: to, status: 'PENDING', trigger, requested_by: requestedBy, failure_reason: null, started_at: null, generated_at: null })
           .returningAll()
           .executeTakeFirstOrThrow();
-        if (enqueue) await writeOutbox<ProjectsDatabase>(trx, { queue: RECONCILIATION_JOB.queue, name: RECONCILIATION_JOB.name, data: { reportId: report.id } });
+        if (enqueue) await writeOutbox<ProjectsDatabase, JobCatalogue>(trx, jobMessage(RECONCILIATION_JOB, { reportId: report.id }));
         return report;
       });
       return { report, created: true };

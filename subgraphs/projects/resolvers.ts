@@ -8,7 +8,7 @@ import type { ProjectsLoaders } from './loaders';
 import type { SubmitProjectInput } from './rules';
 import type { Project, ProjectEvent, ProjectsService } from './service';
 import type { ProjectStatus } from './types';
-import { partnerBalances, type LedgerEntry, type PartnerBalance } from './ledger';
+import type { LedgerEntry, PartnerBalance } from './ledger';
 import { advanceEvaluationFee } from './steps/fee-advance';
 import { archiveBundle, archiveProject, verifyProjectArchive } from './steps/archive';
 import { releasePackageJson, releasePackageOf, type OcdsPublication } from './ocds';
@@ -16,21 +16,20 @@ import { completeEvaluation, replaceCommitteeMember, startEvaluation } from './s
 import { arrangeVenues, type SeatRequestInput } from './steps/arrange-venues';
 import { cancelProject } from './steps/cancel-project';
 import { drawExperts, type SeatRequirementInput } from './steps/draw-experts';
-import { reconciliationTypeResolvers, ReconciliationService } from './reconciliation';
-import type { ExpertsService } from '../experts/service';
-import type { VenuesService } from '../venues/service';
+import { reconciliationTypeResolvers } from './reconciliation';
+import type { BookingDesk, DrawDesk } from './desks';
 
 export interface ProjectsContext extends SubgraphContext {
   service: ProjectsService;
-  venues: VenuesService;
-  experts: ExpertsService;
+  venues: BookingDesk;
+  experts: DrawDesk;
   loaders: ProjectsLoaders;
   ocds: OcdsPublication;
 }
 
 type Ref = { id: string };
 type Range = { from: Date; to: Date };
-const reconciliationOf = (ctx: ProjectsContext) => new ReconciliationService(ctx.service.db);
+const reconciliationOf = (ctx: ProjectsContext) => ctx.service.reconciliation;
 
 export const projectsResolvers: GraphQLResolverMap<ProjectsContext> = {
   DateTime,
@@ -47,7 +46,7 @@ export const projectsResolvers: GraphQLResolverMap<ProjectsContext> = {
     platformBalances: (_root: unknown, { platformId }: { platformId: string }, ctx: ProjectsContext) => {
       // The role is the matrix's; the platform comes from the arguments, so the scope is checked here.
       if (ctx.identity.role === 'PLATFORM_OPERATOR' && ctx.identity.platform !== platformId) throw forbidden(`an operator reads the balances of its own platform ${ctx.identity.platform} only`);
-      return partnerBalances(ctx.service.db, platformId);
+      return ctx.service.partnerBalances(platformId);
     },
     verifyProjectArchive: (_root: unknown, { projectId }: { projectId: string }, ctx: ProjectsContext) => verifyProjectArchive(ctx.service, ctx.identity, projectId),
     reconciliationReport: (_root: unknown, { id }: Ref, ctx: ProjectsContext) => reconciliationOf(ctx).readReport(id),

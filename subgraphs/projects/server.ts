@@ -6,14 +6,13 @@ import { createProjectsLoaders } from './loaders';
 import { projectsAccessFacts, projectsResolvers, type ProjectsContext } from './resolvers';
 import { ProjectsService } from './service';
 import type { ProjectsDatabase } from './types';
-import type { ExpertsService } from '../experts/service';
+import type { BookingDesk, DrawDesk } from './desks';
 import type { OcdsPublication } from './ocds';
-import type { VenuesService } from '../venues/service';
 
-/** The other domains whose services the workflow calls (never their tables), and how OCDS packages are published. */
+/** What the workflow asks of the other domains (through the desks, never their tables), and how OCDS packages are published. */
 export interface ProjectsDependencies {
-  venues: VenuesService;
-  experts: ExpertsService;
+  venues: BookingDesk;
+  experts: DrawDesk;
   ocds: OcdsPublication;
 }
 

@@ -7,8 +7,11 @@ import type { Clock, IdGenerator } from '../../lib/clock';
 import { DB_ERRORS, sqlState } from '../../lib/db';
 import { badInput, conflict, forbidden, notFound } from '../../lib/errors';
 import type { Identity } from '../../lib/identity';
-import { writeOutbox, type OutboxMessage } from '../../lib/outbox';
+import { writeOutbox } from '../../lib/outbox';
+import type { HubJobMessage, JobCatalogue } from '../../jobs/catalogue';
 import { decodeCursor, pageSize, toConnection, type Connection } from '../../lib/pagination';
+import { ledgerOfProjects, partnerBalances, type LedgerEntry, type PartnerBalance } from './ledger';
+import { ReconciliationService } from './reconciliation';
 import { checkSubmission, type SubmitProjectInput } from './rules';
 import type { ProjectEventTable, ProjectsDatabase, ProjectStatus, ProjectTable } from './types';
 import { canTransition, statesLeadingTo } from './workflow';
@@ -40,7 +43,7 @@ export interface TransitionRequest extends NewEvent {
   /** Column changes made together with the state change. */
   set?: { fee_advance?: string | bigint };
   /** Jobs to start once the change commits. */
-  outbox?: OutboxMessage[];
+  outbox?: HubJobMessage[];
   /** Events appended just before the transition's own, in the same transaction (what led to it). */
   events?: NewEvent[];
 }
@@ -50,12 +53,35 @@ export function eventHash(prevHash: string, event: { projectId: string; seq: num
 }
 
 export class ProjectsService {
+  /** The reconciliation reports (stored in this domain's schema). */
+  readonly reconciliation: ReconciliationService;
+
   constructor(
-    readonly db: Kysely<ProjectsDatabase>,
+    private readonly db: Kysely<ProjectsDatabase>,
     private readonly platforms: PlatformDirectory,
     private readonly clock: Clock,
     private readonly ids: IdGenerator,
-  ) {}
+  ) {
+    this.reconciliation = new ReconciliationService(db);
+  }
+
+  /**
+   * Runs `work` in one transaction of this domain's schema: for the domain's own steps (subgraphs/projects/steps),
+   * which lock, transition and append within it. Nothing outside the projects domain calls it; they use the methods.
+   */
+  inTransaction<T>(work: (trx: Transaction<ProjectsDatabase>) => Promise<T>): Promise<T> {
+    return this.db.transaction().execute(work);
+  }
+
+  /** The ledger entries of projects, by project then time. */
+  ledgerOf(projectIds: readonly string[]): Promise<LedgerEntry[]> {
+    return ledgerOfProjects(this.db, projectIds);
+  }
+
+  /** The net unsettled balance of a platform with each partner. */
+  partnerBalances(platformId: string): Promise<PartnerBalance[]> {
+    return partnerBalances(this.db, platformId);
+  }
 
   projectsByIds(ids: readonly string[]): Promise<Project[]> {
     return this.db.selectFrom('project').selectAll().where('id', 'in', [...ids]).execute();
@@ -221,7 +247,7 @@ export class ProjectsService {
       .returningAll()
       .executeTakeFirstOrThrow();
     await this.appendEventsIn(trx, projectId, [...(request.events ?? []), request], current);
-    await writeOutbox<ProjectsDatabase>(trx, request.outbox ?? []);
+    await writeOutbox<ProjectsDatabase, JobCatalogue>(trx, request.outbox ?? []);
     return updated;
   }
 

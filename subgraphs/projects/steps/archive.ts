@@ -4,11 +4,7 @@ import { conflict, forbidden } from '../../../lib/errors';
 import type { Identity } from '../../../lib/identity';
 import { eventHash, GENESIS_HASH, type Project, type ProjectEvent, type ProjectsService } from '../service';
 import type { Json } from '../../../lib/canonical-json';
-import { drawsOfProject } from '../../experts/archive-records';
-import { drawSealLifted, mayReadSeatExpert, revealedSeed, sealedRead } from '../../experts/sealing';
-import type { ExpertsService, SealedRead } from '../../experts/service';
-import type { VenuesService } from '../../venues/service';
-import { ledgerOfProjects } from '../ledger';
+import type { BookingDesk, DrawDesk, DrawSeat, ProjectDraw } from '../desks';
 import { recordAccessAttempts } from './evaluation';
 
 export interface ArchiveVerification {
@@ -61,7 +57,7 @@ export async function verifyProjectArchive(projects: ProjectsService, identity: 
  * Seals an EVALUATED project's archive: a host operator checks the chain is intact and moves the project to ARCHIVED,
  * whose event (the last the archive takes) records the head it sealed.
  */
-export async function archiveProject(deps: { projects: ProjectsService; experts: ExpertsService }, identity: Identity, projectId: string): Promise<Project> {
+export async function archiveProject(deps: { projects: ProjectsService; experts: DrawDesk }, identity: Identity, projectId: string): Promise<Project> {
   const { projects } = deps;
   const project = await projects.getProject(projectId);
   if (identity.role !== 'PLATFORM_OPERATOR' || identity.platform !== project.host_platform_id) {
@@ -69,7 +65,7 @@ export async function archiveProject(deps: { projects: ProjectsService; experts:
   }
   // Attempts whose jobs have not run yet would find the archive sealed: write them before the seal.
   if (project.status === 'EVALUATED') await recordAccessAttempts(deps, projectId);
-  return projects.db.transaction().execute(async (trx) => {
+  return projects.inTransaction(async (trx) => {
     // The row lock first, so no event slips in between the verification and the seal.
     const locked = await trx.selectFrom('project').select('status').where('id', '=', projectId).forUpdate().executeTakeFirstOrThrow();
     if (locked.status !== 'EVALUATED') throw conflict(`project ${project.code} is ${locked.status}; only an EVALUATED project is archived`);
@@ -91,11 +87,11 @@ export async function archiveProject(deps: { projects: ProjectsService; experts:
 
 // ------------------------------------------------------------------------------------------------ the export bundle
 
-/** What the bundle needs of the other domains (their service functions, never their tables). */
+/** What the bundle needs of the other domains (through the desks, never their tables). */
 export interface ArchiveDependencies {
   projects: ProjectsService;
-  venues: VenuesService;
-  experts: ExpertsService;
+  venues: BookingDesk;
+  experts: DrawDesk;
 }
 
 export const BUNDLE_FORMAT = 'remote-evaluation-archive';
@@ -167,10 +163,16 @@ interface BundleDraw {
   seats: { id: string; bookingId: string; roomId: string; groupKey: string | null; specialty: string; round: number; status: string; replacesSeatId: string | null; expertId?: string | null; expertName?: string | null }[];
 }
 
+/** Whether the reader may see the expert of every seat (asked seat by seat, stopping at the first refusal). */
+async function everySeatReadable(experts: DrawDesk, reader: Identity, draw: ProjectDraw, seats: readonly DrawSeat[]): Promise<boolean> {
+  for (const seat of seats) if (!(await experts.mayReadSeatExpert(reader, draw, seat))) return false;
+  return true;
+}
+
 /**
  * The archive of a project as one JSON document: the project, every event with its hashes, the ledger, the bookings and
  * the draws. The committee (who sits on which seat, and the candidate lists from which, with the revealed seed, anyone
- * could recompute it) is included only for a caller allowed to read the seats' experts now (experts/sealing.ts decides),
+ * could recompute it) is included only for a caller allowed to read the seats' experts now (the experts' rule, DrawDesk),
  * and each seat so revealed is written to the access audit. Until a draw's seal lifts (the evaluation starts) its seed,
  * candidate digests, stream positions and host quotas are null for everyone: with the pool they would let the committee
  * be recomputed.
@@ -180,31 +182,31 @@ export async function archiveBundle(deps: ArchiveDependencies, identity: Identit
   if (!(await deps.projects.canRead(identity, project))) throw forbidden(`your role may not read project ${projectId} or its archive`);
   const [events, ledger, bookings, [host], draws] = await Promise.all([
     deps.projects.eventsOfProjects([projectId]),
-    ledgerOfProjects(deps.projects.db, [projectId]),
+    deps.projects.ledgerOf([projectId]),
     deps.venues.bookingsOfProjects([projectId]),
     deps.venues.platformsByIds([project.host_platform_id]),
-    drawsOfProject(deps.experts, projectId),
+    deps.experts.drawsOfProject(projectId),
   ]);
   const roomRows = bookings.length > 0 ? await deps.venues.roomsWithPlatform(bookings.map((booking) => booking.room_id)) : [];
   const rooms = new Map(roomRows.map((room) => [room.id, room]));
   const verification = verifyChain(projectId, events);
 
-  const reads: SealedRead[] = [];
+  const reads: { draw: ProjectDraw; seat: DrawSeat }[] = [];
   let sealedPartsIncluded = draws.length > 0;
   const bundleDraws: BundleDraw[] = [];
   for (const draw of draws) {
     const [groups, rounds, seats] = await Promise.all([deps.experts.groupsOfDraw(draw.id), deps.experts.roundsOfDraw(draw.id), deps.experts.seatsOfDraws([draw.id])]);
-    const sealLifted = drawSealLifted(draw);
-    const committeeReadable = sealLifted && options.withSealedParts !== false && seats.length > 0 && seats.every((seat) => mayReadSeatExpert(identity, { seat, draw }));
+    const sealLifted = draw.sealLifted;
+    const committeeReadable = sealLifted && options.withSealedParts !== false && seats.length > 0 && (await everySeatReadable(deps.experts, identity, draw, seats));
     sealedPartsIncluded &&= committeeReadable;
     const expertIds = seats.flatMap((seat) => (seat.expert_id ? [seat.expert_id] : []));
     const names = new Map(committeeReadable && expertIds.length > 0 ? (await deps.experts.expertsByIds(expertIds)).map((expert) => [expert.id, expert.name]) : []);
-    if (committeeReadable) reads.push(...seats.filter((seat) => seat.expert_id).map((seat) => sealedRead(identity, 'archiveBundle.seats.expert', { seat, draw })));
+    if (committeeReadable) reads.push(...seats.filter((seat) => seat.expert_id).map((seat) => ({ seat, draw })));
     bundleDraws.push({
       id: draw.id,
       status: draw.status,
       seedCommitment: draw.seed_commitment,
-      seed: revealedSeed(draw),
+      seed: draw.revealedSeed,
       supervisorNonce: draw.supervisor_nonce,
       unsealedAt: draw.unsealed_at?.toISOString() ?? null,
       groups: groups.map((group) => ({
@@ -243,7 +245,7 @@ export async function archiveBundle(deps: ArchiveDependencies, identity: Identit
       })),
     });
   }
-  await deps.experts.recordSealedReads(reads);
+  await deps.experts.recordSealedReads(identity, 'archiveBundle.seats.expert', reads);
 
   return {
     format: BUNDLE_FORMAT,

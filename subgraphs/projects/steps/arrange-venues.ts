@@ -6,8 +6,8 @@ import { randomIds, type IdGenerator } from '../../../lib/clock';
 import { badInput, conflict, notFound } from '../../../lib/errors';
 import type { Identity } from '../../../lib/identity';
 import type { Transaction } from 'kysely';
-import { arrangeMessage } from '../../../jobs/venue-bookings';
-import type { ArrangementRoom, SeatRequest, VenuesService, Window } from '../../venues/service';
+import { arrangeMessage, type ArrangeSeatRequest } from '../../../jobs/catalogue';
+import type { ArrangementRoomFacts, BookingDesk, BookingWindow } from '../desks';
 import type { NewEvent, Project, ProjectsService, TransitionRequest } from '../service';
 import type { ProjectsDatabase } from '../types';
 
@@ -18,7 +18,7 @@ export interface SeatRequestInput {
 
 export interface ArrangeVenuesDependencies {
   projects: ProjectsService;
-  venues: VenuesService;
+  venues: BookingDesk;
   ids?: IdGenerator;
 }
 
@@ -40,7 +40,7 @@ export async function arrangeVenues(
 ): Promise<Project> {
   requireRole(identity, ['PLATFORM_OPERATOR'], "arrange a project's venues");
   // Checked under the project's lock, which the state change then keeps: the project is read once.
-  return deps.projects.db.transaction().execute(async (trx) => {
+  return deps.projects.inTransaction(async (trx) => {
     const project = await deps.projects.lockIn(trx, args.projectId);
     const host = project.host_platform_id;
     requirePlatform(identity, host, `arrange the venues of project ${project.id}`);
@@ -83,12 +83,12 @@ export async function arrangeVenues(
 
 /** The rules of DOMAIN.md for a venue arrangement, each refusal naming the argument to change. */
 async function checkSeatRequests(
-  venues: VenuesService,
+  venues: BookingDesk,
   project: Project,
-  window: Window,
+  window: BookingWindow,
   mainRoomId: string,
   secondary: SeatRequestInput[],
-): Promise<{ requests: SeatRequest[]; rooms: Map<string, ArrangementRoom> }> {
+): Promise<{ requests: ArrangeSeatRequest[]; rooms: Map<string, ArrangementRoomFacts> }> {
   const host = project.host_platform_id;
   if (project.mode === 'LOCAL' && secondary.length > 0) throw badInput('secondary', 'a LOCAL project books its main room only; pass an empty list');
   if (project.mode === 'REMOTE' && secondary.length === 0) throw badInput('secondary', 'a REMOTE project needs at least one secondary venue at a partner platform');
@@ -100,7 +100,7 @@ async function checkSeatRequests(
   if (main.platform_id !== host) throw badInput('mainRoomId', `the main room must be a room of the host platform ${host}; room ${mainRoomId} belongs to ${main.platform_id}`);
   if (!main.video_terminal) throw badInput('mainRoomId', `room ${mainRoomId} has no video terminal; choose a room with one`);
 
-  const requests: SeatRequest[] = [{ roomId: main.id, role: 'MAIN', seats: main.seats }];
+  const requests: ArrangeSeatRequest[] = [{ roomId: main.id, role: 'MAIN', seats: main.seats }];
   const seen = new Set<string>([main.id]);
   for (const [index, request] of secondary.entries()) {
     const field = `secondary[${index}]`;
@@ -141,7 +141,7 @@ export interface ArrangementReport {
  * ```
  */
 export async function recordArrangement(projects: ProjectsService, report: ArrangementReport): Promise<Project> {
-  return projects.db.transaction().execute(async (trx) => {
+  return projects.inTransaction(async (trx) => {
     const project = await projects.lockIn(trx, report.projectId);
     const { decision } = report;
     if (!decision || project.status !== 'VENUES_ARRANGING' || (await arrangementInProgressIn(trx, project.id)) !== report.arrangementId) {

@@ -3,7 +3,7 @@
 import { actorOf } from '../../../lib/authz';
 import { badInput, conflict, forbidden } from '../../../lib/errors';
 import type { Identity } from '../../../lib/identity';
-import { projectCancelledMessage } from '../../../jobs/cancellation';
+import { projectCancelledMessage } from '../../../jobs/catalogue';
 import type { Project, ProjectsService } from '../service';
 import { TERMINAL_STATES } from '../workflow';
 

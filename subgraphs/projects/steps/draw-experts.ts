@@ -3,14 +3,14 @@
 import { actorOf, requirePlatform, requireRole } from '../../../lib/authz';
 import { badInput, conflict } from '../../../lib/errors';
 import type { Identity } from '../../../lib/identity';
-import type { ExpertsService } from '../../experts/service';
-import type { VenuesService } from '../../venues/service';
+import { JOBS, jobMessage } from '../../../jobs/catalogue';
+import type { BookingDesk, DrawDesk } from '../desks';
 import type { Project, ProjectsService } from '../service';
 
 export interface DrawExpertsDependencies {
   projects: ProjectsService;
-  venues: VenuesService;
-  experts: ExpertsService;
+  venues: BookingDesk;
+  experts: DrawDesk;
 }
 
 export interface SeatRequirementInput {
@@ -19,7 +19,6 @@ export interface SeatRequirementInput {
   count: number;
 }
 
-export const EXPERT_DRAW_JOB = { queue: 'expert-draws', name: 'draw' } as const;
 const MAX_NONCE_LENGTH = 200;
 
 /**
@@ -105,7 +104,7 @@ export async function drawExperts(
         supervisorNonce: nonce,
         seats: groups.map((group) => ({ roomId: group.roomId, specialty: group.specialty, count: group.seats })),
       },
-      outbox: [{ ...EXPERT_DRAW_JOB, data: { drawId: draw.id, projectId: project.id } }],
+      outbox: [jobMessage(JOBS.draw, { drawId: draw.id, projectId: project.id })],
     });
   } catch (error) {
     await deps.experts.failDraw(draw.id, `the project could not start drawing: ${error instanceof Error ? error.message : String(error)}`);

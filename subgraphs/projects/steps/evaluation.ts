@@ -3,15 +3,12 @@
 import { actorOf, requirePlatform, requireRole } from '../../../lib/authz';
 import { badInput, conflict } from '../../../lib/errors';
 import type { Identity } from '../../../lib/identity';
-import { drawsOfProject } from '../../experts/archive-records';
-import { accessAttemptsOfProject, timelineEventOf } from '../../experts/check-in';
-import { drawSealLifted, revealedSeed } from '../../experts/sealing';
-import type { ExpertsService } from '../../experts/service';
+import type { DrawDesk } from '../desks';
 import type { Project, ProjectsService } from '../service';
 
 export interface EvaluationDependencies {
   projects: ProjectsService;
-  experts: ExpertsService;
+  experts: DrawDesk;
 }
 
 const REPORT_DIGEST = /^[0-9a-f]{64}$/;
@@ -41,8 +38,8 @@ async function requireCommitteeCheckedIn(deps: EvaluationDependencies, project: 
  * archive. Idempotent with the jobs (the same event keys).
  */
 export async function recordAccessAttempts(deps: EvaluationDependencies, projectId: string): Promise<void> {
-  for (const attempt of await accessAttemptsOfProject(deps.experts, projectId)) {
-    await deps.projects.appendEvent(projectId, { ...timelineEventOf(attempt), key: `access_attempt:${attempt.id}` });
+  for (const attempt of await deps.experts.accessAttemptsOfProject(projectId)) {
+    await deps.projects.appendEvent(projectId, { ...attempt.event, key: `access_attempt:${attempt.id}` });
   }
 }
 
@@ -51,12 +48,12 @@ export async function recordAccessAttempts(deps: EvaluationDependencies, project
  * Idempotent (one event key per draw), and repeated by the completion in case the start stopped before writing them.
  */
 async function recordRevealedSeeds(deps: EvaluationDependencies, projectId: string, actor: string): Promise<void> {
-  for (const draw of (await drawsOfProject(deps.experts, projectId)).filter(drawSealLifted)) {
+  for (const draw of (await deps.experts.drawsOfProject(projectId)).filter((candidate) => candidate.sealLifted)) {
     await deps.projects.appendEvent(projectId, {
       kind: 'DRAW_SEED_REVEALED',
       actor,
       detail: `the evaluation started; the seed of draw ${draw.id} is revealed for verification`,
-      data: { drawId: draw.id, seed: revealedSeed(draw), seedCommitment: draw.seed_commitment, supervisorNonce: draw.supervisor_nonce },
+      data: { drawId: draw.id, seed: draw.revealedSeed, seedCommitment: draw.seed_commitment, supervisorNonce: draw.supervisor_nonce },
       key: `seed_revealed:${draw.id}`,
     });
   }

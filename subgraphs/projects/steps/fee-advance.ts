@@ -2,14 +2,14 @@
 import { actorOf } from '../../../lib/authz';
 import { conflict, forbidden } from '../../../lib/errors';
 import type { Identity } from '../../../lib/identity';
-import type { VenuesService } from '../../venues/service';
+import type { BookingDesk } from '../desks';
 import { computeFeeAdvance, formatYuan, type FeeBooking, type FeeRates } from '../fees';
 import { feeAdvanceEntries, insertLedgerEntriesIn, ledgerEventData } from '../ledger';
 import type { Project, ProjectsService } from '../service';
 
 export interface FeeAdvanceDependencies {
   projects: ProjectsService;
-  venues: VenuesService;
+  venues: BookingDesk;
 }
 
 /** The project's agency, or an operator of its host platform. */
@@ -52,7 +52,7 @@ export async function advanceEvaluationFee(deps: FeeAdvanceDependencies, identit
     rates,
   });
   const entries = feeAdvanceEntries(project, fee);
-  return deps.projects.db.transaction().execute(async (trx) => {
+  return deps.projects.inTransaction(async (trx) => {
     const updated = await deps.projects.transitionIn(trx, project.id, {
       to: 'FEE_ADVANCED',
       from: ['VENUES_CONFIRMED'],
