@@ -1,12 +1,7 @@
 // Queue names and the options every job is added with.
 import type { JobsOptions } from 'bullmq';
 
-export const QUEUE_NAMES = ['venue-bookings', 'expert-draws', 'notifications', 'reconciliation'] as const;
-export type QueueName = (typeof QUEUE_NAMES)[number];
-
-export function isQueueName(value: string): value is QueueName {
-  return (QUEUE_NAMES as readonly string[]).includes(value);
-}
+export { QUEUE_NAMES, isQueueName, type QueueName } from '../lib/queue-names';
 
 /**
  * Completed jobs are kept a week so that a job id relayed twice from the outbox is recognised and ignored;
