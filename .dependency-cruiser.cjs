@@ -6,7 +6,8 @@ module.exports = {
   forbidden: [
     {
       name: 'lib-imports-upward',
-      comment: 'lib/ is the shared kernel every process uses; it imports nothing from gateway/, jobs/, subgraphs/ or app/.',
+      comment:
+        'lib/ is the shared kernel every process uses; it imports nothing from gateway/, jobs/, subgraphs/ or app/.',
       severity: 'error',
       from: { path: '^lib/' },
       to: { path: '^(gateway|jobs|subgraphs|app)/' },
@@ -20,14 +21,15 @@ module.exports = {
     },
     {
       name: 'outside-imports-domain-inside',
-      comment: "Outside subgraphs/ (app/, gateway/, jobs/, schema/...), a domain is imported only through its index.ts.",
+      comment:
+        'Outside subgraphs/ (app/, gateway/, jobs/, schema/...), a domain is imported only through its index.ts.',
       severity: 'error',
       from: { pathNot: '^(subgraphs|test|bench)/' },
       to: { path: '^subgraphs/[^/]+/', pathNot: '^subgraphs/[^/]+/index\\.ts$' },
     },
     {
       name: 'domain-imports-jobs-beyond-catalogue',
-      comment: "A domain imports from jobs/ only the typed catalogue of queues, job names and payloads.",
+      comment: 'A domain imports from jobs/ only the typed catalogue of queues, job names and payloads.',
       severity: 'error',
       from: { path: '^subgraphs/' },
       to: { path: '^jobs/', pathNot: '^jobs/catalogue\\.ts$' },

@@ -43,20 +43,34 @@ class RedactingAdapter extends BullMQAdapter {
 
   override async getJobSchedulers(): ReturnType<BullMQAdapter['getJobSchedulers']> {
     const schedulers = await super.getJobSchedulers();
-    return schedulers.map((scheduler) => (scheduler.template ? { ...scheduler, template: { ...scheduler.template, data: HIDDEN } } : scheduler));
+    return schedulers.map((scheduler) =>
+      scheduler.template ? { ...scheduler, template: { ...scheduler.template, data: HIDDEN } } : scheduler,
+    );
   }
 }
 
 /** Writes of job data the dashboard refuses, by method and a pattern of the path below /queues. */
 const REFUSED_WRITES: readonly { method: string; path: RegExp; reason: string }[] = [
-  { method: 'POST', path: /^\/api\/queues\/[^/]+\/add$/, reason: 'jobs are added by the hub through its outbox, not by hand' },
-  { method: 'PATCH', path: /^\/api\/queues\/[^/]+\/[^/]+\/update-data$/, reason: "a job's data is not shown and cannot be edited here" },
+  {
+    method: 'POST',
+    path: /^\/api\/queues\/[^/]+\/add$/,
+    reason: 'jobs are added by the hub through its outbox, not by hand',
+  },
+  {
+    method: 'PATCH',
+    path: /^\/api\/queues\/[^/]+\/[^/]+\/update-data$/,
+    reason: "a job's data is not shown and cannot be edited here",
+  },
 ];
 
 // The board's own scripts, styles, images and API calls, from this origin only.
 const BOARD_CSP =
   "default-src 'none'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; font-src 'self' data:; " +
   "connect-src 'self'; manifest-src 'self'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'";
+
+// With the gateway's `no-referrer`, a browser sends `Origin: null` on the login form's POST and the board's PUTs, which
+// the gateway's CORS check refuses; `same-origin` sends the page's own origin and still no referrer to another site.
+const SAME_ORIGIN_REFERRER = 'same-origin';
 
 type Next = (error?: unknown) => void;
 type RenderFile = (file: string, options: object, done: (error: Error | null, html?: string) => void) => void;
@@ -86,7 +100,9 @@ function openBoard(config: HubConfig): { app: BoardApp; queues: Queue[]; connect
   app.disable('x-powered-by');
   const render = app.engines['.ejs'];
   if (!render) throw new Error('Bull Board registered no ejs view engine; check the @bull-board/express version');
-  app.engine('ejs', (file, options, done) => render(file, options, (error, html) => done(error, html === undefined ? html : withoutRemoteLinks(html))));
+  app.engine('ejs', (file, options, done) =>
+    render(file, options, (error, html) => done(error, html === undefined ? html : withoutRemoteLinks(html))),
+  );
   return { app, queues, connection };
 }
 
@@ -113,7 +129,10 @@ export function createQueuesDashboard(config: HubConfig): QueuesDashboard {
       return false;
     } catch {
       if (asPage) sendHtml(response, 401, LOGIN_PAGE);
-      else sendJson(response, 401, { error: 'send an admin token as Authorization: Bearer <token>, or log in at /queues' });
+      else
+        sendJson(response, 401, {
+          error: 'send an admin token as Authorization: Bearer <token>, or log in at /queues',
+        });
       return false;
     }
   };
@@ -124,11 +143,18 @@ export function createQueuesDashboard(config: HubConfig): QueuesDashboard {
       const identity = await verifyBearer(config, `Bearer ${token}`);
       if (identity.role !== 'PROVINCIAL_ADMIN') throw new Error('not an admin');
     } catch {
-      sendHtml(response, 401, LOGIN_PAGE.replace('<!--error-->', '<p class="error">That is not a valid PROVINCIAL_ADMIN token.</p>'));
+      sendHtml(
+        response,
+        401,
+        LOGIN_PAGE.replace('<!--error-->', '<p class="error">That is not a valid PROVINCIAL_ADMIN token.</p>'),
+      );
       return;
     }
     const secure = config.HUB_ENV === 'production' ? '; Secure' : '';
-    response.writeHead(303, { location: QUEUES_PATH, 'set-cookie': `${COOKIE}=${encodeURIComponent(token)}; Path=${QUEUES_PATH}; HttpOnly; SameSite=Strict${secure}` });
+    response.writeHead(303, {
+      location: QUEUES_PATH,
+      'set-cookie': `${COOKIE}=${encodeURIComponent(token)}; Path=${QUEUES_PATH}; HttpOnly; SameSite=Strict${secure}`,
+    });
     response.end();
   };
 
@@ -158,17 +184,24 @@ export function createQueuesDashboard(config: HubConfig): QueuesDashboard {
         if (api && refusedChange(request, response, path)) return;
         board ??= openBoard(config);
         response.setHeader('content-security-policy', BOARD_CSP);
+        response.setHeader('referrer-policy', SAME_ORIGIN_REFERRER);
         // The board is mounted at /queues: it sees the path below it.
         request.url = path + url.search;
         const { app } = board;
         await new Promise<void>((resolve, reject) => {
           response.once('finish', resolve);
           response.once('close', resolve);
-          app(request, response, (error) => (error ? reject(error instanceof Error ? error : new Error(String(error))) : resolve()));
+          app(request, response, (error) =>
+            error ? reject(error instanceof Error ? error : new Error(String(error))) : resolve(),
+          );
         });
-        if (!response.headersSent) sendJson(response, 404, { error: `no page ${url.pathname} on the queue dashboard; open ${QUEUES_PATH}` });
+        if (!response.headersSent)
+          sendJson(response, 404, { error: `no page ${url.pathname} on the queue dashboard; open ${QUEUES_PATH}` });
       } catch (error) {
-        if (!response.headersSent) sendJson(response, 500, { error: `the queue dashboard failed: ${error instanceof Error ? error.message : String(error)}` });
+        if (!response.headersSent)
+          sendJson(response, 500, {
+            error: `the queue dashboard failed: ${error instanceof Error ? error.message : String(error)}`,
+          });
         else response.end();
       }
     },
@@ -186,6 +219,7 @@ function sendHtml(response: ServerResponse, status: number, html: string): void 
     'content-type': 'text/html; charset=utf-8',
     'content-security-policy': "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'",
     'cache-control': 'no-store',
+    'referrer-policy': SAME_ORIGIN_REFERRER,
   });
   response.end(html);
 }

@@ -21,16 +21,25 @@ interface Violation {
 function cruise(cwd: string): Promise<string[]> {
   return new Promise((resolvePromise, reject) => {
     // A violation makes the CLI exit non-zero; the JSON report is on stdout either way.
-    execFile(process.execPath, [DEPCRUISE, '--config', CONFIG, '--output-type', 'json', '.'], { cwd, maxBuffer: 64 * 1024 * 1024 }, (error, stdout, stderr) => {
-      let report: { summary: { violations: Violation[] } };
-      try {
-        report = JSON.parse(stdout) as { summary: { violations: Violation[] } };
-      } catch {
-        reject(new Error(`dependency-cruiser gave no report (${error?.message ?? 'no error'}):\n${stderr}`));
-        return;
-      }
-      resolvePromise(report.summary.violations.map((violation) => `${violation.rule.name}: ${violation.from} -> ${violation.to}`).sort());
-    });
+    execFile(
+      process.execPath,
+      [DEPCRUISE, '--config', CONFIG, '--output-type', 'json', '.'],
+      { cwd, maxBuffer: 64 * 1024 * 1024 },
+      (error, stdout, stderr) => {
+        let report: { summary: { violations: Violation[] } };
+        try {
+          report = JSON.parse(stdout) as { summary: { violations: Violation[] } };
+        } catch {
+          reject(new Error(`dependency-cruiser gave no report (${error?.message ?? 'no error'}):\n${stderr}`));
+          return;
+        }
+        resolvePromise(
+          report.summary.violations
+            .map((violation) => `${violation.rule.name}: ${violation.from} -> ${violation.to}`)
+            .sort(),
+        );
+      },
+    );
   });
 }
 
@@ -41,13 +50,16 @@ it('finds no violation of the dependency rules in app/, gateway/, jobs/, lib/, s
 describe('on a fixture that breaks each rule once', () => {
   let fixture: string;
   const files: Record<string, string> = {
-    'tsconfig.json': JSON.stringify({ compilerOptions: { module: 'NodeNext', moduleResolution: 'NodeNext', strict: true } }),
+    'tsconfig.json': JSON.stringify({
+      compilerOptions: { module: 'NodeNext', moduleResolution: 'NodeNext', strict: true },
+    }),
     // lib imports upward.
     'lib/kernel.ts': "import { started } from '../gateway/server';\nexport const kernel = started;\n",
     // The gateway imports the workers, and they import it back (a type only, which counts): two rules and a cycle,
     // reported once.
     'gateway/server.ts': "import { work } from '../jobs/worker';\nexport const started = work;\n",
-    'jobs/worker.ts': "import type { started } from '../gateway/server';\nexport const work = 1;\nexport type Started = typeof started;\n",
+    'jobs/worker.ts':
+      "import type { started } from '../gateway/server';\nexport const work = 1;\nexport type Started = typeof started;\n",
     'jobs/catalogue.ts': "export const QUEUES = ['a'] as const;\n",
     // Domain a: into b's door and the catalogue (allowed), into b's service and a worker (not).
     'subgraphs/a/index.ts': "export { service } from './service';\n",
@@ -62,7 +74,8 @@ describe('on a fixture that breaks each rule once', () => {
     'subgraphs/b/index.ts': "export const door = 'b';\n",
     'subgraphs/b/service.ts': "export const inside = 'b';\n",
     // The composition root: a domain through its folder's index (allowed) and past it (not).
-    'app/main.ts': "import { service } from '../subgraphs/a';\nimport { inside } from '../subgraphs/b/service';\nexport const main = [service, inside];\n",
+    'app/main.ts':
+      "import { service } from '../subgraphs/a';\nimport { inside } from '../subgraphs/b/service';\nexport const main = [service, inside];\n",
     // Tests may reach into a domain: not cruised.
     'test/case.test.ts': "import { inside } from '../subgraphs/b/service';\nexport const used = inside;\n",
   };
