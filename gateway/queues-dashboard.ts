@@ -1,25 +1,109 @@
-// The queue dashboard at /queues: counts per queue and state, the failed jobs, and retry/discard buttons.
-// Our own small page rather than Bull Board: Bull Board's server adapters need express, koa, fastify or hapi and a
-// body the adapter parses itself, while the gateway is plain node:http that has read the body already. Everything is
-// served from this file (no CDN); only a PROVINCIAL_ADMIN may see it, by bearer token or by a token pasted once into
-// the login form (kept in an HttpOnly, SameSite=Strict cookie scoped to /queues).
+// The queue dashboard at /queues: Bull Board (@bull-board/api with its express adapter) over the hub's queues.
+// Its UI is served from node_modules (the one stylesheet link to a font CDN is taken out of the page, and the page's
+// content security policy lets it load nothing from elsewhere). Only a PROVINCIAL_ADMIN may see it, by bearer token or
+// by a token pasted once into the login form (kept in an HttpOnly, SameSite=Strict cookie scoped to /queues).
+// Job data, return values, logs and scheduler templates are never shown: draw and invitation jobs carry seat and
+// expert ids, which together would unseal a committee. Nor can a job be added or its data edited by hand: the hub's
+// jobs come from the outbox.
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { createBullBoard } from '@bull-board/api';
+import { BullMQAdapter } from '@bull-board/api/bullMQAdapter';
+import { ExpressAdapter } from '@bull-board/express';
 import { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { HubConfig } from '../lib/config';
-import type { Route } from '../lib/http';
-import { sendJson } from '../lib/http';
+import { readBody, sendJson } from '../lib/http';
+import { QUEUE_NAMES } from '../lib/queue-names';
 import { openRedis } from '../lib/redis';
-import { QUEUE_NAMES, isQueueName, type QueueName } from '../jobs/queues';
 import { verifyBearer } from './tokens';
 
+export const QUEUES_PATH = '/queues';
 const COOKIE = 'hub_queues_token';
-const STATES = ['waiting', 'active', 'delayed', 'failed', 'completed'] as const;
-const PAGE_SIZE = 50;
+/** What the board shows in place of a job's data, return value or a scheduler's template data. */
+export const HIDDEN = '[hidden]';
 
 export interface QueuesDashboard {
-  routes: Record<string, Route>;
+  /** Whether a request for this path is the dashboard's: the gateway hands it over before reading any body. */
+  owns(pathname: string): boolean;
+  handle(request: IncomingMessage, response: ServerResponse): Promise<void>;
   close(): Promise<void>;
+}
+
+/** Bull Board's adapter for one BullMQ queue, with everything that could carry job data redacted. */
+class RedactingAdapter extends BullMQAdapter {
+  constructor(queue: Queue) {
+    super(queue, { allowRetries: true });
+    this.setFormatter('data', () => HIDDEN);
+    this.setFormatter('returnValue', () => HIDDEN);
+  }
+
+  override async getJobLogs(): Promise<string[]> {
+    return [];
+  }
+
+  override async getJobSchedulers(): ReturnType<BullMQAdapter['getJobSchedulers']> {
+    const schedulers = await super.getJobSchedulers();
+    return schedulers.map((scheduler) =>
+      scheduler.template ? { ...scheduler, template: { ...scheduler.template, data: HIDDEN } } : scheduler,
+    );
+  }
+}
+
+/** Writes of job data the dashboard refuses, by method and a pattern of the path below /queues. */
+const REFUSED_WRITES: readonly { method: string; path: RegExp; reason: string }[] = [
+  {
+    method: 'POST',
+    path: /^\/api\/queues\/[^/]+\/add$/,
+    reason: 'jobs are added by the hub through its outbox, not by hand',
+  },
+  {
+    method: 'PATCH',
+    path: /^\/api\/queues\/[^/]+\/[^/]+\/update-data$/,
+    reason: "a job's data is not shown and cannot be edited here",
+  },
+];
+
+// The board's own scripts, styles, images and API calls, from this origin only.
+const BOARD_CSP =
+  "default-src 'none'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; font-src 'self' data:; " +
+  "connect-src 'self'; manifest-src 'self'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'";
+
+// With the gateway's `no-referrer`, a browser sends `Origin: null` on the login form's POST and the board's PUTs, which
+// the gateway's CORS check refuses; `same-origin` sends the page's own origin and still no referrer to another site.
+const SAME_ORIGIN_REFERRER = 'same-origin';
+
+type Next = (error?: unknown) => void;
+type RenderFile = (file: string, options: object, done: (error: Error | null, html?: string) => void) => void;
+/** The part of the express application Bull Board's adapter builds that is used here. */
+interface BoardApp {
+  (request: IncomingMessage, response: ServerResponse, next: Next): void;
+  disable(setting: string): void;
+  engine(extension: string, render: RenderFile): void;
+  engines: Record<string, RenderFile | undefined>;
+}
+
+/** The page Bull Board renders, without the <link> elements that would load from another host (a font CDN). */
+export function withoutRemoteLinks(html: string): string {
+  return html.replace(/<link\b[^>]*\bhref="(?:https?:)?\/\/[^"]*"[^>]*>\s*/gi, '');
+}
+
+function openBoard(config: HubConfig): { app: BoardApp; queues: Queue[]; connection: Redis } {
+  const connection = openRedis(config.REDIS_URL);
+  const queues = QUEUE_NAMES.map((name) => new Queue(name, { connection, prefix: config.HUB_QUEUE_PREFIX }));
+  const serverAdapter = new ExpressAdapter().setBasePath(QUEUES_PATH);
+  createBullBoard({
+    queues: queues.map((queue) => new RedactingAdapter(queue)),
+    serverAdapter,
+    options: { uiConfig: { boardTitle: 'Hub queues', hideDocsLink: true } },
+  });
+  const app = serverAdapter.getRouter() as BoardApp;
+  app.disable('x-powered-by');
+  const render = app.engines['.ejs'];
+  if (!render) throw new Error('Bull Board registered no ejs view engine; check the @bull-board/express version');
+  app.engine('ejs', (file, options, done) =>
+    render(file, options, (error, html) => done(error, html === undefined ? html : withoutRemoteLinks(html))),
+  );
+  return { app, queues, connection };
 }
 
 function cookieToken(request: IncomingMessage): string | undefined {
@@ -31,21 +115,13 @@ function cookieToken(request: IncomingMessage): string | undefined {
 }
 
 export function createQueuesDashboard(config: HubConfig): QueuesDashboard {
-  // Redis is reached only once someone opens the dashboard, so the gateway starts and serves GraphQL without it.
-  let connection: Redis | null = null;
-  let queues: Record<QueueName, Queue> | null = null;
-  const open = (): Record<QueueName, Queue> => {
-    if (!queues) {
-      connection = openRedis(config.REDIS_URL);
-      const shared = connection;
-      queues = Object.fromEntries(QUEUE_NAMES.map((name) => [name, new Queue(name, { connection: shared, prefix: config.HUB_QUEUE_PREFIX })])) as Record<QueueName, Queue>;
-    }
-    return queues;
-  };
+  // Redis is reached only once an admin opens the dashboard, so the gateway starts and serves GraphQL without it.
+  let board: ReturnType<typeof openBoard> | null = null;
 
   /** The admin's check: a bearer header, else the cookie; answers false after sending the refusal. */
   const admitted = async (request: IncomingMessage, response: ServerResponse, asPage: boolean): Promise<boolean> => {
-    const header = request.headers.authorization ?? (cookieToken(request) ? `Bearer ${cookieToken(request)}` : undefined);
+    const token = cookieToken(request);
+    const header = request.headers.authorization ?? (token ? `Bearer ${token}` : undefined);
     try {
       const identity = await verifyBearer(config, header);
       if (identity.role === 'PROVINCIAL_ADMIN') return true;
@@ -53,95 +129,87 @@ export function createQueuesDashboard(config: HubConfig): QueuesDashboard {
       return false;
     } catch {
       if (asPage) sendHtml(response, 401, LOGIN_PAGE);
-      else sendJson(response, 401, { error: 'send an admin token as Authorization: Bearer <token>, or log in at /queues' });
+      else
+        sendJson(response, 401, {
+          error: 'send an admin token as Authorization: Bearer <token>, or log in at /queues',
+        });
       return false;
     }
   };
 
-  const jobOf = async (body: string, response: ServerResponse) => {
-    let parsed: { queue?: unknown; jobId?: unknown };
+  const login = async (request: IncomingMessage, response: ServerResponse): Promise<void> => {
+    const token = new URLSearchParams(await readBody(request, 16_384)).get('token')?.trim() ?? '';
     try {
-      parsed = JSON.parse(body) as { queue?: unknown; jobId?: unknown };
+      const identity = await verifyBearer(config, `Bearer ${token}`);
+      if (identity.role !== 'PROVINCIAL_ADMIN') throw new Error('not an admin');
     } catch {
-      sendJson(response, 400, { error: 'send JSON {"queue": "...", "jobId": "..."}' });
-      return null;
+      sendHtml(
+        response,
+        401,
+        LOGIN_PAGE.replace('<!--error-->', '<p class="error">That is not a valid PROVINCIAL_ADMIN token.</p>'),
+      );
+      return;
     }
-    if (typeof parsed.queue !== 'string' || !isQueueName(parsed.queue) || typeof parsed.jobId !== 'string') {
-      sendJson(response, 400, { error: `queue must be one of ${QUEUE_NAMES.join(', ')} and jobId a string` });
-      return null;
-    }
-    const job = await open()[parsed.queue].getJob(parsed.jobId);
-    if (!job) {
-      sendJson(response, 404, { error: `job ${parsed.jobId} is not in ${parsed.queue}; reload the list` });
-      return null;
-    }
-    return job;
+    const secure = config.HUB_ENV === 'production' ? '; Secure' : '';
+    response.writeHead(303, {
+      location: QUEUES_PATH,
+      'set-cookie': `${COOKIE}=${encodeURIComponent(token)}; Path=${QUEUES_PATH}; HttpOnly; SameSite=Strict${secure}`,
+    });
+    response.end();
   };
 
-  // Cross-site forms cannot send JSON without a preflight, and the cookie is SameSite=Strict: together no CSRF.
-  const isJson = (request: IncomingMessage) => (request.headers['content-type'] ?? '').startsWith('application/json');
-
-  const routes: Record<string, Route> = {
-    'GET /queues': async (request, response) => {
-      if (await admitted(request, response, true)) sendHtml(response, 200, DASHBOARD_PAGE);
-    },
-    'GET /queues/app.js': (_request, response) => {
-      response.writeHead(200, { 'content-type': 'text/javascript; charset=utf-8', 'cache-control': 'no-store' });
-      response.end(DASHBOARD_SCRIPT);
-    },
-    'POST /queues/login': async (_request, response, body) => {
-      const token = new URLSearchParams(body).get('token')?.trim() ?? '';
-      try {
-        const identity = await verifyBearer(config, `Bearer ${token}`);
-        if (identity.role !== 'PROVINCIAL_ADMIN') throw new Error('not an admin');
-      } catch {
-        sendHtml(response, 401, LOGIN_PAGE.replace('<!--error-->', '<p class="error">That is not a valid PROVINCIAL_ADMIN token.</p>'));
-        return;
-      }
-      const secure = config.HUB_ENV === 'production' ? '; Secure' : '';
-      response.writeHead(303, { location: '/queues', 'set-cookie': `${COOKIE}=${encodeURIComponent(token)}; Path=/queues; HttpOnly; SameSite=Strict${secure}` });
-      response.end();
-    },
-    'GET /queues/api/queues': async (request, response) => {
-      if (!(await admitted(request, response, false))) return;
-      const counts = await Promise.all(QUEUE_NAMES.map(async (name) => ({ name, counts: await open()[name].getJobCounts(...STATES) })));
-      sendJson(response, 200, { queues: counts });
-    },
-    'GET /queues/api/failed': async (request, response) => {
-      if (!(await admitted(request, response, false))) return;
-      const url = new URL(request.url ?? '/', 'http://localhost');
-      const queue = url.searchParams.get('queue') ?? '';
-      if (!isQueueName(queue)) return sendJson(response, 400, { error: `queue must be one of ${QUEUE_NAMES.join(', ')}` });
-      const start = Math.max(0, Number(url.searchParams.get('start') ?? 0) || 0);
-      const jobs = await open()[queue].getJobs(['failed'], start, start + PAGE_SIZE - 1);
-      sendJson(response, 200, {
-        queue,
-        // Job data is not shown: draw and invitation jobs carry seat and expert ids, which together would unseal a committee.
-        jobs: jobs.map((job) => ({ id: job.id, name: job.name, attemptsMade: job.attemptsMade, failedReason: job.failedReason, finishedOn: job.finishedOn })),
-      });
-    },
-    'POST /queues/api/retry': async (request, response, body) => {
-      if (!(await admitted(request, response, false))) return;
-      if (!isJson(request)) return sendJson(response, 415, { error: 'send application/json' });
-      const job = await jobOf(body, response);
-      if (!job) return;
-      await job.retry('failed');
-      sendJson(response, 200, { retried: job.id });
-    },
-    'POST /queues/api/discard': async (request, response, body) => {
-      if (!(await admitted(request, response, false))) return;
-      if (!isJson(request)) return sendJson(response, 415, { error: 'send application/json' });
-      const job = await jobOf(body, response);
-      if (!job) return;
-      await job.remove();
-      sendJson(response, 200, { discarded: job.id });
-    },
+  /** A change through the API: JSON or no body at all, which a cross-site form cannot send; and no job data written. */
+  const refusedChange = (request: IncomingMessage, response: ServerResponse, path: string): boolean => {
+    const method = request.method ?? 'GET';
+    if (method === 'GET' || method === 'HEAD') return false;
+    const type = request.headers['content-type'];
+    if (type !== undefined && !type.toLowerCase().startsWith('application/json')) {
+      sendJson(response, 415, { error: 'send application/json, or no body' });
+      return true;
+    }
+    const refused = REFUSED_WRITES.find((write) => write.method === method && write.path.test(path));
+    if (refused) sendJson(response, 403, { error: `${refused.reason}; retry, remove or promote the job instead` });
+    return refused !== undefined;
   };
+
   return {
-    routes,
+    owns: (pathname) => pathname === QUEUES_PATH || pathname.startsWith(`${QUEUES_PATH}/`),
+    async handle(request, response) {
+      const url = new URL(request.url ?? '/', 'http://localhost');
+      const path = url.pathname.slice(QUEUES_PATH.length) || '/';
+      try {
+        if (request.method === 'POST' && path === '/login') return await login(request, response);
+        const api = path.startsWith('/api/');
+        if (!(await admitted(request, response, !api))) return;
+        if (api && refusedChange(request, response, path)) return;
+        board ??= openBoard(config);
+        response.setHeader('content-security-policy', BOARD_CSP);
+        response.setHeader('referrer-policy', SAME_ORIGIN_REFERRER);
+        // The board is mounted at /queues: it sees the path below it.
+        request.url = path + url.search;
+        const { app } = board;
+        await new Promise<void>((resolve, reject) => {
+          response.once('finish', resolve);
+          response.once('close', resolve);
+          app(request, response, (error) =>
+            error ? reject(error instanceof Error ? error : new Error(String(error))) : resolve(),
+          );
+        });
+        if (!response.headersSent)
+          sendJson(response, 404, { error: `no page ${url.pathname} on the queue dashboard; open ${QUEUES_PATH}` });
+      } catch (error) {
+        if (!response.headersSent)
+          sendJson(response, 500, {
+            error: `the queue dashboard failed: ${error instanceof Error ? error.message : String(error)}`,
+          });
+        else response.end();
+      }
+    },
     async close() {
-      if (queues) await Promise.all(Object.values(queues).map((queue) => queue.close()));
-      connection?.disconnect();
+      if (!board) return;
+      await Promise.all(board.queues.map((queue) => queue.close()));
+      board.connection.disconnect();
+      board = null;
     },
   };
 }
@@ -149,61 +217,14 @@ export function createQueuesDashboard(config: HubConfig): QueuesDashboard {
 function sendHtml(response: ServerResponse, status: number, html: string): void {
   response.writeHead(status, {
     'content-type': 'text/html; charset=utf-8',
-    'content-security-policy': "default-src 'none'; script-src 'self'; connect-src 'self'; style-src 'unsafe-inline'; form-action 'self'",
+    'content-security-policy': "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'",
     'cache-control': 'no-store',
+    'referrer-policy': SAME_ORIGIN_REFERRER,
   });
   response.end(html);
 }
 
-const STYLE = `<style>body{font:14px system-ui,sans-serif;margin:2em;color:#222}table{border-collapse:collapse;margin:1em 0}td,th{border:1px solid #ccc;padding:4px 8px;text-align:left;vertical-align:top}th{background:#f4f4f4}.error{color:#b00}pre{margin:0;max-width:40em;white-space:pre-wrap}button{margin-right:4px}</style>`;
-
-const LOGIN_PAGE = `<!doctype html><html><head><meta charset="utf-8"><title>Hub queues</title>${STYLE}</head><body>
+const LOGIN_PAGE = `<!doctype html><html><head><meta charset="utf-8"><title>Hub queues</title>
+<style>body{font:14px system-ui,sans-serif;margin:2em;color:#222}.error{color:#b00}</style></head><body>
 <h1>Hub queues</h1><p>Paste a PROVINCIAL_ADMIN token (<code>npm run --silent token -- --role PROVINCIAL_ADMIN --platform 410000</code>).</p>
 <!--error--><form method="post" action="/queues/login"><input name="token" size="80" autocomplete="off"> <button>Open</button></form></body></html>`;
-
-const DASHBOARD_PAGE = `<!doctype html><html><head><meta charset="utf-8"><title>Hub queues</title>${STYLE}</head><body>
-<h1>Hub queues</h1><p>Counts refresh every 5 s. A failed job has used all its attempts: retry it once its cause is fixed, or discard it.</p>
-<table id="counts"></table><h2>Failed jobs in <select id="queue"></select></h2><div id="failed"></div><p id="message" class="error"></p>
-<script src="/queues/app.js"></script></body></html>`;
-
-const DASHBOARD_SCRIPT = `
-const queues = ${JSON.stringify(QUEUE_NAMES)};
-const states = ${JSON.stringify(STATES)};
-const select = document.getElementById('queue');
-for (const name of queues) { const option = document.createElement('option'); option.textContent = name; select.appendChild(option); }
-const cell = (tag, text) => { const element = document.createElement(tag); element.textContent = text; return element; };
-async function call(path, body) {
-  const response = await fetch(path, body ? { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) } : {});
-  const value = await response.json();
-  if (!response.ok) throw new Error(value.error || response.status);
-  return value;
-}
-async function showCounts() {
-  const { queues: rows } = await call('/queues/api/queues');
-  const table = document.getElementById('counts'); table.replaceChildren();
-  const head = document.createElement('tr'); head.appendChild(cell('th', 'queue')); for (const state of states) head.appendChild(cell('th', state)); table.appendChild(head);
-  for (const row of rows) { const line = document.createElement('tr'); line.appendChild(cell('td', row.name)); for (const state of states) line.appendChild(cell('td', String(row.counts[state] ?? 0))); table.appendChild(line); }
-}
-async function showFailed() {
-  const { jobs } = await call('/queues/api/failed?queue=' + encodeURIComponent(select.value));
-  const target = document.getElementById('failed'); target.replaceChildren();
-  if (jobs.length === 0) { target.appendChild(cell('p', 'No failed jobs.')); return; }
-  const table = document.createElement('table');
-  const head = document.createElement('tr'); for (const title of ['id', 'name', 'attempts', 'reason', '']) head.appendChild(cell('th', title)); table.appendChild(head);
-  for (const job of jobs) {
-    const line = document.createElement('tr');
-    line.appendChild(cell('td', job.id)); line.appendChild(cell('td', job.name)); line.appendChild(cell('td', String(job.attemptsMade)));
-    line.appendChild(cell('td', job.failedReason || ''));
-    const actions = document.createElement('td');
-    for (const action of ['retry', 'discard']) {
-      const button = cell('button', action);
-      button.onclick = () => call('/queues/api/' + action, { queue: select.value, jobId: job.id }).then(refresh, (error) => { document.getElementById('message').textContent = error.message; });
-      actions.appendChild(button);
-    }
-    line.appendChild(actions); table.appendChild(line);
-  }
-  target.appendChild(table);
-}
-function refresh() { document.getElementById('message').textContent = ''; return Promise.all([showCounts(), showFailed()]).catch((error) => { document.getElementById('message').textContent = error.message; }); }
-select.onchange = refresh; refresh(); setInterval(showCounts, 5000);
-`;

@@ -165,39 +165,39 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
   const platforms = knownPlatforms(config.HUB_INTERNAL_SECRET, options.subgraphUrls.venues, logger);
   const authenticate = (authorization: string | undefined) => verifyBearer(config, authorization, platforms);
   if (!(await platforms.load())) logger.warn('the venues subgraph did not list its platforms; token platforms are checked once it does');
+  const graphql = graphqlListener<GatewayContext>({
+    apollo,
+    maxBodyBytes: config.HUB_MAX_BODY_BYTES,
+    maxBatch: config.HUB_MAX_BATCH,
+    async context(request, _body, operations) {
+      let identity: Identity;
+      try {
+        identity = await authenticate(request.headers.authorization);
+      } catch (error) {
+        if (error instanceof GraphQLError) {
+          throw new GraphQLError(error.message, { extensions: { ...error.extensions, http: { status: 401 } } });
+        }
+        throw error;
+      }
+      // A batch counts as many requests as it holds operations, and its operations share one budget of cost and aliases.
+      await rateLimiter.consume(identity, operations);
+      return { identity, requestBudget: newRequestBudget() };
+    },
+    routes: {
+      'GET /healthz': (_request, response) => sendJson(response, 200, { status: 'ok' }),
+      ...archiveRoutes(apollo, { authenticate, rateLimiter }),
+      'GET /readyz': async (_request, response) => {
+        const subgraphs = await subgraphsReady(options.subgraphUrls);
+        const ready = Object.values(subgraphs).every(Boolean);
+        sendJson(response, ready ? 200 : 503, { status: ready ? 'ready' : 'unready', subgraphs });
+      },
+      'GET /board*': boardRoute,
+    },
+  });
+  // The queue dashboard (Bull Board) reads its own request bodies, so it gets its requests before the GraphQL listener.
   const server: Server = createServer(
-    secureListener(
-      config.HUB_CORS_ORIGINS,
-      graphqlListener<GatewayContext>({
-        apollo,
-        maxBodyBytes: config.HUB_MAX_BODY_BYTES,
-        maxBatch: config.HUB_MAX_BATCH,
-        async context(request, _body, operations) {
-          let identity: Identity;
-          try {
-            identity = await authenticate(request.headers.authorization);
-          } catch (error) {
-            if (error instanceof GraphQLError) {
-              throw new GraphQLError(error.message, { extensions: { ...error.extensions, http: { status: 401 } } });
-            }
-            throw error;
-          }
-          // A batch counts as many requests as it holds operations, and its operations share one budget of cost and aliases.
-          await rateLimiter.consume(identity, operations);
-          return { identity, requestBudget: newRequestBudget() };
-        },
-        routes: {
-          'GET /healthz': (_request, response) => sendJson(response, 200, { status: 'ok' }),
-          ...archiveRoutes(apollo, { authenticate, rateLimiter }),
-          'GET /readyz': async (_request, response) => {
-            const subgraphs = await subgraphsReady(options.subgraphUrls);
-            const ready = Object.values(subgraphs).every(Boolean);
-            sendJson(response, ready ? 200 : 503, { status: ready ? 'ready' : 'unready', subgraphs });
-          },
-          ...dashboard.routes,
-          'GET /board*': boardRoute,
-        },
-      }),
+    secureListener(config.HUB_CORS_ORIGINS, (request, response) =>
+      dashboard.owns(new URL(request.url ?? '/', 'http://localhost').pathname) ? dashboard.handle(request, response) : graphql(request, response),
     ),
   );
   server.keepAliveTimeout = 65_000;

@@ -2,6 +2,7 @@
 // file (and nothing else of jobs/) to write outbox messages; the handler table (jobs/handlers.ts) is typed from it, so a
 // queue, job name or payload the catalogue does not list does not compile at either end.
 import type { OutboxMessage } from '../lib/outbox';
+import { QUEUE_NAMES } from '../lib/queue-names';
 
 /** One seat request of an arrangement, as the booking saga holds it (booking i holds requests[i]). */
 export interface ArrangeSeatRequest {
@@ -73,7 +74,11 @@ export type QueueName = keyof JobCatalogue;
 export type JobName<Q extends QueueName> = keyof JobCatalogue[Q] & string;
 export type JobData<Q extends QueueName, N extends JobName<Q>> = JobCatalogue[Q][N];
 
-export const QUEUE_NAMES = ['venue-bookings', 'expert-draws', 'notifications', 'reconciliation'] as const satisfies readonly QueueName[];
+// The names themselves live in lib/ so that the gateway's /queues dashboard can list them without importing jobs/.
+export { QUEUE_NAMES };
+/** Both lists name the same queues: a queue catalogued here but not named in lib/queue-names.ts, or the other way round, does not compile. */
+type SameQueues<A, B> = [A] extends [B] ? ([B] extends [A] ? true : never) : never;
+export const QUEUES_AGREE: SameQueues<QueueName, (typeof QUEUE_NAMES)[number]> = true;
 
 export function isQueueName(value: string): value is QueueName {
   return (QUEUE_NAMES as readonly string[]).includes(value);

@@ -79,39 +79,72 @@ describe('/queues', () => {
     expect(await page.text()).toMatch(/<form method="post" action="\/queues\/login">/);
     const operator = await fetch(gatewayUrl('/queues/api/queues'), { headers: { authorization: `Bearer ${await t.token(as.operator())}` } });
     expect(operator.status).toBe(403);
+    const operatorPage = await fetch(gatewayUrl('/queues/queue/notifications'), { headers: { authorization: `Bearer ${await t.token(as.operator())}` } });
+    expect(operatorPage.status).toBe(403);
+    const anonymousApi = await fetch(gatewayUrl('/queues/api/queues'));
+    expect(anonymousApi.status).toBe(401);
     const login = await fetch(gatewayUrl('/queues/login'), { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: `token=${await t.token(as.operator())}`, redirect: 'manual' });
     expect(login.status).toBe(401);
   });
 
-  it('lets an admin log in, see counts and failed jobs, retry one and discard one', async () => {
+  it('lets an admin log in to Bull Board served from the gateway itself, see counts and failed jobs without their data, retry one and remove one', async () => {
     const login = await fetch(gatewayUrl('/queues/login'), { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: `token=${await t.token(as.admin)}`, redirect: 'manual' });
     expect(login.status).toBe(303);
     const cookie = login.headers.get('set-cookie')!.split(';')[0];
     expect(login.headers.get('set-cookie')).toMatch(/HttpOnly; SameSite=Strict/);
     const page = await fetch(gatewayUrl('/queues'), { headers: { cookie } });
     expect(page.status).toBe(200);
-    expect(await page.text()).toMatch(/<script src="\/queues\/app.js">/);
+    const html = await page.text();
+    expect(html).toMatch(/<base href="\/queues\/"/);
+    // Nothing the page loads comes from another host: no CDN, no web font; its policy allows this origin only.
+    expect(html).not.toMatch(/(?:src|href)="(?:https?:)?\/\//);
+    expect(page.headers.get('content-security-policy')).toMatch(/script-src 'self';/);
+    const scripts = [...html.matchAll(/<script defer src="([^"]+)"/g)].map((match) => match[1]);
+    expect(scripts.length).toBeGreaterThan(0);
+    for (const script of scripts) {
+      const asset = await fetch(gatewayUrl(`/queues/${script}`), { headers: { cookie } });
+      expect(asset.status).toBe(200);
+      expect(asset.headers.get('content-type')).toMatch(/javascript/);
+      await asset.arrayBuffer();
+    }
 
-    // Two dead jobs, failed for good, as a worker leaves them after its last attempt.
+    // Two dead jobs, failed for good, as a worker leaves them after its last attempt; their data must stay hidden.
     const workerConnection = openRedis(t.config.REDIS_URL);
     const worker = new Worker('notifications', async () => {
       throw new Error('partner platform answered 500');
     }, { connection: workerConnection, prefix: t.config.HUB_QUEUE_PREFIX });
-    for (const id of ['dead-1', 'dead-2']) await queue.add('fault-probe', { key: id }, { jobId: id, attempts: 1 });
+    for (const id of ['dead-1', 'dead-2']) await queue.add('fault-probe', { seatId: `sealed-seat-${id}`, expertId: 'sealed-expert-77' }, { jobId: id, attempts: 1 });
     await eventually(async () => ((await queue.getFailedCount()) === 2 ? true : undefined), 10_000, 'two failed jobs');
     await worker.close();
     workerConnection.disconnect();
-    const counts = (await (await fetch(gatewayUrl('/queues/api/queues'), { headers: { cookie } })).json()) as { queues: { name: string; counts: Record<string, number> }[] };
-    expect(counts.queues.map((row) => row.name)).toContain('notifications');
-    const failed = (await (await fetch(gatewayUrl('/queues/api/failed?queue=notifications'), { headers: { cookie } })).json()) as { jobs: { id: string }[] };
-    const post = (path: string, body: unknown) => fetch(gatewayUrl(path), { method: 'POST', headers: { cookie, 'content-type': 'application/json' }, body: JSON.stringify(body) });
-    expect(failed.jobs.map((job) => job.id).sort()).toEqual(['dead-1', 'dead-2']);
-    expect((await post('/queues/api/retry', { queue: 'notifications', jobId: 'dead-1' })).status).toBe(200);
+    const listing = await fetch(gatewayUrl('/queues/api/queues?activeQueue=notifications&status=failed&page=1&jobsPerPage=10'), { headers: { cookie } });
+    expect(listing.status).toBe(200);
+    const listingText = await listing.text();
+    expect(listingText).not.toMatch(/sealed-/);
+    const counts = JSON.parse(listingText) as { queues: { name: string; counts: Record<string, number>; jobs: { id: string; data: unknown; failedReason: string }[] }[] };
+    expect(counts.queues.map((row) => row.name).sort()).toEqual(['expert-draws', 'notifications', 'reconciliation', 'venue-bookings']);
+    const notifications = counts.queues.find((row) => row.name === 'notifications')!;
+    expect(notifications.counts.failed).toBe(2);
+    expect(notifications.jobs.map((job) => job.id).sort()).toEqual(['dead-1', 'dead-2']);
+    expect(notifications.jobs.map((job) => [job.data, job.failedReason])).toEqual([['[hidden]', 'partner platform answered 500'], ['[hidden]', 'partner platform answered 500']]);
+    const one = await fetch(gatewayUrl('/queues/api/queues/notifications/dead-1'), { headers: { cookie } });
+    expect(one.status).toBe(200);
+    expect(await one.text()).not.toMatch(/sealed-/);
+
+    const put = (path: string) => fetch(gatewayUrl(path), { method: 'PUT', headers: { cookie, 'content-type': 'application/json' }, body: '{}' });
+    expect((await put('/queues/api/queues/notifications/dead-1/retry')).status).toBeLessThan(300);
     expect(await (await queue.getJob('dead-1'))!.getState()).toBe('waiting');
-    expect((await post('/queues/api/discard', { queue: 'notifications', jobId: 'dead-2' })).status).toBe(200);
+    expect((await put('/queues/api/queues/notifications/dead-2/clean')).status).toBeLessThan(300);
     expect(await queue.getJob('dead-2')).toBeUndefined();
-    expect((await post('/queues/api/retry', { queue: 'nope', jobId: 'x' })).status).toBe(400);
-    const formPost = await fetch(gatewayUrl('/queues/api/discard'), { method: 'POST', headers: { cookie, 'content-type': 'application/x-www-form-urlencoded' }, body: 'queue=notifications&jobId=dead-1' });
+    expect((await put('/queues/api/queues/nope/x/retry')).status).toBe(404);
+    // No job is added or its data edited by hand; and a cross-site form (never JSON) is refused before anything runs.
+    const add = await fetch(gatewayUrl('/queues/api/queues/notifications/add'), { method: 'POST', headers: { cookie, 'content-type': 'application/json' }, body: JSON.stringify({ name: 'x', data: {} }) });
+    expect(add.status).toBe(403);
+    const edit = await fetch(gatewayUrl('/queues/api/queues/notifications/dead-1/update-data'), { method: 'PATCH', headers: { cookie, 'content-type': 'application/json' }, body: JSON.stringify({ data: {} }) });
+    expect(edit.status).toBe(403);
+    expect(await queue.count()).toBe(1);
+    expect((await queue.getJob('dead-1'))!.data).toEqual({ seatId: 'sealed-seat-dead-1', expertId: 'sealed-expert-77' });
+    const formPost = await fetch(gatewayUrl('/queues/api/queues/notifications/dead-1/retry'), { method: 'POST', headers: { cookie, 'content-type': 'application/x-www-form-urlencoded' }, body: 'x=1' });
     expect(formPost.status).toBe(415);
   });
 });

@@ -27,6 +27,7 @@ export const LARGE_PROCUREMENT_BUDGET_FEN = 1_000_000_000n;
 export const MAX_EVALUATION_DAYS = 14;
 const MAX_TEXT = 200;
 // Control characters have no place in names or codes; they break exports and logs.
+// eslint-disable-next-line no-control-regex -- matching control characters is the point
 const CONTROL = /[\u0000-\u001f\u007f-\u009f]/;
 
 function text(field: string, value: string, max = MAX_TEXT): string {

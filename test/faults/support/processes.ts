@@ -78,7 +78,7 @@ export async function waitForOutput(child: Child, text: string, timeoutMs = 30_0
       `the child to print "${text}"`,
     );
   } catch (error) {
-    if (error instanceof Error && error.message.startsWith('timed out')) throw new Error(`child did not print "${text}" in ${timeoutMs} ms:\n${child.output()}`);
+    if (error instanceof Error && error.message.startsWith('timed out')) throw new Error(`child did not print "${text}" in ${timeoutMs} ms:\n${child.output()}`, { cause: error });
     throw error;
   }
 }
