@@ -7,7 +7,9 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { sql, type Kysely, type Transaction } from 'kysely';
 import { readCsvTable, type CsvTableRow } from '../../lib/csv';
-import { recordMasterDataChange, type ChangeActor } from '../../lib/master-data-audit';
+import { hubError } from '../../lib/errors';
+import type { Identity } from '../../lib/identity';
+import { actorOf, recordMasterDataChange, type ChangeActor } from '../../lib/master-data-audit';
 import { listSpecialties, unknownSpecialtyMessage } from './specialties';
 import type { ExpertsDatabase } from './types';
 
@@ -380,4 +382,41 @@ export function summarizeImport(report: ImportReport): string {
   const counts = `${report.created} created, ${report.updated} updated, ${report.unchanged} unchanged; employment ${report.employmentAdded} added, ${report.employmentUpdated} updated; conflicts ${report.conflictsAdded} added`;
   if (changes === 0) return `no changes: the pool already holds these files (${report.unchanged} experts unchanged)`;
   return `${report.dryRun ? 'dry run, would write' : 'imported'}: ${counts} (sha256 ${report.sha256})`;
+}
+
+/**
+ * Platforms as the pool knows them, for a process that cannot read the venues domain: every home platform of an expert
+ * and every platform a draw seated experts on. Prefer the venues domain's platform list (PlatformLookup of VenuesService).
+ */
+export function poolPlatforms(db: Kysely<ExpertsDatabase>): PlatformLookup {
+  return {
+    async platformsByIds(ids) {
+      if (ids.length === 0) return [];
+      const { rows } = await sql<{ id: string }>`
+        select id from unnest(${[...ids]}::text[]) as wanted(id)
+        where exists (select 1 from expert where home_platform_id = wanted.id) or exists (select 1 from draw_group where platform_id = wanted.id)`.execute(db);
+      return rows;
+    },
+  };
+}
+
+const MESSAGE_ROWS = 50;
+
+/** Mutation.importExperts: a refused import is BAD_USER_INPUT listing every bad row (all of them in extensions.problems). */
+export async function importExpertsMutation(
+  db: Kysely<ExpertsDatabase>,
+  platforms: PlatformLookup,
+  identity: Identity,
+  args: { experts: string; employment?: string | null; conflicts?: string | null; dryRun?: boolean | null },
+): Promise<ImportReport> {
+  const report = await importExpertFiles(db, platforms, { experts: args.experts, employment: args.employment, conflicts: args.conflicts }, { actor: actorOf(identity), dryRun: args.dryRun === true });
+  if (report.errors.length > 0 && !report.dryRun) {
+    const shown = report.errors.slice(0, MESSAGE_ROWS).join('\n');
+    const more = report.errors.length > MESSAGE_ROWS ? `\n... and ${report.errors.length - MESSAGE_ROWS} more (extensions.problems lists every one)` : '';
+    throw hubError('BAD_USER_INPUT', `the import was refused and nothing was written; fix these ${report.errors.length} rows and import again:\n${shown}${more}`, {
+      field: 'experts',
+      problems: report.errors,
+    });
+  }
+  return report;
 }
