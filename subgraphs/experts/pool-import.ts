@@ -196,7 +196,21 @@ async function checkFiles(db: Kysely<ExpertsDatabase>, platforms: PlatformLookup
     }
   }
   const rows = { experts: expertsTable.rows.length, employment: employmentTable?.rows.length ?? 0, conflicts: conflictsTable?.rows.length ?? 0 };
-  return { errors, experts, employment, conflicts, rows };
+  return { errors: inFileOrder(errors), experts, employment, conflicts, rows };
+}
+
+const FILE_ORDER = ['experts.csv', 'employment.csv', 'conflicts.csv'];
+
+/** Problems by file (experts, employment, conflicts), then line; problems of one line keep their order. */
+function inFileOrder(errors: string[]): string[] {
+  const key = (error: string) => {
+    const [file, line] = error.split(':', 2);
+    return [FILE_ORDER.indexOf(file), Number(line)];
+  };
+  return errors
+    .map((error, index) => ({ error, index, key: key(error) }))
+    .sort((a, b) => a.key[0] - b.key[0] || a.key[1] - b.key[1] || a.index - b.index)
+    .map((entry) => entry.error);
 }
 
 function sameSet(a: readonly string[], b: readonly string[]): boolean {
