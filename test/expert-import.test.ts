@@ -5,7 +5,8 @@ import { sql } from 'kysely';
 import { toCsv } from '../lib/csv';
 import { importExpertFiles, type ExpertFiles } from '../subgraphs/experts/pool-import';
 import { editDistance, nearestSpecialties } from '../subgraphs/experts/specialties';
-import { as, startTestHub, type TestHub } from './support/hub';
+import { as, inDays, startTestHub, type TestHub } from './support/hub';
+import { advanceFee, arrangeConfirmed, confirmCommittee, file, submit } from './support/workflow';
 
 const ACTOR = { sub: 'test-import', role: 'PROVINCIAL_ADMIN', platform: '410000' };
 const EXPERT_HEADER = ['code', 'name', 'home_platform', 'specialties', 'employer', 'status'];
@@ -14,7 +15,7 @@ const CONFLICT_HEADER = ['expert_code', 'organisation', 'kind'];
 
 let t: TestHub;
 beforeAll(async () => {
-  t = await startTestHub({ jobs: false });
+  t = await startTestHub();
 }, 60_000);
 afterAll(async () => {
   await t?.stop();
@@ -124,6 +125,25 @@ describe('importing a pool from CSV files', () => {
     expect([report.dryRun, report.created, report.updated, report.unchanged, report.applied, report.changeId]).toEqual([true, 1, 1, 0, false, null]);
     expect(await fingerprint()).toEqual(before);
   });
+});
+
+describe('suspending through the import', () => {
+  it('refuses to suspend an expert holding live seats on an evaluation not yet over, naming the project, and writes nothing', async () => {
+    const projectId = await submit(t, { startsAt: inDays(60, 1), endsAt: inDays(60, 9) });
+    await file(t, projectId);
+    await arrangeConfirmed(t, projectId);
+    await advanceFee(t, projectId);
+    const [seat] = await confirmCommittee(t, projectId);
+    const expert = await db().selectFrom('expert').selectAll().where('id', '=', seat.expert_id!).executeTakeFirstOrThrow();
+    const row = [expert.code, expert.name, expert.home_platform_id, expert.specialties.join(';'), expert.employer, 'SUSPENDED'];
+    const before = await fingerprint();
+    const report = await importFiles({ experts: toCsv([EXPERT_HEADER, row]) });
+    expect(report.errors).toEqual([
+      `experts.csv:2: status: ${expert.code} holds live seats on evaluations not yet over (projects ${projectId}); suspend the expert with suspendExpert(withdrawSeats: true), which replaces those seats, then import again`,
+    ]);
+    expect(report.applied).toBe(false);
+    expect(await fingerprint()).toEqual(before);
+  }, 90_000);
 });
 
 describe('the specialty list', () => {

@@ -286,6 +286,26 @@ export async function importExpertFiles(db: Kysely<ExpertsDatabase>, platforms: 
       }
     }
 
+    // Suspending an expert who holds live seats on evaluations not yet over would leave committees with a suspended
+    // member: refused here as in suspendExpert, naming the projects (suspendExpert with withdrawSeats replaces them).
+    const suspending = updates.filter((row) => row.status === 'SUSPENDED' && byCode.get(row.code)!.status !== 'SUSPENDED');
+    if (suspending.length > 0) {
+      const held = await trx
+        .selectFrom('committee_seat')
+        .select(['expert_id', sql<string>`string_agg(distinct project_id, ', ' order by project_id)`.as('projects')])
+        .where('live', '=', true)
+        .where(sql<boolean>`upper(during) > now()`)
+        .where('expert_id', '=', sql<string>`any(${suspending.map((row) => row.id)}::text[])`)
+        .groupBy('expert_id')
+        .execute();
+      const projectsOf = new Map(held.map((row) => [row.expert_id, row.projects]));
+      for (const row of suspending) {
+        const projects = projectsOf.get(row.id);
+        if (projects) report.errors.push(`experts.csv:${row.line}: status: ${row.code} holds live seats on evaluations not yet over (projects ${projects}); suspend the expert with suspendExpert(withdrawSeats: true), which replaces those seats, then import again`);
+      }
+      if (report.errors.length > 0) return;
+    }
+
     // Employment matched by (expert, employer, from); only the end date of a matched row can change.
     // Only experts already in the pool have rows to match; new ones get all of theirs.
     const involvedIds = [...new Set([...checked.employment, ...checked.conflicts].flatMap((row) => (byCode.has(row.code) ? [byCode.get(row.code)!.id] : [])))];
