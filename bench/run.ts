@@ -15,6 +15,7 @@ import { compare, load, once, type Comparison, type LoadResult, type Target } fr
 import type { Scenario, ScenarioContext, ScenarioReport } from './scenarios';
 import { sagaScenario } from './saga';
 import { drawScenario } from './draw';
+import { importScenario } from './import';
 import { freePort, ROOT, startProcess, startStack, startStockGateway, waitReady, type Stack } from './stack';
 import { renderMarkdown } from './report';
 
@@ -26,7 +27,7 @@ const SOAK_SECONDS = num('BENCH_SOAK_SECONDS', 300);
 const SOAK_WARM_UP = num('BENCH_SOAK_WARMUP', 30);
 const CONNECTIONS = 50;
 /** Every scenario, in the order a full run measures them; BENCH_SCENARIOS picks some (comma-separated). */
-const SCENARIOS = ['overhead', 'cluster', 'board', 'draw', 'saga', 'soak'] as const;
+const SCENARIOS = ['overhead', 'cluster', 'board', 'draw', 'saga', 'import', 'soak'] as const;
 type ScenarioName = (typeof SCENARIOS)[number];
 function chosenScenarios(value: string | undefined): Set<ScenarioName> {
   if (!value) return new Set(SCENARIOS);
@@ -46,7 +47,7 @@ export const BOARD_QUERY = `query Board($from: DateTime!, $to: DateTime!) {
   }
 }`;
 
-const extraScenarios: [ScenarioName, Scenario][] = [['draw', drawScenario], ['saga', sagaScenario]];
+const extraScenarios: [ScenarioName, Scenario][] = [['draw', drawScenario], ['saga', sagaScenario], ['import', importScenario]];
 const log = (line: string) => process.stdout.write(`[bench] ${line}\n`);
 
 export interface BenchResults {

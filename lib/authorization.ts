@@ -150,6 +150,11 @@ export const AUTHORIZATION_MATRIX: Readonly<Record<string, AccessRule>> = {
   'Query.sealedAccessAudit': { roles: { PROVINCIAL_ADMIN: 'ANY', SUPERVISOR: 'DEPARTMENT_REGION' }, enforcedBy: 'subgraphs/experts/sealing.ts mayReadAccessAudit' },
   'Mutation.respondToInvitation': { roles: { EXPERT: 'OWN_EXPERT' }, enforcedBy: 'subgraphs/experts/service.ts ExpertsService.respondToInvitation' },
   'Query.accessAttempts': { roles: { PROVINCIAL_ADMIN: 'ANY', SUPERVISOR: 'DEPARTMENT_REGION' }, enforcedBy: 'subgraphs/experts/sealing.ts mayReadAccessAudit' },
+  // The specialty list is reference data; the pool's change records are the province's and its supervisors' (sealed
+  // fields of a record are left out for supervisors: lib/master-data-audit.ts shownFields); the import is the province's.
+  'Query.specialties': EVERYONE,
+  'Query.masterDataChanges': { roles: { PROVINCIAL_ADMIN: 'ANY', SUPERVISOR: 'ANY' } },
+  'Mutation.importExperts': { roles: ADMIN_ONLY },
   // Every attempt to enter the evaluation area is recorded, refused ones too (supervisors read them in accessAttempts).
   'Mutation.checkIn': {
     roles: { EXPERT: 'OWN_EXPERT' },
@@ -225,6 +230,11 @@ export const AUTHORIZATION_MATRIX: Readonly<Record<string, AccessRule>> = {
   ...fields('AccessAttempt', ['id', 'at', 'actor', 'role', 'seat', 'roomId', 'admitted', 'code', 'reason'], THROUGH_PARENT),
   ...fields('DrawVerification', ['drawId', 'matches', 'detail'], THROUGH_PARENT),
   ...fields('SealedAccessRecord', ['at', 'lastAt', 'reads', 'actor', 'role', 'field', 'seat'], THROUGH_PARENT),
+  ...fields('MasterDataChange', ['id', 'at', 'actor', 'role', 'platform', 'entityType', 'entityId', 'before', 'after', 'note'], THROUGH_PARENT),
+  ...fields('MasterDataChangeEdge', ['cursor', 'node'], THROUGH_PARENT),
+  ...fields('MasterDataChangeConnection', ['edges', 'pageInfo', 'totalCount'], THROUGH_PARENT),
+  ...fields('ImportFile', ['name', 'sha256', 'rows'], THROUGH_PARENT),
+  ...fields('ImportReport', ['dryRun', 'sha256', 'files', 'created', 'updated', 'unchanged', 'employmentAdded', 'employmentUpdated', 'conflictsAdded', 'errors', 'applied', 'changeId'], THROUGH_PARENT),
 };
 
 /** The root types whose every field must have a row: an operation without one is refused to everybody. */

@@ -66,7 +66,7 @@ export async function startHub(options: HubOptions): Promise<RunningHub> {
   // venues whether an expert holds a seat of a booking from the experts domain's).
   const projectAccess = new ProjectAccessReader(databases.projects.db, services.venues);
   const venues = await startSubgraph(venuesSubgraph(databases.venues.db, projectAccess, new SeatAccessReader(databases.experts.db)), config, logger.child({ service: 'venues' }), ports.venues);
-  const experts = await startSubgraph(expertsSubgraph(databases.experts.db, projectAccess, drawPolicyOf(config)), config, logger.child({ service: 'experts' }), ports.experts);
+  const experts = await startSubgraph(expertsSubgraph(databases.experts.db, projectAccess, drawPolicyOf(config), services.venues), config, logger.child({ service: 'experts' }), ports.experts);
   const projects = await startSubgraph(projectsSubgraph(databases.projects.db, { venues: bookingDeskOf(services.venues), experts: drawDeskOf(services.experts), ocds: ocdsPublicationOf(config) }), config, logger.child({ service: 'projects' }), ports.projects);
   const gateway = await startGateway({
     config,

@@ -48,6 +48,10 @@ const CASES: Record<string, Case> = {
   'Query.myInvitations': { query: '{ myInvitations { id status } }' },
   'Query.sealedAccessAudit': { query: 'query($projectId: ID!) { sealedAccessAudit(projectId: $projectId) { at } }', variables: () => ({ projectId: fixture.sealedProjectId }) },
   'Query.accessAttempts': { query: 'query($projectId: ID!) { accessAttempts(projectId: $projectId) { admitted } }', variables: () => ({ projectId: fixture.sealedProjectId }) },
+  'Query.specialties': { query: '{ specialties }' },
+  'Query.masterDataChanges': { query: '{ masterDataChanges(first: 5) { totalCount } }' },
+  // A dry run of one valid expert: allowed callers get a report, nothing is written either way.
+  'Mutation.importExperts': { query: 'mutation($csv: String!) { importExperts(experts: $csv, dryRun: true) { dryRun created } }', variables: () => ({ csv: 'code,name,home_platform,specialties,employer,status\nMATRIX-1,矩阵专家,411700,LEGAL,,ACTIVE\n' }) },
   'Mutation.checkIn': { query: 'mutation($id: ID!, $room: ID!) { checkIn(seatId: $id, roomId: $room) { id } }', variables: () => ({ id: fixture.seatId, room: fixture.seatRoom }) },
   'Mutation.respondToInvitation': { query: 'mutation($id: ID!) { respondToInvitation(seatId: $id, accept: true) { id } }', variables: () => ({ id: fixture.seatId }) },
   'Query.project': { query: 'query($projectId: ID!) { project(id: $projectId) { id } }', variables: project },
@@ -96,6 +100,10 @@ const RIGHTS: Record<string, Partial<Record<Role, Right>>> = {
   'Query.myInvitations': { EXPERT: 'list' },
   'Query.sealedAccessAudit': { PROVINCIAL_ADMIN: 'any', SUPERVISOR: 'own' },
   'Query.accessAttempts': { PROVINCIAL_ADMIN: 'any', SUPERVISOR: 'own' },
+  // The specialty list is reference data; the pool's change records are the province's and every supervisor's; only the province imports the pool.
+  'Query.specialties': { PROVINCIAL_ADMIN: 'any', PLATFORM_OPERATOR: 'any', SUPERVISOR: 'any', AGENCY: 'any', EXPERT: 'any', PARTNER_SYSTEM: 'any' },
+  'Query.masterDataChanges': { PROVINCIAL_ADMIN: 'any', SUPERVISOR: 'any' },
+  'Mutation.importExperts': ADMIN,
   'Mutation.checkIn': { EXPERT: 'own' },
   'Mutation.respondToInvitation': { EXPERT: 'own' },
   'Query.project': PROJECT_READERS,

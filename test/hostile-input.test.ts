@@ -220,8 +220,11 @@ describe('one hostile value in an otherwise valid submission', () => {
   });
 });
 
-/** Mutations that accept a call whose effect is already in place (idempotent), writing nothing. */
-const ALREADY_DONE_ACCEPTED: readonly string[] = ['confirmBooking'];
+/**
+ * Mutations that accept a call whose effect is already in place (idempotent), writing nothing: confirming a confirmed
+ * booking; importing files the pool already holds, or a dry run (which reports its problems instead of refusing).
+ */
+const ALREADY_DONE_ACCEPTED: readonly string[] = ['confirmBooking', 'importExperts'];
 
 describe('hostile input at every mutation', () => {
   let calls = 0;

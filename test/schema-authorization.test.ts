@@ -97,6 +97,11 @@ const TYPES: Record<string, TypeRights> = {
   AccessAttempt: REACHED,
   DrawVerification: REACHED,
   SealedAccessRecord: REACHED,
+  MasterDataChange: REACHED,
+  MasterDataChangeEdge: REACHED,
+  MasterDataChangeConnection: REACHED,
+  ImportFile: REACHED,
+  ImportReport: REACHED,
 };
 /** Where a seat's expert is refused, the seal says so (SEALED), not FORBIDDEN. */
 const SEALED_FIELDS = new Set(['CommitteeSeat.expert']);
@@ -114,6 +119,9 @@ const ROOTS: Record<string, { args: () => string; callers: readonly Caller[]; se
   myInvitations: { args: () => '', callers: ['seatedExpert', 'otherExpert'] },
   sealedAccessAudit: { args: () => `(projectId: "${fixture.projectId}")`, callers: ['admin', 'supervisor'] },
   accessAttempts: { args: () => `(projectId: "${fixture.projectId}")`, callers: ['admin', 'supervisor'] },
+  // The specialty list is reference data; the pool's change records are for the province and every supervisor (MASTER-DATA.md).
+  specialties: { args: () => '', callers: EVERYONE },
+  masterDataChanges: { args: () => '(first: 5)', callers: ['admin', 'supervisor', 'otherSupervisor'] },
   project: { args: () => `(id: "${fixture.projectId}")`, callers: PROJECT_READERS },
   // Lists narrowed to the caller's scope; P is the only project in this state, so the scoped callers see it.
   projects: { args: () => '(status: COMMITTEE_CONFIRMED, first: 5)', callers: ['admin', 'hostOperator', 'roomOperator', 'otherOperator', 'hostPartner', 'roomPartner', 'otherPartner', 'supervisor', 'otherSupervisor', 'agency', 'otherAgency'] },

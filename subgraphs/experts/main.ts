@@ -12,6 +12,7 @@ import type { ProjectsDatabase } from '../projects/types';
 import { VenuesService } from '../venues/service';
 import type { VenuesDatabase } from '../venues/types';
 
-runSubgraphMain<ExpertsDatabase, ExpertsContext>('experts', (db, open, config) =>
-  expertsSubgraph(db, new ProjectAccessReader(open<ProjectsDatabase>('projects'), new VenuesService(open<VenuesDatabase>('venues'))), drawPolicyOf(config)),
-);
+runSubgraphMain<ExpertsDatabase, ExpertsContext>('experts', (db, open, config) => {
+  const venues = new VenuesService(open<VenuesDatabase>('venues'));
+  return expertsSubgraph(db, new ProjectAccessReader(open<ProjectsDatabase>('projects'), venues), drawPolicyOf(config), venues);
+});

@@ -6,12 +6,17 @@ import { DateTime } from '../../lib/scalars';
 import type { SubgraphContext } from '../../lib/subgraph';
 import { accessAttemptsOfProject, checkIn, timelineEventOf, type AccessAttempt } from './check-in';
 import type { ExpertsLoaders } from './loaders';
+import { masterDataChangeConnectionView, listMasterDataChanges, type MasterDataChangesArgs } from '../../lib/master-data-audit';
+import { importExpertsMutation, type PlatformLookup } from './pool-import';
+import { listSpecialties } from './specialties';
 import { auditRowShown, mayReadAccessAudit, mayReadExpertIdentity, mayReadSeatExpert, mayVerifyDraw, requireDrawSealLifted, revealedSeed, sealedError, sealedRead, shownActor, type ExpertView } from './sealing';
 import type { CommitteeSeat, Draw, ExpertsService, SealedAccess } from './service';
 
 export interface ExpertsContext extends SubgraphContext {
   service: ExpertsService;
   loaders: ExpertsLoaders;
+  /** Which platforms exist (the venues domain's), for the pool import. */
+  platforms: PlatformLookup;
 }
 
 type Ref = { id: string };
@@ -56,11 +61,16 @@ export const expertsResolvers: GraphQLResolverMap<ExpertsContext> = {
       return accessAttemptsOfProject(ctx.service, projectId);
     },
     experts: (_root: unknown, args: { platformId: string; specialty?: string; first?: number; after?: string }, ctx: ExpertsContext) => ctx.service.listExperts(args),
+    specialties: (_root: unknown, _args: unknown, ctx: ExpertsContext) => listSpecialties(ctx.service.db),
+    masterDataChanges: async (_root: unknown, args: MasterDataChangesArgs, ctx: ExpertsContext) =>
+      masterDataChangeConnectionView(await listMasterDataChanges(ctx.service.db, args), ctx.identity),
   },
   Mutation: {
     respondToInvitation: (_root: unknown, args: { seatId: string; accept: boolean; reason?: string | null }, ctx: ExpertsContext) =>
       ctx.service.respondToInvitation(ctx.identity, args.seatId, args.accept, args.reason ?? null),
     checkIn: (_root: unknown, args: { seatId: string; roomId: string }, ctx: ExpertsContext) => checkIn(ctx.service, ctx.identity, args.seatId, args.roomId),
+    importExperts: (_root: unknown, args: { experts: string; employment?: string | null; conflicts?: string | null; dryRun?: boolean | null }, ctx: ExpertsContext) =>
+      importExpertsMutation(ctx.service.db, ctx.platforms, ctx.identity, args),
   },
   Expert: {
     __resolveReference: (ref: Ref, ctx: ExpertsContext) => ctx.loaders.expert.load(ref.id),

@@ -3,19 +3,24 @@ import type { Kysely } from 'kysely';
 import { systemClock } from '../../lib/clock';
 import type { SubgraphDefinition } from '../../lib/subgraph';
 import { createExpertsLoaders } from './loaders';
+import { poolPlatforms, type PlatformLookup } from './pool-import';
 import type { ProjectAccessReader } from '../projects/access';
 import { expertsAccessFacts, expertsResolvers, type ExpertsContext } from './resolvers';
 import { DEFAULT_DRAW_POLICY, ExpertsService, type DrawPolicy } from './service';
 import type { ExpertsDatabase } from './types';
 
-/** `projects`: who may see a draw's or seat's project, asked of the projects domain. */
-export function expertsSubgraph(db: Kysely<ExpertsDatabase>, projects: ProjectAccessReader, policy: DrawPolicy = DEFAULT_DRAW_POLICY): SubgraphDefinition<ExpertsContext> {
+/**
+ * `projects`: who may see a draw's or seat's project, asked of the projects domain. `platforms`: which platforms exist
+ * (the venues domain's; without it, the platforms the pool already references).
+ */
+export function expertsSubgraph(db: Kysely<ExpertsDatabase>, projects: ProjectAccessReader, policy: DrawPolicy = DEFAULT_DRAW_POLICY, platforms?: PlatformLookup): SubgraphDefinition<ExpertsContext> {
   const service = new ExpertsService(db, systemClock, policy);
+  const platformLookup = platforms ?? poolPlatforms(db);
   return {
     domain: 'experts',
     resolvers: expertsResolvers,
     accessFacts: expertsAccessFacts,
-    createContext: (identity) => ({ identity, service, loaders: createExpertsLoaders(service, projects) }),
+    createContext: (identity) => ({ identity, service, loaders: createExpertsLoaders(service, projects), platforms: platformLookup }),
     ready: () => service.ready(),
   };
 }

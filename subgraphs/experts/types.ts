@@ -1,5 +1,6 @@
 // Row types of schema "experts".
 import type { ColumnType, Generated } from 'kysely';
+import type { MasterDataChangeTable } from '../../lib/master-data-audit';
 import type { OutboxTable } from '../../lib/outbox';
 
 export type ExpertStatus = 'ACTIVE' | 'SUSPENDED';
@@ -30,7 +31,7 @@ export interface EmploymentTable {
 export interface DeclaredConflictTable {
   expert_id: string;
   organisation: string;
-  kind: 'KINSHIP' | 'ECONOMIC_INTEREST';
+  kind: 'KINSHIP' | 'ECONOMIC_INTEREST' | 'OTHER';
 }
 export interface PenaltyTable {
   id: Generated<string>;
@@ -159,4 +160,7 @@ export interface ExpertsDatabase {
   sealed_access: SealedAccessTable;
   access_attempt: AccessAttemptTable;
   outbox: OutboxTable;
+  /** The pool's specialty list (migration 008). */
+  specialty: { name: string };
+  master_data_change: MasterDataChangeTable;
 }

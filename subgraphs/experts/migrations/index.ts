@@ -7,6 +7,7 @@ import * as m004 from './004_eligibility_indexes';
 import * as m005 from './005_pool_reads';
 import * as m006 from './006_round_compression';
 import * as m007 from './007_seal_audit';
+import * as m008 from './008_master_data';
 
 export const expertsMigrations: Record<string, Migration> = {
   '001_pool_draws_seats': m001,
@@ -16,4 +17,5 @@ export const expertsMigrations: Record<string, Migration> = {
   '005_pool_reads': m005,
   '006_round_compression': m006,
   '007_seal_audit': m007,
+  '008_master_data': m008,
 };
