@@ -3,7 +3,7 @@
 // a project (committee seats, ledger entries...), calling that domain's service, never its tables.
 import type { Job } from 'bullmq';
 import type { OutboxMessage } from '../lib/outbox';
-import { CANCELLED_REASON } from '../subgraphs/venues/service';
+import { CANCELLED_REASON } from '../subgraphs/venues';
 import { reverseOpenLedgerEntries } from '../subgraphs/projects/ledger';
 import type { JobServices } from './handlers';
 import type { JobHandler } from './runtime';

@@ -3,7 +3,7 @@ import type { HubConfig } from '../lib/config';
 import type { Logger } from '../lib/logger';
 import type { ExpertsService } from '../subgraphs/experts/service';
 import type { ProjectsService } from '../subgraphs/projects/service';
-import type { VenuesService } from '../subgraphs/venues/service';
+import type { VenuesService } from '../subgraphs/venues';
 import type { JobHandlers, JobSchedule } from './runtime';
 import { createCancellationHandlers } from './cancellation';
 import { createNotificationHandlers } from './notifications';

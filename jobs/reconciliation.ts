@@ -6,6 +6,7 @@ import { gatewayUrl, type HubConfig } from '../lib/config';
 import type { Identity } from '../lib/identity';
 import { RECONCILIATION_JOB, ReconciliationService, type FoundDiscrepancy } from '../subgraphs/projects/reconciliation';
 import type { DiscrepancyKind } from '../subgraphs/projects/types';
+import { LIVE_BOOKING_STATUSES } from '../subgraphs/venues';
 import type { JobServices } from './handlers';
 import type { JobHandler, JobSchedule } from './runtime';
 
@@ -205,7 +206,7 @@ export async function readRange(client: SupergraphClient, from: Date, to: Date):
   return snapshot;
 }
 
-const LIVE_BOOKING = new Set(['HELD', 'CONFIRMED']);
+const LIVE_BOOKING = new Set<string>(LIVE_BOOKING_STATUSES);
 const LIVE_SEAT = new Set(['INVITED', 'ACCEPTED', 'CHECKED_IN']);
 const SEATED = new Set(['ACCEPTED', 'CHECKED_IN']);
 /** A project cancelled or refused filing holds nothing; an archived one keeps its bookings as history. */

@@ -15,8 +15,7 @@ import { codeOf } from '../lib/errors';
 import type { OutboxMessage } from '../lib/outbox';
 import type { NewEvent } from '../subgraphs/projects/service';
 import { recordArrangement } from '../subgraphs/projects/steps/arrange-venues';
-import type { Arrangement, Booking, SeatRequest } from '../subgraphs/venues/service';
-import type { BookingStatus } from '../subgraphs/venues/types';
+import type { Arrangement, Booking, BookingStatus, SeatRequest } from '../subgraphs/venues';
 import type { JobServices } from './handlers';
 import type { JobHandler, JobSchedule, JobTools } from './runtime';
 

@@ -17,8 +17,7 @@ import { ProjectAccessReader } from '../subgraphs/projects/access';
 import { ProjectsService } from '../subgraphs/projects/service';
 import { ocdsPublicationOf } from '../subgraphs/projects/ocds';
 import { projectsSubgraph } from '../subgraphs/projects/server';
-import { VenuesService } from '../subgraphs/venues/service';
-import { venuesSubgraph } from '../subgraphs/venues/server';
+import { VenuesService, venuesSubgraph } from '../subgraphs/venues';
 
 export interface HubServices extends JobServices {}
 

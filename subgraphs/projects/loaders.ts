@@ -1,7 +1,7 @@
 // Per-request DataLoaders of the projects subgraph.
 import DataLoader from 'dataloader';
 import { childrenLoader, rowLoader } from '../../lib/loaders';
-import type { VenuesService } from '../venues/service';
+import type { VenuesService } from '../venues';
 import { ledgerOfProjects } from './ledger';
 import type { ProjectsService } from './service';
 

@@ -18,7 +18,7 @@ import { cancelProject } from './steps/cancel-project';
 import { drawExperts, type SeatRequirementInput } from './steps/draw-experts';
 import { reconciliationTypeResolvers, ReconciliationService } from './reconciliation';
 import type { ExpertsService } from '../experts/service';
-import type { VenuesService } from '../venues/service';
+import type { VenuesService } from '../venues';
 
 export interface ProjectsContext extends SubgraphContext {
   service: ProjectsService;

@@ -8,7 +8,7 @@ import { ProjectsService } from './service';
 import type { ProjectsDatabase } from './types';
 import type { ExpertsService } from '../experts/service';
 import type { OcdsPublication } from './ocds';
-import type { VenuesService } from '../venues/service';
+import type { VenuesService } from '../venues';
 
 /** The other domains whose services the workflow calls (never their tables), and how OCDS packages are published. */
 export interface ProjectsDependencies {

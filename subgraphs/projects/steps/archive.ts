@@ -7,7 +7,7 @@ import type { Json } from '../../../lib/canonical-json';
 import { drawsOfProject } from '../../experts/archive-records';
 import { drawSealLifted, mayReadSeatExpert, revealedSeed, sealedRead } from '../../experts/sealing';
 import type { ExpertsService, SealedRead } from '../../experts/service';
-import type { VenuesService } from '../../venues/service';
+import type { VenuesService } from '../../venues';
 import { ledgerOfProjects } from '../ledger';
 import { recordAccessAttempts } from './evaluation';
 

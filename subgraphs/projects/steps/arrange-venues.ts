@@ -7,7 +7,7 @@ import { badInput, conflict, notFound } from '../../../lib/errors';
 import type { Identity } from '../../../lib/identity';
 import type { Transaction } from 'kysely';
 import { arrangeMessage } from '../../../jobs/venue-bookings';
-import type { ArrangementRoom, SeatRequest, VenuesService, Window } from '../../venues/service';
+import type { ArrangementRoom, SeatRequest, VenuesService, Window } from '../../venues';
 import type { NewEvent, Project, ProjectsService, TransitionRequest } from '../service';
 import type { ProjectsDatabase } from '../types';
 

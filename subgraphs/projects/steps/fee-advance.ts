@@ -2,7 +2,7 @@
 import { actorOf } from '../../../lib/authz';
 import { conflict, forbidden } from '../../../lib/errors';
 import type { Identity } from '../../../lib/identity';
-import type { VenuesService } from '../../venues/service';
+import { LIVE_BOOKING_STATUSES, type VenuesService } from '../../venues';
 import { computeFeeAdvance, formatYuan, type FeeBooking, type FeeRates } from '../fees';
 import { feeAdvanceEntries, insertLedgerEntriesIn, ledgerEventData } from '../ledger';
 import type { Project, ProjectsService } from '../service';
@@ -33,7 +33,7 @@ export async function advanceEvaluationFee(deps: FeeAdvanceDependencies, identit
   requireFeePayer(identity, project);
   if (project.status !== 'VENUES_CONFIRMED') throw conflict(`project ${project.code} is ${project.status}; its fee is advanced once its venues are confirmed (VENUES_CONFIRMED)`);
 
-  const live = (await deps.venues.bookingsOfProjects([project.id])).filter((booking) => booking.status === 'HELD' || booking.status === 'CONFIRMED');
+  const live = (await deps.venues.bookingsOfProjects([project.id])).filter((booking) => LIVE_BOOKING_STATUSES.includes(booking.status));
   const unconfirmed = live.filter((booking) => booking.status !== 'CONFIRMED');
   if (unconfirmed.length > 0) throw conflict(`booking ${unconfirmed[0].id} of project ${project.code} is not confirmed yet; wait for its partner`);
   if (live.filter((booking) => booking.role === 'MAIN').length !== 1) throw conflict(`project ${project.code} needs exactly one confirmed MAIN booking; arrange its venues again`);
