@@ -10,8 +10,8 @@ import { drawSealLifted, mayReadSeatExpert, revealedSeed, sealedRead } from '../
 import { drawPolicyOf, ExpertsService, type CommitteeSeat, type Draw } from '../subgraphs/experts/service';
 import type { ExpertsDatabase } from '../subgraphs/experts/types';
 import type { BookingDesk, DrawDesk, DrawSeat, ProjectDraw } from '../subgraphs/projects';
-import { VenuesService } from '../subgraphs/venues/service';
-import type { VenuesDatabase } from '../subgraphs/venues/types';
+import { VenuesService } from '../subgraphs/venues';
+import type { VenuesDatabase } from '../subgraphs/venues';
 
 /** The venues service already answers every question of the BookingDesk under the same names. */
 export function bookingDeskOf(venues: VenuesService): BookingDesk {

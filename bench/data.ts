@@ -8,7 +8,7 @@ import { generateDemoData, REFERENCE_DATE, SPECIALTIES } from '../lib/seed/gener
 import { createRandom } from '../lib/seed/random';
 import { eventHash, GENESIS_HASH } from '../subgraphs/projects/service';
 import type { ProjectEventTable, ProjectStatus, ProjectTable } from '../subgraphs/projects/types';
-import type { BookingSeatTable, BookingTable } from '../subgraphs/venues/types';
+import type { BookingSeatTable, BookingTable } from '../subgraphs/venues';
 import type { CommitteeSeatTable, DrawTable } from '../subgraphs/experts/types';
 
 export interface BenchScale {

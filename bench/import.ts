@@ -12,8 +12,8 @@ import { createRandom } from '../lib/seed/random';
 import { INITIAL_SPECIALTIES } from '../subgraphs/experts/migrations/008_master_data';
 import { importExpertFiles, summarizeImport } from '../subgraphs/experts/pool-import';
 import type { ExpertsDatabase } from '../subgraphs/experts/types';
-import { VenuesService } from '../subgraphs/venues/service';
-import type { VenuesDatabase } from '../subgraphs/venues/types';
+import { VenuesService } from '../subgraphs/venues';
+import type { VenuesDatabase } from '../subgraphs/venues';
 import type { ScenarioContext, ScenarioReport } from './scenarios';
 
 const EXPERTS = Number(process.env.BENCH_IMPORT_EXPERTS ?? 30_000);

@@ -1,7 +1,7 @@
 // What follows a project's cancellation (cancelProject writes a 'project-cancelled' outbox message with the state
 // change): a list of steps, each idempotent, run in order. Add a step here for every domain that holds something for
 // a project (committee seats, ledger entries...), calling that domain's service, never its tables.
-import { CANCELLED_REASON } from '../subgraphs/venues/service';
+import { CANCELLED_REASON } from '../subgraphs/venues';
 import { reverseOpenLedgerEntries } from '../subgraphs/projects';
 import { JOBS, type ProjectCancelled } from './catalogue';
 import type { JobServices, QueueHandlers } from './contracts';

@@ -5,7 +5,7 @@ import type { HubConfig } from '../lib/config';
 import type { Logger } from '../lib/logger';
 import type { ExpertsService } from '../subgraphs/experts/service';
 import type { ProjectsService } from '../subgraphs/projects';
-import type { VenuesService } from '../subgraphs/venues/service';
+import type { VenuesService } from '../subgraphs/venues';
 import type { JobData, JobName, QueueName } from './catalogue';
 
 export interface JobServices {

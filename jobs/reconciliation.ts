@@ -5,7 +5,7 @@ import { gatewayUrl, type HubConfig } from '../lib/config';
 import type { Identity } from '../lib/identity';
 import { issueToken } from '../lib/token-issuer';
 import { findDiscrepancies, type BookingView, type LiveStatuses, type ProjectInRange, type ProjectView, type RangeSnapshot, type ReconciliationService } from '../subgraphs/projects';
-import { LIVE_BOOKING_STATUSES } from '../subgraphs/venues/service';
+import { LIVE_BOOKING_STATUSES } from '../subgraphs/venues';
 import { JOBS, type ScheduledRun } from './catalogue';
 import type { JobSchedule, JobServices, QueueHandlers } from './contracts';
 

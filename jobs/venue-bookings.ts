@@ -12,8 +12,8 @@ import type { Json } from '../lib/canonical-json';
 import type { HubConfig } from '../lib/config';
 import { codeOf } from '../lib/errors';
 import { recordArrangement, type NewEvent } from '../subgraphs/projects';
-import type { Arrangement, Booking } from '../subgraphs/venues/service';
-import type { BookingStatus } from '../subgraphs/venues/types';
+import type { Arrangement, Booking } from '../subgraphs/venues';
+import type { BookingStatus } from '../subgraphs/venues';
 import { JOBS, type ArrangeMessage, type PartnerDecision } from './catalogue';
 import type { JobSchedule, JobServices, JobTools, QueueHandlers } from './contracts';
 

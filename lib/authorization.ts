@@ -139,8 +139,8 @@ export const AUTHORIZATION_MATRIX: Readonly<Record<string, AccessRule>> = {
   // Agencies and experts have no business knowing when and where other projects are evaluated.
   'Query.schedule': { roles: { PROVINCIAL_ADMIN: 'ANY', PLATFORM_OPERATOR: 'ANY', SUPERVISOR: 'ANY', PARTNER_SYSTEM: 'OWN_PLATFORM_LIST' }, enforcedBy: 'subgraphs/venues/resolvers.ts Query.schedule (visibleTo)' },
   'Query.webhookDeliveries': { roles: { PROVINCIAL_ADMIN: 'ANY', PLATFORM_OPERATOR: 'OWN_PLATFORM', PARTNER_SYSTEM: 'OWN_PLATFORM' }, enforcedBy: 'subgraphs/venues/resolvers.ts Query.webhookDeliveries' },
-  'Mutation.confirmBooking': { roles: { PLATFORM_OPERATOR: 'ROOM_PLATFORM', PARTNER_SYSTEM: 'ROOM_PLATFORM' }, enforcedBy: 'subgraphs/venues/service.ts VenuesService.requireDecider' },
-  'Mutation.rejectBooking': { roles: { PLATFORM_OPERATOR: 'ROOM_PLATFORM', PARTNER_SYSTEM: 'ROOM_PLATFORM' }, enforcedBy: 'subgraphs/venues/service.ts VenuesService.requireDecider' },
+  'Mutation.confirmBooking': { roles: { PLATFORM_OPERATOR: 'ROOM_PLATFORM', PARTNER_SYSTEM: 'ROOM_PLATFORM' }, enforcedBy: 'subgraphs/venues/decisions.ts requireRoomPlatform' },
+  'Mutation.rejectBooking': { roles: { PLATFORM_OPERATOR: 'ROOM_PLATFORM', PARTNER_SYSTEM: 'ROOM_PLATFORM' }, enforcedBy: 'subgraphs/venues/decisions.ts requireRoomPlatform' },
 
   // experts: the pool is the province's; draws are overseen by the host, its supervisors and the province.
   'Query.experts': { roles: ADMIN_ONLY },

@@ -5,7 +5,7 @@ import { migrateDomain, openDomainDatabase, type DomainDatabase } from './db';
 import { DOMAIN_MIGRATIONS } from './migrations';
 import type { ExpertsDatabase } from '../subgraphs/experts/types';
 import type { ProjectsDatabase } from '../subgraphs/projects/types';
-import type { VenuesDatabase } from '../subgraphs/venues/types';
+import type { VenuesDatabase } from '../subgraphs/venues';
 
 export interface HubDatabases {
   venues: DomainDatabase<VenuesDatabase>;

@@ -17,8 +17,8 @@ import { ProjectAccessReader } from '../subgraphs/projects/access';
 import { ProjectsService } from '../subgraphs/projects/service';
 import { ocdsPublicationOf } from '../subgraphs/projects/ocds';
 import { projectsSubgraph } from '../subgraphs/projects/server';
-import { VenuesService } from '../subgraphs/venues/service';
-import { venuesSubgraph } from '../subgraphs/venues/server';
+import { VenuesService } from '../subgraphs/venues';
+import { venuesSubgraph } from '../subgraphs/venues';
 import { bookingDeskOf, drawDeskOf } from '../app/adapters';
 
 export interface HubServices extends JobServices {}

@@ -3,7 +3,7 @@ import type { Migration } from 'kysely';
 import type { Domain } from './config';
 import { expertsMigrations } from '../subgraphs/experts/migrations';
 import { projectsMigrations } from '../subgraphs/projects/migrations';
-import { venuesMigrations } from '../subgraphs/venues/migrations';
+import { venuesMigrations } from '../subgraphs/venues';
 
 export const DOMAIN_MIGRATIONS: readonly { domain: Domain; migrations: Record<string, Migration> }[] = [
   { domain: 'venues', migrations: venuesMigrations },

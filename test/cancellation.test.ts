@@ -8,7 +8,7 @@
 import { createHash } from 'node:crypto';
 import { sql } from 'kysely';
 import { CANCELLATION_QUEUE, CANCELLATION_STEPS, PROJECT_CANCELLED_JOB } from '../jobs/cancellation';
-import { CANCELLED_REASON } from '../subgraphs/venues/service';
+import { CANCELLED_REASON } from '../subgraphs/venues';
 import { eventually, jobsSettled, startTestHub, type TestHub } from './support/hub';
 import {
   accept,

@@ -7,10 +7,9 @@ import { HENAN_CITIES, ZHUMADIAN, ZHUMADIAN_COUNTIES } from '../lib/seed/henan';
 import { eventHash } from '../subgraphs/projects/service';
 import { expertsMigrations } from '../subgraphs/experts/migrations';
 import { projectsMigrations } from '../subgraphs/projects/migrations';
-import { venuesMigrations } from '../subgraphs/venues/migrations';
+import { venuesMigrations, type VenuesDatabase } from '../subgraphs/venues';
 import type { ExpertsDatabase } from '../subgraphs/experts/types';
 import type { ProjectsDatabase } from '../subgraphs/projects/types';
-import type { VenuesDatabase } from '../subgraphs/venues/types';
 
 const digest = (data: DemoData): string => createHash('sha256').update(JSON.stringify(data)).digest('hex');
 

@@ -12,7 +12,7 @@ import { createLogger } from '../../lib/logger';
 import { runMain } from '../../lib/process';
 import { openRedis } from '../../lib/redis';
 import { importExpertFiles, summarizeImport, type ImportProgress } from '../../subgraphs/experts/pool-import';
-import { VenuesService } from '../../subgraphs/venues/service';
+import { VenuesService } from '../../subgraphs/venues';
 
 const USAGE = 'usage: npm run import-experts -- DIR [--dry-run]\n  DIR holds experts.csv (code,name,home_platform,specialties,employer,status) and optionally employment.csv and conflicts.csv';
 

@@ -4,10 +4,9 @@ import { migrateDomain, openDomainDatabase } from '../db';
 import { isDatabaseEmpty, seedDemoData } from '../seed';
 import { expertsMigrations } from '../../subgraphs/experts/migrations';
 import { projectsMigrations } from '../../subgraphs/projects/migrations';
-import { venuesMigrations } from '../../subgraphs/venues/migrations';
+import { venuesMigrations, type VenuesDatabase } from '../../subgraphs/venues';
 import type { ExpertsDatabase } from '../../subgraphs/experts/types';
 import type { ProjectsDatabase } from '../../subgraphs/projects/types';
-import type { VenuesDatabase } from '../../subgraphs/venues/types';
 
 function urlsOrExplain(): Record<Domain, string> | null {
   const config = loadConfig();

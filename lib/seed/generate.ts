@@ -2,7 +2,7 @@
 // Pure: the same options always give the same rows (no clock, no I/O), so tests and demos can rely on them.
 import type { Insertable } from 'kysely';
 import { DEPARTMENTS, type Department } from '../identity';
-import type { CooperationAgreementTable, PlatformTable, RoomTable, SeatTable, VenueTable } from '../../subgraphs/venues/types';
+import type { CooperationAgreementTable, PlatformTable, RoomTable, SeatTable, VenueTable } from '../../subgraphs/venues';
 import type { DeclaredConflictTable, EmploymentTable, ExpertTable, PenaltyTable } from '../../subgraphs/experts/types';
 import type { ProjectCategory, ProjectEventTable, ProjectStatus, ProjectTable } from '../../subgraphs/projects/types';
 import { eventHash, GENESIS_HASH } from '../../subgraphs/projects/service';

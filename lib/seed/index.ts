@@ -1,6 +1,6 @@
 // Writes the demo data into the three domain databases: each domain in one transaction, rows in chunks.
 import type { InsertObject, Kysely, Transaction } from 'kysely';
-import type { VenuesDatabase } from '../../subgraphs/venues/types';
+import type { VenuesDatabase } from '../../subgraphs/venues';
 import type { ExpertsDatabase } from '../../subgraphs/experts/types';
 import type { ProjectsDatabase } from '../../subgraphs/projects/types';
 import { generateDemoData, type DemoOptions } from './generate';

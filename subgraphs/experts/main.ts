@@ -9,8 +9,7 @@ import { drawPolicyOf } from './service';
 import type { ExpertsDatabase } from './types';
 import { ProjectAccessReader } from '../projects/access';
 import type { ProjectsDatabase } from '../projects/types';
-import { VenuesService } from '../venues/service';
-import type { VenuesDatabase } from '../venues/types';
+import { VenuesService, type VenuesDatabase } from '../venues';
 
 runSubgraphMain<ExpertsDatabase, ExpertsContext>('experts', (db, open, config) => {
   const venues = new VenuesService(open<VenuesDatabase>('venues'));

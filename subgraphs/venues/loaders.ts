@@ -1,9 +1,24 @@
 // Per-request DataLoaders of the venues subgraph: every reference and relation is one query per tick.
 import DataLoader from 'dataloader';
+import type { ProjectAccess } from '../../lib/authorization';
 import { childrenLoader, manyByKey, rowLoader } from '../../lib/loaders';
-import type { SeatAccessReader } from '../experts/access';
-import type { ProjectAccessReader } from '../projects/access';
-import type { Booking, VenuesService, Window } from './service';
+import type { VenuesService } from './service';
+import type { Booking, Window } from './types';
+
+/** A per-request batch of reads by id, as a DataLoader gives it. */
+interface ByIdLoader<V> {
+  load(id: string): Promise<V>;
+}
+
+/** What venues asks of the projects domain: who may see a booking's project (its host, department, agency). */
+export interface ProjectAccessSource {
+  loader(): ByIdLoader<ProjectAccess | null>;
+}
+
+/** What venues asks of the experts domain: the experts invited to a seat of each booking, by booking id. */
+export interface SeatHolderSource {
+  loader(): ByIdLoader<{ expert_id: string }[]>;
+}
 
 /** Groups keys "room|from|to" by window so rooms asked for the same window share one query. */
 function byWindow<T>(fetch: (roomIds: string[], window: Window) => Promise<T[]>, roomOf: (row: T) => string) {
@@ -29,7 +44,7 @@ function byWindow<T>(fetch: (roomIds: string[], window: Window) => Promise<T[]>,
   );
 }
 
-export function createVenuesLoaders(service: VenuesService, projects: ProjectAccessReader, seats: SeatAccessReader) {
+export function createVenuesLoaders(service: VenuesService, projects: ProjectAccessSource, seats: SeatHolderSource) {
   return {
     /** Which experts hold a seat of a booking (an expert sees its own seat's booking): asked of the experts domain. */
     seatedExperts: seats.loader(),

@@ -1,14 +1,15 @@
 // Resolvers of the venues subgraph: argument and access checks, then the service through loaders.
 import type { GraphQLResolverMap } from '@apollo/subgraph/dist/schema-helper';
-import type { AccessFactsOf } from '../../lib/authorization';
+import { AUTHORIZATION_MATRIX, type AccessFactsOf, type Scope } from '../../lib/authorization';
 import { forbidden } from '../../lib/errors';
 import { DateTime, Money } from '../../lib/scalars';
 import { timeWindow } from '../../lib/window';
 import type { Identity } from '../../lib/identity';
 import type { SubgraphContext } from '../../lib/subgraph';
 import type { VenuesLoaders } from './loaders';
-import { MAX_SCHEDULE_DAYS, type Booking, type Platform, type Room, type Venue, type VenuesService, type Agreement, type WebhookDelivery } from './service';
-import type { PlatformLevel } from './types';
+import { MAX_SCHEDULE_DAYS } from './bookings';
+import type { VenuesService } from './service';
+import type { Agreement, Booking, Platform, PlatformLevel, Room, Venue, WebhookDelivery } from './types';
 
 export interface VenuesContext extends SubgraphContext {
   identity: Identity;
@@ -18,6 +19,16 @@ export interface VenuesContext extends SubgraphContext {
 
 type Ref = { id: string };
 
+/**
+ * The scopes the authorization matrix grants the caller's role on a root field. The matrix has already refused the
+ * roles it does not list; what a scope other than ANY means for the arguments is checked by the resolver.
+ */
+function grantedScopes(coordinate: string, identity: Identity): readonly Scope[] {
+  const granted = AUTHORIZATION_MATRIX[coordinate]?.roles[identity.role];
+  if (granted === undefined) return [];
+  return typeof granted === 'string' ? [granted] : granted;
+}
+
 export const venuesResolvers: GraphQLResolverMap<VenuesContext> = {
   DateTime,
   Money,
@@ -26,13 +37,13 @@ export const venuesResolvers: GraphQLResolverMap<VenuesContext> = {
     platforms: (_root: unknown, { level }: { level?: PlatformLevel }, ctx: VenuesContext) => ctx.service.listPlatforms(level ?? undefined),
     schedule: (_root: unknown, args: { from: Date; to: Date; platformId?: string | null }, ctx: VenuesContext) => {
       const window = timeWindow(args.from, args.to, MAX_SCHEDULE_DAYS);
-      // A partner system reads the schedule of its own platform's rooms only.
-      if (ctx.identity.role === 'PARTNER_SYSTEM') return ctx.service.schedule(window, { platformId: args.platformId ?? undefined, visibleTo: ctx.identity.platform });
-      return ctx.service.schedule(window, { platformId: args.platformId ?? undefined });
+      // OWN_PLATFORM_LIST (a partner system): only its own rooms' bookings and those of projects it hosts are listed.
+      const visibleTo = grantedScopes('Query.schedule', ctx.identity).includes('ANY') ? undefined : ctx.identity.platform;
+      return ctx.service.schedule(window, { platformId: args.platformId ?? undefined, visibleTo });
     },
     webhookDeliveries: (_root: unknown, args: { platformId: string; first?: number | null; after?: string | null }, ctx: VenuesContext) => {
-      const { role, platform } = ctx.identity;
-      const allowed = role === 'PROVINCIAL_ADMIN' || ((role === 'PLATFORM_OPERATOR' || role === 'PARTNER_SYSTEM') && platform === args.platformId);
+      // OWN_PLATFORM (operators, partner systems): the platform asked for must be the token's.
+      const allowed = grantedScopes('Query.webhookDeliveries', ctx.identity).includes('ANY') || ctx.identity.platform === args.platformId;
       if (!allowed) throw forbidden(`only operators or the partner system of platform ${args.platformId}, or a PROVINCIAL_ADMIN, may read its webhook deliveries`);
       return ctx.service.webhookDeliveries(args.platformId, args);
     },

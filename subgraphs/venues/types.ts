@@ -1,10 +1,15 @@
-// Row types of schema "venues".
-import type { ColumnType, Generated } from 'kysely';
+// Row types of schema "venues", the rows as the domain hands them out, and the statuses every part agrees on.
+import type { ColumnType, Generated, Kysely, Selectable } from 'kysely';
+import type { Clock } from '../../lib/clock';
 import type { OutboxTable } from '../../lib/outbox';
 
 export type PlatformLevel = 'PROVINCE' | 'CITY' | 'COUNTY';
 export type BookingRole = 'MAIN' | 'SECONDARY';
 export type BookingStatus = 'HELD' | 'CONFIRMED' | 'REJECTED' | 'EXPIRED' | 'RELEASED';
+/** Statuses whose booking keeps its seats taken: the one definition of a live booking. */
+export const LIVE_BOOKING_STATUSES: readonly BookingStatus[] = ['HELD', 'CONFIRMED'];
+/** Statuses a booking never leaves: its seats are free again. */
+export const CLOSED_BOOKING_STATUSES: readonly BookingStatus[] = ['REJECTED', 'EXPIRED', 'RELEASED'];
 /** int8 columns arrive from pg as strings; they are written as numbers, bigints or strings. */
 export type Fen = ColumnType<string, string | number | bigint, string | number | bigint>;
 
@@ -114,4 +119,26 @@ export interface VenuesDatabase {
   arrangement: ArrangementTable;
   webhook_delivery: WebhookDeliveryTable;
   outbox: OutboxTable;
+}
+
+export type Platform = Selectable<PlatformTable>;
+export type Agreement = Selectable<CooperationAgreementTable>;
+export type Venue = Selectable<VenueTable>;
+export type Room = Selectable<RoomTable>;
+export type Booking = Selectable<BookingTable>;
+export type Arrangement = Selectable<ArrangementTable>;
+export type WebhookDelivery = Selectable<WebhookDeliveryTable>;
+/** A room as arrangeVenues checks it: its platform, whether the host may book it, its free seats over the window. */
+export type ArrangementRoom = Room & { platform_id: string; partner: boolean; free: number };
+
+/** A time window, [from, to). */
+export interface Window {
+  from: Date;
+  to: Date;
+}
+
+/** What every part of the domain works with: its own database and clock. Never handed outside the domain. */
+export interface VenuesStore {
+  db: Kysely<VenuesDatabase>;
+  clock: Clock;
 }

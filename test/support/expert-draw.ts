@@ -4,7 +4,7 @@ import type { Identity } from '../../lib/identity';
 import type { SubmitProjectInput } from '../../subgraphs/projects/rules';
 import { arrangeVenues, recordArrangement } from '../../subgraphs/projects/steps/arrange-venues';
 import { advanceEvaluationFee } from '../../subgraphs/projects/steps/fee-advance';
-import type { SeatRequest } from '../../subgraphs/venues/service';
+import type { SeatRequest } from '../../subgraphs/venues';
 import { as, eventually, inDays, type TestHub } from './hub';
 
 export const DRAW = `mutation($projectId: ID!, $seats: [SeatRequirementInput!]!, $nonce: String) {
