@@ -3,8 +3,7 @@
 // as plain data; every handler is idempotent (the services check state, timeline events carry keys).
 import type { Job } from 'bullmq';
 import { codeOf } from '../lib/errors';
-import type { EligibilityFacts } from '../subgraphs/experts/eligibility';
-import type { DrawOutcome } from '../subgraphs/experts/service';
+import type { DrawOutcome, EligibilityFacts } from '../subgraphs/experts';
 import type { Project } from '../subgraphs/projects/service';
 import type { JobServices } from './handlers';
 import type { JobHandler } from './runtime';

@@ -1,7 +1,7 @@
 // Which handler runs each job: the queues' handlers, built from the domains' services.
 import type { HubConfig } from '../lib/config';
 import type { Logger } from '../lib/logger';
-import type { ExpertsService } from '../subgraphs/experts/service';
+import type { ExpertsService } from '../subgraphs/experts';
 import type { ProjectsService } from '../subgraphs/projects/service';
 import type { VenuesService } from '../subgraphs/venues/service';
 import type { JobHandlers, JobSchedule } from './runtime';

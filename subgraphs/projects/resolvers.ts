@@ -17,7 +17,7 @@ import { arrangeVenues, type SeatRequestInput } from './steps/arrange-venues';
 import { cancelProject } from './steps/cancel-project';
 import { drawExperts, type SeatRequirementInput } from './steps/draw-experts';
 import { reconciliationTypeResolvers, ReconciliationService } from './reconciliation';
-import type { ExpertsService } from '../experts/service';
+import type { ExpertsService } from '../experts';
 import type { VenuesService } from '../venues/service';
 
 export interface ProjectsContext extends SubgraphContext {

@@ -6,7 +6,7 @@ import { createProjectsLoaders } from './loaders';
 import { projectsAccessFacts, projectsResolvers, type ProjectsContext } from './resolvers';
 import { ProjectsService } from './service';
 import type { ProjectsDatabase } from './types';
-import type { ExpertsService } from '../experts/service';
+import type { ExpertsService } from '../experts';
 import type { OcdsPublication } from './ocds';
 import type { VenuesService } from '../venues/service';
 

@@ -1,7 +1,7 @@
 // Per-request DataLoaders of the venues subgraph: every reference and relation is one query per tick.
 import DataLoader from 'dataloader';
 import { childrenLoader, manyByKey, rowLoader } from '../../lib/loaders';
-import type { SeatAccessReader } from '../experts/access';
+import type { SeatAccessReader } from '../experts';
 import type { ProjectAccessReader } from '../projects/access';
 import type { Booking, VenuesService, Window } from './service';
 

@@ -2,7 +2,7 @@
 import type { Kysely } from 'kysely';
 import type { SubgraphDefinition } from '../../lib/subgraph';
 import { createVenuesLoaders } from './loaders';
-import type { SeatAccessReader } from '../experts/access';
+import type { SeatAccessReader } from '../experts';
 import type { ProjectAccessReader } from '../projects/access';
 import { venuesAccessFacts, venuesResolvers, type VenuesContext } from './resolvers';
 import { VenuesService } from './service';

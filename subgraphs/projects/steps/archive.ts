@@ -4,9 +4,7 @@ import { conflict, forbidden } from '../../../lib/errors';
 import type { Identity } from '../../../lib/identity';
 import { eventHash, GENESIS_HASH, type Project, type ProjectEvent, type ProjectsService } from '../service';
 import type { Json } from '../../../lib/canonical-json';
-import { drawsOfProject } from '../../experts/archive-records';
-import { drawSealLifted, mayReadSeatExpert, revealedSeed, sealedRead } from '../../experts/sealing';
-import type { ExpertsService, SealedRead } from '../../experts/service';
+import { drawSealLifted, mayReadSeatExpert, revealedSeed, sealedRead, type ExpertsService, type SealedRead } from '../../experts';
 import type { VenuesService } from '../../venues/service';
 import { ledgerOfProjects } from '../ledger';
 import { recordAccessAttempts } from './evaluation';
@@ -183,7 +181,7 @@ export async function archiveBundle(deps: ArchiveDependencies, identity: Identit
     ledgerOfProjects(deps.projects.db, [projectId]),
     deps.venues.bookingsOfProjects([projectId]),
     deps.venues.platformsByIds([project.host_platform_id]),
-    drawsOfProject(deps.experts, projectId),
+    deps.experts.drawsOfProject(projectId),
   ]);
   const roomRows = bookings.length > 0 ? await deps.venues.roomsWithPlatform(bookings.map((booking) => booking.room_id)) : [];
   const rooms = new Map(roomRows.map((room) => [room.id, room]));

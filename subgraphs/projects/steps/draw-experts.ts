@@ -3,7 +3,7 @@
 import { actorOf, requirePlatform, requireRole } from '../../../lib/authz';
 import { badInput, conflict } from '../../../lib/errors';
 import type { Identity } from '../../../lib/identity';
-import type { ExpertsService } from '../../experts/service';
+import type { ExpertsService } from '../../experts';
 import type { VenuesService } from '../../venues/service';
 import type { Project, ProjectsService } from '../service';
 

@@ -3,10 +3,7 @@
 import { actorOf, requirePlatform, requireRole } from '../../../lib/authz';
 import { badInput, conflict } from '../../../lib/errors';
 import type { Identity } from '../../../lib/identity';
-import { drawsOfProject } from '../../experts/archive-records';
-import { accessAttemptsOfProject, timelineEventOf } from '../../experts/check-in';
-import { drawSealLifted, revealedSeed } from '../../experts/sealing';
-import type { ExpertsService } from '../../experts/service';
+import { drawSealLifted, revealedSeed, timelineEventOf, type ExpertsService } from '../../experts';
 import type { Project, ProjectsService } from '../service';
 
 export interface EvaluationDependencies {
@@ -41,7 +38,7 @@ async function requireCommitteeCheckedIn(deps: EvaluationDependencies, project: 
  * archive. Idempotent with the jobs (the same event keys).
  */
 export async function recordAccessAttempts(deps: EvaluationDependencies, projectId: string): Promise<void> {
-  for (const attempt of await accessAttemptsOfProject(deps.experts, projectId)) {
+  for (const attempt of await deps.experts.accessAttemptsOfProject(projectId)) {
     await deps.projects.appendEvent(projectId, { ...timelineEventOf(attempt), key: `access_attempt:${attempt.id}` });
   }
 }
@@ -51,7 +48,7 @@ export async function recordAccessAttempts(deps: EvaluationDependencies, project
  * Idempotent (one event key per draw), and repeated by the completion in case the start stopped before writing them.
  */
 async function recordRevealedSeeds(deps: EvaluationDependencies, projectId: string, actor: string): Promise<void> {
-  for (const draw of (await drawsOfProject(deps.experts, projectId)).filter(drawSealLifted)) {
+  for (const draw of (await deps.experts.drawsOfProject(projectId)).filter(drawSealLifted)) {
     await deps.projects.appendEvent(projectId, {
       kind: 'DRAW_SEED_REVEALED',
       actor,
