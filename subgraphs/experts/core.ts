@@ -70,12 +70,14 @@ export interface SealedRead {
 }
 
 /**
- * Points inside the service's transactions where a fault test stops the process (test/faults/replacement-crash.test.ts):
- * never set in production.
+ * Points inside the service's transactions where a test stops the process (test/faults/replacement-crash.test.ts) or
+ * lets another draw race it (test/expert-draw-grounds.test.ts): never set in production.
  */
 export interface ExpertsServiceHooks {
   /** drawReplacement wrote the old seat REPLACED and has not drawn the new one yet (same transaction, uncommitted). */
   seatWithdrawn?: (seatId: string) => Promise<void>;
+  /** A round has its candidate list and has not selected from it or written its seats yet (same transaction). */
+  candidatesListed?: (drawId: string, groupKey: string) => Promise<void>;
 }
 
 /** What the domain's functions work with: only ExpertsService builds one, and it never leaves the domain. */

@@ -142,6 +142,7 @@ export async function fillGroupOnce(
 
   const hostQuota = hostQuotaOf(core, facts, drawSeats, live.filter((seat) => seat.host).length);
   const { candidates, hostRegion } = await candidatesOf(core, trx, facts, group, seats, run);
+  await core.hooks.candidatesListed?.(drawId, groupKey);
   const selectable = selectableCount(candidates, hostRegion, hostQuota);
   if (selectable < wanted) {
     const quotaNote = hostQuota === null ? '' : ` (host-region experts limited to ${hostQuota} more)`;
