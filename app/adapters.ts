@@ -4,11 +4,18 @@
 import { systemClock, type Clock } from '../lib/clock';
 import type { HubConfig } from '../lib/config';
 import type { OpenDomain } from '../lib/subgraph-main';
-import { drawsOfProject } from '../subgraphs/experts/archive-records';
-import { accessAttemptsOfProject, timelineEventOf } from '../subgraphs/experts/check-in';
-import { drawSealLifted, mayReadSeatExpert, revealedSeed, sealedRead } from '../subgraphs/experts/sealing';
-import { drawPolicyOf, ExpertsService, type CommitteeSeat, type Draw } from '../subgraphs/experts/service';
-import type { ExpertsDatabase } from '../subgraphs/experts/types';
+import {
+  drawPolicyOf,
+  drawSealLifted,
+  ExpertsService,
+  mayReadSeatExpert,
+  revealedSeed,
+  sealedRead,
+  timelineEventOf,
+  type CommitteeSeat,
+  type Draw,
+  type ExpertsDatabase,
+} from '../subgraphs/experts';
 import type { BookingDesk, DrawDesk, DrawSeat, ProjectDraw } from '../subgraphs/projects';
 import { VenuesService } from '../subgraphs/venues';
 import type { VenuesDatabase } from '../subgraphs/venues';
@@ -47,7 +54,7 @@ export function drawDeskOf(experts: ExpertsService): DrawDesk {
   return {
     requestDraw: (order) => experts.requestDraw(order),
     failDraw: (drawId, reason) => experts.failDraw(drawId, reason),
-    drawsOfProject: async (projectId) => (await drawsOfProject(experts, projectId)).map(handDraw),
+    drawsOfProject: async (projectId) => (await experts.drawsOfProject(projectId)).map(handDraw),
     groupsOfDraw: (drawId) => experts.groupsOfDraw(drawId),
     roundsOfDraw: (drawId) => experts.roundsOfDraw(drawId),
     seatsOfDraws: async (drawIds) => handSeats(await experts.seatsOfDraws(drawIds)),
@@ -56,7 +63,7 @@ export function drawDeskOf(experts: ExpertsService): DrawDesk {
     expertsByIds: (ids) => experts.expertsByIds(ids),
     drawReplacement: async (seatId, reason) => (await handSeats([await experts.drawReplacement(seatId, reason)]))[0],
     unsealCommittee: (projectId) => experts.unsealCommittee(projectId),
-    accessAttemptsOfProject: async (projectId) => (await accessAttemptsOfProject(experts, projectId)).map((attempt) => ({ id: attempt.id, event: timelineEventOf(attempt) })),
+    accessAttemptsOfProject: async (projectId) => (await experts.accessAttemptsOfProject(projectId)).map((attempt) => ({ id: attempt.id, event: timelineEventOf(attempt) })),
     mayReadSeatExpert: async (reader, draw, seat) => mayReadSeatExpert(reader, { draw: await rawDraw(draw), seat: await rawSeat(seat) }),
     recordSealedReads: async (reader, field, reads) => {
       const rows = [];

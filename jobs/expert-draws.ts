@@ -2,8 +2,7 @@
 // confirming the committee. The project facts come from the projects and venues domains and go to the experts domain
 // as plain data; every handler is idempotent (the services check state, timeline events carry keys).
 import { codeOf } from '../lib/errors';
-import type { EligibilityFacts } from '../subgraphs/experts/eligibility';
-import type { DrawOutcome } from '../subgraphs/experts/service';
+import type { DrawOutcome, EligibilityFacts } from '../subgraphs/experts';
 import type { Project } from '../subgraphs/projects';
 import type { JobServices, QueueHandlers } from './contracts';
 

@@ -146,9 +146,9 @@ export const AUTHORIZATION_MATRIX: Readonly<Record<string, AccessRule>> = {
   'Query.experts': { roles: ADMIN_ONLY },
   'Query.expertDraw': { roles: DRAW_OVERSEERS, enforcedBy: 'subgraphs/experts/sealing.ts mayVerifyDraw' },
   'Query.verifyExpertDraw': { roles: DRAW_OVERSEERS, enforcedBy: 'subgraphs/experts/sealing.ts mayVerifyDraw' },
-  'Query.myInvitations': { roles: { EXPERT: 'OWN_EXPERT_LIST' }, enforcedBy: 'subgraphs/experts/service.ts ExpertsService.invitationsOfExpert (token expert id)' },
+  'Query.myInvitations': { roles: { EXPERT: 'OWN_EXPERT_LIST' }, enforcedBy: 'subgraphs/experts/draw-records.ts invitationsOfExpert (token expert id)' },
   'Query.sealedAccessAudit': { roles: { PROVINCIAL_ADMIN: 'ANY', SUPERVISOR: 'DEPARTMENT_REGION' }, enforcedBy: 'subgraphs/experts/sealing.ts mayReadAccessAudit' },
-  'Mutation.respondToInvitation': { roles: { EXPERT: 'OWN_EXPERT' }, enforcedBy: 'subgraphs/experts/service.ts ExpertsService.respondToInvitation' },
+  'Mutation.respondToInvitation': { roles: { EXPERT: 'OWN_EXPERT' }, enforcedBy: 'subgraphs/experts/invitations.ts respondToInvitation' },
   'Query.accessAttempts': { roles: { PROVINCIAL_ADMIN: 'ANY', SUPERVISOR: 'DEPARTMENT_REGION' }, enforcedBy: 'subgraphs/experts/sealing.ts mayReadAccessAudit' },
   // The specialty list is reference data; the pool's change records are the province's and its supervisors' (sealed
   // fields of a record are left out for supervisors: lib/master-data-audit.ts shownFields); the import is the province's.

@@ -3,7 +3,7 @@ import type { Kysely } from 'kysely';
 import { databaseUrl, type HubConfig } from './config';
 import { migrateDomain, openDomainDatabase, type DomainDatabase } from './db';
 import { DOMAIN_MIGRATIONS } from './migrations';
-import type { ExpertsDatabase } from '../subgraphs/experts/types';
+import type { ExpertsDatabase } from '../subgraphs/experts';
 import type { ProjectsDatabase } from '../subgraphs/projects/types';
 import type { VenuesDatabase } from '../subgraphs/venues';
 

@@ -3,7 +3,8 @@
 import { sql, type Kysely } from 'kysely';
 import { DB_ERRORS, sqlState } from '../lib/db';
 import { AVOIDANCE_GROUND_NAMES, eligibleExperts, withoutSeated, type AvoidanceGround, type EligibilityFacts } from '../subgraphs/experts/eligibility';
-import { ExpertsService } from '../subgraphs/experts/service';
+import { randomIds, systemClock } from '../lib/clock';
+import { drawPolicyOf, ExpertsService } from '../subgraphs/experts';
 import type { ExpertsDatabase } from '../subgraphs/experts/types';
 import { eventually, startTestHub, type TestHub } from './support/hub';
 
@@ -272,7 +273,6 @@ describe('one run of a draw', () => {
   });
 
   it("draws a later group afresh once its list from earlier in the run lost a race to another draw's seat", async () => {
-    const { experts } = t.hub.services;
     const db = t.databases.experts.db;
     const [here, there] = [pick[38], pick[39]];
     const specialty = `RACED_POOL_${process.pid}`;
@@ -283,49 +283,43 @@ describe('one run of a draw', () => {
     const [first, second] = [`room-410100-1/${specialty}`, `room-410200-1/${specialty}`];
     // Another draw seats `there` and commits, on a connection of its own, after the run listed it for the second group
     // (the run's first eligibility query lists both groups) and before the run inserts the second group's seat.
-    const original = (ExpertsService.prototype as unknown as { candidatesOf: (...args: unknown[]) => Promise<unknown> }).candidatesOf;
     let raced = false;
-    const spy = jest.spyOn(ExpertsService.prototype as never, 'candidatesOf').mockImplementation(async function (this: ExpertsService, ...args: unknown[]) {
-      const listed = await original.apply(this, args);
-      if (!raced) {
+    const experts = new ExpertsService(db, systemClock, drawPolicyOf(t.config), randomIds, {
+      candidatesListed: async () => {
+        if (raced) return;
         raced = true;
         await seat(there, { projectId: 'prj-raced-elsewhere', status: 'INVITED', from: startsAt, to: endsAt, specialty });
-      }
-      return listed;
-    } as never);
-    try {
-      const draw = await experts.requestDraw({
-        projectId: 'prj-raced',
-        hostPlatformId: '411700',
-        hostParentId: '410000',
-        department: facts.department,
-        mode: 'REMOTE',
-        startsAt,
-        endsAt,
-        supervisorNonce: null,
-        groups: [
-          { bookingId: 'bk-raced-1', roomId: 'room-410100-1', platformId: '410100', role: 'SECONDARY', specialty, seats: 1 },
-          { bookingId: 'bk-raced-2', roomId: 'room-410200-1', platformId: '410200', role: 'SECONDARY', specialty, seats: 1 },
-        ],
-      });
-      const outcome = await experts.runDraw(draw.id, {
-        ...facts,
-        projectId: 'prj-raced',
-        startsAt: startsAt.toISOString(),
-        endsAt: endsAt.toISOString(),
-        pools: { [first]: ['410100'], [second]: ['410200'] },
-      });
-      expect(outcome).toMatchObject({ kind: 'FAILED', reason: expect.stringContaining('only 0 are eligible') });
-      const rounds = await experts.roundsOfDraw(draw.id);
-      expect(rounds.map((round) => [round.group_key, round.round, round.candidates, round.outcome])).toEqual([
-        [first, 1, [here], 'SEATED'],
-        [second, 1, [there], 'LOST_RACE'],
-      ]);
-      expect((await experts.verifyDraw(draw.id)).matches).toBe(true);
-      expect(raced).toBe(true);
-    } finally {
-      spy.mockRestore();
-    }
+      },
+    });
+    const draw = await experts.requestDraw({
+      projectId: 'prj-raced',
+      hostPlatformId: '411700',
+      hostParentId: '410000',
+      department: facts.department,
+      mode: 'REMOTE',
+      startsAt,
+      endsAt,
+      supervisorNonce: null,
+      groups: [
+        { bookingId: 'bk-raced-1', roomId: 'room-410100-1', platformId: '410100', role: 'SECONDARY', specialty, seats: 1 },
+        { bookingId: 'bk-raced-2', roomId: 'room-410200-1', platformId: '410200', role: 'SECONDARY', specialty, seats: 1 },
+      ],
+    });
+    const outcome = await experts.runDraw(draw.id, {
+      ...facts,
+      projectId: 'prj-raced',
+      startsAt: startsAt.toISOString(),
+      endsAt: endsAt.toISOString(),
+      pools: { [first]: ['410100'], [second]: ['410200'] },
+    });
+    expect(outcome).toMatchObject({ kind: 'FAILED', reason: expect.stringContaining('only 0 are eligible') });
+    const rounds = await experts.roundsOfDraw(draw.id);
+    expect(rounds.map((round) => [round.group_key, round.round, round.candidates, round.outcome])).toEqual([
+      [first, 1, [here], 'SEATED'],
+      [second, 1, [there], 'LOST_RACE'],
+    ]);
+    expect((await experts.verifyDraw(draw.id)).matches).toBe(true);
+    expect(raced).toBe(true);
   });
 
   it("gives up waiting for another draw's uncommitted seat of its expert, records the round as lost and draws again", async () => {

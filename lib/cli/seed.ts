@@ -2,10 +2,9 @@
 import { ConfigError, databaseUrl, loadConfig, type Domain } from '../config';
 import { migrateDomain, openDomainDatabase } from '../db';
 import { isDatabaseEmpty, seedDemoData } from '../seed';
-import { expertsMigrations } from '../../subgraphs/experts/migrations';
+import { expertsMigrations, type ExpertsDatabase } from '../../subgraphs/experts';
 import { projectsMigrations } from '../../subgraphs/projects/migrations';
 import { venuesMigrations, type VenuesDatabase } from '../../subgraphs/venues';
-import type { ExpertsDatabase } from '../../subgraphs/experts/types';
 import type { ProjectsDatabase } from '../../subgraphs/projects/types';
 
 function urlsOrExplain(): Record<Domain, string> | null {

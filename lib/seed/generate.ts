@@ -3,7 +3,7 @@
 import type { Insertable } from 'kysely';
 import { DEPARTMENTS, type Department } from '../identity';
 import type { CooperationAgreementTable, PlatformTable, RoomTable, SeatTable, VenueTable } from '../../subgraphs/venues';
-import type { DeclaredConflictTable, EmploymentTable, ExpertTable, PenaltyTable } from '../../subgraphs/experts/types';
+import type { DeclaredConflictTable, EmploymentTable, ExpertTable, PenaltyTable } from '../../subgraphs/experts';
 import type { ProjectCategory, ProjectEventTable, ProjectStatus, ProjectTable } from '../../subgraphs/projects/types';
 import { eventHash, GENESIS_HASH } from '../../subgraphs/projects/service';
 import { HENAN_CITIES, HENAN_PROVINCE, ZHUMADIAN, ZHUMADIAN_COUNTIES, type Division } from './henan';

@@ -1,7 +1,7 @@
 // Writes the demo data into the three domain databases: each domain in one transaction, rows in chunks.
 import type { InsertObject, Kysely, Transaction } from 'kysely';
 import type { VenuesDatabase } from '../../subgraphs/venues';
-import type { ExpertsDatabase } from '../../subgraphs/experts/types';
+import type { ExpertsDatabase } from '../../subgraphs/experts';
 import type { ProjectsDatabase } from '../../subgraphs/projects/types';
 import { generateDemoData, type DemoOptions } from './generate';
 

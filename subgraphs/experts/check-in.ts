@@ -10,7 +10,8 @@ import { codeOf, conflict, forbidden, notFound } from '../../lib/errors';
 import type { Identity } from '../../lib/identity';
 import { writeOutbox } from '../../lib/outbox';
 import { JOBS } from '../../jobs/catalogue';
-import type { CommitteeSeat, ExpertsService } from './service';
+import type { CommitteeSeat, ExpertsCore } from './core';
+import { drawsByIds, seatsByIds } from './draw-records';
 import type { AccessAttemptTable, ExpertsDatabase } from './types';
 
 export type AccessAttempt = Selectable<AccessAttemptTable>;
@@ -27,8 +28,8 @@ interface Refusal {
 }
 
 /** Why a check-in is refused, or null when it is admitted: the rules in the order a door keeper checks them. */
-async function refusalOf(experts: ExpertsService, identity: Identity, seatId: string, roomId: string, now: Date): Promise<Refusal | null> {
-  const [seat] = await experts.seatsByIds([seatId]);
+async function refusalOf(core: ExpertsCore, identity: Identity, seatId: string, roomId: string, now: Date): Promise<Refusal | null> {
+  const [seat] = await seatsByIds(core, [seatId]);
   if (identity.role !== 'EXPERT') return { error: forbidden(`only the seat's EXPERT checks in; your role is ${identity.role}`), seat: seat ?? null };
   if (!seat) return { error: notFound('committee seat', seatId), seat: null };
   if (seat.expert_id !== identity.expert) return { error: forbidden('this seat is not yours; check in at the seat of your own invitation (myInvitations)'), seat };
@@ -37,7 +38,7 @@ async function refusalOf(experts: ExpertsService, identity: Identity, seatId: st
     return { error: conflict(`seat ${seat.id} is ${seat.status}; only an ACCEPTED seat checks in (${why})`), seat };
   }
   if (roomId !== seat.room_id) return { error: forbidden(`seat ${seat.id} is in room ${seat.room_id}; check in there, not in room ${roomId}`), seat };
-  const [draw] = await experts.drawsByIds([seat.draw_id]);
+  const [draw] = await drawsByIds(core, [seat.draw_id]);
   const opens = new Date(draw.starts_at.getTime() - CHECK_IN_OPENS_BEFORE_MS);
   if (now < opens) return { error: conflict(`check-in opens one hour before the evaluation, at ${opens.toISOString()}; come back then`), seat };
   if (now >= draw.ends_at) return { error: conflict(`the evaluation ended at ${draw.ends_at.toISOString()}; check-in is closed`), seat };
@@ -50,18 +51,18 @@ async function refusalOf(experts: ExpertsService, identity: Identity, seatId: st
  * refused access attempt before the error is thrown.
  *
  * ```ts
- * const seat = await checkIn(experts, { role: 'EXPERT', expert: 'exp-00012', platform: '411700', sub: 'e' }, 'seat_…', 'room-411700-1');
+ * const seat = await experts.checkIn({ role: 'EXPERT', expert: 'exp-00012', platform: '411700', sub: 'e' }, 'seat_…', 'room-411700-1');
  * seat.status; // 'CHECKED_IN'
  * ```
  */
-export async function checkIn(experts: ExpertsService, identity: Identity, seatId: string, roomId: string): Promise<CommitteeSeat> {
-  const now = experts.clock.now();
-  const refusal = await refusalOf(experts, identity, seatId, roomId, now);
+export async function checkIn(core: ExpertsCore, identity: Identity, seatId: string, roomId: string): Promise<CommitteeSeat> {
+  const now = core.clock.now();
+  const refusal = await refusalOf(core, identity, seatId, roomId, now);
   if (refusal) {
-    await recordAttempt(experts, identity, { seat: refusal.seat, roomId, at: now, refusal: refusal.error });
+    await recordAttempt(core, identity, { seat: refusal.seat, roomId, at: now, refusal: refusal.error });
     throw refusal.error;
   }
-  const admitted = await experts.db.transaction().execute(async (trx) => {
+  const admitted = await core.db.transaction().execute(async (trx) => {
     // The status guard makes the check-in once only, whatever the concurrency (a withdrawal, a second device).
     const seat = await trx
       .updateTable('committee_seat')
@@ -75,8 +76,8 @@ export async function checkIn(experts: ExpertsService, identity: Identity, seatI
   });
   if (!admitted) {
     const error = conflict(`seat ${seatId} changed meanwhile and is no longer ACCEPTED; look at it again`);
-    const [seat] = await experts.seatsByIds([seatId]);
-    await recordAttempt(experts, identity, { seat: seat ?? null, roomId, at: now, refusal: error });
+    const [seat] = await seatsByIds(core, [seatId]);
+    await recordAttempt(core, identity, { seat: seat ?? null, roomId, at: now, refusal: error });
     throw error;
   }
   return admitted;
@@ -89,8 +90,8 @@ interface AttemptFacts {
   refusal: GraphQLError | null;
 }
 
-async function recordAttempt(experts: ExpertsService, identity: Identity, facts: AttemptFacts): Promise<void> {
-  await experts.db.transaction().execute((trx) => insertAttempt(trx, identity, facts));
+async function recordAttempt(core: ExpertsCore, identity: Identity, facts: AttemptFacts): Promise<void> {
+  await core.db.transaction().execute((trx) => insertAttempt(trx, identity, facts));
 }
 
 /**
@@ -135,13 +136,13 @@ async function insertAttempt(trx: Transaction<ExpertsDatabase>, identity: Identi
   if (facts.seat) await writeOutbox<ExpertsDatabase>(trx, { ...ACCESS_ATTEMPT_JOB, data: { attemptId: row.id } });
 }
 
-export function accessAttemptsByIds(experts: ExpertsService, ids: readonly string[]): Promise<AccessAttempt[]> {
-  return experts.db.selectFrom('access_attempt').selectAll().where('id', 'in', [...ids]).execute();
+export function accessAttemptsByIds(core: ExpertsCore, ids: readonly string[]): Promise<AccessAttempt[]> {
+  return core.db.selectFrom('access_attempt').selectAll().where('id', 'in', [...ids]).execute();
 }
 
 /** The attempts to enter a project's evaluation area, oldest first. */
-export function accessAttemptsOfProject(experts: ExpertsService, projectId: string): Promise<AccessAttempt[]> {
-  return experts.db.selectFrom('access_attempt').selectAll().where('project_id', '=', projectId).orderBy('at').orderBy('id').execute();
+export function accessAttemptsOfProject(core: ExpertsCore, projectId: string): Promise<AccessAttempt[]> {
+  return core.db.selectFrom('access_attempt').selectAll().where('project_id', '=', projectId).orderBy('at').orderBy('id').execute();
 }
 
 /**

@@ -1,10 +1,16 @@
 // Per-request DataLoaders of the experts subgraph.
 import DataLoader from 'dataloader';
+import type { ProjectAccess } from '../../lib/authorization';
 import { childrenLoader, rowLoader } from '../../lib/loaders';
-import type { ProjectAccessReader } from '../projects/access';
-import type { ExpertsService, SealedRead } from './service';
+import type { SealedRead } from './core';
+import type { ExpertsService } from './service';
 
-export function createExpertsLoaders(service: ExpertsService, projects: ProjectAccessReader) {
+/** What the experts domain asks of the projects domain: who may see a project (the composition root wires its reader). */
+export interface ProjectAccessSource {
+  loader(): DataLoader<string, ProjectAccess | null>;
+}
+
+export function createExpertsLoaders(service: ExpertsService, projects: ProjectAccessSource) {
   return {
     /** Who may see a draw's or seat's project (lib/authorization.ts): asked of the projects domain, one read per tick. */
     projectAccess: projects.loader(),

@@ -5,7 +5,7 @@ startTracingIfConfigured('hub-experts');
 import { runSubgraphMain } from '../../lib/subgraph-main';
 import type { ExpertsContext } from './resolvers';
 import { expertsSubgraph } from './server';
-import { drawPolicyOf } from './service';
+import { drawPolicyOf } from './core';
 import type { ExpertsDatabase } from './types';
 import { ProjectAccessReader } from '../projects/access';
 import type { ProjectsDatabase } from '../projects/types';

@@ -4,13 +4,13 @@ import type { AccessFactsOf } from '../../lib/authorization';
 import { forbidden, notFound } from '../../lib/errors';
 import { DateTime } from '../../lib/scalars';
 import type { SubgraphContext } from '../../lib/subgraph';
-import { accessAttemptsOfProject, checkIn, timelineEventOf, type AccessAttempt } from './check-in';
+import { timelineEventOf, type AccessAttempt } from './check-in';
 import type { ExpertsLoaders } from './loaders';
-import { masterDataChangeConnectionView, listMasterDataChanges, type MasterDataChangesArgs } from '../../lib/master-data-audit';
-import { importExpertsMutation, type PlatformLookup } from './pool-import';
-import { listSpecialties } from './specialties';
+import { masterDataChangeConnectionView, type MasterDataChangesArgs } from '../../lib/master-data-audit';
+import type { PlatformLookup } from './pool-import';
 import { auditRowShown, mayReadAccessAudit, mayReadExpertIdentity, mayReadSeatExpert, mayVerifyDraw, requireDrawSealLifted, revealedSeed, sealedError, sealedRead, shownActor, type ExpertView } from './sealing';
-import type { CommitteeSeat, Draw, ExpertsService, SealedAccess } from './service';
+import type { CommitteeSeat, Draw, SealedAccess } from './core';
+import type { ExpertsService } from './service';
 
 export interface ExpertsContext extends SubgraphContext {
   service: ExpertsService;
@@ -58,19 +58,19 @@ export const expertsResolvers: GraphQLResolverMap<ExpertsContext> = {
       const draw = await ctx.loaders.latestDrawOfProject.load(projectId);
       if (!draw) return [];
       if (!mayReadAccessAudit(ctx.identity, draw)) throw forbidden("only the project's supervisors (its department, on the host platform or its parent) may read its access attempts");
-      return accessAttemptsOfProject(ctx.service, projectId);
+      return ctx.service.accessAttemptsOfProject(projectId);
     },
     experts: (_root: unknown, args: { platformId: string; specialty?: string; first?: number; after?: string }, ctx: ExpertsContext) => ctx.service.listExperts(args),
-    specialties: (_root: unknown, _args: unknown, ctx: ExpertsContext) => listSpecialties(ctx.service.db),
+    specialties: (_root: unknown, _args: unknown, ctx: ExpertsContext) => ctx.service.specialties(),
     masterDataChanges: async (_root: unknown, args: MasterDataChangesArgs, ctx: ExpertsContext) =>
-      masterDataChangeConnectionView(await listMasterDataChanges(ctx.service.db, args), ctx.identity),
+      masterDataChangeConnectionView(await ctx.service.masterDataChanges(args), ctx.identity),
   },
   Mutation: {
     respondToInvitation: (_root: unknown, args: { seatId: string; accept: boolean; reason?: string | null }, ctx: ExpertsContext) =>
       ctx.service.respondToInvitation(ctx.identity, args.seatId, args.accept, args.reason ?? null),
-    checkIn: (_root: unknown, args: { seatId: string; roomId: string }, ctx: ExpertsContext) => checkIn(ctx.service, ctx.identity, args.seatId, args.roomId),
+    checkIn: (_root: unknown, args: { seatId: string; roomId: string }, ctx: ExpertsContext) => ctx.service.checkIn(ctx.identity, args.seatId, args.roomId),
     importExperts: (_root: unknown, args: { experts: string; employment?: string | null; conflicts?: string | null; dryRun?: boolean | null }, ctx: ExpertsContext) =>
-      importExpertsMutation(ctx.service.db, ctx.platforms, ctx.identity, args),
+      ctx.service.importExperts(ctx.platforms, ctx.identity, args),
   },
   Expert: {
     __resolveReference: (ref: Ref, ctx: ExpertsContext) => ctx.loaders.expert.load(ref.id),

@@ -4,7 +4,7 @@
 import { actorOf } from '../../lib/authz';
 import { hubError } from '../../lib/errors';
 import type { Identity } from '../../lib/identity';
-import type { CommitteeSeat, Draw, Expert, SealedAccess, SealedRead } from './service';
+import type { CommitteeSeat, Draw, Expert, SealedAccess, SealedRead } from './core';
 
 /** A seat together with its draw: what sealing needs to decide on the expert behind the seat. */
 export interface SeatInDraw {

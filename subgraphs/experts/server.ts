@@ -2,20 +2,20 @@
 import type { Kysely } from 'kysely';
 import { systemClock } from '../../lib/clock';
 import type { SubgraphDefinition } from '../../lib/subgraph';
-import { createExpertsLoaders } from './loaders';
-import { poolPlatforms, type PlatformLookup } from './pool-import';
-import type { ProjectAccessReader } from '../projects/access';
+import { createExpertsLoaders, type ProjectAccessSource } from './loaders';
+import type { PlatformLookup } from './pool-import';
 import { expertsAccessFacts, expertsResolvers, type ExpertsContext } from './resolvers';
-import { DEFAULT_DRAW_POLICY, ExpertsService, type DrawPolicy } from './service';
+import { DEFAULT_DRAW_POLICY, type DrawPolicy } from './core';
+import { ExpertsService } from './service';
 import type { ExpertsDatabase } from './types';
 
 /**
  * `projects`: who may see a draw's or seat's project, asked of the projects domain. `platforms`: which platforms exist
  * (the venues domain's; without it, the platforms the pool already references).
  */
-export function expertsSubgraph(db: Kysely<ExpertsDatabase>, projects: ProjectAccessReader, policy: DrawPolicy = DEFAULT_DRAW_POLICY, platforms?: PlatformLookup): SubgraphDefinition<ExpertsContext> {
+export function expertsSubgraph(db: Kysely<ExpertsDatabase>, projects: ProjectAccessSource, policy: DrawPolicy = DEFAULT_DRAW_POLICY, platforms?: PlatformLookup): SubgraphDefinition<ExpertsContext> {
   const service = new ExpertsService(db, systemClock, policy);
-  const platformLookup = platforms ?? poolPlatforms(db);
+  const platformLookup = platforms ?? service.poolPlatforms();
   return {
     domain: 'experts',
     resolvers: expertsResolvers,

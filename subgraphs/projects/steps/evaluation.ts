@@ -87,9 +87,8 @@ export async function startEvaluation(deps: EvaluationDependencies, identity: Id
  * (REPLACED) and the next round of its group draws the replacement, invited and checked in like any other member.
  */
 export async function replaceCommitteeMember(deps: EvaluationDependencies, identity: Identity, seatId: string, reason: string): Promise<Project> {
+  // The reason is checked by the experts domain, which owns the replacement (drawReplacement).
   const trimmed = reason.trim();
-  if (!trimmed) throw badInput('reason', 'say why the member withdraws');
-  if (trimmed.length > 2000) throw badInput('reason', 'must be at most 2000 characters');
   const seat = await deps.experts.getSeat(seatId);
   const project = await hostProject(deps, identity, seat.project_id, 'replace a committee member');
   if (project.status !== 'IN_EVALUATION') throw conflict(`project ${project.code} is ${project.status}; a member is replaced this way during the evaluation (IN_EVALUATION)`);

@@ -6,7 +6,7 @@ import { writeSync } from 'node:fs';
 import { randomIds, systemClock } from '../../../lib/clock';
 import { loadConfig } from '../../../lib/config';
 import { openHubDatabases } from '../../../lib/hub-databases';
-import { drawPolicyOf, ExpertsService } from '../../../subgraphs/experts/service';
+import { drawPolicyOf, ExpertsService } from '../../../subgraphs/experts';
 
 const config = loadConfig();
 const databases = openHubDatabases(config);
