@@ -3,9 +3,9 @@
 // Deterministic like the demo seed: the same scale gives the same rows.
 import type { Insertable, Kysely } from 'kysely';
 import { sql } from 'kysely';
-import { seedDemoData, type DomainDatabases } from '../lib/seed';
-import { generateDemoData, REFERENCE_DATE, SPECIALTIES } from '../lib/seed/generate';
-import { createRandom } from '../lib/seed/random';
+import { seedDemoData, type DomainDatabases } from '../app/seed';
+import { generateDemoData, REFERENCE_DATE, SPECIALTIES } from '../app/seed/generate';
+import { createRandom } from '../app/seed/random';
 import { eventHash, GENESIS_HASH } from '../subgraphs/projects/service';
 import type { ProjectEventTable, ProjectStatus, ProjectTable } from '../subgraphs/projects/types';
 import type { BookingSeatTable, BookingTable } from '../subgraphs/venues/types';

@@ -3,7 +3,7 @@
 import { startTracingIfConfigured } from '../../lib/otel';
 startTracingIfConfigured('hub-projects');
 import { systemClock } from '../../lib/clock';
-import { runSubgraphMain } from '../../lib/subgraph-main';
+import { runSubgraphMain } from '../../app/subgraph-main';
 import { drawPolicyOf, ExpertsService } from '../experts/service';
 import type { ExpertsDatabase } from '../experts/types';
 import { VenuesService } from '../venues/service';

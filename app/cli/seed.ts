@@ -1,6 +1,6 @@
 // `npm run seed`: migrates the three domain schemas and fills them with the demo data when they are empty.
-import { ConfigError, databaseUrl, loadConfig, type Domain } from '../config';
-import { migrateDomain, openDomainDatabase } from '../db';
+import { ConfigError, databaseUrl, loadConfig, type Domain } from '../../lib/config';
+import { migrateDomain, openDomainDatabase } from '../../lib/db';
 import { isDatabaseEmpty, seedDemoData } from '../seed';
 import { expertsMigrations } from '../../subgraphs/experts/migrations';
 import { projectsMigrations } from '../../subgraphs/projects/migrations';
