@@ -2,6 +2,7 @@
 // range through the gateway (as a service identity, page by page) and records every disagreement it finds.
 import type { Job } from 'bullmq';
 import { issueToken } from '../gateway/tokens';
+import { chinaMidnight, chinaMinute } from '../lib/china-time';
 import { gatewayUrl, type HubConfig } from '../lib/config';
 import type { Identity } from '../lib/identity';
 import { RECONCILIATION_JOB, ReconciliationService, type FoundDiscrepancy } from '../subgraphs/projects/reconciliation';
@@ -15,8 +16,6 @@ export const RECONCILE_NIGHTLY = 'reconcile-nightly';
 const UPCOMING_DAYS = 14;
 const DAY_MS = 24 * 3600 * 1000;
 const HOUR_MS = 3600 * 1000;
-/** China Standard Time has no daylight saving: the nightly range is the past calendar day at UTC+8. */
-const CST_OFFSET_MS = 8 * HOUR_MS;
 const PROJECT_PAGE_SIZE = 100;
 /** Day windows of the schedule fetched at once. */
 const SCHEDULE_PARALLELISM = 4;
@@ -37,7 +36,7 @@ export function upcomingRange(now: Date): { from: Date; to: Date } {
 
 /** Yesterday, midnight to midnight in China Standard Time. */
 export function nightlyRange(now: Date): { from: Date; to: Date } {
-  const to = new Date(Math.floor((now.getTime() + CST_OFFSET_MS) / DAY_MS) * DAY_MS - CST_OFFSET_MS);
+  const to = chinaMidnight(now);
   return { from: new Date(to.getTime() - DAY_MS), to };
 }
 
@@ -212,7 +211,7 @@ const SEATED = new Set(['ACCEPTED', 'CHECKED_IN']);
 const CLOSED_PROJECT = new Set(['CANCELLED', 'REJECTED']);
 const KIND_ORDER: readonly DiscrepancyKind[] = ['WINDOW_MISMATCH', 'LIVE_BOOKING_OF_CLOSED_PROJECT', 'EXPIRED_HOLD', 'SEAT_WITHOUT_CONFIRMED_BOOKING', 'INCOMPLETE_COMMITTEE', 'LEDGER_MISMATCH'];
 
-const cst = (iso: string) => new Date(new Date(iso).getTime() + CST_OFFSET_MS).toISOString().slice(0, 16).replace('T', ' ');
+const cst = (iso: string) => chinaMinute(iso);
 const span = (startsAt: string, endsAt: string) => `${cst(startsAt)}–${cst(endsAt)} (UTC+8)`;
 const platformOfParty = (party: string) => (party.startsWith('platform:') ? party.slice('platform:'.length) : null);
 
