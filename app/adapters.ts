@@ -3,7 +3,7 @@
 // this file only.
 import { systemClock, type Clock } from '../lib/clock';
 import type { HubConfig } from '../lib/config';
-import type { OpenDomain } from '../lib/subgraph-main';
+import type { OpenDomain } from './subgraph-main';
 import {
   drawPolicyOf,
   drawSealLifted,

@@ -3,9 +3,10 @@
 // Deterministic like the demo seed: the same scale gives the same rows.
 import type { Insertable, Kysely } from 'kysely';
 import { sql } from 'kysely';
-import { seedDemoData, type DomainDatabases } from '../lib/seed';
-import { generateDemoData, REFERENCE_DATE, SPECIALTIES } from '../lib/seed/generate';
-import { createRandom } from '../lib/seed/random';
+import { CHINA_OFFSET_MS } from '../lib/china-time';
+import { seedDemoData, type DomainDatabases } from '../app/seed';
+import { generateDemoData, REFERENCE_DATE, SPECIALTIES } from '../app/seed/generate';
+import { createRandom } from '../app/seed/random';
 import { eventHash, GENESIS_HASH } from '../subgraphs/projects/service';
 import type { ProjectEventTable, ProjectStatus, ProjectTable } from '../subgraphs/projects/types';
 import type { BookingSeatTable, BookingTable } from '../subgraphs/venues';
@@ -241,7 +242,7 @@ export async function loadProvince(dbs: DomainDatabases, scale: BenchScale, saga
 
   const [busiest, busiestCount] = [...perDay.entries()].sort((a, b) => b[1] - a[1] || a[0] - b[0])[0];
   const dayStart = new Date(YEAR_START.getTime() + busiest * DAY_MS);
-  const from = new Date(Date.UTC(dayStart.getUTCFullYear(), dayStart.getUTCMonth(), dayStart.getUTCDate()) - 8 * 3_600_000);
+  const from = new Date(Date.UTC(dayStart.getUTCFullYear(), dayStart.getUTCMonth(), dayStart.getUTCDate()) - CHINA_OFFSET_MS);
   return {
     counts,
     busiestDay: { from: from.toISOString(), to: new Date(from.getTime() + DAY_MS).toISOString(), bookings: busiestCount },

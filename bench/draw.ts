@@ -3,8 +3,8 @@
 import { systemClock } from '../lib/clock';
 import { databaseUrl, hostRegionShare } from '../lib/config';
 import { openDomainDatabase } from '../lib/db';
-import { REFERENCE_DATE } from '../lib/seed/generate';
-import { HENAN_CITIES, ZHUMADIAN_COUNTIES } from '../lib/seed/henan';
+import { REFERENCE_DATE } from '../app/seed/generate';
+import { HENAN_CITIES, ZHUMADIAN_COUNTIES } from '../app/seed/henan';
 import { ExpertsService, type DrawRequest, type EligibilityFacts, type ExpertsDatabase } from '../subgraphs/experts';
 import type { ProjectsDatabase } from '../subgraphs/projects/types';
 import { groupKeyOf } from '../subgraphs/experts/selection';

@@ -4,7 +4,7 @@ import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 import { issueToken } from '../gateway/tokens';
 import { loadConfig } from '../lib/config';
-import { migrateHub, openHubDatabases } from '../lib/hub-databases';
+import { migrateHub, openHubDatabases } from '../app/hub-databases';
 import { benchScale, loadProvince } from './data';
 import { startStack } from './stack';
 

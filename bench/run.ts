@@ -8,7 +8,7 @@ import pg from 'pg';
 import { issueToken } from '../gateway/tokens';
 import { loadConfig, type HubConfig } from '../lib/config';
 import type { Identity } from '../lib/identity';
-import { migrateHub, openHubDatabases } from '../lib/hub-databases';
+import { migrateHub, openHubDatabases } from '../app/hub-databases';
 import { openRedis } from '../lib/redis';
 import { benchScale, loadProvince, type LoadedData } from './data';
 import { compare, load, once, type Comparison, type LoadResult, type Target } from './load';

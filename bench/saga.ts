@@ -2,7 +2,7 @@
 // the main room plus one auto-confirming county room each); the jobs process holds and confirms them through the
 // booking saga. Measured: from the first request until no project is VENUES_ARRANGING any more.
 import { issueToken } from '../gateway/tokens';
-import { ZHUMADIAN_COUNTIES } from '../lib/seed/henan';
+import { ZHUMADIAN_COUNTIES } from '../app/seed/henan';
 import type { ScenarioContext, ScenarioReport } from './scenarios';
 
 const IN_FLIGHT = 50;

@@ -2,7 +2,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { freePort } from '../lib/dev/infrastructure';
+import { freePort } from '../app/dev/infrastructure';
 
 export const ROOT = join(__dirname, '..');
 

@@ -12,6 +12,7 @@ import type { Logger } from '../lib/logger';
 import { createMetrics, metricsPlugin, sendMetrics, type HubMetrics } from '../lib/metrics';
 import { currentRequestId, REQUEST_ID_HEADER } from '../lib/tracing';
 import { traceSubgraphFetch } from '../lib/otel';
+import { answersReadyz, healthRoutes } from '../lib/health';
 import { createQueuesDashboard } from './queues-dashboard';
 import { formatErrorFor } from '../lib/subgraph';
 import { readSupergraph } from '../schema/supergraph';
@@ -110,20 +111,6 @@ const noSubscriptions: ValidationRule = (context) => ({
  */
 const CSRF_PREFLIGHT_HEADERS = ['x-apollo-operation-name', 'apollo-require-preflight', 'authorization'];
 
-async function subgraphsReady(urls: Record<string, string>): Promise<Record<string, boolean>> {
-  const entries = await Promise.all(
-    Object.entries(urls).map(async ([name, url]) => {
-      try {
-        const response = await fetch(new URL('/readyz', url), { signal: AbortSignal.timeout(2000) });
-        return [name, response.ok] as const;
-      } catch {
-        return [name, false] as const;
-      }
-    }),
-  );
-  return Object.fromEntries(entries);
-}
-
 export async function startGateway(options: GatewayOptions): Promise<RunningGateway> {
   const { config, logger } = options;
   const metrics = options.metrics ?? createMetrics('gateway');
@@ -184,13 +171,9 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
       return { identity, requestBudget: newRequestBudget() };
     },
     routes: {
-      'GET /healthz': (_request, response) => sendJson(response, 200, { status: 'ok' }),
+      // Ready when every subgraph answers its own /readyz.
+      ...healthRoutes('gateway', Object.fromEntries(Object.entries(options.subgraphUrls).map(([name, url]) => [name, answersReadyz(url)]))),
       ...archiveRoutes(apollo, { authenticate, rateLimiter }),
-      'GET /readyz': async (_request, response) => {
-        const subgraphs = await subgraphsReady(options.subgraphUrls);
-        const ready = Object.values(subgraphs).every(Boolean);
-        sendJson(response, ready ? 200 : 503, { status: ready ? 'ready' : 'unready', subgraphs });
-      },
       'GET /board*': boardRoute,
     },
   });

@@ -1,6 +1,7 @@
 // The jobs process's own small HTTP server: /healthz, /readyz (Redis and the outbox databases answer) and /metrics.
 import type { Server } from 'node:http';
 import { closeServer, createServer, listen, sendJson } from '../lib/http';
+import { healthRoutes } from '../lib/health';
 import { sendMetrics, type HubMetrics } from '../lib/metrics';
 
 export interface JobsHttp {
@@ -9,15 +10,13 @@ export interface JobsHttp {
 }
 
 export async function startJobsHttp(options: { host: string; port: number; metrics: HubMetrics; ready: () => Promise<boolean> }): Promise<JobsHttp> {
+  const health = healthRoutes('jobs', { redisAndOutboxes: options.ready });
   const server: Server = createServer((request, response) => {
     const path = new URL(request.url ?? '/', 'http://localhost').pathname;
     const route = `${request.method ?? 'GET'} ${path}`;
     const answer = async () => {
-      if (route === 'GET /healthz') return sendJson(response, 200, { status: 'ok', service: 'jobs' });
-      if (route === 'GET /readyz') {
-        const ready = await options.ready().catch(() => false);
-        return sendJson(response, ready ? 200 : 503, { status: ready ? 'ready' : 'unready', service: 'jobs' });
-      }
+      const healthRoute = health[route];
+      if (healthRoute) return healthRoute(request, response, '');
       if (route === 'GET /metrics') return sendMetrics(response, options.metrics);
       sendJson(response, 404, { error: `no route ${route}; the jobs process serves /healthz, /readyz and /metrics` });
     };

@@ -3,8 +3,8 @@
 import { startTracingIfConfigured, stopTracing } from '../lib/otel';
 startTracingIfConfigured('hub-jobs');
 import { loadConfig } from '../lib/config';
-import { createServices, outboxSources } from '../lib/hub';
-import { openHubDatabases } from '../lib/hub-databases';
+import { createServices, outboxSources } from '../app/hub';
+import { openHubDatabases } from '../app/hub-databases';
 import { createLogger } from '../lib/logger';
 import { createMetrics } from '../lib/metrics';
 import { onShutdown, runMain } from '../lib/process';

@@ -1,5 +1,6 @@
 // The reconciliation job: a client of the supergraph that reads the bookings, committee seats, projects and ledger of a
 // range through the gateway (as a service identity, page by page) and records every disagreement it finds.
+import { chinaMidnight } from '../lib/china-time';
 import type { Job } from 'bullmq';
 import { gatewayUrl, type HubConfig } from '../lib/config';
 import type { Identity } from '../lib/identity';
@@ -20,8 +21,6 @@ const LIVE: LiveStatuses = { booking: LIVE_BOOKING_STATUSES, seat: ['INVITED', '
 const UPCOMING_DAYS = 14;
 const DAY_MS = 24 * 3600 * 1000;
 const HOUR_MS = 3600 * 1000;
-/** China Standard Time has no daylight saving: the nightly range is the past calendar day at UTC+8. */
-const CST_OFFSET_MS = 8 * HOUR_MS;
 const PROJECT_PAGE_SIZE = 100;
 /** Day windows of the schedule fetched at once. */
 const SCHEDULE_PARALLELISM = 4;
@@ -42,7 +41,7 @@ export function upcomingRange(now: Date): { from: Date; to: Date } {
 
 /** Yesterday, midnight to midnight in China Standard Time. */
 export function nightlyRange(now: Date): { from: Date; to: Date } {
-  const to = new Date(Math.floor((now.getTime() + CST_OFFSET_MS) / DAY_MS) * DAY_MS - CST_OFFSET_MS);
+  const to = chinaMidnight(now);
   return { from: new Date(to.getTime() - DAY_MS), to };
 }
 

@@ -11,7 +11,8 @@ import type { Domain, HubConfig } from './config';
 import { enforceAuthorization, type AccessFactsOf } from './authorization';
 import { unauthenticated } from './errors';
 import { IDENTITY_HEADER, redisNonceRegistry, SIGNATURE_HEADER, verifySignedIdentity, type Identity } from './identity';
-import { closeServer, createServer, graphqlListener, listen, sendJson } from './http';
+import { closeServer, createServer, graphqlListener, listen } from './http';
+import { healthRoutes } from './health';
 import type { Logger } from './logger';
 import { isDatabaseUnavailable } from './db';
 import { createMetrics, metricsPlugin, sendMetrics, type HubMetrics } from './metrics';
@@ -130,11 +131,7 @@ export async function startSubgraph<C extends SubgraphContext>(
         return definition.createContext(verified.identity);
       },
       routes: {
-        'GET /healthz': (_request, response) => sendJson(response, 200, { status: 'ok', subgraph: definition.domain }),
-        'GET /readyz': async (_request, response) => {
-          const ready = await definition.ready().catch(() => false);
-          sendJson(response, ready ? 200 : 503, { status: ready ? 'ready' : 'unready', subgraph: definition.domain });
-        },
+        ...healthRoutes(definition.domain, { database: () => definition.ready() }),
         'GET /metrics': (_request, response) => sendMetrics(response, metrics),
       },
     }),

@@ -1,6 +1,6 @@
 // 档案保存: the hash-chained timeline, tampering found at exactly the touched entry, sealing, the exports through the
 // gateway (bundle and OCDS), the independent verifier, and the state machine refusing every transition it does not list.
-import { formatReport, parseBundle, verifyBundle } from '../lib/cli/verify-archive';
+import { formatReport, parseBundle, verifyBundle } from '../app/cli/verify-archive';
 import { codeOf } from '../lib/errors';
 import { eventHash } from '../subgraphs/projects/service';
 import { TRANSITIONS } from '../subgraphs/projects/workflow';

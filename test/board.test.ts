@@ -6,7 +6,7 @@ import sparticuzChromium from '@sparticuz/chromium';
 import { chromium, type Browser, type BrowserContext } from 'playwright-core';
 import { createJobHandlers } from '../jobs/handlers';
 import { startJobs, type JobsRuntime } from '../jobs/runtime';
-import { createServices, outboxSources } from '../lib/hub';
+import { createServices, outboxSources } from '../app/hub';
 import { createLogger } from '../lib/logger';
 import { HOST, PARTNER, roomsOf, seedEveryDiscrepancy } from './support/reconciliation-fixture';
 import { as, eventually, startTestHub, type TestHub } from './support/hub';

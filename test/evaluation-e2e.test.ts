@@ -5,7 +5,7 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { formatReport, parseBundle, verifyBundle } from '../lib/cli/verify-archive';
+import { formatReport, parseBundle, verifyBundle } from '../app/cli/verify-archive';
 import { ocdsReleasePackage, officialOcdsIssues } from './support/ocds-release-package';
 import { as, eventually, startTestHub, ZHUMADIAN, type TestHub } from './support/hub';
 
@@ -145,7 +145,7 @@ it('drives a REMOTE project through all eight steps and exports a verifiable arc
   // The verifier as an auditor runs it: a file, no hub, no database.
   const file = join(mkdtempSync(join(tmpdir(), 'archive-')), 'bundle.json');
   writeFileSync(file, sealedText);
-  const cli = spawnSync('npx', ['ts-node', '--transpile-only', 'lib/cli/verify-archive.ts', file], { encoding: 'utf8', env: { PATH: process.env.PATH } });
+  const cli = spawnSync('npx', ['ts-node', '--transpile-only', 'app/cli/verify-archive.ts', file], { encoding: 'utf8', env: { PATH: process.env.PATH } });
   expect({ status: cli.status, stdout: cli.stdout }).toEqual({ status: 0, stdout: expect.stringMatching(/hash chain intact[\s\S]*committee MATCHES[\s\S]*VERIFIED/) });
   const sealedReport = verifyBundle(sealedBundle);
   expect(sealedReport).toMatchObject({ ok: true, chain: { intact: true }, draws: [{ verdict: 'MATCHES' }] });

@@ -3,7 +3,7 @@
 // larger than one pass without waiting for the poll.
 import { sql, type Kysely } from 'kysely';
 import { startJobs, type JobsRuntime } from '../jobs/runtime';
-import { outboxSources } from '../lib/hub';
+import { outboxSources } from '../app/hub';
 import { createLogger } from '../lib/logger';
 import { writeOutbox, type WithOutbox } from '../lib/outbox';
 import { eventually, startTestHub, type TestHub } from './support/hub';

@@ -5,7 +5,7 @@ import { nightlyRange, RECONCILE_NIGHTLY, RECONCILE_UPCOMING, upcomingRange } fr
 import { startJobs, type JobsRuntime } from '../jobs/runtime';
 import type { HubConfig } from '../lib/config';
 import { DB_ERRORS, sqlState } from '../lib/db';
-import { createServices, outboxSources } from '../lib/hub';
+import { createServices, outboxSources } from '../app/hub';
 import { createLogger } from '../lib/logger';
 import { HOST, insertBookings, insertDraws, insertLedger, insertProjects, PARTNER, roomsOf, seedEveryDiscrepancy } from './support/reconciliation-fixture';
 import { as, eventually, startTestHub, type TestHub } from './support/hub';

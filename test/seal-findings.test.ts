@@ -2,7 +2,7 @@
 // the committee before the evaluation starts; the seed, candidate digests and stream positions must not leave the hub
 // before then; a refused check-in is recorded as the caller's, and repeated sealed reads are counted, not multiplied.
 import { as, eventually, startTestHub, type TestHub } from './support/hub';
-import { formatReport, parseBundle, verifyBundle, type Bundle } from '../lib/cli/verify-archive';
+import { formatReport, parseBundle, verifyBundle, type Bundle } from '../app/cli/verify-archive';
 import {
   advanceFee,
   archive,

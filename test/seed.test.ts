@@ -2,8 +2,8 @@
 import { createHash, randomBytes } from 'node:crypto';
 import pg from 'pg';
 import { migrateDomain, openDomainDatabase, type DomainDatabase } from '../lib/db';
-import { generateDemoData, isDatabaseEmpty, seedDemoData, SPECIALTIES, type DemoData } from '../lib/seed';
-import { HENAN_CITIES, ZHUMADIAN, ZHUMADIAN_COUNTIES } from '../lib/seed/henan';
+import { generateDemoData, isDatabaseEmpty, seedDemoData, SPECIALTIES, type DemoData } from '../app/seed';
+import { HENAN_CITIES, ZHUMADIAN, ZHUMADIAN_COUNTIES } from '../app/seed/henan';
 import { eventHash } from '../subgraphs/projects/service';
 import { expertsMigrations } from '../subgraphs/experts/migrations';
 import { projectsMigrations } from '../subgraphs/projects/migrations';

@@ -232,7 +232,18 @@ describe('trust', () => {
   it('reports readiness of every subgraph', async () => {
     const response = await fetch(new URL('/readyz', t.hub.gateway.url));
     expect(response.status).toBe(200);
-    expect(await response.json()).toEqual({ status: 'ready', subgraphs: { venues: true, experts: true, projects: true } });
+    expect(await response.json()).toEqual({ status: 'ready', service: 'gateway', checks: { venues: true, experts: true, projects: true } });
+  });
+
+  it('answers /healthz and /readyz in the same shape on every subgraph as on the gateway', async () => {
+    const gatewayHealth = await fetch(new URL('/healthz', t.hub.gateway.url));
+    expect(await gatewayHealth.json()).toEqual({ status: 'ok', service: 'gateway' });
+    for (const domain of ['venues', 'experts', 'projects'] as const) {
+      const health = await fetch(new URL('/healthz', t.hub.subgraphs[domain].url));
+      expect({ status: health.status, body: await health.json() }).toEqual({ status: 200, body: { status: 'ok', service: domain } });
+      const ready = await fetch(new URL('/readyz', t.hub.subgraphs[domain].url));
+      expect({ status: ready.status, body: await ready.json() }).toEqual({ status: 200, body: { status: 'ready', service: domain, checks: { database: true } } });
+    }
   });
 
   it('keeps the subgraph error code through the gateway and hides internals', async () => {

@@ -8,7 +8,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { issueToken } from '../gateway/tokens';
-import { freePort } from '../lib/dev/infrastructure';
+import { freePort } from '../app/dev/infrastructure';
 import { freshDatabase, eventually, testConfig, ZHUMADIAN, type TestDatabase } from './support/hub';
 import { ROOT, startChild, type Child } from './faults/support/processes';
 

@@ -7,7 +7,7 @@ import { userInfo } from 'node:os';
 import { join } from 'node:path';
 import { announceChange } from '../../lib/change-feed';
 import { loadConfig } from '../../lib/config';
-import { migrateHub, openHubDatabases } from '../../lib/hub-databases';
+import { migrateHub, openHubDatabases } from '../hub-databases';
 import { createLogger } from '../../lib/logger';
 import { runMain } from '../../lib/process';
 import { openRedis } from '../../lib/redis';

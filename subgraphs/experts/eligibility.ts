@@ -1,6 +1,7 @@
 // Who may not be drawn for a project (DOMAIN.md, 回避): the eight avoidance grounds as a table of named SQL predicates
 // over the pool (`expert as e`), so eligibility is one query over the pool, never the pool loaded into memory.
 import { sql, type Kysely, type RawBuilder } from 'kysely';
+import { chinaDay } from '../../lib/china-time';
 import { sortCandidates } from './selection';
 import type { ExpertsDatabase, SeatStatus } from './types';
 
@@ -29,11 +30,6 @@ export interface EligibilityQuery extends EligibilityFacts {
   now: Date;
   /** DRAW_LIMIT_30D: an expert is drawn at most this many times in 30 days. */
   drawLimit30d: number;
-}
-
-/** The calendar day in China Standard Time, which is what employment and penalty dates mean. */
-export function chinaDay(at: Date): string {
-  return new Date(at.getTime() + 8 * 3_600_000).toISOString().slice(0, 10);
 }
 
 const parties = (q: EligibilityQuery) => [q.tenderer, q.agency, ...q.bidders];

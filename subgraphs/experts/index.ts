@@ -1,7 +1,7 @@
 // The experts domain's one door: the only file that code outside subgraphs/experts imports (tests excepted). What is
 // not listed here is the domain's own business. Each export says who needs it; add one only for a need like these.
 
-// --- The service and its construction (composition roots: lib/hub.ts, subgraphs/projects/main.ts; jobs and the
+// --- The service and its construction (composition roots: app/hub.ts, app/adapters.ts; jobs and the
 // projects workflow steps call its methods). It keeps its database to itself.
 export { ExpertsService } from './service';
 export { drawPolicyOf } from './core';
@@ -11,8 +11,8 @@ export type { DrawPolicy, ExpertsServiceHooks } from './core';
 export { expertsSubgraph } from './server';
 export type { ProjectAccessSource } from './loaders';
 
-// --- The schema: migrations and the database type, for the composition root (lib/migrations.ts, lib/hub-databases.ts,
-// lib/cli/seed.ts), and the pool's row shapes the demo data generator writes (lib/seed/).
+// --- The schema: migrations and the database type, for the composition root (app/migrations.ts, app/hub-databases.ts,
+// app/cli/seed.ts), and the pool's row shapes the demo data generator writes (app/seed/).
 export { expertsMigrations } from './migrations';
 export type { DeclaredConflictTable, EmploymentTable, ExpertsDatabase, ExpertTable, PenaltyTable } from './types';
 

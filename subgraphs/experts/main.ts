@@ -2,7 +2,7 @@
 // Tracing first (when configured): its instrumentation patches http and pg only for modules loaded after it.
 import { startTracingIfConfigured } from '../../lib/otel';
 startTracingIfConfigured('hub-experts');
-import { runSubgraphMain } from '../../lib/subgraph-main';
+import { runSubgraphMain } from '../../app/subgraph-main';
 import type { ExpertsContext } from './resolvers';
 import { expertsSubgraph } from './server';
 import { drawPolicyOf } from './core';

@@ -2,6 +2,7 @@
 // in the facts of a range (what the supergraph says of its projects, bookings, seats and ledger). The job
 // (jobs/reconciliation.ts) only gathers the facts and runs the table. The live statuses come from the domains that own
 // them (venues' bookings, experts' seats), never written here.
+import { chinaMinute } from '../../lib/china-time';
 import type { FoundDiscrepancy } from './reconciliation';
 import type { DiscrepancyKind } from './types';
 
@@ -79,10 +80,8 @@ export interface DiscrepancyCheck {
 
 /** A project cancelled or refused filing holds nothing; an archived one keeps its bookings as history. */
 const CLOSED_PROJECT = new Set(['CANCELLED', 'REJECTED']);
-/** China Standard Time is UTC+8 all year (no daylight saving). */
-const CST_OFFSET_MS = 8 * 3_600_000;
 
-const cst = (iso: string) => new Date(new Date(iso).getTime() + CST_OFFSET_MS).toISOString().slice(0, 16).replace('T', ' ');
+const cst = (iso: string) => chinaMinute(iso);
 const span = (startsAt: string, endsAt: string) => `${cst(startsAt)}–${cst(endsAt)} (UTC+8)`;
 const platformOfParty = (party: string) => (party.startsWith('platform:') ? party.slice('platform:'.length) : null);
 const describeBooking = (booking: BookingView) =>

@@ -1,7 +1,7 @@
 // The evaluation fee (DOMAIN.md, Fees and settlement): half days in China Standard Time and the advance, in integer fen.
 
-/** China Standard Time is UTC+8 all year (no daylight saving). */
-const CST_OFFSET_MS = 8 * 3_600_000;
+import { CHINA_OFFSET_MS } from '../../lib/china-time';
+
 const HALF_DAY_MS = 12 * 3_600_000;
 
 /**
@@ -18,8 +18,8 @@ export function halfDaysOverlapped(starts: Date, ends: Date): number {
   if (!Number.isFinite(from) || !Number.isFinite(to)) throw new RangeError('the window needs real dates');
   if (to <= from) throw new RangeError('the window must end after it starts');
   // Half days are numbered from the epoch in CST; the window takes every one from its start's to its last instant's.
-  const first = Math.floor((from + CST_OFFSET_MS) / HALF_DAY_MS);
-  const last = Math.ceil((to + CST_OFFSET_MS) / HALF_DAY_MS) - 1;
+  const first = Math.floor((from + CHINA_OFFSET_MS) / HALF_DAY_MS);
+  const last = Math.ceil((to + CHINA_OFFSET_MS) / HALF_DAY_MS) - 1;
   return last - first + 1;
 }
 

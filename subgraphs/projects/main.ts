@@ -3,7 +3,7 @@
 // Tracing first (when configured): its instrumentation patches http and pg only for modules loaded after it.
 import { startTracingIfConfigured } from '../../lib/otel';
 startTracingIfConfigured('hub-projects');
-import { runSubgraphMain } from '../../lib/subgraph-main';
+import { runSubgraphMain } from '../../app/subgraph-main';
 import { inProcessDesks } from '../../app/adapters';
 import { ocdsPublicationOf } from './ocds';
 import type { ProjectsContext } from './resolvers';

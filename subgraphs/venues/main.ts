@@ -2,7 +2,7 @@
 // Tracing first (when configured): its instrumentation patches http and pg only for modules loaded after it.
 import { startTracingIfConfigured } from '../../lib/otel';
 startTracingIfConfigured('hub-venues');
-import { runSubgraphMain } from '../../lib/subgraph-main';
+import { runSubgraphMain } from '../../app/subgraph-main';
 import type { VenuesContext } from './resolvers';
 import { venuesSubgraph } from './server';
 import { SeatAccessReader, type ExpertsDatabase } from '../experts';

@@ -1,5 +1,5 @@
 // The queries a newcomer copies from README.md, read from README.md itself so the client suites follow the README when
-// it changes, and the seeded facts their answers must show (the demo data is deterministic: lib/seed).
+// it changes, and the seeded facts their answers must show (the demo data is deterministic: app/seed).
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { as, ZHUMADIAN } from '../support/hub';

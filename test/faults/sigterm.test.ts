@@ -262,7 +262,7 @@ describe('npm start (the all-in-one hub) with DATABASE_URL and REDIS_URL set', (
   it.each(['SIGINT', 'SIGTERM'] as const)('closes its connections and exits 0 on %s', async (signal) => {
     const database = await freshDatabase();
     const [gatewayPort, venuesPort, expertsPort, projectsPort] = [await freePort(), await freePort(), await freePort(), await freePort()];
-    const hub = start('lib/dev/start', {
+    const hub = start('app/dev/start', {
       ...secrets,
       NODE_ENV: 'development',
       HUB_ENV: 'development',

@@ -102,7 +102,7 @@ describe('npm start with the embedded Postgres (no DATABASE_URL)', () => {
       PROJECTS_PORT: String(await freePort()),
     };
     // Empty counts as unset for `npm start`, and hides any DATABASE_URL this test run inherited.
-    const hub = startBuilt('lib/dev/start', { ...env, DATABASE_URL: '' }, { detached: toGroup });
+    const hub = startBuilt('app/dev/start', { ...env, DATABASE_URL: '' }, { detached: toGroup });
     children.push(hub);
     await waitForOutput(hub, READY_LINE, 240_000);
     expect(hub.output()).toContain(`embedded PostgreSQL (data in ${databaseDir})`);

@@ -24,8 +24,8 @@ module.exports = async function globalSetup() {
   process.env.APOLLO_TELEMETRY_DISABLED = '1';
 
   const { loadConfig } = require('../../lib/config');
-  const { openHubDatabases, migrateHub } = require('../../lib/hub-databases');
-  const { seedDemoData } = require('../../lib/seed');
+  const { openHubDatabases, migrateHub } = require('../../app/hub-databases');
+  const { seedDemoData } = require('../../app/seed');
   const databases = openHubDatabases(loadConfig({ ...process.env, DATABASE_URL: url.toString() }));
   try {
     await migrateHub(databases);

@@ -1,7 +1,7 @@
 // Reconciliation fixtures: projects, bookings, committee seats and ledger entries written straight into the domains'
 // tables, because most discrepancies are exactly what the workflow refuses to produce.
 import { createHash } from 'node:crypto';
-import type { HubDatabases } from '../../lib/hub-databases';
+import type { HubDatabases } from '../../app/hub-databases';
 import type { ProjectStatus } from '../../subgraphs/projects/types';
 
 export const HOST = '411700';

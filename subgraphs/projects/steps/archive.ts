@@ -97,7 +97,7 @@ export interface ArchiveDependencies {
 export const BUNDLE_FORMAT = 'remote-evaluation-archive';
 export const BUNDLE_FORMAT_VERSION = 1;
 
-/** docs/archive-format.md describes every field; the independent verifier (lib/cli/verify-archive.ts) reads it. */
+/** docs/archive-format.md describes every field; the independent verifier (app/cli/verify-archive.ts) reads it. */
 export interface ArchiveBundle {
   format: typeof BUNDLE_FORMAT;
   formatVersion: typeof BUNDLE_FORMAT_VERSION;

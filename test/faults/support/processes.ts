@@ -8,7 +8,7 @@ import { eventually } from '../../support/hub';
 
 export const ROOT = join(__dirname, '..', '..', '..');
 
-export { freePort } from '../../../lib/dev/infrastructure';
+export { freePort } from '../../../app/dev/infrastructure';
 
 export interface Child {
   process: ChildProcess;

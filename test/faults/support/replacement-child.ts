@@ -5,7 +5,7 @@
 import { writeSync } from 'node:fs';
 import { randomIds, systemClock } from '../../../lib/clock';
 import { loadConfig } from '../../../lib/config';
-import { openHubDatabases } from '../../../lib/hub-databases';
+import { openHubDatabases } from '../../../app/hub-databases';
 import { drawPolicyOf, ExpertsService } from '../../../subgraphs/experts';
 
 const config = loadConfig();

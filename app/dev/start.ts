@@ -1,14 +1,14 @@
 // `npm start`: the whole hub in one command for a newcomer: Postgres and Redis found or started, migrations, demo data, servers.
 // Tracing first (when configured): its instrumentation patches http and pg only for modules loaded after it.
-import { startTracingIfConfigured, stopTracing } from '../otel';
+import { startTracingIfConfigured, stopTracing } from '../../lib/otel';
 startTracingIfConfigured('hub');
 import { join, resolve } from 'node:path';
 import { issueToken } from '../../gateway/tokens';
-import { ConfigError, loadConfig } from '../config';
+import { ConfigError, loadConfig } from '../../lib/config';
 import { startHub } from '../hub';
 import { migrateHub, openHubDatabases } from '../hub-databases';
-import { createLogger } from '../logger';
-import { onShutdown } from '../process';
+import { createLogger } from '../../lib/logger';
+import { onShutdown } from '../../lib/process';
 import { isDatabaseEmpty, seedDemoData } from '../seed';
 import { findOrStartRedis, startEmbeddedPostgres, type Started } from './infrastructure';
 

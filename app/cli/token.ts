@@ -1,8 +1,8 @@
 // `npm run --silent token -- --role ROLE --platform CODE [--department D] [--org O] [--expert ID] [--sub S]`: prints a development token.
 import { parseArgs } from 'node:util';
 import { issueToken } from '../../gateway/tokens';
-import { loadConfig } from '../config';
-import { identitySchema } from '../identity';
+import { loadConfig } from '../../lib/config';
+import { identitySchema } from '../../lib/identity';
 
 async function main(): Promise<void> {
   const { values } = parseArgs({

@@ -1,6 +1,6 @@
 // Every domain's migrations, in the order they may run (venues first: it creates btree_gist).
 import type { Migration } from 'kysely';
-import type { Domain } from './config';
+import type { Domain } from '../lib/config';
 import { expertsMigrations } from '../subgraphs/experts';
 import { projectsMigrations } from '../subgraphs/projects/migrations';
 import { venuesMigrations } from '../subgraphs/venues';

@@ -1,7 +1,7 @@
 // Opens the three domain databases of one configuration and migrates them: used by npm start, the CLIs and tests.
 import type { Kysely } from 'kysely';
-import { databaseUrl, type HubConfig } from './config';
-import { migrateDomain, openDomainDatabase, type DomainDatabase } from './db';
+import { databaseUrl, type HubConfig } from '../lib/config';
+import { migrateDomain, openDomainDatabase, type DomainDatabase } from '../lib/db';
 import { DOMAIN_MIGRATIONS } from './migrations';
 import type { ExpertsDatabase } from '../subgraphs/experts';
 import type { ProjectsDatabase } from '../subgraphs/projects/types';

@@ -1,12 +1,12 @@
 // The production entry of one subgraph: config, its database (and any domain whose service it calls), its server, shutdown.
 import type { Kysely } from 'kysely';
-import { databaseUrl, loadConfig, type Domain, type HubConfig } from './config';
-import { openDomainDatabase, type DomainDatabase } from './db';
-import { stopTracing } from './otel';
-import { createLogger } from './logger';
-import { createMetrics } from './metrics';
-import { onShutdown, runMain } from './process';
-import { startSubgraph, type SubgraphContext, type SubgraphDefinition } from './subgraph';
+import { databaseUrl, loadConfig, type Domain, type HubConfig } from '../lib/config';
+import { openDomainDatabase, type DomainDatabase } from '../lib/db';
+import { stopTracing } from '../lib/otel';
+import { createLogger } from '../lib/logger';
+import { createMetrics } from '../lib/metrics';
+import { onShutdown, runMain } from '../lib/process';
+import { startSubgraph, type SubgraphContext, type SubgraphDefinition } from '../lib/subgraph';
 
 /** Opens another domain's database for calls into that domain's service (never its tables). */
 export type OpenDomain = <DB>(domain: Domain) => Kysely<DB>;

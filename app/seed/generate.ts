@@ -1,7 +1,7 @@
 // Deterministic demo data for the whole hub: platforms, venues, the shared expert pool and a few projects.
 // Pure: the same options always give the same rows (no clock, no I/O), so tests and demos can rely on them.
 import type { Insertable } from 'kysely';
-import { DEPARTMENTS, type Department } from '../identity';
+import { DEPARTMENTS, type Department } from '../../lib/identity';
 import type { CooperationAgreementTable, PlatformTable, RoomTable, SeatTable, VenueTable } from '../../subgraphs/venues';
 import type { DeclaredConflictTable, EmploymentTable, ExpertTable, PenaltyTable } from '../../subgraphs/experts';
 import type { ProjectCategory, ProjectEventTable, ProjectStatus, ProjectTable } from '../../subgraphs/projects/types';

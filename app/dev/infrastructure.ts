@@ -6,7 +6,7 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
-import { redisAnswers } from '../redis';
+import { redisAnswers } from '../../lib/redis';
 
 export interface Started {
   url: string;

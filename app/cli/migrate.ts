@@ -1,8 +1,8 @@
 // `npm run migrate`: brings every domain schema to its latest migration.
-import { loadConfig } from '../config';
+import { loadConfig } from '../../lib/config';
 import { migrateHub, openHubDatabases } from '../hub-databases';
-import { createLogger } from '../logger';
-import { runMain } from '../process';
+import { createLogger } from '../../lib/logger';
+import { runMain } from '../../lib/process';
 
 const logger = createLogger('migrate');
 runMain(logger, async () => {
