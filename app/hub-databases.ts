@@ -4,7 +4,7 @@ import { databaseUrl, type HubConfig } from '../lib/config';
 import { migrateDomain, openDomainDatabase, type DomainDatabase } from '../lib/db';
 import { DOMAIN_MIGRATIONS } from './migrations';
 import type { ExpertsDatabase } from '../subgraphs/experts';
-import type { ProjectsDatabase } from '../subgraphs/projects/types';
+import type { ProjectsDatabase } from '../subgraphs/projects';
 import type { VenuesDatabase } from '../subgraphs/venues';
 
 export interface HubDatabases {

@@ -2,7 +2,7 @@
 import type { Migration } from 'kysely';
 import type { Domain } from '../lib/config';
 import { expertsMigrations } from '../subgraphs/experts';
-import { projectsMigrations } from '../subgraphs/projects/migrations';
+import { projectsMigrations } from '../subgraphs/projects';
 import { venuesMigrations } from '../subgraphs/venues';
 
 export const DOMAIN_MIGRATIONS: readonly { domain: Domain; migrations: Record<string, Migration> }[] = [

@@ -10,7 +10,7 @@ import { GraphQLError, type GraphQLFormattedError } from 'graphql';
 import { codeOf } from '../lib/errors';
 import { sendJson, type Route } from '../lib/http';
 import type { Identity } from '../lib/identity';
-import { OCDS_EXTENSION_PATH } from '../subgraphs/projects/ocds';
+import { OCDS_EXTENSION_PATH } from '../subgraphs/projects';
 import type { IdentityRateLimiter } from './rate-limit';
 
 const EXPORTS = {

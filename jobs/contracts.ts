@@ -3,7 +3,7 @@
 import type { Job, Queue } from 'bullmq';
 import type { HubConfig } from '../lib/config';
 import type { Logger } from '../lib/logger';
-import type { ExpertsService } from '../subgraphs/experts/service';
+import type { ExpertsService } from '../subgraphs/experts';
 import type { ProjectsService } from '../subgraphs/projects';
 import type { VenuesService } from '../subgraphs/venues';
 import type { JobData, JobName, QueueName } from './catalogue';

@@ -11,7 +11,7 @@ import { migrateHub, openHubDatabases } from '../hub-databases';
 import { createLogger } from '../../lib/logger';
 import { runMain } from '../../lib/process';
 import { openRedis } from '../../lib/redis';
-import { importExpertFiles, summarizeImport, type ImportProgress } from '../../subgraphs/experts/pool-import';
+import { importExpertFiles, summarizeImport, type ImportProgress } from '../../subgraphs/experts';
 import { VenuesService } from '../../subgraphs/venues';
 
 const USAGE = 'usage: npm run import-experts -- DIR [--dry-run]\n  DIR holds experts.csv (code,name,home_platform,specialties,employer,status) and optionally employment.csv and conflicts.csv';

@@ -4,8 +4,8 @@ import type { Insertable } from 'kysely';
 import { DEPARTMENTS, type Department } from '../../lib/identity';
 import type { CooperationAgreementTable, PlatformTable, RoomTable, SeatTable, VenueTable } from '../../subgraphs/venues';
 import type { DeclaredConflictTable, EmploymentTable, ExpertTable, PenaltyTable } from '../../subgraphs/experts';
-import type { ProjectCategory, ProjectEventTable, ProjectStatus, ProjectTable } from '../../subgraphs/projects/types';
-import { eventHash, GENESIS_HASH } from '../../subgraphs/projects/service';
+import type { ProjectCategory, ProjectEventTable, ProjectStatus, ProjectTable } from '../../subgraphs/projects';
+import { eventHash, GENESIS_HASH } from '../../subgraphs/projects';
 import { HENAN_CITIES, HENAN_PROVINCE, ZHUMADIAN, ZHUMADIAN_COUNTIES, type Division } from './henan';
 import { createRandom, type Random } from './random';
 

@@ -2,7 +2,7 @@
 import type { InsertObject, Kysely, Transaction } from 'kysely';
 import type { VenuesDatabase } from '../../subgraphs/venues';
 import type { ExpertsDatabase } from '../../subgraphs/experts';
-import type { ProjectsDatabase } from '../../subgraphs/projects/types';
+import type { ProjectsDatabase } from '../../subgraphs/projects';
 import { generateDemoData, type DemoOptions } from './generate';
 
 export { generateDemoData, SPECIALTIES, REFERENCE_DATE, type DemoData, type DemoOptions } from './generate';

@@ -33,3 +33,6 @@ export { drawSealLifted, mayReadSeatExpert, revealedSeed, sealedRead } from './s
 // --- The types of what the service's methods take and return.
 export type { AccessAttempt } from './check-in';
 export type { CommitteeSeat, Draw, DrawGroup, DrawOutcome, DrawRequest, DrawRound, DrawVerification, Expert, SealedAccess, SealedRead } from './core';
+
+// --- The pool import, for the import CLI (app/cli/import-experts.ts) and the demo seed.
+export { importExpertFiles, summarizeImport, type ImportProgress, type ImportReport, type ExpertFiles, type PlatformLookup } from './pool-import';

@@ -7,8 +7,7 @@ import type { ExpertsContext } from './resolvers';
 import { expertsSubgraph } from './server';
 import { drawPolicyOf } from './core';
 import type { ExpertsDatabase } from './types';
-import { ProjectAccessReader } from '../projects/access';
-import type { ProjectsDatabase } from '../projects/types';
+import { ProjectAccessReader, type ProjectsDatabase } from '../projects';
 import { VenuesService, type VenuesDatabase } from '../venues';
 
 runSubgraphMain<ExpertsDatabase, ExpertsContext>('experts', (db, open, config) => {

@@ -6,8 +6,7 @@ import { runSubgraphMain } from '../../app/subgraph-main';
 import type { VenuesContext } from './resolvers';
 import { venuesSubgraph } from './server';
 import { SeatAccessReader, type ExpertsDatabase } from '../experts';
-import { ProjectAccessReader } from '../projects/access';
-import type { ProjectsDatabase } from '../projects/types';
+import { ProjectAccessReader, type ProjectsDatabase } from '../projects';
 import { VenuesService } from './service';
 import type { VenuesDatabase } from './types';
 
