@@ -63,18 +63,28 @@ export function drawDeskOf(experts: ExpertsService): DrawDesk {
     expertsByIds: (ids) => experts.expertsByIds(ids),
     drawReplacement: async (seatId, reason) => (await handSeats([await experts.drawReplacement(seatId, reason)]))[0],
     unsealCommittee: (projectId) => experts.unsealCommittee(projectId),
-    accessAttemptsOfProject: async (projectId) => (await experts.accessAttemptsOfProject(projectId)).map((attempt) => ({ id: attempt.id, event: timelineEventOf(attempt) })),
-    mayReadSeatExpert: async (reader, draw, seat) => mayReadSeatExpert(reader, { draw: await rawDraw(draw), seat: await rawSeat(seat) }),
+    accessAttemptsOfProject: async (projectId) =>
+      (await experts.accessAttemptsOfProject(projectId)).map((attempt) => ({
+        id: attempt.id,
+        event: timelineEventOf(attempt),
+      })),
+    mayReadSeatExpert: async (reader, draw, seat) =>
+      mayReadSeatExpert(reader, { draw: await rawDraw(draw), seat: await rawSeat(seat) }),
     recordSealedReads: async (reader, field, reads) => {
       const rows = [];
-      for (const read of reads) rows.push(sealedRead(reader, field, { draw: await rawDraw(read.draw), seat: await rawSeat(read.seat) }));
+      for (const read of reads)
+        rows.push(sealedRead(reader, field, { draw: await rawDraw(read.draw), seat: await rawSeat(read.seat) }));
       await experts.recordSealedReads(rows);
     },
   };
 }
 
 /** The desks of a projects process that runs alone: the other domains' services over their own databases. */
-export function inProcessDesks(open: OpenDomain, config: HubConfig, clock: Clock = systemClock): { venues: BookingDesk; experts: DrawDesk } {
+export function inProcessDesks(
+  open: OpenDomain,
+  config: HubConfig,
+  clock: Clock = systemClock,
+): { venues: BookingDesk; experts: DrawDesk } {
   return {
     venues: bookingDeskOf(new VenuesService(open<VenuesDatabase>('venues'), clock)),
     experts: drawDeskOf(new ExpertsService(open<ExpertsDatabase>('experts'), clock, drawPolicyOf(config))),

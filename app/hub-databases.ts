@@ -17,7 +17,12 @@ export interface HubDatabases {
 /** Opens the three domain databases; `onQuery` sees every SQL statement (the N+1 test counts them). */
 export function openHubDatabases(config: HubConfig, onQuery?: (domain: string, sql: string) => void): HubDatabases {
   const open = <DB>(domain: 'venues' | 'experts' | 'projects') =>
-    openDomainDatabase<DB>(databaseUrl(config, domain), domain, config.PG_POOL_SIZE, onQuery && ((sql) => onQuery(domain, sql)));
+    openDomainDatabase<DB>(
+      databaseUrl(config, domain),
+      domain,
+      config.PG_POOL_SIZE,
+      onQuery && ((sql) => onQuery(domain, sql)),
+    );
   const venues = open<VenuesDatabase>('venues');
   const experts = open<ExpertsDatabase>('experts');
   const projects = open<ProjectsDatabase>('projects');

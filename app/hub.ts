@@ -18,7 +18,12 @@ import { bookingDeskOf, drawDeskOf } from '../app/adapters';
 
 export interface HubServices extends JobServices {}
 
-export function createServices(config: HubConfig, logger: Logger, databases: HubDatabases, clock: Clock = systemClock): HubServices {
+export function createServices(
+  config: HubConfig,
+  logger: Logger,
+  databases: HubDatabases,
+  clock: Clock = systemClock,
+): HubServices {
   const venues = new VenuesService(databases.venues.db, clock);
   return {
     config,
@@ -30,7 +35,11 @@ export function createServices(config: HubConfig, logger: Logger, databases: Hub
 }
 
 export function outboxSources(databases: HubDatabases) {
-  return (['venues', 'experts', 'projects'] as const).map((schema) => ({ schema, db: databases[schema].db as unknown as Kysely<WithOutbox>, url: databases[schema].url }));
+  return (['venues', 'experts', 'projects'] as const).map((schema) => ({
+    schema,
+    db: databases[schema].db as unknown as Kysely<WithOutbox>,
+    url: databases[schema].url,
+  }));
 }
 
 export interface RunningHub {
@@ -55,14 +64,38 @@ export interface HubOptions {
 
 export async function startHub(options: HubOptions): Promise<RunningHub> {
   const { config, logger, databases } = options;
-  const ports = options.ports ?? { gateway: config.GATEWAY_PORT, venues: config.VENUES_PORT, experts: config.EXPERTS_PORT, projects: config.PROJECTS_PORT };
+  const ports = options.ports ?? {
+    gateway: config.GATEWAY_PORT,
+    venues: config.VENUES_PORT,
+    experts: config.EXPERTS_PORT,
+    projects: config.PROJECTS_PORT,
+  };
   const services = createServices(config, logger, databases, options.clock);
   // Venues and experts decide who may see a project's bookings, draws and seats from the projects domain's facts (and
   // venues whether an expert holds a seat of a booking from the experts domain's).
   const projectAccess = new ProjectAccessReader(databases.projects.db, services.venues);
-  const venues = await startSubgraph(venuesSubgraph(databases.venues.db, projectAccess, new SeatAccessReader(databases.experts.db)), config, logger.child({ service: 'venues' }), ports.venues);
-  const experts = await startSubgraph(expertsSubgraph(databases.experts.db, projectAccess, drawPolicyOf(config), services.venues), config, logger.child({ service: 'experts' }), ports.experts);
-  const projects = await startSubgraph(projectsSubgraph(databases.projects.db, { venues: bookingDeskOf(services.venues), experts: drawDeskOf(services.experts), ocds: ocdsPublicationOf(config) }), config, logger.child({ service: 'projects' }), ports.projects);
+  const venues = await startSubgraph(
+    venuesSubgraph(databases.venues.db, projectAccess, new SeatAccessReader(databases.experts.db)),
+    config,
+    logger.child({ service: 'venues' }),
+    ports.venues,
+  );
+  const experts = await startSubgraph(
+    expertsSubgraph(databases.experts.db, projectAccess, drawPolicyOf(config), services.venues),
+    config,
+    logger.child({ service: 'experts' }),
+    ports.experts,
+  );
+  const projects = await startSubgraph(
+    projectsSubgraph(databases.projects.db, {
+      venues: bookingDeskOf(services.venues),
+      experts: drawDeskOf(services.experts),
+      ocds: ocdsPublicationOf(config),
+    }),
+    config,
+    logger.child({ service: 'projects' }),
+    ports.projects,
+  );
   const gateway = await startGateway({
     config,
     logger: logger.child({ service: 'gateway' }),
@@ -72,7 +105,12 @@ export async function startHub(options: HubOptions): Promise<RunningHub> {
   const jobs =
     options.jobs === false
       ? null
-      : startJobs({ config, logger: logger.child({ service: 'jobs' }), outboxes: outboxSources(databases), handlers: createJobHandlers(services) });
+      : startJobs({
+          config,
+          logger: logger.child({ service: 'jobs' }),
+          outboxes: outboxSources(databases),
+          handlers: createJobHandlers(services),
+        });
   return {
     gateway,
     subgraphs: { venues, experts, projects },

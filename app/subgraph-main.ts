@@ -11,7 +11,10 @@ import { startSubgraph, type SubgraphContext, type SubgraphDefinition } from '..
 /** Opens another domain's database for calls into that domain's service (never its tables). */
 export type OpenDomain = <DB>(domain: Domain) => Kysely<DB>;
 
-export function runSubgraphMain<DB, C extends SubgraphContext>(domain: Domain, define: (db: Kysely<DB>, open: OpenDomain, config: HubConfig) => SubgraphDefinition<C>): void {
+export function runSubgraphMain<DB, C extends SubgraphContext>(
+  domain: Domain,
+  define: (db: Kysely<DB>, open: OpenDomain, config: HubConfig) => SubgraphDefinition<C>,
+): void {
   const logger = createLogger(domain);
   runMain(logger, async () => {
     const config = loadConfig();

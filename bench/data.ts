@@ -46,9 +46,17 @@ export interface LoadedData {
   seconds: number;
 }
 
-async function insertChunks<DB, T extends keyof DB & string>(db: Kysely<DB>, table: T, rows: Insertable<DB[T]>[], chunk = 2000): Promise<void> {
+async function insertChunks<DB, T extends keyof DB & string>(
+  db: Kysely<DB>,
+  table: T,
+  rows: Insertable<DB[T]>[],
+  chunk = 2000,
+): Promise<void> {
   for (let start = 0; start < rows.length; start += chunk) {
-    await db.insertInto(table).values(rows.slice(start, start + chunk) as never).execute();
+    await db
+      .insertInto(table)
+      .values(rows.slice(start, start + chunk) as never)
+      .execute();
   }
 }
 
@@ -61,7 +69,11 @@ export async function loadProvince(dbs: DomainDatabases, scale: BenchScale, saga
 
   // Rooms by platform, and whom each platform may book (itself plus its agreement partners).
   const venueOf = new Map(demo.venues.venue.map((venue) => [venue.id, venue.platform_id]));
-  const rooms = demo.venues.room.map((room) => ({ id: room.id, seats: room.seats, platform: venueOf.get(room.venue_id)! }));
+  const rooms = demo.venues.room.map((room) => ({
+    id: room.id,
+    seats: room.seats,
+    platform: venueOf.get(room.venue_id)!,
+  }));
   const roomsOf = new Map<string, typeof rooms>();
   for (const room of rooms) roomsOf.set(room.platform, [...(roomsOf.get(room.platform) ?? []), room]);
   const partnersOf = new Map<string, string[]>();
@@ -69,7 +81,9 @@ export async function loadProvince(dbs: DomainDatabases, scale: BenchScale, saga
     partnersOf.set(agreement.platform_id, [...(partnersOf.get(agreement.platform_id) ?? []), agreement.partner_id]);
   }
   const platforms = demo.venues.platform.map((platform) => platform.id);
-  const activeExperts = demo.experts.expert.filter((expert) => expert.status !== 'SUSPENDED').map((expert) => expert.id);
+  const activeExperts = demo.experts.expert
+    .filter((expert) => expert.status !== 'SUSPENDED')
+    .map((expert) => expert.id);
 
   // Seat occupancy per room per day: for each seat, a bit per half day.
   const occupancy = new Map<string, Uint8Array>();
@@ -79,10 +93,16 @@ export async function loadProvince(dbs: DomainDatabases, scale: BenchScale, saga
     if (!value) occupancy.set(key, (value = new Uint8Array(seats)));
     return value;
   };
-  const freeSeatNumbers = (room: (typeof rooms)[number], day: number, slots: number, wanted: number): number[] | null => {
+  const freeSeatNumbers = (
+    room: (typeof rooms)[number],
+    day: number,
+    slots: number,
+    wanted: number,
+  ): number[] | null => {
     const taken = seatsTaken(room.id, room.seats, day);
     const free: number[] = [];
-    for (let seat = 0; seat < room.seats && free.length < wanted; seat++) if ((taken[seat] & slots) === 0) free.push(seat);
+    for (let seat = 0; seat < room.seats && free.length < wanted; seat++)
+      if ((taken[seat] & slots) === 0) free.push(seat);
     if (free.length < wanted) return null;
     for (const seat of free) taken[seat] |= slots;
     return free.map((seat) => seat + 1);
@@ -112,14 +132,23 @@ export async function loadProvince(dbs: DomainDatabases, scale: BenchScale, saga
       day = rng.int(0, YEAR_DAYS - 1);
       while ([0, 6].includes(new Date(YEAR_START.getTime() + day * DAY_MS).getUTCDay())) day = (day + 1) % YEAR_DAYS;
       const probe = day;
-      if (hostRooms.some((room) => seatsTaken(room.id, room.seats, probe).filter((taken) => (taken & window.slots) === 0).length >= 4)) break;
+      if (
+        hostRooms.some(
+          (room) => seatsTaken(room.id, room.seats, probe).filter((taken) => (taken & window.slots) === 0).length >= 4,
+        )
+      )
+        break;
     }
     const date = new Date(YEAR_START.getTime() + day * DAY_MS);
     const startsAt = new Date(Date.UTC(date.getUTCFullYear(), date.getUTCMonth(), date.getUTCDate(), window.start));
     const endsAt = new Date(Date.UTC(date.getUTCFullYear(), date.getUTCMonth(), date.getUTCDate(), window.end));
     const committeeSize = rng.pick([5, 7, 9]);
     const past = endsAt < REFERENCE_DATE;
-    const status: ProjectStatus = past ? (rng.chance(0.9) ? 'ARCHIVED' : 'EVALUATED') : rng.pick(['VENUES_CONFIRMED', 'FEE_ADVANCED', 'EXPERTS_DRAWING', 'COMMITTEE_CONFIRMED'] as const);
+    const status: ProjectStatus = past
+      ? rng.chance(0.9)
+        ? 'ARCHIVED'
+        : 'EVALUATED'
+      : rng.pick(['VENUES_CONFIRMED', 'FEE_ADVANCED', 'EXPERTS_DRAWING', 'COMMITTEE_CONFIRMED'] as const);
 
     // The MAIN booking in a host room, then SECONDARY ones in partner rooms; a project whose main room is full moves on.
     const arrangement = `arr-b-${index + 1}`;
@@ -130,11 +159,22 @@ export async function loadProvince(dbs: DomainDatabases, scale: BenchScale, saga
         if (!numbers) continue;
         const bookingId = `bk-b-${bookings.length + 1}`;
         bookings.push({
-          id: bookingId, arrangement_id: arrangement, room_id: room.id, project_id: id, host_platform_id: host, role, seats: numbers.length,
-          starts_at: startsAt, ends_at: endsAt, status: 'CONFIRMED', hold_expires_at: null, reason: null,
+          id: bookingId,
+          arrangement_id: arrangement,
+          room_id: room.id,
+          project_id: id,
+          host_platform_id: host,
+          role,
+          seats: numbers.length,
+          starts_at: startsAt,
+          ends_at: endsAt,
+          status: 'CONFIRMED',
+          hold_expires_at: null,
+          reason: null,
         });
         const during = `[${startsAt.toISOString()},${endsAt.toISOString()})`;
-        for (const seat_no of numbers) bookingSeats.push({ booking_id: bookingId, room_id: room.id, seat_no, during, live: true });
+        for (const seat_no of numbers)
+          bookingSeats.push({ booking_id: bookingId, room_id: room.id, seat_no, during, live: true });
         placed.push({ bookingId, roomId: room.id, seats: numbers.length });
         return true;
       }
@@ -146,26 +186,86 @@ export async function loadProvince(dbs: DomainDatabases, scale: BenchScale, saga
     let secondaries = Math.floor(secondariesWanted) + (rng.chance(secondariesWanted % 1) ? 1 : 0);
     // Partner rooms first; when they are full that day, any other platform's room (the data stays consistent, the
     // agreements are only the demo's few).
-    while (secondaries-- > 0) if (!place(otherRooms, 'SECONDARY', rng.int(1, 2))) place(rooms.filter((room) => room.platform !== host), 'SECONDARY', rng.int(1, 2));
+    while (secondaries-- > 0)
+      if (!place(otherRooms, 'SECONDARY', rng.int(1, 2)))
+        place(
+          rooms.filter((room) => room.platform !== host),
+          'SECONDARY',
+          rng.int(1, 2),
+        );
     perDay.set(day, (perDay.get(day) ?? 0) + placed.length);
 
     const code = `HN-B-${String(index + 1).padStart(6, '0')}`;
     const submittedAt = new Date(startsAt.getTime() - rng.int(10, 30) * DAY_MS);
     const agency = `示例招标代理${rng.int(1, 40)}号有限公司`;
     projects.push({
-      id, code, name: `示例项目${index + 1}`, category: 'CONSTRUCTION', department: 'HOUSING_AND_CONSTRUCTION', host_platform_id: host,
-      tenderer: `示例招标人${rng.int(1, 500)}`, agency, bidders: ['示例投标人甲', '示例投标人乙', '示例投标人丙'], budget: `${rng.int(50, 3000)}000000`,
-      mode: 'REMOTE', committee_size: committeeSize, tenderer_representatives: 0, evaluation_starts_at: startsAt, evaluation_ends_at: endsAt,
-      status, fee_advance: null, submitted_by: `agency:${agency}`, created_at: submittedAt, updated_at: submittedAt,
+      id,
+      code,
+      name: `示例项目${index + 1}`,
+      category: 'CONSTRUCTION',
+      department: 'HOUSING_AND_CONSTRUCTION',
+      host_platform_id: host,
+      tenderer: `示例招标人${rng.int(1, 500)}`,
+      agency,
+      bidders: ['示例投标人甲', '示例投标人乙', '示例投标人丙'],
+      budget: `${rng.int(50, 3000)}000000`,
+      mode: 'REMOTE',
+      committee_size: committeeSize,
+      tenderer_representatives: 0,
+      evaluation_starts_at: startsAt,
+      evaluation_ends_at: endsAt,
+      status,
+      fee_advance: null,
+      submitted_by: `agency:${agency}`,
+      created_at: submittedAt,
+      updated_at: submittedAt,
     });
     // A real chain (submitted, filed) so archive verification holds on the seeded history too.
-    const first = { projectId: id, seq: 1, at: submittedAt.toISOString(), kind: 'SUBMITTED', actor: `agency:${agency}`, detail: `project ${code} submitted for filing`, data: { code } };
+    const first = {
+      projectId: id,
+      seq: 1,
+      at: submittedAt.toISOString(),
+      kind: 'SUBMITTED',
+      actor: `agency:${agency}`,
+      detail: `project ${code} submitted for filing`,
+      data: { code },
+    };
     const firstHash = eventHash(GENESIS_HASH, first);
     const filedAt = new Date(submittedAt.getTime() + DAY_MS);
-    const second = { projectId: id, seq: 2, at: filedAt.toISOString(), kind: 'FILED', actor: `supervisor:HOUSING_AND_CONSTRUCTION@${host}:bench`, detail: 'filing approved', data: {} };
+    const second = {
+      projectId: id,
+      seq: 2,
+      at: filedAt.toISOString(),
+      kind: 'FILED',
+      actor: `supervisor:HOUSING_AND_CONSTRUCTION@${host}:bench`,
+      detail: 'filing approved',
+      data: {},
+    };
     events.push(
-      { project_id: id, seq: 1, at: submittedAt, kind: first.kind, actor: first.actor, detail: first.detail, data: JSON.stringify(first.data), prev_hash: GENESIS_HASH, hash: firstHash, event_key: null },
-      { project_id: id, seq: 2, at: filedAt, kind: second.kind, actor: second.actor, detail: second.detail, data: '{}', prev_hash: firstHash, hash: eventHash(firstHash, second), event_key: null },
+      {
+        project_id: id,
+        seq: 1,
+        at: submittedAt,
+        kind: first.kind,
+        actor: first.actor,
+        detail: first.detail,
+        data: JSON.stringify(first.data),
+        prev_hash: GENESIS_HASH,
+        hash: firstHash,
+        event_key: null,
+      },
+      {
+        project_id: id,
+        seq: 2,
+        at: filedAt,
+        kind: second.kind,
+        actor: second.actor,
+        detail: second.detail,
+        data: '{}',
+        prev_hash: firstHash,
+        hash: eventHash(firstHash, second),
+        event_key: null,
+      },
     );
 
     // Projects past venue arrangement and fee advance have a draw; completed ones seat their committee.
@@ -174,8 +274,17 @@ export async function loadProvince(dbs: DomainDatabases, scale: BenchScale, saga
     const completed = status !== 'EXPERTS_DRAWING';
     const requestedAt = new Date(startsAt.getTime() - 3 * DAY_MS);
     draws.push({
-      id: drawId, project_id: id, status: completed ? 'COMPLETED' : 'PENDING', seed_commitment: hex(index + 1), seed: completed && past ? hex(index + 2) : null,
-      seed_revealed: completed && past, supervisor_nonce: null, failure_reason: null, starts_at: startsAt, ends_at: endsAt, requested_at: requestedAt,
+      id: drawId,
+      project_id: id,
+      status: completed ? 'COMPLETED' : 'PENDING',
+      seed_commitment: hex(index + 1),
+      seed: completed && past ? hex(index + 2) : null,
+      seed_revealed: completed && past,
+      supervisor_nonce: null,
+      failure_reason: null,
+      starts_at: startsAt,
+      ends_at: endsAt,
+      requested_at: requestedAt,
       completed_at: completed ? requestedAt : null,
     });
     if (!completed) continue;
@@ -188,10 +297,21 @@ export async function loadProvince(dbs: DomainDatabases, scale: BenchScale, saga
         while (seated.has(expert)) expert = rng.pick(activeExperts);
         seated.add(expert);
         committeeSeats.push({
-          id: `cs-b-${committeeSeats.length + 1}`, draw_id: drawId, project_id: id, booking_id: booking.bookingId, room_id: booking.roomId,
-          specialty: rng.pick(SPECIALTIES), round: 1, status: past ? 'CHECKED_IN' : 'ACCEPTED', expert_id: expert,
-          during: `[${startsAt.toISOString()},${endsAt.toISOString()})`, invited_at: requestedAt, answer_due_at: null, responded_at: requestedAt,
-          reason: null, created_at: requestedAt,
+          id: `cs-b-${committeeSeats.length + 1}`,
+          draw_id: drawId,
+          project_id: id,
+          booking_id: booking.bookingId,
+          room_id: booking.roomId,
+          specialty: rng.pick(SPECIALTIES),
+          round: 1,
+          status: past ? 'CHECKED_IN' : 'ACCEPTED',
+          expert_id: expert,
+          during: `[${startsAt.toISOString()},${endsAt.toISOString()})`,
+          invited_at: requestedAt,
+          answer_due_at: null,
+          responded_at: requestedAt,
+          reason: null,
+          created_at: requestedAt,
         });
       }
     }
@@ -210,17 +330,71 @@ export async function loadProvince(dbs: DomainDatabases, scale: BenchScale, saga
     const code = `ZMD-SAGA-${String(index + 1).padStart(4, '0')}`;
     const agency = '驻马店示例招标代理有限公司';
     projects.push({
-      id, code, name: `联动示例项目${index + 1}`, category: 'CONSTRUCTION', department: 'HOUSING_AND_CONSTRUCTION', host_platform_id: '411700',
-      tenderer: '驻马店市示例城市建设投资有限公司', agency, bidders: ['示例投标人甲', '示例投标人乙'], budget: '5000000000', mode: 'REMOTE',
-      committee_size: 5, tenderer_representatives: 0, evaluation_starts_at: startsAt, evaluation_ends_at: endsAt, status: 'FILED', fee_advance: null,
-      submitted_by: `agency:${agency}`, created_at: submittedAt, updated_at: submittedAt,
+      id,
+      code,
+      name: `联动示例项目${index + 1}`,
+      category: 'CONSTRUCTION',
+      department: 'HOUSING_AND_CONSTRUCTION',
+      host_platform_id: '411700',
+      tenderer: '驻马店市示例城市建设投资有限公司',
+      agency,
+      bidders: ['示例投标人甲', '示例投标人乙'],
+      budget: '5000000000',
+      mode: 'REMOTE',
+      committee_size: 5,
+      tenderer_representatives: 0,
+      evaluation_starts_at: startsAt,
+      evaluation_ends_at: endsAt,
+      status: 'FILED',
+      fee_advance: null,
+      submitted_by: `agency:${agency}`,
+      created_at: submittedAt,
+      updated_at: submittedAt,
     });
-    const first = { projectId: id, seq: 1, at: submittedAt.toISOString(), kind: 'SUBMITTED', actor: `agency:${agency}`, detail: `project ${code} submitted for filing`, data: { code } };
+    const first = {
+      projectId: id,
+      seq: 1,
+      at: submittedAt.toISOString(),
+      kind: 'SUBMITTED',
+      actor: `agency:${agency}`,
+      detail: `project ${code} submitted for filing`,
+      data: { code },
+    };
     const firstHash = eventHash(GENESIS_HASH, first);
-    const second = { projectId: id, seq: 2, at: submittedAt.toISOString(), kind: 'FILED', actor: 'supervisor:HOUSING_AND_CONSTRUCTION@411700:bench', detail: 'filing approved', data: {} };
+    const second = {
+      projectId: id,
+      seq: 2,
+      at: submittedAt.toISOString(),
+      kind: 'FILED',
+      actor: 'supervisor:HOUSING_AND_CONSTRUCTION@411700:bench',
+      detail: 'filing approved',
+      data: {},
+    };
     events.push(
-      { project_id: id, seq: 1, at: submittedAt, kind: first.kind, actor: first.actor, detail: first.detail, data: JSON.stringify(first.data), prev_hash: GENESIS_HASH, hash: firstHash, event_key: null },
-      { project_id: id, seq: 2, at: submittedAt, kind: second.kind, actor: second.actor, detail: second.detail, data: '{}', prev_hash: firstHash, hash: eventHash(firstHash, second), event_key: null },
+      {
+        project_id: id,
+        seq: 1,
+        at: submittedAt,
+        kind: first.kind,
+        actor: first.actor,
+        detail: first.detail,
+        data: JSON.stringify(first.data),
+        prev_hash: GENESIS_HASH,
+        hash: firstHash,
+        event_key: null,
+      },
+      {
+        project_id: id,
+        seq: 2,
+        at: submittedAt,
+        kind: second.kind,
+        actor: second.actor,
+        detail: second.detail,
+        data: '{}',
+        prev_hash: firstHash,
+        hash: eventHash(firstHash, second),
+        event_key: null,
+      },
     );
     sagaProjects.push(id);
   }
@@ -234,18 +408,29 @@ export async function loadProvince(dbs: DomainDatabases, scale: BenchScale, saga
   // A year of production data has been through autovacuum: the visibility map is set (index-only scans, such as the
   // draw's 30-day count over committee_seat_recent_idx, skip the heap) and the statistics are fresh. A freshly
   // bulk-loaded table has neither, and autovacuum would otherwise get to it in the middle of a measurement.
-  for (const db of [dbs.venues, dbs.experts, dbs.projects] as Kysely<unknown>[]) await sql`vacuum (analyze)`.execute(db);
+  for (const db of [dbs.venues, dbs.experts, dbs.projects] as Kysely<unknown>[])
+    await sql`vacuum (analyze)`.execute(db);
   Object.assign(counts, {
-    'project (bench)': projects.length, 'project_event (bench)': events.length, booking: bookings.length, booking_seat: bookingSeats.length,
-    draw: draws.length, committee_seat: committeeSeats.length,
+    'project (bench)': projects.length,
+    'project_event (bench)': events.length,
+    booking: bookings.length,
+    booking_seat: bookingSeats.length,
+    draw: draws.length,
+    committee_seat: committeeSeats.length,
   });
 
   const [busiest, busiestCount] = [...perDay.entries()].sort((a, b) => b[1] - a[1] || a[0] - b[0])[0];
   const dayStart = new Date(YEAR_START.getTime() + busiest * DAY_MS);
-  const from = new Date(Date.UTC(dayStart.getUTCFullYear(), dayStart.getUTCMonth(), dayStart.getUTCDate()) - CHINA_OFFSET_MS);
+  const from = new Date(
+    Date.UTC(dayStart.getUTCFullYear(), dayStart.getUTCMonth(), dayStart.getUTCDate()) - CHINA_OFFSET_MS,
+  );
   return {
     counts,
-    busiestDay: { from: from.toISOString(), to: new Date(from.getTime() + DAY_MS).toISOString(), bookings: busiestCount },
+    busiestDay: {
+      from: from.toISOString(),
+      to: new Date(from.getTime() + DAY_MS).toISOString(),
+      bookings: busiestCount,
+    },
     sagaProjects,
     seconds: (Date.now() - started) / 1000,
   };

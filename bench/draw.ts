@@ -34,20 +34,51 @@ function drawFor(index: number): { request: DrawRequest; facts: EligibilityFacts
   const partners = HENAN_CITIES.filter((city) => city.code !== '411700');
   const counties = [partners[index % partners.length], partners[(index + 5) % partners.length]];
   const groups: DrawRequest['groups'] = [
-    { bookingId: `bk-drawbench-${index}-0`, roomId: 'room-411700-1', platformId: '411700', role: 'MAIN', specialty: 'CIVIL_ENGINEERING', seats: 3 },
+    {
+      bookingId: `bk-drawbench-${index}-0`,
+      roomId: 'room-411700-1',
+      platformId: '411700',
+      role: 'MAIN',
+      specialty: 'CIVIL_ENGINEERING',
+      seats: 3,
+    },
     ...counties.map((county, n) => ({
-      bookingId: `bk-drawbench-${index}-${n + 1}`, roomId: `room-${county.code}-1`, platformId: county.code, role: 'SECONDARY' as const, specialty: 'CIVIL_ENGINEERING', seats: 1,
+      bookingId: `bk-drawbench-${index}-${n + 1}`,
+      roomId: `room-${county.code}-1`,
+      platformId: county.code,
+      role: 'SECONDARY' as const,
+      specialty: 'CIVIL_ENGINEERING',
+      seats: 1,
     })),
   ];
   const hostRegion = ['411700', ...ZHUMADIAN_COUNTIES.map((county) => county.code)];
   const request: DrawRequest = {
-    projectId, hostPlatformId: '411700', hostParentId: '410000', department: 'HOUSING_AND_CONSTRUCTION', mode: 'REMOTE', startsAt, endsAt,
-    supervisorNonce: null, groups,
+    projectId,
+    hostPlatformId: '411700',
+    hostParentId: '410000',
+    department: 'HOUSING_AND_CONSTRUCTION',
+    mode: 'REMOTE',
+    startsAt,
+    endsAt,
+    supervisorNonce: null,
+    groups,
   };
   const facts: EligibilityFacts = {
-    projectId, tenderer: '驻马店市示例城市建设投资有限公司', agency: '驻马店示例招标代理有限公司', bidders: ['示例投标人甲', '示例投标人乙', '示例投标人丙'],
-    department: 'HOUSING_AND_CONSTRUCTION', hostRegion, mode: 'REMOTE', startsAt: startsAt.toISOString(), endsAt: endsAt.toISOString(),
-    pools: Object.fromEntries(groups.map((group) => [groupKeyOf(group.roomId, group.specialty), group.role === 'MAIN' ? null : [group.platformId]])),
+    projectId,
+    tenderer: '驻马店市示例城市建设投资有限公司',
+    agency: '驻马店示例招标代理有限公司',
+    bidders: ['示例投标人甲', '示例投标人乙', '示例投标人丙'],
+    department: 'HOUSING_AND_CONSTRUCTION',
+    hostRegion,
+    mode: 'REMOTE',
+    startsAt: startsAt.toISOString(),
+    endsAt: endsAt.toISOString(),
+    pools: Object.fromEntries(
+      groups.map((group) => [
+        groupKeyOf(group.roomId, group.specialty),
+        group.role === 'MAIN' ? null : [group.platformId],
+      ]),
+    ),
   };
   return { request, facts };
 }
@@ -63,10 +94,24 @@ async function recordProjects(config: ScenarioContext['config'], indexes: number
     const rows = indexes.map((index) => {
       const { request, facts } = drawFor(index);
       return {
-        id: request.projectId, code: `DRAW-BENCH-${index}`, name: `抽取示例项目${index}`, category: 'CONSTRUCTION' as const, department: 'HOUSING_AND_CONSTRUCTION' as const,
-        host_platform_id: request.hostPlatformId, tenderer: facts.tenderer, agency: facts.agency, bidders: facts.bidders, budget: '5000000000', mode: request.mode,
-        committee_size: 5, tenderer_representatives: 0, evaluation_starts_at: request.startsAt, evaluation_ends_at: request.endsAt, status: 'EXPERTS_DRAWING' as const,
-        fee_advance: null, submitted_by: `agency:${facts.agency}`,
+        id: request.projectId,
+        code: `DRAW-BENCH-${index}`,
+        name: `抽取示例项目${index}`,
+        category: 'CONSTRUCTION' as const,
+        department: 'HOUSING_AND_CONSTRUCTION' as const,
+        host_platform_id: request.hostPlatformId,
+        tenderer: facts.tenderer,
+        agency: facts.agency,
+        bidders: facts.bidders,
+        budget: '5000000000',
+        mode: request.mode,
+        committee_size: 5,
+        tenderer_representatives: 0,
+        evaluation_starts_at: request.startsAt,
+        evaluation_ends_at: request.endsAt,
+        status: 'EXPERTS_DRAWING' as const,
+        fee_advance: null,
+        submitted_by: `agency:${facts.agency}`,
       };
     });
     await projects.db.insertInto('project').values(rows).execute();
@@ -83,7 +128,10 @@ export async function drawScenario(context: ScenarioContext): Promise<ScenarioRe
     hostRegionShare: hostRegionShare(config),
     inviteTtlMs: config.INVITE_TTL,
   });
-  const pool = await database.db.selectFrom('expert').select((eb) => eb.fn.countAll<string>().as('count')).executeTakeFirstOrThrow();
+  const pool = await database.db
+    .selectFrom('expert')
+    .select((eb) => eb.fn.countAll<string>().as('count'))
+    .executeTakeFirstOrThrow();
   await recordProjects(config, [...Array.from({ length: SINGLE + PARALLEL_TOTAL }, (_, index) => index), ...WARM_UP]);
   const failures: string[] = [];
   const once = async (index: number): Promise<number> => {
@@ -99,7 +147,9 @@ export async function drawScenario(context: ScenarioContext): Promise<ScenarioRe
     for (const index of WARM_UP) await once(index);
     const times: number[] = [];
     for (let index = 0; index < SINGLE; index++) times.push(await once(index));
-    context.log(`  draw: p50 ${median(times).toFixed(1)} ms, p99 ${percentile(times, 99).toFixed(1)} ms over ${SINGLE}`);
+    context.log(
+      `  draw: p50 ${median(times).toFixed(1)} ms, p99 ${percentile(times, 99).toFixed(1)} ms over ${SINGLE}`,
+    );
     let next = SINGLE;
     const started = performance.now();
     await Promise.all(
@@ -108,7 +158,8 @@ export async function drawScenario(context: ScenarioContext): Promise<ScenarioRe
       }),
     );
     const perSecond = PARALLEL_TOTAL / ((performance.now() - started) / 1000);
-    if (failures.length) context.log(`  draw: ${failures.length} draws did not seat their committee, first: ${failures[0]}`);
+    if (failures.length)
+      context.log(`  draw: ${failures.length} draws did not seat their committee, first: ${failures[0]}`);
     context.log(`  draw: ${perSecond.toFixed(1)} draws/s with ${PARALLEL} in parallel`);
     return {
       name: 'Draw',
@@ -118,7 +169,11 @@ export async function drawScenario(context: ScenarioContext): Promise<ScenarioRe
         { name: 'one draw, p50', value: median(times), unit: 'ms', target: { value: 50, lowerIsBetter: true } },
         { name: 'one draw, p99', value: percentile(times, 99), unit: 'ms' },
         { name: `draws/s, ${PARALLEL} in parallel`, value: perSecond, unit: 'draws/s' },
-        { name: `draws that did not seat their committee (of ${SINGLE + PARALLEL_TOTAL + 3})`, value: failures.length, unit: 'draws' },
+        {
+          name: `draws that did not seat their committee (of ${SINGLE + PARALLEL_TOTAL + 3})`,
+          value: failures.length,
+          unit: 'draws',
+        },
       ],
     };
   } finally {

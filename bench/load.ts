@@ -36,7 +36,11 @@ export async function load(target: Target, connections: number, seconds: number)
   // the body: microseconds, next to the request itself).
   const headersNow = (): Record<string, string> => {
     if (!target.sign) return baseHeaders;
-    return { ...baseHeaders, [IDENTITY_HEADER]: encoded, [SIGNATURE_HEADER]: signatureFor(target.sign.secret, encoded, target.body) };
+    return {
+      ...baseHeaders,
+      [IDENTITY_HEADER]: encoded,
+      [SIGNATURE_HEADER]: signatureFor(target.sign.secret, encoded, target.body),
+    };
   };
   let bad = 0;
   const result = await autocannon({
@@ -82,7 +86,8 @@ export async function once(target: Target): Promise<{ data?: unknown; errors?: u
   }
   const response = await fetch(target.url, { method: 'POST', headers, body: target.body });
   const parsed = (await response.json()) as { data?: unknown; errors?: unknown[] };
-  if (response.status !== 200 || parsed.errors) throw new Error(`${target.name} answered ${response.status}: ${JSON.stringify(parsed).slice(0, 500)}`);
+  if (response.status !== 200 || parsed.errors)
+    throw new Error(`${target.name} answered ${response.status}: ${JSON.stringify(parsed).slice(0, 500)}`);
   return parsed;
 }
 
@@ -105,7 +110,11 @@ export interface Comparison {
 }
 
 /** Runs A, B, A, B… so drift on a shared machine hits both sides alike; ratios are of the medians (B over A). */
-export async function compare(a: Target, b: Target, options: { connections: number; seconds: number; rounds: number; log?: (line: string) => void }): Promise<Comparison> {
+export async function compare(
+  a: Target,
+  b: Target,
+  options: { connections: number; seconds: number; rounds: number; log?: (line: string) => void },
+): Promise<Comparison> {
   const rounds: Comparison['rounds'] = [];
   // Requests still queued when a run ends keep the servers busy; the next run must not start behind them, or whichever
   // side goes second pays for the first. One answered request through the side just loaded means its queue is drained.
@@ -115,10 +124,14 @@ export async function compare(a: Target, b: Target, options: { connections: numb
   };
   for (let round = 0; round < options.rounds; round++) {
     const resultA = await load(a, options.connections, options.seconds);
-    options.log?.(`  ${a.name}: ${resultA.rps.toFixed(0)} req/s p50 ${resultA.p50} ms p99 ${resultA.p99} ms bad ${resultA.bad}`);
+    options.log?.(
+      `  ${a.name}: ${resultA.rps.toFixed(0)} req/s p50 ${resultA.p50} ms p99 ${resultA.p99} ms bad ${resultA.bad}`,
+    );
     await settle(a);
     const resultB = await load(b, options.connections, options.seconds);
-    options.log?.(`  ${b.name}: ${resultB.rps.toFixed(0)} req/s p50 ${resultB.p50} ms p99 ${resultB.p99} ms bad ${resultB.bad}`);
+    options.log?.(
+      `  ${b.name}: ${resultB.rps.toFixed(0)} req/s p50 ${resultB.p50} ms p99 ${resultB.p99} ms bad ${resultB.bad}`,
+    );
     await settle(b);
     rounds.push({ a: resultA, b: resultB });
   }
@@ -128,5 +141,12 @@ export async function compare(a: Target, b: Target, options: { connections: numb
     p99: median(rounds.map((round) => round[side].p99)),
   });
   const summary = { a: summarise('a'), b: summarise('b') };
-  return { a: a.name, b: b.name, rounds, summary, rpsRatio: summary.b.rps / summary.a.rps, p99Ratio: summary.b.p99 / summary.a.p99 };
+  return {
+    a: a.name,
+    b: b.name,
+    rounds,
+    summary,
+    rpsRatio: summary.b.rps / summary.a.rps,
+    p99Ratio: summary.b.p99 / summary.a.p99,
+  };
 }

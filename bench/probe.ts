@@ -24,22 +24,41 @@ async function main(): Promise<void> {
   await admin.query(`create database ${name}`);
   const url = new URL(adminUrl);
   url.pathname = `/${name}`;
-  const env = { ...process.env, HUB_ENV: 'production', LOG_LEVEL: 'warn', DATABASE_URL: url.toString(), HUB_QUEUE_PREFIX: `{${name}}`,
-    HUB_JWT_SECRET: randomBytes(32).toString('hex'), HUB_INTERNAL_SECRET: randomBytes(32).toString('hex'), WEBHOOK_SECRET: randomBytes(32).toString('hex') };
+  const env = {
+    ...process.env,
+    HUB_ENV: 'production',
+    LOG_LEVEL: 'warn',
+    DATABASE_URL: url.toString(),
+    HUB_QUEUE_PREFIX: `{${name}}`,
+    HUB_JWT_SECRET: randomBytes(32).toString('hex'),
+    HUB_INTERNAL_SECRET: randomBytes(32).toString('hex'),
+    WEBHOOK_SECRET: randomBytes(32).toString('hex'),
+  };
   const config = loadConfig(env);
   const databases = openHubDatabases(config);
   try {
     await migrateHub(databases);
-    const loaded = await loadProvince({ venues: databases.venues.db, experts: databases.experts.db, projects: databases.projects.db }, benchScale(process.env.SEED_SCALE ?? 'small'), 0);
+    const loaded = await loadProvince(
+      { venues: databases.venues.db, experts: databases.experts.db, projects: databases.projects.db },
+      benchScale(process.env.SEED_SCALE ?? 'small'),
+      0,
+    );
     const stack = await startStack(env);
     try {
       const token = await issueToken(config, { sub: 'probe', role: 'PROVINCIAL_ADMIN', platform: '410000' }, '1h');
       for (const [part, selection] of Object.entries(PARTS)) {
-        const body = JSON.stringify({ query: `query($from: DateTime!, $to: DateTime!) { schedule(from: $from, to: $to) { ${selection} } }`, variables: loaded.busiestDay });
+        const body = JSON.stringify({
+          query: `query($from: DateTime!, $to: DateTime!) { schedule(from: $from, to: $to) { ${selection} } }`,
+          variables: loaded.busiestDay,
+        });
         const times: number[] = [];
         for (let i = 0; i < 20; i++) {
           const started = performance.now();
-          const response = await fetch(`http://127.0.0.1:${stack.ports.gateway}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` }, body });
+          const response = await fetch(`http://127.0.0.1:${stack.ports.gateway}/graphql`, {
+            method: 'POST',
+            headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
+            body,
+          });
           const text = await response.text();
           times.push(performance.now() - started);
           if (i === 0 && text.includes('"errors"')) process.stdout.write(`${part}: ${text.slice(0, 300)}\n`);

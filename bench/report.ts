@@ -26,23 +26,47 @@ export function renderMarkdown(results: BenchResults): string {
   lines.push(
     `Machine: ${results.machine.cpus} × ${results.machine.model}; load average at start ${results.machine.loadavgStart.map(f2).join(' ')}, at end ${(results.machine.loadavgEnd ?? []).map(f2).join(' ')}. ${results.machine.note}.`,
   );
-  lines.push(`Settings: ${Object.entries(results.settings).map(([key, value]) => `${key}=${value}`).join(', ')}.`);
-  lines.push(`Data (${results.data.seconds.toFixed(0)} s to load): ${Object.entries(results.data.counts).map(([key, value]) => `${key} ${value}`).join(', ')}.`);
+  lines.push(
+    `Settings: ${Object.entries(results.settings)
+      .map(([key, value]) => `${key}=${value}`)
+      .join(', ')}.`,
+  );
+  lines.push(
+    `Data (${results.data.seconds.toFixed(0)} s to load): ${Object.entries(results.data.counts)
+      .map(([key, value]) => `${key} ${value}`)
+      .join(', ')}.`,
+  );
   lines.push('');
 
   const overhead = results.gatewayOverhead;
   if (overhead) {
     const { a, b } = overhead.summary;
-    lines.push(`## Gateway overhead (platform with venues and rooms; ${overhead.rounds.length} alternating rounds, medians)`);
+    lines.push(
+      `## Gateway overhead (platform with venues and rooms; ${overhead.rounds.length} alternating rounds, medians)`,
+    );
     lines.push('');
     lines.push('| target | req/s | p50 ms | p99 ms |');
     lines.push('| --- | ---: | ---: | ---: |');
     lines.push(`| ${overhead.a} | ${f0(a.rps)} | ${a.p50} | ${a.p99} |`);
     lines.push(`| ${overhead.b} | ${f0(b.rps)} | ${b.p50} | ${b.p99} |`);
-    if (overhead.cached) lines.push(`| ${overhead.cached.target} (not counted; one run after the comparison) | ${f0(overhead.cached.rps)} | ${overhead.cached.p50} | ${overhead.cached.p99} |`);
+    if (overhead.cached)
+      lines.push(
+        `| ${overhead.cached.target} (not counted; one run after the comparison) | ${f0(overhead.cached.rps)} | ${overhead.cached.p50} | ${overhead.cached.p99} |`,
+      );
     lines.push('');
-    rows.push({ scenario: 'Gateway overhead (cache off)', figure: `gateway/direct req/s = ${f2(overhead.rpsRatio)}`, target: '≥ 0.50', met: overhead.rpsRatio >= 0.5 });
-    if (overhead.cached) rows.push({ scenario: 'Gateway overhead (cache on, not counted)', figure: `gateway/direct req/s = ${f2(overhead.cached.rps / a.rps)}`, target: '', met: null });
+    rows.push({
+      scenario: 'Gateway overhead (cache off)',
+      figure: `gateway/direct req/s = ${f2(overhead.rpsRatio)}`,
+      target: '≥ 0.50',
+      met: overhead.rpsRatio >= 0.5,
+    });
+    if (overhead.cached)
+      rows.push({
+        scenario: 'Gateway overhead (cache on, not counted)',
+        figure: `gateway/direct req/s = ${f2(overhead.cached.rps / a.rps)}`,
+        target: '',
+        met: null,
+      });
   }
   const cluster = results.cluster;
   if (cluster) {
@@ -54,7 +78,9 @@ export function renderMarkdown(results: BenchResults): string {
     lines.push(`| ${cluster.a} | ${f0(a.rps)} | ${a.p50} | ${a.p99} |`);
     lines.push(`| ${cluster.b} | ${f0(b.rps)} | ${b.p50} | ${b.p99} |`);
     lines.push('');
-    lines.push(`Two workers over one: ${f2(cluster.rpsRatio)}× the requests/s, ${f2(cluster.p99Ratio)}× the p99 (no target; this is the before/after of gateway/cluster.ts).`);
+    lines.push(
+      `Two workers over one: ${f2(cluster.rpsRatio)}× the requests/s, ${f2(cluster.p99Ratio)}× the p99 (no target; this is the before/after of gateway/cluster.ts).`,
+    );
     lines.push('');
   }
   const boards = [
@@ -64,7 +90,9 @@ export function renderMarkdown(results: BenchResults): string {
   for (const { board, label } of boards) {
     if (!board) continue;
     const { a, b } = board.summary;
-    lines.push(`## Board query, ${label} (${board.bookings} bookings of one day, 3 subgraphs, 50 connections; ${board.rounds.length} alternating rounds, medians)`);
+    lines.push(
+      `## Board query, ${label} (${board.bookings} bookings of one day, 3 subgraphs, 50 connections; ${board.rounds.length} alternating rounds, medians)`,
+    );
     lines.push('');
     lines.push('| target | req/s | p50 ms | p99 ms |');
     lines.push('| --- | ---: | ---: | ---: |');
@@ -73,14 +101,28 @@ export function renderMarkdown(results: BenchResults): string {
     lines.push('');
     // A round in which a side answered fewer requests than it had connections measured a queue, not a rate: the ratios
     // of such rounds mean nothing, and the verdict says so instead of "met".
-    const saturated = board.rounds.some((round) => round.a.requests < round.a.connections || round.b.requests < round.b.connections);
+    const saturated = board.rounds.some(
+      (round) => round.a.requests < round.a.connections || round.b.requests < round.b.connections,
+    );
     if (saturated) {
-      lines.push('Saturated: in at least one round a side answered fewer requests than it had connections, so its figures measure a queue; the ratios below are not evidence either way.');
+      lines.push(
+        'Saturated: in at least one round a side answered fewer requests than it had connections, so its figures measure a queue; the ratios below are not evidence either way.',
+      );
       lines.push('');
     }
     const scenario = `Board query (${label})`;
-    rows.push({ scenario, figure: `hub/stock req/s = ${f2(board.rpsRatio)}${saturated ? ' (saturated)' : ''}`, target: '≥ 2.00', met: saturated ? null : board.rpsRatio >= 2 });
-    rows.push({ scenario, figure: `hub/stock p99 = ${f2(board.p99Ratio)}${saturated ? ' (saturated)' : ''}`, target: '≤ 0.50', met: saturated ? null : board.p99Ratio <= 0.5 });
+    rows.push({
+      scenario,
+      figure: `hub/stock req/s = ${f2(board.rpsRatio)}${saturated ? ' (saturated)' : ''}`,
+      target: '≥ 2.00',
+      met: saturated ? null : board.rpsRatio >= 2,
+    });
+    rows.push({
+      scenario,
+      figure: `hub/stock p99 = ${f2(board.p99Ratio)}${saturated ? ' (saturated)' : ''}`,
+      target: '≤ 0.50',
+      met: saturated ? null : board.p99Ratio <= 0.5,
+    });
   }
   for (const scenario of results.scenarios) {
     lines.push(`## ${scenario.name} (${scenario.status})`);
@@ -94,30 +136,66 @@ export function renderMarkdown(results: BenchResults): string {
     }
     for (const figure of scenario.figures) {
       if (!figure.target) continue;
-      const met = figure.target.lowerIsBetter ? figure.value < figure.target.value : figure.value >= figure.target.value;
-      rows.push({ scenario: scenario.name, figure: `${figure.name} = ${f2(figure.value)} ${figure.unit}`, target: `${figure.target.lowerIsBetter ? '<' : '≥'} ${figure.target.value} ${figure.unit}`, met });
+      const met = figure.target.lowerIsBetter
+        ? figure.value < figure.target.value
+        : figure.value >= figure.target.value;
+      rows.push({
+        scenario: scenario.name,
+        figure: `${figure.name} = ${f2(figure.value)} ${figure.unit}`,
+        target: `${figure.target.lowerIsBetter ? '<' : '≥'} ${figure.target.value} ${figure.unit}`,
+        met,
+      });
     }
-    if (scenario.status !== 'measured') rows.push({ scenario: scenario.name, figure: scenario.status, target: '', met: null });
+    if (scenario.status !== 'measured')
+      rows.push({ scenario: scenario.name, figure: scenario.status, target: '', met: null });
   }
   const soak = results.soak;
   if (soak) {
     const warmUp = soak.warmUpSeconds ? ` after a ${soak.warmUpSeconds} s warm-up at the same rate` : '';
-    lines.push(`## Soak (board query at ${soak.rate} req/s for ${soak.seconds} s${warmUp}, ${soak.chunks.length} chunks)`);
+    lines.push(
+      `## Soak (board query at ${soak.rate} req/s for ${soak.seconds} s${warmUp}, ${soak.chunks.length} chunks)`,
+    );
     lines.push('');
     lines.push('| chunk | req/s | p50 ms | p99 ms | gateway RSS |');
     lines.push('| --- | ---: | ---: | ---: | ---: |');
-    soak.chunks.forEach((chunk, index) => lines.push(`| ${index + 1} | ${f0(chunk.rps)} | ${chunk.p50} | ${chunk.p99} | ${soak.chunkRss ? mib(soak.chunkRss[index]) : ''} |`));
+    soak.chunks.forEach((chunk, index) =>
+      lines.push(
+        `| ${index + 1} | ${f0(chunk.rps)} | ${chunk.p50} | ${chunk.p99} | ${soak.chunkRss ? mib(soak.chunkRss[index]) : ''} |`,
+      ),
+    );
     lines.push('');
     const idle = soak.rssIdle === undefined ? '' : `${mib(soak.rssIdle)} idle before the warm-up, `;
     lines.push(`Gateway RSS ${idle}${mib(soak.rssStart)} at the start${warmUp}, ${mib(soak.rssEnd)} at the end.`);
     lines.push('');
-    rows.push({ scenario: 'Soak', figure: `gateway RSS growth ${pct(soak.rssGrowth)} (${mib(soak.rssStart)} → ${mib(soak.rssEnd)})`, target: '< 10%', met: soak.rssGrowth < 0.1 });
+    rows.push({
+      scenario: 'Soak',
+      figure: `gateway RSS growth ${pct(soak.rssGrowth)} (${mib(soak.rssStart)} → ${mib(soak.rssEnd)})`,
+      target: '< 10%',
+      met: soak.rssGrowth < 0.1,
+    });
     // Drift in either direction beyond 20% is reported as not met: a p99 that falls by more is a start that was not yet steady.
-    rows.push({ scenario: 'Soak', figure: `p99 drift ${pct(soak.p99Drift)} (${soak.p99First} → ${soak.p99Last} ms)`, target: '< 20% either way', met: Math.abs(soak.p99Drift) < 0.2 });
+    rows.push({
+      scenario: 'Soak',
+      figure: `p99 drift ${pct(soak.p99Drift)} (${soak.p99First} → ${soak.p99Last} ms)`,
+      target: '< 20% either way',
+      met: Math.abs(soak.p99Drift) < 0.2,
+    });
   }
-  const bad = [...(overhead?.rounds ?? []), ...(cluster?.rounds ?? []), ...(results.board?.rounds ?? []), ...(results.boardUncached?.rounds ?? [])].reduce((sum, round) => sum + round.a.bad + round.b.bad + round.a.errors + round.b.errors, 0);
+  const bad = [
+    ...(overhead?.rounds ?? []),
+    ...(cluster?.rounds ?? []),
+    ...(results.board?.rounds ?? []),
+    ...(results.boardUncached?.rounds ?? []),
+  ].reduce((sum, round) => sum + round.a.bad + round.b.bad + round.a.errors + round.b.errors, 0);
   lines.push(`Bad, failed or timed-out (30 s) responses during the comparisons: ${bad}.`);
   lines.push('');
-  const summary = ['## Targets', '', '| scenario | figure | target | verdict |', '| --- | --- | --- | --- |', ...rows.map((row) => `| ${row.scenario} | ${row.figure} | ${row.target} | ${verdict(row.met)} |`), ''];
+  const summary = [
+    '## Targets',
+    '',
+    '| scenario | figure | target | verdict |',
+    '| --- | --- | --- | --- |',
+    ...rows.map((row) => `| ${row.scenario} | ${row.figure} | ${row.target} | ${verdict(row.met)} |`),
+    '',
+  ];
   return [...lines.slice(0, 4), ...summary, ...lines.slice(4)].join('\n');
 }

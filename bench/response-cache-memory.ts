@@ -26,23 +26,39 @@ const SDL = `
 
 const QUERIES: Record<Shape, string> = {
   platform: '{ platform { id name level } }',
-  schedule: '{ schedule { id status seats startsAt room { id name venue { id name platform { id name } } } project { id code name status } } }',
+  schedule:
+    '{ schedule { id status seats startsAt room { id name venue { id name platform { id name } } } project { id code name status } } }',
   projects: '{ projects { id code name status budget } }',
 };
 
 /** The subgraph answer a resolver starts from, as JSON text: parsed afresh per request, as the gateway parses its fetches. */
 function sourceText(shape: Shape, caller: number): string {
-  const platform = { id: `4117${String(caller % 100).padStart(2, '0')}`, name: `驻马店市公共资源交易中心${caller}`, level: 'CITY' };
-  const project = (index: number) => ({ id: `p-${caller}-${index}`, code: `ZMD-2027-${caller}-${index}`, name: `驻马店市第${index}标段道路改造工程施工`, status: 'FILED', budget: 1_250_000.5 + index });
+  const platform = {
+    id: `4117${String(caller % 100).padStart(2, '0')}`,
+    name: `驻马店市公共资源交易中心${caller}`,
+    level: 'CITY',
+  };
+  const project = (index: number) => ({
+    id: `p-${caller}-${index}`,
+    code: `ZMD-2027-${caller}-${index}`,
+    name: `驻马店市第${index}标段道路改造工程施工`,
+    status: 'FILED',
+    budget: 1_250_000.5 + index,
+  });
   if (shape === 'platform') return JSON.stringify({ platform });
-  if (shape === 'projects') return JSON.stringify({ projects: Array.from({ length: 50 }, (_, index) => project(index)) });
+  if (shape === 'projects')
+    return JSON.stringify({ projects: Array.from({ length: 50 }, (_, index) => project(index)) });
   return JSON.stringify({
     schedule: Array.from({ length: 20 }, (_, index) => ({
       id: `bk-${caller}-${index}`,
       status: 'CONFIRMED',
       seats: 3,
       startsAt: '2027-04-05T01:00:00.000Z',
-      room: { id: `room-${caller}-${index}`, name: `第${index}评标室`, venue: { id: `v-${caller}`, name: '驻马店市公共资源交易中心评标基地', platform } },
+      room: {
+        id: `room-${caller}-${index}`,
+        name: `第${index}评标室`,
+        venue: { id: `v-${caller}`, name: '驻马店市公共资源交易中心评标基地', platform },
+      },
       project: project(index),
     })),
   });
@@ -70,13 +86,23 @@ function collect(): number {
 }
 
 export async function measure(shape: Shape, maxBytes: number, callers: number): Promise<MemoryMeasure> {
-  const config = { redisUrl: process.env.REDIS_URL ?? 'redis://127.0.0.1:6379', prefix: `{cache-memory-${process.pid}}` };
+  const config = {
+    redisUrl: process.env.REDIS_URL ?? 'redis://127.0.0.1:6379',
+    prefix: `{cache-memory-${process.pid}}`,
+  };
   const feed = listenForChanges(config.redisUrl, config.prefix, createLogger('bench', 'silent'));
   if (!(await feed.whenListening(5000))) throw new Error(`no Redis at ${config.redisUrl}`);
   const cache = responseCachePlugin<{ identity: Identity }>(maxBytes, feed, createMetrics('bench-cache'));
   const apollo = new ApolloServer<{ identity: Identity }>({
     typeDefs: SDL,
-    resolvers: { Query: Object.fromEntries(SHAPES.map((field) => [field, (_root: unknown, _args: unknown, ctx: { source: () => Record<string, unknown> }) => ctx.source()[field]])) },
+    resolvers: {
+      Query: Object.fromEntries(
+        SHAPES.map((field) => [
+          field,
+          (_root: unknown, _args: unknown, ctx: { source: () => Record<string, unknown> }) => ctx.source()[field],
+        ]),
+      ),
+    },
     // Every answer cacheable, as the subgraphs' hints make a schedule or a platform.
     plugins: [ApolloServerPluginCacheControl({ defaultMaxAge: 60, calculateHttpHeaders: false }), cache.plugin],
   });
@@ -105,7 +131,12 @@ export async function measure(shape: Shape, maxBytes: number, callers: number): 
 }
 
 /** One query of one distinct caller; returns the length of its answer's JSON. */
-async function run(apollo: ApolloServer<{ identity: Identity }>, shape: Shape, query: string, caller: number): Promise<number> {
+async function run(
+  apollo: ApolloServer<{ identity: Identity }>,
+  shape: Shape,
+  query: string,
+  caller: number,
+): Promise<number> {
   const identity: Identity = { sub: `caller-${caller}`, role: 'PLATFORM_OPERATOR', platform: '411700' };
   const text = sourceText(shape, caller);
   const result = await apollo.executeOperation(
@@ -113,15 +144,24 @@ async function run(apollo: ApolloServer<{ identity: Identity }>, shape: Shape, q
     // The whole answer comes from one parsed subgraph response, resolved field by field by graphql-js's defaults.
     { contextValue: Object.assign({ identity }, { source: () => JSON.parse(text) as Record<string, unknown> }) },
   );
-  if (result.body.kind !== 'single' || result.body.singleResult.errors) throw new Error(`the ${shape} query failed: ${JSON.stringify(result.body)}`);
+  if (result.body.kind !== 'single' || result.body.singleResult.errors)
+    throw new Error(`the ${shape} query failed: ${JSON.stringify(result.body)}`);
   return JSON.stringify(result.body.singleResult.data).length;
 }
 
 async function main(): Promise<void> {
-  const { values } = parseArgs({ options: { json: { type: 'boolean', default: false }, mb: { type: 'string', default: '16' }, callers: { type: 'string', default: '20000' }, shape: { type: 'string' } } });
+  const { values } = parseArgs({
+    options: {
+      json: { type: 'boolean', default: false },
+      mb: { type: 'string', default: '16' },
+      callers: { type: 'string', default: '20000' },
+      shape: { type: 'string' },
+    },
+  });
   const shapes = values.shape ? [values.shape as Shape] : [...SHAPES];
   const results: MemoryMeasure[] = [];
-  for (const shape of shapes) results.push(await measure(shape, Number(values.mb) * 1024 * 1024, Number(values.callers)));
+  for (const shape of shapes)
+    results.push(await measure(shape, Number(values.mb) * 1024 * 1024, Number(values.callers)));
   if (values.json) {
     process.stdout.write(`${JSON.stringify(results)}\n`);
     return;

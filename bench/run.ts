@@ -31,14 +31,19 @@ const SCENARIOS = ['overhead', 'cluster', 'board', 'draw', 'saga', 'import', 'so
 type ScenarioName = (typeof SCENARIOS)[number];
 function chosenScenarios(value: string | undefined): Set<ScenarioName> {
   if (!value) return new Set(SCENARIOS);
-  const names = value.split(',').map((name) => name.trim()).filter(Boolean);
+  const names = value
+    .split(',')
+    .map((name) => name.trim())
+    .filter(Boolean);
   const unknown = names.filter((name) => !(SCENARIOS as readonly string[]).includes(name));
-  if (unknown.length) throw new Error(`BENCH_SCENARIOS: unknown ${unknown.join(', ')}; choose from ${SCENARIOS.join(', ')}`);
+  if (unknown.length)
+    throw new Error(`BENCH_SCENARIOS: unknown ${unknown.join(', ')}; choose from ${SCENARIOS.join(', ')}`);
   return new Set(names as ScenarioName[]);
 }
 const CHOSEN = chosenScenarios(process.env.BENCH_SCENARIOS);
 
-export const PLATFORM_QUERY = 'query Platform($id: ID!) { platform(id: $id) { id name venues { id name rooms { id name seats videoTerminal } } } }';
+export const PLATFORM_QUERY =
+  'query Platform($id: ID!) { platform(id: $id) { id name venues { id name rooms { id name seats videoTerminal } } } }';
 export const BOARD_QUERY = `query Board($from: DateTime!, $to: DateTime!) {
   schedule(from: $from, to: $to) {
     id role seats startsAt endsAt status
@@ -47,7 +52,11 @@ export const BOARD_QUERY = `query Board($from: DateTime!, $to: DateTime!) {
   }
 }`;
 
-const extraScenarios: [ScenarioName, Scenario][] = [['draw', drawScenario], ['saga', sagaScenario], ['import', importScenario]];
+const extraScenarios: [ScenarioName, Scenario][] = [
+  ['draw', drawScenario],
+  ['saga', sagaScenario],
+  ['import', importScenario],
+];
 const log = (line: string) => process.stdout.write(`[bench] ${line}\n`);
 
 export interface BenchResults {
@@ -94,7 +103,11 @@ async function main(): Promise<void> {
   await admin.query(`create database ${name}`);
   log(`database ${name}`);
 
-  const secrets = { HUB_JWT_SECRET: randomBytes(32).toString('hex'), HUB_INTERNAL_SECRET: randomBytes(32).toString('hex'), WEBHOOK_SECRET: randomBytes(32).toString('hex') };
+  const secrets = {
+    HUB_JWT_SECRET: randomBytes(32).toString('hex'),
+    HUB_INTERNAL_SECRET: randomBytes(32).toString('hex'),
+    WEBHOOK_SECRET: randomBytes(32).toString('hex'),
+  };
   const env: NodeJS.ProcessEnv = {
     ...process.env,
     ...secrets,
@@ -116,7 +129,7 @@ async function main(): Promise<void> {
       cpus: cpus().length,
       model: cpus()[0]?.model ?? 'unknown',
       loadavgStart: loadavg(),
-      note: 'shared 2-core machine: other engineers\' test runs may contend; compare ratios within this run, not absolute figures across runs',
+      note: "shared 2-core machine: other engineers' test runs may contend; compare ratios within this run, not absolute figures across runs",
     },
     settings: {
       SEED_SCALE: process.env.SEED_SCALE ?? 'full',
@@ -138,11 +151,16 @@ async function main(): Promise<void> {
     const databases = openHubDatabases(config);
     await migrateHub(databases);
     log('loading the province-size data set…');
-    const loaded = await loadProvince({ venues: databases.venues.db, experts: databases.experts.db, projects: databases.projects.db }, benchScale());
+    const loaded = await loadProvince(
+      { venues: databases.venues.db, experts: databases.experts.db, projects: databases.projects.db },
+      benchScale(),
+    );
     await databases.close();
     const { sagaProjects, ...data } = loaded;
     results.data = data;
-    log(`loaded in ${data.seconds.toFixed(1)} s: ${JSON.stringify(data.counts)}; busiest day ${data.busiestDay.from} with ${data.busiestDay.bookings} bookings`);
+    log(
+      `loaded in ${data.seconds.toFixed(1)} s: ${JSON.stringify(data.counts)}; busiest day ${data.busiestDay.from} with ${data.busiestDay.bookings} bookings`,
+    );
 
     stack = await startStack(env);
     const running = stack;
@@ -152,18 +170,36 @@ async function main(): Promise<void> {
 
     const platformBody = JSON.stringify({ query: PLATFORM_QUERY, variables: { id: '411700' } });
     const viaGateway: Target = { name: 'hub gateway', url: gatewayUrl, body: platformBody, headers: bearer };
-    const boardBody = JSON.stringify({ query: BOARD_QUERY, variables: { from: data.busiestDay.from, to: data.busiestDay.to } });
+    const boardBody = JSON.stringify({
+      query: BOARD_QUERY,
+      variables: { from: data.busiestDay.from, to: data.busiestDay.to },
+    });
     const ours: Target = { name: 'hub gateway', url: gatewayUrl, body: boardBody, headers: bearer };
     // The same gateway with its response cache off, beside the one as deployed: what the gateway itself costs.
     const uncachedPort = await freePort();
-    const uncachedGateway = startProcess('gateway-uncached', ['dist/gateway/main.js'], { ...running.env, GATEWAY_PORT: String(uncachedPort), METRICS_PORT: String(await freePort()), HUB_RESPONSE_CACHE_MB: '0' }, uncachedPort);
+    const uncachedGateway = startProcess(
+      'gateway-uncached',
+      ['dist/gateway/main.js'],
+      {
+        ...running.env,
+        GATEWAY_PORT: String(uncachedPort),
+        METRICS_PORT: String(await freePort()),
+        HUB_RESPONSE_CACHE_MB: '0',
+      },
+      uncachedPort,
+    );
     stops.push(() => uncachedGateway.stop());
     await waitReady(`http://127.0.0.1:${uncachedPort}/readyz`);
     const uncachedUrl = `http://127.0.0.1:${uncachedPort}/graphql`;
 
     // ---- gateway overhead: one subgraph, straight (signed) versus through the gateway, uncached; then cached alone
     if (CHOSEN.has('overhead')) {
-      const direct: Target = { name: 'venues subgraph direct', url: `http://127.0.0.1:${stack.ports.venues}/graphql`, body: platformBody, sign: { secret: config.HUB_INTERNAL_SECRET, identity: ADMIN } };
+      const direct: Target = {
+        name: 'venues subgraph direct',
+        url: `http://127.0.0.1:${stack.ports.venues}/graphql`,
+        body: platformBody,
+        sign: { secret: config.HUB_INTERNAL_SECRET, identity: ADMIN },
+      };
       const uncached: Target = { ...viaGateway, name: 'hub gateway, response cache off', url: uncachedUrl };
       await once(direct);
       await once(uncached);
@@ -171,25 +207,50 @@ async function main(): Promise<void> {
       await load(direct, CONNECTIONS, 3);
       await load(uncached, CONNECTIONS, 5);
       log('gateway overhead (direct, gateway without cache alternating)');
-      const comparison = await compare(direct, uncached, { connections: CONNECTIONS, seconds: SECONDS, rounds: ROUNDS, log });
+      const comparison = await compare(direct, uncached, {
+        connections: CONNECTIONS,
+        seconds: SECONDS,
+        rounds: ROUNDS,
+        log,
+      });
       await once(viaGateway);
       const cached = await load({ ...viaGateway, name: 'hub gateway, response cache on' }, CONNECTIONS, SECONDS);
-      log(`  hub gateway, response cache on: ${cached.rps.toFixed(0)} req/s p50 ${cached.p50} ms p99 ${cached.p99} ms bad ${cached.bad}`);
+      log(
+        `  hub gateway, response cache on: ${cached.rps.toFixed(0)} req/s p50 ${cached.p50} ms p99 ${cached.p99} ms bad ${cached.bad}`,
+      );
       results.gatewayOverhead = { ...comparison, cached };
     }
 
     // ---- both cores: the uncached gateway as one process against GATEWAY_WORKERS=2, same subgraphs, alternating
     if (CHOSEN.has('cluster')) {
       const clusterPort = await freePort();
-      const clustered = startProcess('gateway-2-workers', ['dist/gateway/main.js'], { ...running.env, GATEWAY_PORT: String(clusterPort), GATEWAY_WORKERS: '2', HUB_RESPONSE_CACHE_MB: '0' }, clusterPort);
+      const clustered = startProcess(
+        'gateway-2-workers',
+        ['dist/gateway/main.js'],
+        { ...running.env, GATEWAY_PORT: String(clusterPort), GATEWAY_WORKERS: '2', HUB_RESPONSE_CACHE_MB: '0' },
+        clusterPort,
+      );
       stops.push(() => clustered.stop());
       await waitReady(`http://127.0.0.1:${clusterPort}/readyz`);
-      const single: Target = { ...viaGateway, name: `hub gateway (cache off), GATEWAY_WORKERS=${config.GATEWAY_WORKERS}`, url: uncachedUrl };
-      const twoWorkers: Target = { ...viaGateway, name: 'hub gateway (cache off), GATEWAY_WORKERS=2', url: `http://127.0.0.1:${clusterPort}/graphql` };
+      const single: Target = {
+        ...viaGateway,
+        name: `hub gateway (cache off), GATEWAY_WORKERS=${config.GATEWAY_WORKERS}`,
+        url: uncachedUrl,
+      };
+      const twoWorkers: Target = {
+        ...viaGateway,
+        name: 'hub gateway (cache off), GATEWAY_WORKERS=2',
+        url: `http://127.0.0.1:${clusterPort}/graphql`,
+      };
       await once(twoWorkers);
       await load(twoWorkers, CONNECTIONS, 3);
       log('gateway workers (configured, 2 alternating)');
-      results.cluster = await compare(single, twoWorkers, { connections: CONNECTIONS, seconds: SECONDS, rounds: ROUNDS, log });
+      results.cluster = await compare(single, twoWorkers, {
+        connections: CONNECTIONS,
+        seconds: SECONDS,
+        rounds: ROUNDS,
+        log,
+      });
       await clustered.stop();
     }
 
@@ -209,18 +270,35 @@ async function main(): Promise<void> {
       const stockSample = await timed(stockTarget);
       const uncachedSample = await timed(oursUncached);
       await timed(stockTarget);
-      for (const [name, answer] of [['ours', sample], ['ours without cache', uncachedSample]] as const) {
-        if (JSON.stringify(answer.data) !== JSON.stringify(stockSample.data)) throw new Error(`the stock gateway and ${name} answer the board query differently`);
+      for (const [name, answer] of [
+        ['ours', sample],
+        ['ours without cache', uncachedSample],
+      ] as const) {
+        if (JSON.stringify(answer.data) !== JSON.stringify(stockSample.data))
+          throw new Error(`the stock gateway and ${name} answer the board query differently`);
       }
       const bookings = sample.data.schedule.length;
-      log(`board query: ${bookings} bookings, ${boardBody.length} B request, ${JSON.stringify(sample).length} B response`);
+      log(
+        `board query: ${bookings} bookings, ${boardBody.length} B request, ${JSON.stringify(sample).length} B response`,
+      );
       await load(ours, CONNECTIONS, 5);
       await load(stockTarget, CONNECTIONS, 5);
       log('board query (stock, hub alternating)');
-      results.board = { ...(await compare(stockTarget, ours, { connections: CONNECTIONS, seconds: SECONDS, rounds: ROUNDS, log })), bookings };
+      results.board = {
+        ...(await compare(stockTarget, ours, { connections: CONNECTIONS, seconds: SECONDS, rounds: ROUNDS, log })),
+        bookings,
+      };
       await load(oursUncached, CONNECTIONS, 5);
       log('board query (stock, hub without cache alternating)');
-      results.boardUncached = { ...(await compare(stockTarget, oursUncached, { connections: CONNECTIONS, seconds: SECONDS, rounds: ROUNDS, log })), bookings };
+      results.boardUncached = {
+        ...(await compare(stockTarget, oursUncached, {
+          connections: CONNECTIONS,
+          seconds: SECONDS,
+          rounds: ROUNDS,
+          log,
+        })),
+        bookings,
+      };
       await stock.stop();
     }
     await uncachedGateway.stop();
@@ -232,14 +310,21 @@ async function main(): Promise<void> {
       try {
         results.scenarios.push(await scenario(context));
       } catch (error) {
-        results.scenarios.push({ name: scenario.name, status: 'failed', note: String(error instanceof Error ? error.stack ?? error.message : error), figures: [] });
+        results.scenarios.push({
+          name: scenario.name,
+          status: 'failed',
+          note: String(error instanceof Error ? (error.stack ?? error.message) : error),
+          figures: [],
+        });
       }
     }
 
     // ---- soak: the board query at a constant rate, well below saturation, in equal chunks
     if (CHOSEN.has('soak')) {
       // Half of what the board comparison measured (BENCH_SOAK_RATE without it): a load the hub should carry for hours, not a saturation test.
-      const rate = results.board ? Math.max(1, Math.round(results.board.summary.b.rps * 0.5)) : num('BENCH_SOAK_RATE', 5);
+      const rate = results.board
+        ? Math.max(1, Math.round(results.board.summary.b.rps * 0.5))
+        : num('BENCH_SOAK_RATE', 5);
       await once(ours);
       const chunkSeconds = Math.max(5, Math.min(60, Math.floor(SOAK_SECONDS / 5)));
       const chunkCount = Math.max(2, Math.round(SOAK_SECONDS / chunkSeconds));
@@ -254,13 +339,25 @@ async function main(): Promise<void> {
       for (let chunk = 0; chunk < chunkCount; chunk++) {
         chunks.push(await load({ ...ours, rate }, 10, chunkSeconds));
         chunkRss.push(running.gateway.rss());
-        log(`  chunk ${chunk + 1}: ${chunks[chunk].rps.toFixed(0)} req/s p99 ${chunks[chunk].p99} ms, gateway RSS ${(chunkRss[chunk] / 1048576).toFixed(0)} MiB`);
+        log(
+          `  chunk ${chunk + 1}: ${chunks[chunk].rps.toFixed(0)} req/s p99 ${chunks[chunk].p99} ms, gateway RSS ${(chunkRss[chunk] / 1048576).toFixed(0)} MiB`,
+        );
       }
       const rssEnd = running.gateway.rss();
       const p99First = chunks[0].p99;
       const p99Last = chunks[chunks.length - 1].p99;
       results.soak = {
-        seconds: chunkSeconds * chunkCount, warmUpSeconds: SOAK_WARM_UP, rate, rssIdle, rssStart, rssEnd, rssGrowth: rssEnd / rssStart - 1, chunkRss, chunks, p99First, p99Last,
+        seconds: chunkSeconds * chunkCount,
+        warmUpSeconds: SOAK_WARM_UP,
+        rate,
+        rssIdle,
+        rssStart,
+        rssEnd,
+        rssGrowth: rssEnd / rssStart - 1,
+        chunkRss,
+        chunks,
+        p99First,
+        p99Last,
         p99Drift: p99Last / p99First - 1,
       };
     }
@@ -269,7 +366,9 @@ async function main(): Promise<void> {
     results.machine.loadavgEnd = loadavg();
     for (const stop of stops) await stop().catch(() => undefined);
     await stack?.stop().catch(() => undefined);
-    await admin.query(`drop database if exists ${name} with (force)`).catch((error: unknown) => log(`could not drop ${name}: ${String(error)}`));
+    await admin
+      .query(`drop database if exists ${name} with (force)`)
+      .catch((error: unknown) => log(`could not drop ${name}: ${String(error)}`));
     await admin.end();
     await dropQueues(config.REDIS_URL, config.HUB_QUEUE_PREFIX);
     const dir = join(ROOT, 'bench', 'results');

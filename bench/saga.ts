@@ -7,17 +7,32 @@ import type { ScenarioContext, ScenarioReport } from './scenarios';
 
 const IN_FLIGHT = 50;
 const DEADLINE_MS = 180_000;
-const ARRANGE = 'mutation Arrange($projectId: ID!, $mainRoomId: ID!, $secondary: [SeatRequestInput!]!) { arrangeVenues(projectId: $projectId, mainRoomId: $mainRoomId, secondary: $secondary) { status } }';
-const COUNT = 'query Count($status: ProjectStatus!) { projects(status: $status, hostPlatformId: "411700", first: 1) { totalCount } }';
+const ARRANGE =
+  'mutation Arrange($projectId: ID!, $mainRoomId: ID!, $secondary: [SeatRequestInput!]!) { arrangeVenues(projectId: $projectId, mainRoomId: $mainRoomId, secondary: $secondary) { status } }';
+const COUNT =
+  'query Count($status: ProjectStatus!) { projects(status: $status, hostPlatformId: "411700", first: 1) { totalCount } }';
 
-async function graphql(url: string, token: string, query: string, variables: Record<string, unknown>): Promise<{ data?: Record<string, unknown>; errors?: { message: string }[] }> {
-  const response = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` }, body: JSON.stringify({ query, variables }) });
+async function graphql(
+  url: string,
+  token: string,
+  query: string,
+  variables: Record<string, unknown>,
+): Promise<{ data?: Record<string, unknown>; errors?: { message: string }[] }> {
+  const response = await fetch(url, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
+    body: JSON.stringify({ query, variables }),
+  });
   return (await response.json()) as { data?: Record<string, unknown>; errors?: { message: string }[] };
 }
 
 export async function sagaScenario(context: ScenarioContext): Promise<ScenarioReport> {
   const { config, gatewayUrl, sagaProjects } = context;
-  const operator = await issueToken(config, { sub: 'bench-operator', role: 'PLATFORM_OPERATOR', platform: '411700' }, '1h');
+  const operator = await issueToken(
+    config,
+    { sub: 'bench-operator', role: 'PLATFORM_OPERATOR', platform: '411700' },
+    '1h',
+  );
   const admin = await issueToken(config, { sub: 'bench-admin', role: 'PROVINCIAL_ADMIN', platform: '410000' }, '1h');
   const count = async (status: string): Promise<number> => {
     const body = await graphql(gatewayUrl, admin, COUNT, { status });
@@ -33,13 +48,19 @@ export async function sagaScenario(context: ScenarioContext): Promise<ScenarioRe
       while (next < sagaProjects.length) {
         const index = next++;
         const county = ZHUMADIAN_COUNTIES[index % ZHUMADIAN_COUNTIES.length];
-        const body = await graphql(gatewayUrl, operator, ARRANGE, { projectId: sagaProjects[index], mainRoomId: 'room-411700-1', secondary: [{ roomId: `room-${county.code}-1`, seats: 1 }] });
+        const body = await graphql(gatewayUrl, operator, ARRANGE, {
+          projectId: sagaProjects[index],
+          mainRoomId: 'room-411700-1',
+          secondary: [{ roomId: `room-${county.code}-1`, seats: 1 }],
+        });
         if (body.errors) refused.push(`${sagaProjects[index]}: ${body.errors[0].message}`);
       }
     }),
   );
   const accepted = performance.now() - started;
-  context.log(`  saga: ${sagaProjects.length - refused.length} arrangements accepted in ${(accepted / 1000).toFixed(1)} s${refused.length ? `, ${refused.length} refused, first: ${refused[0]}` : ''}`);
+  context.log(
+    `  saga: ${sagaProjects.length - refused.length} arrangements accepted in ${(accepted / 1000).toFixed(1)} s${refused.length ? `, ${refused.length} refused, first: ${refused[0]}` : ''}`,
+  );
   let arranging = await count('VENUES_ARRANGING');
   while (arranging > 0 && performance.now() - started < DEADLINE_MS) {
     await new Promise((resolve) => setTimeout(resolve, 100));
@@ -47,7 +68,9 @@ export async function sagaScenario(context: ScenarioContext): Promise<ScenarioRe
   }
   const settled = performance.now() - started;
   const confirmed = (await count('VENUES_CONFIRMED')) - confirmedBefore;
-  context.log(`  saga: settled in ${(settled / 1000).toFixed(1)} s, ${confirmed} confirmed, ${arranging} still arranging`);
+  context.log(
+    `  saga: settled in ${(settled / 1000).toFixed(1)} s, ${confirmed} confirmed, ${arranging} still arranging`,
+  );
   return {
     name: 'Saga',
     status: 'measured',

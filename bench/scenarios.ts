@@ -29,5 +29,3 @@ export interface ScenarioReport {
 }
 
 export type Scenario = (context: ScenarioContext) => Promise<ScenarioReport>;
-
-

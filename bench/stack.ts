@@ -30,7 +30,11 @@ function rssOf(pid: number): number {
 /** The pids of a process and its children (cluster workers). */
 function treePids(pid: number): number[] {
   try {
-    const children = readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim().split(/\s+/).filter(Boolean).map(Number);
+    const children = readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8')
+      .trim()
+      .split(/\s+/)
+      .filter(Boolean)
+      .map(Number);
     return [pid, ...children.flatMap(treePids)];
   } catch {
     return [pid];
@@ -55,7 +59,8 @@ export function startProcess(name: string, args: string[], env: NodeJS.ProcessEn
     stderr = (stderr + chunk.toString()).slice(-4000);
   });
   child.on('exit', (code, signal) => {
-    if (code !== 0 && code !== null && signal === null) process.stderr.write(`[bench] ${name} exited with ${code}: ${stderr}\n`);
+    if (code !== 0 && code !== null && signal === null)
+      process.stderr.write(`[bench] ${name} exited with ${code}: ${stderr}\n`);
   });
   return {
     name,
@@ -100,7 +105,12 @@ export interface Stack {
 
 /** The three subgraphs, the gateway and the workers, each `node dist/...` with HUB_ENV=production. */
 export async function startStack(env: NodeJS.ProcessEnv): Promise<Stack> {
-  const ports = { gateway: await freePort(), venues: await freePort(), experts: await freePort(), projects: await freePort() };
+  const ports = {
+    gateway: await freePort(),
+    venues: await freePort(),
+    experts: await freePort(),
+    projects: await freePort(),
+  };
   const full: NodeJS.ProcessEnv = {
     ...env,
     GATEWAY_PORT: String(ports.gateway),
@@ -112,9 +122,16 @@ export async function startStack(env: NodeJS.ProcessEnv): Promise<Stack> {
   const subgraphs = (['venues', 'experts', 'projects'] as const).map((domain) =>
     startProcess(domain, [`dist/subgraphs/${domain}/main.js`], full, ports[domain]),
   );
-  await Promise.all((['venues', 'experts', 'projects'] as const).map((domain) => waitReady(`http://127.0.0.1:${ports[domain]}/readyz`)));
+  await Promise.all(
+    (['venues', 'experts', 'projects'] as const).map((domain) => waitReady(`http://127.0.0.1:${ports[domain]}/readyz`)),
+  );
   // Each gateway process of the bench gets a metrics listener of its own (METRICS_PORT defaults to one fixed port).
-  const gateway = startProcess('gateway', ['dist/gateway/main.js'], { ...full, METRICS_PORT: String(await freePort()) }, ports.gateway);
+  const gateway = startProcess(
+    'gateway',
+    ['dist/gateway/main.js'],
+    { ...full, METRICS_PORT: String(await freePort()) },
+    ports.gateway,
+  );
   await waitReady(`http://127.0.0.1:${ports.gateway}/readyz`);
   const jobs = startProcess('jobs', ['dist/jobs/main.js'], full);
   return {
@@ -134,7 +151,12 @@ export async function startStack(env: NodeJS.ProcessEnv): Promise<Stack> {
 /** The stock gateway of bench/stock-gateway.ts, over the same subgraphs. */
 export async function startStockGateway(stack: Stack): Promise<Proc> {
   const port = await freePort();
-  const proc = startProcess('stock-gateway', ['-r', 'ts-node/register/transpile-only', 'bench/stock-gateway.ts'], { ...stack.env, STOCK_GATEWAY_PORT: String(port) }, port);
+  const proc = startProcess(
+    'stock-gateway',
+    ['-r', 'ts-node/register/transpile-only', 'bench/stock-gateway.ts'],
+    { ...stack.env, STOCK_GATEWAY_PORT: String(port) },
+    port,
+  );
   await waitReady(`http://127.0.0.1:${port}/.well-known/apollo/server-health`).catch(async () => {
     // Apollo Server 5 dropped the health route; a GET without a query answers 400 once the server listens.
     await waitListening(`http://127.0.0.1:${port}/`);

@@ -21,13 +21,17 @@ class SigningDataSource extends RemoteGraphQLDataSource {
     // RemoteGraphQLDataSource.sendRequest sends JSON.stringify({ query, ...rest }) without `http`: sign exactly that.
     const { http: _http, query, ...rest } = request;
     const body = JSON.stringify({ query, ...rest });
-    for (const [name, value] of Object.entries(signIdentity(secret, identity, body))) request.http?.headers.set(name, value);
+    for (const [name, value] of Object.entries(signIdentity(secret, identity, body)))
+      request.http?.headers.set(name, value);
   }
 }
 
 async function main(): Promise<void> {
   process.env.APOLLO_TELEMETRY_DISABLED = '1';
-  const gateway = new ApolloGateway({ supergraphSdl: readSupergraph(), buildService: ({ name }) => new SigningDataSource({ url: urls[name] }) });
+  const gateway = new ApolloGateway({
+    supergraphSdl: readSupergraph(),
+    buildService: ({ name }) => new SigningDataSource({ url: urls[name] }),
+  });
   const server = new ApolloServer({ gateway });
   await startStandaloneServer(server, { listen: { port: Number(process.env.STOCK_GATEWAY_PORT), host: '127.0.0.1' } });
   const stop = () => void server.stop().then(() => process.exit(0));

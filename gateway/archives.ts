@@ -14,14 +14,32 @@ import { OCDS_EXTENSION_PATH } from '../subgraphs/projects';
 import type { IdentityRateLimiter } from './rate-limit';
 
 const EXPORTS = {
-  bundle: { suffix: '.json', query: 'query ArchiveBundle($projectId: ID!) { archive: archiveBundle(projectId: $projectId) }' },
-  ocds: { suffix: '.ocds.json', query: 'query ArchiveReleasePackage($projectId: ID!) { archive: archiveReleasePackage(projectId: $projectId) }' },
+  bundle: {
+    suffix: '.json',
+    query: 'query ArchiveBundle($projectId: ID!) { archive: archiveBundle(projectId: $projectId) }',
+  },
+  ocds: {
+    suffix: '.ocds.json',
+    query: 'query ArchiveReleasePackage($projectId: ID!) { archive: archiveReleasePackage(projectId: $projectId) }',
+  },
 } as const;
 
 // The extension's files live in <root>/schema/ocds-extension, beside the SDL, whether run from source or from dist/.
-const EXTENSION_DIR = join(__dirname, ...(__dirname.split(/[\\/]/).includes('dist') ? ['..', '..'] : ['..']), 'schema', 'ocds-extension');
+const EXTENSION_DIR = join(
+  __dirname,
+  ...(__dirname.split(/[\\/]/).includes('dist') ? ['..', '..'] : ['..']),
+  'schema',
+  'ocds-extension',
+);
 
-const STATUS_BY_CODE: Record<string, number> = { UNAUTHENTICATED: 401, FORBIDDEN: 403, NOT_FOUND: 404, BAD_USER_INPUT: 400, CONFLICT: 409, SEALED: 403 };
+const STATUS_BY_CODE: Record<string, number> = {
+  UNAUTHENTICATED: 401,
+  FORBIDDEN: 403,
+  NOT_FOUND: 404,
+  BAD_USER_INPUT: 400,
+  CONFLICT: 409,
+  SEALED: 403,
+};
 
 /** Which export a path asks for, and of which project; undefined when the path is not an export. */
 export function parseArchivePath(pathname: string): { kind: keyof typeof EXPORTS; projectId: string } | undefined {
@@ -33,7 +51,11 @@ export function parseArchivePath(pathname: string): { kind: keyof typeof EXPORTS
   } catch {
     return undefined;
   }
-  const kind = name.endsWith(EXPORTS.ocds.suffix) ? 'ocds' : name.endsWith(EXPORTS.bundle.suffix) ? 'bundle' : undefined;
+  const kind = name.endsWith(EXPORTS.ocds.suffix)
+    ? 'ocds'
+    : name.endsWith(EXPORTS.bundle.suffix)
+      ? 'bundle'
+      : undefined;
   if (!kind) return undefined;
   const projectId = name.slice(0, -EXPORTS[kind].suffix.length);
   return projectId ? { kind, projectId } : undefined;
@@ -41,7 +63,9 @@ export function parseArchivePath(pathname: string): { kind: keyof typeof EXPORTS
 
 function refusal(response: ServerResponse, errors: readonly GraphQLFormattedError[]): void {
   const code = String(errors[0]?.extensions?.code ?? 'INTERNAL_SERVER_ERROR');
-  sendJson(response, STATUS_BY_CODE[code] ?? 500, { errors: errors.map((error) => ({ message: error.message, extensions: { code: error.extensions?.code } })) });
+  sendJson(response, STATUS_BY_CODE[code] ?? 500, {
+    errors: errors.map((error) => ({ message: error.message, extensions: { code: error.extensions?.code } })),
+  });
 }
 
 /**
@@ -59,7 +83,9 @@ export function archiveRoutes(
     const url = new URL(request.url ?? '/', 'http://localhost');
     const target = parseArchivePath(url.pathname);
     if (!target) {
-      sendJson(response, 404, { error: 'archives are exported at /archives/<projectId>.json and /archives/<projectId>.ocds.json' });
+      sendJson(response, 404, {
+        error: 'archives are exported at /archives/<projectId>.json and /archives/<projectId>.ocds.json',
+      });
       return;
     }
     let identity: Identity;
@@ -67,7 +93,14 @@ export function archiveRoutes(
       // The same verification as /graphql: token, lifetime, platform.
       identity = await guard.authenticate(request.headers.authorization);
     } catch (error) {
-      sendJson(response, 401, { errors: [{ message: error instanceof Error ? error.message : 'unauthenticated', extensions: { code: codeOf(error) ?? 'UNAUTHENTICATED' } }] });
+      sendJson(response, 401, {
+        errors: [
+          {
+            message: error instanceof Error ? error.message : 'unauthenticated',
+            extensions: { code: codeOf(error) ?? 'UNAUTHENTICATED' },
+          },
+        ],
+      });
       return;
     }
     // An export counts against the caller's budget like a /graphql request: the same limiter, the same 429.
@@ -76,7 +109,12 @@ export function archiveRoutes(
     } catch (error) {
       if (!(error instanceof GraphQLError) || error.extensions.code !== 'RATE_LIMITED') throw error;
       const { http: _http, ...extensions } = error.extensions;
-      sendJson(response, 429, { errors: [{ message: error.message, extensions }] }, { 'retry-after': String(extensions.retryAfter) });
+      sendJson(
+        response,
+        429,
+        { errors: [{ message: error.message, extensions }] },
+        { 'retry-after': String(extensions.retryAfter) },
+      );
       return;
     }
     // The OCDS package's uri comes from HUB_PUBLIC_URL in the projects subgraph, never from this request's Host header.
@@ -88,7 +126,10 @@ export function archiveRoutes(
     const { data, errors } = result.body.singleResult;
     const text = (data as { archive?: string | null } | null | undefined)?.archive;
     if (errors?.length || typeof text !== 'string') {
-      refusal(response, errors ?? [{ message: 'the archive is not available', extensions: { code: 'INTERNAL_SERVER_ERROR' } }]);
+      refusal(
+        response,
+        errors ?? [{ message: 'the archive is not available', extensions: { code: 'INTERNAL_SERVER_ERROR' } }],
+      );
       return;
     }
     const file = `${target.projectId}${EXPORTS[target.kind].suffix}`.replace(/[^A-Za-z0-9_.-]/g, '_');
@@ -111,9 +152,13 @@ export function ocdsExtensionRoute(): Route {
   const read = (file: string) => readFileSync(join(EXTENSION_DIR, file));
   const manifest = read('extension.json');
   const listed = JSON.parse(manifest.toString('utf8')) as { schemas?: string[]; codelists?: string[] };
-  const files = new Map<string, { body: Buffer; type: string }>([['extension.json', { body: manifest, type: 'application/json; charset=utf-8' }]]);
-  for (const schema of listed.schemas ?? []) files.set(schema, { body: read(schema), type: 'application/json; charset=utf-8' });
-  for (const codelist of listed.codelists ?? []) files.set(`codelists/${codelist}`, { body: read(`codelists/${codelist}`), type: 'text/csv; charset=utf-8' });
+  const files = new Map<string, { body: Buffer; type: string }>([
+    ['extension.json', { body: manifest, type: 'application/json; charset=utf-8' }],
+  ]);
+  for (const schema of listed.schemas ?? [])
+    files.set(schema, { body: read(schema), type: 'application/json; charset=utf-8' });
+  for (const codelist of listed.codelists ?? [])
+    files.set(`codelists/${codelist}`, { body: read(`codelists/${codelist}`), type: 'text/csv; charset=utf-8' });
   return (request: IncomingMessage, response: ServerResponse) => {
     const { pathname } = new URL(request.url ?? '/', 'http://localhost');
     let name: string;
@@ -124,10 +169,16 @@ export function ocdsExtensionRoute(): Route {
     }
     const file = files.get(name);
     if (!file) {
-      sendJson(response, 404, { error: `the OCDS extension has ${[...files.keys()].map((known) => `${OCDS_EXTENSION_PATH}${known}`).join(', ')}` });
+      sendJson(response, 404, {
+        error: `the OCDS extension has ${[...files.keys()].map((known) => `${OCDS_EXTENSION_PATH}${known}`).join(', ')}`,
+      });
       return;
     }
-    response.writeHead(200, { 'content-type': file.type, 'content-length': file.body.length, 'cache-control': 'public, max-age=3600' });
+    response.writeHead(200, {
+      'content-type': file.type,
+      'content-length': file.body.length,
+      'cache-control': 'public, max-age=3600',
+    });
     response.end(file.body);
   };
 }

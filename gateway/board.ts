@@ -4,7 +4,9 @@ import { join } from 'node:path';
 import { sendJson, type Route } from '../lib/http';
 
 // Compiled to dist/gateway/, the page's files stay in the source tree (they are not TypeScript).
-const BOARD_DIR = __dirname.split(/[\\/]/).includes('dist') ? join(__dirname, '..', '..', 'gateway', 'board') : join(__dirname, 'board');
+const BOARD_DIR = __dirname.split(/[\\/]/).includes('dist')
+  ? join(__dirname, '..', '..', 'gateway', 'board')
+  : join(__dirname, 'board');
 
 const FILES: Record<string, { file: string; type: string }> = {
   '/board': { file: 'index.html', type: 'text/html; charset=utf-8' },

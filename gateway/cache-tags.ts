@@ -42,12 +42,61 @@ const STORED_FIELDS: Record<string, readonly string[]> = {
   EvaluationRoom: ['id', 'venue', 'name', 'seats', 'videoTerminal'],
   VenueBooking: ['id', 'room', 'project', 'role', 'seats', 'startsAt', 'endsAt', 'status', 'holdExpiresAt', 'reason'],
   Project: [
-    'id', 'code', 'name', 'category', 'department', 'hostPlatform', 'tenderer', 'agency', 'bidders', 'budget', 'mode',
-    'procurementMethod', 'committeeSize', 'tendererRepresentatives', 'evaluationStartsAt', 'evaluationEndsAt', 'status', 'feeAdvance',
+    'id',
+    'code',
+    'name',
+    'category',
+    'department',
+    'hostPlatform',
+    'tenderer',
+    'agency',
+    'bidders',
+    'budget',
+    'mode',
+    'procurementMethod',
+    'committeeSize',
+    'tendererRepresentatives',
+    'evaluationStartsAt',
+    'evaluationEndsAt',
+    'status',
+    'feeAdvance',
   ],
-  CommitteeSeat: ['id', 'booking', 'specialty', 'round', 'status', 'invitedAt', 'answerDueAt', 'respondedAt', 'reason', 'checkedInAt'],
-  ReconciliationReport: ['id', 'from', 'to', 'status', 'generatedAt', 'discrepancies', 'trigger', 'requestedBy', 'createdAt', 'startedAt', 'failureReason'],
-  Discrepancy: ['kind', 'projectId', 'bookingId', 'detail', 'projectCode', 'seatId', 'ledgerEntryId', 'platformId', 'resolution'],
+  CommitteeSeat: [
+    'id',
+    'booking',
+    'specialty',
+    'round',
+    'status',
+    'invitedAt',
+    'answerDueAt',
+    'respondedAt',
+    'reason',
+    'checkedInAt',
+  ],
+  ReconciliationReport: [
+    'id',
+    'from',
+    'to',
+    'status',
+    'generatedAt',
+    'discrepancies',
+    'trigger',
+    'requestedBy',
+    'createdAt',
+    'startedAt',
+    'failureReason',
+  ],
+  Discrepancy: [
+    'kind',
+    'projectId',
+    'bookingId',
+    'detail',
+    'projectCode',
+    'seatId',
+    'ledgerEntryId',
+    'platformId',
+    'resolution',
+  ],
 };
 
 /** Types without an id whose objects are stored as part of their parent object: a change to them touches the parent. */
@@ -64,7 +113,11 @@ interface Walk {
 }
 
 /** The fields of a selection set by response key, fragments flattened (the API has object types only). */
-function collectFields(walk: Walk, selectionSet: SelectionSetNode, into = new Map<string, FieldNode[]>()): Map<string, FieldNode[]> {
+function collectFields(
+  walk: Walk,
+  selectionSet: SelectionSetNode,
+  into = new Map<string, FieldNode[]>(),
+): Map<string, FieldNode[]> {
   for (const selection of selectionSet.selections) {
     if (selection.kind === Kind.FIELD) {
       const key = selection.alias?.value ?? selection.name.value;
@@ -114,7 +167,13 @@ function scheduleTag(walk: Walk, field: GraphQLField<unknown, unknown>, node: Fi
  * Tags the value at one position of the answer. `owner` is the tag of the keyed object whose stored part this is (for
  * owned types), null when none.
  */
-function walkValue(walk: Walk, type: GraphQLOutputType, nodes: FieldNode[], value: unknown, owner: string | null): void {
+function walkValue(
+  walk: Walk,
+  type: GraphQLOutputType,
+  nodes: FieldNode[],
+  value: unknown,
+  owner: string | null,
+): void {
   if (value === null || value === undefined) return;
   if (Array.isArray(value)) {
     for (const item of value) walkValue(walk, type, nodes, item, owner);
@@ -126,11 +185,20 @@ function walkValue(walk: Walk, type: GraphQLOutputType, nodes: FieldNode[], valu
     walk.tags.add(ANY_TAG);
     return;
   }
-  const merged: SelectionSetNode = { kind: Kind.SELECTION_SET, selections: nodes.flatMap((node) => node.selectionSet?.selections ?? []) };
+  const merged: SelectionSetNode = {
+    kind: Kind.SELECTION_SET,
+    selections: nodes.flatMap((node) => node.selectionSet?.selections ?? []),
+  };
   walkObject(walk, named, merged, value as Record<string, unknown>, owner);
 }
 
-function walkObject(walk: Walk, type: GraphQLObjectType, selectionSet: SelectionSetNode, data: Record<string, unknown>, owner: string | null): void {
+function walkObject(
+  walk: Walk,
+  type: GraphQLObjectType,
+  selectionSet: SelectionSetNode,
+  data: Record<string, unknown>,
+  owner: string | null,
+): void {
   const fields = collectFields(walk, selectionSet);
   const typeFields = type.getFields();
   const stored = STORED_FIELDS[type.name];
@@ -196,7 +264,13 @@ export function answerTags(
   data: Record<string, unknown>,
   identity: Identity,
 ): string[] {
-  const walk: Walk = { schema, fragments: Object.fromEntries(fragments.map((fragment) => [fragment.name.value, fragment])), variables, identity, tags: new Set([ALL_TAG]) };
+  const walk: Walk = {
+    schema,
+    fragments: Object.fromEntries(fragments.map((fragment) => [fragment.name.value, fragment])),
+    variables,
+    identity,
+    tags: new Set([ALL_TAG]),
+  };
   const query = schema.getQueryType();
   if (!query) return [ALL_TAG, ANY_TAG];
   walkObject(walk, query, operation.selectionSet, data, null);
@@ -214,7 +288,8 @@ function idAt(value: unknown, ...path: string[]): string | null {
   return typeof at === 'string' ? at : null;
 }
 
-const projectOf = (args: Args, result: unknown) => (typeof args.projectId === 'string' ? args.projectId : idAt(result, 'id'));
+const projectOf = (args: Args, result: unknown) =>
+  typeof args.projectId === 'string' ? args.projectId : idAt(result, 'id');
 
 /** A booking decision: the booking, and the schedules of its room's platform and its host if the answer names them. */
 function bookingDecision(args: Args, result: unknown, releasesOthers: boolean): string[] {
@@ -230,18 +305,33 @@ function bookingDecision(args: Args, result: unknown, releasesOthers: boolean): 
 const MUTATION_TAGS: Record<string, (args: Args, result: unknown) => string[]> = {
   confirmBooking: (args, result) => bookingDecision(args, result, false),
   rejectBooking: (args, result) => bookingDecision(args, result, true),
-  respondToInvitation: (args) => [...touched('CommitteeSeat', typeof args.seatId === 'string' ? args.seatId : null), ...touched('CommitteeSeat')],
+  respondToInvitation: (args) => [
+    ...touched('CommitteeSeat', typeof args.seatId === 'string' ? args.seatId : null),
+    ...touched('CommitteeSeat'),
+  ],
   checkIn: (args) => touched('CommitteeSeat', typeof args.seatId === 'string' ? args.seatId : null),
   submitProject: (args, result) => touched('Project', projectOf(args, result)),
   fileProject: (args, result) => touched('Project', projectOf(args, result)),
   arrangeVenues: (args, result) => touched('Project', projectOf(args, result)),
   advanceEvaluationFee: (args, result) => touched('Project', projectOf(args, result)),
   archiveProject: (args, result) => touched('Project', projectOf(args, result)),
-  cancelProject: (args, result) => [...touched('Project', projectOf(args, result)), ...bookingTouched(null), ...touched('CommitteeSeat')],
-  drawExperts: (args, result) => [...touched('Project', projectOf(args, result)), ...touched('ExpertDraw'), ...touched('CommitteeSeat')],
+  cancelProject: (args, result) => [
+    ...touched('Project', projectOf(args, result)),
+    ...bookingTouched(null),
+    ...touched('CommitteeSeat'),
+  ],
+  drawExperts: (args, result) => [
+    ...touched('Project', projectOf(args, result)),
+    ...touched('ExpertDraw'),
+    ...touched('CommitteeSeat'),
+  ],
   startEvaluation: (args, result) => [...touched('Project', projectOf(args, result)), ...touched('CommitteeSeat')],
   completeEvaluation: (args, result) => [...touched('Project', projectOf(args, result)), ...touched('CommitteeSeat')],
-  replaceCommitteeMember: (_args, result) => [...touched('Project', idAt(result, 'id')), ...touched('CommitteeSeat'), ...touched('ExpertDraw')],
+  replaceCommitteeMember: (_args, result) => [
+    ...touched('Project', idAt(result, 'id')),
+    ...touched('CommitteeSeat'),
+    ...touched('ExpertDraw'),
+  ],
   runReconciliation: (_args, result) => touched('ReconciliationReport', idAt(result, 'id')),
 };
 
@@ -249,8 +339,20 @@ const MUTATION_TAGS: Record<string, (args: Args, result: unknown) => string[]> =
  * The tags a mutation operation changed, from each root field's name, arguments and answer. Includes ANY_TAG, and
  * ALL_TAG when a field is not described (or its answer is missing: it may have failed half-way).
  */
-export function mutationTags(schema: GraphQLSchema, fragments: FragmentDefinitionNode[], operation: OperationDefinitionNode, variables: Record<string, unknown>, data: Record<string, unknown> | null | undefined): string[] {
-  const walk: Walk = { schema, fragments: Object.fromEntries(fragments.map((fragment) => [fragment.name.value, fragment])), variables, identity: { sub: '', role: 'PROVINCIAL_ADMIN' } as Identity, tags: new Set([ANY_TAG]) };
+export function mutationTags(
+  schema: GraphQLSchema,
+  fragments: FragmentDefinitionNode[],
+  operation: OperationDefinitionNode,
+  variables: Record<string, unknown>,
+  data: Record<string, unknown> | null | undefined,
+): string[] {
+  const walk: Walk = {
+    schema,
+    fragments: Object.fromEntries(fragments.map((fragment) => [fragment.name.value, fragment])),
+    variables,
+    identity: { sub: '', role: 'PROVINCIAL_ADMIN' } as Identity,
+    tags: new Set([ANY_TAG]),
+  };
   const mutation = schema.getMutationType();
   if (!mutation) return [ALL_TAG];
   for (const [key, nodes] of collectFields(walk, operation.selectionSet)) {

@@ -46,7 +46,10 @@ function challengeOn401(request: IncomingMessage, response: ServerResponse): voi
   const writeHead = response.writeHead.bind(response) as (...args: unknown[]) => ServerResponse;
   response.writeHead = ((statusCode: number, ...rest: unknown[]) => {
     if (statusCode === 401 && !response.hasHeader('www-authenticate')) {
-      response.setHeader('www-authenticate', request.headers.authorization ? 'Bearer realm="hub", error="invalid_token"' : 'Bearer realm="hub"');
+      response.setHeader(
+        'www-authenticate',
+        request.headers.authorization ? 'Bearer realm="hub", error="invalid_token"' : 'Bearer realm="hub"',
+      );
     }
     return writeHead(statusCode, ...rest);
   }) as ServerResponse['writeHead'];
@@ -62,7 +65,14 @@ export function secureListener(allowedOrigins: readonly string[], listener: List
     if (origin !== undefined && !sameOrigin(origin, request.headers.host)) {
       response.setHeader('vary', 'Origin');
       if (!allowed.has(origin)) {
-        sendJson(response, 403, { errors: [{ message: `origin ${origin} may not call this hub; an operator adds it to HUB_CORS_ORIGINS`, extensions: { code: 'FORBIDDEN' } }] });
+        sendJson(response, 403, {
+          errors: [
+            {
+              message: `origin ${origin} may not call this hub; an operator adds it to HUB_CORS_ORIGINS`,
+              extensions: { code: 'FORBIDDEN' },
+            },
+          ],
+        });
         return;
       }
       response.setHeader('access-control-allow-origin', origin);

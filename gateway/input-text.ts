@@ -15,9 +15,12 @@ function describe(text: string): string {
 }
 
 function refuse(where: string, text: string): GraphQLError {
-  return new GraphQLError(`${where} contains ${describe(text)}, which the hub cannot store; remove it and send the request again`, {
-    extensions: { code: 'BAD_USER_INPUT', http: { status: 400 } },
-  });
+  return new GraphQLError(
+    `${where} contains ${describe(text)}, which the hub cannot store; remove it and send the request again`,
+    {
+      extensions: { code: 'BAD_USER_INPUT', http: { status: 400 } },
+    },
+  );
 }
 
 function checkValue(value: unknown, path: string): void {
@@ -34,7 +37,8 @@ function checkValue(value: unknown, path: string): void {
 export function checkInputText(document: DocumentNode, variables: Record<string, unknown> | undefined): void {
   visit(document, {
     [Kind.STRING](node) {
-      if (UNSTORABLE.test(node.value)) throw refuse(`the string at line ${node.loc?.startToken.line ?? '?'} of the query`, node.value);
+      if (UNSTORABLE.test(node.value))
+        throw refuse(`the string at line ${node.loc?.startToken.line ?? '?'} of the query`, node.value);
     },
   });
   for (const [name, value] of Object.entries(variables ?? {})) checkValue(value, `$${name}`);

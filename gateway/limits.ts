@@ -21,12 +21,24 @@ import {
 import type { HubConfig } from '../lib/config';
 import { DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE } from '../lib/pagination';
 
-export type LimitName = 'HUB_MAX_QUERY_DEPTH' | 'HUB_MAX_QUERY_COST' | 'HUB_MAX_ALIASES' | 'HUB_MAX_BATCH' | 'HUB_MAX_BODY_BYTES' | 'HUB_RATE_LIMIT';
+export type LimitName =
+  | 'HUB_MAX_QUERY_DEPTH'
+  | 'HUB_MAX_QUERY_COST'
+  | 'HUB_MAX_ALIASES'
+  | 'HUB_MAX_BATCH'
+  | 'HUB_MAX_BODY_BYTES'
+  | 'HUB_RATE_LIMIT';
 
 /** A refusal that names the limit a request hit, so a client knows which knob (or which habit) to change. */
 export function limitExceeded(limit: LimitName, message: string, max: number, actual?: number): GraphQLError {
   return new GraphQLError(`${message} (limit ${limit} = ${max})`, {
-    extensions: { code: 'BAD_USER_INPUT', limit, max, ...(actual === undefined ? {} : { actual }), http: { status: 400 } },
+    extensions: {
+      code: 'BAD_USER_INPUT',
+      limit,
+      max,
+      ...(actual === undefined ? {} : { actual }),
+      http: { status: 400 },
+    },
   });
 }
 
@@ -67,10 +79,17 @@ export function measureOperation(
     schema,
     fragments: new Map(fragments.map((fragment) => [fragment.name.value, fragment])),
     variables,
-    declarations: new Map((operation.variableDefinitions ?? []).map((declaration) => [declaration.variable.name.value, declaration])),
+    declarations: new Map(
+      (operation.variableDefinitions ?? []).map((declaration) => [declaration.variable.name.value, declaration]),
+    ),
     listWeight,
   };
-  const root = operation.operation === 'mutation' ? schema.getMutationType() : operation.operation === 'subscription' ? schema.getSubscriptionType() : schema.getQueryType();
+  const root =
+    operation.operation === 'mutation'
+      ? schema.getMutationType()
+      : operation.operation === 'subscription'
+        ? schema.getSubscriptionType()
+        : schema.getQueryType();
   return measureSelections(walk, operation.selectionSet, root ?? undefined, false, new Set());
 }
 
@@ -95,7 +114,13 @@ function intValue(node: ValueNode | undefined, walk: Walk): number | undefined {
   return undefined;
 }
 
-function measureSelections(walk: Walk, selectionSet: SelectionSetNode, parent: GraphQLNamedType | undefined, paged: boolean, spreading: Set<string>): OperationMeasure {
+function measureSelections(
+  walk: Walk,
+  selectionSet: SelectionSetNode,
+  parent: GraphQLNamedType | undefined,
+  paged: boolean,
+  spreading: Set<string>,
+): OperationMeasure {
   const total: OperationMeasure = { depth: 0, cost: 0, aliases: 0 };
   const add = (part: OperationMeasure, depthOffset: number) => {
     total.depth = Math.max(total.depth, part.depth + depthOffset);
@@ -132,10 +157,18 @@ function measureSelections(walk: Walk, selectionSet: SelectionSetNode, parent: G
       }
       const childType = field ? getNamedType(field.type) : undefined;
       // The list under a paginated field (a connection's edges) is the page already counted.
-      const inner = measureSelections(walk, selection.selectionSet, childType && isCompositeType(childType) ? childType : undefined, takesPage, spreading);
+      const inner = measureSelections(
+        walk,
+        selection.selectionSet,
+        childType && isCompositeType(childType) ? childType : undefined,
+        takesPage,
+        spreading,
+      );
       add({ depth: inner.depth + 1, cost: 1 + multiplier * inner.cost, aliases: aliases + inner.aliases }, 0);
     } else if (selection.kind === Kind.INLINE_FRAGMENT) {
-      const type = selection.typeCondition ? walk.schema.getType(selection.typeCondition.name.value) ?? undefined : parent;
+      const type = selection.typeCondition
+        ? (walk.schema.getType(selection.typeCondition.name.value) ?? undefined)
+        : parent;
       add(measureSelections(walk, selection.selectionSet, type, paged, spreading), 0);
     } else {
       const name = selection.name.value;
@@ -143,7 +176,16 @@ function measureSelections(walk: Walk, selectionSet: SelectionSetNode, parent: G
       // Validation refuses fragment cycles; the guard keeps this walk finite whatever it is given.
       if (!fragment || spreading.has(name)) continue;
       spreading.add(name);
-      add(measureSelections(walk, fragment.selectionSet, walk.schema.getType(fragment.typeCondition.name.value) ?? undefined, paged, spreading), 0);
+      add(
+        measureSelections(
+          walk,
+          fragment.selectionSet,
+          walk.schema.getType(fragment.typeCondition.name.value) ?? undefined,
+          paged,
+          spreading,
+        ),
+        0,
+      );
       spreading.delete(name);
     }
   }
@@ -182,17 +224,35 @@ export function operationLimits<C extends BudgetedContext>(config: HubConfig): A
       return {
         async didResolveOperation({ document, operation, schema, request, contextValue, requestIsBatched }) {
           if (!operation) return;
-          const fragments = document.definitions.filter((definition): definition is FragmentDefinitionNode => definition.kind === Kind.FRAGMENT_DEFINITION);
-          const measure = measureOperation(schema, fragments, operation, request.variables ?? {}, config.HUB_COST_LIST_WEIGHT);
+          const fragments = document.definitions.filter(
+            (definition): definition is FragmentDefinitionNode => definition.kind === Kind.FRAGMENT_DEFINITION,
+          );
+          const measure = measureOperation(
+            schema,
+            fragments,
+            operation,
+            request.variables ?? {},
+            config.HUB_COST_LIST_WEIGHT,
+          );
           if (measure.depth > config.HUB_MAX_QUERY_DEPTH) {
-            throw limitExceeded('HUB_MAX_QUERY_DEPTH', `the query nests ${measure.depth} fields deep; query less deeply, or in several requests`, config.HUB_MAX_QUERY_DEPTH, measure.depth);
+            throw limitExceeded(
+              'HUB_MAX_QUERY_DEPTH',
+              `the query nests ${measure.depth} fields deep; query less deeply, or in several requests`,
+              config.HUB_MAX_QUERY_DEPTH,
+              measure.depth,
+            );
           }
           const spent = contextValue.requestBudget ?? newRequestBudget();
           const aliases = spent.aliases + measure.aliases;
           const cost = spent.cost + measure.cost;
           const what = requestIsBatched ? 'the batch' : 'the query';
           if (aliases > config.HUB_MAX_ALIASES) {
-            throw limitExceeded('HUB_MAX_ALIASES', `${what} uses ${aliases} aliases${requestIsBatched ? ' in all' : ''}; use fewer, or send several requests`, config.HUB_MAX_ALIASES, aliases);
+            throw limitExceeded(
+              'HUB_MAX_ALIASES',
+              `${what} uses ${aliases} aliases${requestIsBatched ? ' in all' : ''}; use fewer, or send several requests`,
+              config.HUB_MAX_ALIASES,
+              aliases,
+            );
           }
           if (cost > config.HUB_MAX_QUERY_COST) {
             throw limitExceeded(

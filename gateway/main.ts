@@ -20,7 +20,11 @@ runMain(logger, async () => {
     logger,
     port: config.GATEWAY_PORT,
     metrics: createMetrics('gateway', { processDefaults: true }),
-    subgraphUrls: { venues: subgraphUrl(config, 'venues'), experts: subgraphUrl(config, 'experts'), projects: subgraphUrl(config, 'projects') },
+    subgraphUrls: {
+      venues: subgraphUrl(config, 'venues'),
+      experts: subgraphUrl(config, 'experts'),
+      projects: subgraphUrl(config, 'projects'),
+    },
   });
   onShutdown(logger, async () => {
     await gateway.stop();

@@ -15,7 +15,11 @@ export interface PlatformDirectory {
 export const PLATFORM_LIST_TTL_MS = 60_000;
 
 // Reference data that every authenticated role may list (`Query.platforms`); the gateway asks as itself.
-const DIRECTORY_IDENTITY: Identity = { sub: 'gateway:platform-directory', role: 'PROVINCIAL_ADMIN', platform: '000000' };
+const DIRECTORY_IDENTITY: Identity = {
+  sub: 'gateway:platform-directory',
+  role: 'PROVINCIAL_ADMIN',
+  platform: '000000',
+};
 const QUERY = JSON.stringify({ query: '{ platforms { id } }' });
 
 /**
@@ -32,21 +36,36 @@ const QUERY = JSON.stringify({ query: '{ platforms { id } }' });
  * if (!(await platforms.isKnown(identity.platform))) throw unauthenticated('…');
  * ```
  */
-export function knownPlatforms(internalSecret: string, venuesUrl: string, logger: Logger, now: () => number = Date.now): PlatformDirectory {
+export function knownPlatforms(
+  internalSecret: string,
+  venuesUrl: string,
+  logger: Logger,
+  now: () => number = Date.now,
+): PlatformDirectory {
   let codes: Set<string> | null = null;
   let fetchedAt = 0;
   let pending: Promise<void> | null = null;
   const refresh = (): Promise<void> => {
     pending ??= (async () => {
       try {
-        const response = await subgraphRequest(venuesUrl, { method: 'POST', headers: { 'content-type': 'application/json', ...signIdentity(internalSecret, DIRECTORY_IDENTITY, QUERY) }, body: QUERY });
+        const response = await subgraphRequest(venuesUrl, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json', ...signIdentity(internalSecret, DIRECTORY_IDENTITY, QUERY) },
+          body: QUERY,
+        });
         const body = (await response.json()) as { data?: { platforms?: { id: string }[] } };
         const platforms = body.data?.platforms;
-        if (!response.ok || !Array.isArray(platforms)) throw new Error(`the venues subgraph answered HTTP ${response.status} without a platform list`);
+        if (!response.ok || !Array.isArray(platforms))
+          throw new Error(`the venues subgraph answered HTTP ${response.status} without a platform list`);
         codes = new Set(platforms.map((platform) => platform.id));
         fetchedAt = now();
       } catch (error) {
-        logger.warn({ err: error }, codes ? 'the platform list could not be refreshed; the previous one answers' : 'the platform list is not known yet; token platforms are not checked');
+        logger.warn(
+          { err: error },
+          codes
+            ? 'the platform list could not be refreshed; the previous one answers'
+            : 'the platform list is not known yet; token platforms are not checked',
+        );
       } finally {
         pending = null;
       }

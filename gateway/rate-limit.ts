@@ -62,7 +62,8 @@ export function createRateLimiter(config: HubConfig): IdentityRateLimiter {
       try {
         await limiter.consume(rateLimitKey(identity), requests);
       } catch (rejection) {
-        if (rejection instanceof RateLimiterRes) throw rateLimited(config, Math.max(1, Math.ceil(rejection.msBeforeNext / 1000)));
+        if (rejection instanceof RateLimiterRes)
+          throw rateLimited(config, Math.max(1, Math.ceil(rejection.msBeforeNext / 1000)));
         throw rejection;
       }
     },

@@ -35,7 +35,15 @@ interface Entry {
  * 349 B with 4, 545 B with 8; a frozen array 29 B + 8.4 B an element; a string 25 B + 1 B a character (2 B for Chinese
  * text); a number in a heap box 16 B. The serialized length undercounts this four to fourteen times.
  */
-export const HEAP_COST = { object: 256, field: 48, array: 64, element: 10, string: 32, stringChar: 2, number: 16 } as const;
+export const HEAP_COST = {
+  object: 256,
+  field: 48,
+  array: 64,
+  element: 10,
+  string: 32,
+  stringChar: 2,
+  number: 16,
+} as const;
 /**
  * What an entry costs besides its data: its 64-character key, the entry object, the LRU's map slot and its per-index
  * arrays (value, key, TTL, start, size, links): about 280 B measured; rounded up.
@@ -84,7 +92,9 @@ export type CacheOutcome = 'hit' | 'coalesced' | 'miss' | 'bypass' | 'unavailabl
  * ```
  */
 export function identityCacheKey(identity: Identity): string {
-  return createHash('sha256').update(canonicalJson({ ...identity })).digest('hex');
+  return createHash('sha256')
+    .update(canonicalJson({ ...identity }))
+    .digest('hex');
 }
 
 /** `Cache-Control: no-cache` (or `no-store`) on the request: answer afresh, and keep the fresh answer for later reads. */
@@ -96,7 +106,10 @@ function wantsFreshAnswer(http: HTTPGraphQLRequest | undefined): boolean {
 /** The stored data as an answer, with the HTTP `age` of the entry in seconds. */
 function answerFrom(entry: Entry, now: number): GraphQLResponse {
   const headers = new HeaderMap([['age', String(Math.floor((now - entry.storedAt) / 1000))]]);
-  return { body: { kind: 'single', singleResult: { data: entry.data as Record<string, unknown> } }, http: { status: undefined, headers } };
+  return {
+    body: { kind: 'single', singleResult: { data: entry.data as Record<string, unknown> } },
+    http: { status: undefined, headers },
+  };
 }
 
 /**
@@ -118,9 +131,18 @@ export function responseCachePlugin<C extends IdentityContext>(
 ): { plugin: ApolloServerPlugin<C>; stats(): ResponseCacheStats } {
   const maxInFlight = options.maxInFlight ?? MAX_IN_FLIGHT;
   // The entry count is bounded too: no entry costs less than its overhead, so the budget allows at most this many.
-  const entries = new LRUCache<string, Entry>({ max: Math.max(1, Math.floor(maxBytes / ENTRY_OVERHEAD_BYTES)), maxSize: maxBytes, sizeCalculation: (entry) => entry.size });
+  const entries = new LRUCache<string, Entry>({
+    max: Math.max(1, Math.floor(maxBytes / ENTRY_OVERHEAD_BYTES)),
+    maxSize: maxBytes,
+    sizeCalculation: (entry) => entry.size,
+  });
   const inFlight = new Map<string, Promise<Entry | null>>();
-  const stats = (): ResponseCacheStats => ({ entries: entries.size, bytes: entries.calculatedSize, inFlight: inFlight.size, maxBytes });
+  const stats = (): ResponseCacheStats => ({
+    entries: entries.size,
+    bytes: entries.calculatedSize,
+    inFlight: inFlight.size,
+    maxBytes,
+  });
   /** The entry if none of its tags changed since it began; null (and dropped) if one did. Rejects if Redis does not answer. */
   const stillHolds = async (key: string, entry: Entry): Promise<Entry | null> => {
     if (await feed.versions.unchangedSince(entry.tags, entry.since)) return entry;
@@ -138,7 +160,14 @@ export function responseCachePlugin<C extends IdentityContext>(
           if (requestContext.operation.operation !== 'query') return null;
           const request = requestContext.request;
           key = createHash('sha256')
-            .update(canonicalJson([identityCacheKey(requestContext.contextValue.identity), requestContext.source, request.operationName ?? null, (request.variables ?? {}) as Json]))
+            .update(
+              canonicalJson([
+                identityCacheKey(requestContext.contextValue.identity),
+                requestContext.source,
+                request.operationName ?? null,
+                (request.variables ?? {}) as Json,
+              ]),
+            )
             .digest('hex');
           try {
             if (!wantsFreshAnswer(request.http)) {
@@ -169,7 +198,8 @@ export function responseCachePlugin<C extends IdentityContext>(
           }
           outcome = 'miss';
           // Bounded: past maxInFlight (MAX_IN_FLIGHT) distinct queries being answered, a new one simply runs without others waiting on it.
-          if (!inFlight.has(key) && inFlight.size < maxInFlight) inFlight.set(key, new Promise<Entry | null>((resolve) => (settle = resolve)));
+          if (!inFlight.has(key) && inFlight.size < maxInFlight)
+            inFlight.set(key, new Promise<Entry | null>((resolve) => (settle = resolve)));
           return null;
         },
         async willSendResponse(requestContext) {
@@ -179,7 +209,13 @@ export function responseCachePlugin<C extends IdentityContext>(
             const body = requestContext.response.body;
             const data = body.kind === 'single' ? body.singleResult.data : undefined;
             const variables = (requestContext.request.variables ?? {}) as Record<string, unknown>;
-            const tags = mutationTags(requestContext.schema, fragmentsOf(requestContext.document), operation, variables, data);
+            const tags = mutationTags(
+              requestContext.schema,
+              fragmentsOf(requestContext.document),
+              operation,
+              variables,
+              data,
+            );
             // Redis away: other gateways serve nothing cached while it is; this one forgets what it has.
             await feed.announce('mutation', tags).catch(() => entries.clear());
             return;
@@ -192,8 +228,21 @@ export function responseCachePlugin<C extends IdentityContext>(
           if (policy && operation && body.kind === 'single' && !body.singleResult.errors && body.singleResult.data) {
             const data = body.singleResult.data;
             const variables = (requestContext.request.variables ?? {}) as Record<string, unknown>;
-            const tags = answerTags(requestContext.schema, fragmentsOf(requestContext.document), operation, variables, data, requestContext.contextValue.identity);
-            entry = { data, tags, since, storedAt: Date.now(), size: freezeAndWeigh(data) + ENTRY_OVERHEAD_BYTES + TAG_COST * tags.length };
+            const tags = answerTags(
+              requestContext.schema,
+              fragmentsOf(requestContext.document),
+              operation,
+              variables,
+              data,
+              requestContext.contextValue.identity,
+            );
+            entry = {
+              data,
+              tags,
+              since,
+              storedAt: Date.now(),
+              size: freezeAndWeigh(data) + ENTRY_OVERHEAD_BYTES + TAG_COST * tags.length,
+            };
             // An answer larger than the whole cache is simply not kept.
             if (entry.size <= maxBytes) entries.set(key, entry, { ttl: policy.maxAge * 1000 });
           }
@@ -210,7 +259,9 @@ export function responseCachePlugin<C extends IdentityContext>(
 
 /** The fragment definitions of a request's document (none before it is parsed). */
 function fragmentsOf(document: DocumentNode | undefined): FragmentDefinitionNode[] {
-  return (document?.definitions ?? []).filter((definition): definition is FragmentDefinitionNode => definition.kind === Kind.FRAGMENT_DEFINITION);
+  return (document?.definitions ?? []).filter(
+    (definition): definition is FragmentDefinitionNode => definition.kind === Kind.FRAGMENT_DEFINITION,
+  );
 }
 
 /**
@@ -223,10 +274,15 @@ function fragmentsOf(document: DocumentNode | undefined): FragmentDefinitionNode
  * new ApolloServer({ gateway, plugins: [...responseCaching(config, metrics, listenForChanges(config.REDIS_URL, prefix, logger))] });
  * ```
  */
-export function responseCaching<C extends IdentityContext>(config: HubConfig, metrics: HubMetrics, feed: ChangeFeed | null): ApolloServerPlugin<C>[] {
+export function responseCaching<C extends IdentityContext>(
+  config: HubConfig,
+  metrics: HubMetrics,
+  feed: ChangeFeed | null,
+): ApolloServerPlugin<C>[] {
   // Apollo would write `Cache-Control: public` on cacheable answers; every answer here depends on the bearer token, so
   // clients keep the gateway's `no-store` (gateway/http-security.ts) and learn an answer's age from the `age` header.
   const plugins: ApolloServerPlugin<C>[] = [ApolloServerPluginCacheControl({ calculateHttpHeaders: false })];
-  if (feed && config.HUB_RESPONSE_CACHE_MB > 0) plugins.push(responseCachePlugin<C>(config.HUB_RESPONSE_CACHE_MB * 1024 * 1024, feed, metrics).plugin);
+  if (feed && config.HUB_RESPONSE_CACHE_MB > 0)
+    plugins.push(responseCachePlugin<C>(config.HUB_RESPONSE_CACHE_MB * 1024 * 1024, feed, metrics).plugin);
   return plugins;
 }

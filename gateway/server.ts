@@ -57,16 +57,27 @@ type Fetcher = NonNullable<DataSourceOptions['fetcher']>;
 
 /** Forwards the caller's identity, signed over the exact body sent, with a timestamp. */
 class SignedDataSource extends RemoteGraphQLDataSource<GatewayContext> {
-  override willSendRequest({ request, context }: Parameters<NonNullable<RemoteGraphQLDataSource<GatewayContext>['willSendRequest']>>[0]) {
-    if ('identity' in context && context.identity) request.http?.headers.set(IDENTITY_HEADER, encodeIdentity(context.identity as Identity));
+  override willSendRequest({
+    request,
+    context,
+  }: Parameters<NonNullable<RemoteGraphQLDataSource<GatewayContext>['willSendRequest']>>[0]) {
+    if ('identity' in context && context.identity)
+      request.http?.headers.set(IDENTITY_HEADER, encodeIdentity(context.identity as Identity));
   }
 
   /** A subgraph's refusal (a 400 for a bad variable, say) reaches the client with its code, never with the subgraph's URL. */
-  override async errorFromResponse(response: Parameters<RemoteGraphQLDataSource['errorFromResponse']>[0]): Promise<GraphQLError> {
-    const body = (await this.parseBody(response).catch(() => null)) as { errors?: { message?: string; extensions?: { code?: string } }[] } | null;
+  override async errorFromResponse(
+    response: Parameters<RemoteGraphQLDataSource['errorFromResponse']>[0],
+  ): Promise<GraphQLError> {
+    const body = (await this.parseBody(response).catch(() => null)) as {
+      errors?: { message?: string; extensions?: { code?: string } }[];
+    } | null;
     const first = body?.errors?.[0];
-    if (first?.message && first.extensions?.code) return new GraphQLError(first.message, { extensions: { code: first.extensions.code } });
-    return new GraphQLError(`a subgraph answered HTTP ${response.status}`, { extensions: { code: 'INTERNAL_SERVER_ERROR' } });
+    if (first?.message && first.extensions?.code)
+      return new GraphQLError(first.message, { extensions: { code: first.extensions.code } });
+    return new GraphQLError(`a subgraph answered HTTP ${response.status}`, {
+      extensions: { code: 'INTERNAL_SERVER_ERROR' },
+    });
   }
 }
 
@@ -80,16 +91,21 @@ function signingFetcher(secret: string, subgraph: string, metrics: HubMetrics): 
     const timer = metrics.subgraphFetchDuration.startTimer({ subgraph });
     try {
       // With tracing on, a client span whose traceparent the subgraph's server span continues (fetch is not instrumented).
-      const response = await traceSubgraphFetch(subgraph, url, headers, () => subgraphRequest(url, { method: init?.method, headers, body: init?.body }));
+      const response = await traceSubgraphFetch(subgraph, url, headers, () =>
+        subgraphRequest(url, { method: init?.method, headers, body: init?.body }),
+      );
       timer({ outcome: response.ok ? 'ok' : 'http_error' });
       return response;
     } catch (error) {
       timer({ outcome: 'unreachable' });
       // The other subgraphs' data still reaches the client; this error says whose is missing and that a retry may help.
-      throw new GraphQLError(`the ${subgraph} subgraph is unreachable, so its fields are missing from this answer; retry shortly`, {
-        extensions: { code: 'SERVICE_UNAVAILABLE', serviceName: subgraph, retryable: true },
-        originalError: error instanceof Error ? error : undefined,
-      });
+      throw new GraphQLError(
+        `the ${subgraph} subgraph is unreachable, so its fields are missing from this answer; retry shortly`,
+        {
+          extensions: { code: 'SERVICE_UNAVAILABLE', serviceName: subgraph, retryable: true },
+          originalError: error instanceof Error ? error : undefined,
+        },
+      );
     }
   };
   return fetcher as unknown as Fetcher;
@@ -99,7 +115,11 @@ function signingFetcher(secret: string, subgraph: string, metrics: HubMetrics): 
 const noSubscriptions: ValidationRule = (context) => ({
   OperationDefinition(node) {
     if (node.operation === 'subscription') {
-      context.reportError(new GraphQLError('the hub serves no subscriptions; poll with a query, or let the hub call a webhook', { nodes: node }));
+      context.reportError(
+        new GraphQLError('the hub serves no subscriptions; poll with a query, or let the hub call a webhook', {
+          nodes: node,
+        }),
+      );
     }
   },
 });
@@ -115,11 +135,14 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
   const { config, logger } = options;
   const metrics = options.metrics ?? createMetrics('gateway');
   // METRICS_PORT=0 turns the listener off; a gateway on a free port (tests) gets a free metrics port too.
-  const metricsPort = options.metricsPort ?? (config.METRICS_PORT === 0 ? null : options.port === 0 ? 0 : config.METRICS_PORT);
+  const metricsPort =
+    options.metricsPort ?? (config.METRICS_PORT === 0 ? null : options.port === 0 ? 0 : config.METRICS_PORT);
   const dashboard = createQueuesDashboard(config);
-  const changes = config.HUB_RESPONSE_CACHE_MB > 0 ? listenForChanges(config.REDIS_URL, config.HUB_QUEUE_PREFIX, logger) : null;
+  const changes =
+    config.HUB_RESPONSE_CACHE_MB > 0 ? listenForChanges(config.REDIS_URL, config.HUB_QUEUE_PREFIX, logger) : null;
   // Answers are cached only while the feed is heard; wait a moment for it so a fresh gateway caches from the start.
-  if (changes && !(await changes.whenListening(2000))) logger.warn('the change feed on Redis is not heard yet; the response cache waits for it');
+  if (changes && !(await changes.whenListening(2000)))
+    logger.warn('the change feed on Redis is not heard yet; the response cache waits for it');
   const gateway = new ApolloGateway({
     supergraphSdl: readSupergraph(),
     buildService: ({ name }) => {
@@ -144,14 +167,21 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
     csrfPrevention: { requestHeaders: CSRF_PREFLIGHT_HEADERS },
     allowBatchedHttpRequests: config.HUB_MAX_BATCH > 1,
     // The default landing page loads from a CDN; the hub runs on closed networks.
-    plugins: [ApolloServerPluginLandingPageDisabled(), metricsPlugin(metrics), inputTextPlugin<GatewayContext>(), operationLimits(config), ...responseCaching<GatewayContext>(config, metrics, changes)],
+    plugins: [
+      ApolloServerPluginLandingPageDisabled(),
+      metricsPlugin(metrics),
+      inputTextPlugin<GatewayContext>(),
+      operationLimits(config),
+      ...responseCaching<GatewayContext>(config, metrics, changes),
+    ],
   });
   await apollo.start();
   const rateLimiter = createRateLimiter(config);
   // A token's platform claim must name a platform of the hub; the venues subgraph owns the list.
   const platforms = knownPlatforms(config.HUB_INTERNAL_SECRET, options.subgraphUrls.venues, logger);
   const authenticate = (authorization: string | undefined) => verifyBearer(config, authorization, platforms);
-  if (!(await platforms.load())) logger.warn('the venues subgraph did not list its platforms; token platforms are checked once it does');
+  if (!(await platforms.load()))
+    logger.warn('the venues subgraph did not list its platforms; token platforms are checked once it does');
   const graphql = graphqlListener<GatewayContext>({
     apollo,
     maxBodyBytes: config.HUB_MAX_BODY_BYTES,
@@ -172,7 +202,10 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
     },
     routes: {
       // Ready when every subgraph answers its own /readyz.
-      ...healthRoutes('gateway', Object.fromEntries(Object.entries(options.subgraphUrls).map(([name, url]) => [name, answersReadyz(url)]))),
+      ...healthRoutes(
+        'gateway',
+        Object.fromEntries(Object.entries(options.subgraphUrls).map(([name, url]) => [name, answersReadyz(url)])),
+      ),
       ...archiveRoutes(apollo, { authenticate, rateLimiter }),
       'GET /board*': boardRoute,
     },
@@ -180,7 +213,9 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
   // The queue dashboard (Bull Board) reads its own request bodies, so it gets its requests before the GraphQL listener.
   const server: Server = createServer(
     secureListener(config.HUB_CORS_ORIGINS, (request, response) =>
-      dashboard.owns(new URL(request.url ?? '/', 'http://localhost').pathname) ? dashboard.handle(request, response) : graphql(request, response),
+      dashboard.owns(new URL(request.url ?? '/', 'http://localhost').pathname)
+        ? dashboard.handle(request, response)
+        : graphql(request, response),
     ),
   );
   server.keepAliveTimeout = 65_000;
@@ -199,7 +234,10 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
   return {
     port,
     url: `http://127.0.0.1:${port}/graphql`,
-    metricsUrl: boundMetricsPort === null ? null : `http://${config.METRICS_HOST === '0.0.0.0' ? '127.0.0.1' : config.METRICS_HOST}:${boundMetricsPort}/metrics`,
+    metricsUrl:
+      boundMetricsPort === null
+        ? null
+        : `http://${config.METRICS_HOST === '0.0.0.0' ? '127.0.0.1' : config.METRICS_HOST}:${boundMetricsPort}/metrics`,
     async stop() {
       if (metricsServer) await closeServer(metricsServer);
       await closeServer(server);

@@ -38,15 +38,29 @@ export function subgraphRequest(url: string, init: SubgraphRequestInit): Promise
   const request = protocol === 'https:' ? https.request : http.request;
   const body = init.body ?? '';
   return new Promise((resolve, reject) => {
-    const outgoing = request(target, { method: init.method ?? 'POST', headers: { ...init.headers, 'content-length': String(Buffer.byteLength(body)) }, agent: agents[protocol] }, (incoming) => {
-      const chunks: Buffer[] = [];
-      incoming.on('data', (chunk: Buffer) => chunks.push(chunk));
-      incoming.on('error', reject);
-      incoming.on('end', () => {
-        const status = incoming.statusCode ?? 502;
-        resolve(new Response(status === 204 || status === 304 ? null : Buffer.concat(chunks), { status, statusText: incoming.statusMessage ?? '', headers: responseHeaders(incoming.headers) }));
-      });
-    });
+    const outgoing = request(
+      target,
+      {
+        method: init.method ?? 'POST',
+        headers: { ...init.headers, 'content-length': String(Buffer.byteLength(body)) },
+        agent: agents[protocol],
+      },
+      (incoming) => {
+        const chunks: Buffer[] = [];
+        incoming.on('data', (chunk: Buffer) => chunks.push(chunk));
+        incoming.on('error', reject);
+        incoming.on('end', () => {
+          const status = incoming.statusCode ?? 502;
+          resolve(
+            new Response(status === 204 || status === 304 ? null : Buffer.concat(chunks), {
+              status,
+              statusText: incoming.statusMessage ?? '',
+              headers: responseHeaders(incoming.headers),
+            }),
+          );
+        });
+      },
+    );
     outgoing.on('error', reject);
     outgoing.end(body);
   });

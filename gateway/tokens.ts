@@ -1,6 +1,13 @@
 // Bearer tokens: verification at the gateway (only the configured algorithms and keys) and issuing for development.
 import { readFileSync } from 'node:fs';
-import { createLocalJWKSet, importSPKI, jwtVerify, errors as joseErrors, type JWTVerifyGetKey, type KeyLike } from 'jose';
+import {
+  createLocalJWKSet,
+  importSPKI,
+  jwtVerify,
+  errors as joseErrors,
+  type JWTVerifyGetKey,
+  type KeyLike,
+} from 'jose';
 import type { HubConfig } from '../lib/config';
 import { ConfigError } from '../lib/config';
 import { unauthenticated } from '../lib/errors';
@@ -41,13 +48,18 @@ async function loadVerificationKey(config: HubConfig): Promise<VerificationKey> 
     try {
       jwks = JSON.parse(readFileSync(file, 'utf8'));
     } catch (error) {
-      throw new ConfigError(`HUB_JWT_JWKS_FILE: ${file} is not a readable JSON key set (${error instanceof Error ? error.message : String(error)})`);
+      throw new ConfigError(
+        `HUB_JWT_JWKS_FILE: ${file} is not a readable JSON key set (${error instanceof Error ? error.message : String(error)})`,
+      );
     }
     if (!jwks || typeof jwks !== 'object' || !Array.isArray((jwks as { keys?: unknown }).keys)) {
       throw new ConfigError(`HUB_JWT_JWKS_FILE: ${file} must hold {"keys": [...]}`);
     }
     for (const jwk of (jwks as { keys: Record<string, unknown>[] }).keys) {
-      if ('d' in jwk || 'k' in jwk) throw new ConfigError(`HUB_JWT_JWKS_FILE: ${file} holds a private or symmetric key; give the gateway public keys only`);
+      if ('d' in jwk || 'k' in jwk)
+        throw new ConfigError(
+          `HUB_JWT_JWKS_FILE: ${file} holds a private or symmetric key; give the gateway public keys only`,
+        );
     }
     return createLocalJWKSet(jwks as Parameters<typeof createLocalJWKSet>[0]);
   }
@@ -55,7 +67,9 @@ async function loadVerificationKey(config: HubConfig): Promise<VerificationKey> 
   try {
     return await importSPKI(readFileSync(file, 'utf8'), first);
   } catch (error) {
-    throw new ConfigError(`HUB_JWT_PUBLIC_KEY_FILE: ${file} is not a ${first} public key in PEM (SPKI) form (${error instanceof Error ? error.message : String(error)})`);
+    throw new ConfigError(
+      `HUB_JWT_PUBLIC_KEY_FILE: ${file} is not a ${first} public key in PEM (SPKI) form (${error instanceof Error ? error.message : String(error)})`,
+    );
   }
 }
 
@@ -69,10 +83,17 @@ async function loadVerificationKey(config: HubConfig): Promise<VerificationKey> 
  * const identity = await verifyBearer(config, request.headers.authorization);
  * ```
  */
-export async function verifyBearer(config: HubConfig, header: string | undefined, platforms?: PlatformDirectory): Promise<Identity> {
+export async function verifyBearer(
+  config: HubConfig,
+  header: string | undefined,
+  platforms?: PlatformDirectory,
+): Promise<Identity> {
   if (!header) {
     // The token command signs with the development secret: only a development hub may point callers at it.
-    const where = config.HUB_ENV === 'production' ? 'your platform\'s identity provider issues it' : '`npm run --silent token -- --role ROLE --platform CODE` makes one';
+    const where =
+      config.HUB_ENV === 'production'
+        ? "your platform's identity provider issues it"
+        : '`npm run --silent token -- --role ROLE --platform CODE` makes one';
     throw unauthenticated(`send Authorization: Bearer <token>; ${where}`);
   }
   const match = /^Bearer\s+(\S+)$/i.exec(header);
@@ -88,18 +109,28 @@ export async function verifyBearer(config: HubConfig, header: string | undefined
       requiredClaims: ['exp', 'sub'],
     };
     // jose's overloads separate a key from a key-set function; the branch keeps both typed.
-    ({ payload } = typeof key === 'function' ? await jwtVerify(match[1], key, options) : await jwtVerify(match[1], key, options));
+    ({ payload } =
+      typeof key === 'function' ? await jwtVerify(match[1], key, options) : await jwtVerify(match[1], key, options));
   } catch (error) {
     if (error instanceof joseErrors.JWTExpired) throw unauthenticated('the token has expired; get a new one');
-    if (error instanceof joseErrors.JWTClaimValidationFailed) throw unauthenticated(`the token's ${error.claim} claim is not accepted`);
-    if (error instanceof joseErrors.JOSEAlgNotAllowed) throw unauthenticated(`the token's algorithm is not accepted; this hub accepts ${config.HUB_JWT_ALGORITHMS.join(', ')}`);
+    if (error instanceof joseErrors.JWTClaimValidationFailed)
+      throw unauthenticated(`the token's ${error.claim} claim is not accepted`);
+    if (error instanceof joseErrors.JOSEAlgNotAllowed)
+      throw unauthenticated(
+        `the token's algorithm is not accepted; this hub accepts ${config.HUB_JWT_ALGORITHMS.join(', ')}`,
+      );
     throw unauthenticated('the token is not valid for this hub');
   }
   refuseLongLived(config, payload);
   const parsed = identitySchema.safeParse(payload);
-  if (!parsed.success) throw unauthenticated(`the token's claims are incomplete: ${parsed.error.issues.map((issue) => issue.message).join('; ')}`);
+  if (!parsed.success)
+    throw unauthenticated(
+      `the token's claims are incomplete: ${parsed.error.issues.map((issue) => issue.message).join('; ')}`,
+    );
   if (platforms && !(await platforms.isKnown(parsed.data.platform))) {
-    throw unauthenticated(`the token's platform claim ${parsed.data.platform} names no platform of this hub; get a token issued for your own platform`);
+    throw unauthenticated(
+      `the token's platform claim ${parsed.data.platform} names no platform of this hub; get a token issued for your own platform`,
+    );
   }
   return parsed.data;
 }
@@ -114,13 +145,17 @@ function refuseLongLived(config: HubConfig, payload: { exp?: number; iat?: numbe
   const hours = (seconds: number) => `${Math.round((seconds / 3600) * 10) / 10}h`;
   if (typeof payload.iat === 'number') {
     if (exp - payload.iat > maxSeconds) {
-      throw unauthenticated(`the token lives ${hours(exp - payload.iat)} (exp − iat), longer than HUB_JWT_MAX_LIFETIME (${hours(maxSeconds)}); get a token valid for at most that`);
+      throw unauthenticated(
+        `the token lives ${hours(exp - payload.iat)} (exp − iat), longer than HUB_JWT_MAX_LIFETIME (${hours(maxSeconds)}); get a token valid for at most that`,
+      );
     }
     return;
   }
   const now = Math.floor(Date.now() / 1000);
   if (exp - now > maxSeconds + config.HUB_JWT_CLOCK_SKEW / 1000) {
-    throw unauthenticated(`the token has no iat and expires in ${hours(exp - now)}, later than HUB_JWT_MAX_LIFETIME (${hours(maxSeconds)}); get a token valid for at most that`);
+    throw unauthenticated(
+      `the token has no iat and expires in ${hours(exp - now)}, later than HUB_JWT_MAX_LIFETIME (${hours(maxSeconds)}); get a token valid for at most that`,
+    );
   }
 }
 

@@ -22,7 +22,9 @@ export const CANCELLATION_STEPS: readonly CancellationStep[] = [
     async run({ venues, projects }, { projectId, reason }) {
       await venues.releaseProjectBookings(projectId, reason);
       // Recorded from the bookings' state, not from what this run released, so a run cut short is completed by a replay.
-      const released = (await venues.bookingsOfProjects([projectId])).filter((booking) => booking.status === 'RELEASED' && booking.reason?.startsWith(CANCELLED_REASON));
+      const released = (await venues.bookingsOfProjects([projectId])).filter(
+        (booking) => booking.status === 'RELEASED' && booking.reason?.startsWith(CANCELLED_REASON),
+      );
       for (const booking of released) {
         await projects.appendEvent(projectId, {
           kind: 'VENUE_RELEASED',
@@ -46,7 +48,9 @@ export const CANCELLATION_STEPS: readonly CancellationStep[] = [
       const cancelled = `project cancelled: ${reason}`;
       await experts.withdrawProjectSeats(projectId, cancelled);
       // Counted from the seats' state, so a replay after a crash records the same release once.
-      const released = (await experts.seatsOfProject(projectId)).filter((seat) => seat.status === 'WITHDRAWN' && seat.reason === cancelled);
+      const released = (await experts.seatsOfProject(projectId)).filter(
+        (seat) => seat.status === 'WITHDRAWN' && seat.reason === cancelled,
+      );
       if (released.length === 0) return;
       await projects.appendEvent(projectId, {
         kind: 'COMMITTEE_RELEASED',
@@ -59,7 +63,9 @@ export const CANCELLATION_STEPS: readonly CancellationStep[] = [
   },
 ];
 
-export function createCancellationHandlers(services: JobServices): Pick<QueueHandlers<'venue-bookings'>, 'project-cancelled'> {
+export function createCancellationHandlers(
+  services: JobServices,
+): Pick<QueueHandlers<'venue-bookings'>, 'project-cancelled'> {
   return {
     [PROJECT_CANCELLED_JOB]: async (job) => {
       for (const step of CANCELLATION_STEPS) await step.run(services, job.data);

@@ -123,7 +123,11 @@ export const JOBS = {
  * jobMessage(JOBS.projectCancelled, { projectId, reason }); // { queue: 'venue-bookings', name: 'project-cancelled', data }
  * ```
  */
-export function jobMessage<Q extends QueueName, N extends JobName<Q>>(ref: JobRef<Q, N>, data: JobData<Q, N>, delayMs?: number): HubJobMessage {
+export function jobMessage<Q extends QueueName, N extends JobName<Q>>(
+  ref: JobRef<Q, N>,
+  data: JobData<Q, N>,
+  delayMs?: number,
+): HubJobMessage {
   const message = { queue: ref.queue, name: ref.name, data, ...(delayMs === undefined ? {} : { delayMs }) };
   // Correlated generics: TypeScript cannot narrow the union member from Q and N, which the parameters already tie.
   return message as unknown as HubJobMessage;
@@ -133,4 +137,5 @@ export function jobMessage<Q extends QueueName, N extends JobName<Q>>(ref: JobRe
 export const arrangeMessage = (message: ArrangeMessage): HubJobMessage => jobMessage(JOBS.arrange, message);
 
 /** The cancellation's follow-up, written with the project's move to CANCELLED. */
-export const projectCancelledMessage = (message: ProjectCancelled): HubJobMessage => jobMessage(JOBS.projectCancelled, message);
+export const projectCancelledMessage = (message: ProjectCancelled): HubJobMessage =>
+  jobMessage(JOBS.projectCancelled, message);

@@ -4,13 +4,18 @@ import { timelineEventOf } from '../subgraphs/experts';
 import { JOBS } from './catalogue';
 import type { JobServices, QueueHandlers } from './contracts';
 
-export function createCheckInHandlers(services: JobServices): Pick<QueueHandlers<'expert-draws'>, 'record-access-attempt'> {
+export function createCheckInHandlers(
+  services: JobServices,
+): Pick<QueueHandlers<'expert-draws'>, 'record-access-attempt'> {
   return {
     [JOBS.accessAttempt.name]: async (job) => {
       const [attempt] = await services.experts.accessAttemptsByIds([job.data.attemptId]);
       if (!attempt?.project_id) return 'no project to record it on';
       try {
-        await services.projects.appendEvent(attempt.project_id, { ...timelineEventOf(attempt), key: `access_attempt:${attempt.id}` });
+        await services.projects.appendEvent(attempt.project_id, {
+          ...timelineEventOf(attempt),
+          key: `access_attempt:${attempt.id}`,
+        });
       } catch (error) {
         // An archived project's archive takes no more events; the attempt itself stays in the experts domain.
         if (codeOf(error) !== 'CONFLICT') throw error;

@@ -25,7 +25,10 @@ export interface JobTools {
 export type JobHandler = (job: Job, tools: JobTools) => Promise<unknown>;
 
 /** The handler of one catalogued job: its job's data is that job's payload. */
-export type CatalogueHandler<Q extends QueueName, N extends JobName<Q>> = (job: Job<JobData<Q, N>>, tools: JobTools) => Promise<unknown>;
+export type CatalogueHandler<Q extends QueueName, N extends JobName<Q>> = (
+  job: Job<JobData<Q, N>>,
+  tools: JobTools,
+) => Promise<unknown>;
 
 /** A handler for every job name of one queue. */
 export type QueueHandlers<Q extends QueueName> = { [N in JobName<Q>]: CatalogueHandler<Q, N> };

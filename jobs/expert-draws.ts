@@ -9,7 +9,11 @@ import type { JobServices, QueueHandlers } from './contracts';
 const ACTOR = 'system:expert-draws';
 
 /** The facts eligibility needs, gathered from the projects and venues domains (the platform tree for the regional rule). */
-export async function eligibilityFactsOf(services: JobServices, project: Project, drawId: string): Promise<EligibilityFacts> {
+export async function eligibilityFactsOf(
+  services: JobServices,
+  project: Project,
+  drawId: string,
+): Promise<EligibilityFacts> {
   const { venues, experts } = services;
   const [host] = await venues.platformsByIds([project.host_platform_id]);
   // For a county host, the host region is its parent city's subtree.
@@ -22,7 +26,10 @@ export async function eligibilityFactsOf(services: JobServices, project: Project
   const pools: EligibilityFacts['pools'] = {};
   for (const group of groups) {
     pools[group.group_key] = secondary.includes(group)
-      ? [group.platform_id, ...children.filter((child) => child.parent_id === group.platform_id).map((child) => child.id)]
+      ? [
+          group.platform_id,
+          ...children.filter((child) => child.parent_id === group.platform_id).map((child) => child.id),
+        ]
       : null;
   }
   return {
@@ -40,16 +47,33 @@ export async function eligibilityFactsOf(services: JobServices, project: Project
 }
 
 /** A failed draw returns the project to FEE_ADVANCED with the reason on its timeline, so the operator can draw again. */
-async function returnToFeeAdvanced(services: JobServices, projectId: string, drawId: string, reason: string): Promise<void> {
+async function returnToFeeAdvanced(
+  services: JobServices,
+  projectId: string,
+  drawId: string,
+  reason: string,
+): Promise<void> {
   try {
-    await services.projects.transition(projectId, { to: 'FEE_ADVANCED', from: ['EXPERTS_DRAWING'], kind: 'EXPERT_DRAW_FAILED', actor: ACTOR, detail: reason, data: { drawId } });
+    await services.projects.transition(projectId, {
+      to: 'FEE_ADVANCED',
+      from: ['EXPERTS_DRAWING'],
+      kind: 'EXPERT_DRAW_FAILED',
+      actor: ACTOR,
+      detail: reason,
+      data: { drawId },
+    });
   } catch (error) {
     // Already moved (a rerun of this job, or the project was cancelled meanwhile): nothing left to undo.
     if (codeOf(error) !== 'CONFLICT') throw error;
   }
 }
 
-async function followUp(services: JobServices, projectId: string, drawId: string, outcome: DrawOutcome): Promise<string> {
+async function followUp(
+  services: JobServices,
+  projectId: string,
+  drawId: string,
+  outcome: DrawOutcome,
+): Promise<string> {
   if (outcome.kind === 'FAILED') await returnToFeeAdvanced(services, projectId, drawId, outcome.reason);
   return outcome.kind === 'SKIPPED' ? `skipped: ${outcome.why}` : outcome.kind;
 }
@@ -60,7 +84,8 @@ async function runDraw(services: JobServices, drawId: string): Promise<string> {
   const project = await projects.getProject(draw.project_id);
   if (draw.status === 'FAILED') {
     // A run cut short between failing the draw and moving the project back: finish it.
-    if (project.status === 'EXPERTS_DRAWING') await returnToFeeAdvanced(services, project.id, drawId, draw.failure_reason ?? 'the draw failed');
+    if (project.status === 'EXPERTS_DRAWING')
+      await returnToFeeAdvanced(services, project.id, drawId, draw.failure_reason ?? 'the draw failed');
     return 'FAILED';
   }
   if (draw.status !== 'PENDING') return `skipped: the draw is ${draw.status}`;
@@ -134,7 +159,9 @@ async function confirmCommittee(services: JobServices, drawId: string): Promise<
   return 'COMMITTEE_CONFIRMED';
 }
 
-export function createExpertDrawHandlers(services: JobServices): Omit<QueueHandlers<'expert-draws'>, 'record-access-attempt'> {
+export function createExpertDrawHandlers(
+  services: JobServices,
+): Omit<QueueHandlers<'expert-draws'>, 'record-access-attempt'> {
   return {
     draw: (job) => runDraw(services, job.data.drawId),
     replace: (job) => replaceDeclined(services, job.data.seatId),

@@ -9,7 +9,12 @@ export interface JobsHttp {
   stop(): Promise<void>;
 }
 
-export async function startJobsHttp(options: { host: string; port: number; metrics: HubMetrics; ready: () => Promise<boolean> }): Promise<JobsHttp> {
+export async function startJobsHttp(options: {
+  host: string;
+  port: number;
+  metrics: HubMetrics;
+  ready: () => Promise<boolean>;
+}): Promise<JobsHttp> {
   const health = healthRoutes('jobs', { redisAndOutboxes: options.ready });
   const server: Server = createServer((request, response) => {
     const path = new URL(request.url ?? '/', 'http://localhost').pathname;

@@ -29,13 +29,23 @@ export function logInvitationChannel(logger: Logger): InvitationChannel {
 
 const ACTOR = 'system:invitations';
 
-export function createInvitationHandlers(services: JobServices, channel: InvitationChannel = logInvitationChannel(services.logger)): Pick<QueueHandlers<'notifications'>, 'invitation'> {
+export function createInvitationHandlers(
+  services: JobServices,
+  channel: InvitationChannel = logInvitationChannel(services.logger),
+): Pick<QueueHandlers<'notifications'>, 'invitation'> {
   return {
     /** Sends one seat's invitation, if the seat is still waiting for its answer; records it on the project's timeline once. */
     invitation: async (job) => {
       const seat = await services.experts.getSeat(job.data.seatId);
       if (seat.status !== 'INVITED' || seat.expert_id === null) return `seat is ${seat.status}`;
-      await channel.send({ seatId: seat.id, expertId: seat.expert_id, projectId: seat.project_id, roomId: seat.room_id, specialty: seat.specialty, answerDueAt: seat.answer_due_at });
+      await channel.send({
+        seatId: seat.id,
+        expertId: seat.expert_id,
+        projectId: seat.project_id,
+        roomId: seat.room_id,
+        specialty: seat.specialty,
+        answerDueAt: seat.answer_due_at,
+      });
       await services.projects.appendEvent(seat.project_id, {
         kind: 'EXPERT_INVITED',
         actor: ACTOR,

@@ -18,9 +18,27 @@ runMain(logger, async () => {
   const databases = openHubDatabases(config);
   const services = createServices(config, logger, databases);
   const metrics = createMetrics('jobs', { processDefaults: true });
-  metrics.observePools({ venues: databases.venues.pool, experts: databases.experts.pool, projects: databases.projects.pool });
-  const jobs = startJobs({ config, logger, outboxes: outboxSources(databases), handlers: createJobHandlers(services), metrics });
-  const http = config.JOBS_METRICS_PORT === 0 ? null : await startJobsHttp({ host: config.JOBS_HOST, port: config.JOBS_METRICS_PORT, metrics, ready: () => jobs.ready() });
+  metrics.observePools({
+    venues: databases.venues.pool,
+    experts: databases.experts.pool,
+    projects: databases.projects.pool,
+  });
+  const jobs = startJobs({
+    config,
+    logger,
+    outboxes: outboxSources(databases),
+    handlers: createJobHandlers(services),
+    metrics,
+  });
+  const http =
+    config.JOBS_METRICS_PORT === 0
+      ? null
+      : await startJobsHttp({
+          host: config.JOBS_HOST,
+          port: config.JOBS_METRICS_PORT,
+          metrics,
+          ready: () => jobs.ready(),
+        });
   logger.info({ port: http?.port }, 'workers and outbox relay running');
   onShutdown(logger, async () => {
     // Health stays up while the workers drain, so an orchestrator sees the process alive until it exits.

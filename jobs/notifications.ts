@@ -39,11 +39,22 @@ async function deliverWebhook(services: JobServices, deliveryId: string, attempt
     });
     await response.arrayBuffer().catch(() => undefined);
     const delivered = response.status >= 200 && response.status < 300;
-    result = { delivered, statusCode: response.status, error: delivered ? null : `the receiver answered HTTP ${response.status}` };
+    result = {
+      delivered,
+      statusCode: response.status,
+      error: delivered ? null : `the receiver answered HTTP ${response.status}`,
+    };
   } catch (error) {
     result = { delivered: false, statusCode: null, error: error instanceof Error ? error.message : String(error) };
   }
-  const recorded = await venues.recordWebhookAttempt(deliveryId, attempt, result, { maxAttempts: config.WEBHOOK_MAX_ATTEMPTS, retryDelayMs: config.WEBHOOK_RETRY_DELAY });
-  if (recorded?.status === 'DEAD') services.logger.warn({ deliveryId, attempts: attempt, url: delivery.url }, 'webhook delivery dead after its last attempt');
+  const recorded = await venues.recordWebhookAttempt(deliveryId, attempt, result, {
+    maxAttempts: config.WEBHOOK_MAX_ATTEMPTS,
+    retryDelayMs: config.WEBHOOK_RETRY_DELAY,
+  });
+  if (recorded?.status === 'DEAD')
+    services.logger.warn(
+      { deliveryId, attempts: attempt, url: delivery.url },
+      'webhook delivery dead after its last attempt',
+    );
   return recorded?.status ?? 'ALREADY_RECORDED';
 }

@@ -5,7 +5,14 @@ import type { Kysely } from 'kysely';
 import type { HubConfig } from '../lib/config';
 import type { Logger } from '../lib/logger';
 import type { HubMetrics } from '../lib/metrics';
-import { listenForOutboxWrites, outboxLag, relayOutbox, type OutboxListener, type RelayedMessage, type WithOutbox } from '../lib/outbox';
+import {
+  listenForOutboxWrites,
+  outboxLag,
+  relayOutbox,
+  type OutboxListener,
+  type RelayedMessage,
+  type WithOutbox,
+} from '../lib/outbox';
 import { openRedis } from '../lib/redis';
 import { announceChange } from '../lib/change-feed';
 import { jobTags } from '../lib/cache-tags';
@@ -64,9 +71,15 @@ export function startJobs(options: JobsRuntimeOptions): JobsRuntime {
   const tools: JobTools = { queues };
   const scheduling = Promise.all(
     (options.schedules ?? jobSchedules(config)).map((schedule) =>
-      queues[schedule.queue].upsertJobScheduler(schedule.id, schedule.pattern ? { pattern: schedule.pattern, tz: schedule.tz } : { every: schedule.everyMs }, { name: schedule.id, data: schedule.data ?? {}, opts: DEFAULT_JOB_OPTIONS }),
+      queues[schedule.queue].upsertJobScheduler(
+        schedule.id,
+        schedule.pattern ? { pattern: schedule.pattern, tz: schedule.tz } : { every: schedule.everyMs },
+        { name: schedule.id, data: schedule.data ?? {}, opts: DEFAULT_JOB_OPTIONS },
+      ),
     ),
-  ).catch((error: unknown) => logger.warn({ err: error instanceof Error ? error.message : String(error) }, 'registering job schedulers failed'));
+  ).catch((error: unknown) =>
+    logger.warn({ err: error instanceof Error ? error.message : String(error) }, 'registering job schedulers failed'),
+  );
 
   const workers: Worker[] = [];
   // BullMQ leaves a connection it was handed open on close; these are the workers' own, closed after them.
@@ -83,8 +96,12 @@ export function startJobs(options: JobsRuntimeOptions): JobsRuntime {
         } finally {
           // Whatever the job changed (it may have committed part of its work before failing), gateways must not keep
           // answering from before it: stamped before the job counts as done.
-          await announceChange(connection, prefix, queueName, jobTags(queueName, job.name, job.data)).catch((error: unknown) =>
-            logger.warn({ queue: queueName, err: error instanceof Error ? error.message : String(error) }, 'could not stamp what the job changed'),
+          await announceChange(connection, prefix, queueName, jobTags(queueName, job.name, job.data)).catch(
+            (error: unknown) =>
+              logger.warn(
+                { queue: queueName, err: error instanceof Error ? error.message : String(error) },
+                'could not stamp what the job changed',
+              ),
           );
         }
       },
@@ -101,7 +118,12 @@ export function startJobs(options: JobsRuntimeOptions): JobsRuntime {
         maxStalledCount: DEFAULT_JOB_OPTIONS.attempts ?? 1,
       },
     );
-    worker.on('failed', (job, error) => logger.warn({ queue: queueName, job: job?.name, jobId: job?.id, attempts: job?.attemptsMade, err: error.message }, 'job failed'));
+    worker.on('failed', (job, error) =>
+      logger.warn(
+        { queue: queueName, job: job?.name, jobId: job?.id, attempts: job?.attemptsMade, err: error.message },
+        'job failed',
+      ),
+    );
     worker.on('error', (error) => logger.warn({ queue: queueName, err: error.message }, 'worker error'));
     if (options.metrics) observeJobDurations(worker, queueName, options.metrics);
     workers.push(worker);
@@ -117,20 +139,28 @@ export function startJobs(options: JobsRuntimeOptions): JobsRuntime {
       else byQueue.set(message.queue, [message]);
     }
     for (const [queue, batch] of byQueue) {
-      await queues[queue].addBulk(batch.map((message) => ({ name: message.name, data: message.data, opts: { jobId: message.jobId, delay: message.delayMs || undefined } })));
+      await queues[queue].addBulk(
+        batch.map((message) => ({
+          name: message.name,
+          data: message.data,
+          opts: { jobId: message.jobId, delay: message.delayMs || undefined },
+        })),
+      );
     }
     for (const message of messages) options.onPublished?.(message);
   };
   const relayOnce = async () => {
     let published = 0;
-    for (const source of options.outboxes) published += await relayOutbox(source.db, source.schema, publish, RELAY_BATCH);
+    for (const source of options.outboxes)
+      published += await relayOutbox(source.db, source.schema, publish, RELAY_BATCH);
     return published;
   };
 
   if (options.metrics) observeQueuesAndOutboxes(options.metrics, queues, options.outboxes);
 
   let stopped = false;
-  const relayFailed = (error: unknown) => logger.warn({ err: error instanceof Error ? error.message : String(error) }, 'outbox relay failed; retrying');
+  const relayFailed = (error: unknown) =>
+    logger.warn({ err: error instanceof Error ? error.message : String(error) }, 'outbox relay failed; retrying');
   const relays = options.outboxes.map((source) => serialRelay(source, publish, () => stopped, relayFailed));
   let pollTimer: NodeJS.Timeout | undefined;
   const listeners: OutboxListener[] = [];
@@ -143,8 +173,19 @@ export function startJobs(options: JobsRuntimeOptions): JobsRuntime {
     pollTimer = setInterval(poll, config.OUTBOX_POLL_INTERVAL);
     for (const [index, source] of options.outboxes.entries()) {
       if (!source.url) continue;
-      const onError = (error: Error) => logger.warn({ outbox: source.schema, err: error.message }, 'outbox listener lost its connection; polling meanwhile');
-      listeners.push(listenForOutboxWrites({ url: source.url, schema: source.schema, onWritten: () => relays[index].wake(), onError }));
+      const onError = (error: Error) =>
+        logger.warn(
+          { outbox: source.schema, err: error.message },
+          'outbox listener lost its connection; polling meanwhile',
+        );
+      listeners.push(
+        listenForOutboxWrites({
+          url: source.url,
+          schema: source.schema,
+          onWritten: () => relays[index].wake(),
+          onError,
+        }),
+      );
     }
   }
 
@@ -191,7 +232,12 @@ const RELAY_SPACING_MS = 50;
  * the poll) it runs one more after it. A failed pass waits for the next poll, so an unreachable Redis is not retried in
  * a loop while commits keep notifying.
  */
-function serialRelay(source: OutboxSource, publish: (messages: RelayedMessage[]) => Promise<void>, stopped: () => boolean, failed: (error: unknown) => void) {
+function serialRelay(
+  source: OutboxSource,
+  publish: (messages: RelayedMessage[]) => Promise<void>,
+  stopped: () => boolean,
+  failed: (error: unknown) => void,
+) {
   let running: Promise<void> | undefined;
   let timer: NodeJS.Timeout | undefined;
   let again = false;
@@ -237,24 +283,52 @@ function serialRelay(source: OutboxSource, publish: (messages: RelayedMessage[])
 
 function observeJobDurations(worker: Worker, queue: string, metrics: HubMetrics): void {
   const seconds = (job: Job) => (job.finishedOn && job.processedOn ? (job.finishedOn - job.processedOn) / 1000 : 0);
-  worker.on('completed', (job) => metrics.jobDuration.observe({ queue, name: job.name, outcome: 'completed' }, seconds(job)));
+  worker.on('completed', (job) =>
+    metrics.jobDuration.observe({ queue, name: job.name, outcome: 'completed' }, seconds(job)),
+  );
   worker.on('failed', (job) => {
     if (job) metrics.jobDuration.observe({ queue, name: job.name, outcome: 'failed' }, seconds(job));
   });
 }
 
-const COUNTED_STATES = ['waiting', 'active', 'delayed', 'failed', 'completed', 'prioritized', 'waiting-children'] as const;
+const COUNTED_STATES = [
+  'waiting',
+  'active',
+  'delayed',
+  'failed',
+  'completed',
+  'prioritized',
+  'waiting-children',
+] as const;
 
-function observeQueuesAndOutboxes(metrics: HubMetrics, queues: Record<QueueName, Queue>, outboxes: OutboxSource[]): void {
-  metrics.observe('hub_queue_jobs', 'Jobs in each queue by state, read from Redis at scrape time', ['queue', 'state'], async () => {
-    const samples: { labels: Record<string, string>; value: number }[] = [];
-    for (const [queue, handle] of Object.entries(queues)) {
-      const counts = await handle.getJobCounts(...COUNTED_STATES);
-      for (const state of COUNTED_STATES) samples.push({ labels: { queue, state }, value: counts[state] ?? 0 });
-    }
-    return samples;
-  });
-  metrics.observe('hub_outbox_lag_seconds', 'Age of the oldest outbox message not yet relayed to its queue, 0 when none waits', ['outbox'], async () =>
-    Promise.all(outboxes.map(async (source) => ({ labels: { outbox: source.schema }, value: (await outboxLag(source.db)) / 1000 }))),
+function observeQueuesAndOutboxes(
+  metrics: HubMetrics,
+  queues: Record<QueueName, Queue>,
+  outboxes: OutboxSource[],
+): void {
+  metrics.observe(
+    'hub_queue_jobs',
+    'Jobs in each queue by state, read from Redis at scrape time',
+    ['queue', 'state'],
+    async () => {
+      const samples: { labels: Record<string, string>; value: number }[] = [];
+      for (const [queue, handle] of Object.entries(queues)) {
+        const counts = await handle.getJobCounts(...COUNTED_STATES);
+        for (const state of COUNTED_STATES) samples.push({ labels: { queue, state }, value: counts[state] ?? 0 });
+      }
+      return samples;
+    },
+  );
+  metrics.observe(
+    'hub_outbox_lag_seconds',
+    'Age of the oldest outbox message not yet relayed to its queue, 0 when none waits',
+    ['outbox'],
+    async () =>
+      Promise.all(
+        outboxes.map(async (source) => ({
+          labels: { outbox: source.schema },
+          value: (await outboxLag(source.db)) / 1000,
+        })),
+      ),
   );
 }

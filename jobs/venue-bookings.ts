@@ -33,7 +33,9 @@ export function venueBookingSchedules(config: HubConfig): JobSchedule[] {
 }
 
 /** The saga's jobs of the venue-bookings queue (the cancellation's job is jobs/cancellation.ts's). */
-export function createVenueBookingHandlers(services: JobServices): Omit<QueueHandlers<'venue-bookings'>, 'project-cancelled'> {
+export function createVenueBookingHandlers(
+  services: JobServices,
+): Omit<QueueHandlers<'venue-bookings'>, 'project-cancelled'> {
   return {
     arrange: (job, tools) => startArrangement(services, tools, job.data),
     expire: (job) => settleArrangement(services, job.data.arrangementId, { final: false }),
@@ -64,14 +66,24 @@ async function startArrangement(services: JobServices, tools: JobTools, message:
   }
   // Added even when the holds decide at once: should every try of this job fail after the decision, the expiry still
   // reports it to the project (the sweep only looks at arrangements left PENDING).
-  await tools.queues[JOBS.expireArrangement.queue].add(JOBS.expireArrangement.name, { arrangementId: opened.id }, { jobId: expireJobId(opened.id), delay: Math.max(0, opened.hold_expires_at.getTime() - venues.clock.now().getTime()) });
+  await tools.queues[JOBS.expireArrangement.queue].add(
+    JOBS.expireArrangement.name,
+    { arrangementId: opened.id },
+    {
+      jobId: expireJobId(opened.id),
+      delay: Math.max(0, opened.hold_expires_at.getTime() - venues.clock.now().getTime()),
+    },
+  );
   // Run again after a crash, it holds nothing twice and completes the report the first run may not have made.
   const { arrangement, bookings, holds } = await venues.holdArrangement(opened.id);
   // What each hold did when it was made, whatever its booking's state now (a replay may find it released).
   const events = holds.flatMap(({ booking, outcome, needsDecision }) => {
-    if (outcome === 'failed') return [bookingEvent(booking, 'VENUE_HOLD_FAILED', ACTOR, booking.status, booking.reason)];
+    if (outcome === 'failed')
+      return [bookingEvent(booking, 'VENUE_HOLD_FAILED', ACTOR, booking.status, booking.reason)];
     const held = bookingEvent(booking, 'VENUE_HELD', ACTOR, 'HELD', null);
-    return needsDecision ? [held] : [held, bookingEvent(booking, 'VENUE_CONFIRMED', AUTO_CONFIRM_ACTOR, 'CONFIRMED', null)];
+    return needsDecision
+      ? [held]
+      : [held, bookingEvent(booking, 'VENUE_CONFIRMED', AUTO_CONFIRM_ACTOR, 'CONFIRMED', null)];
   });
   await report(services, arrangement, [...events, ...closedBookingEvents(arrangement, bookings)]);
   return arrangement.status;
@@ -80,7 +92,17 @@ async function startArrangement(services: JobServices, tools: JobTools, message:
 async function settlePartnerDecision(services: JobServices, decision: PartnerDecision): Promise<string> {
   const { arrangement, bookings } = await services.venues.concludeArrangement(decision.arrangementId, { final: false });
   const booking = bookings.find((candidate) => candidate.id === decision.bookingId);
-  const decided = booking ? [bookingEvent(booking, decision.decision === 'CONFIRMED' ? 'VENUE_CONFIRMED' : 'VENUE_REJECTED', decision.actor, decision.decision, decision.reason)] : [];
+  const decided = booking
+    ? [
+        bookingEvent(
+          booking,
+          decision.decision === 'CONFIRMED' ? 'VENUE_CONFIRMED' : 'VENUE_REJECTED',
+          decision.actor,
+          decision.decision,
+          decision.reason,
+        ),
+      ]
+    : [];
   await report(services, arrangement, [...decided, ...closedBookingEvents(arrangement, bookings)]);
   return arrangement.status;
 }
@@ -96,7 +118,11 @@ async function sweepOverdueHolds(services: JobServices): Promise<number> {
  * otherwise every hold released and the project back to FILED with the reason. Running it again (any job, any number
  * of times) finds the arrangement decided and only completes what is missing.
  */
-export async function settleArrangement(services: JobServices, arrangementId: string, options: { final: boolean }): Promise<string> {
+export async function settleArrangement(
+  services: JobServices,
+  arrangementId: string,
+  options: { final: boolean },
+): Promise<string> {
   const { arrangement, bookings } = await services.venues.concludeArrangement(arrangementId, options);
   if (arrangement.status !== 'PENDING') await report(services, arrangement, closedBookingEvents(arrangement, bookings));
   return arrangement.status;
@@ -105,14 +131,25 @@ export async function settleArrangement(services: JobServices, arrangementId: st
 /** The expiries and releases of a decided arrangement, recorded from the bookings' state so a replay completes them. */
 function closedBookingEvents(arrangement: Arrangement, bookings: Booking[]): NewEvent[] {
   if (arrangement.status === 'PENDING') return [];
-  return bookings.flatMap((booking) => (booking.status === 'EXPIRED' || booking.status === 'RELEASED' ? [bookingEvent(booking, `VENUE_${booking.status}`, ACTOR, booking.status, booking.reason)] : []));
+  return bookings.flatMap((booking) =>
+    booking.status === 'EXPIRED' || booking.status === 'RELEASED'
+      ? [bookingEvent(booking, `VENUE_${booking.status}`, ACTOR, booking.status, booking.reason)]
+      : [],
+  );
 }
 
 async function report(services: JobServices, arrangement: Arrangement, events: NewEvent[]): Promise<void> {
-  const decision = arrangement.status === 'PENDING' ? undefined : { status: arrangement.status, reason: arrangement.reason };
+  const decision =
+    arrangement.status === 'PENDING' ? undefined : { status: arrangement.status, reason: arrangement.reason };
   if (!decision && events.length === 0) return;
   try {
-    await recordArrangement(services.projects, { projectId: arrangement.project_id, arrangementId: arrangement.id, actor: ACTOR, events, decision });
+    await recordArrangement(services.projects, {
+      projectId: arrangement.project_id,
+      arrangementId: arrangement.id,
+      actor: ACTOR,
+      events,
+      decision,
+    });
   } catch (error) {
     // An archived project takes no more events; the bookings' own rows still say what happened.
     if (codeOf(error) !== 'CONFLICT') throw error;
@@ -120,8 +157,20 @@ async function report(services: JobServices, arrangement: Arrangement, events: N
 }
 
 /** One timeline event per booking and kind, keyed so that replays record it once. */
-function bookingEvent(booking: Booking, kind: string, actor: string, status: BookingStatus, reason: string | null): NewEvent {
-  const data: { [key: string]: Json } = { bookingId: booking.id, roomId: booking.room_id, role: booking.role, seats: booking.seats, status };
+function bookingEvent(
+  booking: Booking,
+  kind: string,
+  actor: string,
+  status: BookingStatus,
+  reason: string | null,
+): NewEvent {
+  const data: { [key: string]: Json } = {
+    bookingId: booking.id,
+    roomId: booking.room_id,
+    role: booking.role,
+    seats: booking.seats,
+    status,
+  };
   const what = `${booking.role === 'MAIN' ? 'main room' : `${booking.seats} seats at room`} ${booking.room_id}`;
   const detail = reason ? `${what}: ${reason}` : what;
   return { kind, actor, detail, data, key: `${kind.toLowerCase()}:${booking.id}` };

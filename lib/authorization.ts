@@ -30,15 +30,30 @@ export const SCOPES = {
   OWN_PLATFORM_LIST: { kind: 'filter', means: "only rows of the token's platform are listed" },
   HOST_PLATFORM: { kind: 'object', means: "the project's host platform is the token's platform" },
   HOST_PLATFORM_LIST: { kind: 'filter', means: "only projects hosted on the token's platform are listed" },
-  ROOM_PLATFORM: { kind: 'object', means: "the booking's room, or a room booked for the project, belongs to the token's platform" },
-  DEPARTMENT_REGION: { kind: 'object', means: "the project's department is the token's, hosted on the token's platform or a child of it" },
+  ROOM_PLATFORM: {
+    kind: 'object',
+    means: "the booking's room, or a room booked for the project, belongs to the token's platform",
+  },
+  DEPARTMENT_REGION: {
+    kind: 'object',
+    means: "the project's department is the token's, hosted on the token's platform or a child of it",
+  },
   DEPARTMENT_REGION_LIST: { kind: 'filter', means: "only projects of the token's department in its region are listed" },
   OWN_ORGANISATION: { kind: 'object', means: "the project's agency is the token's org" },
   OWN_ORGANISATION_LIST: { kind: 'filter', means: "only the token's org's projects are listed" },
-  OWN_EXPERT: { kind: 'object', means: "the seat or expert is the token's expert id, or the booking holds a seat of it" },
+  OWN_EXPERT: {
+    kind: 'object',
+    means: "the seat or expert is the token's expert id, or the booking holds a seat of it",
+  },
   OWN_EXPERT_LIST: { kind: 'filter', means: "only the token's expert's own invitations are listed" },
-  HOST_PLATFORM_UNSEALED: { kind: 'object', means: 'HOST_PLATFORM, and only once the evaluation started (IN_EVALUATION)' },
-  DEPARTMENT_REGION_UNSEALED: { kind: 'object', means: 'DEPARTMENT_REGION, and only once the evaluation started (IN_EVALUATION)' },
+  HOST_PLATFORM_UNSEALED: {
+    kind: 'object',
+    means: 'HOST_PLATFORM, and only once the evaluation started (IN_EVALUATION)',
+  },
+  DEPARTMENT_REGION_UNSEALED: {
+    kind: 'object',
+    means: 'DEPARTMENT_REGION, and only once the evaluation started (IN_EVALUATION)',
+  },
 } as const;
 export type Scope = keyof typeof SCOPES;
 
@@ -99,13 +114,21 @@ const PROJECT_READERS: AccessRule['roles'] = {
   SUPERVISOR: 'DEPARTMENT_REGION',
   AGENCY: 'OWN_ORGANISATION',
 };
-const DRAW_OVERSEERS: AccessRule['roles'] = { PROVINCIAL_ADMIN: 'ANY', PLATFORM_OPERATOR: 'HOST_PLATFORM', SUPERVISOR: 'DEPARTMENT_REGION' };
+const DRAW_OVERSEERS: AccessRule['roles'] = {
+  PROVINCIAL_ADMIN: 'ANY',
+  PLATFORM_OPERATOR: 'HOST_PLATFORM',
+  SUPERVISOR: 'DEPARTMENT_REGION',
+};
 const HOST_OPERATOR: AccessRule['roles'] = { PLATFORM_OPERATOR: 'HOST_PLATFORM' };
 const ADMIN_ONLY: AccessRule['roles'] = { PROVINCIAL_ADMIN: 'ANY' };
 
 /** A project's readers (`project(id)`), and through a booking of its own rooms, a partner platform's operator or system. */
 const PROJECT_OUTLINE: AccessRule = {
-  roles: { ...PROJECT_READERS, PLATFORM_OPERATOR: ['HOST_PLATFORM', 'ROOM_PLATFORM'], PARTNER_SYSTEM: ['HOST_PLATFORM', 'ROOM_PLATFORM'] },
+  roles: {
+    ...PROJECT_READERS,
+    PLATFORM_OPERATOR: ['HOST_PLATFORM', 'ROOM_PLATFORM'],
+    PARTNER_SYSTEM: ['HOST_PLATFORM', 'ROOM_PLATFORM'],
+  },
 };
 const PROJECT: AccessRule = { roles: PROJECT_READERS };
 /**
@@ -113,13 +136,25 @@ const PROJECT: AccessRule = { roles: PROJECT_READERS };
  * projects its platform hosts, and the project's agency. An expert sees only the booking of its own seat (its room).
  */
 const BOOKING: AccessRule = {
-  roles: { PROVINCIAL_ADMIN: 'ANY', PLATFORM_OPERATOR: 'ANY', SUPERVISOR: 'ANY', PARTNER_SYSTEM: ['ROOM_PLATFORM', 'HOST_PLATFORM'], AGENCY: 'OWN_ORGANISATION', EXPERT: 'OWN_EXPERT' },
+  roles: {
+    PROVINCIAL_ADMIN: 'ANY',
+    PLATFORM_OPERATOR: 'ANY',
+    SUPERVISOR: 'ANY',
+    PARTNER_SYSTEM: ['ROOM_PLATFORM', 'HOST_PLATFORM'],
+    AGENCY: 'OWN_ORGANISATION',
+    EXPERT: 'OWN_EXPERT',
+  },
 };
 /** A seat (and its draw): its project's readers see counts and statuses, the expert sees its own invitations. */
 const SEAT: AccessRule = { roles: { ...PROJECT_READERS, EXPERT: 'OWN_EXPERT' } };
 /** An expert of the pool: its administrators, the expert itself, and through a seat those the seal lets see it. */
 const EXPERT_IDENTITY: AccessRule = {
-  roles: { PROVINCIAL_ADMIN: 'ANY', EXPERT: 'OWN_EXPERT', PLATFORM_OPERATOR: 'HOST_PLATFORM_UNSEALED', SUPERVISOR: 'DEPARTMENT_REGION_UNSEALED' },
+  roles: {
+    PROVINCIAL_ADMIN: 'ANY',
+    EXPERT: 'OWN_EXPERT',
+    PLATFORM_OPERATOR: 'HOST_PLATFORM_UNSEALED',
+    SUPERVISOR: 'DEPARTMENT_REGION_UNSEALED',
+  },
   refusal: 'SEALED',
 };
 
@@ -137,19 +172,48 @@ export const AUTHORIZATION_MATRIX: Readonly<Record<string, AccessRule>> = {
   'Query.platform': EVERYONE,
   'Query.platforms': EVERYONE,
   // Agencies and experts have no business knowing when and where other projects are evaluated.
-  'Query.schedule': { roles: { PROVINCIAL_ADMIN: 'ANY', PLATFORM_OPERATOR: 'ANY', SUPERVISOR: 'ANY', PARTNER_SYSTEM: 'OWN_PLATFORM_LIST' }, enforcedBy: 'subgraphs/venues/resolvers.ts Query.schedule (visibleTo)' },
-  'Query.webhookDeliveries': { roles: { PROVINCIAL_ADMIN: 'ANY', PLATFORM_OPERATOR: 'OWN_PLATFORM', PARTNER_SYSTEM: 'OWN_PLATFORM' }, enforcedBy: 'subgraphs/venues/resolvers.ts Query.webhookDeliveries' },
-  'Mutation.confirmBooking': { roles: { PLATFORM_OPERATOR: 'ROOM_PLATFORM', PARTNER_SYSTEM: 'ROOM_PLATFORM' }, enforcedBy: 'subgraphs/venues/decisions.ts requireRoomPlatform' },
-  'Mutation.rejectBooking': { roles: { PLATFORM_OPERATOR: 'ROOM_PLATFORM', PARTNER_SYSTEM: 'ROOM_PLATFORM' }, enforcedBy: 'subgraphs/venues/decisions.ts requireRoomPlatform' },
+  'Query.schedule': {
+    roles: {
+      PROVINCIAL_ADMIN: 'ANY',
+      PLATFORM_OPERATOR: 'ANY',
+      SUPERVISOR: 'ANY',
+      PARTNER_SYSTEM: 'OWN_PLATFORM_LIST',
+    },
+    enforcedBy: 'subgraphs/venues/resolvers.ts Query.schedule (visibleTo)',
+  },
+  'Query.webhookDeliveries': {
+    roles: { PROVINCIAL_ADMIN: 'ANY', PLATFORM_OPERATOR: 'OWN_PLATFORM', PARTNER_SYSTEM: 'OWN_PLATFORM' },
+    enforcedBy: 'subgraphs/venues/resolvers.ts Query.webhookDeliveries',
+  },
+  'Mutation.confirmBooking': {
+    roles: { PLATFORM_OPERATOR: 'ROOM_PLATFORM', PARTNER_SYSTEM: 'ROOM_PLATFORM' },
+    enforcedBy: 'subgraphs/venues/decisions.ts requireRoomPlatform',
+  },
+  'Mutation.rejectBooking': {
+    roles: { PLATFORM_OPERATOR: 'ROOM_PLATFORM', PARTNER_SYSTEM: 'ROOM_PLATFORM' },
+    enforcedBy: 'subgraphs/venues/decisions.ts requireRoomPlatform',
+  },
 
   // experts: the pool is the province's; draws are overseen by the host, its supervisors and the province.
   'Query.experts': { roles: ADMIN_ONLY },
   'Query.expertDraw': { roles: DRAW_OVERSEERS, enforcedBy: 'subgraphs/experts/sealing.ts mayVerifyDraw' },
   'Query.verifyExpertDraw': { roles: DRAW_OVERSEERS, enforcedBy: 'subgraphs/experts/sealing.ts mayVerifyDraw' },
-  'Query.myInvitations': { roles: { EXPERT: 'OWN_EXPERT_LIST' }, enforcedBy: 'subgraphs/experts/draw-records.ts invitationsOfExpert (token expert id)' },
-  'Query.sealedAccessAudit': { roles: { PROVINCIAL_ADMIN: 'ANY', SUPERVISOR: 'DEPARTMENT_REGION' }, enforcedBy: 'subgraphs/experts/sealing.ts mayReadAccessAudit' },
-  'Mutation.respondToInvitation': { roles: { EXPERT: 'OWN_EXPERT' }, enforcedBy: 'subgraphs/experts/invitations.ts respondToInvitation' },
-  'Query.accessAttempts': { roles: { PROVINCIAL_ADMIN: 'ANY', SUPERVISOR: 'DEPARTMENT_REGION' }, enforcedBy: 'subgraphs/experts/sealing.ts mayReadAccessAudit' },
+  'Query.myInvitations': {
+    roles: { EXPERT: 'OWN_EXPERT_LIST' },
+    enforcedBy: 'subgraphs/experts/draw-records.ts invitationsOfExpert (token expert id)',
+  },
+  'Query.sealedAccessAudit': {
+    roles: { PROVINCIAL_ADMIN: 'ANY', SUPERVISOR: 'DEPARTMENT_REGION' },
+    enforcedBy: 'subgraphs/experts/sealing.ts mayReadAccessAudit',
+  },
+  'Mutation.respondToInvitation': {
+    roles: { EXPERT: 'OWN_EXPERT' },
+    enforcedBy: 'subgraphs/experts/invitations.ts respondToInvitation',
+  },
+  'Query.accessAttempts': {
+    roles: { PROVINCIAL_ADMIN: 'ANY', SUPERVISOR: 'DEPARTMENT_REGION' },
+    enforcedBy: 'subgraphs/experts/sealing.ts mayReadAccessAudit',
+  },
   // The specialty list is reference data; the pool's change records are the province's and its supervisors' (sealed
   // fields of a record are left out for supervisors: lib/master-data-audit.ts shownFields); the import is the province's.
   'Query.specialties': EVERYONE,
@@ -165,90 +229,296 @@ export const AUTHORIZATION_MATRIX: Readonly<Record<string, AccessRule>> = {
   // projects: readers of a project by role; each workflow step by the role DOMAIN.md gives it.
   'Query.project': { roles: PROJECT_READERS, enforcedBy: 'subgraphs/projects/service.ts ProjectsService.canRead' },
   'Query.projects': {
-    roles: { PROVINCIAL_ADMIN: 'ANY', PLATFORM_OPERATOR: 'HOST_PLATFORM_LIST', PARTNER_SYSTEM: 'HOST_PLATFORM_LIST', SUPERVISOR: 'DEPARTMENT_REGION_LIST', AGENCY: 'OWN_ORGANISATION_LIST' },
+    roles: {
+      PROVINCIAL_ADMIN: 'ANY',
+      PLATFORM_OPERATOR: 'HOST_PLATFORM_LIST',
+      PARTNER_SYSTEM: 'HOST_PLATFORM_LIST',
+      SUPERVISOR: 'DEPARTMENT_REGION_LIST',
+      AGENCY: 'OWN_ORGANISATION_LIST',
+    },
     enforcedBy: 'subgraphs/projects/service.ts ProjectsService.listProjects',
   },
-  'Query.verifyProjectArchive': { roles: PROJECT_READERS, enforcedBy: 'subgraphs/projects/steps/archive.ts verifyProjectArchive (canRead)' },
-  'Query.archiveBundle': { roles: PROJECT_READERS, enforcedBy: 'subgraphs/projects/steps/archive.ts archiveBundle (canRead; committee only where mayReadSeatExpert)' },
-  'Query.archiveReleasePackage': { roles: PROJECT_READERS, enforcedBy: 'subgraphs/projects/steps/archive.ts archiveBundle (canRead, without sealed parts)' },
-  'Query.platformBalances': { roles: { PROVINCIAL_ADMIN: 'ANY', PLATFORM_OPERATOR: 'OWN_PLATFORM' }, enforcedBy: 'subgraphs/projects/resolvers.ts Query.platformBalances' },
+  'Query.verifyProjectArchive': {
+    roles: PROJECT_READERS,
+    enforcedBy: 'subgraphs/projects/steps/archive.ts verifyProjectArchive (canRead)',
+  },
+  'Query.archiveBundle': {
+    roles: PROJECT_READERS,
+    enforcedBy: 'subgraphs/projects/steps/archive.ts archiveBundle (canRead; committee only where mayReadSeatExpert)',
+  },
+  'Query.archiveReleasePackage': {
+    roles: PROJECT_READERS,
+    enforcedBy: 'subgraphs/projects/steps/archive.ts archiveBundle (canRead, without sealed parts)',
+  },
+  'Query.platformBalances': {
+    roles: { PROVINCIAL_ADMIN: 'ANY', PLATFORM_OPERATOR: 'OWN_PLATFORM' },
+    enforcedBy: 'subgraphs/projects/resolvers.ts Query.platformBalances',
+  },
   'Query.reconciliationReport': { roles: ADMIN_ONLY },
   'Query.latestReconciliationReport': { roles: ADMIN_ONLY },
   'Query.projectsEvaluatedBetween': { roles: ADMIN_ONLY },
   'Mutation.runReconciliation': { roles: ADMIN_ONLY },
-  'Mutation.submitProject': { roles: { AGENCY: 'OWN_ORGANISATION', PLATFORM_OPERATOR: 'OWN_PLATFORM' }, enforcedBy: 'subgraphs/projects/service.ts ProjectsService.submitProject' },
-  'Mutation.fileProject': { roles: { SUPERVISOR: 'DEPARTMENT_REGION' }, enforcedBy: 'subgraphs/projects/service.ts ProjectsService.fileProject' },
-  'Mutation.arrangeVenues': { roles: HOST_OPERATOR, enforcedBy: 'subgraphs/projects/steps/arrange-venues.ts arrangeVenues' },
-  'Mutation.advanceEvaluationFee': { roles: { AGENCY: 'OWN_ORGANISATION', PLATFORM_OPERATOR: 'HOST_PLATFORM' }, enforcedBy: 'subgraphs/projects/steps/fee-advance.ts' },
+  'Mutation.submitProject': {
+    roles: { AGENCY: 'OWN_ORGANISATION', PLATFORM_OPERATOR: 'OWN_PLATFORM' },
+    enforcedBy: 'subgraphs/projects/service.ts ProjectsService.submitProject',
+  },
+  'Mutation.fileProject': {
+    roles: { SUPERVISOR: 'DEPARTMENT_REGION' },
+    enforcedBy: 'subgraphs/projects/service.ts ProjectsService.fileProject',
+  },
+  'Mutation.arrangeVenues': {
+    roles: HOST_OPERATOR,
+    enforcedBy: 'subgraphs/projects/steps/arrange-venues.ts arrangeVenues',
+  },
+  'Mutation.advanceEvaluationFee': {
+    roles: { AGENCY: 'OWN_ORGANISATION', PLATFORM_OPERATOR: 'HOST_PLATFORM' },
+    enforcedBy: 'subgraphs/projects/steps/fee-advance.ts',
+  },
   'Mutation.drawExperts': { roles: HOST_OPERATOR, enforcedBy: 'subgraphs/projects/steps/draw-experts.ts drawExperts' },
   'Mutation.startEvaluation': { roles: HOST_OPERATOR, enforcedBy: 'subgraphs/projects/steps startEvaluation' },
-  'Mutation.replaceCommitteeMember': { roles: HOST_OPERATOR, enforcedBy: 'subgraphs/projects/steps replaceCommitteeMember' },
+  'Mutation.replaceCommitteeMember': {
+    roles: HOST_OPERATOR,
+    enforcedBy: 'subgraphs/projects/steps replaceCommitteeMember',
+  },
   'Mutation.completeEvaluation': { roles: HOST_OPERATOR, enforcedBy: 'subgraphs/projects/steps completeEvaluation' },
   'Mutation.archiveProject': { roles: HOST_OPERATOR, enforcedBy: 'subgraphs/projects/steps/archive.ts archiveProject' },
-  'Mutation.cancelProject': { roles: { PLATFORM_OPERATOR: 'HOST_PLATFORM', PROVINCIAL_ADMIN: 'ANY' }, enforcedBy: 'subgraphs/projects/steps/cancel-project.ts cancelProject' },
+  'Mutation.cancelProject': {
+    roles: { PLATFORM_OPERATOR: 'HOST_PLATFORM', PROVINCIAL_ADMIN: 'ANY' },
+    enforcedBy: 'subgraphs/projects/steps/cancel-project.ts cancelProject',
+  },
 
   // Reference data: platforms, their agreements, venues and rooms are for every authenticated caller.
-  ...fields('Platform', ['__resolveReference', 'id', 'name', 'nameEn', 'level', 'parent', 'children', 'partners', 'venues', 'expertFeeRate', 'seatServiceFee'], EVERYONE),
+  ...fields(
+    'Platform',
+    [
+      '__resolveReference',
+      'id',
+      'name',
+      'nameEn',
+      'level',
+      'parent',
+      'children',
+      'partners',
+      'venues',
+      'expertFeeRate',
+      'seatServiceFee',
+    ],
+    EVERYONE,
+  ),
   ...fields('CooperationAgreement', ['partner', 'autoConfirm'], EVERYONE),
   ...fields('Venue', ['__resolveReference', 'id', 'platform', 'name', 'rooms'], EVERYONE),
   // A room's bookings list only those the caller may read (VenueBooking.__resolveReference).
-  ...fields('EvaluationRoom', ['__resolveReference', 'id', 'venue', 'name', 'seats', 'videoTerminal', 'freeSeats', 'bookings'], EVERYONE),
-  ...fields('VenueBooking', ['__resolveReference', 'id', 'room', 'role', 'seats', 'startsAt', 'endsAt', 'status', 'holdExpiresAt', 'reason'], BOOKING),
+  ...fields(
+    'EvaluationRoom',
+    ['__resolveReference', 'id', 'venue', 'name', 'seats', 'videoTerminal', 'freeSeats', 'bookings'],
+    EVERYONE,
+  ),
+  ...fields(
+    'VenueBooking',
+    ['__resolveReference', 'id', 'room', 'role', 'seats', 'startsAt', 'endsAt', 'status', 'holdExpiresAt', 'reason'],
+    BOOKING,
+  ),
   // The project behind a booking follows the project's own rules.
   'VenueBooking.project': BOOKING,
-  ...fields('WebhookDelivery', ['id', 'platform', 'booking', 'event', 'url', 'status', 'attempts', 'lastStatusCode', 'lastError', 'createdAt', 'deliveredAt'], THROUGH_PARENT),
+  ...fields(
+    'WebhookDelivery',
+    [
+      'id',
+      'platform',
+      'booking',
+      'event',
+      'url',
+      'status',
+      'attempts',
+      'lastStatusCode',
+      'lastError',
+      'createdAt',
+      'deliveredAt',
+    ],
+    THROUGH_PARENT,
+  ),
   ...fields('WebhookDeliveryEdge', ['cursor', 'node'], THROUGH_PARENT),
   ...fields('WebhookDeliveryConnection', ['edges', 'pageInfo', 'totalCount'], THROUGH_PARENT),
   ...fields('PageInfo', ['hasNextPage', 'endCursor'], THROUGH_PARENT),
 
   // Projects (DOMAIN.md, Sealing: "a Project reached through a booking ... gets exactly the checks of its root query").
-  ...fields('Project', ['__resolveReference', 'id', 'code', 'name', 'category', 'mode', 'hostPlatform', 'evaluationStartsAt', 'evaluationEndsAt', 'status', 'committeeSize'], PROJECT_OUTLINE),
-  ...fields('Project', ['department', 'tenderer', 'agency', 'bidders', 'budget', 'procurementMethod', 'tendererRepresentatives', 'feeAdvance', 'timeline', 'ledger', 'venueBookings', 'expertDraw'], PROJECT),
+  ...fields(
+    'Project',
+    [
+      '__resolveReference',
+      'id',
+      'code',
+      'name',
+      'category',
+      'mode',
+      'hostPlatform',
+      'evaluationStartsAt',
+      'evaluationEndsAt',
+      'status',
+      'committeeSize',
+    ],
+    PROJECT_OUTLINE,
+  ),
+  ...fields(
+    'Project',
+    [
+      'department',
+      'tenderer',
+      'agency',
+      'bidders',
+      'budget',
+      'procurementMethod',
+      'tendererRepresentatives',
+      'feeAdvance',
+      'timeline',
+      'ledger',
+      'venueBookings',
+      'expertDraw',
+    ],
+    PROJECT,
+  ),
   ...fields('ProjectEvent', ['at', 'kind', 'actor', 'detail'], THROUGH_PARENT),
-  ...fields('LedgerEntry', ['id', 'kind', 'payer', 'payee', 'amount', 'reverses', 'settledAt', 'createdAt'], THROUGH_PARENT),
+  ...fields(
+    'LedgerEntry',
+    ['id', 'kind', 'payer', 'payee', 'amount', 'reverses', 'settledAt', 'createdAt'],
+    THROUGH_PARENT,
+  ),
   ...fields('PartnerBalance', ['partner', 'payable', 'receivable', 'entries'], THROUGH_PARENT),
   ...fields('ArchiveVerification', ['projectId', 'intact', 'entries', 'firstBrokenEntry'], THROUGH_PARENT),
-  ...fields('Discrepancy', ['kind', 'projectId', 'bookingId', 'detail', 'projectCode', 'seatId', 'ledgerEntryId', 'platformId', 'resolution'], THROUGH_PARENT),
-  ...fields('ReconciliationReport', ['id', 'from', 'to', 'status', 'generatedAt', 'discrepancies', 'trigger', 'requestedBy', 'createdAt', 'startedAt', 'failureReason'], THROUGH_PARENT),
+  ...fields(
+    'Discrepancy',
+    ['kind', 'projectId', 'bookingId', 'detail', 'projectCode', 'seatId', 'ledgerEntryId', 'platformId', 'resolution'],
+    THROUGH_PARENT,
+  ),
+  ...fields(
+    'ReconciliationReport',
+    [
+      'id',
+      'from',
+      'to',
+      'status',
+      'generatedAt',
+      'discrepancies',
+      'trigger',
+      'requestedBy',
+      'createdAt',
+      'startedAt',
+      'failureReason',
+    ],
+    THROUGH_PARENT,
+  ),
   ...fields('ProjectEdge', ['cursor', 'node'], THROUGH_PARENT),
   ...fields('ProjectConnection', ['edges', 'pageInfo', 'totalCount'], THROUGH_PARENT),
 
   // Draws and seats: the project's readers; a seated expert also reads its own invitation and the draw that made it
   // (its other seats are not listed: ExpertDraw.seats keeps the seats the caller may read).
-  ...fields('ExpertDraw', ['__resolveReference', 'id', 'project', 'status', 'seedCommitment', 'seed', 'failureReason', 'supervisorNonce', 'seats'], SEAT),
-  ...fields('CommitteeSeat', ['__resolveReference', 'id', 'draw', 'booking', 'specialty', 'round', 'status', 'invitedAt', 'answerDueAt', 'respondedAt', 'reason', 'checkedInAt'], SEAT),
+  ...fields(
+    'ExpertDraw',
+    [
+      '__resolveReference',
+      'id',
+      'project',
+      'status',
+      'seedCommitment',
+      'seed',
+      'failureReason',
+      'supervisorNonce',
+      'seats',
+    ],
+    SEAT,
+  ),
+  ...fields(
+    'CommitteeSeat',
+    [
+      '__resolveReference',
+      'id',
+      'draw',
+      'booking',
+      'specialty',
+      'round',
+      'status',
+      'invitedAt',
+      'answerDueAt',
+      'respondedAt',
+      'reason',
+      'checkedInAt',
+    ],
+    SEAT,
+  ),
   // Sealed fields (DOMAIN.md, Sealing): who sits on a committee.
   'CommitteeSeat.expert': {
-    roles: { EXPERT: 'OWN_EXPERT', PLATFORM_OPERATOR: 'HOST_PLATFORM_UNSEALED', SUPERVISOR: 'DEPARTMENT_REGION_UNSEALED' },
+    roles: {
+      EXPERT: 'OWN_EXPERT',
+      PLATFORM_OPERATOR: 'HOST_PLATFORM_UNSEALED',
+      SUPERVISOR: 'DEPARTMENT_REGION_UNSEALED',
+    },
     enforcedBy: 'subgraphs/experts/sealing.ts mayReadSeatExpert',
     refusal: 'SEALED',
   },
   // An expert reached through a seat carries the seat's facts; without one only the pool's administrators and itself.
-  ...fields('Expert', ['__resolveReference', 'id', 'code', 'homePlatform', 'specialties', 'name', 'employer'], EXPERT_IDENTITY),
+  ...fields(
+    'Expert',
+    ['__resolveReference', 'id', 'code', 'homePlatform', 'specialties', 'name', 'employer'],
+    EXPERT_IDENTITY,
+  ),
   ...fields('ExpertEdge', ['cursor', 'node'], THROUGH_PARENT),
   ...fields('ExpertConnection', ['edges', 'pageInfo', 'totalCount'], THROUGH_PARENT),
-  ...fields('AccessAttempt', ['id', 'at', 'actor', 'role', 'seat', 'roomId', 'admitted', 'code', 'reason'], THROUGH_PARENT),
+  ...fields(
+    'AccessAttempt',
+    ['id', 'at', 'actor', 'role', 'seat', 'roomId', 'admitted', 'code', 'reason'],
+    THROUGH_PARENT,
+  ),
   ...fields('DrawVerification', ['drawId', 'matches', 'detail'], THROUGH_PARENT),
   ...fields('SealedAccessRecord', ['at', 'lastAt', 'reads', 'actor', 'role', 'field', 'seat'], THROUGH_PARENT),
-  ...fields('MasterDataChange', ['id', 'at', 'actor', 'role', 'platform', 'entityType', 'entityId', 'before', 'after', 'note'], THROUGH_PARENT),
+  ...fields(
+    'MasterDataChange',
+    ['id', 'at', 'actor', 'role', 'platform', 'entityType', 'entityId', 'before', 'after', 'note'],
+    THROUGH_PARENT,
+  ),
   ...fields('MasterDataChangeEdge', ['cursor', 'node'], THROUGH_PARENT),
   ...fields('MasterDataChangeConnection', ['edges', 'pageInfo', 'totalCount'], THROUGH_PARENT),
   ...fields('ImportFile', ['name', 'sha256', 'rows'], THROUGH_PARENT),
-  ...fields('ImportReport', ['dryRun', 'sha256', 'files', 'created', 'updated', 'unchanged', 'employmentAdded', 'employmentUpdated', 'conflictsAdded', 'errors', 'applied', 'changeId'], THROUGH_PARENT),
+  ...fields(
+    'ImportReport',
+    [
+      'dryRun',
+      'sha256',
+      'files',
+      'created',
+      'updated',
+      'unchanged',
+      'employmentAdded',
+      'employmentUpdated',
+      'conflictsAdded',
+      'errors',
+      'applied',
+      'changeId',
+    ],
+    THROUGH_PARENT,
+  ),
 };
 
 /** The root types whose every field must have a row: an operation without one is refused to everybody. */
 const OPERATION_TYPES = ['Query', 'Mutation'] as const;
 
 function refusalFor(coordinate: string, rule: AccessRule | undefined, identity: Identity) {
-  if (!rule) return forbidden(`${coordinate} has no row in the authorization matrix (lib/authorization.ts), so nobody may use it yet`);
+  if (!rule)
+    return forbidden(
+      `${coordinate} has no row in the authorization matrix (lib/authorization.ts), so nobody may use it yet`,
+    );
   if (rule.refusal === 'SEALED') {
-    return hubError('SEALED', `${coordinate} is sealed: it is visible only to those DOMAIN.md allows, and only from the moment it allows`);
+    return hubError(
+      'SEALED',
+      `${coordinate} is sealed: it is visible only to those DOMAIN.md allows, and only from the moment it allows`,
+    );
   }
   const allowed = Object.keys(rule.roles);
-  if (rule.roles[identity.role] === undefined) return forbidden(`only ${allowed.join(' or ')} may use ${coordinate}; your token's role is ${identity.role}`);
+  if (rule.roles[identity.role] === undefined)
+    return forbidden(`only ${allowed.join(' or ')} may use ${coordinate}; your token's role is ${identity.role}`);
   const scopes = scopesOf(rule.roles[identity.role]!);
-  return forbidden(`your token may use ${coordinate} only where ${scopes.map((scope) => SCOPES[scope].means).join(', or ')}; ask someone within that scope`);
+  return forbidden(
+    `your token may use ${coordinate} only where ${scopes.map((scope) => SCOPES[scope].means).join(', or ')}; ask someone within that scope`,
+  );
 }
 
 function scopesOf(granted: Scope | readonly Scope[]): readonly Scope[] {
@@ -276,7 +546,11 @@ async function admits(scope: Scope, identity: Identity, facts: AccessFacts): Pro
     // falls through: once unsealed, the department's rule
     case 'DEPARTMENT_REGION': {
       const access = await project();
-      return access !== null && access.department === identity.department && (access.hostPlatform === identity.platform || access.hostParent === identity.platform);
+      return (
+        access !== null &&
+        access.department === identity.department &&
+        (access.hostPlatform === identity.platform || access.hostParent === identity.platform)
+      );
     }
     case 'OWN_ORGANISATION':
       return identity.org !== undefined && (await project())?.agency === identity.org;
@@ -284,7 +558,10 @@ async function admits(scope: Scope, identity: Identity, facts: AccessFacts): Pro
       return (facts.roomPlatforms ? await facts.roomPlatforms() : []).includes(identity.platform);
     case 'OWN_EXPERT':
       if (identity.expert === undefined) return false;
-      return facts.expert === identity.expert || (facts.seatedExperts ? (await facts.seatedExperts()).includes(identity.expert) : false);
+      return (
+        facts.expert === identity.expert ||
+        (facts.seatedExperts ? (await facts.seatedExperts()).includes(identity.expert) : false)
+      );
     default:
       return false;
   }
@@ -297,7 +574,12 @@ const factsCache = new WeakMap<object, WeakMap<object, AccessFacts | Promise<Acc
  * Whether the caller may use the field on this object: its role must be listed, and one of its scopes must admit it
  * from the object's facts. ANY needs no facts at all, so the widest roles cost nothing per object.
  */
-export async function mayAccess<C extends { identity: Identity }>(rule: AccessRule, object: unknown, context: C, factsOf: FactsOf<C> | undefined): Promise<boolean> {
+export async function mayAccess<C extends { identity: Identity }>(
+  rule: AccessRule,
+  object: unknown,
+  context: C,
+  factsOf: FactsOf<C> | undefined,
+): Promise<boolean> {
   const granted = rule.roles[context.identity.role];
   if (granted === undefined) return false;
   const scopes = scopesOf(granted);
@@ -330,7 +612,9 @@ function objectFieldsOf(typeDefs: DocumentNode): Map<string, Map<string, { name:
     const fieldsOfType = types.get(definition.name.value) ?? new Map<string, { name: string; list: boolean }>();
     for (const field of definition.fields ?? []) fieldsOfType.set(field.name.value, namedType(field.type));
     types.set(definition.name.value, fieldsOfType);
-    const resolvable = definition.directives?.find((directive) => directive.name.value === 'key')?.arguments?.find((argument) => argument.name.value === 'resolvable');
+    const resolvable = definition.directives
+      ?.find((directive) => directive.name.value === 'key')
+      ?.arguments?.find((argument) => argument.name.value === 'resolvable');
     if (resolvable?.value.kind === Kind.BOOLEAN && !resolvable.value.value) types.delete(definition.name.value);
   }
   return types;
@@ -348,7 +632,11 @@ function objectFieldsOf(typeDefs: DocumentNode): Map<string, Map<string, { name:
  * buildSubgraphSchema([{ typeDefs, resolvers: enforceAuthorization(resolvers, typeDefs, accessFacts) }]);
  * ```
  */
-export function enforceAuthorization<C extends { identity: Identity }>(resolvers: GraphQLResolverMap<C>, typeDefs: DocumentNode, accessFacts: AccessFactsOf<C> = {}): GraphQLResolverMap<C> {
+export function enforceAuthorization<C extends { identity: Identity }>(
+  resolvers: GraphQLResolverMap<C>,
+  typeDefs: DocumentNode,
+  accessFacts: AccessFactsOf<C> = {},
+): GraphQLResolverMap<C> {
   const declared = objectFieldsOf(typeDefs);
   const wrapped: Record<string, unknown> = {};
   const factsOf = (typeName: string) => accessFacts[typeName] as FactsOf<{ identity: Identity }> | undefined;
@@ -361,7 +649,12 @@ export function enforceAuthorization<C extends { identity: Identity }>(resolvers
     return list.filter((_item, index) => kept[index]);
   };
 
-  const guardField = (typeName: string, fieldName: string, resolve: Resolver, returns: { name: string; list: boolean } | undefined): Resolver => {
+  const guardField = (
+    typeName: string,
+    fieldName: string,
+    resolve: Resolver,
+    returns: { name: string; list: boolean } | undefined,
+  ): Resolver => {
     const coordinate = `${typeName}.${fieldName}`;
     const rule = AUTHORIZATION_MATRIX[coordinate];
     const filtered = returns?.list === true && `${returns.name}.__resolveReference` in AUTHORIZATION_MATRIX;
@@ -370,7 +663,11 @@ export function enforceAuthorization<C extends { identity: Identity }>(resolvers
     return async (root, args, context, info) => {
       if (!rule) throw refusalFor(coordinate, rule, context.identity);
       // A root field's scope needs its arguments: the row's `enforcedBy` checks it; here only the role.
-      if (isRoot ? rule.roles[context.identity.role] === undefined && !rule.refusalsAudited : !(await mayAccess(rule, root, context, factsOf(typeName)))) {
+      if (
+        isRoot
+          ? rule.roles[context.identity.role] === undefined && !rule.refusalsAudited
+          : !(await mayAccess(rule, root, context, factsOf(typeName)))
+      ) {
         throw refusalFor(coordinate, rule, context.identity);
       }
       const value = await resolve(root, args, context, info);
@@ -382,7 +679,12 @@ export function enforceAuthorization<C extends { identity: Identity }>(resolvers
   for (const typeName of typeNames) {
     const fieldsOfType = (resolvers as Record<string, unknown>)[typeName];
     // Scalars (GraphQLScalarType instances) and enums pass as they are; only plain field maps are wrapped.
-    if (fieldsOfType !== undefined && (typeof fieldsOfType !== 'object' || fieldsOfType === null || Object.getPrototypeOf(fieldsOfType) !== Object.prototype)) {
+    if (
+      fieldsOfType !== undefined &&
+      (typeof fieldsOfType !== 'object' ||
+        fieldsOfType === null ||
+        Object.getPrototypeOf(fieldsOfType) !== Object.prototype)
+    ) {
       wrapped[typeName] = fieldsOfType;
       continue;
     }
@@ -391,7 +693,11 @@ export function enforceAuthorization<C extends { identity: Identity }>(resolvers
     const guarded: Record<string, unknown> = {};
     for (const [fieldName, resolver] of Object.entries(given)) {
       if (fieldName === '__resolveReference' && typeof resolver === 'function') {
-        guarded[fieldName] = referenceGuard(`${typeName}.${fieldName}`, resolver as ReferenceResolver, factsOf(typeName));
+        guarded[fieldName] = referenceGuard(
+          `${typeName}.${fieldName}`,
+          resolver as ReferenceResolver,
+          factsOf(typeName),
+        );
       } else if (!fieldName.startsWith('__') && typeof resolver === 'function') {
         guarded[fieldName] = guardField(typeName, fieldName, resolver as Resolver, shape?.get(fieldName));
       } else {
@@ -409,12 +715,17 @@ export function enforceAuthorization<C extends { identity: Identity }>(resolvers
 }
 
 /** An entity reached by reference (from another subgraph) that the caller may not see at all is refused. */
-function referenceGuard(coordinate: string, resolve: ReferenceResolver, factsOf: FactsOf<{ identity: Identity }> | undefined): ReferenceResolver {
+function referenceGuard(
+  coordinate: string,
+  resolve: ReferenceResolver,
+  factsOf: FactsOf<{ identity: Identity }> | undefined,
+): ReferenceResolver {
   const rule = AUTHORIZATION_MATRIX[coordinate];
   return async (reference, context, info) => {
     if (!rule || rule.roles[context.identity.role] === undefined) throw refusalFor(coordinate, rule, context.identity);
     const entity = await resolve(reference, context, info);
-    if (entity !== null && entity !== undefined && !(await mayAccess(rule, entity, context, factsOf))) throw refusalFor(coordinate, rule, context.identity);
+    if (entity !== null && entity !== undefined && !(await mayAccess(rule, entity, context, factsOf)))
+      throw refusalFor(coordinate, rule, context.identity);
     return entity;
   };
 }

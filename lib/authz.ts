@@ -18,7 +18,9 @@ export function requireRole(identity: Identity, roles: readonly Role[], action: 
 /** Refuses unless the caller acts for the given platform. */
 export function requirePlatform(identity: Identity, platformId: string, action: string): void {
   if (identity.platform !== platformId) {
-    throw forbidden(`only staff of platform ${platformId} may ${action}; your token is for platform ${identity.platform}`);
+    throw forbidden(
+      `only staff of platform ${platformId} may ${action}; your token is for platform ${identity.platform}`,
+    );
   }
 }
 

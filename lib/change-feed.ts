@@ -20,7 +20,12 @@ export function changesChannel(prefix: string): string {
  * await announceChange(redis, config.HUB_QUEUE_PREFIX, 'venue-bookings', jobTags('venue-bookings', job.name, job.data));
  * ```
  */
-export async function announceChange(redis: Redis, prefix: string, source: string, tags: readonly string[] = [ALL_TAG]): Promise<void> {
+export async function announceChange(
+  redis: Redis,
+  prefix: string,
+  source: string,
+  tags: readonly string[] = [ALL_TAG],
+): Promise<void> {
   await tagVersions(redis, prefix).stamp(tags);
   await redis.publish(changesChannel(prefix), source).catch(() => undefined);
 }
@@ -64,7 +69,11 @@ export function listenForChanges(redisUrl: string, prefix: string, logger: Logge
         changed();
         subscribed();
       },
-      (error: unknown) => logger.warn({ err: error instanceof Error ? error.message : String(error) }, 'could not subscribe to the change feed'),
+      (error: unknown) =>
+        logger.warn(
+          { err: error instanceof Error ? error.message : String(error) },
+          'could not subscribe to the change feed',
+        ),
     );
   };
   subscriber.on('message', (from: string) => {
@@ -90,8 +99,14 @@ export function listenForChanges(redisUrl: string, prefix: string, logger: Logge
       let timer: NodeJS.Timeout | undefined;
       const timeout = new Promise<false>((resolve) => (timer = setTimeout(() => resolve(false), timeoutMs)));
       // The versions' connection fails fast while it connects: ready too, else the first answers could not be cached.
-      const publisherReady = publisher.status === 'ready' ? Promise.resolve() : new Promise<void>((resolve) => publisher.once('ready', () => resolve()));
-      const heard = await Promise.race([Promise.all([firstSubscription, publisherReady]).then(() => true as const), timeout]);
+      const publisherReady =
+        publisher.status === 'ready'
+          ? Promise.resolve()
+          : new Promise<void>((resolve) => publisher.once('ready', () => resolve()));
+      const heard = await Promise.race([
+        Promise.all([firstSubscription, publisherReady]).then(() => true as const),
+        timeout,
+      ]);
       clearTimeout(timer);
       return heard;
     },

@@ -17,18 +17,32 @@ const duration = z
     return Number(match[1]) * factor;
   });
 const url = z.string().url();
-const cron = z.string().regex(/^(off|\S+( \S+){4,5})$/, 'use a cron pattern of 5 or 6 fields, e.g. "0 * * * *", or off');
-export const JWT_ALGORITHMS = ['HS256', 'HS384', 'HS512', 'RS256', 'RS384', 'RS512', 'PS256', 'ES256', 'ES384'] as const;
+const cron = z
+  .string()
+  .regex(/^(off|\S+( \S+){4,5})$/, 'use a cron pattern of 5 or 6 fields, e.g. "0 * * * *", or off');
+export const JWT_ALGORITHMS = [
+  'HS256',
+  'HS384',
+  'HS512',
+  'RS256',
+  'RS384',
+  'RS512',
+  'PS256',
+  'ES256',
+  'ES384',
+] as const;
 const MIN_SECRET_LENGTH = 32;
 // 32 characters of one or two symbols (32 spaces, "abab…") are not a secret; 32 random hex digits hold about 14 different ones.
 const MIN_SECRET_DISTINCT_CHARACTERS = 10;
 
 /** Why a production secret is too weak, or undefined when it passes: at least 32 characters, at least 10 different ones. */
 export function secretWeakness(value: string): string | undefined {
-  if ([DEVELOPMENT_JWT_SECRET, DEVELOPMENT_INTERNAL_SECRET, DEVELOPMENT_WEBHOOK_SECRET].includes(value)) return 'is the development default';
+  if ([DEVELOPMENT_JWT_SECRET, DEVELOPMENT_INTERNAL_SECRET, DEVELOPMENT_WEBHOOK_SECRET].includes(value))
+    return 'is the development default';
   if (value.length < MIN_SECRET_LENGTH) return `has ${value.length} characters, fewer than ${MIN_SECRET_LENGTH}`;
   const distinct = new Set(value).size;
-  if (distinct < MIN_SECRET_DISTINCT_CHARACTERS) return `uses only ${distinct} different characters, fewer than ${MIN_SECRET_DISTINCT_CHARACTERS}`;
+  if (distinct < MIN_SECRET_DISTINCT_CHARACTERS)
+    return `uses only ${distinct} different characters, fewer than ${MIN_SECRET_DISTINCT_CHARACTERS}`;
   return undefined;
 }
 
@@ -49,9 +63,17 @@ const schema = z.object({
   HUB_JWT_ALGORITHMS: z
     .string()
     .default('HS256')
-    .transform((value) => value.split(',').map((part) => part.trim()).filter(Boolean))
+    .transform((value) =>
+      value
+        .split(',')
+        .map((part) => part.trim())
+        .filter(Boolean),
+    )
     .pipe(z.array(z.enum(JWT_ALGORITHMS)).min(1, 'name at least one algorithm'))
-    .refine((algorithms) => new Set(algorithms.map((algorithm) => algorithm.startsWith('HS'))).size === 1, 'use HMAC (HS*) or public-key (RS*/PS*/ES*) algorithms, not both'),
+    .refine(
+      (algorithms) => new Set(algorithms.map((algorithm) => algorithm.startsWith('HS'))).size === 1,
+      'use HMAC (HS*) or public-key (RS*/PS*/ES*) algorithms, not both',
+    ),
   // Public-key verification (production): a PEM SubjectPublicKeyInfo file, or a JWKS file whose keys carry a kid.
   HUB_JWT_PUBLIC_KEY_FILE: z.string().min(1).optional(),
   HUB_JWT_JWKS_FILE: z.string().min(1).optional(),
@@ -74,7 +96,12 @@ const schema = z.object({
   HUB_CORS_ORIGINS: z
     .string()
     .default('')
-    .transform((value) => value.split(',').map((part) => part.trim()).filter(Boolean))
+    .transform((value) =>
+      value
+        .split(',')
+        .map((part) => part.trim())
+        .filter(Boolean),
+    )
     .pipe(z.array(z.string().regex(/^https?:\/\/[^/\s]+$/, 'list origins as scheme://host[:port], without a path'))),
   // The gateway's response cache (gateway/response-cache.ts), in MiB of this process's memory; 0 turns it off.
   HUB_RESPONSE_CACHE_MB: z.coerce.number().int().min(0).default(64),
@@ -137,7 +164,10 @@ const schema = z.object({
   // and the extension's URL are built from it, never from a request's Host header; default http://localhost:GATEWAY_PORT.
   HUB_PUBLIC_URL: url.refine((value) => !/[?#]/.test(value), 'give a base URL without a query or fragment').optional(),
   // The ocid prefix: ocds- and six characters registered with the Open Contracting Partnership; register a real one.
-  OCDS_PREFIX: z.string().regex(/^ocds-[a-z0-9]{6}$/, 'use a registered prefix: ocds- followed by six lowercase letters or digits').default('ocds-rehub1'),
+  OCDS_PREFIX: z
+    .string()
+    .regex(/^ocds-[a-z0-9]{6}$/, 'use a registered prefix: ocds- followed by six lowercase letters or digits')
+    .default('ocds-rehub1'),
   OCDS_LICENSE: url.optional(),
   OCDS_PUBLICATION_POLICY: url.optional(),
   // publisher.scheme: the list publisher.uid (the host trading center's GB/T 2260 region code) comes from.
@@ -167,10 +197,14 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): HubConfig {
   const config = result.data;
   const publicKeyTokens = !config.HUB_JWT_ALGORITHMS[0].startsWith('HS');
   if (publicKeyTokens && !config.HUB_JWT_PUBLIC_KEY_FILE && !config.HUB_JWT_JWKS_FILE) {
-    throw new ConfigError(`HUB_JWT_ALGORITHMS: ${config.HUB_JWT_ALGORITHMS.join(',')} needs HUB_JWT_PUBLIC_KEY_FILE (a PEM public key) or HUB_JWT_JWKS_FILE`);
+    throw new ConfigError(
+      `HUB_JWT_ALGORITHMS: ${config.HUB_JWT_ALGORITHMS.join(',')} needs HUB_JWT_PUBLIC_KEY_FILE (a PEM public key) or HUB_JWT_JWKS_FILE`,
+    );
   }
   if (config.HUB_JWT_PUBLIC_KEY_FILE && !config.HUB_JWT_JWKS_FILE && config.HUB_JWT_ALGORITHMS.length !== 1) {
-    throw new ConfigError('HUB_JWT_ALGORITHMS: a single PEM key (HUB_JWT_PUBLIC_KEY_FILE) verifies exactly one algorithm; name one');
+    throw new ConfigError(
+      'HUB_JWT_ALGORITHMS: a single PEM key (HUB_JWT_PUBLIC_KEY_FILE) verifies exactly one algorithm; name one',
+    );
   }
   if (config.HUB_ENV === 'production') {
     // The JWT secret matters only when tokens are HMAC-signed; the internal secret always signs gateway → subgraph calls.
@@ -187,7 +221,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): HubConfig {
       }
     }
     if (config.HUB_JWT_SECRET === config.HUB_INTERNAL_SECRET) {
-      throw new ConfigError('HUB_INTERNAL_SECRET: must differ from HUB_JWT_SECRET, or a token signer could forge subgraph calls');
+      throw new ConfigError(
+        'HUB_INTERNAL_SECRET: must differ from HUB_JWT_SECRET, or a token signer could forge subgraph calls',
+      );
     }
   }
   return config;
@@ -201,10 +237,16 @@ export type Domain = 'venues' | 'experts' | 'projects';
 
 /** The Postgres URL of one domain: its own variable, else DATABASE_URL. */
 export function databaseUrl(config: HubConfig, domain: Domain): string {
-  const own = { venues: config.VENUES_DATABASE_URL, experts: config.EXPERTS_DATABASE_URL, projects: config.PROJECTS_DATABASE_URL }[domain];
+  const own = {
+    venues: config.VENUES_DATABASE_URL,
+    experts: config.EXPERTS_DATABASE_URL,
+    projects: config.PROJECTS_DATABASE_URL,
+  }[domain];
   const value = own ?? config.DATABASE_URL;
   if (!value) {
-    throw new ConfigError(`DATABASE_URL: set it (or ${domain.toUpperCase()}_DATABASE_URL) to a Postgres URL such as postgres://postgres@127.0.0.1:5432/hub`);
+    throw new ConfigError(
+      `DATABASE_URL: set it (or ${domain.toUpperCase()}_DATABASE_URL) to a Postgres URL such as postgres://postgres@127.0.0.1:5432/hub`,
+    );
   }
   return value;
 }

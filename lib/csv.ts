@@ -71,12 +71,16 @@ export function parseCsv(text: string): ParsedCsv {
           value += chunk;
           position = end;
         }
-        if (!closed) problems.push({ line: startLine, message: 'a quoted field is never closed: add the closing double quote' });
+        if (!closed)
+          problems.push({ line: startLine, message: 'a quoted field is never closed: add the closing double quote' });
         // After the closing quote only a separator or a line break may follow.
         const stray = position;
         while (position < length && !isSeparator(source.charCodeAt(position))) position++;
         if (position > stray) {
-          problems.push({ line, message: 'text after a closing quote: quote the whole field and double the quotes inside it' });
+          problems.push({
+            line,
+            message: 'text after a closing quote: quote the whole field and double the quotes inside it',
+          });
           value += source.slice(stray, position);
         }
       } else {
@@ -84,7 +88,11 @@ export function parseCsv(text: string): ParsedCsv {
         while (position < length && !isSeparator(source.charCodeAt(position))) position++;
         value = source.slice(start, position);
         if (value.length > 0) blank = false;
-        if (value.includes('"')) problems.push({ line, message: 'a double quote inside an unquoted field: quote the field and double the quote' });
+        if (value.includes('"'))
+          problems.push({
+            line,
+            message: 'a double quote inside an unquoted field: quote the field and double the quote',
+          });
       }
       fields.push(value);
       if (position < length && source.charCodeAt(position) === COMMA) {
@@ -137,29 +145,52 @@ export interface CsvTableRow {
  * A CSV file with a header row naming the given columns (in any order; extra columns are a problem, as a misspelt one
  * would silently be lost). Every problem is `file:line: column: what is wrong`; a ragged row is reported and skipped.
  */
-export function readCsvTable(file: string, text: string, columns: readonly string[]): { rows: CsvTableRow[]; problems: string[] } {
+export function readCsvTable(
+  file: string,
+  text: string,
+  columns: readonly string[],
+): { rows: CsvTableRow[]; problems: string[] } {
   const parsed = parseCsv(text);
   const problems = parsed.problems.map((problem) => `${file}:${problem.line}: ${problem.message}`);
   const [header, ...body] = parsed.records;
-  if (!header) return { rows: [], problems: [...problems, `${file}:1: header: the file is empty; its first line must be the header ${columns.join(',')}`] };
+  if (!header)
+    return {
+      rows: [],
+      problems: [
+        ...problems,
+        `${file}:1: header: the file is empty; its first line must be the header ${columns.join(',')}`,
+      ],
+    };
   const names = header.fields.map((name) => name.trim());
   const missing = columns.filter((column) => !names.includes(column));
   const unknown = names.filter((name) => !columns.includes(name));
   if (missing.length > 0 || unknown.length > 0 || names.length !== new Set(names).size) {
-    const detail = [missing.length ? `missing ${missing.join(', ')}` : '', unknown.length ? `unknown ${unknown.join(', ')}` : '', names.length !== new Set(names).size ? 'a column named twice' : '']
+    const detail = [
+      missing.length ? `missing ${missing.join(', ')}` : '',
+      unknown.length ? `unknown ${unknown.join(', ')}` : '',
+      names.length !== new Set(names).size ? 'a column named twice' : '',
+    ]
       .filter(Boolean)
       .join('; ');
-    return { rows: [], problems: [...problems, `${file}:${header.line}: header: ${detail}; the header must be ${columns.join(',')}`] };
+    return {
+      rows: [],
+      problems: [...problems, `${file}:${header.line}: header: ${detail}; the header must be ${columns.join(',')}`],
+    };
   }
   const rows: CsvTableRow[] = [];
   for (const record of body) {
     if (record.fields.length !== names.length) {
       const short = record.fields.length < names.length;
       const column = short ? names[record.fields.length] : names[names.length - 1];
-      problems.push(`${file}:${record.line}: ${column}: the row has ${record.fields.length} fields, the header ${names.length}; ${short ? 'add the missing fields (empty ones too)' : 'quote fields that hold commas'}`);
+      problems.push(
+        `${file}:${record.line}: ${column}: the row has ${record.fields.length} fields, the header ${names.length}; ${short ? 'add the missing fields (empty ones too)' : 'quote fields that hold commas'}`,
+      );
       continue;
     }
-    rows.push({ line: record.line, values: Object.fromEntries(names.map((name, index) => [name, record.fields[index]])) });
+    rows.push({
+      line: record.line,
+      values: Object.fromEntries(names.map((name, index) => [name, record.fields[index]])),
+    });
   }
   return { rows, problems };
 }

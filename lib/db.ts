@@ -17,9 +17,19 @@ export interface DomainDatabase<DB> {
  * const { db, close } = openDomainDatabase<VenuesDatabase>(url, 'venues');
  * ```
  */
-export function openDomainDatabase<DB>(url: string, schema: string, poolSize = 10, onQuery?: (sql: string) => void): DomainDatabase<DB> {
+export function openDomainDatabase<DB>(
+  url: string,
+  schema: string,
+  poolSize = 10,
+  onQuery?: (sql: string) => void,
+): DomainDatabase<DB> {
   // The search path makes raw SQL (migrations, constraints) land in the domain's schema too.
-  const pool = new pg.Pool({ connectionString: url, max: poolSize, application_name: `hub-${schema}`, options: `-c search_path=${schema},public` });
+  const pool = new pg.Pool({
+    connectionString: url,
+    max: poolSize,
+    application_name: `hub-${schema}`,
+    options: `-c search_path=${schema},public`,
+  });
   // An idle client that loses its server (a restart, pg_terminate_backend) must not crash the process.
   pool.on('error', () => undefined);
   // A checked-out client whose connection dies between queries emits 'error' too; its next query fails instead,
@@ -51,7 +61,11 @@ class StaticMigrations implements MigrationProvider {
 }
 
 /** Brings a domain's schema to its latest migration; the schema and the migration table live together. */
-export async function migrateDomain<DB>(db: Kysely<DB>, schema: string, migrations: Record<string, Migration>): Promise<string[]> {
+export async function migrateDomain<DB>(
+  db: Kysely<DB>,
+  schema: string,
+  migrations: Record<string, Migration>,
+): Promise<string[]> {
   await db.schema.createSchema(schema).ifNotExists().execute();
   const migrator = new Migrator({
     db,
@@ -65,7 +79,9 @@ export async function migrateDomain<DB>(db: Kysely<DB>, schema: string, migratio
 
 /** SQLSTATE of a database error, when it is one. */
 export function sqlState(error: unknown): string | undefined {
-  return typeof error === 'object' && error !== null && 'code' in error && typeof error.code === 'string' ? error.code : undefined;
+  return typeof error === 'object' && error !== null && 'code' in error && typeof error.code === 'string'
+    ? error.code
+    : undefined;
 }
 
 /** The SQLSTATEs the domains turn into friendly errors. */
@@ -88,9 +104,17 @@ export function isDatabaseUnavailable(error: unknown): boolean {
     if (state && (state.startsWith('08') || ['57P01', '57P02', '57P03', '53300'].includes(state))) return true;
     if (state && ['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'ETIMEDOUT'].includes(state)) return true;
     const message = current instanceof Error ? current.message : '';
-    if (/Connection terminated|Client has encountered a connection error|timeout exceeded when trying to connect|Client was closed/i.test(message)) return true;
+    if (
+      /Connection terminated|Client has encountered a connection error|timeout exceeded when trying to connect|Client was closed/i.test(
+        message,
+      )
+    )
+      return true;
     // GraphQL wraps what a resolver threw in originalError; a thrown non-Error (pg's bare socket error) in thrownValue.
-    const wrapper = typeof current === 'object' && current !== null ? (current as { originalError?: unknown; thrownValue?: unknown }) : {};
+    const wrapper =
+      typeof current === 'object' && current !== null
+        ? (current as { originalError?: unknown; thrownValue?: unknown })
+        : {};
     current = wrapper.originalError ?? wrapper.thrownValue;
   }
   return false;

@@ -18,7 +18,12 @@ export interface AddressPolicy {
 }
 
 export type EndpointCheck =
-  | { ok: true; url: URL; /** The host without IPv6 brackets. */ host: string; /** Set when the host is an IP literal. */ ip?: string }
+  | {
+      ok: true;
+      url: URL;
+      /** The host without IPv6 brackets. */ host: string;
+      /** Set when the host is an IP literal. */ ip?: string;
+    }
   | { ok: false; reason: string };
 
 interface Range {
@@ -32,15 +37,31 @@ interface Range {
 // Never reachable, whatever the allow list says. Metadata addresses come first: they sit inside link-local, CGNAT and
 // unique-local ranges, and opening those ranges must not open them.
 const REFUSED: Range[] = [
-  { cidr: '169.254.169.254/32', name: 'the cloud metadata service of AWS, GCP, Azure and OpenStack', why: "it hands out this host's credentials" },
-  { cidr: '100.100.100.200/32', name: 'the Alibaba Cloud metadata service', why: "it hands out this host's credentials" },
-  { cidr: '168.63.129.16/32', name: "Azure's host service WireServer", why: 'it serves the virtual machine its configuration' },
+  {
+    cidr: '169.254.169.254/32',
+    name: 'the cloud metadata service of AWS, GCP, Azure and OpenStack',
+    why: "it hands out this host's credentials",
+  },
+  {
+    cidr: '100.100.100.200/32',
+    name: 'the Alibaba Cloud metadata service',
+    why: "it hands out this host's credentials",
+  },
+  {
+    cidr: '168.63.129.16/32',
+    name: "Azure's host service WireServer",
+    why: 'it serves the virtual machine its configuration',
+  },
   { cidr: 'fd00:ec2::254/128', name: "AWS's IPv6 metadata service", why: "it hands out this host's credentials" },
   { cidr: '0.0.0.0/8', name: 'unspecified ("this network")', why: 'a connection to it reaches this machine' },
   { cidr: '::/128', name: 'unspecified', why: 'a connection to it reaches this machine' },
   { cidr: '127.0.0.0/8', name: 'loopback', why: "it is this machine's own services", testMayOpen: true },
   { cidr: '::1/128', name: 'loopback', why: "it is this machine's own services", testMayOpen: true },
-  { cidr: '169.254.0.0/16', name: 'link-local', why: 'it is the local link, where metadata services and unconfigured devices answer' },
+  {
+    cidr: '169.254.0.0/16',
+    name: 'link-local',
+    why: 'it is the local link, where metadata services and unconfigured devices answer',
+  },
   { cidr: 'fe80::/10', name: 'link-local', why: 'it is the local link, where unconfigured devices answer' },
   { cidr: '255.255.255.255/32', name: 'broadcast', why: 'it is not one receiver' },
   { cidr: '224.0.0.0/4', name: 'multicast', why: 'it is not one receiver' },
@@ -113,7 +134,12 @@ export function embeddedIPv4(groups: number[]): string | undefined {
   if (zeroUntil(5) && groups[5] === 0xffff) return ipv4Text(low32);
   if (zeroUntil(4) && groups[4] === 0xffff && groups[5] === 0) return ipv4Text(low32);
   if (zeroUntil(6) && low32 > 1) return ipv4Text(low32);
-  if (groups[0] === 0x64 && groups[1] === 0xff9b && (groups.slice(2, 6).every((group) => group === 0) || groups[2] === 1)) return ipv4Text(low32);
+  if (
+    groups[0] === 0x64 &&
+    groups[1] === 0xff9b &&
+    (groups.slice(2, 6).every((group) => group === 0) || groups[2] === 1)
+  )
+    return ipv4Text(low32);
   if (groups[0] === 0x2002) return ipv4Text(((groups[1] << 16) | groups[2]) >>> 0);
   return undefined;
 }
@@ -121,23 +147,35 @@ export function embeddedIPv4(groups: number[]): string | undefined {
 /** A CIDR (`10.20.0.0/16`, `fd12:3456::/48`, or one address), or a sentence saying what is wrong with it. */
 export function parseCidr(text: string): Cidr | string {
   const [address, prefixText, extra] = text.split('/');
-  const family: Family | undefined = isIPv4(address) ? 'ipv4' : isIPv6(address) && !address.includes('%') ? 'ipv6' : undefined;
-  if (!family || extra !== undefined) return `${text} is not a CIDR; write an address and a prefix length, e.g. 10.20.0.0/16 or fd12:3456::/48`;
+  const family: Family | undefined = isIPv4(address)
+    ? 'ipv4'
+    : isIPv6(address) && !address.includes('%')
+      ? 'ipv6'
+      : undefined;
+  if (!family || extra !== undefined)
+    return `${text} is not a CIDR; write an address and a prefix length, e.g. 10.20.0.0/16 or fd12:3456::/48`;
   const bits = family === 'ipv4' ? 32 : 128;
-  if (prefixText !== undefined && !/^\d{1,3}$/.test(prefixText)) return `${text}: the prefix length must be a whole number from 0 to ${bits}`;
+  if (prefixText !== undefined && !/^\d{1,3}$/.test(prefixText))
+    return `${text}: the prefix length must be a whole number from 0 to ${bits}`;
   const prefix = prefixText === undefined ? bits : Number(prefixText);
   if (prefix > bits) return `${text}: the prefix length must be a whole number from 0 to ${bits}`;
   const value = family === 'ipv4' ? ipv4Value(address) : ipv6Value(ipv6Groups(address)!);
   const hostBits = BigInt(bits - prefix);
   const network = (value >> hostBits) << hostBits;
-  if (network !== value) return `${text} has bits set after its /${prefix}; write the network address (${formatNetwork(family, network)}/${prefix})`;
+  if (network !== value)
+    return `${text} has bits set after its /${prefix}; write the network address (${formatNetwork(family, network)}/${prefix})`;
   return { family, network, prefix, text: `${formatNetwork(family, network)}/${prefix}` };
 }
 
 function formatNetwork(family: Family, value: bigint): string {
   if (family === 'ipv4') return ipv4Text(Number(value));
-  const groups = Array.from({ length: 8 }, (_, index) => Number((value >> BigInt(16 * (7 - index))) & 0xffffn).toString(16));
-  return groups.join(':').replace(/(^|:)0(:0)+(:|$)/, '::').replace(/:{3,}/, '::');
+  const groups = Array.from({ length: 8 }, (_, index) =>
+    Number((value >> BigInt(16 * (7 - index))) & 0xffffn).toString(16),
+  );
+  return groups
+    .join(':')
+    .replace(/(^|:)0(:0)+(:|$)/, '::')
+    .replace(/:{3,}/, '::');
 }
 
 function contains(outer: Cidr, inner: Cidr): boolean {
@@ -156,7 +194,11 @@ function blockListOf(cidrs: readonly string[]): BlockList {
   return list;
 }
 
-const compiled = [...REFUSED, ...PRIVATE].map((range) => ({ ...range, list: blockListOf([range.cidr]), private: PRIVATE.includes(range) }));
+const compiled = [...REFUSED, ...PRIVATE].map((range) => ({
+  ...range,
+  list: blockListOf([range.cidr]),
+  private: PRIVATE.includes(range),
+}));
 const PRIVATE_RANGES = PRIVATE_CIDRS.map((text) => parseCidr(text) as Cidr);
 
 /**
@@ -165,11 +207,16 @@ const PRIVATE_RANGES = PRIVATE_CIDRS.map((text) => parseCidr(text) as Cidr);
  */
 export function parseAllowedNetworks(value: string): { networks: string[] } | { problem: string } {
   const networks: string[] = [];
-  for (const text of value.split(',').map((part) => part.trim()).filter(Boolean)) {
+  for (const text of value
+    .split(',')
+    .map((part) => part.trim())
+    .filter(Boolean)) {
     const cidr = parseCidr(text);
     if (typeof cidr === 'string') return { problem: cidr };
     if (!PRIVATE_RANGES.some((range) => contains(range, cidr))) {
-      return { problem: `${text} is not inside a private range (${PRIVATE_CIDRS.join(', ')}); list only the closed network's private CIDRs` };
+      return {
+        problem: `${text} is not inside a private range (${PRIVATE_CIDRS.join(', ')}); list only the closed network's private CIDRs`,
+      };
     }
     networks.push(cidr.text);
   }
@@ -180,7 +227,8 @@ export function parseAllowedNetworks(value: string): { networks: string[] } | { 
 
 /** A programming error, loud on purpose: production code never opens loopback for tests. */
 function assertNoTestNetworksInProduction(policy: AddressPolicy): void {
-  if (policy.production && policy.testNetworks?.length) throw new Error('testNetworks is for tests and cannot be used in production');
+  if (policy.production && policy.testNetworks?.length)
+    throw new Error('testNetworks is for tests and cannot be used in production');
 }
 
 /** Why the hub may not connect to `address` (an IP), or undefined when it may. */
@@ -222,23 +270,36 @@ function isLocalName(host: string): boolean {
  */
 export function checkEndpointUrl(text: string, policy: AddressPolicy): EndpointCheck {
   assertNoTestNetworksInProduction(policy);
-  if (text.length > MAX_URL_LENGTH) return { ok: false, reason: `is ${text.length} characters long; give an address of at most ${MAX_URL_LENGTH}` };
+  if (text.length > MAX_URL_LENGTH)
+    return { ok: false, reason: `is ${text.length} characters long; give an address of at most ${MAX_URL_LENGTH}` };
   let url: URL;
   try {
     url = new URL(text);
   } catch {
-    return { ok: false, reason: 'is not an absolute URL; give one such as https://partner.example.gov.cn/hub-webhooks' };
+    return {
+      ok: false,
+      reason: 'is not an absolute URL; give one such as https://partner.example.gov.cn/hub-webhooks',
+    };
   }
   if (url.protocol === 'http:' && policy.production) {
     return { ok: false, reason: 'uses http://, which production refuses: partners receive webhooks over https://' };
   }
-  if (url.protocol !== 'https:' && url.protocol !== 'http:') return { ok: false, reason: `uses ${url.protocol}//; use https://` };
+  if (url.protocol !== 'https:' && url.protocol !== 'http:')
+    return { ok: false, reason: `uses ${url.protocol}//; use https://` };
   if (url.username || url.password) {
-    return { ok: false, reason: 'carries a user name or password; remove them (a webhook is authenticated by its signature header)' };
+    return {
+      ok: false,
+      reason: 'carries a user name or password; remove them (a webhook is authenticated by its signature header)',
+    };
   }
   const host = url.hostname.replace(/^\[(.*)\]$/, '$1');
-  if (!host) return { ok: false, reason: 'has no host name; give the partner\'s host, e.g. https://partner.example.gov.cn/hub-webhooks' };
-  if (isLocalName(host)) return { ok: false, reason: `names ${host}, which is this machine (loopback); give the partner's own address` };
+  if (!host)
+    return {
+      ok: false,
+      reason: "has no host name; give the partner's host, e.g. https://partner.example.gov.cn/hub-webhooks",
+    };
+  if (isLocalName(host))
+    return { ok: false, reason: `names ${host}, which is this machine (loopback); give the partner's own address` };
   if (isIP(host) === 0) return { ok: true, url, host };
   const refusal = addressRefusal(host, policy);
   return refusal ? { ok: false, reason: `is refused: ${refusal}` } : { ok: true, url, host, ip: host };

@@ -23,9 +23,11 @@ export function hubError(code: ErrorCode, message: string, extra: Record<string,
   return new GraphQLError(message, { extensions: { code, ...extra } });
 }
 
-export const badInput = (field: string, message: string) => hubError('BAD_USER_INPUT', `${field}: ${message}`, { field });
+export const badInput = (field: string, message: string) =>
+  hubError('BAD_USER_INPUT', `${field}: ${message}`, { field });
 export const forbidden = (message: string) => hubError('FORBIDDEN', message);
-export const notFound = (what: string, id: string) => hubError('NOT_FOUND', `${what} ${id} does not exist; check the id`);
+export const notFound = (what: string, id: string) =>
+  hubError('NOT_FOUND', `${what} ${id} does not exist; check the id`);
 export const conflict = (message: string) => hubError('CONFLICT', message);
 export const unauthenticated = (message: string) => hubError('UNAUTHENTICATED', message);
 

@@ -44,9 +44,18 @@ export function readBody(request: IncomingMessage, maxBytes: number): Promise<st
   });
 }
 
-export function sendJson(response: ServerResponse, status: number, value: unknown, headers: Record<string, string> = {}): void {
+export function sendJson(
+  response: ServerResponse,
+  status: number,
+  value: unknown,
+  headers: Record<string, string> = {},
+): void {
   const text = JSON.stringify(value);
-  response.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(text), ...headers });
+  response.writeHead(status, {
+    'content-type': 'application/json; charset=utf-8',
+    'content-length': Buffer.byteLength(text),
+    ...headers,
+  });
   response.end(text);
 }
 
@@ -95,13 +104,17 @@ export function graphqlListener<C extends BaseContext>(options: HttpOptions<C>) 
         try {
           parsedBody = JSON.parse(body);
         } catch {
-          sendJson(response, 400, { errors: [{ message: 'the request body is not valid JSON', extensions: { code: 'BAD_REQUEST' } }] });
+          sendJson(response, 400, {
+            errors: [{ message: 'the request body is not valid JSON', extensions: { code: 'BAD_REQUEST' } }],
+          });
           return;
         }
       }
       if (Array.isArray(parsedBody) && options.maxBatch !== undefined && parsedBody.length > options.maxBatch) {
         const message = `the batch holds ${parsedBody.length} operations; send at most ${options.maxBatch} per request (limit HUB_MAX_BATCH = ${options.maxBatch})`;
-        sendJson(response, 400, { errors: [{ message, extensions: { code: 'BAD_USER_INPUT', limit: 'HUB_MAX_BATCH', max: options.maxBatch } }] });
+        sendJson(response, 400, {
+          errors: [{ message, extensions: { code: 'BAD_USER_INPUT', limit: 'HUB_MAX_BATCH', max: options.maxBatch } }],
+        });
         return;
       }
       const result = await traceGraphqlOperation(parsedBody, currentRequestId(), () =>
@@ -121,10 +134,25 @@ export function graphqlListener<C extends BaseContext>(options: HttpOptions<C>) 
     } catch (error) {
       if (error instanceof BodyTooLarge) {
         response.on('finish', () => request.destroy());
-        sendJson(response, 413, { errors: [{ message: `${error.message}; send a smaller request`, extensions: { code: 'BAD_REQUEST', limit: 'HUB_MAX_BODY_BYTES' } }] }, { connection: 'close' });
+        sendJson(
+          response,
+          413,
+          {
+            errors: [
+              {
+                message: `${error.message}; send a smaller request`,
+                extensions: { code: 'BAD_REQUEST', limit: 'HUB_MAX_BODY_BYTES' },
+              },
+            ],
+          },
+          { connection: 'close' },
+        );
         return;
       }
-      if (!response.headersSent) sendJson(response, 500, { errors: [{ message: 'internal error', extensions: { code: 'INTERNAL_SERVER_ERROR' } }] });
+      if (!response.headersSent)
+        sendJson(response, 500, {
+          errors: [{ message: 'internal error', extensions: { code: 'INTERNAL_SERVER_ERROR' } }],
+        });
       else response.end();
     }
   };

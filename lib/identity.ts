@@ -5,7 +5,14 @@ import { LRUCache } from 'lru-cache';
 import { z } from 'zod';
 import { openRedis } from './redis';
 
-export const ROLES = ['PROVINCIAL_ADMIN', 'PLATFORM_OPERATOR', 'SUPERVISOR', 'AGENCY', 'EXPERT', 'PARTNER_SYSTEM'] as const;
+export const ROLES = [
+  'PROVINCIAL_ADMIN',
+  'PLATFORM_OPERATOR',
+  'SUPERVISOR',
+  'AGENCY',
+  'EXPERT',
+  'PARTNER_SYSTEM',
+] as const;
 export type Role = (typeof ROLES)[number];
 export const DEPARTMENTS = ['FINANCE', 'HOUSING_AND_CONSTRUCTION', 'TRANSPORT', 'WATER_RESOURCES'] as const;
 export type Department = (typeof DEPARTMENTS)[number];
@@ -20,9 +27,12 @@ export const identitySchema = z
     expert: z.string().min(1).max(100).optional(),
   })
   .superRefine((value, ctx) => {
-    if (value.role === 'SUPERVISOR' && !value.department) ctx.addIssue({ code: 'custom', message: 'a SUPERVISOR needs a department claim' });
-    if (value.role === 'AGENCY' && !value.org) ctx.addIssue({ code: 'custom', message: 'an AGENCY needs an org claim' });
-    if (value.role === 'EXPERT' && !value.expert) ctx.addIssue({ code: 'custom', message: 'an EXPERT needs an expert claim' });
+    if (value.role === 'SUPERVISOR' && !value.department)
+      ctx.addIssue({ code: 'custom', message: 'a SUPERVISOR needs a department claim' });
+    if (value.role === 'AGENCY' && !value.org)
+      ctx.addIssue({ code: 'custom', message: 'an AGENCY needs an org claim' });
+    if (value.role === 'EXPERT' && !value.expert)
+      ctx.addIssue({ code: 'custom', message: 'an EXPERT needs an expert claim' });
   });
 
 export type Identity = z.infer<typeof identitySchema>;
@@ -48,7 +58,13 @@ export function newNonce(): string {
  * const headers = signIdentity(secret, identity, JSON.stringify(body));
  * ```
  */
-export function signIdentity(secret: string, identity: Identity, body: string, now: number = Date.now(), nonce: string = newNonce()): Record<string, string> {
+export function signIdentity(
+  secret: string,
+  identity: Identity,
+  body: string,
+  now: number = Date.now(),
+  nonce: string = newNonce(),
+): Record<string, string> {
   const encoded = encodeIdentity(identity);
   return { [IDENTITY_HEADER]: encoded, [SIGNATURE_HEADER]: signatureFor(secret, encoded, body, now, nonce) };
 }
@@ -58,7 +74,13 @@ export function encodeIdentity(identity: Identity): string {
 }
 
 /** The signature header value for an already encoded identity and the exact body sent, under a fresh nonce. */
-export function signatureFor(secret: string, encodedIdentity: string, body: string, now: number = Date.now(), nonce: string = newNonce()): string {
+export function signatureFor(
+  secret: string,
+  encodedIdentity: string,
+  body: string,
+  now: number = Date.now(),
+  nonce: string = newNonce(),
+): string {
   const timestamp = String(now);
   return `t=${timestamp},n=${nonce},v1=${mac(secret, timestamp, nonce, encodedIdentity, body)}`;
 }
@@ -72,7 +94,12 @@ export interface SignatureWindow {
 }
 
 export type VerifiedIdentity =
-  | { ok: true; identity: Identity; nonce: string; /** Until when the signature is valid, so until when its nonce must be remembered. */ validUntil: number }
+  | {
+      ok: true;
+      identity: Identity;
+      nonce: string;
+      /** Until when the signature is valid, so until when its nonce must be remembered. */ validUntil: number;
+    }
   | { ok: false; reason: string };
 
 /**
@@ -86,7 +113,8 @@ export function verifySignedIdentity(
   window: SignatureWindow,
   now: number = Date.now(),
 ): VerifiedIdentity {
-  if (!headers.identity || !headers.signature) return { ok: false, reason: 'the request carries no signed identity; call the hub through its gateway' };
+  if (!headers.identity || !headers.signature)
+    return { ok: false, reason: 'the request carries no signed identity; call the hub through its gateway' };
   const match = /^t=(\d{1,15}),n=([0-9a-f]{32}),v1=([0-9a-f]{64})$/.exec(headers.signature);
   if (!match) return { ok: false, reason: 'the identity signature is malformed' };
   const [, timestamp, nonce, given] = match;
@@ -94,7 +122,8 @@ export function verifySignedIdentity(
   if (now - signedAt > window.maxAgeMs) return { ok: false, reason: 'the identity signature is stale' };
   if (signedAt - now > window.skewMs) return { ok: false, reason: 'the identity signature is dated in the future' };
   const expected = Buffer.from(mac(secret, timestamp, nonce, headers.identity, body), 'hex');
-  if (!timingSafeEqual(expected, Buffer.from(given, 'hex'))) return { ok: false, reason: 'the identity signature does not match' };
+  if (!timingSafeEqual(expected, Buffer.from(given, 'hex')))
+    return { ok: false, reason: 'the identity signature does not match' };
   let decoded: unknown;
   try {
     decoded = JSON.parse(Buffer.from(headers.identity, 'base64url').toString('utf8'));

@@ -20,11 +20,17 @@ export function manyByKey<K, R>(keys: readonly K[], rows: readonly R[], keyOf: (
 }
 
 /** A loader of one row per id: `load(id)` batches every id asked in the same tick into one query. */
-export function rowLoader<R>(fetch: (ids: readonly string[]) => Promise<R[]>, idOf: (row: R) => string): DataLoader<string, R | null> {
+export function rowLoader<R>(
+  fetch: (ids: readonly string[]) => Promise<R[]>,
+  idOf: (row: R) => string,
+): DataLoader<string, R | null> {
   return new DataLoader(async (ids) => oneByKey(ids, await fetch(ids), idOf));
 }
 
 /** A loader of the rows belonging to each parent id. */
-export function childrenLoader<R>(fetch: (ids: readonly string[]) => Promise<R[]>, parentOf: (row: R) => string): DataLoader<string, R[]> {
+export function childrenLoader<R>(
+  fetch: (ids: readonly string[]) => Promise<R[]>,
+  parentOf: (row: R) => string,
+): DataLoader<string, R[]> {
   return new DataLoader(async (ids) => manyByKey(ids, await fetch(ids), parentOf));
 }

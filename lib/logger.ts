@@ -5,7 +5,11 @@ import { currentRequestId } from './tracing';
 export type Logger = pino.Logger;
 
 /** A logger writing JSON lines to stdout, or to `destination` (the seal-leak test captures every line in memory). */
-export function createLogger(name: string, level: string = process.env.LOG_LEVEL ?? 'info', destination?: pino.DestinationStream): Logger {
+export function createLogger(
+  name: string,
+  level: string = process.env.LOG_LEVEL ?? 'info',
+  destination?: pino.DestinationStream,
+): Logger {
   // Every line written on behalf of a request or job carries its id, so one grep follows it across processes.
   const options: pino.LoggerOptions = {
     name,

@@ -102,7 +102,10 @@ export type MasterDataChange = {
  * });
  * ```
  */
-export async function recordMasterDataChange<DB extends WithMasterDataChanges>(trx: Transaction<DB>, change: MasterDataChangeInput): Promise<string> {
+export async function recordMasterDataChange<DB extends WithMasterDataChanges>(
+  trx: Transaction<DB>,
+  change: MasterDataChangeInput,
+): Promise<string> {
   const db = trx as unknown as Transaction<WithMasterDataChanges>;
   const row = await db
     .insertInto('master_data_change')
@@ -124,7 +127,11 @@ export async function recordMasterDataChange<DB extends WithMasterDataChanges>(t
 }
 
 /** The fields of a change as a reader may see them: sealed fields only for PROVINCIAL_ADMIN. */
-export function shownFields(fields: ChangeFields | null, sealed: readonly string[], reader: Pick<Identity, 'role'>): ChangeFields | null {
+export function shownFields(
+  fields: ChangeFields | null,
+  sealed: readonly string[],
+  reader: Pick<Identity, 'role'>,
+): ChangeFields | null {
   if (fields === null || reader.role === 'PROVINCIAL_ADMIN' || sealed.length === 0) return fields;
   return Object.fromEntries(Object.entries(fields).filter(([key]) => !sealed.includes(key)));
 }
@@ -137,7 +144,10 @@ export interface MasterDataChangesArgs {
 }
 
 /** A page of changes, newest first, optionally of one entity type or one entity. */
-export async function listMasterDataChanges<DB extends WithMasterDataChanges>(database: Kysely<DB>, args: MasterDataChangesArgs): Promise<Connection<MasterDataChange>> {
+export async function listMasterDataChanges<DB extends WithMasterDataChanges>(
+  database: Kysely<DB>,
+  args: MasterDataChangesArgs,
+): Promise<Connection<MasterDataChange>> {
   const db = database as unknown as Kysely<WithMasterDataChanges>;
   const limit = pageSize(args.first);
   const cursor = decodeCursor(args.after, 1);
@@ -147,7 +157,10 @@ export async function listMasterDataChanges<DB extends WithMasterDataChanges>(da
   let page = filtered.selectAll();
   if (cursor) page = page.where('id', '<', String(cursor[0]));
   const [rows, total] = await Promise.all([
-    page.orderBy('id', 'desc').limit(limit + 1).execute(),
+    page
+      .orderBy('id', 'desc')
+      .limit(limit + 1)
+      .execute(),
     filtered.select((eb) => eb.fn.countAll<string>().as('count')).executeTakeFirstOrThrow(),
   ]);
   return toConnection(rows, limit, Number(total.count), (row) => [row.id]);
@@ -172,8 +185,14 @@ export function masterDataChangeView(change: MasterDataChange, reader: Pick<Iden
 }
 
 /** A connection of changes as GraphQL shows it to a reader. */
-export function masterDataChangeConnectionView(connection: Connection<MasterDataChange>, reader: Pick<Identity, 'role'>) {
-  return { ...connection, edges: connection.edges.map((edge) => ({ cursor: edge.cursor, node: masterDataChangeView(edge.node, reader) })) };
+export function masterDataChangeConnectionView(
+  connection: Connection<MasterDataChange>,
+  reader: Pick<Identity, 'role'>,
+) {
+  return {
+    ...connection,
+    edges: connection.edges.map((edge) => ({ cursor: edge.cursor, node: masterDataChangeView(edge.node, reader) })),
+  };
 }
 
 /**

@@ -23,7 +23,12 @@ export interface HubMetrics {
   /** Records the pools whose usage the registry reports at scrape time. */
   observePools(pools: Record<string, Pool>): void;
   /** Adds a gauge computed at scrape time (queue counts, outbox lag). */
-  observe(name: string, help: string, labelNames: string[], collect: () => Promise<{ labels: Record<string, string>; value: number }[]>): void;
+  observe(
+    name: string,
+    help: string,
+    labelNames: string[],
+    collect: () => Promise<{ labels: Record<string, string>; value: number }[]>,
+  ): void;
   /** The operation label for a client-chosen name, bounded in length and in count. */
   operationLabel(name: string | null | undefined): string;
 }
@@ -134,13 +139,16 @@ export function metricsPlugin<C extends BaseContext>(metrics: HubMetrics): Apoll
       const started = process.hrtime.bigint();
       return {
         async willSendResponse(requestContext) {
-          const operation = metrics.operationLabel(requestContext.operationName ?? requestContext.request.operationName);
+          const operation = metrics.operationLabel(
+            requestContext.operationName ?? requestContext.request.operationName,
+          );
           const type = requestContext.operation?.operation ?? 'unknown';
           metrics.requests.inc({ operation, type });
           metrics.requestDuration.observe({ operation, type }, Number(process.hrtime.bigint() - started) / 1e9);
           const body = requestContext.response.body;
           const errors = body.kind === 'single' ? (body.singleResult.errors ?? []) : [];
-          for (const error of errors) metrics.errors.inc({ code: String(error.extensions?.code ?? 'INTERNAL_SERVER_ERROR') });
+          for (const error of errors)
+            metrics.errors.inc({ code: String(error.extensions?.code ?? 'INTERNAL_SERVER_ERROR') });
         },
       };
     },

@@ -46,13 +46,20 @@ export function startTracingIfConfigured(serviceName: string, env: NodeJS.Proces
   if (!config.OTEL_EXPORTER_OTLP_ENDPOINT) return false;
   /* eslint-disable @typescript-eslint/no-require-imports -- loaded only when tracing is on, by design */
   const otel = require('@opentelemetry/api') as Api;
-  const { NodeTracerProvider, BatchSpanProcessor } = require('@opentelemetry/sdk-trace-node') as typeof import('@opentelemetry/sdk-trace-node');
-  const { OTLPTraceExporter } = require('@opentelemetry/exporter-trace-otlp-http') as typeof import('@opentelemetry/exporter-trace-otlp-http');
-  const { defaultResource, detectResources, envDetector, resourceFromAttributes } = require('@opentelemetry/resources') as typeof import('@opentelemetry/resources');
-  const { ATTR_SERVICE_NAME, ATTR_SERVICE_VERSION } = require('@opentelemetry/semantic-conventions') as typeof import('@opentelemetry/semantic-conventions');
-  const { registerInstrumentations } = require('@opentelemetry/instrumentation') as typeof import('@opentelemetry/instrumentation');
-  const { HttpInstrumentation } = require('@opentelemetry/instrumentation-http') as typeof import('@opentelemetry/instrumentation-http');
-  const { PgInstrumentation } = require('@opentelemetry/instrumentation-pg') as typeof import('@opentelemetry/instrumentation-pg');
+  const { NodeTracerProvider, BatchSpanProcessor } =
+    require('@opentelemetry/sdk-trace-node') as typeof import('@opentelemetry/sdk-trace-node');
+  const { OTLPTraceExporter } =
+    require('@opentelemetry/exporter-trace-otlp-http') as typeof import('@opentelemetry/exporter-trace-otlp-http');
+  const { defaultResource, detectResources, envDetector, resourceFromAttributes } =
+    require('@opentelemetry/resources') as typeof import('@opentelemetry/resources');
+  const { ATTR_SERVICE_NAME, ATTR_SERVICE_VERSION } =
+    require('@opentelemetry/semantic-conventions') as typeof import('@opentelemetry/semantic-conventions');
+  const { registerInstrumentations } =
+    require('@opentelemetry/instrumentation') as typeof import('@opentelemetry/instrumentation');
+  const { HttpInstrumentation } =
+    require('@opentelemetry/instrumentation-http') as typeof import('@opentelemetry/instrumentation-http');
+  const { PgInstrumentation } =
+    require('@opentelemetry/instrumentation-pg') as typeof import('@opentelemetry/instrumentation-pg');
   /* eslint-enable @typescript-eslint/no-require-imports */
 
   // OTEL_RESOURCE_ATTRIBUTES (deployment.environment, say) is honoured; service.name is always the process's own.
@@ -128,7 +135,10 @@ async function inSpan<T>(span: OtelApi.Span, otel: Api, parent: OtelApi.Context,
     return await otel.context.with(otel.trace.setSpan(parent, span), work);
   } catch (error) {
     span.recordException(error instanceof Error ? error : String(error));
-    span.setStatus({ code: otel.SpanStatusCode.ERROR, message: error instanceof Error ? error.message : String(error) });
+    span.setStatus({
+      code: otel.SpanStatusCode.ERROR,
+      message: error instanceof Error ? error.message : String(error),
+    });
     throw error;
   } finally {
     span.end();
@@ -140,7 +150,11 @@ async function inSpan<T>(span: OtelApi.Span, otel: Api, parent: OtelApi.Context,
  * Apollo's execution. The name comes from the body without parsing it again: the operationName field, else the first
  * operation definition's keyword and name.
  */
-export function traceGraphqlOperation<T>(body: unknown, requestId: string | undefined, work: () => Promise<T>): Promise<T> {
+export function traceGraphqlOperation<T>(
+  body: unknown,
+  requestId: string | undefined,
+  work: () => Promise<T>,
+): Promise<T> {
   const otel = api;
   if (!otel || !tracer) return work();
   const { type, name } = operationOf(body);
@@ -175,13 +189,24 @@ function operationOf(body: unknown): { type: string; name?: string } {
  * A client span around one gateway → subgraph fetch, with its W3C traceparent injected into `headers`: Node's global
  * fetch (undici) is not covered by the http instrumentation, so the gateway propagates by hand.
  */
-export function traceSubgraphFetch<T extends { status: number }>(subgraph: string, url: string, headers: Record<string, string>, work: () => Promise<T>): Promise<T> {
+export function traceSubgraphFetch<T extends { status: number }>(
+  subgraph: string,
+  url: string,
+  headers: Record<string, string>,
+  work: () => Promise<T>,
+): Promise<T> {
   const otel = api;
   if (!otel || !tracer) return work();
   const target = new URL(url);
   const span = tracer.startSpan(`POST ${subgraph}`, {
     kind: otel.SpanKind.CLIENT,
-    attributes: { 'http.request.method': 'POST', 'url.full': url, 'server.address': target.hostname, 'server.port': Number(target.port) || 80, 'hub.subgraph': subgraph },
+    attributes: {
+      'http.request.method': 'POST',
+      'url.full': url,
+      'server.address': target.hostname,
+      'server.port': Number(target.port) || 80,
+      'hub.subgraph': subgraph,
+    },
   });
   const context = otel.trace.setSpan(otel.context.active(), span);
   otel.propagation.inject(context, headers);
@@ -202,7 +227,12 @@ export function traceJobEnqueue(queue: string, name: string): string | undefined
   if (!otel || !tracer) return undefined;
   const span = tracer.startSpan(`create ${queue} ${name}`, {
     kind: otel.SpanKind.PRODUCER,
-    attributes: { 'messaging.system': 'bullmq', 'messaging.operation.type': 'create', 'messaging.destination.name': queue, 'hub.job.name': name },
+    attributes: {
+      'messaging.system': 'bullmq',
+      'messaging.operation.type': 'create',
+      'messaging.destination.name': queue,
+      'hub.job.name': name,
+    },
   });
   const carrier: Record<string, string> = {};
   otel.propagation.inject(otel.trace.setSpan(otel.context.active(), span), carrier);
@@ -211,14 +241,27 @@ export function traceJobEnqueue(queue: string, name: string): string | undefined
 }
 
 /** Runs a job inside a consumer span, a child of the producer span its outbox message carried (if any). */
-export function traceJobRun<T>(job: { queue: string; name: string; id?: string; attempt?: number; requestId?: string }, traceparent: string | undefined, work: () => Promise<T>): Promise<T> {
+export function traceJobRun<T>(
+  job: { queue: string; name: string; id?: string; attempt?: number; requestId?: string },
+  traceparent: string | undefined,
+  work: () => Promise<T>,
+): Promise<T> {
   const otel = api;
   if (!otel || !tracer) return work();
   const parent = traceparent ? otel.propagation.extract(otel.ROOT_CONTEXT, { traceparent }) : otel.ROOT_CONTEXT;
-  const attributes: Attributes = { 'messaging.system': 'bullmq', 'messaging.operation.type': 'process', 'messaging.destination.name': job.queue, 'hub.job.name': job.name };
+  const attributes: Attributes = {
+    'messaging.system': 'bullmq',
+    'messaging.operation.type': 'process',
+    'messaging.destination.name': job.queue,
+    'hub.job.name': job.name,
+  };
   if (job.id) attributes['messaging.message.id'] = job.id;
   if (job.attempt !== undefined) attributes['hub.job.attempt'] = job.attempt;
   if (job.requestId) attributes['hub.request_id'] = job.requestId;
-  const span = tracer.startSpan(`process ${job.queue} ${job.name}`, { kind: otel.SpanKind.CONSUMER, attributes }, parent);
+  const span = tracer.startSpan(
+    `process ${job.queue} ${job.name}`,
+    { kind: otel.SpanKind.CONSUMER, attributes },
+    parent,
+  );
   return inSpan(span, otel, parent, work);
 }

@@ -143,7 +143,11 @@ export async function relayOutbox<DB extends WithOutbox>(
     await trx
       .updateTable('outbox')
       .set({ sent_at: new Date() })
-      .where('id', 'in', rows.map((row) => row.id))
+      .where(
+        'id',
+        'in',
+        rows.map((row) => row.id),
+      )
       .execute();
     return rows.length;
   });
@@ -152,7 +156,11 @@ export async function relayOutbox<DB extends WithOutbox>(
 /** Age in milliseconds of the oldest unsent message, 0 when none waits. */
 export async function outboxLag<DB extends WithOutbox>(db: Kysely<DB>): Promise<number> {
   const outboxDb = db as unknown as Kysely<WithOutbox>;
-  const row = await outboxDb.selectFrom('outbox').select((eb) => eb.fn.min('created_at').as('oldest')).where('sent_at', 'is', null).executeTakeFirst();
+  const row = await outboxDb
+    .selectFrom('outbox')
+    .select((eb) => eb.fn.min('created_at').as('oldest'))
+    .where('sent_at', 'is', null)
+    .executeTakeFirst();
   const oldest = row?.oldest as Date | null | undefined;
   return oldest ? Math.max(0, Date.now() - new Date(oldest).getTime()) : 0;
 }
@@ -192,7 +200,10 @@ export function listenForOutboxWrites(options: OutboxListenerOptions): OutboxLis
   };
   const connect = () => {
     if (closed) return;
-    const current = new pg.Client({ connectionString: options.url, application_name: `hub-${options.schema}-outbox-listener` });
+    const current = new pg.Client({
+      connectionString: options.url,
+      application_name: `hub-${options.schema}-outbox-listener`,
+    });
     client = current;
     current.on('notification', () => options.onWritten());
     // Once closed, an error is the close itself (a connect or LISTEN still in flight when the process stops): not a loss.

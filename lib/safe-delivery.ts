@@ -27,30 +27,45 @@ export type Resolver = (hostname: string) => Promise<LookupAddress[]>;
 
 export const systemResolver: Resolver = (hostname) => dns.lookup(hostname, { all: true, verbatim: true });
 
-export type ResolvedEndpoint = { ok: true; url: URL; host: string; addresses: LookupAddress[] } | { ok: false; reason: string };
+export type ResolvedEndpoint =
+  { ok: true; url: URL; host: string; addresses: LookupAddress[] } | { ok: false; reason: string };
 
 /**
  * Checks a URL and every address its host resolves to now: refused when any one is refused (a name that answers one
  * good and one refused address is refused). An IP literal is its own single address. For setPartnerEndpoint and
  * for each delivery.
  */
-export async function resolveEndpoint(text: string, policy: AddressPolicy, resolver: Resolver = systemResolver): Promise<ResolvedEndpoint> {
+export async function resolveEndpoint(
+  text: string,
+  policy: AddressPolicy,
+  resolver: Resolver = systemResolver,
+): Promise<ResolvedEndpoint> {
   const check = checkEndpointUrl(text, policy);
   if (!check.ok) return check;
-  if (check.ip) return { ok: true, url: check.url, host: check.host, addresses: [{ address: check.ip, family: isIP(check.ip) }] };
+  if (check.ip)
+    return { ok: true, url: check.url, host: check.host, addresses: [{ address: check.ip, family: isIP(check.ip) }] };
   let answers: LookupAddress[];
   try {
     answers = await resolver(check.host);
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
-    return { ok: false, reason: `names ${check.host}, which does not resolve${code ? ` (${code})` : ''}; check the host name` };
+    return {
+      ok: false,
+      reason: `names ${check.host}, which does not resolve${code ? ` (${code})` : ''}; check the host name`,
+    };
   }
-  if (answers.length === 0) return { ok: false, reason: `names ${check.host}, which resolves to no address; check the host name` };
+  if (answers.length === 0)
+    return { ok: false, reason: `names ${check.host}, which resolves to no address; check the host name` };
   for (const answer of answers) {
     const refusal = addressRefusal(answer.address, policy);
     if (refusal) return { ok: false, reason: `names ${check.host}, which resolves to a refused address: ${refusal}` };
   }
-  return { ok: true, url: check.url, host: check.host, addresses: answers.map(({ address, family }) => ({ address, family })) };
+  return {
+    ok: true,
+    url: check.url,
+    host: check.host,
+    addresses: answers.map(({ address, family }) => ({ address, family })),
+  };
 }
 
 export interface DeliveryOptions extends AddressPolicy {
@@ -81,22 +96,50 @@ const MAX_RESPONSE_BYTES = 64 * 1024;
  * POSTs `body` to `url` with `headers`, through the address rules: a refused URL or address sends nothing. Failures are
  * results; it throws only for a programming error (testNetworks in production).
  */
-export async function safePost(url: string, body: string, headers: Record<string, string>, options: DeliveryOptions): Promise<DeliveryResult> {
+export async function safePost(
+  url: string,
+  body: string,
+  headers: Record<string, string>,
+  options: DeliveryOptions,
+): Promise<DeliveryResult> {
   const started = performance.now();
-  const finish = (result: Omit<DeliveryResult, 'durationMs'>): DeliveryResult => ({ ...result, durationMs: Math.round(performance.now() - started) });
+  const finish = (result: Omit<DeliveryResult, 'durationMs'>): DeliveryResult => ({
+    ...result,
+    durationMs: Math.round(performance.now() - started),
+  });
   const signal = AbortSignal.timeout(options.timeoutMs);
   const timedOut = `no answer within ${options.timeoutMs} ms`;
   const resolved = await Promise.race([
     resolveEndpoint(url, options, options.resolver),
     new Promise<'timeout'>((resolve) => signal.addEventListener('abort', () => resolve('timeout'), { once: true })),
   ]);
-  if (resolved === 'timeout') return finish({ delivered: false, statusCode: null, error: `${timedOut} (resolving the host)`, refused: false, address: null });
-  if (!resolved.ok) return finish({ delivered: false, statusCode: null, error: `refused: ${url} ${resolved.reason}`, refused: true, address: null });
+  if (resolved === 'timeout')
+    return finish({
+      delivered: false,
+      statusCode: null,
+      error: `${timedOut} (resolving the host)`,
+      refused: false,
+      address: null,
+    });
+  if (!resolved.ok)
+    return finish({
+      delivered: false,
+      statusCode: null,
+      error: `refused: ${url} ${resolved.reason}`,
+      refused: true,
+      address: null,
+    });
   try {
     const { statusCode, address } = await post(resolved, body, headers, signal, options.extraCertificates);
     const delivered = statusCode >= 200 && statusCode < 300;
     const redirect = statusCode >= 300 && statusCode < 400 ? ' (redirects are not followed)' : '';
-    return finish({ delivered, statusCode, error: delivered ? null : `the receiver answered HTTP ${statusCode}${redirect}`, refused: false, address });
+    return finish({
+      delivered,
+      statusCode,
+      error: delivered ? null : `the receiver answered HTTP ${statusCode}${redirect}`,
+      refused: false,
+      address,
+    });
   } catch (error) {
     const message = signal.aborted ? timedOut : error instanceof Error ? error.message : String(error);
     return finish({ delivered: false, statusCode: null, error: message, refused: false, address: null });
@@ -129,7 +172,12 @@ function post(
         host: endpoint.host,
         port: url.port || (url.protocol === 'https:' ? 443 : 80),
         path: `${url.pathname}${url.search}`,
-        headers: { ...headers, host: url.host, 'content-type': 'application/json', 'content-length': String(Buffer.byteLength(body)) },
+        headers: {
+          ...headers,
+          host: url.host,
+          'content-type': 'application/json',
+          'content-length': String(Buffer.byteLength(body)),
+        },
         lookup,
         agent: false,
         signal,
@@ -154,7 +202,8 @@ function post(
       socket.once('connect', () => {
         address = socket.remoteAddress ?? '';
         // Belt and braces: a socket that reached anything but a checked address is closed as soon as it connects.
-        if (!address || !reachable.check(address, isIP(address) === 6 ? 'ipv6' : 'ipv4')) request.destroy(new Error(`refused: connected to ${address}, which was not checked`));
+        if (!address || !reachable.check(address, isIP(address) === 6 ? 'ipv6' : 'ipv4'))
+          request.destroy(new Error(`refused: connected to ${address}, which was not checked`));
       });
     });
     request.on('error', reject);
@@ -180,11 +229,18 @@ export function webhookHeaders(secret: string, webhook: Omit<SignedWebhook, 'url
 }
 
 /** One signed attempt of a webhook (a decision webhook or a ping), through the address rules. */
-export function deliverSignedWebhook(webhook: SignedWebhook, options: DeliveryOptions & { secret: string }): Promise<DeliveryResult> {
+export function deliverSignedWebhook(
+  webhook: SignedWebhook,
+  options: DeliveryOptions & { secret: string },
+): Promise<DeliveryResult> {
   return safePost(webhook.url, webhook.body, webhookHeaders(options.secret, webhook), options);
 }
 
 /** The payload of the ping `testPartnerEndpoint` sends: ids and a time only. */
-export function pingPayload(deliveryId: string, platformId: string, sentAt: Date): { event: typeof PING_EVENT; deliveryId: string; platformId: string; sentAt: string } {
+export function pingPayload(
+  deliveryId: string,
+  platformId: string,
+  sentAt: Date,
+): { event: typeof PING_EVENT; deliveryId: string; platformId: string; sentAt: string } {
   return { event: PING_EVENT, deliveryId, platformId, sentAt: sentAt.toISOString() };
 }

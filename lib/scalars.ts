@@ -16,7 +16,9 @@ function parseDateTime(value: unknown): Date {
   const daysInMonth = month >= 1 && month <= 12 ? new Date(Date.UTC(year, month, 0)).getUTCDate() : 0;
   const offsetOk = match[8] === 'Z' || (Number(match[9]) <= 14 && Number(match[10]) < 60);
   if (year < 1 || day < 1 || day > daysInMonth || hour > 23 || minute > 59 || second > 59 || !offsetOk) {
-    throw badDateTime(`DateTime ${String(value)} is not a real calendar instant; check the month, day, time and offset`);
+    throw badDateTime(
+      `DateTime ${String(value)} is not a real calendar instant; check the month, day, time and offset`,
+    );
   }
   return new Date(value as string);
 }
@@ -29,7 +31,8 @@ export const DateTime = new GraphQLScalarType<Date, string>({
   },
   parseValue: parseDateTime,
   parseLiteral(ast) {
-    if (ast.kind !== Kind.STRING) throw new GraphQLError('DateTime must be a string', { extensions: { code: 'BAD_USER_INPUT' } });
+    if (ast.kind !== Kind.STRING)
+      throw new GraphQLError('DateTime must be a string', { extensions: { code: 'BAD_USER_INPUT' } });
     return parseDateTime(ast.value);
   },
 });
@@ -37,12 +40,16 @@ export const DateTime = new GraphQLScalarType<Date, string>({
 function parseMoney(value: unknown): bigint {
   if (typeof value === 'number') {
     if (!Number.isSafeInteger(value) || value < 0) {
-      throw new GraphQLError('Money must be a non-negative whole number of fen up to 2^53-1', { extensions: { code: 'BAD_USER_INPUT' } });
+      throw new GraphQLError('Money must be a non-negative whole number of fen up to 2^53-1', {
+        extensions: { code: 'BAD_USER_INPUT' },
+      });
     }
     return BigInt(value);
   }
   if (typeof value === 'string' && /^\d{1,18}$/.test(value)) return BigInt(value);
-  throw new GraphQLError('Money must be a string of digits (fen) or a whole number, e.g. "1500000000"', { extensions: { code: 'BAD_USER_INPUT' } });
+  throw new GraphQLError('Money must be a string of digits (fen) or a whole number, e.g. "1500000000"', {
+    extensions: { code: 'BAD_USER_INPUT' },
+  });
 }
 
 export const Money = new GraphQLScalarType<bigint, string>({
@@ -52,9 +59,12 @@ export const Money = new GraphQLScalarType<bigint, string>({
   },
   parseValue: parseMoney,
   parseLiteral(ast) {
-    if (ast.kind === Kind.INT) return parseMoney(Number(ast.value) <= Number.MAX_SAFE_INTEGER ? Number(ast.value) : NaN);
+    if (ast.kind === Kind.INT)
+      return parseMoney(Number(ast.value) <= Number.MAX_SAFE_INTEGER ? Number(ast.value) : NaN);
     if (ast.kind === Kind.STRING) return parseMoney(ast.value);
-    throw new GraphQLError('Money must be a string of digits or a whole number', { extensions: { code: 'BAD_USER_INPUT' } });
+    throw new GraphQLError('Money must be a string of digits or a whole number', {
+      extensions: { code: 'BAD_USER_INPUT' },
+    });
   },
 });
 

@@ -3,7 +3,10 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Server } from 'node:http';
 import { ApolloServer, type BaseContext } from '@apollo/server';
-import { ApolloServerPluginInlineTraceDisabled, ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
+import {
+  ApolloServerPluginInlineTraceDisabled,
+  ApolloServerPluginLandingPageDisabled,
+} from '@apollo/server/plugin/disabled';
 import { buildSubgraphSchema } from '@apollo/subgraph';
 import type { GraphQLResolverMap } from '@apollo/subgraph/dist/schema-helper';
 import { GraphQLError, parse, type GraphQLFormattedError } from 'graphql';
@@ -72,14 +75,21 @@ export function formatErrorFor(config: HubConfig, logger: Logger) {
     }
     // Apollo's own refusals of a malformed request (a persisted query's hash that does not match its text) carry an HTTP
     // 4xx but no code: the client's mistake, not the hub's.
-    const status = error instanceof GraphQLError && error.extensions.code === undefined ? (error.extensions.http as { status?: number } | undefined)?.status : undefined;
+    const status =
+      error instanceof GraphQLError && error.extensions.code === undefined
+        ? (error.extensions.http as { status?: number } | undefined)?.status
+        : undefined;
     if (status !== undefined && status >= 400 && status < 500) {
       return { message: formatted.message, path: formatted.path, extensions: { code: 'BAD_REQUEST' } };
     }
     if (code === 'INTERNAL_SERVER_ERROR' || code === undefined) {
       logger.error({ err: error }, 'unexpected error');
       if (config.HUB_ENV !== 'development') {
-        return { message: 'internal error; the hub logged it', path: formatted.path, extensions: { code: 'INTERNAL_SERVER_ERROR' } };
+        return {
+          message: 'internal error; the hub logged it',
+          path: formatted.path,
+          extensions: { code: 'INTERNAL_SERVER_ERROR' },
+        };
       }
     }
     const { stacktrace: _stacktrace, ...extensions } = formatted.extensions ?? {};
@@ -97,7 +107,9 @@ export async function startSubgraph<C extends SubgraphContext>(
   const metrics = options.metrics ?? createMetrics(definition.domain);
   // Every field of the SDL is guarded by the authorization matrix (lib/authorization.ts), with or without a resolver.
   const typeDefs = parse(readSdl(definition.domain));
-  const schema = buildSubgraphSchema([{ typeDefs, resolvers: enforceAuthorization(definition.resolvers, typeDefs, definition.accessFacts) }]);
+  const schema = buildSubgraphSchema([
+    { typeDefs, resolvers: enforceAuthorization(definition.resolvers, typeDefs, definition.accessFacts) },
+  ]);
   const apollo = new ApolloServer<C>({
     schema,
     includeStacktraceInErrorResponses: false,
@@ -106,7 +118,11 @@ export async function startSubgraph<C extends SubgraphContext>(
     formatError: formatErrorFor(config, logger),
     csrfPrevention: false,
     // No usage reporting leaves the hub, so per-request traces would only cost time.
-    plugins: [ApolloServerPluginLandingPageDisabled(), ApolloServerPluginInlineTraceDisabled(), metricsPlugin<C>(metrics)],
+    plugins: [
+      ApolloServerPluginLandingPageDisabled(),
+      ApolloServerPluginInlineTraceDisabled(),
+      metricsPlugin<C>(metrics),
+    ],
   });
   await apollo.start();
   const nonces = redisNonceRegistry(config.REDIS_URL, config.HUB_QUEUE_PREFIX);
@@ -121,13 +137,17 @@ export async function startSubgraph<C extends SubgraphContext>(
       async context(request, body) {
         const verified = verifySignedIdentity(
           config.HUB_INTERNAL_SECRET,
-          { identity: request.headers[IDENTITY_HEADER] as string | undefined, signature: request.headers[SIGNATURE_HEADER] as string | undefined },
+          {
+            identity: request.headers[IDENTITY_HEADER] as string | undefined,
+            signature: request.headers[SIGNATURE_HEADER] as string | undefined,
+          },
           body,
           { maxAgeMs: config.HUB_SIGNATURE_MAX_AGE, skewMs: config.HUB_SIGNATURE_CLOCK_SKEW },
         );
         if (!verified.ok) throw refuse(verified.reason);
         // Checked only for a genuine signature, so a forger cannot fill the registry.
-        if (!(await nonces.claim(verified.nonce, verified.validUntil))) throw refuse('the identity signature was already used; each signed request is accepted once');
+        if (!(await nonces.claim(verified.nonce, verified.validUntil)))
+          throw refuse('the identity signature was already used; each signed request is accepted once');
         return definition.createContext(verified.identity);
       },
       routes: {

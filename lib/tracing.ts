@@ -44,7 +44,9 @@ export function jobTraceFields(queue: string, name: string): Record<string, stri
 }
 
 type JobLike = { id?: string; name?: string; attemptsMade?: number; data: unknown };
-type HandlerMap<J extends JobLike> = Partial<Record<string, Record<string, (job: J, ...rest: never[]) => Promise<unknown>>>>;
+type HandlerMap<J extends JobLike> = Partial<
+  Record<string, Record<string, (job: J, ...rest: never[]) => Promise<unknown>>>
+>;
 
 /**
  * Wraps every job handler so that it runs under the request id its outbox message carried (or `job-<id>` when it
@@ -60,14 +62,26 @@ export function withJobRequestIds<J extends JobLike, H extends HandlerMap<J>>(ha
         (job: J, ...rest: never[]) => {
           let requestId = `job-${job.id ?? 'unknown'}`;
           let traceparent: string | undefined;
-          if (typeof job.data === 'object' && job.data !== null && (JOB_REQUEST_ID_KEY in job.data || JOB_TRACEPARENT_KEY in job.data)) {
-            const { [JOB_REQUEST_ID_KEY]: carried, [JOB_TRACEPARENT_KEY]: carriedTrace, ...data } = job.data as Record<string, unknown>;
+          if (
+            typeof job.data === 'object' &&
+            job.data !== null &&
+            (JOB_REQUEST_ID_KEY in job.data || JOB_TRACEPARENT_KEY in job.data)
+          ) {
+            const {
+              [JOB_REQUEST_ID_KEY]: carried,
+              [JOB_TRACEPARENT_KEY]: carriedTrace,
+              ...data
+            } = job.data as Record<string, unknown>;
             if (typeof carried === 'string') requestId = carried;
             if (typeof carriedTrace === 'string') traceparent = carriedTrace;
             job.data = data;
           }
           return withRequestId(requestId, () =>
-            traceJobRun({ queue, name: job.name ?? name, id: job.id, attempt: job.attemptsMade, requestId }, traceparent, () => handler(job, ...rest)),
+            traceJobRun(
+              { queue, name: job.name ?? name, id: job.id, attempt: job.attemptsMade, requestId },
+              traceparent,
+              () => handler(job, ...rest),
+            ),
           );
         },
       ]),

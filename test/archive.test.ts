@@ -24,35 +24,59 @@ let serial = 0;
 async function projectWithHistory(): Promise<string> {
   serial += 1;
   const starts = new Date(Date.now() + (20 + serial) * 86_400_000);
-  const submitted = await t.graphql<{ submitProject: { id: string } }>(as.agency(AGENCY), `mutation($input: SubmitProjectInput!) { submitProject(input: $input) { id } }`, {
-    input: {
-      code: `ZMD-ARC-${serial}-${Math.random().toString(36).slice(2, 7)}`,
-      name: '示例水利工程',
-      category: 'WATER_CONSERVANCY',
-      department: 'WATER_RESOURCES',
-      hostPlatformId: ZHUMADIAN,
-      tenderer: '示例水务公司',
-      agency: AGENCY,
-      bidders: ['示例水利建设公司', '示例水电工程公司'],
-      budget: '123456789',
-      mode: 'REMOTE',
-      committeeSize: 5,
-      tendererRepresentatives: 1,
-      evaluationStartsAt: starts.toISOString(),
-      evaluationEndsAt: new Date(starts.getTime() + 6 * 3_600_000).toISOString(),
+  const submitted = await t.graphql<{ submitProject: { id: string } }>(
+    as.agency(AGENCY),
+    `mutation($input: SubmitProjectInput!) { submitProject(input: $input) { id } }`,
+    {
+      input: {
+        code: `ZMD-ARC-${serial}-${Math.random().toString(36).slice(2, 7)}`,
+        name: '示例水利工程',
+        category: 'WATER_CONSERVANCY',
+        department: 'WATER_RESOURCES',
+        hostPlatformId: ZHUMADIAN,
+        tenderer: '示例水务公司',
+        agency: AGENCY,
+        bidders: ['示例水利建设公司', '示例水电工程公司'],
+        budget: '123456789',
+        mode: 'REMOTE',
+        committeeSize: 5,
+        tendererRepresentatives: 1,
+        evaluationStartsAt: starts.toISOString(),
+        evaluationEndsAt: new Date(starts.getTime() + 6 * 3_600_000).toISOString(),
+      },
     },
-  });
+  );
   const id = submitted.data!.submitProject.id;
-  expect((await t.graphql(as.supervisor('WATER_RESOURCES'), `mutation($id: ID!) { fileProject(projectId: $id, approve: true) { id } }`, { id })).errors).toBeUndefined();
+  expect(
+    (
+      await t.graphql(
+        as.supervisor('WATER_RESOURCES'),
+        `mutation($id: ID!) { fileProject(projectId: $id, approve: true) { id } }`,
+        { id },
+      )
+    ).errors,
+  ).toBeUndefined();
   const projects = t.hub.services.projects;
-  await projects.appendEvent(id, { kind: 'NOTE', actor: 'test', detail: '含中文与 "引号"', data: { b: 2, a: [1, { z: null, y: true }] } });
+  await projects.appendEvent(id, {
+    kind: 'NOTE',
+    actor: 'test',
+    detail: '含中文与 "引号"',
+    data: { b: 2, a: [1, { z: null, y: true }] },
+  });
   await projects.appendEvent(id, { kind: 'NOTE', actor: 'test', detail: null, data: {} });
-  await projects.appendEvent(id, { kind: 'NOTE', actor: 'test', detail: 'last', data: { amount: '90071992547409931' } });
+  await projects.appendEvent(id, {
+    kind: 'NOTE',
+    actor: 'test',
+    detail: 'last',
+    data: { amount: '90071992547409931' },
+  });
   return id;
 }
 
 async function verify(id: string) {
-  const response = await t.graphql<{ verifyProjectArchive: { intact: boolean; entries: number; firstBrokenEntry: number | null } }>(as.supervisor('WATER_RESOURCES'), VERIFY, { id });
+  const response = await t.graphql<{
+    verifyProjectArchive: { intact: boolean; entries: number; firstBrokenEntry: number | null };
+  }>(as.supervisor('WATER_RESOURCES'), VERIFY, { id });
   expect(response.errors).toBeUndefined();
   return response.data!.verifyProjectArchive;
 }
@@ -72,7 +96,12 @@ describe('verifyProjectArchive', () => {
   ];
   it.each(tamperings)('names the entry when %s is changed in the database', async (_what, seq, change) => {
     const id = await projectWithHistory();
-    await t.databases.projects.db.updateTable('project_event').set(change).where('project_id', '=', id).where('seq', '=', seq).execute();
+    await t.databases.projects.db
+      .updateTable('project_event')
+      .set(change)
+      .where('project_id', '=', id)
+      .where('seq', '=', seq)
+      .execute();
     expect(await verify(id)).toEqual({ projectId: id, intact: false, entries: 5, firstBrokenEntry: seq });
   });
 
@@ -80,8 +109,21 @@ describe('verifyProjectArchive', () => {
     const id = await projectWithHistory();
     const db = t.databases.projects.db;
     // A forger who recomputes entry 3's own hash still breaks entry 4's link to it.
-    const row = await db.selectFrom('project_event').selectAll().where('project_id', '=', id).where('seq', '=', 3).executeTakeFirstOrThrow();
-    const forged = eventHash(row.prev_hash, { projectId: id, seq: 3, at: row.at.toISOString(), kind: row.kind, actor: row.actor, detail: 'forged', data: row.data as never });
+    const row = await db
+      .selectFrom('project_event')
+      .selectAll()
+      .where('project_id', '=', id)
+      .where('seq', '=', 3)
+      .executeTakeFirstOrThrow();
+    const forged = eventHash(row.prev_hash, {
+      projectId: id,
+      seq: 3,
+      at: row.at.toISOString(),
+      kind: row.kind,
+      actor: row.actor,
+      detail: 'forged',
+      data: row.data as never,
+    });
     await db.updateTable('project_event').set({ detail: 'forged', hash: forged }).where('id', '=', row.id).execute();
     expect((await verify(id)).firstBrokenEntry).toBe(4);
 
@@ -92,7 +134,12 @@ describe('verifyProjectArchive', () => {
 
   it('refuses those who may not read the project', async () => {
     const id = await projectWithHistory();
-    for (const identity of [as.agency('其他示例代理公司'), as.supervisor('FINANCE'), as.operator('411721'), as.expert('exp-00001')]) {
+    for (const identity of [
+      as.agency('其他示例代理公司'),
+      as.supervisor('FINANCE'),
+      as.operator('411721'),
+      as.expert('exp-00001'),
+    ]) {
       expect((await t.graphql(identity, VERIFY, { id })).errors?.[0].extensions?.code).toBe('FORBIDDEN');
     }
   });
@@ -102,11 +149,18 @@ describe('archiveProject', () => {
   it('seals an EVALUATED project, after which its archive takes no more events', async () => {
     const id = await projectWithHistory();
     await t.databases.projects.db.updateTable('project').set({ status: 'EVALUATED' }).where('id', '=', id).execute();
-    const response = await t.graphql<{ archiveProject: { status: string; timeline: { kind: string; detail: string }[] } }>(as.operator(), ARCHIVE, { id });
+    const response = await t.graphql<{
+      archiveProject: { status: string; timeline: { kind: string; detail: string }[] };
+    }>(as.operator(), ARCHIVE, { id });
     expect(response.errors).toBeUndefined();
     expect(response.data!.archiveProject.status).toBe('ARCHIVED');
-    expect(response.data!.archiveProject.timeline.at(-1)).toEqual({ kind: 'ARCHIVED', detail: 'archive sealed after 5 verified entries' });
-    await expect(t.hub.services.projects.appendEvent(id, { kind: 'NOTE', actor: 'test' })).rejects.toMatchObject({ extensions: { code: 'CONFLICT' } });
+    expect(response.data!.archiveProject.timeline.at(-1)).toEqual({
+      kind: 'ARCHIVED',
+      detail: 'archive sealed after 5 verified entries',
+    });
+    await expect(t.hub.services.projects.appendEvent(id, { kind: 'NOTE', actor: 'test' })).rejects.toMatchObject({
+      extensions: { code: 'CONFLICT' },
+    });
     expect(await verify(id)).toMatchObject({ intact: true, entries: 6 });
   });
 
@@ -116,14 +170,29 @@ describe('archiveProject', () => {
     for (const identity of [as.operator('411721'), as.agency(AGENCY), as.supervisor('WATER_RESOURCES'), as.admin]) {
       expect((await t.graphql(identity, ARCHIVE, { id })).errors?.[0].extensions?.code).toBe('FORBIDDEN');
     }
-    await t.databases.projects.db.updateTable('project_event').set({ detail: 'tampered' }).where('project_id', '=', id).where('seq', '=', 2).execute();
+    await t.databases.projects.db
+      .updateTable('project_event')
+      .set({ detail: 'tampered' })
+      .where('project_id', '=', id)
+      .where('seq', '=', 2)
+      .execute();
     const broken = await t.graphql(as.operator(), ARCHIVE, { id });
-    expect(broken.errors?.[0]).toMatchObject({ extensions: { code: 'CONFLICT' }, message: expect.stringContaining('broken at entry 2') });
+    expect(broken.errors?.[0]).toMatchObject({
+      extensions: { code: 'CONFLICT' },
+      message: expect.stringContaining('broken at entry 2'),
+    });
 
     const early = await projectWithHistory();
     expect((await t.graphql(as.operator(), ARCHIVE, { id: early })).errors?.[0].extensions?.code).toBe('CONFLICT');
-    const statuses = await t.databases.projects.db.selectFrom('project').select(['id', 'status']).where('id', 'in', [id, early]).execute();
-    expect(Object.fromEntries(statuses.map((row) => [row.id, row.status]))).toEqual({ [id]: 'EVALUATED', [early]: 'FILED' });
+    const statuses = await t.databases.projects.db
+      .selectFrom('project')
+      .select(['id', 'status'])
+      .where('id', 'in', [id, early])
+      .execute();
+    expect(Object.fromEntries(statuses.map((row) => [row.id, row.status]))).toEqual({
+      [id]: 'EVALUATED',
+      [early]: 'FILED',
+    });
   });
 });
 
@@ -140,7 +209,12 @@ describe('exports through the gateway', () => {
     expect(response.status).toBe(200);
     expect(response.type).toMatch(/^application\/json/);
     const bundle = parseBundle(response.text);
-    expect(bundle).toMatchObject({ format: 'remote-evaluation-archive', formatVersion: 1, project: { id }, archive: { entries: 5 } });
+    expect(bundle).toMatchObject({
+      format: 'remote-evaluation-archive',
+      formatVersion: 1,
+      project: { id },
+      archive: { entries: 5 },
+    });
     const report = verifyBundle(bundle);
     expect(report).toMatchObject({ ok: true, chain: { intact: true, entries: 5 } });
     expect(formatReport(report)).toContain('hash chain intact');
@@ -164,9 +238,18 @@ describe('exports through the gateway', () => {
     const release = JSON.parse(response.text).releases.at(-1);
     expect(release.tag).toEqual(['tenderUpdate']);
     expect(release.parties.filter((party: { roles: string[] }) => party.roles.includes('evaluationBody'))).toEqual([
-      { id: 'evaluation-committee', name: expect.stringContaining('评标委员会'), roles: ['evaluationBody'], details: { members: 5, tendererRepresentatives: 1 } },
+      {
+        id: 'evaluation-committee',
+        name: expect.stringContaining('评标委员会'),
+        roles: ['evaluationBody'],
+        details: { members: 5, tendererRepresentatives: 1 },
+      },
     ]);
-    expect(release.tender).toMatchObject({ value: { amount: 1234567.89, currency: 'CNY' }, mainProcurementCategory: 'works', numberOfTenderers: 2 });
+    expect(release.tender).toMatchObject({
+      value: { amount: 1234567.89, currency: 'CNY' },
+      mainProcurementCategory: 'works',
+      numberOfTenderers: 2,
+    });
     expect(release.awards).toBeUndefined();
   });
 
@@ -188,19 +271,54 @@ describe('the state machine', () => {
     let refused = 0;
     for (const from of states) {
       await db.updateTable('project').set({ status: from }).where('id', '=', id).execute();
-      const events = await db.selectFrom('project_event').select((eb) => eb.fn.countAll<string>().as('n')).where('project_id', '=', id).executeTakeFirstOrThrow();
-      const outbox = await db.selectFrom('outbox').select((eb) => eb.fn.countAll<string>().as('n')).executeTakeFirstOrThrow();
+      const events = await db
+        .selectFrom('project_event')
+        .select((eb) => eb.fn.countAll<string>().as('n'))
+        .where('project_id', '=', id)
+        .executeTakeFirstOrThrow();
+      const outbox = await db
+        .selectFrom('outbox')
+        .select((eb) => eb.fn.countAll<string>().as('n'))
+        .executeTakeFirstOrThrow();
       for (const to of states.filter((state) => !TRANSITIONS[from].includes(state))) {
         const error = await t.hub.services.projects
-          .transition(id, { to, kind: `TRY_${to}`, actor: 'test', outbox: [{ queue: 'notifications', name: 'invitation', data: { seatId: id } }], set: { fee_advance: 1n } })
-          .then(() => null, (caught: unknown) => caught);
+          .transition(id, {
+            to,
+            kind: `TRY_${to}`,
+            actor: 'test',
+            outbox: [{ queue: 'notifications', name: 'invitation', data: { seatId: id } }],
+            set: { fee_advance: 1n },
+          })
+          .then(
+            () => null,
+            (caught: unknown) => caught,
+          );
         expect([from, to, codeOf(error)]).toEqual([from, to, 'CONFLICT']);
         refused += 1;
       }
-      const after = await db.selectFrom('project').select(['status', 'fee_advance']).where('id', '=', id).executeTakeFirstOrThrow();
+      const after = await db
+        .selectFrom('project')
+        .select(['status', 'fee_advance'])
+        .where('id', '=', id)
+        .executeTakeFirstOrThrow();
       expect([from, after.status, after.fee_advance]).toEqual([from, from, null]);
-      expect((await db.selectFrom('project_event').select((eb) => eb.fn.countAll<string>().as('n')).where('project_id', '=', id).executeTakeFirstOrThrow()).n).toBe(events.n);
-      expect((await db.selectFrom('outbox').select((eb) => eb.fn.countAll<string>().as('n')).executeTakeFirstOrThrow()).n).toBe(outbox.n);
+      expect(
+        (
+          await db
+            .selectFrom('project_event')
+            .select((eb) => eb.fn.countAll<string>().as('n'))
+            .where('project_id', '=', id)
+            .executeTakeFirstOrThrow()
+        ).n,
+      ).toBe(events.n);
+      expect(
+        (
+          await db
+            .selectFrom('outbox')
+            .select((eb) => eb.fn.countAll<string>().as('n'))
+            .executeTakeFirstOrThrow()
+        ).n,
+      ).toBe(outbox.n);
     }
     const allowed = states.reduce((sum, state) => sum + TRANSITIONS[state].length, 0);
     expect(refused).toBe(states.length * states.length - allowed);
@@ -216,12 +334,28 @@ describe('archiveBundle and archiveReleasePackage through GraphQL', () => {
     const response = await t.graphql<{ archiveBundle: string }>(as.agency(AGENCY), BUNDLE, { id });
     expect(response.errors).toBeUndefined();
     const bundle = parseBundle(response.data!.archiveBundle);
-    expect(bundle).toMatchObject({ format: 'remote-evaluation-archive', formatVersion: 1, project: { id, hostPlatform: { id: ZHUMADIAN } }, archive: { entries: 5 } });
-    const stored = await t.databases.projects.db.selectFrom('project_event').select(['seq', 'kind', 'hash']).where('project_id', '=', id).orderBy('seq').execute();
+    expect(bundle).toMatchObject({
+      format: 'remote-evaluation-archive',
+      formatVersion: 1,
+      project: { id, hostPlatform: { id: ZHUMADIAN } },
+      archive: { entries: 5 },
+    });
+    const stored = await t.databases.projects.db
+      .selectFrom('project_event')
+      .select(['seq', 'kind', 'hash'])
+      .where('project_id', '=', id)
+      .orderBy('seq')
+      .execute();
     expect(bundle.events.map((event) => [event.kind, event.hash])).toEqual(stored.map((row) => [row.kind, row.hash]));
     expect(verifyBundle(bundle)).toMatchObject({ ok: true, chain: { intact: true, entries: 5 } });
     // The same archive as the GET export, but for the time of the export.
-    const exported = parseBundle(await (await fetch(new URL(`/archives/${id}.json`, t.hub.gateway.url), { headers: { authorization: `Bearer ${await t.token(as.agency(AGENCY))}` } })).text());
+    const exported = parseBundle(
+      await (
+        await fetch(new URL(`/archives/${id}.json`, t.hub.gateway.url), {
+          headers: { authorization: `Bearer ${await t.token(as.agency(AGENCY))}` },
+        })
+      ).text(),
+    );
     expect({ ...bundle, exportedAt: null }).toEqual({ ...exported, exportedAt: null });
   });
 
@@ -229,7 +363,10 @@ describe('archiveBundle and archiveReleasePackage through GraphQL', () => {
     const id = await projectWithHistory();
     const asked = await t.graphql<{ archiveReleasePackage: string }>(as.supervisor('WATER_RESOURCES'), PACKAGE, { id });
     expect(asked.errors).toBeUndefined();
-    const releasePackage = JSON.parse(asked.data!.archiveReleasePackage) as { uri: string; releases: { ocid: string; tender: { numberOfTenderers: number } }[] };
+    const releasePackage = JSON.parse(asked.data!.archiveReleasePackage) as {
+      uri: string;
+      releases: { ocid: string; tender: { numberOfTenderers: number } }[];
+    };
     const parsed = ocdsReleasePackage.safeParse(releasePackage);
     expect(parsed.success ? [] : parsed.error.issues).toEqual([]);
     expect(releasePackage.uri.endsWith(`/archives/${encodeURIComponent(id)}.ocds.json`)).toBe(true);
@@ -237,7 +374,13 @@ describe('archiveBundle and archiveReleasePackage through GraphQL', () => {
     expect(releasePackage.releases.length).toBeGreaterThan(0);
     expect(new Set(releasePackage.releases.map((release) => release.ocid)).size).toBe(1);
     expect(releasePackage.releases.every((release) => release.tender.numberOfTenderers === 2)).toBe(true);
-    const exported = JSON.parse(await (await fetch(new URL(`/archives/${id}.ocds.json`, t.hub.gateway.url), { headers: { authorization: `Bearer ${await t.token(as.supervisor('WATER_RESOURCES'))}` } })).text()) as { uri: string };
+    const exported = JSON.parse(
+      await (
+        await fetch(new URL(`/archives/${id}.ocds.json`, t.hub.gateway.url), {
+          headers: { authorization: `Bearer ${await t.token(as.supervisor('WATER_RESOURCES'))}` },
+        })
+      ).text(),
+    ) as { uri: string };
     expect(exported.uri).toBe(releasePackage.uri);
   });
 

@@ -11,7 +11,17 @@ import { ROLES, type Department, type Identity, type Role } from '../lib/identit
 import { readSupergraph } from '../schema/supergraph';
 import { buildSupergraphApiSchema } from './support/api-schema';
 import { as, eventually, startTestHub, type TestHub } from './support/hub';
-import { AGENCY, DRAW, drawSettled, feeAdvancedProject, HOST, inDays, projectInput, roomsOf, seatsOf } from './support/expert-draw';
+import {
+  AGENCY,
+  DRAW,
+  drawSettled,
+  feeAdvancedProject,
+  HOST,
+  inDays,
+  projectInput,
+  roomsOf,
+  seatsOf,
+} from './support/expert-draw';
 
 type Caller = Omit<Identity, 'sub'> & { sub?: string };
 interface Target {
@@ -28,7 +38,18 @@ interface Case {
 
 const OTHER_PLATFORM = '410300';
 let t: TestHub;
-const fixture = { projectId: '', submittedId: '', cancelId: '', drawId: '', seatId: '', seatExpert: '', seatRoom: '', bookingId: '', bookingPlatform: '410100', sealedProjectId: '' };
+const fixture = {
+  projectId: '',
+  submittedId: '',
+  cancelId: '',
+  drawId: '',
+  seatId: '',
+  seatExpert: '',
+  seatRoom: '',
+  bookingId: '',
+  bookingPlatform: '410100',
+  sealedProjectId: '',
+};
 const submission = (overrides: Record<string, unknown> = {}) => projectInput('AZ', '授权矩阵示例工程', overrides);
 
 const range = () => ({ from: inDays(1).toISOString(), to: inDays(20).toISOString() });
@@ -38,42 +59,129 @@ const project = () => ({ projectId: fixture.projectId });
 const CASES: Record<string, Case> = {
   'Query.platform': { query: '{ platform(id: "411700") { id } }' },
   'Query.platforms': { query: '{ platforms(level: CITY) { id } }' },
-  'Query.schedule': { query: 'query($from: DateTime!, $to: DateTime!) { schedule(from: $from, to: $to) { id } }', variables: range },
-  'Query.webhookDeliveries': { query: 'query($p: ID!) { webhookDeliveries(platformId: $p) { totalCount } }', variables: () => ({ p: HOST }) },
-  'Mutation.confirmBooking': { query: 'mutation($id: ID!) { confirmBooking(bookingId: $id) { id } }', variables: () => ({ id: fixture.bookingId }), target: { platform: fixture.bookingPlatform } },
-  'Mutation.rejectBooking': { query: 'mutation($id: ID!) { rejectBooking(bookingId: $id, reason: "no room") { id } }', variables: () => ({ id: fixture.bookingId }), target: { platform: fixture.bookingPlatform } },
+  'Query.schedule': {
+    query: 'query($from: DateTime!, $to: DateTime!) { schedule(from: $from, to: $to) { id } }',
+    variables: range,
+  },
+  'Query.webhookDeliveries': {
+    query: 'query($p: ID!) { webhookDeliveries(platformId: $p) { totalCount } }',
+    variables: () => ({ p: HOST }),
+  },
+  'Mutation.confirmBooking': {
+    query: 'mutation($id: ID!) { confirmBooking(bookingId: $id) { id } }',
+    variables: () => ({ id: fixture.bookingId }),
+    target: { platform: fixture.bookingPlatform },
+  },
+  'Mutation.rejectBooking': {
+    query: 'mutation($id: ID!) { rejectBooking(bookingId: $id, reason: "no room") { id } }',
+    variables: () => ({ id: fixture.bookingId }),
+    target: { platform: fixture.bookingPlatform },
+  },
   'Query.experts': { query: '{ experts(platformId: "411700", first: 1) { totalCount } }' },
-  'Query.expertDraw': { query: 'query($id: ID!) { expertDraw(id: $id) { id status } }', variables: () => ({ id: fixture.drawId }) },
-  'Query.verifyExpertDraw': { query: 'query($id: ID!) { verifyExpertDraw(drawId: $id) { drawId } }', variables: () => ({ id: fixture.drawId }) },
+  'Query.expertDraw': {
+    query: 'query($id: ID!) { expertDraw(id: $id) { id status } }',
+    variables: () => ({ id: fixture.drawId }),
+  },
+  'Query.verifyExpertDraw': {
+    query: 'query($id: ID!) { verifyExpertDraw(drawId: $id) { drawId } }',
+    variables: () => ({ id: fixture.drawId }),
+  },
   'Query.myInvitations': { query: '{ myInvitations { id status } }' },
-  'Query.sealedAccessAudit': { query: 'query($projectId: ID!) { sealedAccessAudit(projectId: $projectId) { at } }', variables: () => ({ projectId: fixture.sealedProjectId }) },
-  'Query.accessAttempts': { query: 'query($projectId: ID!) { accessAttempts(projectId: $projectId) { admitted } }', variables: () => ({ projectId: fixture.sealedProjectId }) },
+  'Query.sealedAccessAudit': {
+    query: 'query($projectId: ID!) { sealedAccessAudit(projectId: $projectId) { at } }',
+    variables: () => ({ projectId: fixture.sealedProjectId }),
+  },
+  'Query.accessAttempts': {
+    query: 'query($projectId: ID!) { accessAttempts(projectId: $projectId) { admitted } }',
+    variables: () => ({ projectId: fixture.sealedProjectId }),
+  },
   'Query.specialties': { query: '{ specialties }' },
   'Query.masterDataChanges': { query: '{ masterDataChanges(first: 5) { totalCount } }' },
   // A dry run of one valid expert: allowed callers get a report, nothing is written either way.
-  'Mutation.importExperts': { query: 'mutation($csv: String!) { importExperts(experts: $csv, dryRun: true) { dryRun created } }', variables: () => ({ csv: 'code,name,home_platform,specialties,employer,status\nMATRIX-1,矩阵专家,411700,LEGAL,,ACTIVE\n' }) },
-  'Mutation.checkIn': { query: 'mutation($id: ID!, $room: ID!) { checkIn(seatId: $id, roomId: $room) { id } }', variables: () => ({ id: fixture.seatId, room: fixture.seatRoom }) },
-  'Mutation.respondToInvitation': { query: 'mutation($id: ID!) { respondToInvitation(seatId: $id, accept: true) { id } }', variables: () => ({ id: fixture.seatId }) },
+  'Mutation.importExperts': {
+    query: 'mutation($csv: String!) { importExperts(experts: $csv, dryRun: true) { dryRun created } }',
+    variables: () => ({
+      csv: 'code,name,home_platform,specialties,employer,status\nMATRIX-1,矩阵专家,411700,LEGAL,,ACTIVE\n',
+    }),
+  },
+  'Mutation.checkIn': {
+    query: 'mutation($id: ID!, $room: ID!) { checkIn(seatId: $id, roomId: $room) { id } }',
+    variables: () => ({ id: fixture.seatId, room: fixture.seatRoom }),
+  },
+  'Mutation.respondToInvitation': {
+    query: 'mutation($id: ID!) { respondToInvitation(seatId: $id, accept: true) { id } }',
+    variables: () => ({ id: fixture.seatId }),
+  },
   'Query.project': { query: 'query($projectId: ID!) { project(id: $projectId) { id } }', variables: project },
   'Query.projects': { query: '{ projects(first: 5) { totalCount } }' },
-  'Query.verifyProjectArchive': { query: 'query($projectId: ID!) { verifyProjectArchive(projectId: $projectId) { intact } }', variables: project },
-  'Query.archiveBundle': { query: 'query($projectId: ID!) { archiveBundle(projectId: $projectId) }', variables: project },
-  'Query.archiveReleasePackage': { query: 'query($projectId: ID!) { archiveReleasePackage(projectId: $projectId) }', variables: project },
-  'Query.platformBalances': { query: 'query($p: ID!) { platformBalances(platformId: $p) { payable } }', variables: () => ({ p: HOST }) },
+  'Query.verifyProjectArchive': {
+    query: 'query($projectId: ID!) { verifyProjectArchive(projectId: $projectId) { intact } }',
+    variables: project,
+  },
+  'Query.archiveBundle': {
+    query: 'query($projectId: ID!) { archiveBundle(projectId: $projectId) }',
+    variables: project,
+  },
+  'Query.archiveReleasePackage': {
+    query: 'query($projectId: ID!) { archiveReleasePackage(projectId: $projectId) }',
+    variables: project,
+  },
+  'Query.platformBalances': {
+    query: 'query($p: ID!) { platformBalances(platformId: $p) { payable } }',
+    variables: () => ({ p: HOST }),
+  },
   'Query.reconciliationReport': { query: '{ reconciliationReport(id: "no-such-report") { id } }' },
   'Query.latestReconciliationReport': { query: '{ latestReconciliationReport { id } }' },
-  'Query.projectsEvaluatedBetween': { query: 'query($from: DateTime!, $to: DateTime!) { projectsEvaluatedBetween(from: $from, to: $to) { totalCount } }', variables: range },
-  'Mutation.runReconciliation': { query: 'mutation($from: DateTime!, $to: DateTime!) { runReconciliation(from: $from, to: $to) { id } }', variables: range },
-  'Mutation.submitProject': { query: 'mutation($input: SubmitProjectInput!) { submitProject(input: $input) { id } }', variables: () => ({ input: submission() }) },
-  'Mutation.fileProject': { query: 'mutation($id: ID!) { fileProject(projectId: $id, approve: true) { id } }', variables: () => ({ id: fixture.submittedId }) },
-  'Mutation.arrangeVenues': { query: 'mutation($projectId: ID!) { arrangeVenues(projectId: $projectId, mainRoomId: "no-such-room", secondary: []) { id } }', variables: project },
-  'Mutation.advanceEvaluationFee': { query: 'mutation($projectId: ID!) { advanceEvaluationFee(projectId: $projectId) { id } }', variables: project },
-  'Mutation.drawExperts': { query: 'mutation($projectId: ID!) { drawExperts(projectId: $projectId, seats: []) { id } }', variables: project },
-  'Mutation.startEvaluation': { query: 'mutation($projectId: ID!) { startEvaluation(projectId: $projectId) { id } }', variables: project },
-  'Mutation.replaceCommitteeMember': { query: 'mutation($id: ID!) { replaceCommitteeMember(seatId: $id, reason: "matrix walk") { id } }', variables: () => ({ id: fixture.seatId }) },
-  'Mutation.completeEvaluation': { query: 'mutation($projectId: ID!) { completeEvaluation(projectId: $projectId, reportDigest: "0000000000000000000000000000000000000000000000000000000000000000") { id } }', variables: project },
-  'Mutation.archiveProject': { query: 'mutation($projectId: ID!) { archiveProject(projectId: $projectId) { id } }', variables: project },
-  'Mutation.cancelProject': { query: 'mutation($id: ID!) { cancelProject(projectId: $id, reason: "matrix walk") { id } }', variables: () => ({ id: fixture.cancelId }) },
+  'Query.projectsEvaluatedBetween': {
+    query: 'query($from: DateTime!, $to: DateTime!) { projectsEvaluatedBetween(from: $from, to: $to) { totalCount } }',
+    variables: range,
+  },
+  'Mutation.runReconciliation': {
+    query: 'mutation($from: DateTime!, $to: DateTime!) { runReconciliation(from: $from, to: $to) { id } }',
+    variables: range,
+  },
+  'Mutation.submitProject': {
+    query: 'mutation($input: SubmitProjectInput!) { submitProject(input: $input) { id } }',
+    variables: () => ({ input: submission() }),
+  },
+  'Mutation.fileProject': {
+    query: 'mutation($id: ID!) { fileProject(projectId: $id, approve: true) { id } }',
+    variables: () => ({ id: fixture.submittedId }),
+  },
+  'Mutation.arrangeVenues': {
+    query:
+      'mutation($projectId: ID!) { arrangeVenues(projectId: $projectId, mainRoomId: "no-such-room", secondary: []) { id } }',
+    variables: project,
+  },
+  'Mutation.advanceEvaluationFee': {
+    query: 'mutation($projectId: ID!) { advanceEvaluationFee(projectId: $projectId) { id } }',
+    variables: project,
+  },
+  'Mutation.drawExperts': {
+    query: 'mutation($projectId: ID!) { drawExperts(projectId: $projectId, seats: []) { id } }',
+    variables: project,
+  },
+  'Mutation.startEvaluation': {
+    query: 'mutation($projectId: ID!) { startEvaluation(projectId: $projectId) { id } }',
+    variables: project,
+  },
+  'Mutation.replaceCommitteeMember': {
+    query: 'mutation($id: ID!) { replaceCommitteeMember(seatId: $id, reason: "matrix walk") { id } }',
+    variables: () => ({ id: fixture.seatId }),
+  },
+  'Mutation.completeEvaluation': {
+    query:
+      'mutation($projectId: ID!) { completeEvaluation(projectId: $projectId, reportDigest: "0000000000000000000000000000000000000000000000000000000000000000") { id } }',
+    variables: project,
+  },
+  'Mutation.archiveProject': {
+    query: 'mutation($projectId: ID!) { archiveProject(projectId: $projectId) { id } }',
+    variables: project,
+  },
+  'Mutation.cancelProject': {
+    query: 'mutation($id: ID!) { cancelProject(projectId: $id, reason: "matrix walk") { id } }',
+    variables: () => ({ id: fixture.cancelId }),
+  },
 };
 
 /**
@@ -81,13 +189,33 @@ const CASES: Record<string, Case> = {
  * scope (refused outside it), `list` sees a list narrowed to its scope (never refused). A role not named is refused.
  */
 type Right = 'any' | 'own' | 'list';
-const PROJECT_READERS = { PROVINCIAL_ADMIN: 'any', PLATFORM_OPERATOR: 'own', PARTNER_SYSTEM: 'own', SUPERVISOR: 'own', AGENCY: 'own' } as const;
+const PROJECT_READERS = {
+  PROVINCIAL_ADMIN: 'any',
+  PLATFORM_OPERATOR: 'own',
+  PARTNER_SYSTEM: 'own',
+  SUPERVISOR: 'own',
+  AGENCY: 'own',
+} as const;
 const HOST_OPERATOR = { PLATFORM_OPERATOR: 'own' } as const;
 const ADMIN = { PROVINCIAL_ADMIN: 'any' } as const;
 const OVERSEERS = { PROVINCIAL_ADMIN: 'any', PLATFORM_OPERATOR: 'own', SUPERVISOR: 'own' } as const;
 const RIGHTS: Record<string, Partial<Record<Role, Right>>> = {
-  'Query.platform': { PROVINCIAL_ADMIN: 'any', PLATFORM_OPERATOR: 'any', SUPERVISOR: 'any', AGENCY: 'any', EXPERT: 'any', PARTNER_SYSTEM: 'any' },
-  'Query.platforms': { PROVINCIAL_ADMIN: 'any', PLATFORM_OPERATOR: 'any', SUPERVISOR: 'any', AGENCY: 'any', EXPERT: 'any', PARTNER_SYSTEM: 'any' },
+  'Query.platform': {
+    PROVINCIAL_ADMIN: 'any',
+    PLATFORM_OPERATOR: 'any',
+    SUPERVISOR: 'any',
+    AGENCY: 'any',
+    EXPERT: 'any',
+    PARTNER_SYSTEM: 'any',
+  },
+  'Query.platforms': {
+    PROVINCIAL_ADMIN: 'any',
+    PLATFORM_OPERATOR: 'any',
+    SUPERVISOR: 'any',
+    AGENCY: 'any',
+    EXPERT: 'any',
+    PARTNER_SYSTEM: 'any',
+  },
   // Agencies and experts have no business knowing when and where other projects are evaluated.
   'Query.schedule': { PROVINCIAL_ADMIN: 'any', PLATFORM_OPERATOR: 'any', SUPERVISOR: 'any', PARTNER_SYSTEM: 'list' },
   'Query.webhookDeliveries': { PROVINCIAL_ADMIN: 'any', PLATFORM_OPERATOR: 'own', PARTNER_SYSTEM: 'own' },
@@ -101,13 +229,26 @@ const RIGHTS: Record<string, Partial<Record<Role, Right>>> = {
   'Query.sealedAccessAudit': { PROVINCIAL_ADMIN: 'any', SUPERVISOR: 'own' },
   'Query.accessAttempts': { PROVINCIAL_ADMIN: 'any', SUPERVISOR: 'own' },
   // The specialty list is reference data; the pool's change records are the province's and every supervisor's; only the province imports the pool.
-  'Query.specialties': { PROVINCIAL_ADMIN: 'any', PLATFORM_OPERATOR: 'any', SUPERVISOR: 'any', AGENCY: 'any', EXPERT: 'any', PARTNER_SYSTEM: 'any' },
+  'Query.specialties': {
+    PROVINCIAL_ADMIN: 'any',
+    PLATFORM_OPERATOR: 'any',
+    SUPERVISOR: 'any',
+    AGENCY: 'any',
+    EXPERT: 'any',
+    PARTNER_SYSTEM: 'any',
+  },
   'Query.masterDataChanges': { PROVINCIAL_ADMIN: 'any', SUPERVISOR: 'any' },
   'Mutation.importExperts': ADMIN,
   'Mutation.checkIn': { EXPERT: 'own' },
   'Mutation.respondToInvitation': { EXPERT: 'own' },
   'Query.project': PROJECT_READERS,
-  'Query.projects': { PROVINCIAL_ADMIN: 'any', PLATFORM_OPERATOR: 'list', PARTNER_SYSTEM: 'list', SUPERVISOR: 'list', AGENCY: 'list' },
+  'Query.projects': {
+    PROVINCIAL_ADMIN: 'any',
+    PLATFORM_OPERATOR: 'list',
+    PARTNER_SYSTEM: 'list',
+    SUPERVISOR: 'list',
+    AGENCY: 'list',
+  },
   'Query.verifyProjectArchive': PROJECT_READERS,
   'Query.archiveBundle': PROJECT_READERS,
   'Query.archiveReleasePackage': PROJECT_READERS,
@@ -129,7 +270,13 @@ const RIGHTS: Record<string, Partial<Record<Role, Right>>> = {
 };
 
 function targetOf(entry: Case): Target {
-  return { platform: HOST, department: 'HOUSING_AND_CONSTRUCTION', org: AGENCY, expert: fixture.seatExpert, ...entry.target };
+  return {
+    platform: HOST,
+    department: 'HOUSING_AND_CONSTRUCTION',
+    org: AGENCY,
+    expert: fixture.seatExpert,
+    ...entry.target,
+  };
 }
 
 /** The caller of a role inside the target's scope, or just outside it (another platform, department, org or expert). */
@@ -143,7 +290,10 @@ function callerFor(role: Role, target: Target, inScope: boolean): Caller {
     case 'PARTNER_SYSTEM':
       return as.partner(platform);
     case 'SUPERVISOR':
-      return as.supervisor(inScope ? target.department : target.department === 'FINANCE' ? 'TRANSPORT' : 'FINANCE', target.platform);
+      return as.supervisor(
+        inScope ? target.department : target.department === 'FINANCE' ? 'TRANSPORT' : 'FINANCE',
+        target.platform,
+      );
     case 'AGENCY':
       return as.agency(inScope ? target.org : '另一家招标代理有限公司', target.platform);
     case 'EXPERT':
@@ -162,7 +312,12 @@ function outcomeOf(response: { errors?: { extensions?: { code?: string } }[] }):
   const codes = (response.errors ?? []).map((error) => error.extensions?.code);
   if (codes.includes('FORBIDDEN')) return 'FORBIDDEN';
   if (codes.includes('SEALED')) return 'SEALED';
-  if (codes.includes('UNAUTHENTICATED') || codes.includes('INTERNAL_SERVER_ERROR') || codes.includes('GRAPHQL_VALIDATION_FAILED')) return codes.join(',');
+  if (
+    codes.includes('UNAUTHENTICATED') ||
+    codes.includes('INTERNAL_SERVER_ERROR') ||
+    codes.includes('GRAPHQL_VALIDATION_FAILED')
+  )
+    return codes.join(',');
   return 'allow';
 }
 
@@ -172,7 +327,12 @@ async function fingerprint(except: readonly string[] = []): Promise<string> {
   const tables = await sql<{ schema: string; table: string }>`
     select table_schema as schema, table_name as table from information_schema.tables
     where table_schema in ('venues', 'experts', 'projects') and table_type = 'BASE TABLE' order by 1, 2`.execute(db);
-  const parts = tables.rows.filter(({ schema, table }) => !except.includes(`${schema}.${table}`)).map(({ schema, table }) => sql`select ${`${schema}.${table}`} as name, count(*)::text as count, coalesce(sum(hashtextextended(t::text, 0)), 0)::text as digest from ${sql.table(`${schema}.${table}`)} t`);
+  const parts = tables.rows
+    .filter(({ schema, table }) => !except.includes(`${schema}.${table}`))
+    .map(
+      ({ schema, table }) =>
+        sql`select ${`${schema}.${table}`} as name, count(*)::text as count, coalesce(sum(hashtextextended(t::text, 0)), 0)::text as digest from ${sql.table(`${schema}.${table}`)} t`,
+    );
   const union = parts.reduce((all, part) => sql`${all} union all ${part}`);
   const result = await union.execute(db);
   return createHash('sha256').update(JSON.stringify(result.rows)).digest('hex');
@@ -208,15 +368,29 @@ beforeAll(async () => {
   t = await startTestHub({ overrides: { HUB_RATE_LIMIT: '0' } });
   const { projects } = t.hub.services;
   const operator: Identity = { sub: 'matrix-operator', role: 'PLATFORM_OPERATOR', platform: HOST };
-  const submit = async () => (await projects.submitProject(operator, { ...submission(), budget: 100_000_000n, evaluationStartsAt: inDays(30, 1), evaluationEndsAt: inDays(30, 9) } as never)).id;
+  const submit = async () =>
+    (
+      await projects.submitProject(operator, {
+        ...submission(),
+        budget: 100_000_000n,
+        evaluationStartsAt: inDays(30, 1),
+        evaluationEndsAt: inDays(30, 9),
+      } as never)
+    ).id;
   fixture.submittedId = await submit();
   fixture.projectId = await submit();
   fixture.cancelId = await submit();
 
   // A drawn committee (sealed: the evaluation has not started) whose first seat's expert is the in-scope EXPERT.
   const [room] = await roomsOf(t, HOST);
-  fixture.sealedProjectId = await feeAdvancedProject(t, { mode: 'LOCAL', bookings: [{ roomId: room.id, role: 'MAIN', seats: room.seats }] });
-  const drawn = await t.graphql(as.operator(HOST), DRAW, { projectId: fixture.sealedProjectId, seats: [{ roomId: room.id, specialty: 'CIVIL_ENGINEERING', count: 4 }] });
+  fixture.sealedProjectId = await feeAdvancedProject(t, {
+    mode: 'LOCAL',
+    bookings: [{ roomId: room.id, role: 'MAIN', seats: room.seats }],
+  });
+  const drawn = await t.graphql(as.operator(HOST), DRAW, {
+    projectId: fixture.sealedProjectId,
+    seats: [{ roomId: room.id, specialty: 'CIVIL_ENGINEERING', count: 4 }],
+  });
   expect(drawn.errors).toBeUndefined();
   const draw = await drawSettled(t, fixture.sealedProjectId);
   fixture.drawId = draw.id;
@@ -230,7 +404,20 @@ beforeAll(async () => {
   const filed = await submit();
   await t.databases.venues.db
     .insertInto('booking')
-    .values({ id: `bk-matrix`, arrangement_id: `arr-matrix`, room_id: partnerRoom.id, project_id: filed, host_platform_id: HOST, role: 'SECONDARY', seats: 1, starts_at: inDays(30, 1), ends_at: inDays(30, 9), status: 'HELD', hold_expires_at: inDays(1), reason: null })
+    .values({
+      id: `bk-matrix`,
+      arrangement_id: `arr-matrix`,
+      room_id: partnerRoom.id,
+      project_id: filed,
+      host_platform_id: HOST,
+      role: 'SECONDARY',
+      seats: 1,
+      starts_at: inDays(30, 1),
+      ends_at: inDays(30, 9),
+      status: 'HELD',
+      hold_expires_at: inDays(1),
+      reason: null,
+    })
     .execute();
   fixture.bookingId = 'bk-matrix';
   // Jobs settle before the walk, so any later write is the walk's.
@@ -252,7 +439,10 @@ describe('the matrix covers the supergraph', () => {
 
   it('names the check behind every scope that is not ANY', () => {
     const operations = new Set(supergraphOperations());
-    const unnamed = Object.entries(AUTHORIZATION_MATRIX).filter(([coordinate, rule]) => operations.has(coordinate) && Object.values(rule.roles).some((scope) => scope !== 'ANY') && !rule.enforcedBy);
+    const unnamed = Object.entries(AUTHORIZATION_MATRIX).filter(
+      ([coordinate, rule]) =>
+        operations.has(coordinate) && Object.values(rule.roles).some((scope) => scope !== 'ANY') && !rule.enforcedBy,
+    );
     expect(unnamed.map(([coordinate]) => coordinate)).toEqual([]);
   });
 });
@@ -265,7 +455,10 @@ describe('every operation with every role', () => {
     const wrong: string[] = [];
     for (const operation of walked()) {
       // The audit of refused check-ins writes on purpose (API.md: anything else is refused and recorded).
-      const audited = operation === 'Mutation.checkIn' ? ['experts.access_attempt', 'experts.outbox', 'projects.project_event', 'projects.outbox'] : [];
+      const audited =
+        operation === 'Mutation.checkIn'
+          ? ['experts.access_attempt', 'experts.outbox', 'projects.project_event', 'projects.outbox']
+          : [];
       const entry = CASES[operation];
       const before = await fingerprint(audited);
       for (const role of ROLES) {
@@ -274,7 +467,10 @@ describe('every operation with every role', () => {
           const caller = callerFor(role, targetOf(entry), inScope);
           const outcome = outcomeOf(await t.graphql(caller, entry.query, entry.variables?.()));
           calls++;
-          if (outcome !== 'FORBIDDEN') wrong.push(`${operation} as ${role} ${inScope ? 'in' : 'out of'} scope: expected FORBIDDEN, got ${outcome}`);
+          if (outcome !== 'FORBIDDEN')
+            wrong.push(
+              `${operation} as ${role} ${inScope ? 'in' : 'out of'} scope: expected FORBIDDEN, got ${outcome}`,
+            );
         }
       }
       if ((await fingerprint(audited)) !== before) wrong.push(`${operation}: a refused call wrote to the database`);
@@ -289,19 +485,30 @@ describe('every operation with every role', () => {
     const wrong: string[] = [];
     let allowed = 0;
     // verifyExpertDraw answers SEALED until the evaluation starts (experts/sealing.ts): check the rights on an unsealed draw.
-    await t.databases.experts.db.updateTable('draw').set({ unsealed_at: new Date() }).where('id', '=', fixture.drawId).execute();
+    await t.databases.experts.db
+      .updateTable('draw')
+      .set({ unsealed_at: new Date() })
+      .where('id', '=', fixture.drawId)
+      .execute();
     for (const operation of walked()) {
       const entry = CASES[operation];
       for (const role of ROLES) {
         for (const inScope of [true, false]) {
           if (expected(operation, role, inScope) !== 'allow') continue;
-          const outcome = outcomeOf(await t.graphql(callerFor(role, targetOf(entry), inScope), entry.query, entry.variables?.()));
+          const outcome = outcomeOf(
+            await t.graphql(callerFor(role, targetOf(entry), inScope), entry.query, entry.variables?.()),
+          );
           allowed++;
-          if (outcome !== 'allow') wrong.push(`${operation} as ${role} ${inScope ? 'in' : 'out of'} scope: expected allow, got ${outcome}`);
+          if (outcome !== 'allow')
+            wrong.push(`${operation} as ${role} ${inScope ? 'in' : 'out of'} scope: expected allow, got ${outcome}`);
         }
       }
     }
-    await t.databases.experts.db.updateTable('draw').set({ unsealed_at: null }).where('id', '=', fixture.drawId).execute();
+    await t.databases.experts.db
+      .updateTable('draw')
+      .set({ unsealed_at: null })
+      .where('id', '=', fixture.drawId)
+      .execute();
     expect(wrong).toEqual([]);
     process.stdout.write(`authorization matrix: ${allowed} allowed calls checked\n`);
   }, 120_000);
@@ -312,14 +519,16 @@ describe('sealed fields with every role', () => {
   const MINE = '{ myInvitations { expert { id name employer } } }';
 
   async function seatExpertOutcome(caller: Caller): Promise<Outcome | string> {
-    const response = await t.graphql<{ project?: { expertDraw: { seats: { expert: { name: string } | null }[] } } | null; myInvitations?: { expert: { name: string } | null }[] }>(
-      caller,
-      caller.role === 'EXPERT' ? MINE : SEATS,
-      { id: fixture.sealedProjectId },
-    );
+    const response = await t.graphql<{
+      project?: { expertDraw: { seats: { expert: { name: string } | null }[] } } | null;
+      myInvitations?: { expert: { name: string } | null }[];
+    }>(caller, caller.role === 'EXPERT' ? MINE : SEATS, { id: fixture.sealedProjectId });
     const outcome = outcomeOf(response);
     if (outcome !== 'allow') return outcome;
-    const experts = caller.role === 'EXPERT' ? response.data!.myInvitations!.map((seat) => seat.expert) : response.data!.project!.expertDraw.seats.map((seat) => seat.expert);
+    const experts =
+      caller.role === 'EXPERT'
+        ? response.data!.myInvitations!.map((seat) => seat.expert)
+        : response.data!.project!.expertDraw.seats.map((seat) => seat.expert);
     return experts.some((expert) => expert?.name) ? 'allow' : 'no value';
   }
 
@@ -336,7 +545,10 @@ describe('sealed fields with every role', () => {
         // An out-of-scope reader cannot read the project at all: refused one level up, which seals just as well.
         if (got === 'FORBIDDEN' && want === 'SEALED') got = 'SEALED';
         if (got === 'no value' && role === 'EXPERT' && !inScope) got = 'SEALED';
-        if (got !== want) wrong.push(`CommitteeSeat.expert ${unsealed ? 'after' : 'before'} the start as ${role} ${inScope ? 'in' : 'out of'} scope: expected ${want}, got ${got}`);
+        if (got !== want)
+          wrong.push(
+            `CommitteeSeat.expert ${unsealed ? 'after' : 'before'} the start as ${role} ${inScope ? 'in' : 'out of'} scope: expected ${want}, got ${got}`,
+          );
       }
     }
     return wrong;
@@ -347,7 +559,11 @@ describe('sealed fields with every role', () => {
   });
 
   it('opens it to the host operators and the project supervisors once the evaluation started, never to the others', async () => {
-    await t.databases.experts.db.updateTable('draw').set({ unsealed_at: new Date() }).where('id', '=', fixture.drawId).execute();
+    await t.databases.experts.db
+      .updateTable('draw')
+      .set({ unsealed_at: new Date() })
+      .where('id', '=', fixture.drawId)
+      .execute();
     expect(await walkSeatExpert(true)).toEqual([]);
   });
 });

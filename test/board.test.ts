@@ -20,7 +20,13 @@ let context: BrowserContext;
 // Flags of the packaged Chromium that would weaken the page's security: the board must work with web security on.
 const INSECURE_FLAGS = new Set(['--disable-web-security', '--allow-running-insecure-content']);
 // Nothing may reach the internet during a test run: no background, update, sync or QUIC traffic of the browser's own.
-const OFFLINE_FLAGS = ['--disable-background-networking', '--disable-component-update', '--disable-sync', '--disable-quic', '--no-first-run'];
+const OFFLINE_FLAGS = [
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+  '--disable-quic',
+  '--no-first-run',
+];
 
 /**
  * The browser comes with `npm ci`: @sparticuz/chromium ships a headless Chromium inside its npm package and unpacks it
@@ -29,7 +35,12 @@ const OFFLINE_FLAGS = ['--disable-background-networking', '--disable-component-u
  */
 async function launchChromium(): Promise<Browser> {
   const override = process.env.CHROMIUM_PATH;
-  if (override) return chromium.launch({ executablePath: override, headless: true, args: ['--no-sandbox', '--disable-gpu', ...OFFLINE_FLAGS] });
+  if (override)
+    return chromium.launch({
+      executablePath: override,
+      headless: true,
+      args: ['--no-sandbox', '--disable-gpu', ...OFFLINE_FLAGS],
+    });
   return chromium.launch({
     executablePath: await sparticuzChromium.executablePath(),
     headless: true,
@@ -41,7 +52,12 @@ beforeAll(async () => {
   t = await startTestHub({ jobs: false });
   const config = { ...t.config, GATEWAY_URL: t.hub.gateway.url };
   const logger = createLogger('test', config.LOG_LEVEL);
-  jobs = startJobs({ config, logger, outboxes: outboxSources(t.databases), handlers: createJobHandlers(createServices(config, logger, t.databases)) });
+  jobs = startJobs({
+    config,
+    logger,
+    outboxes: outboxSources(t.databases),
+    handlers: createJobHandlers(createServices(config, logger, t.databases)),
+  });
   browser = await launchChromium();
   // A fresh context: no cookies or storage from any earlier run.
   context = await browser.newContext({ viewport: { width: 1400, height: 900 } });
@@ -57,10 +73,17 @@ it('shows a known booking and a known discrepancy of the latest report', async (
   const [host] = await roomsOf(t.databases, HOST);
   const [partner] = await roomsOf(t.databases, PARTNER);
   await seedEveryDiscrepancy(t.databases, new Date('2027-04-06T00:00:00+08:00'), { host, partner });
-  const run = await t.graphql<{ runReconciliation: { id: string } }>(as.admin, 'mutation { runReconciliation(from: "2027-04-06T00:00:00+08:00", to: "2027-04-07T00:00:00+08:00") { id } }');
+  const run = await t.graphql<{ runReconciliation: { id: string } }>(
+    as.admin,
+    'mutation { runReconciliation(from: "2027-04-06T00:00:00+08:00", to: "2027-04-07T00:00:00+08:00") { id } }',
+  );
   const id = run.data!.runReconciliation.id;
   await eventually(async () => {
-    const response = await t.graphql<{ reconciliationReport: { status: string } }>(as.admin, 'query($id: ID!) { reconciliationReport(id: $id) { status } }', { id });
+    const response = await t.graphql<{ reconciliationReport: { status: string } }>(
+      as.admin,
+      'query($id: ID!) { reconciliationReport(id: $id) { status } }',
+      { id },
+    );
     return response.data?.reconciliationReport.status === 'DONE' ? true : undefined;
   }, 30_000);
 
@@ -78,7 +101,9 @@ it('shows a known booking and a known discrepancy of the latest report', async (
   // A known booking: the clean project's main room, confirmed, with its code on the bar.
   const clean = page.locator('.bar[data-booking-id="bk-rec-clean-main"]');
   await clean.waitFor({ timeout: 15_000 }).catch(async (error: unknown) => {
-    throw new Error(`${String(error)}; board status: ${await page.locator('#status').textContent()}; console: ${consoleLines.join(' | ')}`);
+    throw new Error(
+      `${String(error)}; board status: ${await page.locator('#status').textContent()}; console: ${consoleLines.join(' | ')}`,
+    );
   });
   expect(await clean.textContent()).toContain('REC-CLEAN');
   expect(await clean.getAttribute('class')).toContain('status-CONFIRMED');
@@ -88,7 +113,9 @@ it('shows a known booking and a known discrepancy of the latest report', async (
   expect(await expired.getAttribute('class')).toContain('flagged');
   expect(await expired.getAttribute('class')).toContain('status-HELD');
   expect(await expired.getAttribute('title')).toContain('EXPIRED_HOLD');
-  expect(await page.locator('#discrepancies li[data-kind="EXPIRED_HOLD"]').textContent()).toMatch(/confirmBooking or rejectBooking/);
+  expect(await page.locator('#discrepancies li[data-kind="EXPIRED_HOLD"]').textContent()).toMatch(
+    /confirmBooking or rejectBooking/,
+  );
   expect(await page.locator('#discrepancies li').count()).toBe(6);
   // Rows per platform: the host and the partner county.
   expect(await page.locator(`.platform[data-platform-id="${HOST}"] .row`).count()).toBeGreaterThan(0);

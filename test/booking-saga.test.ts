@@ -5,7 +5,20 @@ import { webhookSignature, WEBHOOK_SIGNATURE_HEADER } from '../jobs/notification
 import { expireJobId, type ArrangeMessage } from '../jobs/venue-bookings';
 import { as, eventually, startTestHub, ZHUMADIAN, type TestHub } from './support/hub';
 import { TestClock } from './support/clock';
-import { ARRANGE, allOrNone, bookingsOf, CANCEL, CONFIRM, filedProject, inDays, projectStatus, REJECT, seatInvariants, settled, webhookReceiver } from './support/booking';
+import {
+  ARRANGE,
+  allOrNone,
+  bookingsOf,
+  CANCEL,
+  CONFIRM,
+  filedProject,
+  inDays,
+  projectStatus,
+  REJECT,
+  seatInvariants,
+  settled,
+  webhookReceiver,
+} from './support/booking';
 
 const COUNTY = '411721'; // auto-confirms bookings from Zhumadian
 const CITY = '410100'; // Zhengzhou: confirms by hand
@@ -24,17 +37,33 @@ async function freeSeats(roomId: string, from: Date, to: Date): Promise<number> 
     `query($from: DateTime!, $to: DateTime!) { r: platforms { venues { rooms { id freeSeats(from: $from, to: $to) } } } }`,
     { from: from.toISOString(), to: to.toISOString() },
   );
-  const rooms = (response.data as unknown as { r: { venues: { rooms: { id: string; freeSeats: number }[] }[] }[] }).r.flatMap((p) => p.venues.flatMap((v) => v.rooms));
+  const rooms = (
+    response.data as unknown as { r: { venues: { rooms: { id: string; freeSeats: number }[] }[] }[] }
+  ).r.flatMap((p) => p.venues.flatMap((v) => v.rooms));
   return rooms.find((room) => room.id === roomId)!.freeSeats;
 }
 
 async function timelineKinds(projectId: string): Promise<string[]> {
-  const events = await t.databases.projects.db.selectFrom('project_event').select('kind').where('project_id', '=', projectId).orderBy('seq').execute();
+  const events = await t.databases.projects.db
+    .selectFrom('project_event')
+    .select('kind')
+    .where('project_id', '=', projectId)
+    .orderBy('seq')
+    .execute();
   return events.map((event) => event.kind);
 }
 
-async function arrange(projectId: string, mainRoomId: string, secondary: { roomId: string; seats: number }[], identity: Parameters<TestHub['graphql']>[0] = as.operator(ZHUMADIAN)) {
-  return t.graphql<{ arrangeVenues: { id: string; status: string } }>(identity, ARRANGE, { projectId, mainRoomId, secondary });
+async function arrange(
+  projectId: string,
+  mainRoomId: string,
+  secondary: { roomId: string; seats: number }[],
+  identity: Parameters<TestHub['graphql']>[0] = as.operator(ZHUMADIAN),
+) {
+  return t.graphql<{ arrangeVenues: { id: string; status: string } }>(identity, ARRANGE, {
+    projectId,
+    mainRoomId,
+    secondary,
+  });
 }
 
 describe('happy paths', () => {
@@ -59,7 +88,11 @@ describe('happy paths', () => {
     expect(kinds.filter((kind) => kind === 'VENUE_CONFIRMED')).toHaveLength(2);
     expect(kinds[kinds.length - 1]).toBe('VENUES_CONFIRMED');
 
-    const view = await t.graphql<{ project: { venueBookings: { role: string }[] } }>(as.operator(), `query($id: ID!) { project(id: $id) { status venueBookings { role seats status room { id } } } }`, { id: projectId });
+    const view = await t.graphql<{ project: { venueBookings: { role: string }[] } }>(
+      as.operator(),
+      `query($id: ID!) { project(id: $id) { status venueBookings { role seats status room { id } } } }`,
+      { id: projectId },
+    );
     view.data!.project.venueBookings.sort((a, b) => a.role.localeCompare(b.role));
     expect(view.data).toEqual({
       project: {
@@ -77,18 +110,33 @@ describe('happy paths', () => {
     const projectId = await filedProject(t, { mode: 'LOCAL', startsAt: inDays(12, 1), endsAt: inDays(12, 5) });
     expect((await arrange(projectId, 'room-411700-2', [])).errors).toBeUndefined();
     expect(await settled(t, projectId)).toBe('VENUES_CONFIRMED');
-    expect((await bookingsOf(t, projectId)).map((b) => [b.role, b.seats, b.status])).toEqual([['MAIN', 8, 'CONFIRMED']]);
+    expect((await bookingsOf(t, projectId)).map((b) => [b.role, b.seats, b.status])).toEqual([
+      ['MAIN', 8, 'CONFIRMED'],
+    ]);
   });
 
   it('waits for a city partner to confirm by hand, notifies it with a signed webhook, and ignores a second confirmation', async () => {
     const receiver = await webhookReceiver();
-    await t.databases.venues.db.updateTable('platform').set({ webhook_url: receiver.url }).where('id', '=', CITY).execute();
+    await t.databases.venues.db
+      .updateTable('platform')
+      .set({ webhook_url: receiver.url })
+      .where('id', '=', CITY)
+      .execute();
     try {
       const projectId = await filedProject(t, { startsAt: inDays(13, 1), endsAt: inDays(13, 9) });
-      expect((await arrange(projectId, 'room-411700-1', [{ roomId: 'room-411721-1', seats: 1 }, { roomId: 'room-410100-1', seats: 3 }])).errors).toBeUndefined();
+      expect(
+        (
+          await arrange(projectId, 'room-411700-1', [
+            { roomId: 'room-411721-1', seats: 1 },
+            { roomId: 'room-410100-1', seats: 3 },
+          ])
+        ).errors,
+      ).toBeUndefined();
       const pending = await eventually(async () => {
         const bookings = await bookingsOf(t, projectId);
-        return bookings.length === 3 && bookings.filter((b) => b.status === 'CONFIRMED').length === 2 ? bookings : undefined;
+        return bookings.length === 3 && bookings.filter((b) => b.status === 'CONFIRMED').length === 2
+          ? bookings
+          : undefined;
       });
       const cityBooking = pending.find((b) => b.room_id === 'room-410100-1')!;
       expect(cityBooking.status).toBe('HELD');
@@ -101,17 +149,36 @@ describe('happy paths', () => {
       expect(hook.headers[WEBHOOK_SIGNATURE_HEADER]).toBe(webhookSignature(t.config.WEBHOOK_SECRET, hook.body));
       const message = JSON.parse(hook.body) as { event: string; booking: Record<string, unknown> };
       expect(message.event).toBe('booking.decision-needed');
-      expect(message.booking).toMatchObject({ id: cityBooking.id, roomId: 'room-410100-1', platformId: CITY, seats: 3, projectId });
+      expect(message.booking).toMatchObject({
+        id: cityBooking.id,
+        roomId: 'room-410100-1',
+        platformId: CITY,
+        seats: 3,
+        projectId,
+      });
       expect(hook.body).not.toMatch(/exp-\d|expert/i);
       const deliveries = await eventually(async () => {
-        const response = await t.graphql<{ webhookDeliveries: { totalCount: number; edges: { node: { status: string; attempts: number; booking: { id: string } } }[] } }>(
+        const response = await t.graphql<{
+          webhookDeliveries: {
+            totalCount: number;
+            edges: { node: { status: string; attempts: number; booking: { id: string } } }[];
+          };
+        }>(
           as.partner(CITY),
           `query { webhookDeliveries(platformId: "${CITY}") { totalCount edges { node { status attempts booking { id } } } } }`,
         );
-        return response.data?.webhookDeliveries.edges[0]?.node.status === 'DELIVERED' ? response.data.webhookDeliveries : undefined;
+        return response.data?.webhookDeliveries.edges[0]?.node.status === 'DELIVERED'
+          ? response.data.webhookDeliveries
+          : undefined;
       });
-      expect(deliveries).toEqual({ totalCount: 1, edges: [{ node: { status: 'DELIVERED', attempts: 1, booking: { id: cityBooking.id } } }] });
-      expect((await t.graphql(as.partner('410200'), `query { webhookDeliveries(platformId: "${CITY}") { totalCount } }`)).errors?.[0].extensions?.code).toBe('FORBIDDEN');
+      expect(deliveries).toEqual({
+        totalCount: 1,
+        edges: [{ node: { status: 'DELIVERED', attempts: 1, booking: { id: cityBooking.id } } }],
+      });
+      expect(
+        (await t.graphql(as.partner('410200'), `query { webhookDeliveries(platformId: "${CITY}") { totalCount } }`))
+          .errors?.[0].extensions?.code,
+      ).toBe('FORBIDDEN');
 
       const first = await t.graphql(as.partner(CITY), CONFIRM, { id: cityBooking.id });
       expect(first.errors).toBeUndefined();
@@ -119,7 +186,12 @@ describe('happy paths', () => {
       expect(await settled(t, projectId)).toBe('VENUES_CONFIRMED');
       const again = await t.graphql(as.partner(CITY), CONFIRM, { id: cityBooking.id });
       expect(again.data).toEqual({ confirmBooking: { id: cityBooking.id, status: 'CONFIRMED' } });
-      const timeline = await t.databases.projects.db.selectFrom('project_event').select(['kind', 'actor']).where('project_id', '=', projectId).where('kind', '=', 'VENUE_CONFIRMED').execute();
+      const timeline = await t.databases.projects.db
+        .selectFrom('project_event')
+        .select(['kind', 'actor'])
+        .where('project_id', '=', projectId)
+        .where('kind', '=', 'VENUE_CONFIRMED')
+        .execute();
       expect(timeline).toHaveLength(3);
       expect(timeline.map((event) => event.actor)).toContain('partner_system@410100:test-partner_system');
       await allOrNone(t, projectId);
@@ -134,15 +206,25 @@ describe('all or none', () => {
   it('releases every hold when a partner rejects: project back to FILED with the reason, seats free', async () => {
     const [from, to] = [inDays(14, 1), inDays(14, 9)];
     const projectId = await filedProject(t, { startsAt: from, endsAt: to });
-    await arrange(projectId, 'room-411700-1', [{ roomId: 'room-411721-1', seats: 3 }, { roomId: 'room-410100-1', seats: 2 }]);
+    await arrange(projectId, 'room-411700-1', [
+      { roomId: 'room-411721-1', seats: 3 },
+      { roomId: 'room-410100-1', seats: 2 },
+    ]);
     const held = await eventually(async () => {
       const bookings = await bookingsOf(t, projectId);
-      return bookings.length === 3 && bookings.every((b) => b.status !== 'HELD' || b.room_id === 'room-410100-1') ? bookings : undefined;
+      return bookings.length === 3 && bookings.every((b) => b.status !== 'HELD' || b.room_id === 'room-410100-1')
+        ? bookings
+        : undefined;
     });
     expect(await freeSeats('room-411721-1', from, to)).toBe(0);
     const cityBooking = held.find((b) => b.room_id === 'room-410100-1')!;
-    const rejected = await t.graphql(as.operator(CITY), REJECT, { id: cityBooking.id, reason: '该时段评标室已安排其他项目' });
-    expect(rejected.data).toEqual({ rejectBooking: { id: cityBooking.id, status: 'REJECTED', reason: '该时段评标室已安排其他项目' } });
+    const rejected = await t.graphql(as.operator(CITY), REJECT, {
+      id: cityBooking.id,
+      reason: '该时段评标室已安排其他项目',
+    });
+    expect(rejected.data).toEqual({
+      rejectBooking: { id: cityBooking.id, status: 'REJECTED', reason: '该时段评标室已安排其他项目' },
+    });
 
     expect(await settled(t, projectId)).toBe('FILED');
     const bookings = await bookingsOf(t, projectId);
@@ -152,16 +234,27 @@ describe('all or none', () => {
       ['room-410100-1', 'REJECTED'],
     ]);
     for (const room of ['room-411700-1', 'room-411721-1', 'room-410100-1']) {
-      const [{ seats }] = await t.databases.venues.db.selectFrom('room').select('seats').where('id', '=', room).execute();
+      const [{ seats }] = await t.databases.venues.db
+        .selectFrom('room')
+        .select('seats')
+        .where('id', '=', room)
+        .execute();
       expect(await freeSeats(room, from, to)).toBe(seats);
     }
-    const failed = await t.databases.projects.db.selectFrom('project_event').select(['kind', 'detail']).where('project_id', '=', projectId).where('kind', '=', 'VENUES_ARRANGEMENT_FAILED').execute();
+    const failed = await t.databases.projects.db
+      .selectFrom('project_event')
+      .select(['kind', 'detail'])
+      .where('project_id', '=', projectId)
+      .where('kind', '=', 'VENUES_ARRANGEMENT_FAILED')
+      .execute();
     expect(failed).toHaveLength(1);
     expect(failed[0].detail).toContain('该时段评标室已安排其他项目');
     expect(await timelineKinds(projectId)).toEqual(expect.arrayContaining(['VENUE_REJECTED', 'VENUE_RELEASED']));
 
     // Confirming what was rejected is a conflict; the project may arrange again.
-    expect((await t.graphql(as.partner(CITY), CONFIRM, { id: cityBooking.id })).errors?.[0].extensions?.code).toBe('CONFLICT');
+    expect((await t.graphql(as.partner(CITY), CONFIRM, { id: cityBooking.id })).errors?.[0].extensions?.code).toBe(
+      'CONFLICT',
+    );
     expect((await arrange(projectId, 'room-411700-1', [{ roomId: 'room-411721-1', seats: 3 }])).errors).toBeUndefined();
     expect(await settled(t, projectId)).toBe('VENUES_CONFIRMED');
     await allOrNone(t, projectId);
@@ -172,29 +265,45 @@ describe('all or none', () => {
     const projectId = await filedProject(t, { startsAt: from, endsAt: to });
     await arrange(projectId, 'room-411700-2', [{ roomId: 'room-411722-1', seats: 4 }]);
     expect(await settled(t, projectId)).toBe('VENUES_CONFIRMED');
-    expect((await t.graphql(as.operator(CITY), CANCEL, { id: projectId, reason: '不是我的项目' })).errors?.[0].extensions?.code).toBe('FORBIDDEN');
-    expect((await t.graphql(as.operator(), CANCEL, { id: projectId, reason: '  ' })).errors?.[0].extensions?.code).toBe('BAD_USER_INPUT');
+    expect(
+      (await t.graphql(as.operator(CITY), CANCEL, { id: projectId, reason: '不是我的项目' })).errors?.[0].extensions
+        ?.code,
+    ).toBe('FORBIDDEN');
+    expect((await t.graphql(as.operator(), CANCEL, { id: projectId, reason: '  ' })).errors?.[0].extensions?.code).toBe(
+      'BAD_USER_INPUT',
+    );
     const cancelled = await t.graphql(as.operator(), CANCEL, { id: projectId, reason: '招标人撤回招标' });
     expect(cancelled.data).toEqual({ cancelProject: { id: projectId, status: 'CANCELLED' } });
-    await eventually(async () => ((await bookingsOf(t, projectId)).every((b) => b.status === 'RELEASED') ? true : undefined));
+    await eventually(async () =>
+      (await bookingsOf(t, projectId)).every((b) => b.status === 'RELEASED') ? true : undefined,
+    );
     expect(await freeSeats('room-411722-1', from, to)).toBe(5);
-    expect((await t.graphql(as.admin, CANCEL, { id: projectId, reason: 'again' })).errors?.[0].extensions?.code).toBe('CONFLICT');
-    await eventually(async () => ((await timelineKinds(projectId)).filter((kind) => kind === 'VENUE_RELEASED').length === 2 ? true : undefined));
+    expect((await t.graphql(as.admin, CANCEL, { id: projectId, reason: 'again' })).errors?.[0].extensions?.code).toBe(
+      'CONFLICT',
+    );
+    await eventually(async () =>
+      (await timelineKinds(projectId)).filter((kind) => kind === 'VENUE_RELEASED').length === 2 ? true : undefined,
+    );
   });
 
   it('cancels a project while a partner still has to decide: the hold is released and cannot be confirmed', async () => {
     const projectId = await filedProject(t, { startsAt: inDays(16, 1), endsAt: inDays(16, 9) });
     await arrange(projectId, 'room-411700-1', [{ roomId: 'room-410100-1', seats: 2 }]);
-    const held = await eventually(async () => (await bookingsOf(t, projectId)).find((b) => b.room_id === 'room-410100-1' && b.status === 'HELD'));
+    const held = await eventually(async () =>
+      (await bookingsOf(t, projectId)).find((b) => b.room_id === 'room-410100-1' && b.status === 'HELD'),
+    );
     expect((await t.graphql(as.admin, CANCEL, { id: projectId, reason: '项目终止' })).errors).toBeUndefined();
-    await eventually(async () => ((await bookingsOf(t, projectId)).every((b) => b.status === 'RELEASED') ? true : undefined));
+    await eventually(async () =>
+      (await bookingsOf(t, projectId)).every((b) => b.status === 'RELEASED') ? true : undefined,
+    );
     expect((await t.graphql(as.partner(CITY), CONFIRM, { id: held.id })).errors?.[0].extensions?.code).toBe('CONFLICT');
     expect(await projectStatus(t, projectId)).toBe('CANCELLED');
   });
 });
 
 describe('races and replays', () => {
-  const kindsOf = async (projectId: string) => (await timelineKinds(projectId)).filter((kind) => kind.startsWith('VENUE'));
+  const kindsOf = async (projectId: string) =>
+    (await timelineKinds(projectId)).filter((kind) => kind.startsWith('VENUE'));
 
   it('holds all or none when two arrangements race for the last seats of a room: one confirmed, the other released', async () => {
     const [from, to] = [inDays(23, 1), inDays(23, 9)];
@@ -204,10 +313,19 @@ describe('races and replays', () => {
     await queue.pause();
     try {
       // Nothing is held until the jobs run, so both pass the up-front check for 2 of the room's 3 seats.
-      for (const [projectId, mainRoomId] of [[first, 'room-411700-1'], [second, 'room-411700-2']]) {
+      for (const [projectId, mainRoomId] of [
+        [first, 'room-411700-1'],
+        [second, 'room-411700-2'],
+      ]) {
         expect((await arrange(projectId, mainRoomId, [{ roomId: 'room-411721-1', seats: 2 }])).errors).toBeUndefined();
       }
-      await eventually(async () => ((await queue.getJobs(['waiting'], 0, -1)).filter((job) => job.name === 'arrange' && [first, second].includes((job.data as { projectId: string }).projectId)).length === 2 ? true : undefined));
+      await eventually(async () =>
+        (await queue.getJobs(['waiting'], 0, -1)).filter(
+          (job) => job.name === 'arrange' && [first, second].includes((job.data as { projectId: string }).projectId),
+        ).length === 2
+          ? true
+          : undefined,
+      );
     } finally {
       await queue.resume();
     }
@@ -215,17 +333,36 @@ describe('races and replays', () => {
     expect(Object.values(outcomes).sort()).toEqual(['FILED', 'VENUES_CONFIRMED']);
     const loser = outcomes[first] === 'FILED' ? first : second;
     const bookings = await bookingsOf(t, loser);
-    expect(bookings.map((b) => [b.role, b.status])).toEqual([['MAIN', 'RELEASED'], ['SECONDARY', 'REJECTED']]);
+    expect(bookings.map((b) => [b.role, b.status])).toEqual([
+      ['MAIN', 'RELEASED'],
+      ['SECONDARY', 'REJECTED'],
+    ]);
     expect(bookings[1].reason).toMatch(/room-411721-1 has 1 of the 2 seats asked free/);
-    expect(await kindsOf(loser)).toEqual(['VENUES_ARRANGING', 'VENUE_HELD', 'VENUE_CONFIRMED', 'VENUE_HOLD_FAILED', 'VENUE_RELEASED', 'VENUES_ARRANGEMENT_FAILED']);
+    expect(await kindsOf(loser)).toEqual([
+      'VENUES_ARRANGING',
+      'VENUE_HELD',
+      'VENUE_CONFIRMED',
+      'VENUE_HOLD_FAILED',
+      'VENUE_RELEASED',
+      'VENUES_ARRANGEMENT_FAILED',
+    ]);
     // Each event says what happened at its step: the hold and its confirmation before anything failed.
-    const details = await t.databases.projects.db.selectFrom('project_event').select(['kind', 'detail']).where('project_id', '=', loser).where('kind', 'like', 'VENUE\\_%').orderBy('seq').execute();
+    const details = await t.databases.projects.db
+      .selectFrom('project_event')
+      .select(['kind', 'detail'])
+      .where('project_id', '=', loser)
+      .where('kind', 'like', 'VENUE\\_%')
+      .orderBy('seq')
+      .execute();
     const main = bookings[0].room_id;
     expect(details.map((event) => [event.kind, event.detail])).toEqual([
       ['VENUE_HELD', `main room ${main}`],
       ['VENUE_CONFIRMED', `main room ${main}`],
       ['VENUE_HOLD_FAILED', `2 seats at room room-411721-1: ${bookings[1].reason}`],
-      ['VENUE_RELEASED', `main room ${main}: arrangement failed: booking of room room-411721-1 REJECTED: ${bookings[1].reason}`],
+      [
+        'VENUE_RELEASED',
+        `main room ${main}: arrangement failed: booking of room room-411721-1 REJECTED: ${bookings[1].reason}`,
+      ],
     ]);
     expect(await freeSeats('room-411721-1', from, to)).toBe(1);
     for (const projectId of [first, second]) await allOrNone(t, projectId);
@@ -237,11 +374,22 @@ describe('races and replays', () => {
     await arrange(projectId, 'room-411700-1', [{ roomId: 'room-411722-1', seats: 2 }]);
     expect(await settled(t, projectId)).toBe('VENUES_CONFIRMED');
     const before = { bookings: await bookingsOf(t, projectId), kinds: await kindsOf(projectId) };
-    expect(before.kinds).toEqual(['VENUES_ARRANGING', 'VENUE_HELD', 'VENUE_CONFIRMED', 'VENUE_HELD', 'VENUE_CONFIRMED', 'VENUES_CONFIRMED']);
+    expect(before.kinds).toEqual([
+      'VENUES_ARRANGING',
+      'VENUE_HELD',
+      'VENUE_CONFIRMED',
+      'VENUE_HELD',
+      'VENUE_CONFIRMED',
+      'VENUES_CONFIRMED',
+    ]);
     const queue = t.hub.jobs!.queues['venue-bookings'];
-    const done = (await queue.getJobs(['completed'], 0, -1)).find((job) => job.name === 'arrange' && (job.data as { projectId: string }).projectId === projectId)!;
+    const done = (await queue.getJobs(['completed'], 0, -1)).find(
+      (job) => job.name === 'arrange' && (job.data as { projectId: string }).projectId === projectId,
+    )!;
     await queue.add('arrange', done.data, { jobId: `${done.id}-again` });
-    await eventually(async () => ((await (await queue.getJob(`${done.id}-again`))?.getState()) === 'completed' ? true : undefined));
+    await eventually(async () =>
+      (await (await queue.getJob(`${done.id}-again`))?.getState()) === 'completed' ? true : undefined,
+    );
     expect({ bookings: await bookingsOf(t, projectId), kinds: await kindsOf(projectId) }).toEqual(before);
     expect(await projectStatus(t, projectId)).toBe('VENUES_CONFIRMED');
   });
@@ -262,15 +410,30 @@ describe('the expiry as a backstop', () => {
     await queue.pause();
     try {
       await arrange(unreported, 'room-411700-1', [{ roomId: 'room-411723-1', seats: 1 }]);
-      const job = await eventually(async () => (await queue.getJobs(['waiting'], 0, -1)).find((candidate) => candidate.name === 'arrange' && (candidate.data as ArrangeMessage).projectId === unreported));
+      const job = await eventually(async () =>
+        (await queue.getJobs(['waiting'], 0, -1)).find(
+          (candidate) => candidate.name === 'arrange' && (candidate.data as ArrangeMessage).projectId === unreported,
+        ),
+      );
       const message = job.data as ArrangeMessage;
       await job.remove();
       const { venues } = t.hub.services;
-      await venues.openArrangement({ id: message.arrangementId, projectId: unreported, hostPlatformId: message.hostPlatformId, window: { from: new Date(message.startsAt), to: new Date(message.endsAt) }, holdExpiresAt: inDays(1), requests: message.requests });
+      await venues.openArrangement({
+        id: message.arrangementId,
+        projectId: unreported,
+        hostPlatformId: message.hostPlatformId,
+        window: { from: new Date(message.startsAt), to: new Date(message.endsAt) },
+        holdExpiresAt: inDays(1),
+        requests: message.requests,
+      });
       expect((await venues.holdArrangement(message.arrangementId)).arrangement.status).toBe('CONFIRMED');
       expect(await projectStatus(t, unreported)).toBe('VENUES_ARRANGING');
       // Its expiry, come due.
-      await queue.add('expire', { arrangementId: message.arrangementId }, { jobId: expireJobId(message.arrangementId) });
+      await queue.add(
+        'expire',
+        { arrangementId: message.arrangementId },
+        { jobId: expireJobId(message.arrangementId) },
+      );
     } finally {
       await queue.resume();
     }
@@ -284,12 +447,28 @@ describe('refusals write nothing', () => {
     const projects = t.databases.projects.db;
     const venues = t.databases.venues.db;
     const [events, outbox, bookings, venuesOutbox] = await Promise.all([
-      projects.selectFrom('project_event').select((eb) => eb.fn.countAll<string>().as('n')).where('project_id', '=', projectId).executeTakeFirstOrThrow(),
-      projects.selectFrom('outbox').select((eb) => eb.fn.countAll<string>().as('n')).executeTakeFirstOrThrow(),
+      projects
+        .selectFrom('project_event')
+        .select((eb) => eb.fn.countAll<string>().as('n'))
+        .where('project_id', '=', projectId)
+        .executeTakeFirstOrThrow(),
+      projects
+        .selectFrom('outbox')
+        .select((eb) => eb.fn.countAll<string>().as('n'))
+        .executeTakeFirstOrThrow(),
       venues.selectFrom('booking').select(['id', 'status']).orderBy('id').execute(),
-      venues.selectFrom('outbox').select((eb) => eb.fn.countAll<string>().as('n')).executeTakeFirstOrThrow(),
+      venues
+        .selectFrom('outbox')
+        .select((eb) => eb.fn.countAll<string>().as('n'))
+        .executeTakeFirstOrThrow(),
     ]);
-    return { status: await projectStatus(t, projectId), events: events.n, outbox: outbox.n, bookings, venuesOutbox: venuesOutbox.n };
+    return {
+      status: await projectStatus(t, projectId),
+      events: events.n,
+      outbox: outbox.n,
+      bookings,
+      venuesOutbox: venuesOutbox.n,
+    };
   }
 
   let remote: string;
@@ -301,34 +480,140 @@ describe('refusals write nothing', () => {
     remote = await filedProject(t, window);
     local = await filedProject(t, { ...window, mode: 'LOCAL' });
     zhengzhou = await filedProject(t, { ...window, host: CITY });
-    submitted = (await t.hub.services.projects.submitProject({ sub: 'op', role: 'PLATFORM_OPERATOR', platform: ZHUMADIAN }, {
-      code: `BK-SUB-${Date.now()}`, name: '未备案项目', category: 'CONSTRUCTION', department: 'HOUSING_AND_CONSTRUCTION', hostPlatformId: ZHUMADIAN,
-      tenderer: '示例招标人', agency: '示例代理', bidders: ['示例投标人'], budget: 100n, mode: 'REMOTE', committeeSize: 5, tendererRepresentatives: 0,
-      evaluationStartsAt: window.startsAt, evaluationEndsAt: window.endsAt,
-    })).id;
+    submitted = (
+      await t.hub.services.projects.submitProject(
+        { sub: 'op', role: 'PLATFORM_OPERATOR', platform: ZHUMADIAN },
+        {
+          code: `BK-SUB-${Date.now()}`,
+          name: '未备案项目',
+          category: 'CONSTRUCTION',
+          department: 'HOUSING_AND_CONSTRUCTION',
+          hostPlatformId: ZHUMADIAN,
+          tenderer: '示例招标人',
+          agency: '示例代理',
+          bidders: ['示例投标人'],
+          budget: 100n,
+          mode: 'REMOTE',
+          committeeSize: 5,
+          tendererRepresentatives: 0,
+          evaluationStartsAt: window.startsAt,
+          evaluationEndsAt: window.endsAt,
+        },
+      )
+    ).id;
   });
 
   const ok = { roomId: 'room-411721-1', seats: 1 };
   // Four columns in every row: jest takes a test function with more parameters than the row for one awaiting done().
-  type Case = [string, () => { project: string; main: string; secondary: { roomId: string; seats: number }[]; identity?: Parameters<TestHub['graphql']>[0] }, string, string | null];
+  type Case = [
+    string,
+    () => {
+      project: string;
+      main: string;
+      secondary: { roomId: string; seats: number }[];
+      identity?: Parameters<TestHub['graphql']>[0];
+    },
+    string,
+    string | null,
+  ];
   const cases: Case[] = [
-    ['an agency', () => ({ project: remote, main: 'room-411700-1', secondary: [ok], identity: as.agency('示例招标代理有限公司') }), 'FORBIDDEN', null],
-    ['a partner system', () => ({ project: remote, main: 'room-411700-1', secondary: [ok], identity: as.partner(ZHUMADIAN) }), 'FORBIDDEN', null],
-    ["another platform's operator", () => ({ project: remote, main: 'room-411700-1', secondary: [ok], identity: as.operator(COUNTY) }), 'FORBIDDEN', null],
+    [
+      'an agency',
+      () => ({ project: remote, main: 'room-411700-1', secondary: [ok], identity: as.agency('示例招标代理有限公司') }),
+      'FORBIDDEN',
+      null,
+    ],
+    [
+      'a partner system',
+      () => ({ project: remote, main: 'room-411700-1', secondary: [ok], identity: as.partner(ZHUMADIAN) }),
+      'FORBIDDEN',
+      null,
+    ],
+    [
+      "another platform's operator",
+      () => ({ project: remote, main: 'room-411700-1', secondary: [ok], identity: as.operator(COUNTY) }),
+      'FORBIDDEN',
+      null,
+    ],
     ['a project not FILED', () => ({ project: submitted, main: 'room-411700-1', secondary: [ok] }), 'CONFLICT', null],
     ['an unknown project', () => ({ project: 'prj_nope', main: 'room-411700-1', secondary: [ok] }), 'NOT_FOUND', null],
     ['an unknown main room', () => ({ project: remote, main: 'room-nope', secondary: [ok] }), 'NOT_FOUND', null],
-    ["a main room of another platform", () => ({ project: remote, main: 'room-411722-1', secondary: [ok] }), 'BAD_USER_INPUT', 'mainRoomId'],
-    ['a main room without video', () => ({ project: zhengzhou, main: 'room-410100-2', secondary: [{ roomId: 'room-410200-1', seats: 1 }], identity: as.operator(CITY) }), 'BAD_USER_INPUT', 'mainRoomId'],
-    ['a REMOTE project without secondary venues', () => ({ project: remote, main: 'room-411700-1', secondary: [] }), 'BAD_USER_INPUT', 'secondary'],
-    ['a LOCAL project with a secondary venue', () => ({ project: local, main: 'room-411700-1', secondary: [ok] }), 'BAD_USER_INPUT', 'secondary'],
-    ['an unknown secondary room', () => ({ project: remote, main: 'room-411700-1', secondary: [{ roomId: 'room-nope', seats: 1 }] }), 'NOT_FOUND', null],
-    ['a partner without an agreement', () => ({ project: zhengzhou, main: 'room-410100-1', secondary: [{ roomId: 'room-411721-1', seats: 1 }], identity: as.operator(CITY) }), 'BAD_USER_INPUT', 'secondary[0].roomId'],
-    ['a secondary room without video', () => ({ project: remote, main: 'room-411700-1', secondary: [{ roomId: 'room-410100-2', seats: 1 }] }), 'BAD_USER_INPUT', 'secondary[0].roomId'],
-    ["a secondary room of the host", () => ({ project: remote, main: 'room-411700-1', secondary: [{ roomId: 'room-411700-2', seats: 1 }] }), 'BAD_USER_INPUT', 'secondary[0].roomId'],
-    ['the same room twice', () => ({ project: remote, main: 'room-411700-1', secondary: [ok, ok] }), 'BAD_USER_INPUT', 'secondary[1].roomId'],
-    ['zero seats', () => ({ project: remote, main: 'room-411700-1', secondary: [{ roomId: 'room-411721-1', seats: 0 }] }), 'BAD_USER_INPUT', 'secondary[0].seats'],
-    ['more seats than the room has', () => ({ project: remote, main: 'room-411700-1', secondary: [{ roomId: 'room-411721-1', seats: 4 }] }), 'BAD_USER_INPUT', 'secondary[0].seats'],
+    [
+      'a main room of another platform',
+      () => ({ project: remote, main: 'room-411722-1', secondary: [ok] }),
+      'BAD_USER_INPUT',
+      'mainRoomId',
+    ],
+    [
+      'a main room without video',
+      () => ({
+        project: zhengzhou,
+        main: 'room-410100-2',
+        secondary: [{ roomId: 'room-410200-1', seats: 1 }],
+        identity: as.operator(CITY),
+      }),
+      'BAD_USER_INPUT',
+      'mainRoomId',
+    ],
+    [
+      'a REMOTE project without secondary venues',
+      () => ({ project: remote, main: 'room-411700-1', secondary: [] }),
+      'BAD_USER_INPUT',
+      'secondary',
+    ],
+    [
+      'a LOCAL project with a secondary venue',
+      () => ({ project: local, main: 'room-411700-1', secondary: [ok] }),
+      'BAD_USER_INPUT',
+      'secondary',
+    ],
+    [
+      'an unknown secondary room',
+      () => ({ project: remote, main: 'room-411700-1', secondary: [{ roomId: 'room-nope', seats: 1 }] }),
+      'NOT_FOUND',
+      null,
+    ],
+    [
+      'a partner without an agreement',
+      () => ({
+        project: zhengzhou,
+        main: 'room-410100-1',
+        secondary: [{ roomId: 'room-411721-1', seats: 1 }],
+        identity: as.operator(CITY),
+      }),
+      'BAD_USER_INPUT',
+      'secondary[0].roomId',
+    ],
+    [
+      'a secondary room without video',
+      () => ({ project: remote, main: 'room-411700-1', secondary: [{ roomId: 'room-410100-2', seats: 1 }] }),
+      'BAD_USER_INPUT',
+      'secondary[0].roomId',
+    ],
+    [
+      'a secondary room of the host',
+      () => ({ project: remote, main: 'room-411700-1', secondary: [{ roomId: 'room-411700-2', seats: 1 }] }),
+      'BAD_USER_INPUT',
+      'secondary[0].roomId',
+    ],
+    [
+      'the same room twice',
+      () => ({ project: remote, main: 'room-411700-1', secondary: [ok, ok] }),
+      'BAD_USER_INPUT',
+      'secondary[1].roomId',
+    ],
+    [
+      'zero seats',
+      () => ({ project: remote, main: 'room-411700-1', secondary: [{ roomId: 'room-411721-1', seats: 0 }] }),
+      'BAD_USER_INPUT',
+      'secondary[0].seats',
+    ],
+    [
+      'more seats than the room has',
+      () => ({ project: remote, main: 'room-411700-1', secondary: [{ roomId: 'room-411721-1', seats: 4 }] }),
+      'BAD_USER_INPUT',
+      'secondary[0].seats',
+    ],
   ];
   it.each(cases)('refuses %s', async (_name, make, code, field) => {
     const { project, main, secondary, identity } = make();
@@ -357,12 +642,16 @@ describe('refusals write nothing', () => {
     await arrange(projectId, 'room-411700-1', [{ roomId: 'room-410100-1', seats: 2 }]);
     const held = await eventually(async () => {
       const bookings = await bookingsOf(t, projectId);
-      return bookings.length === 2 && bookings.some((b) => b.role === 'MAIN' && b.status === 'CONFIRMED') ? bookings.find((b) => b.room_id === 'room-410100-1') : undefined;
+      return bookings.length === 2 && bookings.some((b) => b.role === 'MAIN' && b.status === 'CONFIRMED')
+        ? bookings.find((b) => b.room_id === 'room-410100-1')
+        : undefined;
     });
     // The hold's own timeline events are recorded by its job just after the booking commits.
     await eventually(async () => {
       const kinds = await timelineKinds(projectId);
-      return kinds.filter((kind) => kind === 'VENUE_HELD').length === 2 && kinds.includes('VENUE_CONFIRMED') ? true : undefined;
+      return kinds.filter((kind) => kind === 'VENUE_HELD').length === 2 && kinds.includes('VENUE_CONFIRMED')
+        ? true
+        : undefined;
     });
     const before = await snapshot(projectId);
     const attempts: [Parameters<TestHub['graphql']>[0], string, Record<string, unknown>, string][] = [
@@ -380,7 +669,9 @@ describe('refusals write nothing', () => {
     expect(await snapshot(projectId)).toEqual(before);
     // The main room was confirmed by itself; a partner cannot reject a CONFIRMED booking.
     const main = (await bookingsOf(t, projectId)).find((b) => b.role === 'MAIN')!;
-    expect((await t.graphql(as.operator(ZHUMADIAN), REJECT, { id: main.id, reason: '改期' })).errors?.[0].extensions?.code).toBe('CONFLICT');
+    expect(
+      (await t.graphql(as.operator(ZHUMADIAN), REJECT, { id: main.id, reason: '改期' })).errors?.[0].extensions?.code,
+    ).toBe('CONFLICT');
   });
 });
 
@@ -410,9 +701,19 @@ describe('queries', () => {
   });
 
   it('keeps booking_seat.live in step with the booking status in the database itself', async () => {
-    const [booking] = await t.databases.venues.db.selectFrom('booking').select('id').where('status', '=', 'CONFIRMED').where('role', '=', 'SECONDARY').limit(1).execute();
-    await expect(t.databases.venues.db.updateTable('booking').set({ status: 'RELEASED' }).where('id', '=', booking.id).execute()).rejects.toThrow(/live flag disagrees/);
-    await expect(sql`update booking_seat set live = false where booking_id = ${booking.id}`.execute(t.databases.venues.db)).rejects.toThrow(/live flag disagrees/);
+    const [booking] = await t.databases.venues.db
+      .selectFrom('booking')
+      .select('id')
+      .where('status', '=', 'CONFIRMED')
+      .where('role', '=', 'SECONDARY')
+      .limit(1)
+      .execute();
+    await expect(
+      t.databases.venues.db.updateTable('booking').set({ status: 'RELEASED' }).where('id', '=', booking.id).execute(),
+    ).rejects.toThrow(/live flag disagrees/);
+    await expect(
+      sql`update booking_seat set live = false where booking_id = ${booking.id}`.execute(t.databases.venues.db),
+    ).rejects.toThrow(/live flag disagrees/);
   });
 });
 
@@ -423,7 +724,10 @@ describe('expiry and dead letters (a test clock past HOLD_TTL, quick retries)', 
   const clock = new TestClock();
   let short: TestHub;
   beforeAll(async () => {
-    short = await startTestHub({ overrides: { HOLD_TTL: '30m', WEBHOOK_MAX_ATTEMPTS: '3', WEBHOOK_RETRY_DELAY: '20ms' }, clock });
+    short = await startTestHub({
+      overrides: { HOLD_TTL: '30m', WEBHOOK_MAX_ATTEMPTS: '3', WEBHOOK_RETRY_DELAY: '20ms' },
+      clock,
+    });
   });
   afterAll(async () => {
     await short.stop();
@@ -431,17 +735,41 @@ describe('expiry and dead letters (a test clock past HOLD_TTL, quick retries)', 
 
   it('expires a hold nobody decided: every hold released, project FILED, the delivery dead after its last attempt', async () => {
     const receiver = await webhookReceiver(() => 503);
-    await short.databases.venues.db.updateTable('platform').set({ webhook_url: receiver.url }).where('id', '=', CITY).execute();
+    await short.databases.venues.db
+      .updateTable('platform')
+      .set({ webhook_url: receiver.url })
+      .where('id', '=', CITY)
+      .execute();
     try {
       const projectId = await filedProject(short, { startsAt: inDays(21, 1), endsAt: inDays(21, 9) });
-      const response = await short.graphql(as.operator(), ARRANGE, { projectId, mainRoomId: 'room-411700-1', secondary: [{ roomId: 'room-411721-1', seats: 1 }, { roomId: 'room-410100-1', seats: 2 }] });
+      const response = await short.graphql(as.operator(), ARRANGE, {
+        projectId,
+        mainRoomId: 'room-411700-1',
+        secondary: [
+          { roomId: 'room-411721-1', seats: 1 },
+          { roomId: 'room-410100-1', seats: 2 },
+        ],
+      });
       expect(response.errors).toBeUndefined();
-      const held = await eventually(async () => (await bookingsOf(short, projectId)).find((b) => b.room_id === 'room-410100-1' && b.status === 'HELD'), 15_000, 'the city hold');
+      const held = await eventually(
+        async () =>
+          (await bookingsOf(short, projectId)).find((b) => b.room_id === 'room-410100-1' && b.status === 'HELD'),
+        15_000,
+        'the city hold',
+      );
       // Promoted before its time, the expiry decides nothing: the hold is still within HOLD_TTL by the workers' clock.
       const queue = short.hub.jobs!.queues['venue-bookings'];
-      const expiry = await eventually(async () => (await queue.getJob(expireJobId(held.arrangement_id))) ?? undefined, 15_000, 'the expiry job');
+      const expiry = await eventually(
+        async () => (await queue.getJob(expireJobId(held.arrangement_id))) ?? undefined,
+        15_000,
+        'the expiry job',
+      );
       await expiry.promote();
-      await eventually(async () => ((await queue.getJob(expiry.id!))?.finishedOn ? true : undefined), 15_000, 'the early expiry to run');
+      await eventually(
+        async () => ((await queue.getJob(expiry.id!))?.finishedOn ? true : undefined),
+        15_000,
+        'the early expiry to run',
+      );
       expect(await projectStatus(short, projectId)).toBe('VENUES_ARRANGING');
       expect((await bookingsOf(short, projectId)).find((b) => b.id === held.id)?.status).toBe('HELD');
       // Past HOLD_TTL: the next expiry run (as its delay or the sweep would start it) expires the hold.
@@ -455,12 +783,23 @@ describe('expiry and dead letters (a test clock past HOLD_TTL, quick retries)', 
         ['room-410100-1', 'EXPIRED'],
       ]);
       const cityBooking = bookings.find((b) => b.status === 'EXPIRED')!;
-      expect((await short.graphql(as.partner(CITY), CONFIRM, { id: cityBooking.id })).errors?.[0].extensions?.code).toBe('CONFLICT');
-      const failed = await short.databases.projects.db.selectFrom('project_event').select('detail').where('project_id', '=', projectId).where('kind', '=', 'VENUES_ARRANGEMENT_FAILED').executeTakeFirstOrThrow();
+      expect(
+        (await short.graphql(as.partner(CITY), CONFIRM, { id: cityBooking.id })).errors?.[0].extensions?.code,
+      ).toBe('CONFLICT');
+      const failed = await short.databases.projects.db
+        .selectFrom('project_event')
+        .select('detail')
+        .where('project_id', '=', projectId)
+        .where('kind', '=', 'VENUES_ARRANGEMENT_FAILED')
+        .executeTakeFirstOrThrow();
       expect(failed.detail).toMatch(/EXPIRED/);
 
       const delivery = await eventually(async () => {
-        const row = await short.databases.venues.db.selectFrom('webhook_delivery').selectAll().where('booking_id', '=', cityBooking.id).executeTakeFirst();
+        const row = await short.databases.venues.db
+          .selectFrom('webhook_delivery')
+          .selectAll()
+          .where('booking_id', '=', cityBooking.id)
+          .executeTakeFirst();
         return row?.status === 'DEAD' ? row : undefined;
       });
       expect(delivery).toMatchObject({ attempts: 3, last_status_code: 503 });
@@ -473,9 +812,21 @@ describe('expiry and dead letters (a test clock past HOLD_TTL, quick retries)', 
 
   it('sends nothing and fails nothing for a partner without a webhook URL', async () => {
     const projectId = await filedProject(short, { startsAt: inDays(22, 1), endsAt: inDays(22, 9) });
-    await short.graphql(as.operator(), ARRANGE, { projectId, mainRoomId: 'room-411700-2', secondary: [{ roomId: 'room-410300-1', seats: 1 }] });
-    const held = await eventually(async () => (await bookingsOf(short, projectId)).find((b) => b.room_id === 'room-410300-1' && b.status === 'HELD'));
-    expect(await short.databases.venues.db.selectFrom('webhook_delivery').selectAll().where('booking_id', '=', held.id).execute()).toEqual([]);
+    await short.graphql(as.operator(), ARRANGE, {
+      projectId,
+      mainRoomId: 'room-411700-2',
+      secondary: [{ roomId: 'room-410300-1', seats: 1 }],
+    });
+    const held = await eventually(async () =>
+      (await bookingsOf(short, projectId)).find((b) => b.room_id === 'room-410300-1' && b.status === 'HELD'),
+    );
+    expect(
+      await short.databases.venues.db
+        .selectFrom('webhook_delivery')
+        .selectAll()
+        .where('booking_id', '=', held.id)
+        .execute(),
+    ).toEqual([]);
     expect((await short.graphql(as.partner('410300'), CONFIRM, { id: held.id })).errors).toBeUndefined();
     expect(await settled(short, projectId)).toBe('VENUES_CONFIRMED');
   });

@@ -73,7 +73,11 @@ interface Outcome {
 }
 
 async function snapshot(projectId: string): Promise<Before> {
-  const ledger = await t.databases.projects.db.selectFrom('ledger_entry').select('id').where('project_id', '=', projectId).execute();
+  const ledger = await t.databases.projects.db
+    .selectFrom('ledger_entry')
+    .select('id')
+    .where('project_id', '=', projectId)
+    .execute();
   return {
     status: await projectStatus(t, projectId),
     bookings: (await bookingsOf(t, projectId)).map((booking) => `${booking.room_id}:${booking.status}`),
@@ -86,7 +90,13 @@ async function snapshot(projectId: string): Promise<Before> {
 async function cancellationJob(projectId: string) {
   const row = await eventually(
     async () =>
-      (await sql<{ id: string }>`select id from outbox where name = ${PROJECT_CANCELLED_JOB} and payload->>'projectId' = ${projectId}`.execute(t.databases.projects.db)).rows[0],
+      (
+        await sql<{
+          id: string;
+        }>`select id from outbox where name = ${PROJECT_CANCELLED_JOB} and payload->>'projectId' = ${projectId}`.execute(
+          t.databases.projects.db,
+        )
+      ).rows[0],
     10_000,
     `the cancellation message of ${projectId}`,
   );
@@ -124,17 +134,41 @@ async function cancelledFrom(label: string, reach: () => Promise<string>): Promi
 /** The live things a project may hold in each domain, and its ledger. */
 async function leftovers(projectId: string) {
   const bookings = await bookingsOf(t, projectId);
-  const liveSeatRows = bookings.length === 0
-    ? []
-    : await t.databases.venues.db.selectFrom('booking_seat').select(['booking_id', 'room_id', 'seat_no']).where('booking_id', 'in', bookings.map((booking) => booking.id)).where('live', '=', true).execute();
-  const pendingArrangements = await t.databases.venues.db.selectFrom('arrangement').select('id').where('project_id', '=', projectId).where('status', '=', 'PENDING').execute();
+  const liveSeatRows =
+    bookings.length === 0
+      ? []
+      : await t.databases.venues.db
+          .selectFrom('booking_seat')
+          .select(['booking_id', 'room_id', 'seat_no'])
+          .where(
+            'booking_id',
+            'in',
+            bookings.map((booking) => booking.id),
+          )
+          .where('live', '=', true)
+          .execute();
+  const pendingArrangements = await t.databases.venues.db
+    .selectFrom('arrangement')
+    .select('id')
+    .where('project_id', '=', projectId)
+    .where('status', '=', 'PENDING')
+    .execute();
   const seats = await seatsOf(t, projectId);
-  const pendingDraws = await t.databases.experts.db.selectFrom('draw').select('id').where('project_id', '=', projectId).where('status', '=', 'PENDING').execute();
+  const pendingDraws = await t.databases.experts.db
+    .selectFrom('draw')
+    .select('id')
+    .where('project_id', '=', projectId)
+    .where('status', '=', 'PENDING')
+    .execute();
   return {
-    liveBookings: bookings.filter((booking) => booking.status === 'HELD' || booking.status === 'CONFIRMED').map((booking) => `${booking.id}:${booking.status}`),
+    liveBookings: bookings
+      .filter((booking) => booking.status === 'HELD' || booking.status === 'CONFIRMED')
+      .map((booking) => `${booking.id}:${booking.status}`),
     liveBookingSeats: liveSeatRows.length,
     pendingArrangements: pendingArrangements.length,
-    liveCommitteeSeats: seats.filter((seat) => ['INVITED', 'ACCEPTED', 'CHECKED_IN'].includes(seat.status)).map((seat) => `${seat.id}:${seat.status}`),
+    liveCommitteeSeats: seats
+      .filter((seat) => ['INVITED', 'ACCEPTED', 'CHECKED_IN'].includes(seat.status))
+      .map((seat) => `${seat.id}:${seat.status}`),
     pendingDraws: pendingDraws.length,
   };
 }
@@ -143,17 +177,29 @@ async function leftovers(projectId: string) {
 async function expectCleanCancellation(outcome: Outcome): Promise<void> {
   const { projectId, reason } = outcome;
   expect(await projectStatus(t, projectId)).toBe('CANCELLED');
-  expect(await leftovers(projectId)).toEqual({ liveBookings: [], liveBookingSeats: 0, pendingArrangements: 0, liveCommitteeSeats: [], pendingDraws: 0 });
+  expect(await leftovers(projectId)).toEqual({
+    liveBookings: [],
+    liveBookingSeats: 0,
+    pendingArrangements: 0,
+    liveCommitteeSeats: [],
+    pendingDraws: 0,
+  });
 
   // The ledger: every original entry has exactly one equal reversal between the same parties the other way, every
   // reversal reverses an original, and every party's net over the project's entries is zero.
-  const ledger = await t.databases.projects.db.selectFrom('ledger_entry').selectAll().where('project_id', '=', projectId).execute();
+  const ledger = await t.databases.projects.db
+    .selectFrom('ledger_entry')
+    .selectAll()
+    .where('project_id', '=', projectId)
+    .execute();
   const originals = ledger.filter((entry) => entry.kind !== 'REVERSAL');
   const reversals = ledger.filter((entry) => entry.kind === 'REVERSAL');
   expect(originals.every((entry) => entry.settled_at === null)).toBe(true);
   for (const entry of originals) {
     const its = reversals.filter((reversal) => reversal.reverses === entry.id);
-    expect(its.map((reversal) => ({ payer: reversal.payer, payee: reversal.payee, amount: String(reversal.amount) }))).toEqual([{ payer: entry.payee, payee: entry.payer, amount: String(entry.amount) }]);
+    expect(
+      its.map((reversal) => ({ payer: reversal.payer, payee: reversal.payee, amount: String(reversal.amount) })),
+    ).toEqual([{ payer: entry.payee, payee: entry.payer, amount: String(entry.amount) }]);
   }
   expect(reversals.every((reversal) => originals.some((entry) => entry.id === reversal.reverses))).toBe(true);
   const net = new Map<string, bigint>();
@@ -164,17 +210,39 @@ async function expectCleanCancellation(outcome: Outcome): Promise<void> {
   expect([...net].filter(([, amount]) => amount !== 0n)).toEqual([]);
 
   // The timeline: the cancellation, each booking it released, the reversal, the committee's release, each once.
-  const events = await t.databases.projects.db.selectFrom('project_event').selectAll().where('project_id', '=', projectId).orderBy('seq').execute();
+  const events = await t.databases.projects.db
+    .selectFrom('project_event')
+    .selectAll()
+    .where('project_id', '=', projectId)
+    .orderBy('seq')
+    .execute();
   const kinds = events.map((event) => event.kind);
   expect(kinds.filter((kind) => kind === 'CANCELLED')).toHaveLength(1);
-  expect(events.find((event) => event.kind === 'CANCELLED')).toMatchObject({ actor: expect.stringMatching(/^platform_operator@411700:/), detail: reason });
-  const released = (await bookingsOf(t, projectId)).filter((booking) => booking.status === 'RELEASED' && booking.reason?.startsWith(CANCELLED_REASON));
-  const releaseEvents = events.filter((event) => event.kind === 'VENUE_RELEASED').map((event) => (event.data as { bookingId: string }).bookingId);
+  expect(events.find((event) => event.kind === 'CANCELLED')).toMatchObject({
+    actor: expect.stringMatching(/^platform_operator@411700:/),
+    detail: reason,
+  });
+  const released = (await bookingsOf(t, projectId)).filter(
+    (booking) => booking.status === 'RELEASED' && booking.reason?.startsWith(CANCELLED_REASON),
+  );
+  const releaseEvents = events
+    .filter((event) => event.kind === 'VENUE_RELEASED')
+    .map((event) => (event.data as { bookingId: string }).bookingId);
   expect(releaseEvents.sort()).toEqual(released.map((booking) => booking.id).sort());
   expect(kinds.filter((kind) => kind === 'LEDGER_REVERSED')).toHaveLength(reversals.length > 0 ? 1 : 0);
-  const withdrawn = (await t.databases.experts.db.selectFrom('committee_seat').select('id').where('project_id', '=', projectId).where('status', '=', 'WITHDRAWN').where('reason', 'like', 'project cancelled%').execute()).map((seat) => seat.id);
+  const withdrawn = (
+    await t.databases.experts.db
+      .selectFrom('committee_seat')
+      .select('id')
+      .where('project_id', '=', projectId)
+      .where('status', '=', 'WITHDRAWN')
+      .where('reason', 'like', 'project cancelled%')
+      .execute()
+  ).map((seat) => seat.id);
   const committeeEvents = events.filter((event) => event.kind === 'COMMITTEE_RELEASED');
-  expect(committeeEvents.map((event) => [...(event.data as { seatIds: string[] }).seatIds].sort())).toEqual(withdrawn.length > 0 ? [withdrawn.sort()] : []);
+  expect(committeeEvents.map((event) => [...(event.data as { seatIds: string[] }).seatIds].sort())).toEqual(
+    withdrawn.length > 0 ? [withdrawn.sort()] : [],
+  );
   const verification = await verifyArchive(t, projectId);
   expect(verification).toEqual({ intact: true, entries: events.length, firstBrokenEntry: null });
 }
@@ -185,7 +253,10 @@ async function fingerprint(): Promise<string> {
   const tables = await sql<{ schema: string; table: string }>`
     select table_schema as schema, table_name as table from information_schema.tables
     where table_schema in ('venues', 'experts', 'projects') and table_type = 'BASE TABLE' order by 1, 2`.execute(db);
-  const parts = tables.rows.map(({ schema, table }) => sql`select ${`${schema}.${table}`} as name, count(*)::text as count, coalesce(sum(hashtextextended(t::text, 0)), 0)::text as digest from ${sql.table(`${schema}.${table}`)} t`);
+  const parts = tables.rows.map(
+    ({ schema, table }) =>
+      sql`select ${`${schema}.${table}`} as name, count(*)::text as count, coalesce(sum(hashtextextended(t::text, 0)), 0)::text as digest from ${sql.table(`${schema}.${table}`)} t`,
+  );
   const result = await parts.reduce((all, part) => sql`${all} union all ${part}`).execute(db);
   return createHash('sha256').update(JSON.stringify(result.rows)).digest('hex');
 }
@@ -219,9 +290,17 @@ const cases: Record<string, () => Promise<string>> = {
   // The county confirmed on its own; Zhengzhou's operator has not decided: one CONFIRMED and one HELD booking.
   'VENUES_ARRANGING (a partner deciding by hand)': async () => {
     const id = await filed(farWindow());
-    await arrange(t, id, [{ roomId: COUNTY_ROOM, seats: 2 }, { roomId: CITY_ROOM, seats: 2 }]);
+    await arrange(t, id, [
+      { roomId: COUNTY_ROOM, seats: 2 },
+      { roomId: CITY_ROOM, seats: 2 },
+    ]);
     await heldBooking(t, id, CITY_ROOM);
-    await eventually(async () => ((await bookingsOf(t, id)).filter((booking) => booking.status === 'CONFIRMED').length === 2 ? true : undefined), 30_000, 'the auto-confirmed holds');
+    await eventually(
+      async () =>
+        (await bookingsOf(t, id)).filter((booking) => booking.status === 'CONFIRMED').length === 2 ? true : undefined,
+      30_000,
+      'the auto-confirmed holds',
+    );
     return id;
   },
   // Cancelled as soon as arrangeVenues answers: the saga's jobs run after (or while) the cancellation's.
@@ -267,19 +346,39 @@ const expectedBefore: Record<string, (before: Before) => void> = {
   FILED: (before) => expect(before).toEqual({ status: 'FILED', bookings: [], seats: [], ledgerEntries: 0 }),
   'VENUES_ARRANGING (a partner deciding by hand)': (before) => {
     expect(before.status).toBe('VENUES_ARRANGING');
-    expect(before.bookings.sort()).toEqual([`${CITY_ROOM}:HELD`, `${COUNTY_ROOM}:CONFIRMED`, 'room-411700-1:CONFIRMED'].sort());
+    expect(before.bookings.sort()).toEqual(
+      [`${CITY_ROOM}:HELD`, `${COUNTY_ROOM}:CONFIRMED`, 'room-411700-1:CONFIRMED'].sort(),
+    );
   },
   'VENUES_ARRANGING (saga not yet run)': (before) => expect(before.status).toBe('VENUES_ARRANGING'),
-  VENUES_CONFIRMED: (before) => expect(before).toMatchObject({ status: 'VENUES_CONFIRMED', bookings: [`${COUNTY_ROOM}:CONFIRMED`, 'room-411700-1:CONFIRMED'].sort(), ledgerEntries: 0 }),
+  VENUES_CONFIRMED: (before) =>
+    expect(before).toMatchObject({
+      status: 'VENUES_CONFIRMED',
+      bookings: [`${COUNTY_ROOM}:CONFIRMED`, 'room-411700-1:CONFIRMED'].sort(),
+      ledgerEntries: 0,
+    }),
   FEE_ADVANCED: (before) => {
     expect(before).toMatchObject({ status: 'FEE_ADVANCED', seats: [] });
     expect(before.ledgerEntries).toBeGreaterThan(0);
   },
   'EXPERTS_DRAWING (draw not yet run)': (before) => expect(before.status).toBe('EXPERTS_DRAWING'),
-  'EXPERTS_DRAWING (two seats accepted, two invited)': (before) => expect(before).toMatchObject({ status: 'EXPERTS_DRAWING', seats: ['ACCEPTED', 'ACCEPTED', 'INVITED', 'INVITED'] }),
-  COMMITTEE_CONFIRMED: (before) => expect(before).toMatchObject({ status: 'COMMITTEE_CONFIRMED', seats: ['ACCEPTED', 'ACCEPTED', 'ACCEPTED', 'ACCEPTED'] }),
-  'IN_EVALUATION (every member checked in)': (before) => expect(before).toMatchObject({ status: 'IN_EVALUATION', seats: ['CHECKED_IN', 'CHECKED_IN', 'CHECKED_IN', 'CHECKED_IN'] }),
-  EVALUATED: (before) => expect(before).toMatchObject({ status: 'EVALUATED', seats: ['CHECKED_IN', 'CHECKED_IN', 'CHECKED_IN', 'CHECKED_IN'] }),
+  'EXPERTS_DRAWING (two seats accepted, two invited)': (before) =>
+    expect(before).toMatchObject({ status: 'EXPERTS_DRAWING', seats: ['ACCEPTED', 'ACCEPTED', 'INVITED', 'INVITED'] }),
+  COMMITTEE_CONFIRMED: (before) =>
+    expect(before).toMatchObject({
+      status: 'COMMITTEE_CONFIRMED',
+      seats: ['ACCEPTED', 'ACCEPTED', 'ACCEPTED', 'ACCEPTED'],
+    }),
+  'IN_EVALUATION (every member checked in)': (before) =>
+    expect(before).toMatchObject({
+      status: 'IN_EVALUATION',
+      seats: ['CHECKED_IN', 'CHECKED_IN', 'CHECKED_IN', 'CHECKED_IN'],
+    }),
+  EVALUATED: (before) =>
+    expect(before).toMatchObject({
+      status: 'EVALUATED',
+      seats: ['CHECKED_IN', 'CHECKED_IN', 'CHECKED_IN', 'CHECKED_IN'],
+    }),
 };
 
 const outcomes = new Map<string, Promise<Outcome>>();
@@ -310,7 +409,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await Promise.allSettled([...outcomes.values(), archivedProject]);
   await t.stop();
-  // eslint-disable-next-line no-console
+   
   console.log(`cancellation test: ${((Date.now() - started) / 1000).toFixed(1)} s in all`);
 });
 
@@ -319,8 +418,10 @@ describe('cancellation from each state leaves nothing live and the ledger balanc
     const outcome = await outcomes.get(label)!;
     expectedBefore[label](outcome.before);
     await expectCleanCancellation(outcome);
-    // eslint-disable-next-line no-console
-    console.log(`cancelled from ${label}: reached in ${outcome.reachMs} ms holding ${JSON.stringify(outcome.before)}; cancellation job done ${outcome.cancelMs} ms after cancelProject (${outcome.jobAttempts} attempt(s))`);
+     
+    console.log(
+      `cancelled from ${label}: reached in ${outcome.reachMs} ms holding ${JSON.stringify(outcome.before)}; cancellation job done ${outcome.cancelMs} ms after cancelProject (${outcome.jobAttempts} attempt(s))`,
+    );
   });
 
   it('still holds once every job has run (nothing came back to life after the cancellation jobs)', async () => {
@@ -359,16 +460,33 @@ describe('cancelling a project that has ended', () => {
   it('cancels once when eight cancellations race: one CANCELLED event, one cancellation job', async () => {
     const projectId = await submit(t, farWindow());
     await file(t, projectId);
-    const responses = await Promise.all(Array.from({ length: 8 }, (_, i) => t.graphql(host, CANCEL, { id: projectId, reason: `并发撤销 ${i}` })));
+    const responses = await Promise.all(
+      Array.from({ length: 8 }, (_, i) => t.graphql(host, CANCEL, { id: projectId, reason: `并发撤销 ${i}` })),
+    );
     const codes = responses.map((response) => response.errors?.[0].extensions?.code ?? 'CANCELLED');
     expect(codes.filter((code) => code === 'CANCELLED')).toHaveLength(1);
     expect(codes.filter((code) => code === 'CONFLICT')).toHaveLength(7);
-    const events = await t.databases.projects.db.selectFrom('project_event').select('kind').where('project_id', '=', projectId).where('kind', '=', 'CANCELLED').execute();
+    const events = await t.databases.projects.db
+      .selectFrom('project_event')
+      .select('kind')
+      .where('project_id', '=', projectId)
+      .where('kind', '=', 'CANCELLED')
+      .execute();
     expect(events).toHaveLength(1);
-    const messages = await sql<{ id: string }>`select id from outbox where name = ${PROJECT_CANCELLED_JOB} and payload->>'projectId' = ${projectId}`.execute(t.databases.projects.db);
+    const messages = await sql<{
+      id: string;
+    }>`select id from outbox where name = ${PROJECT_CANCELLED_JOB} and payload->>'projectId' = ${projectId}`.execute(
+      t.databases.projects.db,
+    );
     expect(messages.rows).toHaveLength(1);
     await cancellationJob(projectId);
-    expect(await leftovers(projectId)).toEqual({ liveBookings: [], liveBookingSeats: 0, pendingArrangements: 0, liveCommitteeSeats: [], pendingDraws: 0 });
+    expect(await leftovers(projectId)).toEqual({
+      liveBookings: [],
+      liveBookingSeats: 0,
+      pendingArrangements: 0,
+      liveCommitteeSeats: [],
+      pendingDraws: 0,
+    });
   });
 });
 
@@ -376,14 +494,23 @@ describe('cancelling a project that has ended', () => {
 // another takes it over once the lock lapses. The job is held back here (its queue paused while it is taken off,
 // then put back under its own id once the cancellation job has completed) and must not leave anything live.
 describe('a saga job delivered only after the cancellation job', () => {
-  async function deliveredLate(queueName: 'venue-bookings' | 'expert-draws', jobName: string, projectId: string, start: () => Promise<void>) {
+  async function deliveredLate(
+    queueName: 'venue-bookings' | 'expert-draws',
+    jobName: string,
+    projectId: string,
+    start: () => Promise<void>,
+  ) {
     const queue = t.hub.jobs!.queues[queueName];
     await queue.pause();
     let held: { id: string; data: Record<string, unknown> };
     try {
       await start();
       const job = await eventually(
-        async () => (await queue.getJobs(['waiting'], 0, -1)).find((candidate) => candidate.name === jobName && (candidate.data as { projectId?: string }).projectId === projectId),
+        async () =>
+          (await queue.getJobs(['waiting'], 0, -1)).find(
+            (candidate) =>
+              candidate.name === jobName && (candidate.data as { projectId?: string }).projectId === projectId,
+          ),
         10_000,
         `the ${jobName} job of ${projectId}`,
       );
@@ -398,15 +525,28 @@ describe('a saga job delivered only after the cancellation job', () => {
     const cancellation = await cancellationJob(projectId);
     const before = await snapshot(projectId);
     await queue.add(jobName, held.data, { jobId: held.id });
-    await eventually(async () => ((await (await queue.getJob(held.id))?.getState()) === 'completed' ? true : undefined), 30_000, `the late ${jobName} job to complete`);
+    await eventually(
+      async () => ((await (await queue.getJob(held.id))?.getState()) === 'completed' ? true : undefined),
+      30_000,
+      `the late ${jobName} job to complete`,
+    );
     await quiet();
-    await expectCleanCancellation({ projectId, before, reason, cancelMs: Date.now() - cancelStarted, jobAttempts: cancellation.attemptsMade, reachMs: 0 });
+    await expectCleanCancellation({
+      projectId,
+      before,
+      reason,
+      cancelMs: Date.now() - cancelStarted,
+      jobAttempts: cancellation.attemptsMade,
+      reachMs: 0,
+    });
   }
 
   it("leaves nothing live when the saga's 'arrange' job runs after the cancellation", async () => {
     const projectId = await submit(t, farWindow());
     await file(t, projectId);
-    await deliveredLate('venue-bookings', 'arrange', projectId, () => arrange(t, projectId, [{ roomId: COUNTY_ROOM, seats: 2 }]));
+    await deliveredLate('venue-bookings', 'arrange', projectId, () =>
+      arrange(t, projectId, [{ roomId: COUNTY_ROOM, seats: 2 }]),
+    );
   });
 
   it("leaves nothing live when the 'draw' job runs after the cancellation", async () => {

@@ -2,7 +2,9 @@
 import { chinaDay, chinaMidnight, chinaMinute, CHINA_OFFSET_MS } from '../lib/china-time';
 
 it('is eight hours ahead of UTC', () => {
-  expect(CHINA_OFFSET_MS).toBe(new Date('2027-04-06T00:00:00Z').getTime() - new Date('2027-04-06T00:00:00+08:00').getTime());
+  expect(CHINA_OFFSET_MS).toBe(
+    new Date('2027-04-06T00:00:00Z').getTime() - new Date('2027-04-06T00:00:00+08:00').getTime(),
+  );
 });
 
 it('turns the calendar day at 16:00 UTC, China midnight', () => {

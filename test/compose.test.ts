@@ -37,7 +37,8 @@ function readText(path: string): string {
 
 function loadServices(): Map<string, YamlMap> {
   const compose: unknown = parse(readText('docker-compose.yml'), { merge: true });
-  if (!isMap(compose) || !isMap(compose.services)) throw new Error('docker-compose.yml: expected a top-level "services" mapping');
+  if (!isMap(compose) || !isMap(compose.services))
+    throw new Error('docker-compose.yml: expected a top-level "services" mapping');
   const services = new Map<string, YamlMap>();
   for (const [name, service] of Object.entries(compose.services)) {
     if (!isMap(service)) throw new Error(`docker-compose.yml: service ${name} is not a mapping`);
@@ -51,7 +52,8 @@ function configKeys(): Set<string> {
   const source = readText('lib/config.ts');
   const start = source.indexOf('z.object({');
   const end = source.indexOf('\n});', start);
-  if (start < 0 || end < 0) throw new Error('lib/config.ts: could not find the z.object({ ... }) of the configuration schema');
+  if (start < 0 || end < 0)
+    throw new Error('lib/config.ts: could not find the z.object({ ... }) of the configuration schema');
   return new Set([...source.slice(start, end).matchAll(/^\s{2}([A-Z][A-Z0-9_]+):/gm)].map((match) => match[1]));
 }
 
@@ -83,23 +85,30 @@ function environmentOf(service: YamlMap): Record<string, string> {
     );
   }
   if (isMap(environment)) {
-    return Object.fromEntries(Object.entries(environment).map(([name, value]) => [name, value === null ? '' : String(value)]));
+    return Object.fromEntries(
+      Object.entries(environment).map(([name, value]) => [name, value === null ? '' : String(value)]),
+    );
   }
   throw new Error('environment must be a mapping or a list');
 }
 
 /** Compose's variable substitution: ${NAME}, ${NAME:-default}, ${NAME-default}, ${NAME:?error}, ${NAME?error}. */
 function interpolate(value: string, env: Record<string, string>): string {
-  return value.replace(/\$\{([A-Za-z_][A-Za-z0-9_]*)(?:(:?)([-?])([^}]*))?\}/g, (_whole: string, name: string, colon: string | undefined, kind: string | undefined, rest: string | undefined) => {
-    const set = name in env && (colon !== ':' || env[name] !== '');
-    if (set) return env[name];
-    if (kind === '?') throw new Error(`${name}: ${rest ?? 'required'}`);
-    return kind === '-' ? (rest ?? '') : '';
-  });
+  return value.replace(
+    /\$\{([A-Za-z_][A-Za-z0-9_]*)(?:(:?)([-?])([^}]*))?\}/g,
+    (_whole: string, name: string, colon: string | undefined, kind: string | undefined, rest: string | undefined) => {
+      const set = name in env && (colon !== ':' || env[name] !== '');
+      if (set) return env[name];
+      if (kind === '?') throw new Error(`${name}: ${rest ?? 'required'}`);
+      return kind === '-' ? (rest ?? '') : '';
+    },
+  );
 }
 
 function configOf(service: YamlMap): HubConfig {
-  const env = Object.fromEntries(Object.entries(environmentOf(service)).map(([name, value]) => [name, interpolate(value, OPERATOR_ENV)]));
+  const env = Object.fromEntries(
+    Object.entries(environmentOf(service)).map(([name, value]) => [name, interpolate(value, OPERATOR_ENV)]),
+  );
   return loadConfig(env);
 }
 
@@ -107,7 +116,9 @@ function dependencies(service: YamlMap): Map<string, string | undefined> {
   const dependsOn = service.depends_on;
   if (Array.isArray(dependsOn)) return new Map(dependsOn.map((name) => [String(name), undefined]));
   if (!isMap(dependsOn)) return new Map();
-  return new Map(Object.entries(dependsOn).map(([name, options]) => [name, isMap(options) ? String(options.condition) : undefined]));
+  return new Map(
+    Object.entries(dependsOn).map(([name, options]) => [name, isMap(options) ? String(options.condition) : undefined]),
+  );
 }
 
 const services = loadServices();
@@ -115,7 +126,9 @@ const services = loadServices();
 const hubServices = [...services].filter(([, service]) => service.build !== undefined);
 const oneShot = new Set(
   [...services.values()].flatMap((service) =>
-    [...dependencies(service)].filter(([, condition]) => condition === 'service_completed_successfully').map(([name]) => name),
+    [...dependencies(service)]
+      .filter(([, condition]) => condition === 'service_completed_successfully')
+      .map(([name]) => name),
   ),
 );
 const longRunning = hubServices.filter(([name, service]) => !oneShot.has(name) && service.restart !== 'no');
@@ -129,12 +142,16 @@ describe('docker-compose.yml', () => {
 
   describe('(a) every command runs a compiled entry point whose TypeScript source exists', () => {
     const buildFiles = (() => {
-      const parsed = ts.getParsedCommandLineOfConfigFile(join(ROOT, 'tsconfig.build.json'), {}, {
-        ...ts.sys,
-        onUnRecoverableConfigFileDiagnostic: (diagnostic) => {
-          throw new Error(ts.flattenDiagnosticMessageText(diagnostic.messageText, '\n'));
+      const parsed = ts.getParsedCommandLineOfConfigFile(
+        join(ROOT, 'tsconfig.build.json'),
+        {},
+        {
+          ...ts.sys,
+          onUnRecoverableConfigFileDiagnostic: (diagnostic) => {
+            throw new Error(ts.flattenDiagnosticMessageText(diagnostic.messageText, '\n'));
+          },
         },
-      });
+      );
       if (!parsed) throw new Error('tsconfig.build.json could not be read');
       return { options: parsed.options, files: new Set(parsed.fileNames.map((file) => resolve(file))) };
     })();
@@ -175,7 +192,9 @@ describe('docker-compose.yml', () => {
       const service = services.get(name) ?? {};
       // An env_file would set variables this test cannot see.
       expect(service.env_file).toBeUndefined();
-      const unknown = Object.keys(environmentOf(service)).filter((variable) => !keys.has(variable) && !STANDARD_VARIABLES.has(variable));
+      const unknown = Object.keys(environmentOf(service)).filter(
+        (variable) => !keys.has(variable) && !STANDARD_VARIABLES.has(variable),
+      );
       expect(unknown).toEqual([]);
     });
 
@@ -183,12 +202,16 @@ describe('docker-compose.yml', () => {
       const environment = environmentOf(services.get(name) ?? {});
       // Every hub process verifies tokens or signatures, so each must be given every secret: a missing one fails here.
       expect(Object.keys(environment)).toEqual(expect.arrayContaining([...SECRET_VARIABLES]));
-      for (const variable of SECRET_VARIABLES) expect(environment[variable]).toMatch(new RegExp(`^\\$\\{${variable}:\\?[^}]+\\}$`));
+      for (const variable of SECRET_VARIABLES)
+        expect(environment[variable]).toMatch(new RegExp(`^\\$\\{${variable}:\\?[^}]+\\}$`));
     });
 
-    test.each(hubServices.map(([name]) => name))('%s: loadConfig accepts the environment once the secrets are given', (name) => {
-      expect(() => configOf(services.get(name) ?? {})).not.toThrow();
-    });
+    test.each(hubServices.map(([name]) => name))(
+      '%s: loadConfig accepts the environment once the secrets are given',
+      (name) => {
+        expect(() => configOf(services.get(name) ?? {})).not.toThrow();
+      },
+    );
 
     test.each(hubServices.map(([name]) => name))('%s: every URL it is given names a compose service', (name) => {
       const hosts = Object.values(environmentOf(services.get(name) ?? {}))
@@ -199,15 +222,18 @@ describe('docker-compose.yml', () => {
   });
 
   describe('the gateway reaches the subgraphs', () => {
-    test.each(Object.entries(SUBGRAPH_URLS))('%s points at the %s service on the port it listens on', (variable, subgraph) => {
-      const gateway = services.get('gateway') ?? {};
-      const target = services.get(subgraph) ?? {};
-      const script = scriptOf(words(target.command)) ?? '';
-      const port = HTTP_PORTS[script]?.(configOf(target));
-      expect(environmentOf(gateway)[variable]).toBe(`http://${subgraph}:${port}/graphql`);
-      // A subgraph bound to 127.0.0.1 inside its container is unreachable from the gateway's.
-      expect(configOf(target).SUBGRAPH_HOST).toBe('0.0.0.0');
-    });
+    test.each(Object.entries(SUBGRAPH_URLS))(
+      '%s points at the %s service on the port it listens on',
+      (variable, subgraph) => {
+        const gateway = services.get('gateway') ?? {};
+        const target = services.get(subgraph) ?? {};
+        const script = scriptOf(words(target.command)) ?? '';
+        const port = HTTP_PORTS[script]?.(configOf(target));
+        expect(environmentOf(gateway)[variable]).toBe(`http://${subgraph}:${port}/graphql`);
+        // A subgraph bound to 127.0.0.1 inside its container is unreachable from the gateway's.
+        expect(configOf(target).SUBGRAPH_HOST).toBe('0.0.0.0');
+      },
+    );
   });
 
   test('(c) redis keeps BullMQ keys: noeviction and appendonly', () => {

@@ -34,7 +34,11 @@ describe('parseCsv', () => {
   });
 
   it('reads back what toCsv writes', () => {
-    const records = [['code', 'note'], ['E-1', 'a, "b"\nc'], ['E-2', ' padded ']];
+    const records = [
+      ['code', 'note'],
+      ['E-1', 'a, "b"\nc'],
+      ['E-2', ' padded '],
+    ];
     expect(parseCsv(toCsv(records)).records.map((record) => record.fields)).toEqual(records);
   });
 });
@@ -53,6 +57,8 @@ describe('readCsvTable', () => {
   });
 
   it('refuses a header that lacks a column or names an unknown one', () => {
-    expect(readCsvTable('x.csv', 'code,nmae\nA,B\n', ['code', 'name']).problems).toEqual(['x.csv:1: header: missing name; unknown nmae; the header must be code,name']);
+    expect(readCsvTable('x.csv', 'code,nmae\nA,B\n', ['code', 'name']).problems).toEqual([
+      'x.csv:1: header: missing name; unknown nmae; the header must be code,name',
+    ]);
   });
 });

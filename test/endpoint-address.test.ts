@@ -1,6 +1,14 @@
 // The partner endpoint address rules (MASTER-DATA.md, partner endpoints): what a saved URL may point at, in every form
 // URL parsing accepts, and WEBHOOK_ALLOWED_NETWORKS, the one way to open a private network.
-import { addressRefusal, assertEndpointUrl, checkEndpointUrl, embeddedIPv4, ipv6Groups, parseAllowedNetworks, type AddressPolicy } from '../lib/endpoint-address';
+import {
+  addressRefusal,
+  assertEndpointUrl,
+  checkEndpointUrl,
+  embeddedIPv4,
+  ipv6Groups,
+  parseAllowedNetworks,
+  type AddressPolicy,
+} from '../lib/endpoint-address';
 import { ConfigError, loadConfig } from '../lib/config';
 import { codeOf } from '../lib/errors';
 
@@ -15,11 +23,18 @@ function reasonOf(url: string, policy: AddressPolicy = production): string {
 
 describe('endpoint URLs', () => {
   it('accepts a public https address, by name or by IP', () => {
-    for (const url of ['https://partner.example.gov.cn/hub-webhooks', 'https://8.8.8.8:8443/x?y=1', 'https://[2001:4860:4860::8888]/hooks']) {
+    for (const url of [
+      'https://partner.example.gov.cn/hub-webhooks',
+      'https://8.8.8.8:8443/x?y=1',
+      'https://[2001:4860:4860::8888]/hooks',
+    ]) {
       const check = checkEndpointUrl(url, production);
       expect(check).toMatchObject({ ok: true });
     }
-    expect(checkEndpointUrl('https://[2001:4860:4860::8888]/hooks', production)).toMatchObject({ host: '2001:4860:4860::8888', ip: '2001:4860:4860::8888' });
+    expect(checkEndpointUrl('https://[2001:4860:4860::8888]/hooks', production)).toMatchObject({
+      host: '2001:4860:4860::8888',
+      ip: '2001:4860:4860::8888',
+    });
     expect(checkEndpointUrl('https://partner.example.gov.cn/', production)).not.toHaveProperty('ip');
   });
 
@@ -32,17 +47,30 @@ describe('endpoint URLs', () => {
   });
 
   it('refuses credentials in the URL', () => {
-    expect(reasonOf('https://hub:secret@partner.example.gov.cn/hooks')).toMatch(/carries a user name or password; remove them/);
+    expect(reasonOf('https://hub:secret@partner.example.gov.cn/hooks')).toMatch(
+      /carries a user name or password; remove them/,
+    );
     expect(reasonOf('https://hub@partner.example.gov.cn/hooks')).toMatch(/carries a user name or password/);
   });
 
   it('refuses names that always mean this machine, and overlong URLs', () => {
-    for (const url of ['https://localhost/x', 'https://LOCALHOST./x', 'https://api.localhost/x']) expect(reasonOf(url)).toMatch(/which is this machine \(loopback\)/);
+    for (const url of ['https://localhost/x', 'https://LOCALHOST./x', 'https://api.localhost/x'])
+      expect(reasonOf(url)).toMatch(/which is this machine \(loopback\)/);
     expect(reasonOf(`https://partner.example.gov.cn/${'a'.repeat(2100)}`)).toMatch(/give an address of at most 2048/);
   });
 
   it('refuses loopback in every IPv4 form URL parsing normalises: dotted, short, decimal, octal, hex, percent-encoded', () => {
-    for (const url of ['https://127.0.0.1/', 'https://127.1/', 'https://2130706433/', 'https://017700000001/', 'https://0x7f.1/', 'https://0x7f000001/', 'https://127.0.0.1./', 'https://%31%32%37.0.0.1/', 'https://127.200.0.9/']) {
+    for (const url of [
+      'https://127.0.0.1/',
+      'https://127.1/',
+      'https://2130706433/',
+      'https://017700000001/',
+      'https://0x7f.1/',
+      'https://0x7f000001/',
+      'https://127.0.0.1./',
+      'https://%31%32%37.0.0.1/',
+      'https://127.200.0.9/',
+    ]) {
       expect(reasonOf(url)).toMatch(/is loopback \(127\.0\.0\.0\/8\), which the hub never calls/);
     }
   });
@@ -50,7 +78,10 @@ describe('endpoint URLs', () => {
   it('refuses link-local, metadata, unspecified, multicast, broadcast and reserved addresses, naming the range', () => {
     const cases: [string, RegExp][] = [
       ['https://169.254.10.20/', /link-local \(169\.254\.0\.0\/16\)/],
-      ['https://169.254.169.254/latest/meta-data/', /metadata service of AWS, GCP, Azure and OpenStack \(169\.254\.169\.254\/32\).*credentials/],
+      [
+        'https://169.254.169.254/latest/meta-data/',
+        /metadata service of AWS, GCP, Azure and OpenStack \(169\.254\.169\.254\/32\).*credentials/,
+      ],
       ['https://100.100.100.200/latest/meta-data/', /Alibaba Cloud metadata service \(100\.100\.100\.200\/32\)/],
       ['https://168.63.129.16/', /WireServer \(168\.63\.129\.16\/32\)/],
       ['https://[fd00:ec2::254]/', /IPv6 metadata service \(fd00:ec2::254\/128\)/],
@@ -84,13 +115,35 @@ describe('endpoint URLs', () => {
   });
 
   it('refuses private addresses unless WEBHOOK_ALLOWED_NETWORKS lists their network', () => {
-    const privates = ['https://10.1.2.3/', 'https://172.16.0.1/', 'https://172.31.255.254/', 'https://192.168.1.10/', 'https://100.64.0.1/', 'https://[fd12:3456::1]/', 'https://[fc00::1]/', 'https://[::ffff:192.168.1.10]/'];
-    for (const url of privates) expect(reasonOf(url)).toMatch(/address \((10|172|192|100|fc00)[^)]*\); give the partner's public address, or have the hub's operators list its closed network in WEBHOOK_ALLOWED_NETWORKS/);
+    const privates = [
+      'https://10.1.2.3/',
+      'https://172.16.0.1/',
+      'https://172.31.255.254/',
+      'https://192.168.1.10/',
+      'https://100.64.0.1/',
+      'https://[fd12:3456::1]/',
+      'https://[fc00::1]/',
+      'https://[::ffff:192.168.1.10]/',
+    ];
+    for (const url of privates)
+      expect(reasonOf(url)).toMatch(
+        /address \((10|172|192|100|fc00)[^)]*\); give the partner's public address, or have the hub's operators list its closed network in WEBHOOK_ALLOWED_NETWORKS/,
+      );
     expect(checkEndpointUrl('https://172.32.0.1/', production)).toMatchObject({ ok: true });
 
-    const closed: AddressPolicy = { production: true, allowedNetworks: ['10.20.0.0/16', '192.168.1.0/24', 'fd12:3456::/32'] };
-    for (const url of ['https://10.20.3.4/', 'https://192.168.1.10/', 'https://[fd12:3456::1]/', 'https://[::ffff:10.20.0.9]/']) expect(checkEndpointUrl(url, closed)).toMatchObject({ ok: true });
-    for (const url of ['https://10.21.0.1/', 'https://192.168.2.1/', 'https://[fd12:3457::1]/']) expect(reasonOf(url, closed)).toMatch(/is a .*private.* address .*WEBHOOK_ALLOWED_NETWORKS/);
+    const closed: AddressPolicy = {
+      production: true,
+      allowedNetworks: ['10.20.0.0/16', '192.168.1.0/24', 'fd12:3456::/32'],
+    };
+    for (const url of [
+      'https://10.20.3.4/',
+      'https://192.168.1.10/',
+      'https://[fd12:3456::1]/',
+      'https://[::ffff:10.20.0.9]/',
+    ])
+      expect(checkEndpointUrl(url, closed)).toMatchObject({ ok: true });
+    for (const url of ['https://10.21.0.1/', 'https://192.168.2.1/', 'https://[fd12:3457::1]/'])
+      expect(reasonOf(url, closed)).toMatch(/is a .*private.* address .*WEBHOOK_ALLOWED_NETWORKS/);
   });
 
   it('keeps loopback and metadata refused whatever the allow list opens around them', () => {
@@ -105,11 +158,15 @@ describe('endpoint URLs', () => {
     expect(checkEndpointUrl('http://127.0.0.1:4567/hooks', test)).toMatchObject({ ok: true, ip: '127.0.0.1' });
     expect(reasonOf('http://127.0.0.2:4567/hooks', test)).toMatch(/loopback/);
     expect(reasonOf('http://169.254.169.254/', { ...test, testNetworks: ['169.254.0.0/16'] })).toMatch(/metadata/);
-    expect(() => checkEndpointUrl('https://partner.example.gov.cn/', { ...test, production: true })).toThrow(/testNetworks is for tests and cannot be used in production/);
+    expect(() => checkEndpointUrl('https://partner.example.gov.cn/', { ...test, production: true })).toThrow(
+      /testNetworks is for tests and cannot be used in production/,
+    );
   });
 
   it('gives a mutation a BAD_USER_INPUT naming the field, the URL and the reason', () => {
-    expect(assertEndpointUrl('https://partner.example.gov.cn/hooks', production).hostname).toBe('partner.example.gov.cn');
+    expect(assertEndpointUrl('https://partner.example.gov.cn/hooks', production).hostname).toBe(
+      'partner.example.gov.cn',
+    );
     let caught: unknown;
     try {
       assertEndpointUrl('https://2130706433/hooks', production);
@@ -117,7 +174,9 @@ describe('endpoint URLs', () => {
       caught = error;
     }
     expect(codeOf(caught)).toBe('BAD_USER_INPUT');
-    expect((caught as Error).message).toBe("url: https://2130706433/hooks is refused: 127.0.0.1 is loopback (127.0.0.0/8), which the hub never calls: it is this machine's own services; give the partner's public address");
+    expect((caught as Error).message).toBe(
+      "url: https://2130706433/hooks is refused: 127.0.0.1 is loopback (127.0.0.0/8), which the hub never calls: it is this machine's own services; give the partner's public address",
+    );
   });
 });
 
@@ -141,23 +200,48 @@ describe('addresses', () => {
 
 describe('WEBHOOK_ALLOWED_NETWORKS', () => {
   it('normalises a list of private CIDRs and single addresses', () => {
-    expect(parseAllowedNetworks(' 10.0.0.0/8, 192.168.1.0/24 ,fd12:3456:0:0::/48,10.9.9.9')).toEqual({ networks: ['10.0.0.0/8', '192.168.1.0/24', 'fd12:3456::/48', '10.9.9.9/32'] });
+    expect(parseAllowedNetworks(' 10.0.0.0/8, 192.168.1.0/24 ,fd12:3456:0:0::/48,10.9.9.9')).toEqual({
+      networks: ['10.0.0.0/8', '192.168.1.0/24', 'fd12:3456::/48', '10.9.9.9/32'],
+    });
     expect(parseAllowedNetworks('')).toEqual({ networks: [] });
   });
 
   it('refuses what is not a private CIDR, saying what to write instead', () => {
-    expect(parseAllowedNetworks('10.1.2.3/8')).toEqual({ problem: '10.1.2.3/8 has bits set after its /8; write the network address (10.0.0.0/8)' });
-    expect(parseAllowedNetworks('10.0.0.0/33')).toEqual({ problem: '10.0.0.0/33: the prefix length must be a whole number from 0 to 32' });
-    expect(parseAllowedNetworks('intranet')).toEqual({ problem: 'intranet is not a CIDR; write an address and a prefix length, e.g. 10.20.0.0/16 or fd12:3456::/48' });
-    for (const wide of ['0.0.0.0/0', '127.0.0.0/8', '169.254.0.0/16', '8.8.8.0/24', '10.0.0.0/7', 'fc00::/6', '::1/128']) {
-      expect(parseAllowedNetworks(wide)).toEqual({ problem: expect.stringMatching(/is not inside a private range \(10\.0\.0\.0\/8, .*\); list only the closed network's private CIDRs/) });
+    expect(parseAllowedNetworks('10.1.2.3/8')).toEqual({
+      problem: '10.1.2.3/8 has bits set after its /8; write the network address (10.0.0.0/8)',
+    });
+    expect(parseAllowedNetworks('10.0.0.0/33')).toEqual({
+      problem: '10.0.0.0/33: the prefix length must be a whole number from 0 to 32',
+    });
+    expect(parseAllowedNetworks('intranet')).toEqual({
+      problem: 'intranet is not a CIDR; write an address and a prefix length, e.g. 10.20.0.0/16 or fd12:3456::/48',
+    });
+    for (const wide of [
+      '0.0.0.0/0',
+      '127.0.0.0/8',
+      '169.254.0.0/16',
+      '8.8.8.0/24',
+      '10.0.0.0/7',
+      'fc00::/6',
+      '::1/128',
+    ]) {
+      expect(parseAllowedNetworks(wide)).toEqual({
+        problem: expect.stringMatching(
+          /is not inside a private range \(10\.0\.0\.0\/8, .*\); list only the closed network's private CIDRs/,
+        ),
+      });
     }
   });
 
   it('is validated at config load, the message naming the variable', () => {
-    expect(loadConfig({ WEBHOOK_ALLOWED_NETWORKS: '10.20.0.0/16,fd00::/8' }).WEBHOOK_ALLOWED_NETWORKS).toEqual(['10.20.0.0/16', 'fd00::/8']);
+    expect(loadConfig({ WEBHOOK_ALLOWED_NETWORKS: '10.20.0.0/16,fd00::/8' }).WEBHOOK_ALLOWED_NETWORKS).toEqual([
+      '10.20.0.0/16',
+      'fd00::/8',
+    ]);
     expect(loadConfig({}).WEBHOOK_ALLOWED_NETWORKS).toEqual([]);
     expect(() => loadConfig({ WEBHOOK_ALLOWED_NETWORKS: '10.20.0.0/16,127.0.0.0/8' })).toThrow(ConfigError);
-    expect(() => loadConfig({ WEBHOOK_ALLOWED_NETWORKS: '10.20.0.0/16,127.0.0.0/8' })).toThrow(/WEBHOOK_ALLOWED_NETWORKS: 127\.0\.0\.0\/8 is not inside a private range/);
+    expect(() => loadConfig({ WEBHOOK_ALLOWED_NETWORKS: '10.20.0.0/16,127.0.0.0/8' })).toThrow(
+      /WEBHOOK_ALLOWED_NETWORKS: 127\.0\.0\.0\/8 is not inside a private range/,
+    );
   });
 });

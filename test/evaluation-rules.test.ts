@@ -59,7 +59,12 @@ async function inEvaluation(): Promise<{ projectId: string; seats: Seat[] }> {
 }
 
 async function events(projectId: string, kind: string) {
-  return t.databases.projects.db.selectFrom('project_event').selectAll().where('project_id', '=', projectId).where('kind', '=', kind).execute();
+  return t.databases.projects.db
+    .selectFrom('project_event')
+    .selectAll()
+    .where('project_id', '=', projectId)
+    .where('kind', '=', kind)
+    .execute();
 }
 
 /**
@@ -68,9 +73,24 @@ async function events(projectId: string, kind: string) {
  */
 async function stateOf(projectId: string) {
   await jobsSettled(t);
-  const draw = await t.databases.experts.db.selectFrom('draw').select(['unsealed_at']).where('project_id', '=', projectId).where('status', '!=', 'FAILED').executeTakeFirst();
-  const timeline = await t.databases.projects.db.selectFrom('project_event').select(['kind', 'detail']).where('project_id', '=', projectId).orderBy('seq').execute();
-  return { status: await projectStatus(t, projectId), seats: await seatsOf(t, projectId), timeline, unsealedAt: draw?.unsealed_at ?? null };
+  const draw = await t.databases.experts.db
+    .selectFrom('draw')
+    .select(['unsealed_at'])
+    .where('project_id', '=', projectId)
+    .where('status', '!=', 'FAILED')
+    .executeTakeFirst();
+  const timeline = await t.databases.projects.db
+    .selectFrom('project_event')
+    .select(['kind', 'detail'])
+    .where('project_id', '=', projectId)
+    .orderBy('seq')
+    .execute();
+  return {
+    status: await projectStatus(t, projectId),
+    seats: await seatsOf(t, projectId),
+    timeline,
+    unsealedAt: draw?.unsealed_at ?? null,
+  };
 }
 
 function codesOf(response: { errors?: { extensions?: { code?: string } }[] }): (string | undefined)[] {
@@ -112,10 +132,18 @@ describe('replaceCommitteeMember', () => {
   it('replaces a seat once when four replacements of it race: one answer, one new seat, one MEMBER_REPLACED', async () => {
     const { projectId, seats } = await inEvaluation();
     const target = seats[0];
-    const answers = await Promise.all(['身体不适，退出评审', '与投标人存在利害关系', '临时有事', '回避'].map((reason) => t.graphql(host, REPLACE, { seat: target.id, reason })));
+    const answers = await Promise.all(
+      ['身体不适，退出评审', '与投标人存在利害关系', '临时有事', '回避'].map((reason) =>
+        t.graphql(host, REPLACE, { seat: target.id, reason }),
+      ),
+    );
     const codes = answers.map((answer) => codesOf(answer)[0] ?? 'REPLACED');
     expect(codes.sort()).toEqual(['CONFLICT', 'CONFLICT', 'CONFLICT', 'REPLACED']);
-    const after = await t.databases.experts.db.selectFrom('committee_seat').selectAll().where('project_id', '=', projectId).execute();
+    const after = await t.databases.experts.db
+      .selectFrom('committee_seat')
+      .selectAll()
+      .where('project_id', '=', projectId)
+      .execute();
     expect(after.filter((seat) => seat.replaces_seat_id === target.id)).toHaveLength(1);
     expect(after.find((seat) => seat.id === target.id)!.status).toBe('REPLACED');
     expect(after.filter((seat) => ['INVITED', 'ACCEPTED', 'CHECKED_IN'].includes(seat.status))).toHaveLength(4);
@@ -137,13 +165,16 @@ describe('completeEvaluation', () => {
     ['65 digits', 'a'.repeat(65)],
     ['empty', ''],
     ['a digest with a prefix', `sha256:${DIGEST}`],
-  ])('refuses a report digest that is %s with BAD_USER_INPUT naming reportDigest, and writes nothing', async (_label, digest) => {
-    const before = await stateOf(projectId);
-    const refused = await t.graphql(host, COMPLETE, { id: projectId, digest });
-    expect(codesOf(refused)).toEqual(['BAD_USER_INPUT']);
-    expect(refused.errors![0].message).toMatch(/64 hexadecimal digits/);
-    expect(await stateOf(projectId)).toEqual(before);
-  });
+  ])(
+    'refuses a report digest that is %s with BAD_USER_INPUT naming reportDigest, and writes nothing',
+    async (_label, digest) => {
+      const before = await stateOf(projectId);
+      const refused = await t.graphql(host, COMPLETE, { id: projectId, digest });
+      expect(codesOf(refused)).toEqual(['BAD_USER_INPUT']);
+      expect(refused.errors![0].message).toMatch(/64 hexadecimal digits/);
+      expect(await stateOf(projectId)).toEqual(before);
+    },
+  );
 
   it('refuses while a replacement member is not checked in (CONFLICT), and writes nothing', async () => {
     const [member] = (await seatsOf(t, projectId)).filter((seat) => seat.status === 'CHECKED_IN');
@@ -160,7 +191,10 @@ describe('completeEvaluation', () => {
   it('completes once every member is checked in, keeping the digest in lower case; a second completion is CONFLICT', async () => {
     await accept(t, [replacement]);
     await checkInAll(t, [replacement]);
-    const done = await t.graphql<{ completeEvaluation: { status: string } }>(host, COMPLETE, { id: projectId, digest: ` ${DIGEST.toUpperCase()} ` });
+    const done = await t.graphql<{ completeEvaluation: { status: string } }>(host, COMPLETE, {
+      id: projectId,
+      digest: ` ${DIGEST.toUpperCase()} `,
+    });
     expect(done.errors).toBeUndefined();
     expect(done.data!.completeEvaluation.status).toBe('EVALUATED');
     const [completed] = await events(projectId, 'EVALUATION_COMPLETED');

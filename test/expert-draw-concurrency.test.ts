@@ -19,29 +19,54 @@ const SPECIALTY = 'ATTACK_POOL';
 
 it('never seats an expert in two overlapping evaluations, and every draw completes or fails cleanly', async () => {
   const db = t.databases.experts.db;
-  const pool = await db.selectFrom('expert').select('id').where('status', '=', 'ACTIVE').where('supervision_department', 'is', null).orderBy('id').limit(POOL).execute();
+  const pool = await db
+    .selectFrom('expert')
+    .select('id')
+    .where('status', '=', 'ACTIVE')
+    .where('supervision_department', 'is', null)
+    .orderBy('id')
+    .limit(POOL)
+    .execute();
   await db
     .updateTable('expert')
     .set({ specialties: sql<string[]>`specialties || array[${SPECIALTY}]::text[]` })
-    .where('id', 'in', pool.map((expert) => expert.id))
+    .where(
+      'id',
+      'in',
+      pool.map((expert) => expert.id),
+    )
     .execute();
   // Windows of 8 hours starting an hour apart: each overlaps the seven before and after it. A MAIN booking takes its
   // room over the window, so overlapping projects are hosted by different platforms, each in a room of its own (a
   // LOCAL project has no regional rule: every draw still draws from the same pool).
   const rooms = await mainRooms(t, 5);
-  if (rooms.length < 8) throw new Error(`the seed has ${rooms.length} main rooms of 5 seats; 8 overlapping windows need 8`);
+  if (rooms.length < 8)
+    throw new Error(`the seed has ${rooms.length} main rooms of 5 seats; 8 overlapping windows need 8`);
   const base = Date.now() + 60 * 86_400_000;
   const projects: { id: string; room: (typeof rooms)[number] }[] = [];
   for (let i = 0; i < PROJECTS; i++) {
     const startsAt = new Date(base + i * 3_600_000);
     const room = rooms[i % rooms.length];
-    const id = await feeAdvancedProject(t, { host: room.platform_id, mode: 'LOCAL', startsAt, endsAt: new Date(startsAt.getTime() + 8 * 3_600_000), bookings: [{ roomId: room.id, role: 'MAIN', seats: room.seats }] });
+    const id = await feeAdvancedProject(t, {
+      host: room.platform_id,
+      mode: 'LOCAL',
+      startsAt,
+      endsAt: new Date(startsAt.getTime() + 8 * 3_600_000),
+      bookings: [{ roomId: room.id, role: 'MAIN', seats: room.seats }],
+    });
     projects.push({ id, room });
   }
   const projectIds = projects.map((project) => project.id);
 
   const started = Date.now();
-  const responses = await Promise.all(projects.map(({ id, room }) => t.graphql(as.operator(room.platform_id), DRAW, { projectId: id, seats: [{ roomId: room.id, specialty: SPECIALTY, count: 4 }] })));
+  const responses = await Promise.all(
+    projects.map(({ id, room }) =>
+      t.graphql(as.operator(room.platform_id), DRAW, {
+        projectId: id,
+        seats: [{ roomId: room.id, specialty: SPECIALTY, count: 4 }],
+      }),
+    ),
+  );
   expect(responses.every((response) => response.errors === undefined)).toBe(true);
 
   const draws = await eventually(
@@ -49,21 +74,33 @@ it('never seats an expert in two overlapping evaluations, and every draw complet
       const rows = await db.selectFrom('draw').selectAll().where('project_id', 'in', projectIds).execute();
       const seats = await db
         .selectFrom('committee_seat')
-        .select(['draw_id', (eb) => eb.fn.countAll<string>().as('live'), (eb) => eb.fn.count<string>('invited_at').as('invited')])
+        .select([
+          'draw_id',
+          (eb) => eb.fn.countAll<string>().as('live'),
+          (eb) => eb.fn.count<string>('invited_at').as('invited'),
+        ])
         .where('project_id', 'in', projectIds)
         .where('live', '=', true)
         .groupBy('draw_id')
         .execute();
       const statuses = new Map(
-        (await t.databases.projects.db.selectFrom('project').select(['id', 'status']).where('id', 'in', projectIds).execute()).map((row) => [row.id, row.status]),
+        (
+          await t.databases.projects.db
+            .selectFrom('project')
+            .select(['id', 'status'])
+            .where('id', 'in', projectIds)
+            .execute()
+        ).map((row) => [row.id, row.status]),
       );
       const settled = [];
       for (const draw of rows) {
         const seat = seats.find((row) => row.draw_id === draw.id);
         const [live, invited] = [Number(seat?.live ?? 0), Number(seat?.invited ?? 0)];
         const status = statuses.get(draw.project_id);
-        if (draw.status === 'FAILED' && live === 0 && status === 'FEE_ADVANCED') settled.push({ draw, outcome: 'FAILED' as const });
-        else if (draw.status === 'PENDING' && live === 4 && invited === 4 && status === 'EXPERTS_DRAWING') settled.push({ draw, outcome: 'SEATED' as const });
+        if (draw.status === 'FAILED' && live === 0 && status === 'FEE_ADVANCED')
+          settled.push({ draw, outcome: 'FAILED' as const });
+        else if (draw.status === 'PENDING' && live === 4 && invited === 4 && status === 'EXPERTS_DRAWING')
+          settled.push({ draw, outcome: 'SEATED' as const });
       }
       return settled.length === PROJECTS ? settled : undefined;
     },
@@ -82,9 +119,18 @@ it('never seats an expert in two overlapping evaluations, and every draw complet
   const failed = draws.filter((entry) => entry.outcome === 'FAILED');
   for (const { draw } of failed) expect(draw.failure_reason).toMatch(/INSUFFICIENT_EXPERTS|lost the race/);
   for (const { draw } of seated) expect((await t.hub.services.experts.verifyDraw(draw.id)).matches).toBe(true);
-  const lostRaces = await db.selectFrom('draw_round').select((eb) => eb.fn.countAll<string>().as('count')).where('outcome', '=', 'LOST_RACE').executeTakeFirstOrThrow();
-  const liveSeats = await db.selectFrom('committee_seat').select((eb) => eb.fn.countAll<string>().as('count')).where('live', '=', true).where('specialty', '=', SPECIALTY).executeTakeFirstOrThrow();
-  // eslint-disable-next-line no-console
+  const lostRaces = await db
+    .selectFrom('draw_round')
+    .select((eb) => eb.fn.countAll<string>().as('count'))
+    .where('outcome', '=', 'LOST_RACE')
+    .executeTakeFirstOrThrow();
+  const liveSeats = await db
+    .selectFrom('committee_seat')
+    .select((eb) => eb.fn.countAll<string>().as('count'))
+    .where('live', '=', true)
+    .where('specialty', '=', SPECIALTY)
+    .executeTakeFirstOrThrow();
+   
   console.log(
     `concurrency attack: ${PROJECTS} draws of 4 from a pool of ${POOL} with overlapping windows in ${elapsed} ms: ` +
       `${seated.length} seated, ${failed.length} failed cleanly (INSUFFICIENT_EXPERTS), ${lostRaces.count} round(s) lost a race and were redrawn, ${liveSeats.count} live seats, 0 double bookings`,

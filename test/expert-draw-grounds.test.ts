@@ -2,7 +2,13 @@
 // constraint refuses a second overlapping live seat, and the time of one draw over the whole 3,000-expert pool.
 import { sql, type Kysely } from 'kysely';
 import { DB_ERRORS, sqlState } from '../lib/db';
-import { AVOIDANCE_GROUND_NAMES, eligibleExperts, withoutSeated, type AvoidanceGround, type EligibilityFacts } from '../subgraphs/experts/eligibility';
+import {
+  AVOIDANCE_GROUND_NAMES,
+  eligibleExperts,
+  withoutSeated,
+  type AvoidanceGround,
+  type EligibilityFacts,
+} from '../subgraphs/experts/eligibility';
 import { randomIds, systemClock } from '../lib/clock';
 import { drawPolicyOf, ExpertsService } from '../subgraphs/experts';
 import type { ExpertsDatabase } from '../subgraphs/experts/types';
@@ -63,7 +69,18 @@ async function drawOf(projectId: string): Promise<string> {
   const id = `drw-ground-${++drawCount}`;
   await t.databases.experts.db
     .insertInto('draw')
-    .values({ id, project_id: projectId, status: 'PENDING', seed_commitment: 'a'.repeat(64), seed: null, supervisor_nonce: null, failure_reason: null, starts_at: window.startsAt, ends_at: window.endsAt, completed_at: null })
+    .values({
+      id,
+      project_id: projectId,
+      status: 'PENDING',
+      seed_commitment: 'a'.repeat(64),
+      seed: null,
+      supervisor_nonce: null,
+      failure_reason: null,
+      starts_at: window.startsAt,
+      ends_at: window.endsAt,
+      completed_at: null,
+    })
     .execute();
   return id;
 }
@@ -71,7 +88,15 @@ let seatCount = 0;
 /** A seat of another draw; `db` is a transaction to write it in, the test hub's pool by default. */
 async function seat(
   expertId: string,
-  options: { projectId?: string; status?: 'INVITED' | 'DECLINED' | 'ACCEPTED' | 'WITHDRAWN'; from: Date; to: Date; createdAt?: Date; specialty?: string; db?: Kysely<ExpertsDatabase> },
+  options: {
+    projectId?: string;
+    status?: 'INVITED' | 'DECLINED' | 'ACCEPTED' | 'WITHDRAWN';
+    from: Date;
+    to: Date;
+    createdAt?: Date;
+    specialty?: string;
+    db?: Kysely<ExpertsDatabase>;
+  },
 ) {
   const projectId = options.projectId ?? 'prj-elsewhere';
   const draw = await drawOf(projectId);
@@ -104,12 +129,30 @@ describe('the avoidance grounds, one by one', () => {
     await t.databases.experts.db
       .insertInto('employment')
       .values([
-        { expert_id: target, organisation: facts.agency, relation: 'EMPLOYEE', started_on: isoDay(-400), ended_on: null },
-        { expert_id: control, organisation: facts.agency, relation: 'EMPLOYEE', started_on: isoDay(-4000), ended_on: isoDay(-3000) },
+        {
+          expert_id: target,
+          organisation: facts.agency,
+          relation: 'EMPLOYEE',
+          started_on: isoDay(-400),
+          ended_on: null,
+        },
+        {
+          expert_id: control,
+          organisation: facts.agency,
+          relation: 'EMPLOYEE',
+          started_on: isoDay(-4000),
+          ended_on: isoDay(-3000),
+        },
       ])
       .execute();
-    await t.databases.experts.db.updateTable('expert').set({ employer: facts.tenderer }).where('id', '=', byEmployer).execute();
-    expect(await avoided('employedByParty', [target, control, byEmployer])).toEqual([target, control, byEmployer].filter((id) => id !== control).sort());
+    await t.databases.experts.db
+      .updateTable('expert')
+      .set({ employer: facts.tenderer })
+      .where('id', '=', byEmployer)
+      .execute();
+    expect(await avoided('employedByParty', [target, control, byEmployer])).toEqual(
+      [target, control, byEmployer].filter((id) => id !== control).sort(),
+    );
   });
 
   it('2 formerlyTiedToBidder: employed by or on the board of a bidder within 3 years; not 4 years ago', async () => {
@@ -117,8 +160,20 @@ describe('the avoidance grounds, one by one', () => {
     await t.databases.experts.db
       .insertInto('employment')
       .values([
-        { expert_id: target, organisation: facts.bidders[1], relation: 'BOARD_MEMBER', started_on: isoDay(-2000), ended_on: isoDay(-700) },
-        { expert_id: control, organisation: facts.bidders[1], relation: 'EMPLOYEE', started_on: isoDay(-3000), ended_on: isoDay(-4 * 366) },
+        {
+          expert_id: target,
+          organisation: facts.bidders[1],
+          relation: 'BOARD_MEMBER',
+          started_on: isoDay(-2000),
+          ended_on: isoDay(-700),
+        },
+        {
+          expert_id: control,
+          organisation: facts.bidders[1],
+          relation: 'EMPLOYEE',
+          started_on: isoDay(-3000),
+          ended_on: isoDay(-4 * 366),
+        },
       ])
       .execute();
     expect(await avoided('formerlyTiedToBidder', [target, control])).toEqual([target]);
@@ -139,16 +194,32 @@ describe('the avoidance grounds, one by one', () => {
   it("4 supervisionStaff: staff of the project's department in its region; not of another region or department", async () => {
     const [target, control] = two();
     const [otherDepartment] = [pick[next++]];
-    await t.databases.experts.db.updateTable('expert').set({ supervision_department: 'TRANSPORT', supervision_region: '411721' }).where('id', '=', target).execute();
-    await t.databases.experts.db.updateTable('expert').set({ supervision_department: 'TRANSPORT', supervision_region: '410100' }).where('id', '=', control).execute();
-    await t.databases.experts.db.updateTable('expert').set({ supervision_department: 'FINANCE', supervision_region: '411700' }).where('id', '=', otherDepartment).execute();
+    await t.databases.experts.db
+      .updateTable('expert')
+      .set({ supervision_department: 'TRANSPORT', supervision_region: '411721' })
+      .where('id', '=', target)
+      .execute();
+    await t.databases.experts.db
+      .updateTable('expert')
+      .set({ supervision_department: 'TRANSPORT', supervision_region: '410100' })
+      .where('id', '=', control)
+      .execute();
+    await t.databases.experts.db
+      .updateTable('expert')
+      .set({ supervision_department: 'FINANCE', supervision_region: '411700' })
+      .where('id', '=', otherDepartment)
+      .execute();
     expect(await avoided('supervisionStaff', [target, control, otherDepartment])).toEqual([target]);
   });
 
   it('5 suspendedOrPenalised: suspended, or under a running penalty; not after it ended', async () => {
     const [suspended, penalised] = two();
     const [control] = [pick[next++]];
-    await t.databases.experts.db.updateTable('expert').set({ status: 'SUSPENDED' }).where('id', '=', suspended).execute();
+    await t.databases.experts.db
+      .updateTable('expert')
+      .set({ status: 'SUSPENDED' })
+      .where('id', '=', suspended)
+      .execute();
     await t.databases.experts.db
       .insertInto('penalty')
       .values([
@@ -156,14 +227,22 @@ describe('the avoidance grounds, one by one', () => {
         { expert_id: control, reason: '无正当理由拒不参加评标', imposed_on: isoDay(-400), until: isoDay(-30) },
       ])
       .execute();
-    expect(await avoided('suspendedOrPenalised', [suspended, penalised, control])).toEqual([suspended, penalised].sort());
+    expect(await avoided('suspendedOrPenalised', [suspended, penalised, control])).toEqual(
+      [suspended, penalised].sort(),
+    );
   });
 
   it('6 seatedOnOverlappingEvaluation: a live seat overlapping the window; not a declined one nor one the day before', async () => {
     const [target, control] = two();
     const [declined] = [pick[next++]];
-    await seat(target, { from: new Date(window.startsAt.getTime() + 3_600_000), to: new Date(window.endsAt.getTime() + 3_600_000) });
-    await seat(control, { from: new Date(window.startsAt.getTime() - DAY), to: new Date(window.startsAt.getTime() - DAY + 3_600_000) });
+    await seat(target, {
+      from: new Date(window.startsAt.getTime() + 3_600_000),
+      to: new Date(window.endsAt.getTime() + 3_600_000),
+    });
+    await seat(control, {
+      from: new Date(window.startsAt.getTime() - DAY),
+      to: new Date(window.startsAt.getTime() - DAY + 3_600_000),
+    });
     await seat(declined, { status: 'DECLINED', from: window.startsAt, to: window.endsAt });
     expect(await avoided('seatedOnOverlappingEvaluation', [target, control, declined])).toEqual([target]);
   });
@@ -173,19 +252,31 @@ describe('the avoidance grounds, one by one', () => {
     await seat(expert, { from: window.startsAt, to: window.endsAt });
     await seat(expert, { status: 'DECLINED', from: window.startsAt, to: window.endsAt });
     const attack = await Promise.allSettled(
-      Array.from({ length: 5 }, () => seat(expert, { status: 'INVITED', from: new Date(window.startsAt.getTime() + 60_000), to: window.endsAt })),
+      Array.from({ length: 5 }, () =>
+        seat(expert, { status: 'INVITED', from: new Date(window.startsAt.getTime() + 60_000), to: window.endsAt }),
+      ),
     );
-    expect(attack.every((result) => result.status === 'rejected' && sqlState(result.reason) === DB_ERRORS.exclusionViolation)).toBe(true);
+    expect(
+      attack.every(
+        (result) => result.status === 'rejected' && sqlState(result.reason) === DB_ERRORS.exclusionViolation,
+      ),
+    ).toBe(true);
   });
 
   it('7 drawnTooOften: DRAW_LIMIT_30D seats in the last 30 days; not fewer, not older ones, not withdrawn ones', async () => {
     const [target, control] = two();
     const [old] = [pick[next++]];
-    const past = (days: number) => ({ from: new Date(Date.now() - days * DAY), to: new Date(Date.now() - days * DAY + 3_600_000) });
-    for (const days of [3, 10, 20]) await seat(target, { status: 'DECLINED', ...past(days), createdAt: new Date(Date.now() - days * DAY) });
-    for (const days of [3, 10]) await seat(control, { status: 'DECLINED', ...past(days), createdAt: new Date(Date.now() - days * DAY) });
+    const past = (days: number) => ({
+      from: new Date(Date.now() - days * DAY),
+      to: new Date(Date.now() - days * DAY + 3_600_000),
+    });
+    for (const days of [3, 10, 20])
+      await seat(target, { status: 'DECLINED', ...past(days), createdAt: new Date(Date.now() - days * DAY) });
+    for (const days of [3, 10])
+      await seat(control, { status: 'DECLINED', ...past(days), createdAt: new Date(Date.now() - days * DAY) });
     await seat(control, { status: 'WITHDRAWN', ...past(15), createdAt: new Date(Date.now() - 15 * DAY) });
-    for (const days of [3, 10, 40]) await seat(old, { status: 'DECLINED', ...past(days), createdAt: new Date(Date.now() - days * DAY) });
+    for (const days of [3, 10, 40])
+      await seat(old, { status: 'DECLINED', ...past(days), createdAt: new Date(Date.now() - days * DAY) });
     expect(await avoided('drawnTooOften', [target, control, old])).toEqual([target]);
   });
 
@@ -202,31 +293,53 @@ describe('the avoidance grounds, one by one', () => {
     const avoidedByAny = new Set<string>();
     for (const ground of AVOIDANCE_GROUND_NAMES) for (const id of await avoided(ground, pick)) avoidedByAny.add(id);
     expect(avoidedByAny.size).toBeGreaterThanOrEqual(AVOIDANCE_GROUND_NAMES.length);
-    const eligible = await eligibleExperts(t.databases.experts.db, { ...facts, now: new Date(), drawLimit30d: 3 }, [{ group_key: 'g', specialty }]);
+    const eligible = await eligibleExperts(t.databases.experts.db, { ...facts, now: new Date(), drawLimit30d: 3 }, [
+      { group_key: 'g', specialty },
+    ]);
     expect(eligible.get('g')!.candidates).toEqual(pick.filter((id) => !avoidedByAny.has(id)).sort());
   });
 });
 
 describe("the pool's storage", () => {
-  const expertRow = (id: string) => ({ id, code: id, name: '测试专家', phone: '13800000000', home_platform_id: '411700', specialties: ['LEGAL'], employer: '测试单位', supervision_department: null, supervision_region: null });
+  const expertRow = (id: string) => ({
+    id,
+    code: id,
+    name: '测试专家',
+    phone: '13800000000',
+    home_platform_id: '411700',
+    specialties: ['LEGAL'],
+    employer: '测试单位',
+    supervision_department: null,
+    supervision_region: null,
+  });
 
   it('refuses an expert id that is not printable ASCII: digests join ids with newlines and order them by byte', async () => {
     for (const id of ['exp-new\nline', 'exp with space', 'exp-专家']) {
-      const refused = await t.databases.experts.db.insertInto('expert').values(expertRow(id)).execute().catch((error: unknown) => error);
+      const refused = await t.databases.experts.db
+        .insertInto('expert')
+        .values(expertRow(id))
+        .execute()
+        .catch((error: unknown) => error);
       expect(sqlState(refused)).toBe('23514');
     }
   });
 
   it('keeps the specialty index without a pending list, so a draw never scans new experts one by one', async () => {
-    const index = await sql<{ reloptions: string[] | null }>`select reloptions from pg_class where oid = 'expert_specialties_idx'::regclass`.execute(t.databases.experts.db);
+    const index = await sql<{
+      reloptions: string[] | null;
+    }>`select reloptions from pg_class where oid = 'expert_specialties_idx'::regclass`.execute(t.databases.experts.db);
     expect(index.rows[0].reloptions).toContain('fastupdate=off');
   });
 
   it("compresses a round's candidate lists with lz4 where the server has it (pglz otherwise)", async () => {
     const db = t.databases.experts.db;
-    const server = await sql<{ lz4: boolean }>`select 'lz4' = any(enumvals) as lz4 from pg_settings where name = 'default_toast_compression'`.execute(db);
+    const server = await sql<{
+      lz4: boolean;
+    }>`select 'lz4' = any(enumvals) as lz4 from pg_settings where name = 'default_toast_compression'`.execute(db);
     const columns = await sql<{ attname: string; attcompression: string }>`
-      select attname, attcompression from pg_attribute where attrelid = 'draw_round'::regclass and attname in ('candidates', 'host_region_candidates') order by attname`.execute(db);
+      select attname, attcompression from pg_attribute where attrelid = 'draw_round'::regclass and attname in ('candidates', 'host_region_candidates') order by attname`.execute(
+      db,
+    );
     const method = server.rows[0].lz4 ? 'l' : '';
     expect(columns.rows).toEqual([
       { attname: 'candidates', attcompression: method },
@@ -258,7 +371,14 @@ describe('one run of a draw', () => {
         { bookingId: 'bk-twin-2', roomId: 'room-411700-2', platformId: '411700', role: 'MAIN', specialty, seats: 1 },
       ],
     });
-    const outcome = await experts.runDraw(draw.id, { ...facts, projectId: 'prj-twin-rooms', mode: 'LOCAL', startsAt: startsAt.toISOString(), endsAt: endsAt.toISOString(), pools: {} });
+    const outcome = await experts.runDraw(draw.id, {
+      ...facts,
+      projectId: 'prj-twin-rooms',
+      mode: 'LOCAL',
+      startsAt: startsAt.toISOString(),
+      endsAt: endsAt.toISOString(),
+      pools: {},
+    });
     expect(outcome).toEqual({ kind: 'SEATED', seats: 3 });
     const rounds = await experts.roundsOfDraw(draw.id);
     expect(rounds.map((round) => [round.group_key, round.round, round.outcome])).toEqual([
@@ -276,8 +396,16 @@ describe('one run of a draw', () => {
     const db = t.databases.experts.db;
     const [here, there] = [pick[38], pick[39]];
     const specialty = `RACED_POOL_${process.pid}`;
-    await db.updateTable('expert').set({ home_platform_id: '410100', specialties: [specialty] }).where('id', '=', here).execute();
-    await db.updateTable('expert').set({ home_platform_id: '410200', specialties: [specialty] }).where('id', '=', there).execute();
+    await db
+      .updateTable('expert')
+      .set({ home_platform_id: '410100', specialties: [specialty] })
+      .where('id', '=', here)
+      .execute();
+    await db
+      .updateTable('expert')
+      .set({ home_platform_id: '410200', specialties: [specialty] })
+      .where('id', '=', there)
+      .execute();
     const startsAt = new Date(Date.now() + 210 * DAY);
     const endsAt = new Date(startsAt.getTime() + 8 * 3_600_000);
     const [first, second] = [`room-410100-1/${specialty}`, `room-410200-1/${specialty}`];
@@ -288,7 +416,13 @@ describe('one run of a draw', () => {
       candidatesListed: async () => {
         if (raced) return;
         raced = true;
-        await seat(there, { projectId: 'prj-raced-elsewhere', status: 'INVITED', from: startsAt, to: endsAt, specialty });
+        await seat(there, {
+          projectId: 'prj-raced-elsewhere',
+          status: 'INVITED',
+          from: startsAt,
+          to: endsAt,
+          specialty,
+        });
       },
     });
     const draw = await experts.requestDraw({
@@ -301,8 +435,22 @@ describe('one run of a draw', () => {
       endsAt,
       supervisorNonce: null,
       groups: [
-        { bookingId: 'bk-raced-1', roomId: 'room-410100-1', platformId: '410100', role: 'SECONDARY', specialty, seats: 1 },
-        { bookingId: 'bk-raced-2', roomId: 'room-410200-1', platformId: '410200', role: 'SECONDARY', specialty, seats: 1 },
+        {
+          bookingId: 'bk-raced-1',
+          roomId: 'room-410100-1',
+          platformId: '410100',
+          role: 'SECONDARY',
+          specialty,
+          seats: 1,
+        },
+        {
+          bookingId: 'bk-raced-2',
+          roomId: 'room-410200-1',
+          platformId: '410200',
+          role: 'SECONDARY',
+          specialty,
+          seats: 1,
+        },
       ],
     });
     const outcome = await experts.runDraw(draw.id, {
@@ -327,12 +475,25 @@ describe('one run of a draw', () => {
     const db = t.databases.experts.db;
     const only = pick[34];
     const specialty = `WAITED_POOL_${process.pid}`;
-    await db.updateTable('expert').set({ specialties: [specialty] }).where('id', '=', only).execute();
+    await db
+      .updateTable('expert')
+      .set({ specialties: [specialty] })
+      .where('id', '=', only)
+      .execute();
     const startsAt = new Date(Date.now() + 230 * DAY);
     const endsAt = new Date(startsAt.getTime() + 8 * 3_600_000);
     const draw = await experts.requestDraw({
-      projectId: 'prj-waited', hostPlatformId: '411700', hostParentId: '410000', department: facts.department, mode: 'LOCAL', startsAt, endsAt, supervisorNonce: null,
-      groups: [{ bookingId: 'bk-waited', roomId: 'room-411700-1', platformId: '411700', role: 'MAIN', specialty, seats: 1 }],
+      projectId: 'prj-waited',
+      hostPlatformId: '411700',
+      hostParentId: '410000',
+      department: facts.department,
+      mode: 'LOCAL',
+      startsAt,
+      endsAt,
+      supervisorNonce: null,
+      groups: [
+        { bookingId: 'bk-waited', roomId: 'room-411700-1', platformId: '411700', role: 'MAIN', specialty, seats: 1 },
+      ],
     });
     // Another draw's transaction seats the only expert and stays open until this draw has lost two rounds to it, then
     // rolls back.
@@ -341,17 +502,36 @@ describe('one run of a draw', () => {
     let seated!: () => void;
     const holding = new Promise<void>((resolve) => (seated = resolve));
     const other = db.transaction().execute(async (trx) => {
-      await seat(only, { projectId: 'prj-waited-elsewhere', status: 'INVITED', from: startsAt, to: endsAt, specialty, db: trx });
+      await seat(only, {
+        projectId: 'prj-waited-elsewhere',
+        status: 'INVITED',
+        from: startsAt,
+        to: endsAt,
+        specialty,
+        db: trx,
+      });
       seated();
       await released;
       throw new Error('rolled back on purpose');
     });
     await holding;
-    const lostRounds = async () => (await experts.roundsOfDraw(draw.id)).filter((round) => round.outcome === 'LOST_RACE').length;
+    const lostRounds = async () =>
+      (await experts.roundsOfDraw(draw.id)).filter((round) => round.outcome === 'LOST_RACE').length;
     try {
-      const running = experts.runDraw(draw.id, { ...facts, projectId: 'prj-waited', mode: 'LOCAL', startsAt: startsAt.toISOString(), endsAt: endsAt.toISOString(), pools: {} });
+      const running = experts.runDraw(draw.id, {
+        ...facts,
+        projectId: 'prj-waited',
+        mode: 'LOCAL',
+        startsAt: startsAt.toISOString(),
+        endsAt: endsAt.toISOString(),
+        pools: {},
+      });
       // Each wait gives up after SEAT_WAIT and is recorded (in a transaction of its own) before the run draws again.
-      await eventually(async () => ((await lostRounds()) >= 2 ? true : undefined), 30_000, 'two rounds lost to the held seat');
+      await eventually(
+        async () => ((await lostRounds()) >= 2 ? true : undefined),
+        30_000,
+        'two rounds lost to the held seat',
+      );
       release();
       expect(await running).toEqual({ kind: 'SEATED', seats: 1 });
     } finally {
@@ -369,7 +549,10 @@ describe('one run of a draw', () => {
   });
 
   it('takes out of a list made earlier the experts whose seats of the draw a ground now avoids: live (6), declined or replaced (8), not withdrawn', () => {
-    const listed = { candidates: ['exp-1', 'exp-2', 'exp-3', 'exp-4', 'exp-5', 'exp-6', 'exp-7'], hostRegion: new Set(['exp-2', 'exp-7']) };
+    const listed = {
+      candidates: ['exp-1', 'exp-2', 'exp-3', 'exp-4', 'exp-5', 'exp-6', 'exp-7'],
+      hostRegion: new Set(['exp-2', 'exp-7']),
+    };
     const seats = [
       { expert_id: 'exp-1', live: true, status: 'INVITED' as const },
       { expert_id: 'exp-2', live: true, status: 'ACCEPTED' as const },
@@ -401,8 +584,22 @@ describe('one draw over the 3,000-expert pool', () => {
         endsAt,
         supervisorNonce: null,
         groups: [
-          { bookingId: 'bk-main', roomId: 'room-411700-1', platformId: '411700', role: 'MAIN', specialty: 'CIVIL_ENGINEERING', seats: 4 },
-          { bookingId: 'bk-sec', roomId: 'room-410100-1', platformId: '410100', role: 'SECONDARY', specialty: 'COST_ESTIMATION', seats: 2 },
+          {
+            bookingId: 'bk-main',
+            roomId: 'room-411700-1',
+            platformId: '411700',
+            role: 'MAIN',
+            specialty: 'CIVIL_ENGINEERING',
+            seats: 4,
+          },
+          {
+            bookingId: 'bk-sec',
+            roomId: 'room-410100-1',
+            platformId: '410100',
+            role: 'SECONDARY',
+            specialty: 'COST_ESTIMATION',
+            seats: 2,
+          },
         ],
       });
       const started = process.hrtime.bigint();
@@ -416,11 +613,15 @@ describe('one draw over the 3,000-expert pool', () => {
       times.push(Number(process.hrtime.bigint() - started) / 1e6);
       expect(outcome).toEqual({ kind: 'SEATED', seats: 6 });
       expect((await experts.verifyDraw(draw.id)).matches).toBe(true);
-      const main = (await experts.roundsOfDraw(draw.id)).find((round) => round.group_key === 'room-411700-1/CIVIL_ENGINEERING')!;
+      const main = (await experts.roundsOfDraw(draw.id)).find(
+        (round) => round.group_key === 'room-411700-1/CIVIL_ENGINEERING',
+      )!;
       expect(main.candidates.length).toBeGreaterThan(500);
     }
     times.sort((a, b) => a - b);
-    // eslint-disable-next-line no-console
-    console.log(`one draw (2 groups, 6 seats) over the 3,000-expert pool: median ${times[3].toFixed(1)} ms, min ${times[0].toFixed(1)} ms, max ${times[6].toFixed(1)} ms`);
+     
+    console.log(
+      `one draw (2 groups, 6 seats) over the 3,000-expert pool: median ${times[3].toFixed(1)} ms, min ${times[0].toFixed(1)} ms, max ${times[6].toFixed(1)} ms`,
+    );
   });
 });

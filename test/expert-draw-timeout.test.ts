@@ -16,14 +16,24 @@ beforeAll(async () => {
 /** Runs now the timeout jobs of these seats' invitations, as if INVITE_TTL had passed in Redis too. */
 async function timeoutsRunNow(seatIds: string[]): Promise<void> {
   const queue = t.hub.jobs!.queues['expert-draws'];
-  const timeouts = await eventually(async () => {
-    const delayed = (await queue.getDelayed()).filter((job) => job.name === 'invitation-timeout' && seatIds.includes((job.data as { seatId: string }).seatId));
-    return delayed.length === seatIds.length ? delayed : undefined;
-  }, 15_000, 'the invitations\' timeout jobs');
+  const timeouts = await eventually(
+    async () => {
+      const delayed = (await queue.getDelayed()).filter(
+        (job) => job.name === 'invitation-timeout' && seatIds.includes((job.data as { seatId: string }).seatId),
+      );
+      return delayed.length === seatIds.length ? delayed : undefined;
+    },
+    15_000,
+    "the invitations' timeout jobs",
+  );
   // A retry whose back-off ran out between the look and the promotion is already on its way: nothing to promote.
-  await Promise.all(timeouts.map((job) => job.promote().catch((error: unknown) => {
-    if (!(error instanceof Error && /not in the delayed state|delayed/i.test(error.message))) throw error;
-  })));
+  await Promise.all(
+    timeouts.map((job) =>
+      job.promote().catch((error: unknown) => {
+        if (!(error instanceof Error && /not in the delayed state|delayed/i.test(error.message))) throw error;
+      }),
+    ),
+  );
 }
 afterAll(async () => {
   await t.stop();
@@ -31,23 +41,42 @@ afterAll(async () => {
 
 it('declines a lapsed invitation and draws its replacement in the next round, never redrawing the lapsed expert', async () => {
   const [room] = await roomsOf(t, HOST);
-  const projectId = await feeAdvancedProject(t, { mode: 'LOCAL', bookings: [{ roomId: room.id, role: 'MAIN', seats: room.seats }] });
-  const response = await t.graphql(as.operator(HOST), DRAW, { projectId, seats: [{ roomId: room.id, specialty: 'CIVIL_ENGINEERING', count: 4 }] });
+  const projectId = await feeAdvancedProject(t, {
+    mode: 'LOCAL',
+    bookings: [{ roomId: room.id, role: 'MAIN', seats: room.seats }],
+  });
+  const response = await t.graphql(as.operator(HOST), DRAW, {
+    projectId,
+    seats: [{ roomId: room.id, specialty: 'CIVIL_ENGINEERING', count: 4 }],
+  });
   expect(response.errors).toBeUndefined();
   const draw = await drawSettled(t, projectId);
   const first = await seatsOf(t, draw.id);
   // One expert answers in time; the other three let their invitations lapse.
-  const accepted = await t.graphql(as.expert(first[0].expert_id!), `mutation($id: ID!) { respondToInvitation(seatId: $id, accept: true) { status } }`, { id: first[0].id });
+  const accepted = await t.graphql(
+    as.expert(first[0].expert_id!),
+    `mutation($id: ID!) { respondToInvitation(seatId: $id, accept: true) { status } }`,
+    { id: first[0].id },
+  );
   expect(accepted.errors).toBeUndefined();
 
   const lapsed = first.slice(1);
   // Run before the due time, a timeout changes nothing: the job fails and is retried later.
   const queue = t.hub.jobs!.queues['expert-draws'];
   await timeoutsRunNow([lapsed[0].id]);
-  const early = await eventually(async () => {
-    const job = (await queue.getJobs(['delayed', 'failed'])).find((candidate) => candidate.name === 'invitation-timeout' && (candidate.data as { seatId: string }).seatId === lapsed[0].id && candidate.attemptsMade > 0);
-    return job ?? undefined;
-  }, 15_000, 'the early timeout to be refused');
+  const early = await eventually(
+    async () => {
+      const job = (await queue.getJobs(['delayed', 'failed'])).find(
+        (candidate) =>
+          candidate.name === 'invitation-timeout' &&
+          (candidate.data as { seatId: string }).seatId === lapsed[0].id &&
+          candidate.attemptsMade > 0,
+      );
+      return job ?? undefined;
+    },
+    15_000,
+    'the early timeout to be refused',
+  );
   expect(early.failedReason).toContain('not due yet');
   expect((await seatsOf(t, draw.id)).find((seat) => seat.id === lapsed[0].id)!.status).toBe('INVITED');
 
@@ -58,8 +87,12 @@ it('declines a lapsed invitation and draws its replacement in the next round, ne
       const seats = await seatsOf(t, draw.id);
       const replaced = lapsed.map((seat) => seats.find((other) => other.replaces_seat_id === seat.id));
       // The job puts a replacement on the timeline just after committing its seat: wait for both.
-      const drawn = (await t.hub.services.projects.eventsOfProjects([projectId])).filter((event) => event.kind === 'EXPERT_REPLACEMENT_DRAWN');
-      return replaced.every((seat) => seat?.invited_at) && drawn.length >= lapsed.length ? { seats, replaced } : undefined;
+      const drawn = (await t.hub.services.projects.eventsOfProjects([projectId])).filter(
+        (event) => event.kind === 'EXPERT_REPLACEMENT_DRAWN',
+      );
+      return replaced.every((seat) => seat?.invited_at) && drawn.length >= lapsed.length
+        ? { seats, replaced }
+        : undefined;
     },
     15_000,
     'the lapsed invitations to be replaced',

@@ -20,15 +20,33 @@ let pools = 0;
 async function committeeOfTheWholePool() {
   const db = t.databases.experts.db;
   const specialty = `REPLACEMENT_POOL_${Math.random().toString(36).slice(2, 8).toUpperCase()}`;
-  const pool = await db.selectFrom('expert').select('id').where('status', '=', 'ACTIVE').where('supervision_department', 'is', null).orderBy('id', 'desc').offset(4 * pools++).limit(4).execute();
+  const pool = await db
+    .selectFrom('expert')
+    .select('id')
+    .where('status', '=', 'ACTIVE')
+    .where('supervision_department', 'is', null)
+    .orderBy('id', 'desc')
+    .offset(4 * pools++)
+    .limit(4)
+    .execute();
   await db
     .updateTable('expert')
     .set({ specialties: sql<string[]>`specialties || ${[specialty]}::text[]` })
-    .where('id', 'in', pool.map((expert) => expert.id))
+    .where(
+      'id',
+      'in',
+      pool.map((expert) => expert.id),
+    )
     .execute();
   const [room] = (await roomsOf(t, HOST)).filter((candidate) => candidate.seats >= 5);
-  const projectId = await feeAdvancedProject(t, { mode: 'LOCAL', bookings: [{ roomId: room.id, role: 'MAIN', seats: room.seats }] });
-  const drawn = await t.graphql(as.operator(HOST), DRAW, { projectId, seats: [{ roomId: room.id, specialty, count: 4 }] });
+  const projectId = await feeAdvancedProject(t, {
+    mode: 'LOCAL',
+    bookings: [{ roomId: room.id, role: 'MAIN', seats: room.seats }],
+  });
+  const drawn = await t.graphql(as.operator(HOST), DRAW, {
+    projectId,
+    seats: [{ roomId: room.id, specialty, count: 4 }],
+  });
   expect(drawn.errors).toBeUndefined();
   const draw = await drawSettled(t, projectId);
   expect(draw.status).toBe('PENDING');
@@ -36,7 +54,12 @@ async function committeeOfTheWholePool() {
 }
 
 async function roundsOf(drawId: string) {
-  return t.databases.experts.db.selectFrom('draw_round').select(['group_key', 'round', 'outcome']).where('draw_id', '=', drawId).orderBy('round').execute();
+  return t.databases.experts.db
+    .selectFrom('draw_round')
+    .select(['group_key', 'round', 'outcome'])
+    .where('draw_id', '=', drawId)
+    .orderBy('round')
+    .execute();
 }
 
 it('refuses with INSUFFICIENT_EXPERTS when nobody eligible is left, leaving the seat live as it was and writing no round', async () => {
@@ -53,7 +76,11 @@ it('refuses with INSUFFICIENT_EXPERTS when nobody eligible is left, leaving the 
 it('refuses a seat that is no longer live with CONFLICT, changing nothing', async () => {
   const { draw, seats } = await committeeOfTheWholePool();
   const [declined] = seats;
-  await t.databases.experts.db.updateTable('committee_seat').set({ status: 'DECLINED', reason: '时间冲突', responded_at: new Date() }).where('id', '=', declined.id).execute();
+  await t.databases.experts.db
+    .updateTable('committee_seat')
+    .set({ status: 'DECLINED', reason: '时间冲突', responded_at: new Date() })
+    .where('id', '=', declined.id)
+    .execute();
   const before = await seatsOf(t, draw.id);
   const refused = await t.hub.services.experts.drawReplacement(declined.id, '回避').catch((error: unknown) => error);
   expect(codeOf(refused)).toBe('CONFLICT');

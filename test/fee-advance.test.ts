@@ -14,7 +14,11 @@ beforeAll(async () => {
     [CITY, 60_000, 7_500],
   ];
   for (const [id, expertFeeRate, seatServiceFee] of rates) {
-    await t.databases.venues.db.updateTable('platform').set({ expert_fee_rate: expertFeeRate, seat_service_fee: seatServiceFee }).where('id', '=', id).execute();
+    await t.databases.venues.db
+      .updateTable('platform')
+      .set({ expert_fee_rate: expertFeeRate, seat_service_fee: seatServiceFee })
+      .where('id', '=', id)
+      .execute();
   }
 });
 afterAll(async () => {
@@ -39,27 +43,35 @@ let serial = 0;
 async function filedProject(days = 10 + serial): Promise<string> {
   serial += 1;
   const { starts, ends } = window(days);
-  const submitted = await t.graphql<{ submitProject: { id: string } }>(as.agency(AGENCY), `mutation($input: SubmitProjectInput!) { submitProject(input: $input) { id } }`, {
-    input: {
-      code: `ZMD-FEE-${serial}-${Math.random().toString(36).slice(2, 7)}`,
-      name: '示例道路工程施工',
-      category: 'CONSTRUCTION',
-      department: 'HOUSING_AND_CONSTRUCTION',
-      hostPlatformId: ZHUMADIAN,
-      tenderer: '示例城投公司',
-      agency: AGENCY,
-      bidders: ['示例路桥公司'],
-      budget: '500000000',
-      mode: 'REMOTE',
-      committeeSize: 7,
-      tendererRepresentatives: 1,
-      evaluationStartsAt: starts.toISOString(),
-      evaluationEndsAt: ends.toISOString(),
+  const submitted = await t.graphql<{ submitProject: { id: string } }>(
+    as.agency(AGENCY),
+    `mutation($input: SubmitProjectInput!) { submitProject(input: $input) { id } }`,
+    {
+      input: {
+        code: `ZMD-FEE-${serial}-${Math.random().toString(36).slice(2, 7)}`,
+        name: '示例道路工程施工',
+        category: 'CONSTRUCTION',
+        department: 'HOUSING_AND_CONSTRUCTION',
+        hostPlatformId: ZHUMADIAN,
+        tenderer: '示例城投公司',
+        agency: AGENCY,
+        bidders: ['示例路桥公司'],
+        budget: '500000000',
+        mode: 'REMOTE',
+        committeeSize: 7,
+        tendererRepresentatives: 1,
+        evaluationStartsAt: starts.toISOString(),
+        evaluationEndsAt: ends.toISOString(),
+      },
     },
-  });
+  );
   expect(submitted.errors).toBeUndefined();
   const id = submitted.data!.submitProject.id;
-  const filed = await t.graphql(as.supervisor('HOUSING_AND_CONSTRUCTION'), `mutation($id: ID!) { fileProject(projectId: $id, approve: true, note: "资料齐全") { status } }`, { id });
+  const filed = await t.graphql(
+    as.supervisor('HOUSING_AND_CONSTRUCTION'),
+    `mutation($id: ID!) { fileProject(projectId: $id, approve: true, note: "资料齐全") { status } }`,
+    { id },
+  );
   expect(filed.errors).toBeUndefined();
   return id;
 }
@@ -70,10 +82,16 @@ async function filedProject(days = 10 + serial): Promise<string> {
  */
 async function confirmedProject(days = 10 + serial): Promise<string> {
   const id = await filedProject(days);
-  await confirmVenues(t, { sub: 'test-operator', role: 'PLATFORM_OPERATOR', platform: ZHUMADIAN }, id, `room-${ZHUMADIAN}-1`, [
-    { roomId: `room-${COUNTY}-1`, seats: 2 },
-    { roomId: `room-${CITY}-1`, seats: 1 },
-  ]);
+  await confirmVenues(
+    t,
+    { sub: 'test-operator', role: 'PLATFORM_OPERATOR', platform: ZHUMADIAN },
+    id,
+    `room-${ZHUMADIAN}-1`,
+    [
+      { roomId: `room-${COUNTY}-1`, seats: 2 },
+      { roomId: `room-${CITY}-1`, seats: 1 },
+    ],
+  );
   return id;
 }
 
@@ -84,50 +102,109 @@ const CITY_OWED = 1n * 60_000n * 2n + 1n * 7_500n * 2n; // Zhengzhou's rate is h
 const TOTAL = MAIN_FEES + COUNTY_OWED + CITY_OWED;
 
 async function ledgerRows(projectId: string) {
-  return t.databases.projects.db.selectFrom('ledger_entry').selectAll().where('project_id', '=', projectId).orderBy('id').execute();
+  return t.databases.projects.db
+    .selectFrom('ledger_entry')
+    .selectAll()
+    .where('project_id', '=', projectId)
+    .orderBy('id')
+    .execute();
 }
 async function eventKinds(projectId: string) {
-  return (await t.databases.projects.db.selectFrom('project_event').select('kind').where('project_id', '=', projectId).orderBy('seq').execute()).map((row) => row.kind);
+  return (
+    await t.databases.projects.db
+      .selectFrom('project_event')
+      .select('kind')
+      .where('project_id', '=', projectId)
+      .orderBy('seq')
+      .execute()
+  ).map((row) => row.kind);
 }
 
 describe('advanceEvaluationFee', () => {
   it('computes the advance, records agency → host and host → each partner, and moves to FEE_ADVANCED', async () => {
     const id = await confirmedProject();
-    const response = await t.graphql<{ advanceEvaluationFee: { status: string; feeAdvance: string; ledger: { id: string; kind: string; payer: string; payee: string; amount: string }[]; timeline: { kind: string; detail: string }[] } }>(
-      as.agency(AGENCY),
-      ADVANCE,
-      { id },
-    );
+    const response = await t.graphql<{
+      advanceEvaluationFee: {
+        status: string;
+        feeAdvance: string;
+        ledger: { id: string; kind: string; payer: string; payee: string; amount: string }[];
+        timeline: { kind: string; detail: string }[];
+      };
+    }>(as.agency(AGENCY), ADVANCE, { id });
     expect(response.errors).toBeUndefined();
     const project = response.data!.advanceEvaluationFee;
     expect(project.status).toBe('FEE_ADVANCED');
     expect(project.feeAdvance).toBe(TOTAL.toString());
     expect(project.ledger).toEqual(
       expect.arrayContaining([
-        { id: `${id}:advance`, kind: 'FEE_ADVANCE', payer: `agency:${AGENCY}`, payee: `platform:${ZHUMADIAN}`, amount: TOTAL.toString(), reverses: null },
-        { id: `${id}:payable:${COUNTY}`, kind: 'PARTNER_PAYABLE', payer: `platform:${ZHUMADIAN}`, payee: `platform:${COUNTY}`, amount: COUNTY_OWED.toString(), reverses: null },
-        { id: `${id}:payable:${CITY}`, kind: 'PARTNER_PAYABLE', payer: `platform:${ZHUMADIAN}`, payee: `platform:${CITY}`, amount: CITY_OWED.toString(), reverses: null },
+        {
+          id: `${id}:advance`,
+          kind: 'FEE_ADVANCE',
+          payer: `agency:${AGENCY}`,
+          payee: `platform:${ZHUMADIAN}`,
+          amount: TOTAL.toString(),
+          reverses: null,
+        },
+        {
+          id: `${id}:payable:${COUNTY}`,
+          kind: 'PARTNER_PAYABLE',
+          payer: `platform:${ZHUMADIAN}`,
+          payee: `platform:${COUNTY}`,
+          amount: COUNTY_OWED.toString(),
+          reverses: null,
+        },
+        {
+          id: `${id}:payable:${CITY}`,
+          kind: 'PARTNER_PAYABLE',
+          payer: `platform:${ZHUMADIAN}`,
+          payee: `platform:${CITY}`,
+          amount: CITY_OWED.toString(),
+          reverses: null,
+        },
       ]),
     );
     expect(project.ledger).toHaveLength(3);
-    expect(project.timeline.at(-1)).toEqual({ kind: 'FEE_ADVANCED', detail: `evaluation fee of ${TOTAL / 100n}.00 CNY advanced for 2 half day(s)` });
+    expect(project.timeline.at(-1)).toEqual({
+      kind: 'FEE_ADVANCED',
+      detail: `evaluation fee of ${TOTAL / 100n}.00 CNY advanced for 2 half day(s)`,
+    });
 
-    const balances = await t.graphql<{ platformBalances: { partner: { id: string; name: string }; payable: string; receivable: string }[] }>(
+    const balances = await t.graphql<{
+      platformBalances: { partner: { id: string; name: string }; payable: string; receivable: string }[];
+    }>(
       as.operator(COUNTY),
       `{ platformBalances(platformId: "${COUNTY}") { partner { id name } payable receivable entries } }`,
     );
     expect(balances.errors).toBeUndefined();
-    expect(balances.data!.platformBalances).toEqual([{ partner: { id: ZHUMADIAN, name: '驻马店市公共资源交易中心' }, payable: '0', receivable: COUNTY_OWED.toString(), entries: 1 }]);
+    expect(balances.data!.platformBalances).toEqual([
+      {
+        partner: { id: ZHUMADIAN, name: '驻马店市公共资源交易中心' },
+        payable: '0',
+        receivable: COUNTY_OWED.toString(),
+        entries: 1,
+      },
+    ]);
   });
 
   it("sums the host's balances over projects, partner by partner", async () => {
-    const before = await t.graphql<{ platformBalances: { partner: { id: string }; payable: string }[] }>(as.admin, `{ platformBalances(platformId: "${ZHUMADIAN}") { partner { id } payable } }`);
-    const payableTo = (rows: { partner: { id: string }; payable: string }[], partner: string) => BigInt(rows.find((row) => row.partner.id === partner)?.payable ?? '0');
+    const before = await t.graphql<{ platformBalances: { partner: { id: string }; payable: string }[] }>(
+      as.admin,
+      `{ platformBalances(platformId: "${ZHUMADIAN}") { partner { id } payable } }`,
+    );
+    const payableTo = (rows: { partner: { id: string }; payable: string }[], partner: string) =>
+      BigInt(rows.find((row) => row.partner.id === partner)?.payable ?? '0');
     const id = await confirmedProject();
     await t.graphql(as.operator(), ADVANCE, { id });
-    const after = await t.graphql<{ platformBalances: { partner: { id: string }; payable: string }[] }>(as.admin, `{ platformBalances(platformId: "${ZHUMADIAN}") { partner { id } payable } }`);
-    expect(payableTo(after.data!.platformBalances, COUNTY) - payableTo(before.data!.platformBalances, COUNTY)).toBe(COUNTY_OWED);
-    expect(payableTo(after.data!.platformBalances, CITY) - payableTo(before.data!.platformBalances, CITY)).toBe(CITY_OWED);
+    const after = await t.graphql<{ platformBalances: { partner: { id: string }; payable: string }[] }>(
+      as.admin,
+      `{ platformBalances(platformId: "${ZHUMADIAN}") { partner { id } payable } }`,
+    );
+    expect(payableTo(after.data!.platformBalances, COUNTY) - payableTo(before.data!.platformBalances, COUNTY)).toBe(
+      COUNTY_OWED,
+    );
+    expect(payableTo(after.data!.platformBalances, CITY) - payableTo(before.data!.platformBalances, CITY)).toBe(
+      CITY_OWED,
+    );
   });
 
   it.each([
@@ -151,10 +228,16 @@ describe('advanceEvaluationFee', () => {
     expect(early.errors?.[0].extensions?.code).toBe('CONFLICT');
     expect(await ledgerRows(id)).toEqual([]);
 
-    await confirmVenues(t, { sub: 'test-operator', role: 'PLATFORM_OPERATOR', platform: ZHUMADIAN }, id, `room-${ZHUMADIAN}-1`, [
-      { roomId: `room-${COUNTY}-1`, seats: 2 },
-      { roomId: `room-${CITY}-1`, seats: 1 },
-    ]);
+    await confirmVenues(
+      t,
+      { sub: 'test-operator', role: 'PLATFORM_OPERATOR', platform: ZHUMADIAN },
+      id,
+      `room-${ZHUMADIAN}-1`,
+      [
+        { roomId: `room-${COUNTY}-1`, seats: 2 },
+        { roomId: `room-${CITY}-1`, seats: 1 },
+      ],
+    );
     expect((await t.graphql(as.agency(AGENCY), ADVANCE, { id })).errors).toBeUndefined();
     const again = await t.graphql(as.agency(AGENCY), ADVANCE, { id });
     expect(again.errors?.[0].extensions?.code).toBe('CONFLICT');
@@ -163,7 +246,11 @@ describe('advanceEvaluationFee', () => {
 
   it('charges once when the agency and the operator advance at the same moment', async () => {
     const id = await confirmedProject();
-    const answers = await Promise.all([t.graphql(as.agency(AGENCY), ADVANCE, { id }), t.graphql(as.operator(), ADVANCE, { id }), t.graphql(as.agency(AGENCY), ADVANCE, { id })]);
+    const answers = await Promise.all([
+      t.graphql(as.agency(AGENCY), ADVANCE, { id }),
+      t.graphql(as.operator(), ADVANCE, { id }),
+      t.graphql(as.agency(AGENCY), ADVANCE, { id }),
+    ]);
     expect(answers.filter((answer) => !answer.errors)).toHaveLength(1);
     expect(answers.filter((answer) => answer.errors?.[0].extensions?.code === 'CONFLICT')).toHaveLength(2);
     const rows = await ledgerRows(id);
@@ -171,7 +258,7 @@ describe('advanceEvaluationFee', () => {
     expect((await eventKinds(id)).filter((kind) => kind === 'FEE_ADVANCED')).toHaveLength(1);
   });
 
-  it('lets only the provincial admin and the platform\'s own operators read its balances', async () => {
+  it("lets only the provincial admin and the platform's own operators read its balances", async () => {
     for (const identity of [as.operator(COUNTY), as.agency(AGENCY), as.supervisor('FINANCE'), as.partner(ZHUMADIAN)]) {
       const response = await t.graphql(identity, `{ platformBalances(platformId: "${ZHUMADIAN}") { payable } }`);
       expect(response.errors?.[0].extensions?.code).toBe('FORBIDDEN');
@@ -186,8 +273,17 @@ describe('reversal after a cancellation', () => {
     const id = await confirmedProject();
     expect((await t.graphql(as.agency(AGENCY), ADVANCE, { id })).errors).toBeUndefined();
     const settledByHand = `${id}:payable:${CITY}`;
-    await t.databases.projects.db.updateTable('ledger_entry').set({ settled_at: new Date() }).where('id', '=', settledByHand).execute();
-    await cancelProject(t.hub.services.projects, { sub: 'test-operator', role: 'PLATFORM_OPERATOR', platform: ZHUMADIAN }, id, '招标人撤回');
+    await t.databases.projects.db
+      .updateTable('ledger_entry')
+      .set({ settled_at: new Date() })
+      .where('id', '=', settledByHand)
+      .execute();
+    await cancelProject(
+      t.hub.services.projects,
+      { sub: 'test-operator', role: 'PLATFORM_OPERATOR', platform: ZHUMADIAN },
+      id,
+      '招标人撤回',
+    );
     expect(await reverseOpenLedgerEntries(t.hub.services.projects, id, 'test cancellation')).toBe(2);
     expect(await reverseOpenLedgerEntries(t.hub.services.projects, id, 'test cancellation')).toBe(0);
     const rows = await ledgerRows(id);
@@ -199,9 +295,18 @@ describe('reversal after a cancellation', () => {
       net.set(pair, (net.get(pair) ?? 0n) + (row.payer < row.payee ? 1n : -1n) * BigInt(row.amount));
     }
     expect([...net.values()].every((amount) => amount === 0n)).toBe(true);
-    expect(rows.filter((row) => row.kind === 'REVERSAL').map((row) => row.reverses).sort()).toEqual([`${id}:advance`, `${id}:payable:${COUNTY}`].sort());
+    expect(
+      rows
+        .filter((row) => row.kind === 'REVERSAL')
+        .map((row) => row.reverses)
+        .sort(),
+    ).toEqual([`${id}:advance`, `${id}:payable:${COUNTY}`].sort());
     expect((await eventKinds(id)).filter((kind) => kind === 'LEDGER_REVERSED')).toHaveLength(1);
-    await t.databases.projects.db.updateTable('ledger_entry').set({ settled_at: null }).where('id', '=', settledByHand).execute();
+    await t.databases.projects.db
+      .updateTable('ledger_entry')
+      .set({ settled_at: null })
+      .where('id', '=', settledByHand)
+      .execute();
   });
 });
 
@@ -224,10 +329,28 @@ describe('the ledger table', () => {
       settled_at: null,
     });
     const db = t.databases.projects.db;
-    await expect(db.insertInto('ledger_entry').values(reversal('short', COUNTY_OWED - 1n, `platform:${COUNTY}`, `platform:${ZHUMADIAN}`)).execute()).rejects.toThrow(/foreign key/);
-    await expect(db.insertInto('ledger_entry').values(reversal('same-way', COUNTY_OWED, `platform:${ZHUMADIAN}`, `platform:${COUNTY}`)).execute()).rejects.toThrow(/foreign key/);
-    await db.insertInto('ledger_entry').values(reversal('ok', COUNTY_OWED, `platform:${COUNTY}`, `platform:${ZHUMADIAN}`)).execute();
-    await expect(db.insertInto('ledger_entry').values(reversal('twice', COUNTY_OWED, `platform:${COUNTY}`, `platform:${ZHUMADIAN}`)).execute()).rejects.toThrow(/unique/);
+    await expect(
+      db
+        .insertInto('ledger_entry')
+        .values(reversal('short', COUNTY_OWED - 1n, `platform:${COUNTY}`, `platform:${ZHUMADIAN}`))
+        .execute(),
+    ).rejects.toThrow(/foreign key/);
+    await expect(
+      db
+        .insertInto('ledger_entry')
+        .values(reversal('same-way', COUNTY_OWED, `platform:${ZHUMADIAN}`, `platform:${COUNTY}`))
+        .execute(),
+    ).rejects.toThrow(/foreign key/);
+    await db
+      .insertInto('ledger_entry')
+      .values(reversal('ok', COUNTY_OWED, `platform:${COUNTY}`, `platform:${ZHUMADIAN}`))
+      .execute();
+    await expect(
+      db
+        .insertInto('ledger_entry')
+        .values(reversal('twice', COUNTY_OWED, `platform:${COUNTY}`, `platform:${ZHUMADIAN}`))
+        .execute(),
+    ).rejects.toThrow(/unique/);
     await db.deleteFrom('ledger_entry').where('id', '=', `${original}:ok`).execute();
     expect(await ledgerRows(id)).toHaveLength(3);
   });

@@ -58,11 +58,30 @@ describe('computeFeeAdvance', () => {
     });
     expect(fee.halfDays).toBe(2);
     // main: 6 drawn experts - 3 secondary seats = 3 experts at the host's 500 CNY, 2 half days.
-    expect(fee.lines[0]).toMatchObject({ expertSeats: 3, expertRate: 50_000n, expertFees: 300_000n, serviceSeats: 0, serviceFees: 0n });
+    expect(fee.lines[0]).toMatchObject({
+      expertSeats: 3,
+      expertRate: 50_000n,
+      expertFees: 300_000n,
+      serviceSeats: 0,
+      serviceFees: 0n,
+    });
     // county: cheaper rate, so the host's; plus its own service fee per seat.
-    expect(fee.lines[1]).toMatchObject({ expertSeats: 2, expertRate: 50_000n, expertFees: 200_000n, serviceSeats: 2, seatServiceFee: 5_000n, serviceFees: 20_000n });
+    expect(fee.lines[1]).toMatchObject({
+      expertSeats: 2,
+      expertRate: 50_000n,
+      expertFees: 200_000n,
+      serviceSeats: 2,
+      seatServiceFee: 5_000n,
+      serviceFees: 20_000n,
+    });
     // city: dearer rate, so its own.
-    expect(fee.lines[2]).toMatchObject({ expertSeats: 1, expertRate: 60_000n, expertFees: 120_000n, serviceSeats: 1, serviceFees: 15_000n });
+    expect(fee.lines[2]).toMatchObject({
+      expertSeats: 1,
+      expertRate: 60_000n,
+      expertFees: 120_000n,
+      serviceSeats: 1,
+      serviceFees: 15_000n,
+    });
     expect(fee.total).toBe(300_000n + 220_000n + 135_000n);
     expect([...fee.owedToPartners]).toEqual([
       ['411721', 220_000n],
@@ -122,7 +141,11 @@ describe('computeFeeAdvance', () => {
 
   it('refuses bookings without exactly one MAIN, and platforms without rates', () => {
     const base = { hostPlatformId: HOST, committeeSize: 5, tendererRepresentatives: 0, ...morningAndAfternoon, rates };
-    expect(() => computeFeeAdvance({ ...base, bookings: [{ bookingId: 'a', role: 'SECONDARY', seats: 2, platformId: '411721' }] })).toThrow(/one MAIN/);
-    expect(() => computeFeeAdvance({ ...base, bookings: [{ bookingId: 'm', role: 'MAIN', seats: 2, platformId: '419999' }] })).toThrow(/no rates/);
+    expect(() =>
+      computeFeeAdvance({ ...base, bookings: [{ bookingId: 'a', role: 'SECONDARY', seats: 2, platformId: '411721' }] }),
+    ).toThrow(/one MAIN/);
+    expect(() =>
+      computeFeeAdvance({ ...base, bookings: [{ bookingId: 'm', role: 'MAIN', seats: 2, platformId: '419999' }] }),
+    ).toThrow(/no rates/);
   });
 });

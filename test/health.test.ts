@@ -18,6 +18,10 @@ describe('readiness', () => {
       },
       disk: async () => true,
     });
-    expect(payload).toEqual({ status: 'unready', service: 'venues', checks: { database: false, redis: false, disk: true } });
+    expect(payload).toEqual({
+      status: 'unready',
+      service: 'venues',
+      checks: { database: false, redis: false, disk: true },
+    });
   });
 });

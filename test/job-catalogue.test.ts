@@ -2,7 +2,15 @@
 // (the outbox message a domain writes, the handler table the workers run). Each @ts-expect-error below fails the
 // typecheck (npm test runs it) if the line under it ever compiles; the assertions check the well-typed half at run time.
 import type { Job } from 'bullmq';
-import { arrangeMessage, isQueueName, jobMessage, JOBS, projectCancelledMessage, QUEUE_NAMES, type HubJobMessage } from '../jobs/catalogue';
+import {
+  arrangeMessage,
+  isQueueName,
+  jobMessage,
+  JOBS,
+  projectCancelledMessage,
+  QUEUE_NAMES,
+  type HubJobMessage,
+} from '../jobs/catalogue';
 import type { CatalogueHandler, HandlerTable, QueueHandlers } from '../jobs/contracts';
 
 describe('the job catalogue', () => {
@@ -20,8 +28,15 @@ describe('the job catalogue', () => {
     good.push({ queue: 'expert-draws', name: 'draw', data: { seatId: 'seat_1' } });
     // @ts-expect-error the payload of a catalogued job through the helper, missing a field
     jobMessage(JOBS.projectCancelled, { projectId: 'prj_1' });
-    // @ts-expect-error a payload field of the wrong type
-    arrangeMessage({ arrangementId: 'arr_1', projectId: 'prj_1', hostPlatformId: '411700', startsAt: 'a', endsAt: 'b', requests: [{ roomId: 'r', role: 'HOST', seats: 1 }] });
+    arrangeMessage({
+      arrangementId: 'arr_1',
+      projectId: 'prj_1',
+      hostPlatformId: '411700',
+      startsAt: 'a',
+      endsAt: 'b',
+      // @ts-expect-error a payload field of the wrong type
+      requests: [{ roomId: 'r', role: 'HOST', seats: 1 }],
+    });
     expect(good.slice(0, 3).map((message) => [message.queue, message.name])).toEqual([
       ['expert-draws', 'draw'],
       ['notifications', 'webhook'],
@@ -39,9 +54,15 @@ describe('the job catalogue', () => {
       'record-access-attempt': async (job) => job.data.attemptId,
     };
     // @ts-expect-error a queue's handlers without one of its jobs (record-access-attempt)
-    const missing: QueueHandlers<'expert-draws'> = { draw: draws.draw, replace: draws.replace, 'invitation-timeout': draws['invitation-timeout'], 'committee-complete': draws['committee-complete'] };
+    const missing: QueueHandlers<'expert-draws'> = {
+      draw: draws.draw,
+      replace: draws.replace,
+      'invitation-timeout': draws['invitation-timeout'],
+      'committee-complete': draws['committee-complete'],
+    };
     // @ts-expect-error a handler reading the payload of another job
-    const wrongPayload: CatalogueHandler<'expert-draws', 'draw'> = async (job: Job<{ seatId: string }>) => job.data.seatId;
+    const wrongPayload: CatalogueHandler<'expert-draws', 'draw'> = async (job: Job<{ seatId: string }>) =>
+      job.data.seatId;
     // @ts-expect-error a queue the catalogue does not list
     const wrongQueue: Partial<HandlerTable> = { mail: {} };
     void [missing, wrongPayload, wrongQueue];

@@ -19,15 +19,25 @@ const DEEP = `query($from: DateTime!, $to: DateTime!) {
 
 /** `perRoom` bookings of the week in every room, for the seeded projects in turn. */
 async function addBookings(perRoom: number, tag: string): Promise<number> {
-  const projects = await t.databases.projects.db.selectFrom('project').select(['id', 'host_platform_id']).orderBy('id').execute();
+  const projects = await t.databases.projects.db
+    .selectFrom('project')
+    .select(['id', 'host_platform_id'])
+    .orderBy('id')
+    .execute();
   return addWeekBookings(t, perRoom, tag, projects);
 }
 
-async function statementsFor(query: string): Promise<{ count: number; bookings: number; byDomain: Record<string, number> }> {
+async function statementsFor(
+  query: string,
+): Promise<{ count: number; bookings: number; byDomain: Record<string, number> }> {
   t.statements.length = 0;
-  const response = await t.graphql<{ platforms: { venues: { rooms: { bookings: { project: { hostPlatform: { name: string } } }[] }[] }[] }[] }>(as.admin, query, { from: FROM, to: TO });
+  const response = await t.graphql<{
+    platforms: { venues: { rooms: { bookings: { project: { hostPlatform: { name: string } } }[] }[] }[] }[];
+  }>(as.admin, query, { from: FROM, to: TO });
   expect(response.errors).toBeUndefined();
-  const bookings = response.data!.platforms.flatMap((platform) => platform.venues.flatMap((venue) => venue.rooms.flatMap((room) => room.bookings)));
+  const bookings = response.data!.platforms.flatMap((platform) =>
+    platform.venues.flatMap((venue) => venue.rooms.flatMap((room) => room.bookings)),
+  );
   for (const booking of bookings) expect(booking.project.hostPlatform.name).toMatch(/公共资源交易中心$/);
   const byDomain: Record<string, number> = {};
   for (const statement of t.statements) byDomain[statement.domain] = (byDomain[statement.domain] ?? 0) + 1;
@@ -45,5 +55,7 @@ it('runs as many statements for 71 bookings as for 710', async () => {
   expect(second.byDomain).toEqual(first.byDomain);
   // platforms, venues, rooms, bookings (venues); the projects (projects); their host platforms (venues).
   expect(first.count).toBeLessThanOrEqual(6);
-  process.stdout.write(`N+1 check: ${first.bookings} bookings -> ${first.count} statements ${JSON.stringify(first.byDomain)}; ${second.bookings} bookings -> ${second.count} statements\n`);
+  process.stdout.write(
+    `N+1 check: ${first.bookings} bookings -> ${first.count} statements ${JSON.stringify(first.byDomain)}; ${second.bookings} bookings -> ${second.count} statements\n`,
+  );
 });

@@ -7,7 +7,13 @@ import { request as httpRequest } from 'node:http';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import fc from 'fast-check';
-import { OcdsAmount, ocdsPublicationOf, releasePackageJson, releasePackageOf, type OcdsPublication } from '../subgraphs/projects/ocds';
+import {
+  OcdsAmount,
+  ocdsPublicationOf,
+  releasePackageJson,
+  releasePackageOf,
+  type OcdsPublication,
+} from '../subgraphs/projects/ocds';
 import type { ArchiveBundle } from '../subgraphs/projects/steps/archive';
 import { loadConfig } from '../lib/config';
 import { HUB_EXTENSION_DIR, mergePatch, ocdsReleasePackage, officialOcdsIssues } from './support/ocds-release-package';
@@ -33,7 +39,14 @@ interface Release {
   tag: string[];
   parties: Party[];
   buyer: { id: string; name: string };
-  tender: { status: string; procurementMethod: string; procuringEntity: { id: string }; tenderers: { id: string; name: string }[]; numberOfTenderers: number; value: { amount: number } };
+  tender: {
+    status: string;
+    procurementMethod: string;
+    procuringEntity: { id: string };
+    tenderers: { id: string; name: string }[];
+    numberOfTenderers: number;
+    value: { amount: number };
+  };
 }
 interface Package {
   uri: string;
@@ -64,7 +77,12 @@ describe('amounts', () => {
         const [whole, fraction = ''] = text.split('.');
         expect(BigInt(whole) * 100n + BigInt(fraction.padEnd(2, '0'))).toBe(fen);
         // The package's JSON text carries those digits verbatim, and any JSON parser reads a number from them.
-        const json = releasePackageJson(releasePackageOf(bundleOf({ budget: fen.toString() }, [{ kind: 'SUBMITTED', at: '2026-11-01T00:00:00.000Z' }]), PUBLICATION));
+        const json = releasePackageJson(
+          releasePackageOf(
+            bundleOf({ budget: fen.toString() }, [{ kind: 'SUBMITTED', at: '2026-11-01T00:00:00.000Z' }]),
+            PUBLICATION,
+          ),
+        );
         expect(json).toContain(`"value":{"amount":${text},"currency":"CNY"}`);
         expect(typeof (JSON.parse(json) as Package).releases[0].tender.value.amount).toBe('number');
       }),
@@ -101,26 +119,60 @@ function bundleOf(project: Partial<ArchiveBundle['project']>, events: { kind: st
       feeAdvance: null,
       ...project,
     },
-    archive: { algorithm: 'sha256(prevHash || canonicalJson(event))', genesis: '0'.repeat(64), entries: events.length, head: 'f'.repeat(64), intact: true, firstBrokenEntry: null },
-    events: events.map((event, i) => ({ seq: i + 1, at: event.at, kind: event.kind, actor: 'test', detail: null, data: {}, prevHash: '0'.repeat(64), hash: `${i + 1}`.repeat(64).slice(0, 64) })),
+    archive: {
+      algorithm: 'sha256(prevHash || canonicalJson(event))',
+      genesis: '0'.repeat(64),
+      entries: events.length,
+      head: 'f'.repeat(64),
+      intact: true,
+      firstBrokenEntry: null,
+    },
+    events: events.map((event, i) => ({
+      seq: i + 1,
+      at: event.at,
+      kind: event.kind,
+      actor: 'test',
+      detail: null,
+      data: {},
+      prevHash: '0'.repeat(64),
+      hash: `${i + 1}`.repeat(64).slice(0, 64),
+    })),
     ledger: [],
     bookings: [],
     draws: [],
   };
 }
 
-const PUBLICATION: OcdsPublication = { publicUrl: PUBLIC_URL, ocidPrefix: 'ocds-zmd001', license: null, publicationPolicy: null, publisherScheme: 'CN-GBT2260' };
-const packageOf = (bundle: ArchiveBundle): Package => JSON.parse(releasePackageJson(releasePackageOf(bundle, PUBLICATION)));
+const PUBLICATION: OcdsPublication = {
+  publicUrl: PUBLIC_URL,
+  ocidPrefix: 'ocds-zmd001',
+  license: null,
+  publicationPolicy: null,
+  publisherScheme: 'CN-GBT2260',
+};
+const packageOf = (bundle: ArchiveBundle): Package =>
+  JSON.parse(releasePackageJson(releasePackageOf(bundle, PUBLICATION)));
 
 describe('the release package of a bundle', () => {
   it('merges an organisation that is buyer, procuring entity and tenderer into one party with three roles', () => {
     // 自行招标: the tenderer runs its own tender and is also listed among the bidders (spaced and bracketed differently).
     const pkg = packageOf(
-      bundleOf({ tenderer: '示例（集团）有限公司', agency: '示例(集团)有限公司', bidders: [' 示例（集团）有限公司', '乙公司', '乙公司'] }, [{ kind: 'SUBMITTED', at: '2026-11-01T00:00:00.000Z' }]),
+      bundleOf(
+        {
+          tenderer: '示例（集团）有限公司',
+          agency: '示例(集团)有限公司',
+          bidders: [' 示例（集团）有限公司', '乙公司', '乙公司'],
+        },
+        [{ kind: 'SUBMITTED', at: '2026-11-01T00:00:00.000Z' }],
+      ),
     );
     const [release] = pkg.releases;
     expect(release.tender.procurementMethod).toBe('open');
-    expect(release.parties.map((party) => party.roles)).toEqual([['buyer', 'procuringEntity', 'tenderer'], ['tenderer'], ['evaluationBody']]);
+    expect(release.parties.map((party) => party.roles)).toEqual([
+      ['buyer', 'procuringEntity', 'tenderer'],
+      ['tenderer'],
+      ['evaluationBody'],
+    ]);
     const [organisation, other] = release.parties;
     expect(release.buyer.id).toBe(organisation.id);
     expect(release.tender.procuringEntity.id).toBe(organisation.id);
@@ -139,7 +191,9 @@ describe('the release package of a bundle', () => {
     const first = packageOf(bundleOf({ status: 'SUBMITTED' }, [submitted]));
     const later = packageOf(bundleOf({ status: 'FILED' }, [submitted, filed]));
     const ended = packageOf(bundleOf({ status: 'CANCELLED' }, [submitted, filed, cancelled]));
-    expect(first.releases.map((release) => [release.tag, release.tender.status, release.date])).toEqual([[['tender'], 'planned', submitted.at]]);
+    expect(first.releases.map((release) => [release.tag, release.tender.status, release.date])).toEqual([
+      [['tender'], 'planned', submitted.at],
+    ]);
     expect(later.releases.map((release) => [release.tag, release.tender.status, release.date])).toEqual([
       [['tender'], 'planned', submitted.at],
       [['tenderUpdate'], 'active', filed.at],
@@ -178,14 +232,23 @@ describe('the official schema check', () => {
     );
     expect(issues.join('\n')).not.toMatch(/interestedParty/);
     // Without the extension, evaluationBody is no code of the official partyRole codelist.
-    const official = readFileSync(join(__dirname, '..', '..', 'shared', 'data', 'ocds-1.1.5', 'codelists', 'partyRole.csv'), 'utf8');
+    const official = readFileSync(
+      join(__dirname, '..', '..', 'shared', 'data', 'ocds-1.1.5', 'codelists', 'partyRole.csv'),
+      'utf8',
+    );
     expect(official).not.toMatch(/^evaluationBody,/m);
   });
 
   it('applies the extension as a JSON merge patch (RFC 7396)', () => {
-    expect(mergePatch({ a: { b: 1, c: 2 }, d: [1] }, { a: { c: null, e: 3 }, d: [2] })).toEqual({ a: { b: 1, e: 3 }, d: [2] });
+    expect(mergePatch({ a: { b: 1, c: 2 }, d: [1] }, { a: { c: null, e: 3 }, d: [2] })).toEqual({
+      a: { b: 1, e: 3 },
+      d: [2],
+    });
     const patch = JSON.parse(readFileSync(join(HUB_EXTENSION_DIR, 'release-schema.json'), 'utf8'));
-    expect(Object.keys(patch.definitions.Organization.properties.details.properties).sort()).toEqual(['members', 'tendererRepresentatives']);
+    expect(Object.keys(patch.definitions.Organization.properties.details.properties).sort()).toEqual([
+      'members',
+      'tendererRepresentatives',
+    ]);
   });
 });
 
@@ -194,7 +257,13 @@ describe('through the gateway', () => {
   beforeAll(async () => {
     t = await startTestHub({
       jobs: false,
-      overrides: { HUB_PUBLIC_URL: `${PUBLIC_URL}/`, OCDS_PREFIX: 'ocds-zmd001', OCDS_LICENSE: LICENSE, OCDS_PUBLICATION_POLICY: POLICY, OCDS_PUBLISHER_SCHEME: 'CN-GBT2260' },
+      overrides: {
+        HUB_PUBLIC_URL: `${PUBLIC_URL}/`,
+        OCDS_PREFIX: 'ocds-zmd001',
+        OCDS_LICENSE: LICENSE,
+        OCDS_PUBLICATION_POLICY: POLICY,
+        OCDS_PUBLISHER_SCHEME: 'CN-GBT2260',
+      },
     });
   });
   afterAll(async () => {
@@ -218,29 +287,47 @@ describe('through the gateway', () => {
       evaluationEndsAt: new Date(starts.getTime() + 6 * 3_600_000).toISOString(),
       ...overrides,
     });
-    const response = await t.graphql<{ submitProject: { id: string } }>(as.agency(AGENCY), `mutation($input: SubmitProjectInput!) { submitProject(input: $input) { id } }`, { input });
+    const response = await t.graphql<{ submitProject: { id: string } }>(
+      as.agency(AGENCY),
+      `mutation($input: SubmitProjectInput!) { submitProject(input: $input) { id } }`,
+      { input },
+    );
     expect(response.errors).toBeUndefined();
     return response.data!.submitProject.id;
   }
 
   /** GET through node:http, so that the Host header is exactly the one given. */
-  async function download(path: string, headers: Record<string, string> = {}): Promise<{ status: number; type: string | undefined; text: string }> {
+  async function download(
+    path: string,
+    headers: Record<string, string> = {},
+  ): Promise<{ status: number; type: string | undefined; text: string }> {
     const url = new URL(path, t.hub.gateway.url);
     return new Promise((resolve, reject) => {
       const req = httpRequest({ host: url.hostname, port: url.port, path: url.pathname, headers }, (res) => {
         const chunks: Buffer[] = [];
         res.on('data', (chunk: Buffer) => chunks.push(chunk));
-        res.on('end', () => resolve({ status: res.statusCode!, type: res.headers['content-type'], text: Buffer.concat(chunks).toString('utf8') }));
+        res.on('end', () =>
+          resolve({
+            status: res.statusCode!,
+            type: res.headers['content-type'],
+            text: Buffer.concat(chunks).toString('utf8'),
+          }),
+        );
       });
       req.on('error', reject);
       req.end();
     });
   }
-  const bearer = async (identity: Parameters<TestHub['token']>[0]) => ({ authorization: `Bearer ${await t.token(identity)}` });
+  const bearer = async (identity: Parameters<TestHub['token']>[0]) => ({
+    authorization: `Bearer ${await t.token(identity)}`,
+  });
 
   it('builds the uri from HUB_PUBLIC_URL, not from the Host header a request sends', async () => {
     const id = await submitted();
-    const response = await download(`/archives/${id}.ocds.json`, { ...(await bearer(as.agency(AGENCY))), host: 'attacker.example' });
+    const response = await download(`/archives/${id}.ocds.json`, {
+      ...(await bearer(as.agency(AGENCY))),
+      host: 'attacker.example',
+    });
     expect(response.status).toBe(200);
     const pkg = JSON.parse(response.text) as Package;
     expect(pkg.uri).toBe(`${PUBLIC_URL}/archives/${id}.ocds.json`);
@@ -260,12 +347,20 @@ describe('through the gateway', () => {
 
   it('publishes with the configured prefix, license, policy and publisher scheme, amounts exact, valid against the official schema', async () => {
     const id = await submitted();
-    const graphql = await t.graphql<{ archiveReleasePackage: string }>(as.agency(AGENCY), `query($id: ID!) { archiveReleasePackage(projectId: $id) }`, { id });
+    const graphql = await t.graphql<{ archiveReleasePackage: string }>(
+      as.agency(AGENCY),
+      `query($id: ID!) { archiveReleasePackage(projectId: $id) }`,
+      { id },
+    );
     expect(graphql.errors).toBeUndefined();
     const text = graphql.data!.archiveReleasePackage;
     expect(text).toContain('"value":{"amount":1.14,"currency":"CNY"}');
     const pkg = JSON.parse(text) as Package;
-    expect(pkg).toMatchObject({ license: LICENSE, publicationPolicy: POLICY, publisher: { name: '驻马店市公共资源交易中心', scheme: 'CN-GBT2260', uid: ZHUMADIAN } });
+    expect(pkg).toMatchObject({
+      license: LICENSE,
+      publicationPolicy: POLICY,
+      publisher: { name: '驻马店市公共资源交易中心', scheme: 'CN-GBT2260', uid: ZHUMADIAN },
+    });
     expect(pkg.releases.map((release) => [release.ocid, release.tag])).toEqual([[`ocds-zmd001-${id}`, ['tender']]]);
     // Submitted without a procurement method: open.
     expect(pkg.releases[0].tender.procurementMethod).toBe('open');
@@ -276,26 +371,71 @@ describe('through the gateway', () => {
 
   it('publishes the procurement method the agency submitted, and refuses one outside the codelist writing nothing', async () => {
     const id = await submitted({ procurementMethod: 'LIMITED' });
-    const project = await t.graphql<{ project: { procurementMethod: string } }>(as.agency(AGENCY), `query($id: ID!) { project(id: $id) { procurementMethod } }`, { id });
+    const project = await t.graphql<{ project: { procurementMethod: string } }>(
+      as.agency(AGENCY),
+      `query($id: ID!) { project(id: $id) { procurementMethod } }`,
+      { id },
+    );
     expect(project.data!.project.procurementMethod).toBe('LIMITED');
-    const pkg = JSON.parse((await download(`/archives/${id}.ocds.json`, await bearer(as.agency(AGENCY)))).text) as Package;
+    const pkg = JSON.parse(
+      (await download(`/archives/${id}.ocds.json`, await bearer(as.agency(AGENCY)))).text,
+    ) as Package;
     expect(pkg.releases.map((release) => release.tender.procurementMethod)).toEqual(['limited']);
     expect(officialOcdsIssues(pkg)).toEqual([]);
     const code = `ZMD-OCDS-BAD-${Math.random().toString(36).slice(2, 7)}`;
-    const refused = await t.graphql(as.agency(AGENCY), `mutation($input: SubmitProjectInput!) { submitProject(input: $input) { id } }`, {
-      input: { code, name: '示例', category: 'WATER_CONSERVANCY', department: 'WATER_RESOURCES', hostPlatformId: ZHUMADIAN, tenderer: '甲', agency: AGENCY, bidders: ['乙'], budget: '1', mode: 'REMOTE', procurementMethod: 'negotiated', committeeSize: 5, tendererRepresentatives: 1, evaluationStartsAt: '2030-01-01T01:00:00Z', evaluationEndsAt: '2030-01-01T05:00:00Z' },
-    });
+    const refused = await t.graphql(
+      as.agency(AGENCY),
+      `mutation($input: SubmitProjectInput!) { submitProject(input: $input) { id } }`,
+      {
+        input: {
+          code,
+          name: '示例',
+          category: 'WATER_CONSERVANCY',
+          department: 'WATER_RESOURCES',
+          hostPlatformId: ZHUMADIAN,
+          tenderer: '甲',
+          agency: AGENCY,
+          bidders: ['乙'],
+          budget: '1',
+          mode: 'REMOTE',
+          procurementMethod: 'negotiated',
+          committeeSize: 5,
+          tendererRepresentatives: 1,
+          evaluationStartsAt: '2030-01-01T01:00:00Z',
+          evaluationEndsAt: '2030-01-01T05:00:00Z',
+        },
+      },
+    );
     expect(refused.errors?.[0]?.message).toMatch(/ProcurementMethod/);
-    expect(await t.databases.projects.db.selectFrom('project').select('id').where('code', '=', code).execute()).toEqual([]);
+    expect(await t.databases.projects.db.selectFrom('project').select('id').where('code', '=', code).execute()).toEqual(
+      [],
+    );
   });
 
   it('adds a tenderUpdate as the archive grows and a tenderCancellation once cancelled, keeping the first release as it was', async () => {
     const id = await submitted();
-    const get = async () => JSON.parse((await download(`/archives/${id}.ocds.json`, await bearer(as.admin))).text) as Package;
+    const get = async () =>
+      JSON.parse((await download(`/archives/${id}.ocds.json`, await bearer(as.admin))).text) as Package;
     const atSubmission = await get();
-    expect((await t.graphql(as.supervisor('WATER_RESOURCES'), `mutation($id: ID!) { fileProject(projectId: $id, approve: true) { id } }`, { id })).errors).toBeUndefined();
+    expect(
+      (
+        await t.graphql(
+          as.supervisor('WATER_RESOURCES'),
+          `mutation($id: ID!) { fileProject(projectId: $id, approve: true) { id } }`,
+          { id },
+        )
+      ).errors,
+    ).toBeUndefined();
     const atFiling = await get();
-    expect((await t.graphql(as.operator(ZHUMADIAN), `mutation($id: ID!) { cancelProject(projectId: $id, reason: "招标人撤回项目") { id } }`, { id })).errors).toBeUndefined();
+    expect(
+      (
+        await t.graphql(
+          as.operator(ZHUMADIAN),
+          `mutation($id: ID!) { cancelProject(projectId: $id, reason: "招标人撤回项目") { id } }`,
+          { id },
+        )
+      ).errors,
+    ).toBeUndefined();
     const atCancellation = await get();
     expect(atFiling.releases.map((release) => release.tag)).toEqual([['tender'], ['tenderUpdate']]);
     expect(atCancellation.releases.map((release) => [release.tag, release.tender.status])).toEqual([
@@ -320,10 +460,19 @@ describe('through the gateway', () => {
     expect(schema.text).toBe(readFileSync(join(HUB_EXTENSION_DIR, 'release-schema.json'), 'utf8'));
     for (const path of ['/ocds/extension/codelists/+partyRole.csv', '/ocds/extension/codelists/%2BpartyRole.csv']) {
       const codelist = await download(path);
-      expect({ path, status: codelist.status, type: codelist.type }).toEqual({ path, status: 200, type: 'text/csv; charset=utf-8' });
+      expect({ path, status: codelist.status, type: codelist.type }).toEqual({
+        path,
+        status: 200,
+        type: 'text/csv; charset=utf-8',
+      });
       expect(codelist.text).toMatch(/^evaluationBody,/m);
     }
-    for (const path of ['/ocds/extension/../../package.json', '/ocds/extension/%2e%2e/%2e%2e/package.json', '/ocds/extension/codelists', '/ocds/extension/']) {
+    for (const path of [
+      '/ocds/extension/../../package.json',
+      '/ocds/extension/%2e%2e/%2e%2e/package.json',
+      '/ocds/extension/codelists',
+      '/ocds/extension/',
+    ]) {
       expect({ path, status: (await download(path)).status }).toEqual({ path, status: 404 });
     }
   });

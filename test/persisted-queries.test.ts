@@ -22,7 +22,9 @@ it('asks for an unknown hash once, then answers from the hash alone', async () =
   expect(unknown.errors?.[0].extensions?.code).toBe('PERSISTED_QUERY_NOT_FOUND');
   const registered = await post({ query: QUERY, extensions: persisted, variables });
   expect(registered.errors).toBeUndefined();
-  expect(registered.data).toMatchObject({ platform: { partners: expect.arrayContaining([expect.objectContaining({ autoConfirm: true })]) } });
+  expect(registered.data).toMatchObject({
+    platform: { partners: expect.arrayContaining([expect.objectContaining({ autoConfirm: true })]) },
+  });
   const byHash = await post({ extensions: persisted, variables: { id: '410100' } });
   expect(byHash.errors).toBeUndefined();
   expect(byHash.data).not.toEqual(registered.data);
@@ -31,5 +33,8 @@ it('asks for an unknown hash once, then answers from the hash alone', async () =
 
 it('refuses a query whose hash does not match it', async () => {
   const mismatched = await post({ query: `${QUERY} `, extensions: persisted, variables: { id: '411700' } });
-  expect(mismatched.errors?.[0]).toMatchObject({ message: 'provided sha does not match query', extensions: { code: 'BAD_REQUEST' } });
+  expect(mismatched.errors?.[0]).toMatchObject({
+    message: 'provided sha does not match query',
+    extensions: { code: 'BAD_REQUEST' },
+  });
 });

@@ -20,7 +20,15 @@ let down = false;
 beforeAll(async () => {
   server = createServer((request, response) => {
     void readBody(request, 100_000).then((body) => {
-      const verified = verifySignedIdentity(SECRET, { identity: request.headers[IDENTITY_HEADER] as string, signature: request.headers[SIGNATURE_HEADER] as string }, body, { maxAgeMs: 15_000, skewMs: 2_000 });
+      const verified = verifySignedIdentity(
+        SECRET,
+        {
+          identity: request.headers[IDENTITY_HEADER] as string,
+          signature: request.headers[SIGNATURE_HEADER] as string,
+        },
+        body,
+        { maxAgeMs: 15_000, skewMs: 2_000 },
+      );
       if (down || !verified.ok) {
         response.writeHead(down ? 503 : 401, { 'content-type': 'application/json' });
         response.end(JSON.stringify({ errors: [{ message: down ? 'down' : verified.ok ? '' : verified.reason }] }));

@@ -2,7 +2,15 @@
 // gets exactly the checks of project(id). A partner platform whose room is booked sees the project's outline only;
 // anyone else without project(id) rights sees nothing of it (null with FORBIDDEN, or the booking is not listed).
 import { as, inDays, startTestHub, ZHUMADIAN, type TestHub } from './support/hub';
-import { advanceFee, arrangeConfirmed, bookingsOf, confirmCommittee, file, submit, WORKFLOW_AGENCY } from './support/workflow';
+import {
+  advanceFee,
+  arrangeConfirmed,
+  bookingsOf,
+  confirmCommittee,
+  file,
+  submit,
+  WORKFLOW_AGENCY,
+} from './support/workflow';
 
 let t: TestHub;
 let projectId = '';
@@ -42,21 +50,35 @@ describe('a partner system whose room the project booked', () => {
   });
 
   it('reads the outline of the project through the booking of its own room', async () => {
-    const answer = await t.graphql<{ schedule: { project: { id: string; status: string; committeeSize: number; hostPlatform: { id: string } } }[] }>(as.partner(COUNTY), SCHEDULE_OUTLINE, window);
+    const answer = await t.graphql<{
+      schedule: { project: { id: string; status: string; committeeSize: number; hostPlatform: { id: string } } }[];
+    }>(as.partner(COUNTY), SCHEDULE_OUTLINE, window);
     expect(answer.errors).toBeUndefined();
     const ours = answer.data!.schedule.filter((booking) => booking.project.id === projectId);
     expect(ours).toHaveLength(1);
-    expect(ours[0].project).toMatchObject({ status: 'COMMITTEE_CONFIRMED', committeeSize: 5, hostPlatform: { id: ZHUMADIAN } });
+    expect(ours[0].project).toMatchObject({
+      status: 'COMMITTEE_CONFIRMED',
+      committeeSize: 5,
+      hostPlatform: { id: ZHUMADIAN },
+    });
   });
 
   it('gets null and FORBIDDEN for the secrets through the bookings of its own rooms', async () => {
-    const rooms = await t.graphql(as.partner(COUNTY), `query($from: DateTime!, $to: DateTime!) { platform(id: "${COUNTY}") { venues { rooms { bookings(from: $from, to: $to) { project { bidders budget } } } } } }`, window);
+    const rooms = await t.graphql(
+      as.partner(COUNTY),
+      `query($from: DateTime!, $to: DateTime!) { platform(id: "${COUNTY}") { venues { rooms { bookings(from: $from, to: $to) { project { bidders budget } } } } } }`,
+      window,
+    );
     expect(leaks(rooms)).toEqual([]);
     expect(codes(rooms)).toContain('FORBIDDEN');
   });
 
   it("does not reach the project's draw, ledger or other bookings", async () => {
-    const answer = await t.graphql(as.partner(COUNTY), `query($from: DateTime!, $to: DateTime!) { schedule(from: $from, to: $to) { project { ledger { amount } venueBookings { id } expertDraw { id } } } }`, window);
+    const answer = await t.graphql(
+      as.partner(COUNTY),
+      `query($from: DateTime!, $to: DateTime!) { schedule(from: $from, to: $to) { project { ledger { amount } venueBookings { id } expertDraw { id } } } }`,
+      window,
+    );
     expect(codes(answer)).toContain('FORBIDDEN');
     expect(answer.data ?? null).toBeNull();
   });
@@ -76,19 +98,27 @@ describe('callers without project(id) rights', () => {
     expect(listed.filter((booking) => ours.includes((booking as { id: string }).id))).toEqual([]);
   });
 
-  it('the project\'s own AGENCY reads the same path in full', async () => {
-    const answer = await t.graphql<{ platform: { venues: { rooms: { bookings: { project: { id: string; bidders: string[] } }[] }[] }[] } }>(
+  it("the project's own AGENCY reads the same path in full", async () => {
+    const answer = await t.graphql<{
+      platform: { venues: { rooms: { bookings: { project: { id: string; bidders: string[] } }[] }[] }[] };
+    }>(
       as.agency(WORKFLOW_AGENCY),
       `query($from: DateTime!, $to: DateTime!) { platform(id: "${ZHUMADIAN}") { venues { rooms { bookings(from: $from, to: $to) { project { id bidders } } } } } }`,
       window,
     );
     expect(answer.errors).toBeUndefined();
-    const bidders = answer.data!.platform.venues.flatMap((venue) => venue.rooms.flatMap((room) => room.bookings)).filter((booking) => booking.project.id === projectId);
+    const bidders = answer
+      .data!.platform.venues.flatMap((venue) => venue.rooms.flatMap((room) => room.bookings))
+      .filter((booking) => booking.project.id === projectId);
     expect(bidders[0]?.project.bidders).toContain('河南示例路桥建设有限公司');
   });
 
   it("an operator of an unrelated city reads the schedule but gets null and FORBIDDEN for the project's outline and secrets", async () => {
-    const outline = await t.graphql(as.operator(OTHER_CITY), `query($from: DateTime!, $to: DateTime!) { schedule(from: $from, to: $to, platformId: "${COUNTY}") { id project { code name } } }`, window);
+    const outline = await t.graphql(
+      as.operator(OTHER_CITY),
+      `query($from: DateTime!, $to: DateTime!) { schedule(from: $from, to: $to, platformId: "${COUNTY}") { id project { code name } } }`,
+      window,
+    );
     expect(codes(outline)).toContain('FORBIDDEN');
     expect(JSON.stringify(outline.data ?? null)).not.toContain('驿城区示例道路改造工程施工');
     const secrets = await t.graphql(as.operator(OTHER_CITY), SCHEDULE_SECRETS, window);
@@ -97,16 +127,27 @@ describe('callers without project(id) rights', () => {
   });
 
   it('a partner system of an unrelated platform does not list the bookings at all', async () => {
-    const answer = await t.graphql<{ schedule: { project: { id: string } }[] }>(as.partner(OTHER_CITY), SCHEDULE_OUTLINE, window);
+    const answer = await t.graphql<{ schedule: { project: { id: string } }[] }>(
+      as.partner(OTHER_CITY),
+      SCHEDULE_OUTLINE,
+      window,
+    );
     expect(answer.errors).toBeUndefined();
     expect(answer.data!.schedule.filter((booking) => booking.project.id === projectId)).toEqual([]);
   });
 
   it("a seated expert finds its room through its invitation, but not the project behind the room's bookings", async () => {
-    const room = await t.graphql<{ myInvitations: { booking: { startsAt: string; room: { id: string } } }[] }>(as.expert(seatedExpert), '{ myInvitations { booking { startsAt room { id } } } }');
+    const room = await t.graphql<{ myInvitations: { booking: { startsAt: string; room: { id: string } } }[] }>(
+      as.expert(seatedExpert),
+      '{ myInvitations { booking { startsAt room { id } } } }',
+    );
     expect(room.errors).toBeUndefined();
     expect(room.data!.myInvitations.map((seat) => seat.booking.room.id)).toContain(`room-${ZHUMADIAN}-1`);
-    const answer = await t.graphql(as.expert(seatedExpert), `query($from: DateTime!, $to: DateTime!) { myInvitations { booking { room { bookings(from: $from, to: $to) { id project { bidders budget timeline { actor } } } } } } }`, window);
+    const answer = await t.graphql(
+      as.expert(seatedExpert),
+      `query($from: DateTime!, $to: DateTime!) { myInvitations { booking { room { bookings(from: $from, to: $to) { id project { bidders budget timeline { actor } } } } } } }`,
+      window,
+    );
     expect(leaks(answer)).toEqual([]);
     expect(codes(answer)).toContain('FORBIDDEN');
   });

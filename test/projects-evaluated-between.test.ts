@@ -15,7 +15,11 @@ afterAll(async () => {
 const BETWEEN = `query($from: DateTime!, $to: DateTime!, $first: Int, $after: String) {
   projectsEvaluatedBetween(from: $from, to: $to, first: $first, after: $after) {
     totalCount edges { cursor node { id evaluationStartsAt } } pageInfo { hasNextPage endCursor } } }`;
-type Page = { totalCount: number; edges: { cursor: string; node: { id: string; evaluationStartsAt: string } }[]; pageInfo: { hasNextPage: boolean; endCursor: string | null } };
+type Page = {
+  totalCount: number;
+  edges: { cursor: string; node: { id: string; evaluationStartsAt: string } }[];
+  pageInfo: { hasNextPage: boolean; endCursor: string | null };
+};
 
 const HOUR = 3_600_000;
 const MINUTE = 60_000;
@@ -37,11 +41,17 @@ const windows = {
 const ids: Record<keyof typeof windows, string> = {} as Record<keyof typeof windows, string>;
 
 beforeAll(async () => {
-  for (const [name, window] of Object.entries(windows) as [keyof typeof windows, { startsAt: Date; endsAt: Date }][]) ids[name] = await submit(t, window);
+  for (const [name, window] of Object.entries(windows) as [keyof typeof windows, { startsAt: Date; endsAt: Date }][])
+    ids[name] = await submit(t, window);
 });
 
 async function page(first?: number, after?: string | null): Promise<Page> {
-  const response = await t.graphql<{ projectsEvaluatedBetween: Page }>(as.admin, BETWEEN, { from: from.toISOString(), to: to.toISOString(), first, after });
+  const response = await t.graphql<{ projectsEvaluatedBetween: Page }>(as.admin, BETWEEN, {
+    from: from.toISOString(),
+    to: to.toISOString(),
+    first,
+    after,
+  });
   expect(response.errors).toBeUndefined();
   return response.data!.projectsEvaluatedBetween;
 }
@@ -57,7 +67,8 @@ it('lists the windows that overlap [from, to) and none that only touch its ends,
   expect(all.edges.map((edge) => edge.node.id)).toEqual(expected());
   expect(all.totalCount).toBe(5);
   expect(all.pageInfo.hasNextPage).toBe(false);
-  for (const outside of [ids.endsAtFrom, ids.startsAtTo]) expect(all.edges.map((edge) => edge.node.id)).not.toContain(outside);
+  for (const outside of [ids.endsAtFrom, ids.startsAtTo])
+    expect(all.edges.map((edge) => edge.node.id)).not.toContain(outside);
 });
 
 it('pages through them two at a time, each exactly once, the same total on every page', async () => {
@@ -82,6 +93,11 @@ it('refuses anyone but a provincial admin (FORBIDDEN), a reversed range and a pa
   for (const identity of [as.operator(ZHUMADIAN), agency, as.supervisor('HOUSING_AND_CONSTRUCTION')]) {
     expect((await t.graphql(identity, BETWEEN, variables)).errors?.[0].extensions?.code).toBe('FORBIDDEN');
   }
-  expect((await t.graphql(as.admin, BETWEEN, { from: variables.to, to: variables.from })).errors?.[0].extensions?.code).toBe('BAD_USER_INPUT');
-  for (const first of [0, 1001]) expect((await t.graphql(as.admin, BETWEEN, { ...variables, first })).errors?.[0].extensions?.code).toBe('BAD_USER_INPUT');
+  expect(
+    (await t.graphql(as.admin, BETWEEN, { from: variables.to, to: variables.from })).errors?.[0].extensions?.code,
+  ).toBe('BAD_USER_INPUT');
+  for (const first of [0, 1001])
+    expect((await t.graphql(as.admin, BETWEEN, { ...variables, first })).errors?.[0].extensions?.code).toBe(
+      'BAD_USER_INPUT',
+    );
 });

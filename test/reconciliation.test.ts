@@ -7,7 +7,16 @@ import type { HubConfig } from '../lib/config';
 import { DB_ERRORS, sqlState } from '../lib/db';
 import { createServices, outboxSources } from '../app/hub';
 import { createLogger } from '../lib/logger';
-import { HOST, insertBookings, insertDraws, insertLedger, insertProjects, PARTNER, roomsOf, seedEveryDiscrepancy } from './support/reconciliation-fixture';
+import {
+  HOST,
+  insertBookings,
+  insertDraws,
+  insertLedger,
+  insertProjects,
+  PARTNER,
+  roomsOf,
+  seedEveryDiscrepancy,
+} from './support/reconciliation-fixture';
 import { as, eventually, startTestHub, type TestHub } from './support/hub';
 
 let t: TestHub;
@@ -17,7 +26,12 @@ const runtimes: JobsRuntime[] = [];
 /** A jobs process of the test's own: the hub's gateway port is known only once it listens. */
 function startWorkers(): JobsRuntime {
   const logger = createLogger('test', config.LOG_LEVEL);
-  const runtime = startJobs({ config, logger, outboxes: outboxSources(t.databases), handlers: createJobHandlers(createServices(config, logger, t.databases)) });
+  const runtime = startJobs({
+    config,
+    logger,
+    outboxes: outboxSources(t.databases),
+    handlers: createJobHandlers(createServices(config, logger, t.databases)),
+  });
   runtimes.push(runtime);
   return runtime;
 }
@@ -59,7 +73,9 @@ async function reconcile(from: string, to: string): Promise<Report> {
   expect(run.data!.runReconciliation.status).toBe('PENDING');
   const report = await eventually(
     async () => {
-      const response = await t.graphql<{ reconciliationReport: Report }>(as.admin, REPORT, { id: run.data!.runReconciliation.id });
+      const response = await t.graphql<{ reconciliationReport: Report }>(as.admin, REPORT, {
+        id: run.data!.runReconciliation.id,
+      });
       const current = response.data?.reconciliationReport;
       return current && ['DONE', 'FAILED'].includes(current.status) ? current : undefined;
     },
@@ -78,7 +94,11 @@ it('lists exactly one discrepancy of every kind, and none for the clean project'
   const report = await reconcile('2027-04-05T00:00:00+08:00', '2027-04-12T00:00:00+08:00');
   expect(report.failureReason).toBeNull();
   expect(report.status).toBe('DONE');
-  const listed = report.discrepancies.map((item) => ({ kind: item.kind, projectCode: item.projectCode, target: item.seatId ?? item.ledgerEntryId ?? item.bookingId ?? item.projectId }));
+  const listed = report.discrepancies.map((item) => ({
+    kind: item.kind,
+    projectCode: item.projectCode,
+    target: item.seatId ?? item.ledgerEntryId ?? item.bookingId ?? item.projectId,
+  }));
   expect(listed).toEqual(expected);
   expect(report.discrepancies.some((item) => item.projectCode === 'REC-CLEAN')).toBe(false);
   // Each names the mutation that would resolve it, in the detail an admin reads.
@@ -88,24 +108,44 @@ it('lists exactly one discrepancy of every kind, and none for the clean project'
   expect(byKind.INCOMPLETE_COMMITTEE.detail).toMatch(/3 of 5 .*replaceCommitteeMember/);
   expect(byKind.SEAT_WITHOUT_CONFIRMED_BOOKING.bookingId).toBe('bk-rec-seat-secondary');
 
-  const latest = await t.graphql<{ latestReconciliationReport: { id: string } }>(as.admin, '{ latestReconciliationReport { id } }');
+  const latest = await t.graphql<{ latestReconciliationReport: { id: string } }>(
+    as.admin,
+    '{ latestReconciliationReport { id } }',
+  );
   expect(latest.data!.latestReconciliationReport.id).toBe(report.id);
 });
 
 it('is for provincial admins only, and refuses a backwards or overlong range', async () => {
-  const refused = await t.graphql(as.operator(), RUN, { from: '2027-04-05T00:00:00+08:00', to: '2027-04-06T00:00:00+08:00' });
+  const refused = await t.graphql(as.operator(), RUN, {
+    from: '2027-04-05T00:00:00+08:00',
+    to: '2027-04-06T00:00:00+08:00',
+  });
   expect(refused.errors?.[0].extensions?.code).toBe('FORBIDDEN');
-  const backwards = await t.graphql(as.admin, RUN, { from: '2027-04-06T00:00:00+08:00', to: '2027-04-05T00:00:00+08:00' });
+  const backwards = await t.graphql(as.admin, RUN, {
+    from: '2027-04-06T00:00:00+08:00',
+    to: '2027-04-05T00:00:00+08:00',
+  });
   expect(backwards.errors?.[0].extensions?.code).toBe('BAD_USER_INPUT');
-  const overlong = await t.graphql(as.admin, RUN, { from: '2027-01-01T00:00:00+08:00', to: '2027-12-01T00:00:00+08:00' });
+  const overlong = await t.graphql(as.admin, RUN, {
+    from: '2027-01-01T00:00:00+08:00',
+    to: '2027-12-01T00:00:00+08:00',
+  });
   expect(overlong.errors?.[0].message).toMatch(/at most 92 days/);
-  expect(await t.databases.projects.db.selectFrom('reconciliation_report').select('id').where('from_at', '=', new Date('2027-01-01T00:00:00+08:00')).execute()).toEqual([]);
+  expect(
+    await t.databases.projects.db
+      .selectFrom('reconciliation_report')
+      .select('id')
+      .where('from_at', '=', new Date('2027-01-01T00:00:00+08:00'))
+      .execute(),
+  ).toEqual([]);
 });
 
 it('never runs two reports of the same range at once', async () => {
   const range = { from: '2027-05-01T00:00:00+08:00', to: '2027-05-02T00:00:00+08:00' };
   // Ten admins at once: one report, one job; the others are handed the report under way.
-  const answers = await Promise.all(Array.from({ length: 10 }, () => t.graphql<{ runReconciliation: { id: string } }>(as.admin, RUN, range)));
+  const answers = await Promise.all(
+    Array.from({ length: 10 }, () => t.graphql<{ runReconciliation: { id: string } }>(as.admin, RUN, range)),
+  );
   const ids = new Set(answers.map((answer) => answer.data!.runReconciliation.id));
   expect(ids.size).toBe(1);
   // The database itself refuses a second waiting or running report of the range (the index, not the code above).
@@ -113,7 +153,17 @@ it('never runs two reports of the same range at once', async () => {
     ['rec-attack-1', 'rec-attack-2'].map((id) =>
       t.databases.projects.db
         .insertInto('reconciliation_report')
-        .values({ id, from_at: new Date('2027-06-01T00:00:00Z'), to_at: new Date('2027-06-02T00:00:00Z'), status: 'RUNNING', trigger: 'ON_DEMAND', requested_by: 'test', failure_reason: null, started_at: new Date(), generated_at: null })
+        .values({
+          id,
+          from_at: new Date('2027-06-01T00:00:00Z'),
+          to_at: new Date('2027-06-02T00:00:00Z'),
+          status: 'RUNNING',
+          trigger: 'ON_DEMAND',
+          requested_by: 'test',
+          failure_reason: null,
+          started_at: new Date(),
+          generated_at: null,
+        })
         .execute(),
     ),
   );
@@ -122,7 +172,12 @@ it('never runs two reports of the same range at once', async () => {
   expect(sqlState(rejected!.reason)).toBe(DB_ERRORS.uniqueViolation);
   // Once done, the range may be reconciled again: a new report.
   const [id] = [...ids];
-  await eventually(async () => ((await t.graphql<{ reconciliationReport: Report }>(as.admin, REPORT, { id })).data?.reconciliationReport.status === 'DONE' ? true : undefined));
+  await eventually(async () =>
+    (await t.graphql<{ reconciliationReport: Report }>(as.admin, REPORT, { id })).data?.reconciliationReport.status ===
+    'DONE'
+      ? true
+      : undefined,
+  );
   const again = await t.graphql<{ runReconciliation: { id: string } }>(as.admin, RUN, range);
   expect(again.data!.runReconciliation.id).not.toBe(id);
 });
@@ -146,13 +201,24 @@ it('registers the hourly and nightly schedules once however many workers start',
 });
 
 it('ranges: the next 14 days from the hour, and the past day in China Standard Time', () => {
-  expect(upcomingRange(new Date('2027-04-06T03:25:10Z'))).toEqual({ from: new Date('2027-04-06T03:00:00Z'), to: new Date('2027-04-20T03:00:00Z') });
+  expect(upcomingRange(new Date('2027-04-06T03:25:10Z'))).toEqual({
+    from: new Date('2027-04-06T03:00:00Z'),
+    to: new Date('2027-04-20T03:00:00Z'),
+  });
   // 02:30 on 7 April in UTC+8 is 18:30 on 6 April UTC: the past day is 6 April in UTC+8.
-  expect(nightlyRange(new Date('2027-04-06T18:30:00Z'))).toEqual({ from: new Date('2027-04-05T16:00:00Z'), to: new Date('2027-04-06T16:00:00Z') });
+  expect(nightlyRange(new Date('2027-04-06T18:30:00Z'))).toEqual({
+    from: new Date('2027-04-05T16:00:00Z'),
+    to: new Date('2027-04-06T16:00:00Z'),
+  });
 });
 
 it('reconciles a province-size range (1,000 projects over every platform, 14 days) and finds nothing wrong in it', async () => {
-  const platforms = await t.databases.venues.db.selectFrom('platform').select(['id', 'parent_id']).where('parent_id', 'is not', null).orderBy('id').execute();
+  const platforms = await t.databases.venues.db
+    .selectFrom('platform')
+    .select(['id', 'parent_id'])
+    .where('parent_id', 'is not', null)
+    .orderBy('id')
+    .execute();
   const roomsByPlatform = new Map<string, string[]>();
   for (const platform of platforms) roomsByPlatform.set(platform.id, await roomsOf(t.databases, platform.id));
   const agreements = await t.databases.venues.db.selectFrom('cooperation_agreement').selectAll().execute();
@@ -165,7 +231,9 @@ it('reconciles a province-size range (1,000 projects over every platform, 14 day
   const seatedAt = new Map<number, number>();
   for (let index = 0; index < 1000; index++) {
     const host = hosts[index % hosts.length];
-    const partner = agreements.find((row) => row.platform_id === host.id && (roomsByPlatform.get(row.partner_id) ?? []).length > 0)?.partner_id;
+    const partner = agreements.find(
+      (row) => row.platform_id === host.id && (roomsByPlatform.get(row.partner_id) ?? []).length > 0,
+    )?.partner_id;
     const hostRooms = roomsByPlatform.get(host.id)!;
     // Each host room takes one 4-hour project per quarter day, so no room is booked twice at once and all fit in the range.
     const slot = Math.floor(index / hosts.length);
@@ -173,17 +241,49 @@ it('reconciles a province-size range (1,000 projects over every platform, 14 day
     const startsAt = new Date(start + Math.floor(slot / hostRooms.length) * 6 * 3600_000 + 3600_000);
     const endsAt = new Date(startsAt.getTime() + 4 * 3600_000);
     const id = `prj-scale-${index}`;
-    projects.push({ id, code: `SCALE-${index}`, status: 'IN_EVALUATION' as const, startsAt, endsAt, host: host.id, committeeSize: 5 });
-    bookings.push({ id: `bk-scale-${index}-main`, projectId: id, roomId: room, role: 'MAIN' as const, status: 'CONFIRMED' as const, startsAt, endsAt, host: host.id });
+    projects.push({
+      id,
+      code: `SCALE-${index}`,
+      status: 'IN_EVALUATION' as const,
+      startsAt,
+      endsAt,
+      host: host.id,
+      committeeSize: 5,
+    });
+    bookings.push({
+      id: `bk-scale-${index}-main`,
+      projectId: id,
+      roomId: room,
+      role: 'MAIN' as const,
+      status: 'CONFIRMED' as const,
+      startsAt,
+      endsAt,
+      host: host.id,
+    });
     // Projects of one start overlap, so each takes experts no other project of that start has (the hub never seats an
     // expert twice at once); windows of different starts are 6 hours apart and do not overlap.
     const sameStart = seatedAt.get(startsAt.getTime()) ?? 0;
     seatedAt.set(startsAt.getTime(), sameStart + 1);
-    const seats = Array.from({ length: 5 }, (_, seat) => ({ id: `seat-scale-${index}-${seat}`, bookingId: `bk-scale-${index}-main`, roomId: room, status: 'CHECKED_IN' as const, expertId: `exp-${String(sameStart * 5 + seat + 1).padStart(5, '0')}` }));
+    const seats = Array.from({ length: 5 }, (_, seat) => ({
+      id: `seat-scale-${index}-${seat}`,
+      bookingId: `bk-scale-${index}-main`,
+      roomId: room,
+      status: 'CHECKED_IN' as const,
+      expertId: `exp-${String(sameStart * 5 + seat + 1).padStart(5, '0')}`,
+    }));
     draws.push({ projectId: id, startsAt, endsAt, seats });
     if (partner) {
       const partnerRooms = roomsByPlatform.get(partner)!;
-      bookings.push({ id: `bk-scale-${index}-secondary`, projectId: id, roomId: partnerRooms[index % partnerRooms.length], role: 'SECONDARY' as const, status: 'CONFIRMED' as const, startsAt, endsAt, host: host.id });
+      bookings.push({
+        id: `bk-scale-${index}-secondary`,
+        projectId: id,
+        roomId: partnerRooms[index % partnerRooms.length],
+        role: 'SECONDARY' as const,
+        status: 'CONFIRMED' as const,
+        startsAt,
+        endsAt,
+        host: host.id,
+      });
     }
     ledger.push({ projectId: id, host: host.id, partner });
   }

@@ -20,30 +20,49 @@ const root = join(__dirname, '..');
 describe('flooded by distinct callers', () => {
   jest.setTimeout(240_000);
 
-  it.each(['platform', 'schedule'] as const)('keeps the %s answers of 3,000 callers within a 2 MiB budget, accounted and in live heap', async (shape) => {
-    const maxBytes = 2 * 1024 * 1024;
-    const { stdout } = await run(
-      process.execPath,
-      ['--expose-gc', '-r', 'ts-node/register/transpile-only', 'bench/response-cache-memory.ts', '--json', '--mb', '2', '--callers', '3000', '--shape', shape],
-      { cwd: root, env: { ...process.env, TS_NODE_PROJECT: join(root, 'tsconfig.json') }, maxBuffer: 1 << 20 },
-    );
-    const [measure] = JSON.parse(stdout) as MemoryMeasure[];
-    expect(measure.stats.maxBytes).toBe(maxBytes);
-    // The flood overflowed the budget (the LRU evicted), and what is left is within it by the cache's own count.
-    expect(measure.stats.bytes).toBeGreaterThan(maxBytes * 0.9);
-    expect(measure.stats.bytes).toBeLessThanOrEqual(maxBytes);
-    expect(measure.stats.entries).toBeLessThan(3000);
-    expect(measure.stats.entries).toBeLessThanOrEqual(Math.floor(maxBytes / ENTRY_OVERHEAD_BYTES));
-    expect(measure.stats.inFlight).toBe(0);
-    // The heap really held stays within the budget: the accounting does not undercount.
-    expect(measure.heapGrowth).toBeLessThanOrEqual(maxBytes);
-  });
+  it.each(['platform', 'schedule'] as const)(
+    'keeps the %s answers of 3,000 callers within a 2 MiB budget, accounted and in live heap',
+    async (shape) => {
+      const maxBytes = 2 * 1024 * 1024;
+      const { stdout } = await run(
+        process.execPath,
+        [
+          '--expose-gc',
+          '-r',
+          'ts-node/register/transpile-only',
+          'bench/response-cache-memory.ts',
+          '--json',
+          '--mb',
+          '2',
+          '--callers',
+          '3000',
+          '--shape',
+          shape,
+        ],
+        { cwd: root, env: { ...process.env, TS_NODE_PROJECT: join(root, 'tsconfig.json') }, maxBuffer: 1 << 20 },
+      );
+      const [measure] = JSON.parse(stdout) as MemoryMeasure[];
+      expect(measure.stats.maxBytes).toBe(maxBytes);
+      // The flood overflowed the budget (the LRU evicted), and what is left is within it by the cache's own count.
+      expect(measure.stats.bytes).toBeGreaterThan(maxBytes * 0.9);
+      expect(measure.stats.bytes).toBeLessThanOrEqual(maxBytes);
+      expect(measure.stats.entries).toBeLessThan(3000);
+      expect(measure.stats.entries).toBeLessThanOrEqual(Math.floor(maxBytes / ENTRY_OVERHEAD_BYTES));
+      expect(measure.stats.inFlight).toBe(0);
+      // The heap really held stays within the budget: the accounting does not undercount.
+      expect(measure.heapGrowth).toBeLessThanOrEqual(maxBytes);
+    },
+  );
 });
 
 describe('coalescing', () => {
   let feed: ChangeFeed;
   beforeAll(async () => {
-    feed = listenForChanges(process.env.REDIS_URL ?? 'redis://127.0.0.1:6379', `{cache-memory-test-${process.pid}}`, createLogger('test', 'silent'));
+    feed = listenForChanges(
+      process.env.REDIS_URL ?? 'redis://127.0.0.1:6379',
+      `{cache-memory-test-${process.pid}}`,
+      createLogger('test', 'silent'),
+    );
     expect(await feed.whenListening(5000)).toBe(true);
   });
   afterAll(async () => {
@@ -51,7 +70,9 @@ describe('coalescing', () => {
   });
 
   it('holds at most maxInFlight queries for others to wait on, and lets the rest run uncoalesced', async () => {
-    const cache = responseCachePlugin<{ identity: Identity }>(1024 * 1024, feed, createMetrics('cache-memory-test'), { maxInFlight: 10 });
+    const cache = responseCachePlugin<{ identity: Identity }>(1024 * 1024, feed, createMetrics('cache-memory-test'), {
+      maxInFlight: 10,
+    });
     let started = 0;
     let release: () => void = () => undefined;
     const gate = new Promise<void>((resolve) => (release = resolve));
@@ -70,8 +91,14 @@ describe('coalescing', () => {
     });
     await apollo.start();
     try {
-      const callers = Array.from({ length: 30 }, (_, index): Identity => ({ sub: `waiting-${index}`, role: 'PLATFORM_OPERATOR', platform: '411700' }));
-      const answers = callers.map((identity) => apollo.executeOperation({ query: '{ slow }' }, { contextValue: { identity } }));
+      const callers = Array.from({ length: 30 }, (_, index): Identity => ({
+        sub: `waiting-${index}`,
+        role: 'PLATFORM_OPERATOR',
+        platform: '411700',
+      }));
+      const answers = callers.map((identity) =>
+        apollo.executeOperation({ query: '{ slow }' }, { contextValue: { identity } }),
+      );
       await eventually(async () => (started === 30 ? true : undefined), 15_000, 'all 30 queries to be executing');
       expect(cache.stats().inFlight).toBe(10);
       release();

@@ -40,7 +40,11 @@ const PROJECTS = 'query Projects { projects(first: 100) { totalCount edges { nod
 const readers: { caller: Caller; query: string; variables: Record<string, unknown> }[] = [
   { caller: { ...as.admin, sub: 'stale-admin' }, query: BOARD, variables: DAY },
   { caller: { ...as.operator(ZHUMADIAN), sub: 'stale-op' }, query: BOARD, variables: DAY },
-  ...PLATFORMS.map((platformId) => ({ caller: { ...as.operator(ZHUMADIAN), sub: 'stale-op' }, query: SCHEDULE_OF, variables: { ...DAY, platformId } })),
+  ...PLATFORMS.map((platformId) => ({
+    caller: { ...as.operator(ZHUMADIAN), sub: 'stale-op' },
+    query: SCHEDULE_OF,
+    variables: { ...DAY, platformId },
+  })),
   { caller: { ...as.partner('411721'), sub: 'stale-partner-xp' }, query: SCHEDULE_OF, variables: DAY },
   { caller: { ...as.partner('410100'), sub: 'stale-partner-zz' }, query: SCHEDULE_NO_IDS, variables: DAY },
   { caller: { ...as.admin, sub: 'stale-admin' }, query: SCHEDULE_NO_IDS, variables: DAY },
@@ -48,10 +52,20 @@ const readers: { caller: Caller; query: string; variables: Record<string, unknow
   { caller: { ...agency, sub: 'stale-agency' }, query: PROJECTS, variables: {} },
 ];
 
-async function ask(replica: number, caller: Caller, query: string, variables: Record<string, unknown>, fresh = false): Promise<{ body: Body; cached: boolean }> {
+async function ask(
+  replica: number,
+  caller: Caller,
+  query: string,
+  variables: Record<string, unknown>,
+  fresh = false,
+): Promise<{ body: Body; cached: boolean }> {
   const response = await fetch(replicas[replica], {
     method: 'POST',
-    headers: { 'content-type': 'application/json', authorization: `Bearer ${await t.token(caller)}`, ...(fresh ? { 'cache-control': 'no-cache' } : {}) },
+    headers: {
+      'content-type': 'application/json',
+      authorization: `Bearer ${await t.token(caller)}`,
+      ...(fresh ? { 'cache-control': 'no-cache' } : {}),
+    },
     body: JSON.stringify({ query, variables }),
   });
   return { body: (await response.json()) as Body, cached: response.headers.get('age') !== null };
@@ -59,7 +73,11 @@ async function ask(replica: number, caller: Caller, query: string, variables: Re
 
 /** Refusals name list positions in the order the subgraph finished them: positions left out, errors sorted. */
 function comparable(body: Body): unknown {
-  const errors = body.errors?.map((error) => JSON.stringify({ ...error, path: error.path?.map((segment) => (typeof segment === 'number' ? '#' : segment)) })).sort();
+  const errors = body.errors
+    ?.map((error) =>
+      JSON.stringify({ ...error, path: error.path?.map((segment) => (typeof segment === 'number' ? '#' : segment)) }),
+    )
+    .sort();
   return { ...body, ...(errors ? { errors } : {}) };
 }
 
@@ -72,7 +90,11 @@ async function holdTheDay(): Promise<{ id: string; platform: string }[]> {
     .where('venue.platform_id', 'in', PLATFORMS)
     .orderBy('room.id')
     .execute();
-  const projects = await t.databases.projects.db.selectFrom('project').select(['id', 'host_platform_id']).orderBy('id').execute();
+  const projects = await t.databases.projects.db
+    .selectFrom('project')
+    .select(['id', 'host_platform_id'])
+    .orderBy('id')
+    .execute();
   const rows = Array.from({ length: 60 }, (_, index) => {
     const room = rooms[index % rooms.length];
     const project = projects[index % projects.length];
@@ -103,7 +125,12 @@ beforeAll(async () => {
   // Writes are mutations only (no jobs), so every change is acknowledged before the next step reads.
   t = await startTestHub({ jobs: false, overrides: { RECONCILE_UPCOMING_CRON: 'off', RECONCILE_NIGHTLY_CRON: 'off' } });
   const { venues, experts, projects } = t.hub.subgraphs;
-  second = await startGateway({ config: t.config, logger: createLogger('test', 'silent'), port: 0, subgraphUrls: { venues: venues.url, experts: experts.url, projects: projects.url } });
+  second = await startGateway({
+    config: t.config,
+    logger: createLogger('test', 'silent'),
+    port: 0,
+    subgraphUrls: { venues: venues.url, experts: experts.url, projects: projects.url },
+  });
   replicas = [t.hub.gateway.url, second.url];
   bookings = await holdTheDay();
 });
@@ -120,8 +147,24 @@ type Step =
 
 const replica = fc.integer({ min: 0, max: 1 });
 const step: fc.Arbitrary<Step> = fc.oneof(
-  { weight: 8, arbitrary: fc.record({ kind: fc.constant('read' as const), replica, reader: fc.integer({ min: 0, max: readers.length - 1 }), burst: fc.boolean() }) },
-  { weight: 2, arbitrary: fc.record({ kind: fc.constant('decide' as const), replica, booking: fc.integer({ min: 0, max: 59 }), confirm: fc.boolean() }) },
+  {
+    weight: 8,
+    arbitrary: fc.record({
+      kind: fc.constant('read' as const),
+      replica,
+      reader: fc.integer({ min: 0, max: readers.length - 1 }),
+      burst: fc.boolean(),
+    }),
+  },
+  {
+    weight: 2,
+    arbitrary: fc.record({
+      kind: fc.constant('decide' as const),
+      replica,
+      booking: fc.integer({ min: 0, max: 59 }),
+      confirm: fc.boolean(),
+    }),
+  },
   { weight: 1, arbitrary: fc.record({ kind: fc.constant('submit' as const), replica }) },
   { weight: 1, arbitrary: fc.record({ kind: fc.constant('file' as const), replica }) },
 );
@@ -132,7 +175,9 @@ async function run(current: Step): Promise<void> {
   if (current.kind === 'read') {
     const { caller, query, variables } = readers[current.reader];
     // A burst: both replicas at once, twice each, so coalesced waiters are checked too.
-    const asked = current.burst ? [0, 1, 0, 1].map((r) => ask(r, caller, query, variables)) : [ask(current.replica, caller, query, variables)];
+    const asked = current.burst
+      ? [0, 1, 0, 1].map((r) => ask(r, caller, query, variables))
+      : [ask(current.replica, caller, query, variables)];
     const answers = await Promise.all(asked);
     const fresh = await ask(current.replica, caller, query, variables, true);
     // Asked again once the fresh answer is kept: from the cache, unless something it holds changed meanwhile.
@@ -140,7 +185,10 @@ async function run(current: Step): Promise<void> {
     for (const answer of answers) {
       counts.reads++;
       if (answer.cached) counts.cached++;
-      expect({ reader: current.reader, body: comparable(answer.body) }).toEqual({ reader: current.reader, body: comparable(fresh.body) });
+      expect({ reader: current.reader, body: comparable(answer.body) }).toEqual({
+        reader: current.reader,
+        body: comparable(fresh.body),
+      });
     }
     return;
   }
@@ -153,29 +201,40 @@ async function run(current: Step): Promise<void> {
       : 'mutation($id: ID!) { rejectBooking(bookingId: $id, reason: "房间检修") { id status } }';
     await ask(current.replica, operator, mutation, { id: booking.id });
   } else if (current.kind === 'submit') {
-    const answer = await ask(current.replica, agency, 'mutation($input: SubmitProjectInput!) { submitProject(input: $input) { id } }', {
-      input: {
-        code: `ST-${process.pid}-${++serial}`,
-        name: '驿城区示例道路改造工程施工',
-        category: 'CONSTRUCTION',
-        department: 'HOUSING_AND_CONSTRUCTION',
-        hostPlatformId: ZHUMADIAN,
-        tenderer: '驻马店市示例城市建设投资有限公司',
-        agency: WORKFLOW_AGENCY,
-        bidders: ['河南示例路桥建设有限公司', '驻马店示例市政工程有限公司'],
-        budget: '1250000000',
-        mode: 'REMOTE',
-        committeeSize: 5,
-        tendererRepresentatives: 1,
-        evaluationStartsAt: '2027-06-01T01:00:00Z',
-        evaluationEndsAt: '2027-06-01T05:00:00Z',
+    const answer = await ask(
+      current.replica,
+      agency,
+      'mutation($input: SubmitProjectInput!) { submitProject(input: $input) { id } }',
+      {
+        input: {
+          code: `ST-${process.pid}-${++serial}`,
+          name: '驿城区示例道路改造工程施工',
+          category: 'CONSTRUCTION',
+          department: 'HOUSING_AND_CONSTRUCTION',
+          hostPlatformId: ZHUMADIAN,
+          tenderer: '驻马店市示例城市建设投资有限公司',
+          agency: WORKFLOW_AGENCY,
+          bidders: ['河南示例路桥建设有限公司', '驻马店示例市政工程有限公司'],
+          budget: '1250000000',
+          mode: 'REMOTE',
+          committeeSize: 5,
+          tendererRepresentatives: 1,
+          evaluationStartsAt: '2027-06-01T01:00:00Z',
+          evaluationEndsAt: '2027-06-01T05:00:00Z',
+        },
       },
-    });
+    );
     const id = (answer.body.data as { submitProject?: { id: string } } | null)?.submitProject?.id;
     if (id) submitted.push(id);
   } else {
     const id = submitted.shift();
-    if (id) await ask(current.replica, supervisor, 'mutation($id: ID!) { fileProject(projectId: $id, approve: true, note: "资料齐全") { id status } }', { id });
+    if (id)
+      await ask(
+        current.replica,
+        supervisor,
+        'mutation($id: ID!) { fileProject(projectId: $id, approve: true, note: "资料齐全") { id status } }',
+        { id },
+      );
   }
 }
 
@@ -184,7 +243,8 @@ jest.setTimeout(120_000);
 it('serves no answer that misses a write acknowledged before it, through either of two replicas, and none across callers', async () => {
   // The callers' answers differ, so an answer served to the wrong caller would not equal its own.
   const distinct = new Set<string>();
-  for (const { caller, query, variables } of readers) distinct.add(JSON.stringify((await ask(0, caller, query, variables, true)).body));
+  for (const { caller, query, variables } of readers)
+    distinct.add(JSON.stringify((await ask(0, caller, query, variables, true)).body));
   expect(distinct.size).toBeGreaterThanOrEqual(8);
 
   await fc.assert(
@@ -196,5 +256,7 @@ it('serves no answer that misses a write acknowledged before it, through either 
   // The cache answered a good share of the reads, else this proved nothing.
   expect(counts.writes).toBeGreaterThan(10);
   expect(counts.cached).toBeGreaterThan(counts.reads / 6);
-  console.info(`staleness: ${counts.reads} reads (${counts.cached} from a cache) and ${counts.writes} writes through 2 replicas, none stale, none crossed`);
+  console.info(
+    `staleness: ${counts.reads} reads (${counts.cached} from a cache) and ${counts.writes} writes through 2 replicas, none stale, none crossed`,
+  );
 });

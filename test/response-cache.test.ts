@@ -33,16 +33,25 @@ const SCHEDULE = `query Schedule($from: DateTime!, $to: DateTime!) {
 }`;
 /** Platforms change rarely: their answer holds for 60 s (the longest max-age of the API). */
 const PLATFORMS = 'query Platforms { platforms { id name } }';
-const PROJECTS = 'query Projects { projects(first: 50) { totalCount edges { node { id code status hostPlatform { name } } } } }';
+const PROJECTS =
+  'query Projects { projects(first: 50) { totalCount edges { node { id code status hostPlatform { name } } } } }';
 
 /** How many requests the gateway has sent to subgraphs, from its own metrics. */
 async function subgraphFetches(): Promise<number> {
   const text = await (await fetch(t.hub.gateway.metricsUrl!)).text();
-  return [...text.matchAll(/^hub_subgraph_fetch_duration_seconds_count\{[^}]*\} (\d+)$/gm)].reduce((sum, match) => sum + Number(match[1]), 0);
+  return [...text.matchAll(/^hub_subgraph_fetch_duration_seconds_count\{[^}]*\} (\d+)$/gm)].reduce(
+    (sum, match) => sum + Number(match[1]),
+    0,
+  );
 }
 
 /** POSTs as the caller, outside the harness's client, to see the `age` header and send request headers. */
-async function ask(caller: Caller, query: string, variables: Record<string, unknown> = {}, headers: Record<string, string> = {}): Promise<Answer> {
+async function ask(
+  caller: Caller,
+  query: string,
+  variables: Record<string, unknown> = {},
+  headers: Record<string, string> = {},
+): Promise<Answer> {
   const before = await subgraphFetches();
   const response = await fetch(t.hub.gateway.url, {
     method: 'POST',
@@ -50,7 +59,12 @@ async function ask(caller: Caller, query: string, variables: Record<string, unkn
     body: JSON.stringify({ query, variables }),
   });
   const body = (await response.json()) as Answer['body'];
-  return { status: response.status, age: response.headers.get('age'), body, fetches: (await subgraphFetches()) - before };
+  return {
+    status: response.status,
+    age: response.headers.get('age'),
+    body,
+    fetches: (await subgraphFetches()) - before,
+  };
 }
 
 /**
@@ -68,8 +82,17 @@ function comparable(body: Answer['body']): unknown {
 
 /** Confirmed bookings on DAY in rooms of several platforms, for projects of several hosts: each caller's schedule differs. */
 async function bookTheDay(): Promise<void> {
-  const rooms = await t.databases.venues.db.selectFrom('room').innerJoin('venue', 'venue.id', 'room.venue_id').select(['room.id', 'venue.platform_id']).orderBy('room.id').execute();
-  const projects = await t.databases.projects.db.selectFrom('project').select(['id', 'host_platform_id']).orderBy('id').execute();
+  const rooms = await t.databases.venues.db
+    .selectFrom('room')
+    .innerJoin('venue', 'venue.id', 'room.venue_id')
+    .select(['room.id', 'venue.platform_id'])
+    .orderBy('room.id')
+    .execute();
+  const projects = await t.databases.projects.db
+    .selectFrom('project')
+    .select(['id', 'host_platform_id'])
+    .orderBy('id')
+    .execute();
   const rows = rooms.map((room, index) => {
     const project = projects[index % projects.length];
     return {
@@ -133,7 +156,8 @@ it('never answers one caller with what another may see, with all of them asking 
   // Each caller's own answer, asked afresh.
   const expected = new Map<string, unknown>();
   for (const [c, caller] of callers.entries()) {
-    for (const [q, { query, variables }] of queries.entries()) expected.set(`${c}:${q}`, (await ask(caller, query, variables, { 'cache-control': 'no-cache' })).body);
+    for (const [q, { query, variables }] of queries.entries())
+      expected.set(`${c}:${q}`, (await ask(caller, query, variables, { 'cache-control': 'no-cache' })).body);
   }
   // The answers differ from caller to caller, so an answer that crossed over would be caught.
   const schedules = callers.map((_, c) => JSON.stringify(expected.get(`${c}:0`)));
@@ -141,10 +165,14 @@ it('never answers one caller with what another may see, with all of them asking 
   expect(new Set(schedules).size).toBeGreaterThanOrEqual(5);
   expect(new Set(projectLists).size).toBeGreaterThanOrEqual(5);
 
-  const requests = callers.flatMap((caller, c) => queries.flatMap((query, q) => Array.from({ length: 12 }, () => ({ caller, c, q, ...query }))));
+  const requests = callers.flatMap((caller, c) =>
+    queries.flatMap((query, q) => Array.from({ length: 12 }, () => ({ caller, c, q, ...query }))),
+  );
   // Interleaved: callers and queries mixed in one burst, so entries are written and read by everybody at once.
   requests.sort((a, b) => ((a.c * 7 + a.q * 3) % 5) - ((b.c * 7 + b.q * 3) % 5));
-  const answers = await Promise.all(requests.map(async (request) => ({ request, answer: await ask(request.caller, request.query, request.variables) })));
+  const answers = await Promise.all(
+    requests.map(async (request) => ({ request, answer: await ask(request.caller, request.query, request.variables) })),
+  );
   let fromCache = 0;
   for (const { request, answer } of answers) {
     expect({ caller: request.caller.sub, query: request.q, body: comparable(answer.body) }).toEqual({
@@ -157,7 +185,9 @@ it('never answers one caller with what another may see, with all of them asking 
   // The cache was used (else this proved nothing): refusals are never cached, everything else mostly was.
   const refused = answers.filter(({ answer }) => answer.body.errors).length;
   expect(fromCache).toBeGreaterThan((answers.length - refused) / 2);
-  console.info(`response cache attack: ${answers.length} concurrent queries by ${callers.length} callers, ${fromCache} from the cache, ${refused} refused, 0 crossed`);
+  console.info(
+    `response cache attack: ${answers.length} concurrent queries by ${callers.length} callers, ${fromCache} from the cache, ${refused} refused, 0 crossed`,
+  );
 });
 
 it('never keeps a sealed field or a refusal', async () => {
@@ -195,10 +225,13 @@ it("shows every caller a mutation's change at once", async () => {
   for (const caller of [agency, admin]) {
     const after = await ask(caller, PROJECTS);
     expect(after.age).toBeNull();
-    const list = (after.body as { data: { projects: { totalCount: number; edges: { node: { id: string } }[] } } }).data.projects;
+    const list = (after.body as { data: { projects: { totalCount: number; edges: { node: { id: string } }[] } } }).data
+      .projects;
     expect(list.edges.map((edge) => edge.node.id)).toContain(submitted);
   }
-  expect(((await ask(agency, PROJECTS)).body as typeof before).data.projects.totalCount).toBe(before.data.projects.totalCount + 1);
+  expect(((await ask(agency, PROJECTS)).body as typeof before).data.projects.totalCount).toBe(
+    before.data.projects.totalCount + 1,
+  );
 });
 
 it("drops what it cached once a job's change is announced, long before the answers' max-age", async () => {
@@ -210,14 +243,28 @@ it("drops what it cached once a job's change is announced, long before the answe
     // A job run announces itself: the booking saga of an arrangement with an auto-confirming county room.
     const projectId = await filedProject(t, { startsAt: inDays(40), endsAt: inDays(40, 4) });
     const operator = { ...as.operator(ZHUMADIAN), sub: 'cache-job-operator' };
-    const arranged = await ask(operator, ARRANGE, { projectId, mainRoomId: 'room-411700-1', secondary: [{ roomId: 'room-411721-1', seats: 1 }] });
+    const arranged = await ask(operator, ARRANGE, {
+      projectId,
+      mainRoomId: 'room-411700-1',
+      secondary: [{ roomId: 'room-411721-1', seats: 1 }],
+    });
     expect(arranged.body.errors).toBeUndefined();
-    await eventually(async () => (heard.includes('venue-bookings') ? true : undefined), 15_000, 'a venue-bookings job to announce its change');
+    await eventually(
+      async () => (heard.includes('venue-bookings') ? true : undefined),
+      15_000,
+      'a venue-bookings job to announce its change',
+    );
     const STATUS = 'query Status($id: ID!) { project(id: $id) { status venueBookings { status } } }';
-    const confirmed = await eventually(async () => {
-      const answer = await ask(operator, STATUS, { id: projectId });
-      return (answer.body.data as { project: { status: string } }).project.status === 'VENUES_CONFIRMED' ? answer : undefined;
-    }, 15_000, 'the project, read through the cache, to show its confirmed venues');
+    const confirmed = await eventually(
+      async () => {
+        const answer = await ask(operator, STATUS, { id: projectId });
+        return (answer.body.data as { project: { status: string } }).project.status === 'VENUES_CONFIRMED'
+          ? answer
+          : undefined;
+      },
+      15_000,
+      'the project, read through the cache, to show its confirmed venues',
+    );
     expect(confirmed.body.errors).toBeUndefined();
 
     // Any announcement, from any process of this hub, ends every entry. Platforms hold for 60 s, longer than this test
@@ -229,10 +276,14 @@ it("drops what it cached once a job's change is announced, long before the answe
     const publisher = new IORedis(t.config.REDIS_URL);
     await announceChange(publisher, t.config.HUB_QUEUE_PREFIX, 'test');
     publisher.disconnect();
-    const fresh = await eventually(async () => {
-      const answer = await ask(caller, PLATFORMS);
-      return answer.age === null ? answer : undefined;
-    }, 15_000, 'an answer computed after the announcement');
+    const fresh = await eventually(
+      async () => {
+        const answer = await ask(caller, PLATFORMS);
+        return answer.age === null ? answer : undefined;
+      },
+      15_000,
+      'an answer computed after the announcement',
+    );
     expect(fresh.fetches).toBeGreaterThan(0);
     expect(fresh.body).toEqual(cached.body);
   } finally {

@@ -8,7 +8,18 @@
 // not started), hosted on Zhumadian (411700), booked in a room of Xiping county (411721), in a window no seeded
 // project shares; every project, booking, draw and seat the walk meets is P's, so "in scope" is a property of the
 // caller alone. Mutations are walked by test/authorization-matrix.test.ts.
-import { parse, graphql, isListType, isNonNullType, isObjectType, Kind, type GraphQLField, type GraphQLObjectType, type GraphQLOutputType, type GraphQLSchema } from 'graphql';
+import {
+  parse,
+  graphql,
+  isListType,
+  isNonNullType,
+  isObjectType,
+  Kind,
+  type GraphQLField,
+  type GraphQLObjectType,
+  type GraphQLOutputType,
+  type GraphQLSchema,
+} from 'graphql';
 import { buildSubgraphSchema } from '@apollo/subgraph';
 import { AUTHORIZATION_MATRIX, enforceAuthorization } from '../lib/authorization';
 import { readSdl } from '../lib/subgraph';
@@ -50,9 +61,30 @@ const EVERYONE = Object.keys(CALLERS) as Caller[];
 const PROJECT_READERS: Caller[] = ['admin', 'hostOperator', 'hostPartner', 'supervisor', 'agency'];
 /** Through a booking of its own rooms, a partner platform sees the project's outline. */
 const OUTLINE_READERS: Caller[] = [...PROJECT_READERS, 'roomOperator', 'roomPartner'];
-const OUTLINE = ['id', 'code', 'name', 'category', 'mode', 'hostPlatform', 'evaluationStartsAt', 'evaluationEndsAt', 'status', 'committeeSize'];
+const OUTLINE = [
+  'id',
+  'code',
+  'name',
+  'category',
+  'mode',
+  'hostPlatform',
+  'evaluationStartsAt',
+  'evaluationEndsAt',
+  'status',
+  'committeeSize',
+];
 /** Schedules: every operator and supervisor, a partner system for its rooms and hosted projects, the project's agency. */
-const BOOKING_READERS: Caller[] = ['admin', 'hostOperator', 'roomOperator', 'otherOperator', 'supervisor', 'otherSupervisor', 'hostPartner', 'roomPartner', 'agency'];
+const BOOKING_READERS: Caller[] = [
+  'admin',
+  'hostOperator',
+  'roomOperator',
+  'otherOperator',
+  'supervisor',
+  'otherSupervisor',
+  'hostPartner',
+  'roomPartner',
+  'agency',
+];
 /** A seat: counts and statuses for the project's readers; its expert for its own invitation. */
 const SEAT_READERS: Caller[] = [...PROJECT_READERS, 'seatedExpert'];
 /** Sealed before the evaluation: who sits on the committee is the expert's own business only (not even the province's). */
@@ -110,12 +142,32 @@ const SEALED_FIELDS = new Set(['CommitteeSeat.expert']);
 const ROOTS: Record<string, { args: () => string; callers: readonly Caller[]; sealedUntilEvaluation?: true }> = {
   platform: { args: () => `(id: "${COUNTY}")`, callers: EVERYONE },
   platforms: { args: () => '(level: COUNTY)', callers: EVERYONE },
-  schedule: { args: () => `(from: "${range.from}", to: "${range.to}")`, callers: ['admin', 'hostOperator', 'roomOperator', 'otherOperator', 'supervisor', 'otherSupervisor', 'hostPartner', 'roomPartner', 'otherPartner'] },
-  webhookDeliveries: { args: () => `(platformId: "${COUNTY}", first: 5)`, callers: ['admin', 'roomOperator', 'roomPartner'] },
+  schedule: {
+    args: () => `(from: "${range.from}", to: "${range.to}")`,
+    callers: [
+      'admin',
+      'hostOperator',
+      'roomOperator',
+      'otherOperator',
+      'supervisor',
+      'otherSupervisor',
+      'hostPartner',
+      'roomPartner',
+      'otherPartner',
+    ],
+  },
+  webhookDeliveries: {
+    args: () => `(platformId: "${COUNTY}", first: 5)`,
+    callers: ['admin', 'roomOperator', 'roomPartner'],
+  },
   experts: { args: () => `(platformId: "${ZHUMADIAN}", first: 2)`, callers: ['admin'] },
   expertDraw: { args: () => `(id: "${fixture.drawId}")`, callers: ['admin', 'hostOperator', 'supervisor'] },
   // The seed and candidate lists stay sealed until the evaluation starts (DOMAIN.md, A verifiable draw): SEALED now.
-  verifyExpertDraw: { args: () => `(drawId: "${fixture.drawId}")`, callers: ['admin', 'hostOperator', 'supervisor'], sealedUntilEvaluation: true },
+  verifyExpertDraw: {
+    args: () => `(drawId: "${fixture.drawId}")`,
+    callers: ['admin', 'hostOperator', 'supervisor'],
+    sealedUntilEvaluation: true,
+  },
   myInvitations: { args: () => '', callers: ['seatedExpert', 'otherExpert'] },
   sealedAccessAudit: { args: () => `(projectId: "${fixture.projectId}")`, callers: ['admin', 'supervisor'] },
   accessAttempts: { args: () => `(projectId: "${fixture.projectId}")`, callers: ['admin', 'supervisor'] },
@@ -124,7 +176,22 @@ const ROOTS: Record<string, { args: () => string; callers: readonly Caller[]; se
   masterDataChanges: { args: () => '(first: 5)', callers: ['admin', 'supervisor', 'otherSupervisor'] },
   project: { args: () => `(id: "${fixture.projectId}")`, callers: PROJECT_READERS },
   // Lists narrowed to the caller's scope; P is the only project in this state, so the scoped callers see it.
-  projects: { args: () => '(status: COMMITTEE_CONFIRMED, first: 5)', callers: ['admin', 'hostOperator', 'roomOperator', 'otherOperator', 'hostPartner', 'roomPartner', 'otherPartner', 'supervisor', 'otherSupervisor', 'agency', 'otherAgency'] },
+  projects: {
+    args: () => '(status: COMMITTEE_CONFIRMED, first: 5)',
+    callers: [
+      'admin',
+      'hostOperator',
+      'roomOperator',
+      'otherOperator',
+      'hostPartner',
+      'roomPartner',
+      'otherPartner',
+      'supervisor',
+      'otherSupervisor',
+      'agency',
+      'otherAgency',
+    ],
+  },
   verifyProjectArchive: { args: () => `(projectId: "${fixture.projectId}")`, callers: PROJECT_READERS },
   archiveBundle: { args: () => `(projectId: "${fixture.projectId}")`, callers: PROJECT_READERS },
   archiveReleasePackage: { args: () => `(projectId: "${fixture.projectId}")`, callers: PROJECT_READERS },
@@ -139,7 +206,14 @@ const FIELD_ARGS: Record<string, () => string> = {
   'EvaluationRoom.bookings': () => `(from: "${range.from}", to: "${range.to}")`,
 };
 /** Lists narrowed to what the caller may see (rather than refused): the readers of their item type see them. */
-const FILTERED_LISTS = new Set(['Query.schedule', 'Query.projects', 'Query.myInvitations', 'EvaluationRoom.bookings', 'Project.venueBookings', 'ExpertDraw.seats']);
+const FILTERED_LISTS = new Set([
+  'Query.schedule',
+  'Query.projects',
+  'Query.myInvitations',
+  'EvaluationRoom.bookings',
+  'Project.venueBookings',
+  'ExpertDraw.seats',
+]);
 
 /**
  * An expert checks in at its assigned seat (DOMAIN.md, step 6): it sees the booking of its own invitation (its room and
@@ -148,12 +222,19 @@ const FILTERED_LISTS = new Set(['Query.schedule', 'Query.projects', 'Query.myInv
  */
 const OWN_SEAT_ROOT = 'myInvitations';
 
-function rightsOf(typeName: string, field: string, path: readonly Step[]): { readers: readonly Caller[]; refusal: 'FORBIDDEN' | 'SEALED' } {
+function rightsOf(
+  typeName: string,
+  field: string,
+  path: readonly Step[],
+): { readers: readonly Caller[]; refusal: 'FORBIDDEN' | 'SEALED' } {
   const rights = TYPES[typeName];
   if (!rights) throw new Error(`no expectation written for type ${typeName}: add it to TYPES from DOMAIN.md`);
   const readers = rights.fields?.[field] ?? rights.readers;
   const ownSeat = typeName === 'VenueBooking' && path[0]?.field === OWN_SEAT_ROOT;
-  return { readers: ownSeat ? [...readers, 'seatedExpert'] : readers, refusal: SEALED_FIELDS.has(`${typeName}.${field}`) ? 'SEALED' : (rights.refusal ?? 'FORBIDDEN') };
+  return {
+    readers: ownSeat ? [...readers, 'seatedExpert'] : readers,
+    refusal: SEALED_FIELDS.has(`${typeName}.${field}`) ? 'SEALED' : (rights.refusal ?? 'FORBIDDEN'),
+  };
 }
 
 // --- The schema's paths -------------------------------------------------------------------------------------------
@@ -199,7 +280,8 @@ function argsOf(typeName: string, field: GraphQLField<unknown, unknown>): string
   if (typeName === 'Query') return ROOTS[field.name].args();
   const given = FIELD_ARGS[`${typeName}.${field.name}`];
   if (given) return given();
-  if (field.args.some((arg) => isNonNullType(arg.type))) throw new Error(`${typeName}.${field.name} needs arguments: add them to FIELD_ARGS`);
+  if (field.args.some((arg) => isNonNullType(arg.type)))
+    throw new Error(`${typeName}.${field.name} needs arguments: add them to FIELD_ARGS`);
   return '';
 }
 
@@ -232,8 +314,14 @@ function objectsAt(data: unknown, fields: readonly string[]): unknown[] {
   return current.filter((value) => value !== null && value !== undefined);
 }
 
-type Answer = { errors?: { message: string; path?: (string | number)[]; extensions?: { code?: string } }[]; data?: unknown };
-const errorPaths = (answer: Answer, code: string) => (answer.errors ?? []).filter((error) => error.extensions?.code === code).map((error) => (error.path ?? []).filter((part) => typeof part === 'string').join('.'));
+type Answer = {
+  errors?: { message: string; path?: (string | number)[]; extensions?: { code?: string } }[];
+  data?: unknown;
+};
+const errorPaths = (answer: Answer, code: string) =>
+  (answer.errors ?? [])
+    .filter((error) => error.extensions?.code === code)
+    .map((error) => (error.path ?? []).filter((part) => typeof part === 'string').join('.'));
 
 /**
  * Whether a refusal with the code was reported for the field at `at`: at the field itself, below it (a non-null field
@@ -241,30 +329,55 @@ const errorPaths = (answer: Answer, code: string) => (answer.errors ?? []).filte
  */
 function refusedAt(answer: Answer, code: string, at: string): boolean {
   const holder = at.split('.').slice(0, -1).join('.');
-  return errorPaths(answer, code).some((errorPath) => errorPath === at || errorPath.startsWith(`${at}.`) || (holder !== '' && errorPath === holder));
+  return errorPaths(answer, code).some(
+    (errorPath) => errorPath === at || errorPath.startsWith(`${at}.`) || (holder !== '' && errorPath === holder),
+  );
 }
 
 /** Runs the checks a few at a time: the hub answers concurrent callers, and the walk has thousands of questions. */
 async function inParallel<T>(items: readonly T[], width: number, run: (item: T) => Promise<void>): Promise<void> {
   let next = 0;
-  await Promise.all(Array.from({ length: width }, async () => {
-    while (next < items.length) await run(items[next++]);
-  }));
+  await Promise.all(
+    Array.from({ length: width }, async () => {
+      while (next < items.length) await run(items[next++]);
+    }),
+  );
 }
 
 /**
  * Where along a path the caller is stopped: refused at a step (with the code), or shown an empty list at a step (a
  * narrowed list of a type it may not read), or let through to the last type.
  */
-function stopOf(path: Step[], caller: Caller): { at: number; kind: 'refused'; code: string } | { at: number; kind: 'empty' } | null {
+function stopOf(
+  path: Step[],
+  caller: Caller,
+): { at: number; kind: 'refused'; code: string } | { at: number; kind: 'empty' } | null {
   for (let index = 0; index < path.length; index++) {
     const step = path[index];
     const readers = step.type === 'Query' ? ROOTS[step.field].callers : rightsOf(step.type, step.field, path).readers;
-    if (!readers.includes(caller)) return { at: index, kind: 'refused', code: step.type === 'Query' ? 'FORBIDDEN' : rightsOf(step.type, step.field, path).refusal };
-    if (step.type === 'Query' && ROOTS[step.field].sealedUntilEvaluation) return { at: index, kind: 'refused', code: 'SEALED' };
-    if (step.list && FILTERED_LISTS.has(`${step.type}.${step.field}`) && !rightsOf(step.returns, 'id', path).readers.includes(caller)) return { at: index, kind: 'empty' };
+    if (!readers.includes(caller))
+      return {
+        at: index,
+        kind: 'refused',
+        code: step.type === 'Query' ? 'FORBIDDEN' : rightsOf(step.type, step.field, path).refusal,
+      };
+    if (step.type === 'Query' && ROOTS[step.field].sealedUntilEvaluation)
+      return { at: index, kind: 'refused', code: 'SEALED' };
+    if (
+      step.list &&
+      FILTERED_LISTS.has(`${step.type}.${step.field}`) &&
+      !rightsOf(step.returns, 'id', path).readers.includes(caller)
+    )
+      return { at: index, kind: 'empty' };
     // A single object of a type the caller may not read is refused where it is reached.
-    if (!step.list && step.type !== 'Query' && TYPES[step.returns] && TYPES[step.returns].readers !== EVERYONE && !rightsOf(step.returns, 'id', path).readers.includes(caller) && 'id' in (schemaForWalk.getType(step.returns) as GraphQLObjectType).getFields()) {
+    if (
+      !step.list &&
+      step.type !== 'Query' &&
+      TYPES[step.returns] &&
+      TYPES[step.returns].readers !== EVERYONE &&
+      !rightsOf(step.returns, 'id', path).readers.includes(caller) &&
+      'id' in (schemaForWalk.getType(step.returns) as GraphQLObjectType).getFields()
+    ) {
       return { at: index, kind: 'refused', code: rightsOf(step.returns, 'id', path).refusal };
     }
   }
@@ -277,16 +390,31 @@ let t: TestHub;
 beforeAll(async () => {
   schemaForWalk = buildSupergraphApiSchema(readSupergraph());
   // Every field at once costs more than a client page would; the walk is not what the cost limit is for.
-  t = await startTestHub({ overrides: { HUB_RATE_LIMIT: '0', HUB_RESPONSE_CACHE_MB: '0', INVITE_TTL: '10m', HUB_MAX_QUERY_COST: '100000000' } });
+  t = await startTestHub({
+    overrides: { HUB_RATE_LIMIT: '0', HUB_RESPONSE_CACHE_MB: '0', INVITE_TTL: '10m', HUB_MAX_QUERY_COST: '100000000' },
+  });
   fixture.projectId = await submit(t, window);
   await file(t, fixture.projectId);
   await arrangeConfirmed(t, fixture.projectId);
   await advanceFee(t, fixture.projectId);
   const seats = await confirmCommittee(t, fixture.projectId);
   fixture.seatedExpert = seats[0].expert_id!;
-  fixture.drawId = (await t.databases.experts.db.selectFrom('draw').select('id').where('project_id', '=', fixture.projectId).executeTakeFirstOrThrow()).id;
+  fixture.drawId = (
+    await t.databases.experts.db
+      .selectFrom('draw')
+      .select('id')
+      .where('project_id', '=', fixture.projectId)
+      .executeTakeFirstOrThrow()
+  ).id;
   const seated = seats.map((seat) => seat.expert_id!);
-  fixture.otherExpert = (await t.databases.experts.db.selectFrom('expert').select('id').where('id', 'not in', seated).orderBy('id').executeTakeFirstOrThrow()).id;
+  fixture.otherExpert = (
+    await t.databases.experts.db
+      .selectFrom('expert')
+      .select('id')
+      .where('id', 'not in', seated)
+      .orderBy('id')
+      .executeTakeFirstOrThrow()
+  ).id;
 }, 90_000);
 afterAll(async () => {
   await t?.stop();
@@ -295,10 +423,18 @@ afterAll(async () => {
 describe('every type and field of the schema is declared (default-deny)', () => {
   it('has a row in the authorization matrix for every field of every object type, and none for fields that do not exist', () => {
     const coordinates = Object.values(schemaForWalk.getTypeMap())
-      .filter((type): type is GraphQLObjectType => isObjectType(type) && !type.name.startsWith('__') && !type.name.startsWith('join__') && !type.name.startsWith('link__'))
+      .filter(
+        (type): type is GraphQLObjectType =>
+          isObjectType(type) &&
+          !type.name.startsWith('__') &&
+          !type.name.startsWith('join__') &&
+          !type.name.startsWith('link__'),
+      )
       .flatMap((type) => Object.keys(type.getFields()).map((field) => `${type.name}.${field}`));
     expect(coordinates.filter((coordinate) => !(coordinate in AUTHORIZATION_MATRIX))).toEqual([]);
-    const stale = Object.keys(AUTHORIZATION_MATRIX).filter((coordinate) => !coordinate.endsWith('.__resolveReference') && !coordinates.includes(coordinate));
+    const stale = Object.keys(AUTHORIZATION_MATRIX).filter(
+      (coordinate) => !coordinate.endsWith('.__resolveReference') && !coordinates.includes(coordinate),
+    );
     expect(stale).toEqual([]);
   });
 
@@ -308,14 +444,25 @@ describe('every type and field of the schema is declared (default-deny)', () => 
         if (definition.kind !== Kind.OBJECT_TYPE_DEFINITION) return [];
         const key = definition.directives?.find((directive) => directive.name.value === 'key');
         const resolvable = key?.arguments?.find((argument) => argument.name.value === 'resolvable');
-        return key && !(resolvable?.value.kind === Kind.BOOLEAN && !resolvable.value.value) ? [definition.name.value] : [];
+        return key && !(resolvable?.value.kind === Kind.BOOLEAN && !resolvable.value.value)
+          ? [definition.name.value]
+          : [];
       }),
     );
-    expect([...new Set(entities)].filter((entity) => !(`${entity}.__resolveReference` in AUTHORIZATION_MATRIX))).toEqual([]);
+    expect(
+      [...new Set(entities)].filter((entity) => !(`${entity}.__resolveReference` in AUTHORIZATION_MATRIX)),
+    ).toEqual([]);
   });
 
   it('has an expectation written here for every object type and every root query field', () => {
-    const types = Object.values(schemaForWalk.getTypeMap()).filter((type) => isObjectType(type) && !['Query', 'Mutation'].includes(type.name) && !type.name.startsWith('__') && !type.name.startsWith('join__') && !type.name.startsWith('link__'));
+    const types = Object.values(schemaForWalk.getTypeMap()).filter(
+      (type) =>
+        isObjectType(type) &&
+        !['Query', 'Mutation'].includes(type.name) &&
+        !type.name.startsWith('__') &&
+        !type.name.startsWith('join__') &&
+        !type.name.startsWith('link__'),
+    );
     expect(types.map((type) => type.name).filter((name) => !(name in TYPES))).toEqual([]);
     expect(Object.keys(schemaForWalk.getQueryType()!.getFields()).filter((field) => !(field in ROOTS))).toEqual([]);
   });
@@ -328,7 +475,11 @@ describe('every type and field of the schema is declared (default-deny)', () => 
     `);
     const resolvers = { Query: { platforms: () => [{ id: '411700', name: '驻马店', undeclaredSecret: 'leaked' }] } };
     const schema = buildSubgraphSchema([{ typeDefs, resolvers: enforceAuthorization(resolvers, typeDefs) }]);
-    const answer = await graphql({ schema, source: '{ platforms { id name undeclaredSecret } }', contextValue: { identity: { sub: 's', ...as.admin } } });
+    const answer = await graphql({
+      schema,
+      source: '{ platforms { id name undeclaredSecret } }',
+      contextValue: { identity: { sub: 's', ...as.admin } },
+    });
     expect(JSON.stringify(answer.data)).not.toContain('leaked');
     expect(answer.errors?.map((error) => error.extensions.code)).toEqual(['FORBIDDEN']);
     expect(answer.errors?.[0].message).toMatch(/Platform.undeclaredSecret has no row in the authorization matrix/);
@@ -359,15 +510,33 @@ describe('every path to every type, as every caller', () => {
         if (stopsChecked.has(`${caller}|${at}`)) return;
         stopsChecked.add(`${caller}|${at}`);
         // Every field, as an attacker would ask: key fields alone are answered from the reference without a fetch.
-        const answer = await ask(caller, queryOf(schemaForWalk, prefix, stop.kind === 'refused' ? Object.keys((schemaForWalk.getType(prefix[prefix.length - 1].returns) as GraphQLObjectType).getFields()) : ['__typename']));
+        const answer = await ask(
+          caller,
+          queryOf(
+            schemaForWalk,
+            prefix,
+            stop.kind === 'refused'
+              ? Object.keys((schemaForWalk.getType(prefix[prefix.length - 1].returns) as GraphQLObjectType).getFields())
+              : ['__typename'],
+          ),
+        );
         const holders = objectsAt(answer.data, fieldsAt.slice(0, stop.at));
-        if (objectsAt(answer.data, fieldsAt.slice(0, stop.at + 1)).length > 0) wrong.push(`${at} as ${caller}: expected ${stop.kind === 'refused' ? stop.code : 'a narrowed list'}, but objects came back`);
+        if (objectsAt(answer.data, fieldsAt.slice(0, stop.at + 1)).length > 0)
+          wrong.push(
+            `${at} as ${caller}: expected ${stop.kind === 'refused' ? stop.code : 'a narrowed list'}, but objects came back`,
+          );
         if (stop.kind === 'empty') {
-          if (answer.errors) wrong.push(`${at} as ${caller}: expected a narrowed list, got errors ${JSON.stringify(answer.errors.map((error) => [error.extensions?.code, error.path?.join('.')]))}`);
+          if (answer.errors)
+            wrong.push(
+              `${at} as ${caller}: expected a narrowed list, got errors ${JSON.stringify(answer.errors.map((error) => [error.extensions?.code, error.path?.join('.')]))}`,
+            );
         } else if (!refusedAt(answer, stop.code, at)) {
           // Nothing to refuse where the path holds no object (an empty list before it).
           if (holders.length === 0 && stop.at > 0 && !answer.errors) unreached++;
-          else wrong.push(`${at} as ${caller}: expected ${stop.code}, got ${JSON.stringify(answer.errors?.map((error) => [error.extensions?.code, error.path?.join('.')]) ?? answer.data).slice(0, 300)}`);
+          else
+            wrong.push(
+              `${at} as ${caller}: expected ${stop.code}, got ${JSON.stringify(answer.errors?.map((error) => [error.extensions?.code, error.path?.join('.')]) ?? answer.data).slice(0, 300)}`,
+            );
         }
         return;
       }
@@ -377,7 +546,10 @@ describe('every path to every type, as every caller', () => {
       const refused = fieldNames.filter((field) => !allowed.includes(field));
       if (allowed.length > 0) {
         const answer = await ask(caller, queryOf(schemaForWalk, path, allowed));
-        if (answer.errors) wrong.push(`${where} { ${allowed.join(' ')} } as ${caller}: expected values, got ${JSON.stringify(answer.errors.map((error) => [error.extensions?.code, error.path?.join('.'), error.message.slice(0, 120)]))}`);
+        if (answer.errors)
+          wrong.push(
+            `${where} { ${allowed.join(' ')} } as ${caller}: expected values, got ${JSON.stringify(answer.errors.map((error) => [error.extensions?.code, error.path?.join('.'), error.message.slice(0, 120)]))}`,
+          );
         const objects = objectsAt(answer.data, fieldsAt);
         for (const object of objects) {
           const missing = allowed.filter((field) => !(field in (object as Record<string, unknown>)));
@@ -392,18 +564,44 @@ describe('every path to every type, as every caller', () => {
         const answer = await ask(caller, queryOf(schemaForWalk, path, [field]));
         const at = `${where}.${field}`;
         const objects = objectsAt(answer.data, fieldsAt);
-        if (objects.some((object) => (object as Record<string, unknown>)[field] !== null && (object as Record<string, unknown>)[field] !== undefined)) wrong.push(`${at} as ${caller}: expected null with ${refusal}, got a value`);
+        if (
+          objects.some(
+            (object) =>
+              (object as Record<string, unknown>)[field] !== null &&
+              (object as Record<string, unknown>)[field] !== undefined,
+          )
+        )
+          wrong.push(`${at} as ${caller}: expected null with ${refusal}, got a value`);
         const holders = objectsAt(answer.data, fieldsAt.slice(0, -1));
         if (!refusedAt(answer, refusal, at)) {
           if (holders.length === 0 && !answer.errors) unreached++;
-          else wrong.push(`${at} as ${caller}: expected ${refusal}, got ${JSON.stringify(answer.errors?.map((error) => [error.extensions?.code, error.path?.join('.')]) ?? 'no error')}`);
+          else
+            wrong.push(
+              `${at} as ${caller}: expected ${refusal}, got ${JSON.stringify(answer.errors?.map((error) => [error.extensions?.code, error.path?.join('.')]) ?? 'no error')}`,
+            );
         }
       }
     });
-    process.stdout.write(`schema authorization walk: ${paths.length} paths x ${EVERYONE.length} callers, ${queries} queries, ${unreached} answers with no object to check; objects verified per type ${JSON.stringify(Object.fromEntries(verified))}\n`);
+    process.stdout.write(
+      `schema authorization walk: ${paths.length} paths x ${EVERYONE.length} callers, ${queries} queries, ${unreached} answers with no object to check; objects verified per type ${JSON.stringify(Object.fromEntries(verified))}\n`,
+    );
     expect(wrong).toEqual([]);
     // The walk reached real objects of every type the fixture holds, so "allowed" meant an answer with values.
-    for (const type of ['Platform', 'Venue', 'EvaluationRoom', 'VenueBooking', 'Project', 'ExpertDraw', 'CommitteeSeat', 'Expert', 'ProjectEvent', 'LedgerEntry', 'ProjectConnection', 'ExpertConnection', 'ArchiveVerification']) {
+    for (const type of [
+      'Platform',
+      'Venue',
+      'EvaluationRoom',
+      'VenueBooking',
+      'Project',
+      'ExpertDraw',
+      'CommitteeSeat',
+      'Expert',
+      'ProjectEvent',
+      'LedgerEntry',
+      'ProjectConnection',
+      'ExpertConnection',
+      'ArchiveVerification',
+    ]) {
       expect([type, verified.get(type) ?? 0]).not.toEqual([type, 0]);
     }
   }, 600_000);

@@ -61,7 +61,11 @@ const FIXED_ASKERS: Asker[] = [
   { label: 'partner city operator', identity: as.operator(CITY), overseer: false },
   { label: 'partner city system', identity: as.partner(CITY), overseer: false },
   { label: 'project supervisor', identity: supervisor, overseer: true },
-  { label: "project supervisor of the host's parent", identity: as.supervisor('HOUSING_AND_CONSTRUCTION', PARENT), overseer: true },
+  {
+    label: "project supervisor of the host's parent",
+    identity: as.supervisor('HOUSING_AND_CONSTRUCTION', PARENT),
+    overseer: true,
+  },
   { label: 'supervisor of another department', identity: as.supervisor('FINANCE'), overseer: false },
   { label: 'agency', identity: agency, overseer: false },
   { label: 'another agency', identity: as.agency(OTHER_AGENCY), overseer: false },
@@ -95,7 +99,11 @@ function questions(drawId: string | null): { what: string; query: string; variab
   return [
     { what: 'project', query: `query($id: ID!) { project(id: $id) { ${PROJECT_FIELDS} } }`, variables: { id } },
     { what: 'projects', query: `{ projects(first: 50) { edges { node { ${PROJECT_FIELDS} } } } }`, variables: {} },
-    { what: 'schedule', query: `query($from: DateTime!, $to: DateTime!) { schedule(from: $from, to: $to) { ${booking} } }`, variables: { from, to } },
+    {
+      what: 'schedule',
+      query: `query($from: DateTime!, $to: DateTime!) { schedule(from: $from, to: $to) { ${booking} } }`,
+      variables: { from, to },
+    },
     {
       what: 'room bookings',
       query: `query($p: ID!, $from: DateTime!, $to: DateTime!) { platform(id: $p) { venues { rooms { id bookings(from: $from, to: $to) { ${booking} } } } } }`,
@@ -103,16 +111,44 @@ function questions(drawId: string | null): { what: string; query: string; variab
     },
     ...(drawId
       ? [
-          { what: 'expertDraw', query: `query($id: ID!) { expertDraw(id: $id) { ${DRAW_FIELDS} } }`, variables: { id: drawId } },
-          { what: 'verifyExpertDraw', query: `query($id: ID!) { verifyExpertDraw(drawId: $id) { drawId matches detail } }`, variables: { id: drawId } },
+          {
+            what: 'expertDraw',
+            query: `query($id: ID!) { expertDraw(id: $id) { ${DRAW_FIELDS} } }`,
+            variables: { id: drawId },
+          },
+          {
+            what: 'verifyExpertDraw',
+            query: `query($id: ID!) { verifyExpertDraw(drawId: $id) { drawId matches detail } }`,
+            variables: { id: drawId },
+          },
         ]
       : []),
-    { what: 'myInvitations', query: `{ myInvitations { id status draw { ${DRAW_FIELDS} } expert { id name employer } booking { id } } }`, variables: {} },
-    { what: 'sealedAccessAudit', query: `query($id: ID!) { sealedAccessAudit(projectId: $id) { at actor role field seat { id expert { id } } } }`, variables: { id } },
-    { what: 'accessAttempts', query: `query($id: ID!) { accessAttempts(projectId: $id) { at actor role admitted code reason roomId seat { id expert { id } } } }`, variables: { id } },
+    {
+      what: 'myInvitations',
+      query: `{ myInvitations { id status draw { ${DRAW_FIELDS} } expert { id name employer } booking { id } } }`,
+      variables: {},
+    },
+    {
+      what: 'sealedAccessAudit',
+      query: `query($id: ID!) { sealedAccessAudit(projectId: $id) { at actor role field seat { id expert { id } } } }`,
+      variables: { id },
+    },
+    {
+      what: 'accessAttempts',
+      query: `query($id: ID!) { accessAttempts(projectId: $id) { at actor role admitted code reason roomId seat { id expert { id } } } }`,
+      variables: { id },
+    },
     { what: 'archiveBundle', query: `query($id: ID!) { archiveBundle(projectId: $id) }`, variables: { id } },
-    { what: 'archiveReleasePackage', query: `query($id: ID!) { archiveReleasePackage(projectId: $id) }`, variables: { id } },
-    { what: 'verifyProjectArchive', query: `query($id: ID!) { verifyProjectArchive(projectId: $id) { intact entries head: firstBrokenEntry } }`, variables: { id } },
+    {
+      what: 'archiveReleasePackage',
+      query: `query($id: ID!) { archiveReleasePackage(projectId: $id) }`,
+      variables: { id },
+    },
+    {
+      what: 'verifyProjectArchive',
+      query: `query($id: ID!) { verifyProjectArchive(projectId: $id) { intact entries head: firstBrokenEntry } }`,
+      variables: { id },
+    },
     ...['411700', CITY].map((platform) => ({
       what: `webhookDeliveries ${platform}`,
       query: `query($p: ID!) { webhookDeliveries(platformId: $p, first: 50) { edges { node { id event url status lastError booking { ${booking} } } } } }`,
@@ -122,7 +158,9 @@ function questions(drawId: string | null): { what: string; query: string; variab
 }
 
 async function httpExport(identity: Caller, suffix: string): Promise<string> {
-  const response = await fetch(new URL(`/archives/${projectId}${suffix}`, t.hub.gateway.url), { headers: { authorization: `Bearer ${await t.token(identity)}` } });
+  const response = await fetch(new URL(`/archives/${projectId}${suffix}`, t.hub.gateway.url), {
+    headers: { authorization: `Bearer ${await t.token(identity)}` },
+  });
   return `${response.status} ${await response.text()}`;
 }
 
@@ -131,11 +169,27 @@ async function snapshot(expectedState: string, committee: readonly string[]): Pr
   const state = await projectStatus(t, projectId);
   expect(state).toBe(expectedState);
   statesSeen.push(state);
-  const drawRow = await t.databases.experts.db.selectFrom('draw').select('id').where('project_id', '=', projectId).orderBy('requested_at', 'desc').executeTakeFirst();
-  const askers: Asker[] = [...FIXED_ASKERS, ...committee.map((expert) => ({ label: `committee expert ${expert}`, identity: as.expert(expert), overseer: false, expert }))];
+  const drawRow = await t.databases.experts.db
+    .selectFrom('draw')
+    .select('id')
+    .where('project_id', '=', projectId)
+    .orderBy('requested_at', 'desc')
+    .executeTakeFirst();
+  const askers: Asker[] = [
+    ...FIXED_ASKERS,
+    ...committee.map((expert) => ({
+      label: `committee expert ${expert}`,
+      identity: as.expert(expert),
+      overseer: false,
+      expert,
+    })),
+  ];
   for (const asker of askers) {
     const replies = await Promise.all(
-      questions(drawRow?.id ?? null).map(async ({ what, query, variables }) => ({ what, text: JSON.stringify(await t.graphql(asker.identity, query, variables)) })),
+      questions(drawRow?.id ?? null).map(async ({ what, query, variables }) => ({
+        what,
+        text: JSON.stringify(await t.graphql(asker.identity, query, variables)),
+      })),
     );
     replies.push({ what: 'GET /archives/:id.json', text: await httpExport(asker.identity, '.json') });
     replies.push({ what: 'GET /archives/:id.ocds.json', text: await httpExport(asker.identity, '.ocds.json') });
@@ -144,13 +198,21 @@ async function snapshot(expectedState: string, committee: readonly string[]): Pr
   // Timeline, webhook deliveries, outboxes and every other table outside the experts domain; and the experts outbox.
   const texts: string[] = [];
   for (const schema of ['venues', 'projects']) {
-    const tables = await sql<{ table: string }>`select table_name as table from information_schema.tables where table_schema = ${schema} and table_type = 'BASE TABLE'`.execute(t.databases.projects.db);
+    const tables = await sql<{
+      table: string;
+    }>`select table_name as table from information_schema.tables where table_schema = ${schema} and table_type = 'BASE TABLE'`.execute(
+      t.databases.projects.db,
+    );
     for (const { table } of tables.rows) {
-      const rows = await sql<{ row: string }>`select t::text as row from ${sql.table(`${schema}.${table}`)} t`.execute(t.databases.projects.db);
+      const rows = await sql<{ row: string }>`select t::text as row from ${sql.table(`${schema}.${table}`)} t`.execute(
+        t.databases.projects.db,
+      );
       texts.push(`${schema}.${table}: ${rows.rows.map((row) => row.row).join('\n')}`);
     }
   }
-  const outbox = await sql<{ row: string }>`select t::text as row from experts.outbox t`.execute(t.databases.projects.db);
+  const outbox = await sql<{ row: string }>`select t::text as row from experts.outbox t`.execute(
+    t.databases.projects.db,
+  );
   texts.push(`experts.outbox: ${outbox.rows.map((row) => row.row).join('\n')}`);
   stored.push({ state, text: texts.join('\n') });
 }
@@ -201,40 +263,97 @@ it('shows no committee id to anyone not allowed, in any answer, export, log line
   await snapshot('EVALUATED', drawn);
   await archive(t, projectId);
   await snapshot('ARCHIVED', drawn);
-  expect(statesSeen).toEqual(['SUBMITTED', 'FILED', 'VENUES_ARRANGING', 'VENUES_CONFIRMED', 'FEE_ADVANCED', 'EXPERTS_DRAWING', 'COMMITTEE_CONFIRMED', 'IN_EVALUATION', 'EVALUATED', 'ARCHIVED']);
+  expect(statesSeen).toEqual([
+    'SUBMITTED',
+    'FILED',
+    'VENUES_ARRANGING',
+    'VENUES_CONFIRMED',
+    'FEE_ADVANCED',
+    'EXPERTS_DRAWING',
+    'COMMITTEE_CONFIRMED',
+    'IN_EVALUATION',
+    'EVALUATED',
+    'ARCHIVED',
+  ]);
 
   // Every expert that ever held a seat of the project (none was replaced here, but the rule covers them too).
-  const committee = [...new Set((await seatsOf(t, projectId)).flatMap((seat) => (seat.expert_id ? [seat.expert_id] : [])))];
+  const committee = [
+    ...new Set((await seatsOf(t, projectId)).flatMap((seat) => (seat.expert_id ? [seat.expert_id] : []))),
+  ];
   expect(committee).toHaveLength(4);
 
   const leaks = answers.flatMap((answer) => {
     const mayRead = allowed(answer, committee);
-    return committee.filter((id) => !mayRead.has(id) && answer.text.includes(id)).map((id) => `${answer.state} / ${answer.asker.label} / ${answer.what}: ${id}`);
+    return committee
+      .filter((id) => !mayRead.has(id) && answer.text.includes(id))
+      .map((id) => `${answer.state} / ${answer.asker.label} / ${answer.what}: ${id}`);
   });
   expect(leaks).toEqual([]);
-  const storedLeaks = stored.flatMap(({ state, text }) => committee.filter((id) => text.includes(id)).map((id) => `${state} / stored: ${id} in ${text.slice(Math.max(0, text.indexOf(id) - 200), text.indexOf(id) + 40)}`));
+  const storedLeaks = stored.flatMap(({ state, text }) =>
+    committee
+      .filter((id) => text.includes(id))
+      .map(
+        (id) => `${state} / stored: ${id} in ${text.slice(Math.max(0, text.indexOf(id) - 200), text.indexOf(id) + 40)}`,
+      ),
+  );
   expect(storedLeaks).toEqual([]);
   // The hub logs little (start-up, jobs, failures); the invitations' lines are the ones next to the committee.
   expect(logLines.filter((line) => line.includes('invitation sent'))).toHaveLength(4);
-  const logLeaks = logLines.flatMap((line) => committee.filter((id) => line.includes(id)).map((id) => `${id}: ${line.slice(0, 300)}`));
+  const logLeaks = logLines.flatMap((line) =>
+    committee.filter((id) => line.includes(id)).map((id) => `${id}: ${line.slice(0, 300)}`),
+  );
   expect(logLeaks).toEqual([]);
 
   // Nor, before the evaluation starts, anything that would let the committee be recomputed: the seed or a candidate digest.
-  const [{ id: drawId, seed }] = await t.databases.experts.db.selectFrom('draw').select(['id', 'seed']).where('project_id', '=', projectId).execute();
-  const digests = (await t.databases.experts.db.selectFrom('draw_round').select('candidates_digest').where('draw_id', '=', drawId).execute()).map((round) => round.candidates_digest);
+  const [{ id: drawId, seed }] = await t.databases.experts.db
+    .selectFrom('draw')
+    .select(['id', 'seed'])
+    .where('project_id', '=', projectId)
+    .execute();
+  const digests = (
+    await t.databases.experts.db
+      .selectFrom('draw_round')
+      .select('candidates_digest')
+      .where('draw_id', '=', drawId)
+      .execute()
+  ).map((round) => round.candidates_digest);
   const secrets = [seed!, ...digests];
-  const early = [...answers.filter((answer) => !UNSEALED_STATES.has(answer.state)), ...stored.filter(({ state }) => !UNSEALED_STATES.has(state)).map((row) => ({ ...row, asker: { label: 'stored' }, what: 'payloads' }))];
-  const earlySecrets = early.flatMap((answer) => secrets.filter((secret) => answer.text.includes(secret)).map((secret) => `${answer.state} / ${answer.asker.label} / ${answer.what}: ${secret.slice(0, 12)}…`));
+  const early = [
+    ...answers.filter((answer) => !UNSEALED_STATES.has(answer.state)),
+    ...stored
+      .filter(({ state }) => !UNSEALED_STATES.has(state))
+      .map((row) => ({ ...row, asker: { label: 'stored' }, what: 'payloads' })),
+  ];
+  const earlySecrets = early.flatMap((answer) =>
+    secrets
+      .filter((secret) => answer.text.includes(secret))
+      .map((secret) => `${answer.state} / ${answer.asker.label} / ${answer.what}: ${secret.slice(0, 12)}…`),
+  );
   expect(earlySecrets).toEqual([]);
   expect(logLines.filter((line) => secrets.some((secret) => line.includes(secret)))).toEqual([]);
   // …and from then on the seed is there to verify with.
-  expect(answers.some((answer) => answer.state === 'IN_EVALUATION' && answer.what === 'archiveBundle' && answer.text.includes(seed!))).toBe(true);
+  expect(
+    answers.some(
+      (answer) => answer.state === 'IN_EVALUATION' && answer.what === 'archiveBundle' && answer.text.includes(seed!),
+    ),
+  ).toBe(true);
 
   // The search finds what it looks for: the overseers see the committee once it is unsealed, an expert its own seat.
-  const hostUnsealed = answers.filter((answer) => answer.state === 'IN_EVALUATION' && answer.asker.label === 'host operator' && answer.what === 'project').map((answer) => answer.text).join('');
+  const hostUnsealed = answers
+    .filter(
+      (answer) =>
+        answer.state === 'IN_EVALUATION' && answer.asker.label === 'host operator' && answer.what === 'project',
+    )
+    .map((answer) => answer.text)
+    .join('');
   expect(committee.every((id) => hostUnsealed.includes(id))).toBe(true);
   const [first] = committee;
-  const own = answers.find((answer) => answer.state === 'COMMITTEE_CONFIRMED' && answer.asker.expert === first && answer.what === 'myInvitations')!;
+  const own = answers.find(
+    (answer) =>
+      answer.state === 'COMMITTEE_CONFIRMED' && answer.asker.expert === first && answer.what === 'myInvitations',
+  )!;
   expect(own.text).toContain(first);
-  process.stdout.write(`seal, all states: ${answers.length} answers, ${stored.length} stored snapshots and ${logLines.length} log lines searched for ${committee.length} committee ids\n`);
+  process.stdout.write(
+    `seal, all states: ${answers.length} answers, ${stored.length} stored snapshots and ${logLines.length} log lines searched for ${committee.length} committee ids\n`,
+  );
 }, 600_000);

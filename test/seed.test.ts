@@ -24,7 +24,12 @@ describe('generateDemoData', () => {
   it('makes a platform for the province, every city and every Zhumadian county', () => {
     const { platform } = data.venues;
     expect(platform).toHaveLength(1 + HENAN_CITIES.length + ZHUMADIAN_COUNTIES.length);
-    expect(platform.find((p) => p.id === ZHUMADIAN)).toMatchObject({ name: '驻马店市公共资源交易中心', name_en: 'Zhumadian Public Resource Trading Center', level: 'CITY', parent_id: '410000' });
+    expect(platform.find((p) => p.id === ZHUMADIAN)).toMatchObject({
+      name: '驻马店市公共资源交易中心',
+      name_en: 'Zhumadian Public Resource Trading Center',
+      level: 'CITY',
+      parent_id: '410000',
+    });
     expect(platform.find((p) => p.id === '419001')?.level).toBe('CITY');
     expect(platform.filter((p) => p.level === 'COUNTY').every((p) => p.parent_id === ZHUMADIAN)).toBe(true);
     for (const p of platform) {
@@ -48,7 +53,9 @@ describe('generateDemoData', () => {
       for (const r of rooms) {
         expect(r.seats).toBeGreaterThanOrEqual(minSeats);
         expect(r.seats).toBeLessThanOrEqual(maxSeats);
-        expect(seat.filter((s) => s.room_id === r.id).map((s) => s.seat_no)).toEqual(Array.from({ length: r.seats }, (_, i) => i + 1));
+        expect(seat.filter((s) => s.room_id === r.id).map((s) => s.seat_no)).toEqual(
+          Array.from({ length: r.seats }, (_, i) => i + 1),
+        );
       }
       expect(rooms.some((r) => r.video_terminal)).toBe(true);
     }
@@ -56,7 +63,8 @@ describe('generateDemoData', () => {
 
   it('links Zhumadian with every city (manual confirmation) and its counties (automatic), both ways', () => {
     const agreements = data.venues.cooperation_agreement;
-    const autoConfirm = (from: string, to: string): boolean | undefined => agreements.find((a) => a.platform_id === from && a.partner_id === to)?.auto_confirm;
+    const autoConfirm = (from: string, to: string): boolean | undefined =>
+      agreements.find((a) => a.platform_id === from && a.partner_id === to)?.auto_confirm;
     for (const county of ZHUMADIAN_COUNTIES) {
       expect(autoConfirm(ZHUMADIAN, county.code)).toBe(true);
       expect(autoConfirm(county.code, ZHUMADIAN)).toBe(true);
@@ -82,7 +90,9 @@ describe('generateDemoData', () => {
     expect(count('COST_ESTIMATION')).toBeGreaterThan(count('MEDICAL_EQUIPMENT') * 2);
     // Every expert's current employment is its employer; past ones have ended.
     const current = employment.filter((row) => row.ended_on === null);
-    expect(current.map((row) => [row.expert_id, row.organisation, row.relation])).toEqual(expert.map((e) => [e.id, e.employer, 'EMPLOYEE']));
+    expect(current.map((row) => [row.expert_id, row.organisation, row.relation])).toEqual(
+      expert.map((e) => [e.id, e.employer, 'EMPLOYEE']),
+    );
     expect(employment.some((row) => row.relation === 'BOARD_MEMBER')).toBe(true);
     expect(expert.filter((e) => e.supervision_department !== null)).toHaveLength(60);
     expect(expert.filter((e) => e.status === 'SUSPENDED')).toHaveLength(30);
@@ -108,7 +118,17 @@ describe('generateDemoData', () => {
         expect(e.seq).toBe(i + 1);
         if (i > 0) expect(e.prev_hash).toBe(events[i - 1].hash);
         const data = JSON.parse(String(e.data)) as { [key: string]: string };
-        expect(e.hash).toBe(eventHash(e.prev_hash, { projectId: p.id, seq: e.seq, at: e.at.toISOString(), kind: e.kind, actor: e.actor, detail: e.detail ?? null, data }));
+        expect(e.hash).toBe(
+          eventHash(e.prev_hash, {
+            projectId: p.id,
+            seq: e.seq,
+            at: e.at.toISOString(),
+            kind: e.kind,
+            actor: e.actor,
+            detail: e.detail ?? null,
+            data,
+          }),
+        );
       });
     }
     expect(new Set(project.map((p) => p.status))).toEqual(new Set(['SUBMITTED', 'FILED', 'REJECTED', 'CANCELLED']));
@@ -157,7 +177,9 @@ describe('seedDemoData against Postgres', () => {
     const pools = { venues: venues.pool, experts: experts.pool, projects: projects.pool };
     for (const domain of ['venues', 'experts', 'projects'] as const) {
       for (const [table, rows] of Object.entries(expected[domain])) {
-        const { rows: [stored] } = await pools[domain].query<{ n: number }>(`select count(*)::int as n from ${domain}.${table}`);
+        const {
+          rows: [stored],
+        } = await pools[domain].query<{ n: number }>(`select count(*)::int as n from ${domain}.${table}`);
         expect([table, counts[table], stored.n]).toEqual([table, rows.length, rows.length]);
       }
     }

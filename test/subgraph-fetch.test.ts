@@ -11,7 +11,11 @@ beforeAll(async () => {
   server = createServer((request, response) => {
     void readBody(request, 100_000).then((body) => {
       const status = request.url === '/teapot' ? 418 : 200;
-      response.writeHead(status, { 'content-type': 'application/json', 'cache-control': 'max-age=5, public', 'x-seen-signature': String(request.headers['x-hub-signature'] ?? '') });
+      response.writeHead(status, {
+        'content-type': 'application/json',
+        'cache-control': 'max-age=5, public',
+        'x-seen-signature': String(request.headers['x-hub-signature'] ?? ''),
+      });
       response.end(JSON.stringify({ data: { echo: body, length: Number(request.headers['content-length']) } }));
     });
   });
@@ -24,7 +28,11 @@ afterAll(async () => {
 
 it('passes the answer through: status, headers, and a JSON body', async () => {
   const body = JSON.stringify({ query: '{ platform(id: "411700") { name } }', variables: { 名称: '驻马店' } });
-  const response = await subgraphRequest(`${url}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json', 'x-hub-signature': 't=1,v1=ab' }, body });
+  const response = await subgraphRequest(`${url}/graphql`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', 'x-hub-signature': 't=1,v1=ab' },
+    body,
+  });
   expect(response.status).toBe(200);
   expect(response.ok).toBe(true);
   expect(response.headers.get('Cache-Control')).toBe('max-age=5, public');
@@ -38,7 +46,10 @@ it('passes the answer through: status, headers, and a JSON body', async () => {
 it('reuses one kept-alive connection for requests one after another', async () => {
   const before = connections;
   for (let index = 0; index < 20; index++) {
-    const response = await subgraphRequest(`${url}/graphql`, { headers: { 'content-type': 'application/json' }, body: `{"n":${index}}` });
+    const response = await subgraphRequest(`${url}/graphql`, {
+      headers: { 'content-type': 'application/json' },
+      body: `{"n":${index}}`,
+    });
     expect(((await response.json()) as { data: { echo: string } }).data.echo).toBe(`{"n":${index}}`);
   }
   expect(connections - before).toBeLessThanOrEqual(1);
@@ -48,5 +59,7 @@ it('rejects when nothing listens, as fetch does', async () => {
   const spare = createServer(() => undefined);
   const port = await listen(spare, 0, '127.0.0.1');
   await closeServer(spare);
-  await expect(subgraphRequest(`http://127.0.0.1:${port}/graphql`, { headers: {}, body: '{}' })).rejects.toThrow(/ECONNREFUSED/);
+  await expect(subgraphRequest(`http://127.0.0.1:${port}/graphql`, { headers: {}, body: '{}' })).rejects.toThrow(
+    /ECONNREFUSED/,
+  );
 });

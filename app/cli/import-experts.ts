@@ -14,7 +14,8 @@ import { openRedis } from '../../lib/redis';
 import { importExpertFiles, summarizeImport, type ImportProgress } from '../../subgraphs/experts';
 import { VenuesService } from '../../subgraphs/venues';
 
-const USAGE = 'usage: npm run import-experts -- DIR [--dry-run]\n  DIR holds experts.csv (code,name,home_platform,specialties,employer,status) and optionally employment.csv and conflicts.csv';
+const USAGE =
+  'usage: npm run import-experts -- DIR [--dry-run]\n  DIR holds experts.csv (code,name,home_platform,specialties,employer,status) and optionally employment.csv and conflicts.csv';
 
 /** A progress bar on one terminal line, redrawn at most every 100 ms and on each phase's end. */
 function progressBar(stream: NodeJS.WriteStream): ((progress: ImportProgress) => void) | undefined {
@@ -52,7 +53,11 @@ runMain(logger, async () => {
     process.exitCode = 2;
     return;
   }
-  const files = { experts: readFileSync(join(dir, 'experts.csv'), 'utf8'), employment: readOptional(join(dir, 'employment.csv')), conflicts: readOptional(join(dir, 'conflicts.csv')) };
+  const files = {
+    experts: readFileSync(join(dir, 'experts.csv'), 'utf8'),
+    employment: readOptional(join(dir, 'employment.csv')),
+    conflicts: readOptional(join(dir, 'conflicts.csv')),
+  };
   const config = loadConfig();
   const databases = openHubDatabases(config);
   try {

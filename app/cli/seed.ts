@@ -9,7 +9,9 @@ function openOrExplain(): HubDatabases | null {
     return openHubDatabases(config);
   } catch (error) {
     if (!(error instanceof ConfigError)) throw error;
-    console.error(`${error.message}\nnpm run seed needs a Postgres of your own: set DATABASE_URL (npm start uses an embedded Postgres instead and needs no seeding by hand).`);
+    console.error(
+      `${error.message}\nnpm run seed needs a Postgres of your own: set DATABASE_URL (npm start uses an embedded Postgres instead and needs no seeding by hand).`,
+    );
     return null;
   }
 }
@@ -27,7 +29,11 @@ async function main(): Promise<void> {
       return;
     }
     const started = Date.now();
-    const counts = await seedDemoData({ venues: databases.venues.db, experts: databases.experts.db, projects: databases.projects.db });
+    const counts = await seedDemoData({
+      venues: databases.venues.db,
+      experts: databases.experts.db,
+      projects: databases.projects.db,
+    });
     console.log(`seeded in ${Date.now() - started} ms:`);
     for (const [table, count] of Object.entries(counts)) console.log(`  ${table.padEnd(22)} ${count}`);
   } finally {

@@ -25,7 +25,9 @@ async function main(): Promise<void> {
     expert: values.expert,
   });
   if (!parsed.success) {
-    process.stderr.write(`cannot issue a token: ${parsed.error.issues.map((issue) => `${issue.path.join('.') || 'claims'}: ${issue.message}`).join('; ')}\n`);
+    process.stderr.write(
+      `cannot issue a token: ${parsed.error.issues.map((issue) => `${issue.path.join('.') || 'claims'}: ${issue.message}`).join('; ')}\n`,
+    );
     process.exit(2);
   }
   process.stdout.write(`${await issueToken(loadConfig(), parsed.data, values.expires)}\n`);

@@ -109,10 +109,22 @@ function canonical(value: JsonValue): string {
 
 const sha256 = (data: string | Buffer) => createHash('sha256').update(data).digest('hex');
 
-export function verifyHashChain(projectId: string, events: readonly BundleEvent[], stated: { entries: number; head: string }): ChainReport {
+export function verifyHashChain(
+  projectId: string,
+  events: readonly BundleEvent[],
+  stated: { entries: number; head: string },
+): ChainReport {
   let previous = GENESIS;
   for (const [index, event] of events.entries()) {
-    const body: JsonValue = { projectId, seq: event.seq, at: event.at, kind: event.kind, actor: event.actor, detail: event.detail, data: event.data };
+    const body: JsonValue = {
+      projectId,
+      seq: event.seq,
+      at: event.at,
+      kind: event.kind,
+      actor: event.actor,
+      detail: event.detail,
+      data: event.data,
+    };
     const problem =
       event.seq !== index + 1
         ? `entry ${index + 1} has seq ${event.seq}`
@@ -126,7 +138,13 @@ export function verifyHashChain(projectId: string, events: readonly BundleEvent[
   }
   if (stated.entries !== events.length || stated.head !== previous) {
     // Entries cut off the end keep a valid chain; the stated head and count are what catch it.
-    return { intact: false, entries: events.length, firstBrokenEntry: events.length + 1, head: previous, problem: `the bundle states ${stated.entries} entries ending in ${stated.head}; the events give ${events.length} ending in ${previous}` };
+    return {
+      intact: false,
+      entries: events.length,
+      firstBrokenEntry: events.length + 1,
+      head: previous,
+      problem: `the bundle states ${stated.entries} entries ending in ${stated.head}; the events give ${events.length} ending in ${previous}`,
+    };
   }
   return { intact: true, entries: events.length, firstBrokenEntry: null, head: previous, problem: null };
 }
@@ -145,7 +163,9 @@ class GroupStream {
     const counter = Buffer.alloc(8);
     counter.writeBigUInt64BE(BigInt(this.n));
     this.n += 1;
-    const mac = createHmac('sha256', this.key).update(Buffer.concat([Buffer.from(this.groupKey, 'utf8'), Buffer.from([0]), counter])).digest();
+    const mac = createHmac('sha256', this.key)
+      .update(Buffer.concat([Buffer.from(this.groupKey, 'utf8'), Buffer.from([0]), counter]))
+      .digest();
     return mac.readUInt32BE(0);
   }
 
@@ -159,7 +179,13 @@ class GroupStream {
 }
 
 /** docs/draw-algorithm.md, step 7: the partial Fisher-Yates shuffle with the host-region quota. */
-function rerunRound(key: Buffer, groupKey: string, round: BundleRound & { counterStart: number }, candidates: string[], hostRegion: Set<string>): { selected: string[]; counterEnd: number } {
+function rerunRound(
+  key: Buffer,
+  groupKey: string,
+  round: BundleRound & { counterStart: number },
+  candidates: string[],
+  hostRegion: Set<string>,
+): { selected: string[]; counterEnd: number } {
   const list = candidates.slice();
   const stream = new GroupStream(key, groupKey, round.counterStart);
   const selected: string[] = [];
@@ -181,20 +207,40 @@ function rerunRound(key: Buffer, groupKey: string, round: BundleRound & { counte
   return { selected, counterEnd: stream.n };
 }
 
-const sameList = (a: readonly string[], b: readonly string[]) => a.length === b.length && a.every((value, index) => value === b[index]);
+const sameList = (a: readonly string[], b: readonly string[]) =>
+  a.length === b.length && a.every((value, index) => value === b[index]);
 
 export function verifyDraw(draw: BundleDraw): DrawReport {
   const problems: string[] = [];
   const notes: string[] = [];
   let rounds = 0;
   if (!draw.seed) {
-    return { drawId: draw.id, verdict: 'NOT_CHECKED', rounds, problems, notes: ['the seed is not revealed yet (it is revealed when the evaluation starts; a failed draw is never revealed)'] };
+    return {
+      drawId: draw.id,
+      verdict: 'NOT_CHECKED',
+      rounds,
+      problems,
+      notes: [
+        'the seed is not revealed yet (it is revealed when the evaluation starts; a failed draw is never revealed)',
+      ],
+    };
   }
-  if (!/^[0-9a-f]{64}$/.test(draw.seed)) return { drawId: draw.id, verdict: 'DOES_NOT_MATCH', rounds, problems: ['the revealed seed is not 32 bytes of lowercase hex'], notes };
+  if (!/^[0-9a-f]{64}$/.test(draw.seed))
+    return {
+      drawId: draw.id,
+      verdict: 'DOES_NOT_MATCH',
+      rounds,
+      problems: ['the revealed seed is not 32 bytes of lowercase hex'],
+      notes,
+    };
   const seed = Buffer.from(draw.seed, 'hex');
   if (sha256(seed) !== draw.seedCommitment) problems.push('sha256(seed) is not the published commitment');
   // Step 2: a supervisor's nonce is mixed in as SHA-256(seed ‖ 0x00 ‖ nonce).
-  const key = draw.supervisorNonce ? createHash('sha256').update(Buffer.concat([seed, Buffer.from([0]), Buffer.from(draw.supervisorNonce, 'utf8')])).digest() : seed;
+  const key = draw.supervisorNonce
+    ? createHash('sha256')
+        .update(Buffer.concat([seed, Buffer.from([0]), Buffer.from(draw.supervisorNonce, 'utf8')]))
+        .digest()
+    : seed;
 
   let sealed = false;
   const seatedBy = new Map<string, string[]>();
@@ -209,7 +255,10 @@ export function verifyDraw(draw: BundleDraw): DrawReport {
         problems.push(`${where}: the seed is revealed but the round's digest or stream positions are missing`);
         continue;
       }
-      if (round.counterStart !== position) problems.push(`${where}: starts at stream position ${round.counterStart}, the previous round ended at ${position}`);
+      if (round.counterStart !== position)
+        problems.push(
+          `${where}: starts at stream position ${round.counterStart}, the previous round ended at ${position}`,
+        );
       position = round.counterEnd;
       rounds += 1;
       if (!round.candidates || !round.hostRegionCandidates || !round.selected) {
@@ -217,13 +266,26 @@ export function verifyDraw(draw: BundleDraw): DrawReport {
         continue;
       }
       const sorted = [...new Set(round.candidates)].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
-      if (!sameList(sorted, round.candidates)) problems.push(`${where}: the candidate list is not sorted by id without duplicates`);
-      if (sha256(Buffer.from(round.candidates.join('\n'), 'utf8')) !== round.candidatesDigest) problems.push(`${where}: the candidate list does not hash to its recorded digest`);
+      if (!sameList(sorted, round.candidates))
+        problems.push(`${where}: the candidate list is not sorted by id without duplicates`);
+      if (sha256(Buffer.from(round.candidates.join('\n'), 'utf8')) !== round.candidatesDigest)
+        problems.push(`${where}: the candidate list does not hash to its recorded digest`);
       const listed = new Set(round.candidates);
-      if (round.hostRegionCandidates.some((id) => !listed.has(id))) problems.push(`${where}: a host-region expert is not among the candidates`);
-      const rerun = rerunRound(key, group.groupKey, { ...round, counterStart: round.counterStart }, round.candidates, new Set(round.hostRegionCandidates));
-      if (!sameList(rerun.selected, round.selected)) problems.push(`${where}: recomputed ${rerun.selected.join(', ') || 'nobody'}, recorded ${round.selected.join(', ') || 'nobody'}`);
-      if (rerun.counterEnd !== round.counterEnd) problems.push(`${where}: the stream ends at ${rerun.counterEnd}, recorded ${round.counterEnd}`);
+      if (round.hostRegionCandidates.some((id) => !listed.has(id)))
+        problems.push(`${where}: a host-region expert is not among the candidates`);
+      const rerun = rerunRound(
+        key,
+        group.groupKey,
+        { ...round, counterStart: round.counterStart },
+        round.candidates,
+        new Set(round.hostRegionCandidates),
+      );
+      if (!sameList(rerun.selected, round.selected))
+        problems.push(
+          `${where}: recomputed ${rerun.selected.join(', ') || 'nobody'}, recorded ${round.selected.join(', ') || 'nobody'}`,
+        );
+      if (rerun.counterEnd !== round.counterEnd)
+        problems.push(`${where}: the stream ends at ${rerun.counterEnd}, recorded ${round.counterEnd}`);
       if (round.outcome === 'SEATED') seatedBy.set(`${group.groupKey}#${round.round}`, round.selected);
     }
   }
@@ -231,7 +293,9 @@ export function verifyDraw(draw: BundleDraw): DrawReport {
   // The committee: the seats of each seated round hold exactly the experts that round selected.
   const seatsWithExperts = draw.seats.filter((seat) => seat.expertId !== undefined);
   if (sealed || seatsWithExperts.length < draw.seats.length) {
-    notes.push('this bundle was exported without the sealed parts: candidate lists or seat holders are withheld, so the committee was not compared');
+    notes.push(
+      'this bundle was exported without the sealed parts: candidate lists or seat holders are withheld, so the committee was not compared',
+    );
   } else {
     const byRound = new Map<string, string[]>();
     for (const seat of draw.seats) {
@@ -240,11 +304,17 @@ export function verifyDraw(draw: BundleDraw): DrawReport {
     }
     for (const [roundKey, selected] of seatedBy) {
       const held = (byRound.get(roundKey) ?? []).slice().sort();
-      if (!sameList(held, selected.slice().sort())) problems.push(`${roundKey.replace('#', ' round ')}: the seats hold ${held.join(', ') || 'nobody'}, the round selected ${selected.join(', ')}`);
+      if (!sameList(held, selected.slice().sort()))
+        problems.push(
+          `${roundKey.replace('#', ' round ')}: the seats hold ${held.join(', ') || 'nobody'}, the round selected ${selected.join(', ')}`,
+        );
     }
-    for (const roundKey of byRound.keys()) if (!seatedBy.has(roundKey)) problems.push(`seats of ${roundKey.replace('#', ' round ')} come from no recorded seated round`);
+    for (const roundKey of byRound.keys())
+      if (!seatedBy.has(roundKey))
+        problems.push(`seats of ${roundKey.replace('#', ' round ')} come from no recorded seated round`);
   }
-  const verdict: DrawVerdict = problems.length > 0 ? 'DOES_NOT_MATCH' : sealed || notes.length > 0 ? 'NOT_CHECKED' : 'MATCHES';
+  const verdict: DrawVerdict =
+    problems.length > 0 ? 'DOES_NOT_MATCH' : sealed || notes.length > 0 ? 'NOT_CHECKED' : 'MATCHES';
   return { drawId: draw.id, verdict, rounds, problems, notes };
 }
 
@@ -254,10 +324,13 @@ export function verifyDraw(draw: BundleDraw): DrawReport {
 export function parseBundle(text: string): Bundle {
   const value = JSON.parse(text) as Partial<Bundle> | null;
   if (!value || typeof value !== 'object') throw new Error('the bundle is not a JSON object');
-  if (value.format !== 'remote-evaluation-archive') throw new Error(`format is ${String(value.format)}; expected "remote-evaluation-archive"`);
-  if (value.formatVersion !== 1) throw new Error(`formatVersion ${String(value.formatVersion)} is not understood by this verifier (1)`);
+  if (value.format !== 'remote-evaluation-archive')
+    throw new Error(`format is ${String(value.format)}; expected "remote-evaluation-archive"`);
+  if (value.formatVersion !== 1)
+    throw new Error(`formatVersion ${String(value.formatVersion)} is not understood by this verifier (1)`);
   if (!value.project || typeof value.project.id !== 'string') throw new Error('project.id is missing');
-  if (!value.archive || typeof value.archive.entries !== 'number' || !HEX64.test(String(value.archive.head))) throw new Error('archive.entries and archive.head are missing');
+  if (!value.archive || typeof value.archive.entries !== 'number' || !HEX64.test(String(value.archive.head)))
+    throw new Error('archive.entries and archive.head are missing');
   if (!Array.isArray(value.events)) throw new Error('events is missing');
   if (!Array.isArray(value.draws)) throw new Error('draws is missing');
   return value as Bundle;
@@ -266,7 +339,12 @@ export function parseBundle(text: string): Bundle {
 export function verifyBundle(bundle: Bundle): BundleReport {
   const chain = verifyHashChain(bundle.project.id, bundle.events, bundle.archive);
   const draws = bundle.draws.map(verifyDraw);
-  return { projectId: bundle.project.id, chain, draws, ok: chain.intact && draws.every((draw) => draw.verdict !== 'DOES_NOT_MATCH') };
+  return {
+    projectId: bundle.project.id,
+    chain,
+    draws,
+    ok: chain.intact && draws.every((draw) => draw.verdict !== 'DOES_NOT_MATCH'),
+  };
 }
 
 export function formatReport(report: BundleReport): string {
@@ -277,7 +355,12 @@ export function formatReport(report: BundleReport): string {
   ];
   if (report.draws.length === 0) lines.push('no expert draws in this bundle');
   for (const draw of report.draws) {
-    const verdict = draw.verdict === 'MATCHES' ? 'committee MATCHES' : draw.verdict === 'DOES_NOT_MATCH' ? 'committee DOES NOT MATCH' : 'committee not checked';
+    const verdict =
+      draw.verdict === 'MATCHES'
+        ? 'committee MATCHES'
+        : draw.verdict === 'DOES_NOT_MATCH'
+          ? 'committee DOES NOT MATCH'
+          : 'committee not checked';
     lines.push(`draw ${draw.drawId}: ${draw.rounds} round(s) recomputed; ${verdict}`);
     for (const problem of draw.problems) lines.push(`  - ${problem}`);
     for (const note of draw.notes) lines.push(`  note: ${note}`);
@@ -296,7 +379,9 @@ function main(): void {
   try {
     bundle = parseBundle(readFileSync(path, 'utf8'));
   } catch (error) {
-    process.stderr.write(`cannot read ${path} as an archive bundle: ${error instanceof Error ? error.message : String(error)}\n`);
+    process.stderr.write(
+      `cannot read ${path} as an archive bundle: ${error instanceof Error ? error.message : String(error)}\n`,
+    );
     process.exit(2);
   }
   const report = verifyBundle(bundle);

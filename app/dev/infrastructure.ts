@@ -33,7 +33,9 @@ interface PostgresBinaries {
 }
 
 // The binary packages are ESM-only; this CommonJS build loads them with a real dynamic import.
-const importEsm = new Function('specifier', 'return import(specifier)') as (specifier: string) => Promise<PostgresBinaries>;
+const importEsm = new Function('specifier', 'return import(specifier)') as (
+  specifier: string,
+) => Promise<PostgresBinaries>;
 
 function postgresBinaries(): Promise<PostgresBinaries> {
   const system = process.platform === 'win32' ? 'windows' : process.platform;
@@ -53,7 +55,10 @@ function postgresUser(): { uid?: number; gid?: number } {
   }
   const uid = id('-u');
   const gid = id('-g');
-  if (uid === null || gid === null) throw new Error('Running as root, and there is no `postgres` user to run the embedded PostgreSQL as (useradd failed).');
+  if (uid === null || gid === null)
+    throw new Error(
+      'Running as root, and there is no `postgres` user to run the embedded PostgreSQL as (useradd failed).',
+    );
   return { uid, gid };
 }
 
@@ -63,7 +68,9 @@ function run(command: string, args: string[], options: SpawnOptions): Promise<vo
     let errors = '';
     child.stderr?.on('data', (chunk: Buffer) => (errors += chunk.toString()));
     child.once('error', reject);
-    child.once('close', (code) => (code === 0 ? resolve() : reject(new Error(`${command} failed (exit ${String(code)}): ${errors.trim()}`))));
+    child.once('close', (code) =>
+      code === 0 ? resolve() : reject(new Error(`${command} failed (exit ${String(code)}): ${errors.trim()}`)),
+    );
   });
 }
 
@@ -91,7 +98,18 @@ export async function startEmbeddedPostgres(dataDir: string): Promise<Started> {
     writeFileSync(passwordFile, `${password}\n`, { mode: 0o644 });
     try {
       // UTF8 without a locale: the same database on every machine, whatever LANG says.
-      await run(binaries.initdb, [`--pgdata=${databaseDir}`, '--auth=password', '--username=postgres', `--pwfile=${passwordFile}`, '--encoding=UTF8', '--no-locale'], { ...user, env });
+      await run(
+        binaries.initdb,
+        [
+          `--pgdata=${databaseDir}`,
+          '--auth=password',
+          '--username=postgres',
+          `--pwfile=${passwordFile}`,
+          '--encoding=UTF8',
+          '--no-locale',
+        ],
+        { ...user, env },
+      );
     } finally {
       rmSync(passwordFile, { force: true });
     }
@@ -105,7 +123,8 @@ export async function startEmbeddedPostgres(dataDir: string): Promise<Started> {
   });
   let recent = '';
   await new Promise<void>((resolve, reject) => {
-    const onExit = (code: number | null) => reject(new Error(`embedded PostgreSQL exited (${String(code)}) while starting: ${recent.trim().slice(-2000)}`));
+    const onExit = (code: number | null) =>
+      reject(new Error(`embedded PostgreSQL exited (${String(code)}) while starting: ${recent.trim().slice(-2000)}`));
     server.once('error', reject);
     server.once('exit', onExit);
     // The server keeps writing its log to this pipe: it is read (and only its tail kept) for as long as the server runs.
@@ -157,7 +176,8 @@ function onPath(command: string): boolean {
 
 /** REDIS_URL when set; else a Redis on 127.0.0.1:6379 when it answers; else a redis-server from PATH; else a clear error. */
 export async function findOrStartRedis(configured: string | undefined, dataDir: string): Promise<Started> {
-  if (configured) return { url: configured, description: `Redis at ${configured} (REDIS_URL)`, stop: async () => undefined };
+  if (configured)
+    return { url: configured, description: `Redis at ${configured} (REDIS_URL)`, stop: async () => undefined };
   const local = 'redis://127.0.0.1:6379';
   if (await redisAnswers(local)) return { url: local, description: `Redis at ${local}`, stop: async () => undefined };
   if (!onPath('redis-server')) {
@@ -171,11 +191,25 @@ export async function findOrStartRedis(configured: string | undefined, dataDir: 
   mkdirSync(dir, { recursive: true });
   const child: ChildProcess = spawn(
     'redis-server',
-    ['--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--appendonly', 'yes', '--maxmemory-policy', 'noeviction', '--save', ''],
+    [
+      '--port',
+      String(port),
+      '--bind',
+      '127.0.0.1',
+      '--dir',
+      dir,
+      '--appendonly',
+      'yes',
+      '--maxmemory-policy',
+      'noeviction',
+      '--save',
+      '',
+    ],
     { stdio: 'ignore' },
   );
   const url = `redis://127.0.0.1:${port}`;
-  for (let attempt = 0; attempt < 50 && !(await redisAnswers(url, 200)); attempt++) await new Promise((resolve) => setTimeout(resolve, 100));
+  for (let attempt = 0; attempt < 50 && !(await redisAnswers(url, 200)); attempt++)
+    await new Promise((resolve) => setTimeout(resolve, 100));
   if (!(await redisAnswers(url))) {
     child.kill('SIGTERM');
     throw new Error(`redis-server started but does not answer on ${url}`);

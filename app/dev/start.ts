@@ -33,8 +33,14 @@ async function main(): Promise<void> {
     const databases = openHubDatabases(config);
     await migrateHub(databases);
     if (await isDatabaseEmpty(databases.venues.db)) {
-      const counts = await seedDemoData({ venues: databases.venues.db, experts: databases.experts.db, projects: databases.projects.db });
-      say(`Loaded demo data: ${counts.platform} platforms, ${counts.room} rooms, ${counts.expert} experts, ${counts.project} projects.`);
+      const counts = await seedDemoData({
+        venues: databases.venues.db,
+        experts: databases.experts.db,
+        projects: databases.projects.db,
+      });
+      say(
+        `Loaded demo data: ${counts.platform} platforms, ${counts.room} rooms, ${counts.expert} experts, ${counts.project} projects.`,
+      );
     }
     const hub = await startHub({ config, logger, databases });
     const token = await issueToken(config, { sub: 'demo-operator', role: 'PLATFORM_OPERATOR', platform: '411700' });
@@ -50,9 +56,13 @@ async function main(): Promise<void> {
     say('');
     say('Try:');
     say(`  curl -s ${endpoint} -H "authorization: Bearer $TOKEN" -H 'content-type: application/json' \\`);
-    say(`    -d '{"query":"{ platform(id: \\"411700\\") { name venues { name rooms { name seats } } partners { partner { name } autoConfirm } } }"}'`);
+    say(
+      `    -d '{"query":"{ platform(id: \\"411700\\") { name venues { name rooms { name seats } } partners { partner { name } autoConfirm } } }"}'`,
+    );
     say('');
-    say('Other roles: npm run --silent token -- --role SUPERVISOR --platform 411700 --department HOUSING_AND_CONSTRUCTION');
+    say(
+      'Other roles: npm run --silent token -- --role SUPERVISOR --platform 411700 --department HOUSING_AND_CONSTRUCTION',
+    );
     say('Press Ctrl-C to stop.');
 
     // The same bounded shutdown as the production processes: servers drained, workers closed, then our own Postgres and

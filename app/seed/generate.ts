@@ -2,7 +2,13 @@
 // Pure: the same options always give the same rows (no clock, no I/O), so tests and demos can rely on them.
 import type { Insertable } from 'kysely';
 import { DEPARTMENTS, type Department } from '../../lib/identity';
-import type { CooperationAgreementTable, PlatformTable, RoomTable, SeatTable, VenueTable } from '../../subgraphs/venues';
+import type {
+  CooperationAgreementTable,
+  PlatformTable,
+  RoomTable,
+  SeatTable,
+  VenueTable,
+} from '../../subgraphs/venues';
 import type { DeclaredConflictTable, EmploymentTable, ExpertTable, PenaltyTable } from '../../subgraphs/experts';
 import type { ProjectCategory, ProjectEventTable, ProjectStatus, ProjectTable } from '../../subgraphs/projects';
 import { eventHash, GENESIS_HASH } from '../../subgraphs/projects';
@@ -55,24 +61,56 @@ export interface DemoData {
 
 // How common each specialty is in the pool: building works and cost estimation dominate real pools.
 const SPECIALTY_WEIGHTS: Record<Specialty, number> = {
-  CIVIL_ENGINEERING: 6, COST_ESTIMATION: 5, MUNICIPAL_WORKS: 3, ROAD_AND_BRIDGE: 3, ELECTRICAL: 3, WATER_CONSERVANCY: 2,
-  GOODS_PROCUREMENT: 3, HVAC: 2, IT_SYSTEMS: 2, LANDSCAPING: 2, MEDICAL_EQUIPMENT: 1.5, LEGAL: 1.5,
+  CIVIL_ENGINEERING: 6,
+  COST_ESTIMATION: 5,
+  MUNICIPAL_WORKS: 3,
+  ROAD_AND_BRIDGE: 3,
+  ELECTRICAL: 3,
+  WATER_CONSERVANCY: 2,
+  GOODS_PROCUREMENT: 3,
+  HVAC: 2,
+  IT_SYSTEMS: 2,
+  LANDSCAPING: 2,
+  MEDICAL_EQUIPMENT: 1.5,
+  LEGAL: 1.5,
 };
 // The kind of organisation an expert of a specialty works for.
 const EMPLOYER_KIND: Record<Specialty, string> = {
-  CIVIL_ENGINEERING: '建设工程有限公司', ROAD_AND_BRIDGE: '路桥工程有限公司', WATER_CONSERVANCY: '水利水电工程有限公司',
-  ELECTRICAL: '电力工程有限公司', HVAC: '暖通设备安装有限公司', COST_ESTIMATION: '工程造价咨询有限公司',
-  IT_SYSTEMS: '信息技术有限公司', MEDICAL_EQUIPMENT: '医疗器械有限公司', GOODS_PROCUREMENT: '商贸有限公司',
-  LANDSCAPING: '园林绿化工程有限公司', MUNICIPAL_WORKS: '市政工程有限公司', LEGAL: '律师事务所',
+  CIVIL_ENGINEERING: '建设工程有限公司',
+  ROAD_AND_BRIDGE: '路桥工程有限公司',
+  WATER_CONSERVANCY: '水利水电工程有限公司',
+  ELECTRICAL: '电力工程有限公司',
+  HVAC: '暖通设备安装有限公司',
+  COST_ESTIMATION: '工程造价咨询有限公司',
+  IT_SYSTEMS: '信息技术有限公司',
+  MEDICAL_EQUIPMENT: '医疗器械有限公司',
+  GOODS_PROCUREMENT: '商贸有限公司',
+  LANDSCAPING: '园林绿化工程有限公司',
+  MUNICIPAL_WORKS: '市政工程有限公司',
+  LEGAL: '律师事务所',
 };
 const DEPARTMENT_OFFICE: Record<Department, string> = {
-  FINANCE: '财政局', HOUSING_AND_CONSTRUCTION: '住房和城乡建设局', TRANSPORT: '交通运输局', WATER_RESOURCES: '水利局',
+  FINANCE: '财政局',
+  HOUSING_AND_CONSTRUCTION: '住房和城乡建设局',
+  TRANSPORT: '交通运输局',
+  WATER_RESOURCES: '水利局',
 };
-const SURNAMES = '王李张刘陈杨赵黄周吴徐孙胡朱高林何郭马罗梁宋郑谢韩唐冯于董萧程曹袁邓许傅沈曾彭吕苏卢蒋蔡贾丁魏薛叶阎余潘杜戴夏钟汪田任姜范方石姚谭廖邹熊金陆郝孔白崔康毛邱秦江史顾侯邵孟龙万段雷钱汤尹黎易常武乔贺赖龚文'.split('');
-const GIVEN = '伟芳娜敏静丽强磊军洋勇艳杰娟涛明超秀霞平刚桂英华建国志红玉兰文斌鹏辉宇浩凯晨航振海波宁欣怡博佳琳雪梅俊峰永新庆春卫东'.split('');
+const SURNAMES =
+  '王李张刘陈杨赵黄周吴徐孙胡朱高林何郭马罗梁宋郑谢韩唐冯于董萧程曹袁邓许傅沈曾彭吕苏卢蒋蔡贾丁魏薛叶阎余潘杜戴夏钟汪田任姜范方石姚谭廖邹熊金陆郝孔白崔康毛邱秦江史顾侯邵孟龙万段雷钱汤尹黎易常武乔贺赖龚文'.split(
+    '',
+  );
+const GIVEN =
+  '伟芳娜敏静丽强磊军洋勇艳杰娟涛明超秀霞平刚桂英华建国志红玉兰文斌鹏辉宇浩凯晨航振海波宁欣怡博佳琳雪梅俊峰永新庆春卫东'.split(
+    '',
+  );
 // Invented two-character brand names, so no generated company can be mistaken for a real one.
 const BRAND = '豫恒鼎泰瑞嘉博诚信达通德隆昌盛宏远安源汇中兴华睿景'.split('');
-const PENALTY_REASONS = ['评标过程中私下接触投标人', '无正当理由拒不参加评标', '评标中未客观公正履行职责', '泄露评标委员会成员名单'];
+const PENALTY_REASONS = [
+  '评标过程中私下接触投标人',
+  '无正当理由拒不参加评标',
+  '评标中未客观公正履行职责',
+  '泄露评标委员会成员名单',
+];
 
 const DAY_MS = 86_400_000;
 const addDays = (date: Date, days: number): Date => new Date(date.getTime() + days * DAY_MS);
@@ -115,7 +153,13 @@ function generateVenues(rng: Random): DemoData['venues'] {
     for (let number = 1; number <= roomCount; number++) {
       const seats = level === 'COUNTY' ? rng.int(3, 5) : rng.int(5, 9);
       const roomId = `room-${division.code}-${number}`;
-      data.room.push({ id: roomId, venue_id: venueId, name: `${number}号评标室`, seats, video_terminal: number !== roomWithoutVideo });
+      data.room.push({
+        id: roomId,
+        venue_id: venueId,
+        name: `${number}号评标室`,
+        seats,
+        video_terminal: number !== roomWithoutVideo,
+      });
       for (let seatNo = 1; seatNo <= seats; seatNo++) data.seat.push({ room_id: roomId, seat_no: seatNo });
     }
   };
@@ -198,7 +242,11 @@ function generateExperts(rng: Random, count: number, employers: Employer[]): Dem
     const id = `exp-${pad(i + 1, 5)}`;
     const home = rng.weighted(homes);
     const specialties: Specialty[] = [];
-    const wanted = rng.weighted([[1, 5], [2, 4], [3, 2]] as const);
+    const wanted = rng.weighted([
+      [1, 5],
+      [2, 4],
+      [3, 2],
+    ] as const);
     while (specialties.length < wanted) {
       const specialty = rng.weighted(SPECIALTIES.map((s) => [s, SPECIALTY_WEIGHTS[s]] as const));
       if (!specialties.includes(specialty)) specialties.push(specialty);
@@ -224,23 +272,50 @@ function generateExperts(rng: Random, count: number, employers: Employer[]): Dem
 
     // Employment history, newest first: the current job, then 0-2 earlier ones (some of them board seats).
     let started = addDays(REFERENCE_DATE, -rng.int(365, 18 * 365));
-    data.employment.push({ expert_id: id, organisation: employerName, relation: 'EMPLOYEE', started_on: isoDay(started), ended_on: null });
-    for (let past = rng.weighted([[0, 4], [1, 4], [2, 2]] as const); past > 0; past--) {
+    data.employment.push({
+      expert_id: id,
+      organisation: employerName,
+      relation: 'EMPLOYEE',
+      started_on: isoDay(started),
+      ended_on: null,
+    });
+    for (
+      let past = rng.weighted([
+        [0, 4],
+        [1, 4],
+        [2, 2],
+      ] as const);
+      past > 0;
+      past--
+    ) {
       const ended = addDays(started, -rng.int(0, 60));
       started = addDays(ended, -rng.int(365, 6 * 365));
       const organisation = rng.pick(local.filter((e) => e.name !== employerName)).name;
       const relation = rng.chance(0.25) ? 'BOARD_MEMBER' : 'EMPLOYEE';
-      data.employment.push({ expert_id: id, organisation, relation, started_on: isoDay(started), ended_on: isoDay(ended) });
+      data.employment.push({
+        expert_id: id,
+        organisation,
+        relation,
+        started_on: isoDay(started),
+        ended_on: isoDay(ended),
+      });
     }
     if (withConflict.has(i)) {
       const organisation = rng.pick(local.filter((e) => e.name !== employerName)).name;
-      data.declared_conflict.push({ expert_id: id, organisation, kind: rng.chance(0.5) ? 'KINSHIP' : 'ECONOMIC_INTEREST' });
+      data.declared_conflict.push({
+        expert_id: id,
+        organisation,
+        kind: rng.chance(0.5) ? 'KINSHIP' : 'ECONOMIC_INTEREST',
+      });
     }
     if (penalised.has(i)) {
       const imposed = addDays(REFERENCE_DATE, -rng.int(30, 3 * 365));
       // A third expired, a third still running, a third open-ended.
       const kind = rng.int(0, 2);
-      const until = kind === 2 ? null : isoDay(kind === 0 ? addDays(imposed, rng.int(20, 29)) : addDays(REFERENCE_DATE, rng.int(30, 365)));
+      const until =
+        kind === 2
+          ? null
+          : isoDay(kind === 0 ? addDays(imposed, rng.int(20, 29)) : addDays(REFERENCE_DATE, rng.int(30, 365)));
       data.penalty.push({ expert_id: id, reason: rng.pick(PENALTY_REASONS), imposed_on: isoDay(imposed), until });
     }
   }
@@ -258,25 +333,102 @@ interface ProjectSpec {
   status: Extract<ProjectStatus, 'SUBMITTED' | 'FILED' | 'REJECTED' | 'CANCELLED'>;
 }
 const DEPARTMENT_OF: Record<ProjectCategory, Department> = {
-  CONSTRUCTION: 'HOUSING_AND_CONSTRUCTION', GOVERNMENT_PROCUREMENT: 'FINANCE', TRANSPORT: 'TRANSPORT',
-  WATER_CONSERVANCY: 'WATER_RESOURCES', OTHER: 'FINANCE',
+  CONSTRUCTION: 'HOUSING_AND_CONSTRUCTION',
+  GOVERNMENT_PROCUREMENT: 'FINANCE',
+  TRANSPORT: 'TRANSPORT',
+  WATER_CONSERVANCY: 'WATER_RESOURCES',
+  OTHER: 'FINANCE',
 };
 // Only states reachable without bookings or draws: later states are produced by the workflow itself.
 const PROJECT_SPECS: ProjectSpec[] = [
-  { host: ZHUMADIAN, name: '驻马店市示例中心城区安置小区二期施工', tenderer: '驻马店市示例城市建设投资有限公司', category: 'CONSTRUCTION', specialty: 'CIVIL_ENGINEERING', status: 'FILED' },
-  { host: ZHUMADIAN, name: '驻马店市示例人民医院医疗设备采购', tenderer: '驻马店市示例人民医院', category: 'GOVERNMENT_PROCUREMENT', specialty: 'MEDICAL_EQUIPMENT', status: 'FILED' },
-  { host: ZHUMADIAN, name: '驻马店市示例快速通道改建工程', tenderer: '驻马店市示例交通投资有限公司', category: 'TRANSPORT', specialty: 'ROAD_AND_BRIDGE', status: 'FILED' },
-  { host: ZHUMADIAN, name: '驻马店市示例智慧政务平台建设', tenderer: '驻马店市示例大数据中心', category: 'GOVERNMENT_PROCUREMENT', specialty: 'IT_SYSTEMS', status: 'SUBMITTED' },
-  { host: ZHUMADIAN, name: '驻马店市示例老旧小区改造配套管网工程', tenderer: '驻马店市示例城市建设投资有限公司', category: 'CONSTRUCTION', specialty: 'MUNICIPAL_WORKS', status: 'SUBMITTED' },
-  { host: ZHUMADIAN, name: '驻马店市示例体育中心暖通改造', tenderer: '驻马店市示例体育事业发展中心', category: 'CONSTRUCTION', specialty: 'HVAC', status: 'REJECTED' },
-  { host: ZHUMADIAN, name: '驻马店市示例公园景观提升工程', tenderer: '驻马店市示例园林绿化服务中心', category: 'CONSTRUCTION', specialty: 'LANDSCAPING', status: 'CANCELLED' },
-  { host: '411721', name: '西平县示例灌区续建配套与节水改造', tenderer: '西平县示例水利工程管理站', category: 'WATER_CONSERVANCY', specialty: 'WATER_CONSERVANCY', status: 'FILED' },
-  { host: '411728', name: '遂平县示例产业集聚区供电线路工程', tenderer: '遂平县示例产业集聚区管理委员会', category: 'CONSTRUCTION', specialty: 'ELECTRICAL', status: 'SUBMITTED' },
-  { host: '411725', name: '确山县示例中小学课桌椅采购', tenderer: '确山县示例教育事业服务中心', category: 'GOVERNMENT_PROCUREMENT', specialty: 'GOODS_PROCUREMENT', status: 'CANCELLED' },
+  {
+    host: ZHUMADIAN,
+    name: '驻马店市示例中心城区安置小区二期施工',
+    tenderer: '驻马店市示例城市建设投资有限公司',
+    category: 'CONSTRUCTION',
+    specialty: 'CIVIL_ENGINEERING',
+    status: 'FILED',
+  },
+  {
+    host: ZHUMADIAN,
+    name: '驻马店市示例人民医院医疗设备采购',
+    tenderer: '驻马店市示例人民医院',
+    category: 'GOVERNMENT_PROCUREMENT',
+    specialty: 'MEDICAL_EQUIPMENT',
+    status: 'FILED',
+  },
+  {
+    host: ZHUMADIAN,
+    name: '驻马店市示例快速通道改建工程',
+    tenderer: '驻马店市示例交通投资有限公司',
+    category: 'TRANSPORT',
+    specialty: 'ROAD_AND_BRIDGE',
+    status: 'FILED',
+  },
+  {
+    host: ZHUMADIAN,
+    name: '驻马店市示例智慧政务平台建设',
+    tenderer: '驻马店市示例大数据中心',
+    category: 'GOVERNMENT_PROCUREMENT',
+    specialty: 'IT_SYSTEMS',
+    status: 'SUBMITTED',
+  },
+  {
+    host: ZHUMADIAN,
+    name: '驻马店市示例老旧小区改造配套管网工程',
+    tenderer: '驻马店市示例城市建设投资有限公司',
+    category: 'CONSTRUCTION',
+    specialty: 'MUNICIPAL_WORKS',
+    status: 'SUBMITTED',
+  },
+  {
+    host: ZHUMADIAN,
+    name: '驻马店市示例体育中心暖通改造',
+    tenderer: '驻马店市示例体育事业发展中心',
+    category: 'CONSTRUCTION',
+    specialty: 'HVAC',
+    status: 'REJECTED',
+  },
+  {
+    host: ZHUMADIAN,
+    name: '驻马店市示例公园景观提升工程',
+    tenderer: '驻马店市示例园林绿化服务中心',
+    category: 'CONSTRUCTION',
+    specialty: 'LANDSCAPING',
+    status: 'CANCELLED',
+  },
+  {
+    host: '411721',
+    name: '西平县示例灌区续建配套与节水改造',
+    tenderer: '西平县示例水利工程管理站',
+    category: 'WATER_CONSERVANCY',
+    specialty: 'WATER_CONSERVANCY',
+    status: 'FILED',
+  },
+  {
+    host: '411728',
+    name: '遂平县示例产业集聚区供电线路工程',
+    tenderer: '遂平县示例产业集聚区管理委员会',
+    category: 'CONSTRUCTION',
+    specialty: 'ELECTRICAL',
+    status: 'SUBMITTED',
+  },
+  {
+    host: '411725',
+    name: '确山县示例中小学课桌椅采购',
+    tenderer: '确山县示例教育事业服务中心',
+    category: 'GOVERNMENT_PROCUREMENT',
+    specialty: 'GOODS_PROCUREMENT',
+    status: 'CANCELLED',
+  },
 ];
 const AGENCIES = ['驻马店示例招标代理有限公司', '河南豫达示例项目管理有限公司', '驻马店天中示例工程咨询有限公司'];
 // Evaluation windows in UTC: a morning, an afternoon and a full day in China Standard Time.
-const WINDOWS: [startHourUtc: number, endHourUtc: number][] = [[1, 4], [6, 9], [1, 9]];
+const WINDOWS: [startHourUtc: number, endHourUtc: number][] = [
+  [1, 4],
+  [6, 9],
+  [1, 9],
+];
 
 function generateProjects(rng: Random, employers: Employer[]): DemoData['projects'] {
   const data: DemoData['projects'] = { project: [], project_event: [] };
@@ -309,15 +461,32 @@ function generateProjects(rng: Random, employers: Employer[]): DemoData['project
     // The timeline matches the status (submitted, then filed or rejected, perhaps cancelled) and chains its
     // hashes exactly as the projects service does, so verifyProjectArchive accepts seeded projects too.
     const events: Insertable<ProjectEventTable>[] = [];
-    const event = (at: Date, kind: string, actor: string, detail: string | null, data: { [key: string]: string } = {}): void => {
+    const event = (
+      at: Date,
+      kind: string,
+      actor: string,
+      detail: string | null,
+      data: { [key: string]: string } = {},
+    ): void => {
       const seq = events.length + 1;
       const prevHash = events.length === 0 ? GENESIS_HASH : events[events.length - 1].hash;
       const hash = eventHash(prevHash, { projectId: id, seq, at: at.toISOString(), kind, actor, detail, data });
-      events.push({ project_id: id, seq, at, kind, actor, detail, data: JSON.stringify(data), prev_hash: prevHash, hash });
+      events.push({
+        project_id: id,
+        seq,
+        at,
+        kind,
+        actor,
+        detail,
+        data: JSON.stringify(data),
+        prev_hash: prevHash,
+        hash,
+      });
     };
     event(submittedAt, 'SUBMITTED', agencyActor, `project ${code} submitted for filing`, { code });
     if (spec.status === 'FILED') event(filedAt, 'FILED', supervisorActor, 'filing approved');
-    if (spec.status === 'REJECTED') event(filedAt, 'REJECTED', supervisorActor, '投标人资格条件设置不合理，请修改后重新提交');
+    if (spec.status === 'REJECTED')
+      event(filedAt, 'REJECTED', supervisorActor, '投标人资格条件设置不合理，请修改后重新提交');
     if (spec.status === 'CANCELLED') {
       // One cancelled by the host after filing, one withdrawn by its agency before: both are allowed before archive.
       const wasFiled = index % 2 === 0;

@@ -19,9 +19,17 @@ export type SeedCounts = Record<string, number>;
 // Multi-row inserts keep 3,000 experts to a few round trips; 1,000 rows stay far below Postgres's 65,535 parameters.
 const CHUNK = 1000;
 
-async function insertInChunks<DB, T extends keyof DB & string>(trx: Transaction<DB>, table: T, rows: InsertObject<DB, T>[], counts: SeedCounts): Promise<void> {
+async function insertInChunks<DB, T extends keyof DB & string>(
+  trx: Transaction<DB>,
+  table: T,
+  rows: InsertObject<DB, T>[],
+  counts: SeedCounts,
+): Promise<void> {
   for (let start = 0; start < rows.length; start += CHUNK) {
-    await trx.insertInto(table).values(rows.slice(start, start + CHUNK)).execute();
+    await trx
+      .insertInto(table)
+      .values(rows.slice(start, start + CHUNK))
+      .execute();
   }
   counts[table] = rows.length;
 }

@@ -47,7 +47,11 @@
   async function load(event) {
     if (event) event.preventDefault();
     var token = tokenInput.value.trim();
-    if (!token) return say('Paste a PROVINCIAL_ADMIN token first (npm run --silent token -- --role PROVINCIAL_ADMIN --platform 410000).', true);
+    if (!token)
+      return say(
+        'Paste a PROVINCIAL_ADMIN token first (npm run --silent token -- --role PROVINCIAL_ADMIN --platform 410000).',
+        true,
+      );
     sessionStorage.setItem(TOKEN_KEY, token);
     var shown = range();
     say('Loading…');
@@ -56,15 +60,33 @@
       response = await fetch('/graphql', {
         method: 'POST',
         headers: { 'content-type': 'application/json', authorization: 'Bearer ' + token },
-        body: JSON.stringify({ query: QUERY, variables: { from: shown.from.toISOString(), to: shown.to.toISOString() } }),
+        body: JSON.stringify({
+          query: QUERY,
+          variables: { from: shown.from.toISOString(), to: shown.to.toISOString() },
+        }),
       });
     } catch (error) {
       return say('The gateway did not answer: ' + error.message, true);
     }
     var body = await response.json();
-    if (body.errors && body.errors.length) return say(body.errors.map(function (e) { return e.message; }).join('; '), true);
+    if (body.errors && body.errors.length)
+      return say(
+        body.errors
+          .map(function (e) {
+            return e.message;
+          })
+          .join('; '),
+        true,
+      );
     render(shown, body.data.schedule, body.data.latestReconciliationReport);
-    say(body.data.schedule.length + ' bookings from ' + cst(shown.from.toISOString()) + ' (UTC+8), ' + shown.days + ' day(s).');
+    say(
+      body.data.schedule.length +
+        ' bookings from ' +
+        cst(shown.from.toISOString()) +
+        ' (UTC+8), ' +
+        shown.days +
+        ' day(s).',
+    );
   }
 
   function render(shown, bookings, report) {
@@ -96,7 +118,14 @@
     var scale = el('div', 'scale');
     var step = shown.days === 1 ? 3 * 3600 * 1000 : DAY_MS;
     for (var t = 0; t < span; t += step) {
-      var tick = el('span', '', cst(new Date(shown.from.getTime() + t).toISOString()).slice(shown.days === 1 ? 6 : 0, shown.days === 1 ? 11 : 5));
+      var tick = el(
+        'span',
+        '',
+        cst(new Date(shown.from.getTime() + t).toISOString()).slice(
+          shown.days === 1 ? 6 : 0,
+          shown.days === 1 ? 11 : 5,
+        ),
+      );
       tick.style.left = (100 * t) / span + '%';
       scale.appendChild(tick);
     }
@@ -105,13 +134,17 @@
     if (platforms.size === 0) board.appendChild(el('p', 'empty', 'No bookings in this range.'));
 
     Array.from(platforms.values())
-      .sort(function (a, b) { return a.platform.id.localeCompare(b.platform.id); })
+      .sort(function (a, b) {
+        return a.platform.id.localeCompare(b.platform.id);
+      })
       .forEach(function (entry) {
         var section = el('section', 'platform');
         section.dataset.platformId = entry.platform.id;
         section.appendChild(el('h2', '', entry.platform.name + ' · ' + entry.platform.id));
         Array.from(entry.rooms.values())
-          .sort(function (a, b) { return a.room.id.localeCompare(b.room.id); })
+          .sort(function (a, b) {
+            return a.room.id.localeCompare(b.room.id);
+          })
           .forEach(function (roomEntry) {
             var row = el('div', 'row');
             row.appendChild(el('div', 'room', roomEntry.room.venue.name + ' ' + roomEntry.room.name));
@@ -119,11 +152,15 @@
             lane.style.backgroundSize = (100 * step) / span + '% 100%';
             // Secondary bookings share a room by seats, so bars may overlap in time: each takes the first free track.
             var trackEnds = [];
-            roomEntry.bookings.sort(function (x, y) { return x.startsAt.localeCompare(y.startsAt) || x.id.localeCompare(y.id); });
+            roomEntry.bookings.sort(function (x, y) {
+              return x.startsAt.localeCompare(y.startsAt) || x.id.localeCompare(y.id);
+            });
             roomEntry.bookings.forEach(function (b) {
               var start = Math.max(new Date(b.startsAt).getTime(), shown.from.getTime());
               var end = Math.min(new Date(b.endsAt).getTime(), shown.to.getTime());
-              var track = trackEnds.findIndex(function (trackEnd) { return trackEnd <= start; });
+              var track = trackEnds.findIndex(function (trackEnd) {
+                return trackEnd <= start;
+              });
               if (track === -1) track = trackEnds.length;
               trackEnds[track] = end;
               var flags = (byBooking.get(b.id) || []).concat(byProject.get(b.project.id) || []);
@@ -135,8 +172,15 @@
               bar.style.top = 5 + track * TRACK_PX + 'px';
               if (flags.length) bar.appendChild(el('span', 'flag', '⚠'));
               bar.appendChild(document.createTextNode(b.project.code));
-              bar.title = [b.project.code + ' · ' + b.role + ' · ' + b.seats + ' seats · ' + b.status, cst(b.startsAt) + ' – ' + cst(b.endsAt) + ' (UTC+8)']
-                .concat(flags.map(function (d) { return d.kind + ': ' + d.detail; }))
+              bar.title = [
+                b.project.code + ' · ' + b.role + ' · ' + b.seats + ' seats · ' + b.status,
+                cst(b.startsAt) + ' – ' + cst(b.endsAt) + ' (UTC+8)',
+              ]
+                .concat(
+                  flags.map(function (d) {
+                    return d.kind + ': ' + d.detail;
+                  }),
+                )
                 .join('\n');
               lane.appendChild(bar);
             });
@@ -154,7 +198,18 @@
       summary.textContent = 'No reconciliation has completed yet; run one with runReconciliation.';
       return;
     }
-    summary.textContent = 'Report ' + report.id + ' of ' + cst(report.from) + ' – ' + cst(report.to) + ', generated ' + cst(report.generatedAt) + ' (UTC+8): ' + discrepancies.length + ' discrepancies.';
+    summary.textContent =
+      'Report ' +
+      report.id +
+      ' of ' +
+      cst(report.from) +
+      ' – ' +
+      cst(report.to) +
+      ', generated ' +
+      cst(report.generatedAt) +
+      ' (UTC+8): ' +
+      discrepancies.length +
+      ' discrepancies.';
     discrepancies.forEach(function (d) {
       var item = el('li');
       item.dataset.kind = d.kind;

@@ -19,6 +19,9 @@ export class SeatAccessReader {
 
   /** A per-request loader of the experts seated in each booking. */
   loader() {
-    return childrenLoader((ids) => this.expertsOfBookings(ids), (row) => row.booking_id);
+    return childrenLoader(
+      (ids) => this.expertsOfBookings(ids),
+      (row) => row.booking_id,
+    );
   }
 }

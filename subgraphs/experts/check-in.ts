@@ -28,20 +28,45 @@ interface Refusal {
 }
 
 /** Why a check-in is refused, or null when it is admitted: the rules in the order a door keeper checks them. */
-async function refusalOf(core: ExpertsCore, identity: Identity, seatId: string, roomId: string, now: Date): Promise<Refusal | null> {
+async function refusalOf(
+  core: ExpertsCore,
+  identity: Identity,
+  seatId: string,
+  roomId: string,
+  now: Date,
+): Promise<Refusal | null> {
   const [seat] = await seatsByIds(core, [seatId]);
-  if (identity.role !== 'EXPERT') return { error: forbidden(`only the seat's EXPERT checks in; your role is ${identity.role}`), seat: seat ?? null };
+  if (identity.role !== 'EXPERT')
+    return { error: forbidden(`only the seat's EXPERT checks in; your role is ${identity.role}`), seat: seat ?? null };
   if (!seat) return { error: notFound('committee seat', seatId), seat: null };
-  if (seat.expert_id !== identity.expert) return { error: forbidden('this seat is not yours; check in at the seat of your own invitation (myInvitations)'), seat };
+  if (seat.expert_id !== identity.expert)
+    return {
+      error: forbidden('this seat is not yours; check in at the seat of your own invitation (myInvitations)'),
+      seat,
+    };
   if (seat.status !== 'ACCEPTED') {
-    const why = seat.status === 'CHECKED_IN' ? 'you are already checked in' : seat.status === 'INVITED' ? 'accept the invitation first' : 'it no longer holds a place on the committee';
+    const why =
+      seat.status === 'CHECKED_IN'
+        ? 'you are already checked in'
+        : seat.status === 'INVITED'
+          ? 'accept the invitation first'
+          : 'it no longer holds a place on the committee';
     return { error: conflict(`seat ${seat.id} is ${seat.status}; only an ACCEPTED seat checks in (${why})`), seat };
   }
-  if (roomId !== seat.room_id) return { error: forbidden(`seat ${seat.id} is in room ${seat.room_id}; check in there, not in room ${roomId}`), seat };
+  if (roomId !== seat.room_id)
+    return {
+      error: forbidden(`seat ${seat.id} is in room ${seat.room_id}; check in there, not in room ${roomId}`),
+      seat,
+    };
   const [draw] = await drawsByIds(core, [seat.draw_id]);
   const opens = new Date(draw.starts_at.getTime() - CHECK_IN_OPENS_BEFORE_MS);
-  if (now < opens) return { error: conflict(`check-in opens one hour before the evaluation, at ${opens.toISOString()}; come back then`), seat };
-  if (now >= draw.ends_at) return { error: conflict(`the evaluation ended at ${draw.ends_at.toISOString()}; check-in is closed`), seat };
+  if (now < opens)
+    return {
+      error: conflict(`check-in opens one hour before the evaluation, at ${opens.toISOString()}; come back then`),
+      seat,
+    };
+  if (now >= draw.ends_at)
+    return { error: conflict(`the evaluation ended at ${draw.ends_at.toISOString()}; check-in is closed`), seat };
   return null;
 }
 
@@ -55,7 +80,12 @@ async function refusalOf(core: ExpertsCore, identity: Identity, seatId: string, 
  * seat.status; // 'CHECKED_IN'
  * ```
  */
-export async function checkIn(core: ExpertsCore, identity: Identity, seatId: string, roomId: string): Promise<CommitteeSeat> {
+export async function checkIn(
+  core: ExpertsCore,
+  identity: Identity,
+  seatId: string,
+  roomId: string,
+): Promise<CommitteeSeat> {
   const now = core.clock.now();
   const refusal = await refusalOf(core, identity, seatId, roomId, now);
   if (refusal) {
@@ -98,7 +128,11 @@ async function recordAttempt(core: ExpertsCore, identity: Identity, facts: Attem
  * The seat the calling expert holds on the project of the seat it named (the named seat when it is its own), so that a
  * refusal is recorded as the caller's, not as the named seat's holder's. A live seat first, then the latest.
  */
-async function callerSeatOf(trx: Transaction<ExpertsDatabase>, identity: Identity, named: CommitteeSeat | null): Promise<string | null> {
+async function callerSeatOf(
+  trx: Transaction<ExpertsDatabase>,
+  identity: Identity,
+  named: CommitteeSeat | null,
+): Promise<string | null> {
   if (identity.role !== 'EXPERT' || !identity.expert || !named) return null;
   if (named.expert_id === identity.expert) return named.id;
   const own = await trx
@@ -114,7 +148,11 @@ async function callerSeatOf(trx: Transaction<ExpertsDatabase>, identity: Identit
   return own?.id ?? null;
 }
 
-async function insertAttempt(trx: Transaction<ExpertsDatabase>, identity: Identity, facts: AttemptFacts): Promise<void> {
+async function insertAttempt(
+  trx: Transaction<ExpertsDatabase>,
+  identity: Identity,
+  facts: AttemptFacts,
+): Promise<void> {
   const callerSeatId = await callerSeatOf(trx, identity, facts.seat);
   const row = await trx
     .insertInto('access_attempt')
@@ -137,12 +175,22 @@ async function insertAttempt(trx: Transaction<ExpertsDatabase>, identity: Identi
 }
 
 export function accessAttemptsByIds(core: ExpertsCore, ids: readonly string[]): Promise<AccessAttempt[]> {
-  return core.db.selectFrom('access_attempt').selectAll().where('id', 'in', [...ids]).execute();
+  return core.db
+    .selectFrom('access_attempt')
+    .selectAll()
+    .where('id', 'in', [...ids])
+    .execute();
 }
 
 /** The attempts to enter a project's evaluation area, oldest first. */
 export function accessAttemptsOfProject(core: ExpertsCore, projectId: string): Promise<AccessAttempt[]> {
-  return core.db.selectFrom('access_attempt').selectAll().where('project_id', '=', projectId).orderBy('at').orderBy('id').execute();
+  return core.db
+    .selectFrom('access_attempt')
+    .selectAll()
+    .where('project_id', '=', projectId)
+    .orderBy('at')
+    .orderBy('id')
+    .execute();
 }
 
 /**
@@ -153,9 +201,28 @@ export function accessAttemptsOfProject(core: ExpertsCore, projectId: string): P
  * timelineEventOf(attempt) // { kind: 'EXPERT_CHECKED_IN', actor: 'expert@seat:seat_1', … }
  * ```
  */
-export function timelineEventOf(attempt: AccessAttempt): { kind: string; actor: string; detail: string; data: { [key: string]: string | null } } {
-  const actor = shownActor(attempt.role, attempt.actor, attempt.caller_seat_id ?? (attempt.admitted ? attempt.seat_id : null));
+export function timelineEventOf(attempt: AccessAttempt): {
+  kind: string;
+  actor: string;
+  detail: string;
+  data: { [key: string]: string | null };
+} {
+  const actor = shownActor(
+    attempt.role,
+    attempt.actor,
+    attempt.caller_seat_id ?? (attempt.admitted ? attempt.seat_id : null),
+  );
   return attempt.admitted
-    ? { kind: 'EXPERT_CHECKED_IN', actor, detail: `seat ${attempt.seat_id} checked in at room ${attempt.room_id}`, data: { seatId: attempt.seat_id, roomId: attempt.room_id, at: attempt.at.toISOString() } }
-    : { kind: 'ACCESS_REFUSED', actor, detail: `refused at room ${attempt.room_id}: ${attempt.reason}`, data: { seatId: attempt.seat_id, roomId: attempt.room_id, code: attempt.code, at: attempt.at.toISOString() } };
+    ? {
+        kind: 'EXPERT_CHECKED_IN',
+        actor,
+        detail: `seat ${attempt.seat_id} checked in at room ${attempt.room_id}`,
+        data: { seatId: attempt.seat_id, roomId: attempt.room_id, at: attempt.at.toISOString() },
+      }
+    : {
+        kind: 'ACCESS_REFUSED',
+        actor,
+        detail: `refused at room ${attempt.room_id}: ${attempt.reason}`,
+        data: { seatId: attempt.seat_id, roomId: attempt.room_id, code: attempt.code, at: attempt.at.toISOString() },
+      };
 }

@@ -4,7 +4,15 @@ import type { Kysely, Selectable } from 'kysely';
 import type { Clock, IdGenerator } from '../../lib/clock';
 import { hostRegionShare, type HubConfig } from '../../lib/config';
 import type { EligibilityFacts, EligibilityQuery } from './eligibility';
-import type { CommitteeSeatTable, DrawGroupTable, DrawRoundTable, DrawTable, ExpertsDatabase, ExpertTable, SealedAccessTable } from './types';
+import type {
+  CommitteeSeatTable,
+  DrawGroupTable,
+  DrawRoundTable,
+  DrawTable,
+  ExpertsDatabase,
+  ExpertTable,
+  SealedAccessTable,
+} from './types';
 
 export type Expert = Selectable<ExpertTable>;
 export type Draw = Selectable<DrawTable>;
@@ -19,10 +27,18 @@ export interface DrawPolicy {
   hostRegionShare: { numerator: number; denominator: number };
   inviteTtlMs: number;
 }
-export const DEFAULT_DRAW_POLICY: DrawPolicy = { drawLimit30d: 3, hostRegionShare: { numerator: 1, denominator: 3 }, inviteTtlMs: 15 * 60_000 };
+export const DEFAULT_DRAW_POLICY: DrawPolicy = {
+  drawLimit30d: 3,
+  hostRegionShare: { numerator: 1, denominator: 3 },
+  inviteTtlMs: 15 * 60_000,
+};
 
 export function drawPolicyOf(config: HubConfig): DrawPolicy {
-  return { drawLimit30d: config.DRAW_LIMIT_30D, hostRegionShare: hostRegionShare(config), inviteTtlMs: config.INVITE_TTL };
+  return {
+    drawLimit30d: config.DRAW_LIMIT_30D,
+    hostRegionShare: hostRegionShare(config),
+    inviteTtlMs: config.INVITE_TTL,
+  };
 }
 
 /** Queues and job names of the work that follows a draw's state changes (handled in jobs/expert-draws.ts, jobs/invitations.ts). */
@@ -46,11 +62,20 @@ export interface DrawRequest {
   startsAt: Date;
   endsAt: Date;
   supervisorNonce: string | null;
-  groups: { bookingId: string; roomId: string; platformId: string; role: 'MAIN' | 'SECONDARY'; specialty: string; seats: number }[];
+  groups: {
+    bookingId: string;
+    roomId: string;
+    platformId: string;
+    role: 'MAIN' | 'SECONDARY';
+    specialty: string;
+    seats: number;
+  }[];
 }
 
-export type FillOutcome = { kind: 'FILLED' } | { kind: 'SKIPPED'; why: string } | { kind: 'INSUFFICIENT'; reason: string };
-export type DrawOutcome = { kind: 'SEATED'; seats: number } | { kind: 'SKIPPED'; why: string } | { kind: 'FAILED'; reason: string };
+export type FillOutcome =
+  { kind: 'FILLED' } | { kind: 'SKIPPED'; why: string } | { kind: 'INSUFFICIENT'; reason: string };
+export type DrawOutcome =
+  { kind: 'SEATED'; seats: number } | { kind: 'SKIPPED'; why: string } | { kind: 'FAILED'; reason: string };
 
 export interface DrawVerification {
   drawId: string;

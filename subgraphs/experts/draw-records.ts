@@ -5,7 +5,11 @@ import { notFound } from '../../lib/errors';
 import type { CommitteeSeat, Draw, DrawGroup, DrawRound, ExpertsCore } from './core';
 
 export function drawsByIds(core: ExpertsCore, ids: readonly string[]): Promise<Draw[]> {
-  return core.db.selectFrom('draw').selectAll().where('id', 'in', [...ids]).execute();
+  return core.db
+    .selectFrom('draw')
+    .selectAll()
+    .where('id', 'in', [...ids])
+    .execute();
 }
 
 export async function getDraw(core: ExpertsCore, id: string): Promise<Draw> {
@@ -32,11 +36,21 @@ export function latestDrawsOfProjects(core: ExpertsCore, projectIds: readonly st
  * stream and a verifier recomputes them.
  */
 export function drawsOfProject(core: ExpertsCore, projectId: string): Promise<Draw[]> {
-  return core.db.selectFrom('draw').selectAll().where('project_id', '=', projectId).orderBy('requested_at').orderBy('id').execute();
+  return core.db
+    .selectFrom('draw')
+    .selectAll()
+    .where('project_id', '=', projectId)
+    .orderBy('requested_at')
+    .orderBy('id')
+    .execute();
 }
 
 export function seatsByIds(core: ExpertsCore, ids: readonly string[]): Promise<CommitteeSeat[]> {
-  return core.db.selectFrom('committee_seat').selectAll().where('id', 'in', [...ids]).execute();
+  return core.db
+    .selectFrom('committee_seat')
+    .selectAll()
+    .where('id', 'in', [...ids])
+    .execute();
 }
 
 export async function getSeat(core: ExpertsCore, id: string): Promise<CommitteeSeat> {
@@ -59,7 +73,11 @@ export function seatsOfDraws(core: ExpertsCore, drawIds: readonly string[]): Pro
 }
 
 /** Every seat of a project's draws, for the workflow steps that follow (check-in, evaluation, replacement). */
-export function seatsOfProject(core: ExpertsCore, projectId: string, options: { liveOnly?: boolean } = {}): Promise<CommitteeSeat[]> {
+export function seatsOfProject(
+  core: ExpertsCore,
+  projectId: string,
+  options: { liveOnly?: boolean } = {},
+): Promise<CommitteeSeat[]> {
   let query = core.db.selectFrom('committee_seat').selectAll().where('project_id', '=', projectId);
   if (options.liveOnly) query = query.where('live', '=', true);
   return query.orderBy('created_at').orderBy('id').execute();
@@ -78,9 +96,20 @@ export function invitationsOfExpert(core: ExpertsCore, expertId: string): Promis
 }
 
 export function groupsOfDraw(core: ExpertsCore, drawId: string): Promise<DrawGroup[]> {
-  return core.db.selectFrom('draw_group').selectAll().where('draw_id', '=', drawId).orderBy(sql`group_key collate "C"`).execute();
+  return core.db
+    .selectFrom('draw_group')
+    .selectAll()
+    .where('draw_id', '=', drawId)
+    .orderBy(sql`group_key collate "C"`)
+    .execute();
 }
 
 export function roundsOfDraw(core: ExpertsCore, drawId: string): Promise<DrawRound[]> {
-  return core.db.selectFrom('draw_round').selectAll().where('draw_id', '=', drawId).orderBy(sql`group_key collate "C"`).orderBy('round').execute();
+  return core.db
+    .selectFrom('draw_round')
+    .selectAll()
+    .where('draw_id', '=', drawId)
+    .orderBy(sql`group_key collate "C"`)
+    .orderBy('round')
+    .execute();
 }

@@ -8,7 +8,16 @@ import { DB_ERRORS, sqlState } from '../../lib/db';
 import { conflict, notFound } from '../../lib/errors';
 import { LIVE_SEAT_STATUSES, type Draw, type DrawOutcome, type DrawRequest, type ExpertsCore } from './core';
 import type { EligibilityFacts } from './eligibility';
-import { fillGroupOnce, inviteSeated, LostRace, MAX_ROUND_ATTEMPTS, recordLostRace, SEAT_WAIT, type DrawRun, type RoundRecord } from './rounds';
+import {
+  fillGroupOnce,
+  inviteSeated,
+  LostRace,
+  MAX_ROUND_ATTEMPTS,
+  recordLostRace,
+  SEAT_WAIT,
+  type DrawRun,
+  type RoundRecord,
+} from './rounds';
 import { groupKeyOf, newSeed, seedCommitment } from './selection';
 import type { ExpertsDatabase } from './types';
 
@@ -69,15 +78,29 @@ export async function requestDraw(core: ExpertsCore, request: DrawRequest): Prom
 /** Marks a draw FAILED with its reason and releases its live seats; nothing stays reserved. */
 export async function failDraw(core: ExpertsCore, drawId: string, reason: string): Promise<void> {
   await core.db.transaction().execute(async (trx) => {
-    const draw = await trx.selectFrom('draw').select(['id', 'status']).where('id', '=', drawId).forUpdate().executeTakeFirst();
+    const draw = await trx
+      .selectFrom('draw')
+      .select(['id', 'status'])
+      .where('id', '=', drawId)
+      .forUpdate()
+      .executeTakeFirst();
     if (!draw || draw.status === 'FAILED') return;
     await markFailed(core, trx, drawId, reason);
   });
 }
 
 /** failDraw's writes, for a caller that holds the draw's row lock. */
-async function markFailed(core: ExpertsCore, trx: Transaction<ExpertsDatabase>, drawId: string, reason: string): Promise<void> {
-  await trx.updateTable('draw').set({ status: 'FAILED', failure_reason: reason, completed_at: core.clock.now() }).where('id', '=', drawId).execute();
+async function markFailed(
+  core: ExpertsCore,
+  trx: Transaction<ExpertsDatabase>,
+  drawId: string,
+  reason: string,
+): Promise<void> {
+  await trx
+    .updateTable('draw')
+    .set({ status: 'FAILED', failure_reason: reason, completed_at: core.clock.now() })
+    .where('id', '=', drawId)
+    .execute();
   await trx
     .updateTable('committee_seat')
     .set({ status: 'WITHDRAWN', reason: `draw failed: ${reason}` })
@@ -104,7 +127,8 @@ export async function runDraw(core: ExpertsCore, drawId: string, facts: Eligibil
         await recordLostRace(core, error.round);
       }
       // A deadlock or lock timeout outside the seat inserts rolled back rounds nobody saw: they consumed no stream, so just retry.
-      else if (sqlState(error) !== DB_ERRORS.deadlockDetected && sqlState(error) !== DB_ERRORS.lockNotAvailable) throw error;
+      else if (sqlState(error) !== DB_ERRORS.deadlockDetected && sqlState(error) !== DB_ERRORS.lockNotAvailable)
+        throw error;
     }
   }
   const reason = `group ${lost?.group_key ?? '?'}: lost the race for experts ${MAX_ROUND_ATTEMPTS} times; draw again`;
@@ -112,7 +136,12 @@ export async function runDraw(core: ExpertsCore, drawId: string, facts: Eligibil
   return { kind: 'FAILED', reason };
 }
 
-async function runDrawOnce(core: ExpertsCore, trx: Transaction<ExpertsDatabase>, drawId: string, facts: EligibilityFacts): Promise<DrawOutcome> {
+async function runDrawOnce(
+  core: ExpertsCore,
+  trx: Transaction<ExpertsDatabase>,
+  drawId: string,
+  facts: EligibilityFacts,
+): Promise<DrawOutcome> {
   // One statement: the draw's row lock, its facts fixed by the first run (a rerun keeps them), and its groups. Once
   // the row is locked (the select list is evaluated for the row the update returns), the run waits at most
   // SEAT_WAIT for another draw's uncommitted seat of the same expert: the whole run holds its seats until it
@@ -127,7 +156,15 @@ async function runDrawOnce(core: ExpertsCore, trx: Transaction<ExpertsDatabase>,
     )
     .selectFrom('fixed')
     .selectAll('fixed')
-    .select((eb) => jsonArrayFrom(eb.selectFrom('draw_group as g').selectAll('g').whereRef('g.draw_id', '=', 'fixed.id').orderBy(sql`g.group_key collate "C"`)).as('groups'))
+    .select((eb) =>
+      jsonArrayFrom(
+        eb
+          .selectFrom('draw_group as g')
+          .selectAll('g')
+          .whereRef('g.draw_id', '=', 'fixed.id')
+          .orderBy(sql`g.group_key collate "C"`),
+      ).as('groups'),
+    )
     .select(sql<string>`set_config('lock_timeout', ${SEAT_WAIT}, true)`.as('lock_timeout'))
     .executeTakeFirst();
   if (!row) throw notFound('draw', drawId);
@@ -172,9 +209,18 @@ export async function unsealCommittee(core: ExpertsCore, projectId: string): Pro
 }
 
 /** The project was cancelled: its live seats are released and a pending draw fails. */
-export async function withdrawProjectSeats(core: ExpertsCore, projectId: string, reason = 'project cancelled'): Promise<number> {
+export async function withdrawProjectSeats(
+  core: ExpertsCore,
+  projectId: string,
+  reason = 'project cancelled',
+): Promise<number> {
   return core.db.transaction().execute(async (trx) => {
-    await trx.updateTable('draw').set({ status: 'FAILED', failure_reason: reason, completed_at: core.clock.now() }).where('project_id', '=', projectId).where('status', '=', 'PENDING').execute();
+    await trx
+      .updateTable('draw')
+      .set({ status: 'FAILED', failure_reason: reason, completed_at: core.clock.now() })
+      .where('project_id', '=', projectId)
+      .where('status', '=', 'PENDING')
+      .execute();
     const released = await trx
       .updateTable('committee_seat')
       .set({ status: 'WITHDRAWN', reason })

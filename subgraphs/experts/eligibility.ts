@@ -63,7 +63,8 @@ export const AVOIDANCE_GROUNDS = {
   },
   /** 4. Staff of the project's supervising department in the project's region. */
   supervisionStaff: {
-    onRow: (q) => sql<boolean>`(e.supervision_department = ${q.department} and e.supervision_region = any(${q.hostRegion}::text[]))`,
+    onRow: (q) =>
+      sql<boolean>`(e.supervision_department = ${q.department} and e.supervision_region = any(${q.hostRegion}::text[]))`,
   },
   /** 5. Suspended, or under a penalty for bidding offences today. */
   suspendedOrPenalised: {
@@ -90,7 +91,9 @@ export const AVOIDANCE_GROUNDS = {
    *    who withdrew (REPLACED) declined to go on, and is not drawn back either.
    */
   declinedThisProject: {
-    named: (q) => sql`select s.expert_id from committee_seat s where s.expert_id is not null and s.project_id = ${q.projectId}
+    named: (
+      q,
+    ) => sql`select s.expert_id from committee_seat s where s.expert_id is not null and s.project_id = ${q.projectId}
       and s.status in ('DECLINED', 'REPLACED')`,
   },
 } as const satisfies Record<string, AvoidanceGroundSql>;
@@ -153,19 +156,35 @@ export interface EligibilityGroup {
  * const eligible = await eligibleExperts(db, { ...facts, now, drawLimit30d: 3 }, [{ group_key: 'room-411700-1/LEGAL', specialty: 'LEGAL' }]);
  * ```
  */
-export async function eligibleExperts(db: Kysely<ExpertsDatabase>, q: EligibilityQuery, groups: readonly EligibilityGroup[]): Promise<Map<string, EligibleExperts>> {
+export async function eligibleExperts(
+  db: Kysely<ExpertsDatabase>,
+  q: EligibilityQuery,
+  groups: readonly EligibilityGroup[],
+): Promise<Map<string, EligibleExperts>> {
   const eligible = new Map<string, EligibleExperts>();
   for (const specialty of new Set(groups.map((group) => group.specialty))) {
     const ofSpecialty = groups.filter((group) => group.specialty === specialty);
     const pooled = ofSpecialty.filter((group) => (q.pools[group.group_key] ?? null) !== null);
     // Every group has a regional pool: only their regions need reading.
-    const anyPool = pooled.length === ofSpecialty.length ? sql.join(pooled.map((group) => fromRegion(q.pools[group.group_key])), sql` or `) : sql`true`;
+    const anyPool =
+      pooled.length === ofSpecialty.length
+        ? sql.join(
+            pooled.map((group) => fromRegion(q.pools[group.group_key])),
+            sql` or `,
+          )
+        : sql`true`;
     const row = await db
       .selectFrom('expert as e')
       .select([
         sql<string | null>`string_agg(e.id, E'\\n')`.as('ids'),
-        sql<string | null>`string_agg(e.id, E'\\n') filter (where e.home_platform_id = any(${q.hostRegion}::text[]))`.as('host'),
-        sql<(string | null)[]>`array[${sql.join(pooled.map((group) => sql`string_agg(e.id, E'\\n') filter (where ${fromRegion(q.pools[group.group_key])})`))}]::text[]`.as('pools'),
+        sql<
+          string | null
+        >`string_agg(e.id, E'\\n') filter (where e.home_platform_id = any(${q.hostRegion}::text[]))`.as('host'),
+        sql<
+          (string | null)[]
+        >`array[${sql.join(pooled.map((group) => sql`string_agg(e.id, E'\\n') filter (where ${fromRegion(q.pools[group.group_key])})`))}]::text[]`.as(
+          'pools',
+        ),
       ])
       .where(hasSpecialty(specialty))
       .where(sql<boolean>`(${anyPool})`)
@@ -175,7 +194,10 @@ export async function eligibleExperts(db: Kysely<ExpertsDatabase>, q: Eligibilit
     const all = sortCandidates(splitIds(row.ids));
     for (const group of ofSpecialty) {
       const pool = pooled.indexOf(group);
-      eligible.set(group.group_key, { candidates: pool < 0 ? all : sortCandidates(splitIds(row.pools[pool])), hostRegion });
+      eligible.set(group.group_key, {
+        candidates: pool < 0 ? all : sortCandidates(splitIds(row.pools[pool])),
+        hostRegion,
+      });
     }
   }
   return eligible;
@@ -193,7 +215,14 @@ function splitIds(joined: string | null): string[] {
  * const { candidates } = withoutSeated(listed, [{ expert_id: 'exp-00017', live: true, status: 'INVITED' }]);
  * ```
  */
-export function withoutSeated(listed: EligibleExperts, seats: readonly { expert_id: string | null; live: boolean; status: SeatStatus }[]): EligibleExperts {
-  const seated = new Set(seats.filter((seat) => seat.live || seat.status === 'DECLINED' || seat.status === 'REPLACED').map((seat) => seat.expert_id));
+export function withoutSeated(
+  listed: EligibleExperts,
+  seats: readonly { expert_id: string | null; live: boolean; status: SeatStatus }[],
+): EligibleExperts {
+  const seated = new Set(
+    seats
+      .filter((seat) => seat.live || seat.status === 'DECLINED' || seat.status === 'REPLACED')
+      .map((seat) => seat.expert_id),
+  );
   return { candidates: listed.candidates.filter((id) => !seated.has(id)), hostRegion: listed.hostRegion };
 }

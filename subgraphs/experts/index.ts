@@ -32,7 +32,25 @@ export { drawSealLifted, mayReadSeatExpert, revealedSeed, sealedRead } from './s
 
 // --- The types of what the service's methods take and return.
 export type { AccessAttempt } from './check-in';
-export type { CommitteeSeat, Draw, DrawGroup, DrawOutcome, DrawRequest, DrawRound, DrawVerification, Expert, SealedAccess, SealedRead } from './core';
+export type {
+  CommitteeSeat,
+  Draw,
+  DrawGroup,
+  DrawOutcome,
+  DrawRequest,
+  DrawRound,
+  DrawVerification,
+  Expert,
+  SealedAccess,
+  SealedRead,
+} from './core';
 
 // --- The pool import, for the import CLI (app/cli/import-experts.ts) and the demo seed.
-export { importExpertFiles, summarizeImport, type ImportProgress, type ImportReport, type ExpertFiles, type PlatformLookup } from './pool-import';
+export {
+  importExpertFiles,
+  summarizeImport,
+  type ImportProgress,
+  type ImportReport,
+  type ExpertFiles,
+  type PlatformLookup,
+} from './pool-import';

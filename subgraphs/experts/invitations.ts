@@ -15,20 +15,39 @@ import type { ExpertsDatabase } from './types';
  * An invited expert accepts, or declines with a reason. Only the expert of the seat may answer. A decline starts the
  * replacement; the last acceptance of a draw starts the committee's confirmation.
  */
-export async function respondToInvitation(core: ExpertsCore, identity: Identity, seatId: string, accept: boolean, reason: string | null): Promise<CommitteeSeat> {
+export async function respondToInvitation(
+  core: ExpertsCore,
+  identity: Identity,
+  seatId: string,
+  accept: boolean,
+  reason: string | null,
+): Promise<CommitteeSeat> {
   const trimmed = reason?.trim() || null;
   if (!accept && !trimmed) throw badInput('reason', 'say why you decline the invitation');
   if (trimmed && trimmed.length > 2000) throw badInput('reason', 'must be at most 2000 characters');
   const seat = await getSeat(core, seatId);
   // Only an EXPERT gets here (the matrix, lib/authorization.ts); which seat is its own is the scope checked here.
-  if (seat.expert_id !== identity.expert) throw forbidden('this invitation is not yours; answer only your own invitations (myInvitations)');
+  if (seat.expert_id !== identity.expert)
+    throw forbidden('this invitation is not yours; answer only your own invitations (myInvitations)');
   return core.db.transaction().execute(async (trx) => {
     // The draw's row lock serialises answers, so exactly one of them sees the committee complete.
-    const draw = await trx.selectFrom('draw').selectAll().where('id', '=', seat.draw_id).forUpdate().executeTakeFirstOrThrow();
-    const current = await trx.selectFrom('committee_seat').selectAll().where('id', '=', seatId).forUpdate().executeTakeFirstOrThrow();
-    if (current.status !== 'INVITED' || current.invited_at === null) throw conflict(`this invitation is ${current.status} and takes no answer now`);
+    const draw = await trx
+      .selectFrom('draw')
+      .selectAll()
+      .where('id', '=', seat.draw_id)
+      .forUpdate()
+      .executeTakeFirstOrThrow();
+    const current = await trx
+      .selectFrom('committee_seat')
+      .selectAll()
+      .where('id', '=', seatId)
+      .forUpdate()
+      .executeTakeFirstOrThrow();
+    if (current.status !== 'INVITED' || current.invited_at === null)
+      throw conflict(`this invitation is ${current.status} and takes no answer now`);
     const now = core.clock.now();
-    if (current.answer_due_at && current.answer_due_at <= now) throw conflict('this invitation expired unanswered and counts as declined');
+    if (current.answer_due_at && current.answer_due_at <= now)
+      throw conflict('this invitation expired unanswered and counts as declined');
     const updated = await trx
       .updateTable('committee_seat')
       .set({ status: accept ? 'ACCEPTED' : 'DECLINED', responded_at: now, reason: trimmed })
@@ -45,14 +64,21 @@ export async function respondToInvitation(core: ExpertsCore, identity: Identity,
 
 /** Every group of the draw is full and every live seat ACCEPTED (checked-in seats count as accepted). */
 async function everySeatAccepted(db: Kysely<ExpertsDatabase>, drawId: string): Promise<boolean> {
-  const wanted = await db.selectFrom('draw_group').select((eb) => eb.fn.sum<string>('seats').as('seats')).where('draw_id', '=', drawId).executeTakeFirstOrThrow();
+  const wanted = await db
+    .selectFrom('draw_group')
+    .select((eb) => eb.fn.sum<string>('seats').as('seats'))
+    .where('draw_id', '=', drawId)
+    .executeTakeFirstOrThrow();
   const seats = await db
     .selectFrom('committee_seat')
     .select(['status'])
     .where('draw_id', '=', drawId)
     .where('live', '=', true)
     .execute();
-  return seats.length === Number(wanted.seats) && seats.every((seat) => seat.status === 'ACCEPTED' || seat.status === 'CHECKED_IN');
+  return (
+    seats.length === Number(wanted.seats) &&
+    seats.every((seat) => seat.status === 'ACCEPTED' || seat.status === 'CHECKED_IN')
+  );
 }
 
 export function committeeComplete(core: ExpertsCore, drawId: string): Promise<boolean> {
@@ -64,13 +90,23 @@ export async function expireInvitation(core: ExpertsCore, seatId: string): Promi
   const seat = await getSeat(core, seatId);
   return core.db.transaction().execute(async (trx) => {
     await trx.selectFrom('draw').select('id').where('id', '=', seat.draw_id).forUpdate().executeTakeFirstOrThrow();
-    const current = await trx.selectFrom('committee_seat').selectAll().where('id', '=', seatId).forUpdate().executeTakeFirstOrThrow();
+    const current = await trx
+      .selectFrom('committee_seat')
+      .selectAll()
+      .where('id', '=', seatId)
+      .forUpdate()
+      .executeTakeFirstOrThrow();
     if (current.status !== 'INVITED') return 'ANSWERED';
     const now = core.clock.now();
-    if (!current.answer_due_at || current.answer_due_at > now) throw new Error(`invitation ${seatId} is not due yet; retry later`);
+    if (!current.answer_due_at || current.answer_due_at > now)
+      throw new Error(`invitation ${seatId} is not due yet; retry later`);
     await trx
       .updateTable('committee_seat')
-      .set({ status: 'DECLINED', responded_at: now, reason: `no answer within ${Math.round(core.policy.inviteTtlMs / 1000)} s (INVITE_TTL)` })
+      .set({
+        status: 'DECLINED',
+        responded_at: now,
+        reason: `no answer within ${Math.round(core.policy.inviteTtlMs / 1000)} s (INVITE_TTL)`,
+      })
       .where('id', '=', seatId)
       .execute();
     await writeOutbox<ExpertsDatabase>(trx, { ...DRAW_JOBS.replace, data: { seatId } });
@@ -84,7 +120,8 @@ export async function expireInvitation(core: ExpertsCore, seatId: string): Promi
  */
 export async function replaceDeclinedSeat(core: ExpertsCore, seatId: string): Promise<DrawOutcome> {
   const seat = await getSeat(core, seatId);
-  if (seat.status !== 'DECLINED' || !seat.group_key) return { kind: 'SKIPPED', why: `seat ${seatId} is ${seat.status}` };
+  if (seat.status !== 'DECLINED' || !seat.group_key)
+    return { kind: 'SKIPPED', why: `seat ${seatId} is ${seat.status}` };
   const draw = await getDraw(core, seat.draw_id);
   if (draw.status !== 'PENDING') return { kind: 'SKIPPED', why: `the draw is ${draw.status}` };
   const outcome = await fillGroup(core, draw.id, seat.group_key, seatId);
@@ -120,12 +157,22 @@ export async function drawReplacement(core: ExpertsCore, seatId: string, reason:
       .returning('id')
       .executeTakeFirst();
     if (!withdrawn) {
-      const current = await trx.selectFrom('committee_seat').select('status').where('id', '=', seatId).executeTakeFirstOrThrow();
-      throw conflict(`seat ${seatId} is ${current.status}; only a live seat (${LIVE_SEAT_STATUSES.join(', ')}) can be replaced`);
+      const current = await trx
+        .selectFrom('committee_seat')
+        .select('status')
+        .where('id', '=', seatId)
+        .executeTakeFirstOrThrow();
+      throw conflict(
+        `seat ${seatId} is ${current.status}; only a live seat (${LIVE_SEAT_STATUSES.join(', ')}) can be replaced`,
+      );
     }
     await core.hooks.seatWithdrawn?.(seatId);
   });
   if (outcome.kind === 'INSUFFICIENT') throw hubError('INSUFFICIENT_EXPERTS', outcome.reason);
   if (outcome.kind === 'SKIPPED') throw conflict(`seat ${seatId} cannot be replaced: ${outcome.why}`);
-  return core.db.selectFrom('committee_seat').selectAll().where('replaces_seat_id', '=', seatId).executeTakeFirstOrThrow();
+  return core.db
+    .selectFrom('committee_seat')
+    .selectAll()
+    .where('replaces_seat_id', '=', seatId)
+    .executeTakeFirstOrThrow();
 }

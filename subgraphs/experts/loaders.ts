@@ -14,11 +14,26 @@ export function createExpertsLoaders(service: ExpertsService, projects: ProjectA
   return {
     /** Who may see a draw's or seat's project (lib/authorization.ts): asked of the projects domain, one read per tick. */
     projectAccess: projects.loader(),
-    expert: rowLoader((ids) => service.expertsByIds(ids), (row) => row.id),
-    draw: rowLoader((ids) => service.drawsByIds(ids), (row) => row.id),
-    latestDrawOfProject: rowLoader((ids) => service.latestDrawsOfProjects(ids), (row) => row.project_id),
-    seat: rowLoader((ids) => service.seatsByIds(ids), (row) => row.id),
-    seatsOfDraw: childrenLoader((ids) => service.seatsOfDraws(ids), (row) => row.draw_id),
+    expert: rowLoader(
+      (ids) => service.expertsByIds(ids),
+      (row) => row.id,
+    ),
+    draw: rowLoader(
+      (ids) => service.drawsByIds(ids),
+      (row) => row.id,
+    ),
+    latestDrawOfProject: rowLoader(
+      (ids) => service.latestDrawsOfProjects(ids),
+      (row) => row.project_id,
+    ),
+    seat: rowLoader(
+      (ids) => service.seatsByIds(ids),
+      (row) => row.id,
+    ),
+    seatsOfDraw: childrenLoader(
+      (ids) => service.seatsOfDraws(ids),
+      (row) => row.draw_id,
+    ),
     /** Writes the sealed reads of one tick to the access audit in one statement; every read is recorded, none cached. */
     sealedRead: new DataLoader<SealedRead, true>(
       async (reads) => {

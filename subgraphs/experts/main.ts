@@ -12,5 +12,10 @@ import { VenuesService, type VenuesDatabase } from '../venues';
 
 runSubgraphMain<ExpertsDatabase, ExpertsContext>('experts', (db, open, config) => {
   const venues = new VenuesService(open<VenuesDatabase>('venues'));
-  return expertsSubgraph(db, new ProjectAccessReader(open<ProjectsDatabase>('projects'), venues), drawPolicyOf(config), venues);
+  return expertsSubgraph(
+    db,
+    new ProjectAccessReader(open<ProjectsDatabase>('projects'), venues),
+    drawPolicyOf(config),
+    venues,
+  );
 });

@@ -6,7 +6,11 @@ import { eligibilityQueryOf, type Expert, type ExpertsCore } from './core';
 import { avoidedOn, type AvoidanceGround, type EligibilityFacts } from './eligibility';
 
 export function expertsByIds(core: ExpertsCore, ids: readonly string[]): Promise<Expert[]> {
-  return core.db.selectFrom('expert').selectAll().where('id', 'in', [...ids]).execute();
+  return core.db
+    .selectFrom('expert')
+    .selectAll()
+    .where('id', 'in', [...ids])
+    .execute();
 }
 
 /** Pool administration: the experts whose home platform is `platformId`, optionally of one specialty, by code. */
@@ -21,12 +25,20 @@ export async function listExperts(
   const total = await query.select((eb) => eb.fn.countAll<string>().as('count')).executeTakeFirstOrThrow();
   let page = query.selectAll();
   if (cursor) page = page.where('code', '>', String(cursor[0]));
-  const rows = await page.orderBy('code').limit(limit + 1).execute();
+  const rows = await page
+    .orderBy('code')
+    .limit(limit + 1)
+    .execute();
   return toConnection(rows, limit, Number(total.count), (row) => [row.code]);
 }
 
 /** Which of these experts one avoidance ground excludes for a project (the grounds' own test hook, and a diagnosis tool). */
-export async function expertsAvoidedBy(core: ExpertsCore, ground: AvoidanceGround, facts: EligibilityFacts, expertIds: readonly string[]): Promise<string[]> {
+export async function expertsAvoidedBy(
+  core: ExpertsCore,
+  ground: AvoidanceGround,
+  facts: EligibilityFacts,
+  expertIds: readonly string[],
+): Promise<string[]> {
   const query = eligibilityQueryOf(core, facts);
   const rows = await core.db
     .selectFrom('expert as e')

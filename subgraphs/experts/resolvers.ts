@@ -8,7 +8,19 @@ import { timelineEventOf, type AccessAttempt } from './check-in';
 import type { ExpertsLoaders } from './loaders';
 import { masterDataChangeConnectionView, type MasterDataChangesArgs } from '../../lib/master-data-audit';
 import type { PlatformLookup } from './pool-import';
-import { auditRowShown, mayReadAccessAudit, mayReadExpertIdentity, mayReadSeatExpert, mayVerifyDraw, requireDrawSealLifted, revealedSeed, sealedError, sealedRead, shownActor, type ExpertView } from './sealing';
+import {
+  auditRowShown,
+  mayReadAccessAudit,
+  mayReadExpertIdentity,
+  mayReadSeatExpert,
+  mayVerifyDraw,
+  requireDrawSealLifted,
+  revealedSeed,
+  sealedError,
+  sealedRead,
+  shownActor,
+  type ExpertView,
+} from './sealing';
 import type { CommitteeSeat, Draw, SealedAccess } from './core';
 import type { ExpertsService } from './service';
 
@@ -34,21 +46,31 @@ export const expertsResolvers: GraphQLResolverMap<ExpertsContext> = {
     expertDraw: async (_root: unknown, { id }: Ref, ctx: ExpertsContext) => {
       const draw = await ctx.loaders.draw.load(id);
       // Agencies and partners reach a draw through their project (Project.expertDraw); by id, only its overseers do.
-      if (draw && !mayVerifyDraw(ctx.identity, draw)) throw forbidden("only the host platform's operators, the project's supervisors or PROVINCIAL_ADMIN may read this draw by id");
+      if (draw && !mayVerifyDraw(ctx.identity, draw))
+        throw forbidden(
+          "only the host platform's operators, the project's supervisors or PROVINCIAL_ADMIN may read this draw by id",
+        );
       return draw;
     },
     verifyExpertDraw: async (_root: unknown, { drawId }: { drawId: string }, ctx: ExpertsContext) => {
       const draw = await ctx.loaders.draw.load(drawId);
       if (!draw) throw notFound('draw', drawId);
-      if (!mayVerifyDraw(ctx.identity, draw)) throw forbidden("only the host platform's operators, the project's supervisors or PROVINCIAL_ADMIN may verify this draw");
+      if (!mayVerifyDraw(ctx.identity, draw))
+        throw forbidden(
+          "only the host platform's operators, the project's supervisors or PROVINCIAL_ADMIN may verify this draw",
+        );
       requireDrawSealLifted(draw);
       return ctx.service.verifyDraw(drawId);
     },
-    myInvitations: (_root: unknown, _args: unknown, ctx: ExpertsContext) => ctx.service.invitationsOfExpert(ctx.identity.expert!),
+    myInvitations: (_root: unknown, _args: unknown, ctx: ExpertsContext) =>
+      ctx.service.invitationsOfExpert(ctx.identity.expert!),
     sealedAccessAudit: async (_root: unknown, { projectId }: { projectId: string }, ctx: ExpertsContext) => {
       const draw = await ctx.loaders.latestDrawOfProject.load(projectId);
       if (!draw) return [];
-      if (!mayReadAccessAudit(ctx.identity, draw)) throw forbidden("only the project's supervisors (its department, on the host platform or its parent) may read its access audit");
+      if (!mayReadAccessAudit(ctx.identity, draw))
+        throw forbidden(
+          "only the project's supervisors (its department, on the host platform or its parent) may read its access audit",
+        );
       const rows = await ctx.service.accessAuditOfProject(projectId);
       const draws = await ctx.loaders.draw.loadMany([...new Set(rows.map((row) => row.draw_id))]);
       const byId = new Map(draws.flatMap((row) => (row instanceof Error || !row ? [] : [[row.id, row] as const])));
@@ -57,20 +79,34 @@ export const expertsResolvers: GraphQLResolverMap<ExpertsContext> = {
     accessAttempts: async (_root: unknown, { projectId }: { projectId: string }, ctx: ExpertsContext) => {
       const draw = await ctx.loaders.latestDrawOfProject.load(projectId);
       if (!draw) return [];
-      if (!mayReadAccessAudit(ctx.identity, draw)) throw forbidden("only the project's supervisors (its department, on the host platform or its parent) may read its access attempts");
+      if (!mayReadAccessAudit(ctx.identity, draw))
+        throw forbidden(
+          "only the project's supervisors (its department, on the host platform or its parent) may read its access attempts",
+        );
       return ctx.service.accessAttemptsOfProject(projectId);
     },
-    experts: (_root: unknown, args: { platformId: string; specialty?: string; first?: number; after?: string }, ctx: ExpertsContext) => ctx.service.listExperts(args),
+    experts: (
+      _root: unknown,
+      args: { platformId: string; specialty?: string; first?: number; after?: string },
+      ctx: ExpertsContext,
+    ) => ctx.service.listExperts(args),
     specialties: (_root: unknown, _args: unknown, ctx: ExpertsContext) => ctx.service.specialties(),
     masterDataChanges: async (_root: unknown, args: MasterDataChangesArgs, ctx: ExpertsContext) =>
       masterDataChangeConnectionView(await ctx.service.masterDataChanges(args), ctx.identity),
   },
   Mutation: {
-    respondToInvitation: (_root: unknown, args: { seatId: string; accept: boolean; reason?: string | null }, ctx: ExpertsContext) =>
-      ctx.service.respondToInvitation(ctx.identity, args.seatId, args.accept, args.reason ?? null),
-    checkIn: (_root: unknown, args: { seatId: string; roomId: string }, ctx: ExpertsContext) => ctx.service.checkIn(ctx.identity, args.seatId, args.roomId),
-    importExperts: (_root: unknown, args: { experts: string; employment?: string | null; conflicts?: string | null; dryRun?: boolean | null }, ctx: ExpertsContext) =>
-      ctx.service.importExperts(ctx.platforms, ctx.identity, args),
+    respondToInvitation: (
+      _root: unknown,
+      args: { seatId: string; accept: boolean; reason?: string | null },
+      ctx: ExpertsContext,
+    ) => ctx.service.respondToInvitation(ctx.identity, args.seatId, args.accept, args.reason ?? null),
+    checkIn: (_root: unknown, args: { seatId: string; roomId: string }, ctx: ExpertsContext) =>
+      ctx.service.checkIn(ctx.identity, args.seatId, args.roomId),
+    importExperts: (
+      _root: unknown,
+      args: { experts: string; employment?: string | null; conflicts?: string | null; dryRun?: boolean | null },
+      ctx: ExpertsContext,
+    ) => ctx.service.importExperts(ctx.platforms, ctx.identity, args),
   },
   Expert: {
     __resolveReference: (ref: Ref, ctx: ExpertsContext) => ctx.loaders.expert.load(ref.id),
@@ -90,7 +126,8 @@ export const expertsResolvers: GraphQLResolverMap<ExpertsContext> = {
   AccessAttempt: {
     // An expert is named by its seat: the link between an expert and a project stays sealed here too.
     actor: (attempt: AccessAttempt) => timelineEventOf(attempt).actor,
-    seat: (attempt: AccessAttempt, _args: unknown, ctx: ExpertsContext) => (attempt.seat_id ? ctx.loaders.seat.load(attempt.seat_id) : null),
+    seat: (attempt: AccessAttempt, _args: unknown, ctx: ExpertsContext) =>
+      attempt.seat_id ? ctx.loaders.seat.load(attempt.seat_id) : null,
     roomId: (attempt: AccessAttempt) => attempt.room_id,
   },
   CommitteeSeat: {
@@ -115,7 +152,8 @@ export const expertsResolvers: GraphQLResolverMap<ExpertsContext> = {
   SealedAccessRecord: {
     actor: (record: SealedAccess) => shownActor(record.role, record.actor, record.seat_id),
     lastAt: (record: SealedAccess) => record.last_at ?? record.at,
-    seat: (record: SealedAccess, _args: unknown, ctx: ExpertsContext) => (record.seat_id ? ctx.loaders.seat.load(record.seat_id) : null),
+    seat: (record: SealedAccess, _args: unknown, ctx: ExpertsContext) =>
+      record.seat_id ? ctx.loaders.seat.load(record.seat_id) : null,
   },
   Project: {
     __resolveReference: (ref: Ref) => ({ id: ref.id }),
@@ -128,16 +166,25 @@ export const expertsAccessFacts: AccessFactsOf<ExpertsContext> = {
   ExpertDraw: (draw: Draw, ctx: ExpertsContext) => ({
     project: () => ctx.loaders.projectAccess.load(draw.project_id),
     unsealed: draw.unsealed_at !== null,
-    seatedExperts: async () => (await ctx.loaders.seatsOfDraw.load(draw.id)).flatMap((seat) => (seat.expert_id ? [seat.expert_id] : [])),
+    seatedExperts: async () =>
+      (await ctx.loaders.seatsOfDraw.load(draw.id)).flatMap((seat) => (seat.expert_id ? [seat.expert_id] : [])),
   }),
   CommitteeSeat: async (seat: CommitteeSeat, ctx: ExpertsContext) => {
     const draw = await ctx.loaders.draw.load(seat.draw_id);
-    return { project: () => ctx.loaders.projectAccess.load(seat.project_id), expert: seat.expert_id, unsealed: draw?.unsealed_at != null };
+    return {
+      project: () => ctx.loaders.projectAccess.load(seat.project_id),
+      expert: seat.expert_id,
+      unsealed: draw?.unsealed_at != null,
+    };
   },
   // An expert reached through a seat follows the seat's project and seal; otherwise only its own facts.
   Expert: (expert: ExpertView, ctx: ExpertsContext) =>
     expert.via
-      ? { expert: expert.id, unsealed: expert.via.draw.unsealed_at !== null, project: () => ctx.loaders.projectAccess.load(expert.via!.draw.project_id) }
+      ? {
+          expert: expert.id,
+          unsealed: expert.via.draw.unsealed_at !== null,
+          project: () => ctx.loaders.projectAccess.load(expert.via!.draw.project_id),
+        }
       : { expert: expert.id },
   Project: (project: Ref, ctx: ExpertsContext) => ({ project: () => ctx.loaders.projectAccess.load(project.id) }),
 };

@@ -57,7 +57,13 @@ export interface RoundRecord {
  * is the same; expert ids are printable ASCII (constraint expert_id_printable_ascii), never a newline.
  */
 function roundRow(round: RoundRecord, outcome: RoundOutcome) {
-  return { ...round, candidates: idArray(round.candidates), host_region_candidates: idArray(round.host_region_candidates), selected: idArray(round.selected), outcome };
+  return {
+    ...round,
+    candidates: idArray(round.candidates),
+    host_region_candidates: idArray(round.host_region_candidates),
+    selected: idArray(round.selected),
+    outcome,
+  };
 }
 
 function idArray(ids: readonly string[]): RawBuilder<string[]> {
@@ -65,7 +71,11 @@ function idArray(ids: readonly string[]): RawBuilder<string[]> {
 }
 
 /** Invites every seat of a draw not yet invited (the caller holds the draw's lock): answer due after INVITE_TTL, a notification and a timeout job each. */
-export async function inviteSeated(core: ExpertsCore, trx: Transaction<ExpertsDatabase>, drawId: string): Promise<number> {
+export async function inviteSeated(
+  core: ExpertsCore,
+  trx: Transaction<ExpertsDatabase>,
+  drawId: string,
+): Promise<number> {
   const now = core.clock.now();
   const seats = await trx
     .updateTable('committee_seat')
@@ -75,7 +85,10 @@ export async function inviteSeated(core: ExpertsCore, trx: Transaction<ExpertsDa
     .where('invited_at', 'is', null)
     .returning('id')
     .execute();
-  await writeOutbox<ExpertsDatabase>(trx, seats.flatMap((seat) => invitationJobs(core, seat.id)));
+  await writeOutbox<ExpertsDatabase>(
+    trx,
+    seats.flatMap((seat) => invitationJobs(core, seat.id)),
+  );
   return seats.length;
 }
 
@@ -94,11 +107,22 @@ function invitationJobs(core: ExpertsCore, seatId: string): OutboxMessage[] {
  * exclusion constraint records the round as LOST_RACE and selects again from a fresh candidate list. Any outcome
  * but FILLED rolls the transaction back, `before`'s writes with it.
  */
-export async function fillGroup(core: ExpertsCore, drawId: string, groupKey: string, replaces: string, before?: (trx: Transaction<ExpertsDatabase>) => Promise<void>): Promise<FillOutcome> {
+export async function fillGroup(
+  core: ExpertsCore,
+  drawId: string,
+  groupKey: string,
+  replaces: string,
+  before?: (trx: Transaction<ExpertsDatabase>) => Promise<void>,
+): Promise<FillOutcome> {
   for (let attempt = 1; attempt <= MAX_ROUND_ATTEMPTS; attempt++) {
     try {
       return await core.db.transaction().execute(async (trx) => {
-        const draw = await trx.selectFrom('draw').selectAll().where('id', '=', drawId).forUpdate().executeTakeFirstOrThrow();
+        const draw = await trx
+          .selectFrom('draw')
+          .selectAll()
+          .where('id', '=', drawId)
+          .forUpdate()
+          .executeTakeFirstOrThrow();
         await before?.(trx);
         const outcome = await fillGroupOnce(core, trx, draw, groupKey, replaces, null);
         if (outcome.kind !== 'FILLED') throw new Unfilled(outcome);
@@ -111,7 +135,10 @@ export async function fillGroup(core: ExpertsCore, drawId: string, groupKey: str
       else if (sqlState(error) !== DB_ERRORS.deadlockDetected) throw error;
     }
   }
-  return { kind: 'INSUFFICIENT', reason: `group ${groupKey}: lost the race for experts ${MAX_ROUND_ATTEMPTS} times; draw again` };
+  return {
+    kind: 'INSUFFICIENT',
+    reason: `group ${groupKey}: lost the race for experts ${MAX_ROUND_ATTEMPTS} times; draw again`,
+  };
 }
 
 /**
@@ -129,12 +156,14 @@ export async function fillGroupOnce(
 ): Promise<FillOutcome> {
   const drawId = draw.id;
   const replacing = replaces !== null;
-  if (draw.status === 'FAILED' || (draw.status === 'COMPLETED' && !replacing)) return { kind: 'SKIPPED', why: `the draw is ${draw.status}` };
+  if (draw.status === 'FAILED' || (draw.status === 'COMPLETED' && !replacing))
+    return { kind: 'SKIPPED', why: `the draw is ${draw.status}` };
   const facts = draw.eligibility as EligibilityFacts | null;
   if (!facts) throw new Error(`draw ${drawId} has no eligibility facts yet; run the draw first`);
   // Read after the draw's row lock, in a statement of its own, so it sees what an earlier holder committed.
   const { group, drawSeats, last, seats } = await roundState(trx, drawId, groupKey, facts.hostRegion);
-  if (replacing && seats.some((seat) => seat.replaces_seat_id === replaces)) return { kind: 'SKIPPED', why: `seat ${replaces} is already replaced` };
+  if (replacing && seats.some((seat) => seat.replaces_seat_id === replaces))
+    return { kind: 'SKIPPED', why: `seat ${replaces} is already replaced` };
   const live = seats.filter((seat) => seat.live);
   const missing = group.seats - live.filter((seat) => seat.group_key === groupKey).length;
   const wanted = replacing ? Math.min(1, missing) : missing;
@@ -153,7 +182,15 @@ export async function fillGroupOnce(
   }
   const counterStart = last ? Number(last.counter_end) : 0;
   const key = effectiveSeed(Buffer.from(draw.seed!, 'hex'), draw.supervisor_nonce);
-  const { selected, counterEnd } = selectRound({ key, groupKey, candidates, hostRegion, hostQuota, wanted, counterStart });
+  const { selected, counterEnd } = selectRound({
+    key,
+    groupKey,
+    candidates,
+    hostRegion,
+    hostQuota,
+    wanted,
+    counterStart,
+  });
   const round: RoundRecord = {
     draw_id: drawId,
     group_key: groupKey,
@@ -197,10 +234,19 @@ export async function fillGroupOnce(
       .execute();
   } catch (error) {
     // Refused by the constraint, deadlocked, or kept waiting past SEAT_WAIT by another draw's seat of a selected expert.
-    if ([DB_ERRORS.exclusionViolation, DB_ERRORS.deadlockDetected, DB_ERRORS.lockNotAvailable].includes(sqlState(error) as never)) throw new LostRace(round);
+    if (
+      [DB_ERRORS.exclusionViolation, DB_ERRORS.deadlockDetected, DB_ERRORS.lockNotAvailable].includes(
+        sqlState(error) as never,
+      )
+    )
+      throw new LostRace(round);
     throw error;
   }
-  if (replacing) await writeOutbox<ExpertsDatabase>(trx, seatIds.flatMap((seatId) => invitationJobs(core, seatId)));
+  if (replacing)
+    await writeOutbox<ExpertsDatabase>(
+      trx,
+      seatIds.flatMap((seatId) => invitationJobs(core, seatId)),
+    );
   return { kind: 'FILLED' };
 }
 
@@ -231,7 +277,12 @@ async function candidatesOf(
  * In one query: a group, the expert seats of its whole draw (the host-region cap counts them), the group's last
  * round, and every seat of the draw with its expert and whether that expert's home is in the host region.
  */
-async function roundState(trx: Transaction<ExpertsDatabase>, drawId: string, groupKey: string, hostRegion: readonly string[]) {
+async function roundState(
+  trx: Transaction<ExpertsDatabase>,
+  drawId: string,
+  groupKey: string,
+  hostRegion: readonly string[],
+) {
   const row = await trx
     .selectFrom('draw_group as g')
     .leftJoinLateral(
@@ -249,12 +300,23 @@ async function roundState(trx: Transaction<ExpertsDatabase>, drawId: string, gro
     .selectAll('g')
     .select(['last.round as last_round', 'last.counter_end as last_counter_end'])
     .select((eb) => [
-      eb.selectFrom('draw_group as d').select((inner) => inner.fn.sum<string>('d.seats').as('seats')).whereRef('d.draw_id', '=', 'g.draw_id').as('draw_seats'),
+      eb
+        .selectFrom('draw_group as d')
+        .select((inner) => inner.fn.sum<string>('d.seats').as('seats'))
+        .whereRef('d.draw_id', '=', 'g.draw_id')
+        .as('draw_seats'),
       jsonArrayFrom(
         eb
           .selectFrom('committee_seat as s')
           .leftJoin('expert as e', 'e.id', 's.expert_id')
-          .select(['s.expert_id', 's.group_key', 's.live', 's.status', 's.replaces_seat_id', sql<boolean>`coalesce(e.home_platform_id = any(${[...hostRegion]}::text[]), false)`.as('host')])
+          .select([
+            's.expert_id',
+            's.group_key',
+            's.live',
+            's.status',
+            's.replaces_seat_id',
+            sql<boolean>`coalesce(e.home_platform_id = any(${[...hostRegion]}::text[]), false)`.as('host'),
+          ])
           .whereRef('s.draw_id', '=', 'g.draw_id'),
       ).as('draw_seat_rows'),
     ])
@@ -262,7 +324,8 @@ async function roundState(trx: Transaction<ExpertsDatabase>, drawId: string, gro
     .where('g.group_key', '=', groupKey)
     .executeTakeFirstOrThrow();
   const { last_round, last_counter_end, draw_seats, draw_seat_rows, ...group } = row;
-  const last = last_round === null || last_counter_end === null ? null : { round: last_round, counter_end: last_counter_end };
+  const last =
+    last_round === null || last_counter_end === null ? null : { round: last_round, counter_end: last_counter_end };
   return { group, drawSeats: Number(draw_seats), last, seats: draw_seat_rows };
 }
 

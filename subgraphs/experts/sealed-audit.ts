@@ -41,12 +41,21 @@ export async function recordSealedReads(core: ExpertsCore, reads: readonly Seale
       oc
         .columns(['actor', 'draw_id', 'seat_id', 'field', 'minute'])
         .where('minute', 'is not', null)
-        .doUpdateSet((eb) => ({ reads: sql<number>`${eb.ref('sealed_access.reads')} + ${eb.ref('excluded.reads')}`, last_at: eb.ref('excluded.last_at') })),
+        .doUpdateSet((eb) => ({
+          reads: sql<number>`${eb.ref('sealed_access.reads')} + ${eb.ref('excluded.reads')}`,
+          last_at: eb.ref('excluded.last_at'),
+        })),
     )
     .execute();
 }
 
 /** The access audit of a project, oldest first. */
 export function accessAuditOfProject(core: ExpertsCore, projectId: string): Promise<SealedAccess[]> {
-  return core.db.selectFrom('sealed_access').selectAll().where('project_id', '=', projectId).orderBy('at').orderBy('id').execute();
+  return core.db
+    .selectFrom('sealed_access')
+    .selectAll()
+    .where('project_id', '=', projectId)
+    .orderBy('at')
+    .orderBy('id')
+    .execute();
 }

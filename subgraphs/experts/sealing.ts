@@ -21,12 +21,17 @@ function isProjectSupervisor(identity: Identity, draw: Draw): boolean {
     identity.role === 'SUPERVISOR' &&
     draw.department !== null &&
     identity.department === draw.department &&
-    (identity.platform === draw.host_platform_id || (draw.host_parent_id !== null && identity.platform === draw.host_parent_id))
+    (identity.platform === draw.host_platform_id ||
+      (draw.host_parent_id !== null && identity.platform === draw.host_parent_id))
   );
 }
 
 function isHostOperator(identity: Identity, draw: Draw): boolean {
-  return identity.role === 'PLATFORM_OPERATOR' && draw.host_platform_id !== null && identity.platform === draw.host_platform_id;
+  return (
+    identity.role === 'PLATFORM_OPERATOR' &&
+    draw.host_platform_id !== null &&
+    identity.platform === draw.host_platform_id
+  );
 }
 
 /**
@@ -65,8 +70,14 @@ export function revealedSeed(draw: Draw): string | null {
 /** Refuses to recompute a draw before its seal lifts, saying when it becomes possible. */
 export function requireDrawSealLifted(draw: Draw): void {
   if (drawSealLifted(draw)) return;
-  const when = draw.status === 'FAILED' ? 'a failed draw is never unsealed' : `it becomes available when the project's evaluation starts (IN_EVALUATION), at the earliest ${draw.starts_at.toISOString()}`;
-  throw hubError('SEALED', `draw ${draw.id} cannot be verified yet: its seed and candidate lists are sealed until the evaluation starts; ${when}`);
+  const when =
+    draw.status === 'FAILED'
+      ? 'a failed draw is never unsealed'
+      : `it becomes available when the project's evaluation starts (IN_EVALUATION), at the earliest ${draw.starts_at.toISOString()}`;
+  throw hubError(
+    'SEALED',
+    `draw ${draw.id} cannot be verified yet: its seed and candidate lists are sealed until the evaluation starts; ${when}`,
+  );
 }
 
 /**
@@ -101,9 +112,20 @@ export function mayReadAccessAudit(identity: Identity, draw: Draw): boolean {
 
 /** The audit row of an allowed read of a sealed field reached through a seat. */
 export function sealedRead(identity: Identity, field: string, { seat, draw }: SeatInDraw): SealedRead {
-  return { actor: actorOf(identity), role: identity.role, field, projectId: draw.project_id, drawId: draw.id, seatId: seat.id, expertId: seat.expert_id ?? '' };
+  return {
+    actor: actorOf(identity),
+    role: identity.role,
+    field,
+    projectId: draw.project_id,
+    drawId: draw.id,
+    seatId: seat.id,
+    expertId: seat.expert_id ?? '',
+  };
 }
 
 export function sealedError(field: string) {
-  return hubError('SEALED', `${field} is sealed: it is visible only to those DOMAIN.md allows, and only from the moment it allows`);
+  return hubError(
+    'SEALED',
+    `${field} is sealed: it is visible only to those DOMAIN.md allows, and only from the moment it allows`,
+  );
 }

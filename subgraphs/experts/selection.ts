@@ -45,7 +45,11 @@ export function seedCommitment(seed: Buffer): string {
 /** Step 2: the seed the stream is keyed with. */
 export function effectiveSeed(seed: Buffer, supervisorNonce: string | null): Buffer {
   if (!supervisorNonce) return seed;
-  return createHash('sha256').update(seed).update(Buffer.from([0])).update(Buffer.from(supervisorNonce, 'utf8')).digest();
+  return createHash('sha256')
+    .update(seed)
+    .update(Buffer.from([0]))
+    .update(Buffer.from(supervisorNonce, 'utf8'))
+    .digest();
 }
 
 /** Step 3. */
@@ -121,7 +125,11 @@ export interface RoundResult {
 }
 
 /** How many a round can select at most from these candidates: the rest, plus host-region experts up to the quota. */
-export function selectableCount(candidates: readonly string[], hostRegion: ReadonlySet<string>, hostQuota: number | null): number {
+export function selectableCount(
+  candidates: readonly string[],
+  hostRegion: ReadonlySet<string>,
+  hostQuota: number | null,
+): number {
   if (hostQuota === null) return candidates.length;
   const host = candidates.filter((id) => hostRegion.has(id)).length;
   return candidates.length - host + Math.min(host, hostQuota);

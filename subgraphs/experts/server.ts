@@ -13,14 +13,24 @@ import type { ExpertsDatabase } from './types';
  * `projects`: who may see a draw's or seat's project, asked of the projects domain. `platforms`: which platforms exist
  * (the venues domain's; without it, the platforms the pool already references).
  */
-export function expertsSubgraph(db: Kysely<ExpertsDatabase>, projects: ProjectAccessSource, policy: DrawPolicy = DEFAULT_DRAW_POLICY, platforms?: PlatformLookup): SubgraphDefinition<ExpertsContext> {
+export function expertsSubgraph(
+  db: Kysely<ExpertsDatabase>,
+  projects: ProjectAccessSource,
+  policy: DrawPolicy = DEFAULT_DRAW_POLICY,
+  platforms?: PlatformLookup,
+): SubgraphDefinition<ExpertsContext> {
   const service = new ExpertsService(db, systemClock, policy);
   const platformLookup = platforms ?? service.poolPlatforms();
   return {
     domain: 'experts',
     resolvers: expertsResolvers,
     accessFacts: expertsAccessFacts,
-    createContext: (identity) => ({ identity, service, loaders: createExpertsLoaders(service, projects), platforms: platformLookup }),
+    createContext: (identity) => ({
+      identity,
+      service,
+      loaders: createExpertsLoaders(service, projects),
+      platforms: platformLookup,
+    }),
     ready: () => service.ready(),
   };
 }

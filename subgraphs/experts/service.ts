@@ -46,7 +46,13 @@ export interface ImportExpertsArgs {
 export class ExpertsService {
   private readonly core: ExpertsCore;
 
-  constructor(db: Kysely<ExpertsDatabase>, clock: Clock, policy: DrawPolicy = DEFAULT_DRAW_POLICY, ids: IdGenerator = randomIds, hooks: ExpertsServiceHooks = {}) {
+  constructor(
+    db: Kysely<ExpertsDatabase>,
+    clock: Clock,
+    policy: DrawPolicy = DEFAULT_DRAW_POLICY,
+    ids: IdGenerator = randomIds,
+    hooks: ExpertsServiceHooks = {},
+  ) {
     this.core = { db, clock, policy, ids, hooks };
   }
 
@@ -57,7 +63,12 @@ export class ExpertsService {
   }
 
   /** Pool administration: the experts whose home platform is `platformId`, optionally of one specialty, by code. */
-  listExperts(args: { platformId: string; specialty?: string | null; first?: number | null; after?: string | null }): Promise<Connection<Expert>> {
+  listExperts(args: {
+    platformId: string;
+    specialty?: string | null;
+    first?: number | null;
+    after?: string | null;
+  }): Promise<Connection<Expert>> {
     return pool.listExperts(this.core, args);
   }
 
@@ -151,7 +162,12 @@ export class ExpertsService {
   // ------------------------------------------------------------------ invitations and replacements (invitations.ts)
 
   /** An invited expert accepts, or declines with a reason; only its own invitation. */
-  respondToInvitation(identity: Identity, seatId: string, accept: boolean, reason: string | null): Promise<CommitteeSeat> {
+  respondToInvitation(
+    identity: Identity,
+    seatId: string,
+    accept: boolean,
+    reason: string | null,
+  ): Promise<CommitteeSeat> {
     return invitations.respondToInvitation(this.core, identity, seatId, accept, reason);
   }
 

@@ -56,7 +56,11 @@ export function unknownSpecialtyMessage(name: string, known: readonly string[]):
 }
 
 /** Refuses (BAD_USER_INPUT on `field`) the first name not on the list; the list is read once. */
-export async function requireKnownSpecialties(db: Kysely<ExpertsDatabase>, names: readonly string[], field = 'specialties'): Promise<void> {
+export async function requireKnownSpecialties(
+  db: Kysely<ExpertsDatabase>,
+  names: readonly string[],
+  field = 'specialties',
+): Promise<void> {
   if (names.length === 0) throw badInput(field, 'name at least one specialty from the specialties list');
   const known = await listSpecialties(db);
   const set = new Set(known);

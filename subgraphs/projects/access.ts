@@ -16,15 +16,28 @@ export class ProjectAccessReader {
   ) {}
 
   async byIds(ids: readonly string[]): Promise<ProjectAccessRow[]> {
-    const rows = await this.db.selectFrom('project').select(['id', 'host_platform_id', 'department', 'agency']).where('id', 'in', [...ids]).execute();
+    const rows = await this.db
+      .selectFrom('project')
+      .select(['id', 'host_platform_id', 'department', 'agency'])
+      .where('id', 'in', [...ids])
+      .execute();
     if (rows.length === 0) return [];
     const hosts = await this.platforms.platformsByIds([...new Set(rows.map((row) => row.host_platform_id))]);
     const parentOf = new Map(hosts.map((host) => [host.id, host.parent_id]));
-    return rows.map((row) => ({ id: row.id, hostPlatform: row.host_platform_id, hostParent: parentOf.get(row.host_platform_id) ?? null, department: row.department, agency: row.agency }));
+    return rows.map((row) => ({
+      id: row.id,
+      hostPlatform: row.host_platform_id,
+      hostParent: parentOf.get(row.host_platform_id) ?? null,
+      department: row.department,
+      agency: row.agency,
+    }));
   }
 
   /** A per-request loader: every project asked in one tick is one read of projects and one of their hosts. */
   loader() {
-    return rowLoader((ids) => this.byIds(ids), (row) => row.id);
+    return rowLoader(
+      (ids) => this.byIds(ids),
+      (row) => row.id,
+    );
   }
 }

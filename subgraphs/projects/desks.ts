@@ -51,7 +51,11 @@ export interface BookingDesk {
   roomsByIds(ids: readonly string[]): Promise<DeskRoom[]>;
   roomsWithPlatform(ids: readonly string[]): Promise<(DeskRoom & { platform_id: string })[]>;
   /** The rooms asked for, with what the host's arrangement needs to know of each over the window. */
-  roomsForArrangement(hostId: string, roomIds: readonly string[], window: BookingWindow): Promise<ArrangementRoomFacts[]>;
+  roomsForArrangement(
+    hostId: string,
+    roomIds: readonly string[],
+    window: BookingWindow,
+  ): Promise<ArrangementRoomFacts[]>;
   /** Every booking of the projects, whatever its status. */
   bookingsOfProjects(projectIds: readonly string[]): Promise<DeskBooking[]>;
 }
@@ -120,7 +124,14 @@ export interface DrawOrder {
   startsAt: Date;
   endsAt: Date;
   supervisorNonce: string | null;
-  groups: { bookingId: string; roomId: string; platformId: string; role: 'MAIN' | 'SECONDARY'; specialty: string; seats: number }[];
+  groups: {
+    bookingId: string;
+    roomId: string;
+    platformId: string;
+    role: 'MAIN' | 'SECONDARY';
+    specialty: string;
+    seats: number;
+  }[];
 }
 
 /** An attempt to enter a project's evaluation area, as its timeline records it. */
@@ -150,5 +161,9 @@ export interface DrawDesk {
   /** Whether `reader` may see now who holds the seat (the experts' sealing rule). */
   mayReadSeatExpert(reader: Identity, draw: ProjectDraw, seat: DrawSeat): Promise<boolean>;
   /** Writes the sealed-access audit of `reader` having been shown the experts of these seats (of their draws) through `field`. */
-  recordSealedReads(reader: Identity, field: string, reads: readonly { draw: ProjectDraw; seat: DrawSeat }[]): Promise<void>;
+  recordSealedReads(
+    reader: Identity,
+    field: string,
+    reads: readonly { draw: ProjectDraw; seat: DrawSeat }[],
+  ): Promise<void>;
 }

@@ -69,7 +69,8 @@ export interface DiscrepancyFacts {
   live: LiveStatuses;
 }
 
-type Found = Omit<FoundDiscrepancy, 'seatId' | 'ledgerEntryId' | 'bookingId'> & Partial<Pick<FoundDiscrepancy, 'seatId' | 'ledgerEntryId' | 'bookingId'>>;
+type Found = Omit<FoundDiscrepancy, 'seatId' | 'ledgerEntryId' | 'bookingId'> &
+  Partial<Pick<FoundDiscrepancy, 'seatId' | 'ledgerEntryId' | 'bookingId'>>;
 
 export interface DiscrepancyCheck {
   name: DiscrepancyKind;
@@ -91,11 +92,14 @@ const describeBooking = (booking: BookingView) =>
 function liveBookings({ snapshot, live }: DiscrepancyFacts) {
   return [...snapshot.bookings.values()].flatMap((booking) => {
     const project = snapshot.projects.get(booking.projectId);
-    return project && live.booking.includes(booking.status) ? [{ booking, project, held: booking.status === 'HELD', roomPlatform: booking.room.venue.platform.id }] : [];
+    return project && live.booking.includes(booking.status)
+      ? [{ booking, project, held: booking.status === 'HELD', roomPlatform: booking.room.venue.platform.id }]
+      : [];
   });
 }
 
-const projectsInRange = ({ snapshot }: DiscrepancyFacts) => [...snapshot.projects.values()].filter((project) => project.inRange) as (ProjectInRange & { inRange: true })[];
+const projectsInRange = ({ snapshot }: DiscrepancyFacts) =>
+  [...snapshot.projects.values()].filter((project) => project.inRange) as (ProjectInRange & { inRange: true })[];
 
 /** In the order reports list them. */
 export const DISCREPANCY_CHECKS: readonly DiscrepancyCheck[] = [
@@ -105,7 +109,11 @@ export const DISCREPANCY_CHECKS: readonly DiscrepancyCheck[] = [
     find: (facts) =>
       liveBookings(facts)
         .filter(({ project }) => !CLOSED_PROJECT.has(project.status))
-        .filter(({ booking, project }) => new Date(booking.startsAt).getTime() !== new Date(project.evaluationStartsAt).getTime() || new Date(booking.endsAt).getTime() !== new Date(project.evaluationEndsAt).getTime())
+        .filter(
+          ({ booking, project }) =>
+            new Date(booking.startsAt).getTime() !== new Date(project.evaluationStartsAt).getTime() ||
+            new Date(booking.endsAt).getTime() !== new Date(project.evaluationEndsAt).getTime(),
+        )
         .map(({ booking, project, held, roomPlatform }) => ({
           kind: 'WINDOW_MISMATCH',
           projectId: project.id,
@@ -143,7 +151,10 @@ export const DISCREPANCY_CHECKS: readonly DiscrepancyCheck[] = [
     describe: 'a hold past its expiry that the hold sweep did not settle',
     find: (facts) =>
       liveBookings(facts)
-        .filter(({ booking, held }) => held && booking.holdExpiresAt !== null && new Date(booking.holdExpiresAt).getTime() < facts.now.getTime())
+        .filter(
+          ({ booking, held }) =>
+            held && booking.holdExpiresAt !== null && new Date(booking.holdExpiresAt).getTime() < facts.now.getTime(),
+        )
         .map(({ booking, project, roomPlatform }) => ({
           kind: 'EXPIRED_HOLD',
           projectId: project.id,
@@ -186,7 +197,9 @@ export const DISCREPANCY_CHECKS: readonly DiscrepancyCheck[] = [
       projectsInRange(facts).flatMap((project): Found[] => {
         if (project.status !== 'IN_EVALUATION') return [];
         const needed = project.committeeSize - project.tendererRepresentatives;
-        const seated = (project.expertDraw?.seats ?? []).filter((seat) => facts.live.seated.includes(seat.status)).length;
+        const seated = (project.expertDraw?.seats ?? []).filter((seat) =>
+          facts.live.seated.includes(seat.status),
+        ).length;
         if (seated >= needed) return [];
         return [
           {
@@ -202,7 +215,8 @@ export const DISCREPANCY_CHECKS: readonly DiscrepancyCheck[] = [
   },
   {
     name: 'LEDGER_MISMATCH',
-    describe: 'an open ledger entry that rests on no confirmed booking (or a payable to a platform that is not a partner)',
+    describe:
+      'an open ledger entry that rests on no confirmed booking (or a payable to a platform that is not a partner)',
     find: (facts) => projectsInRange(facts).flatMap((project) => ledgerMismatches(facts.snapshot, project)),
   },
 ];
@@ -221,14 +235,17 @@ function ledgerMismatches(snapshot: RangeSnapshot, project: ProjectInRange): Fou
     if (entry.kind === 'REVERSAL' || entry.settledAt || reversed.has(entry.id)) continue;
     let problem: string | null = null;
     if (entry.kind === 'FEE_ADVANCE') {
-      if (confirmed.length === 0) problem = `the fee advance ${entry.id} (${entry.amount} fen from ${entry.payer}) stands though project ${project.code} (${project.status}) has no confirmed booking`;
+      if (confirmed.length === 0)
+        problem = `the fee advance ${entry.id} (${entry.amount} fen from ${entry.payer}) stands though project ${project.code} (${project.status}) has no confirmed booking`;
     } else {
       const partner = platformOfParty(entry.payee);
       if (!partner || entry.payer !== `platform:${host}`) {
         problem = `the partner payable ${entry.id} runs from ${entry.payer} to ${entry.payee}, not from the host platform ${host} to a partner platform`;
       } else if (!snapshot.partnersOf.get(host)?.has(partner)) {
         problem = `the partner payable ${entry.id} owes platform ${partner} ${entry.amount} fen but ${partner} has no cooperation agreement with host ${host}`;
-      } else if (!confirmed.some((booking) => booking.role === 'SECONDARY' && booking.room.venue.platform.id === partner)) {
+      } else if (
+        !confirmed.some((booking) => booking.role === 'SECONDARY' && booking.room.venue.platform.id === partner)
+      ) {
         problem = `the partner payable ${entry.id} owes platform ${partner} ${entry.amount} fen but project ${project.code} (${project.status}) has no confirmed secondary booking there`;
       }
     }
@@ -248,8 +265,13 @@ function ledgerMismatches(snapshot: RangeSnapshot, project: ProjectInRange): Fou
 }
 
 /** Runs every check; the findings in a stable order (by the table's order of kinds, then project code, then ids). */
-export function findDiscrepancies(facts: DiscrepancyFacts, checks: readonly DiscrepancyCheck[] = DISCREPANCY_CHECKS): FoundDiscrepancy[] {
-  const found = checks.flatMap((check) => check.find(facts).map((item) => ({ bookingId: null, seatId: null, ledgerEntryId: null, ...item })));
+export function findDiscrepancies(
+  facts: DiscrepancyFacts,
+  checks: readonly DiscrepancyCheck[] = DISCREPANCY_CHECKS,
+): FoundDiscrepancy[] {
+  const found = checks.flatMap((check) =>
+    check.find(facts).map((item) => ({ bookingId: null, seatId: null, ledgerEntryId: null, ...item })),
+  );
   const rank = (kind: DiscrepancyKind) => checks.findIndex((check) => check.name === kind);
   return found.sort(
     (a, b) =>

@@ -92,10 +92,13 @@ export function computeFeeAdvance(input: FeeAdvanceInput): FeeAdvance {
   const mains = input.bookings.filter((booking) => booking.role === 'MAIN');
   if (mains.length !== 1) throw new RangeError(`a project has exactly one MAIN booking; found ${mains.length}`);
   for (const booking of input.bookings) {
-    if (!Number.isInteger(booking.seats) || booking.seats < 0) throw new RangeError(`booking ${booking.bookingId} has an invalid seat count`);
+    if (!Number.isInteger(booking.seats) || booking.seats < 0)
+      throw new RangeError(`booking ${booking.bookingId} has an invalid seat count`);
   }
   const drawnExperts = input.committeeSize - input.tendererRepresentatives;
-  const secondarySeats = input.bookings.filter((booking) => booking.role === 'SECONDARY').reduce((sum, booking) => sum + booking.seats, 0);
+  const secondarySeats = input.bookings
+    .filter((booking) => booking.role === 'SECONDARY')
+    .reduce((sum, booking) => sum + booking.seats, 0);
   const host = ratesOf(input.rates, input.hostPlatformId);
   const perHalfDay = BigInt(halfDays);
 
@@ -122,7 +125,8 @@ export function computeFeeAdvance(input: FeeAdvanceInput): FeeAdvance {
   for (const line of lines) {
     const amount = line.expertFees + line.serviceFees;
     total += amount;
-    if (line.platformId !== input.hostPlatformId && amount > 0n) owedToPartners.set(line.platformId, (owedToPartners.get(line.platformId) ?? 0n) + amount);
+    if (line.platformId !== input.hostPlatformId && amount > 0n)
+      owedToPartners.set(line.platformId, (owedToPartners.get(line.platformId) ?? 0n) + amount);
   }
   return { halfDays, lines, total, owedToPartners };
 }

@@ -1,6 +1,22 @@
 // The projects domain's door: the only file of subgraphs/projects that another part of the hub imports.
-export { ProjectsService, eventHash, GENESIS_HASH, type Project, type ProjectEvent, type NewEvent, type TransitionRequest, type PlatformDirectory } from './service';
-export type { ProjectsDatabase, ProjectStatus, ProjectCategory, DiscrepancyKind, ProjectTable, ProjectEventTable } from './types';
+export {
+  ProjectsService,
+  eventHash,
+  GENESIS_HASH,
+  type Project,
+  type ProjectEvent,
+  type NewEvent,
+  type TransitionRequest,
+  type PlatformDirectory,
+} from './service';
+export type {
+  ProjectsDatabase,
+  ProjectStatus,
+  ProjectCategory,
+  DiscrepancyKind,
+  ProjectTable,
+  ProjectEventTable,
+} from './types';
 export { projectsMigrations } from './migrations';
 export { projectsSubgraph, type ProjectsDependencies } from './server';
 export type { ProjectsContext } from './resolvers';

@@ -11,7 +11,10 @@ export type LedgerEntry = Selectable<LedgerEntryTable>;
 export interface LedgerKeeper {
   inTransaction<T>(work: (trx: Transaction<ProjectsDatabase>) => Promise<T>): Promise<T>;
   ledgerOf(projectIds: readonly string[]): Promise<LedgerEntry[]>;
-  appendEvent(projectId: string, event: { kind: string; actor: string; detail?: string | null; data?: { [key: string]: Json }; key?: string }): Promise<void>;
+  appendEvent(
+    projectId: string,
+    event: { kind: string; actor: string; detail?: string | null; data?: { [key: string]: Json }; key?: string },
+  ): Promise<void>;
 }
 
 export const agencyParty = (org: string) => `agency:${org}`;
@@ -32,11 +35,22 @@ export interface NewLedgerEntry {
  * The entries of a fee advance: agency → host for the whole advance, host → each partner for what it is owed. Ids are
  * derived from the project, so a repeated step collides with the entries already written instead of charging twice.
  */
-export function feeAdvanceEntries(project: { id: string; agency: string; host_platform_id: string }, fee: FeeAdvance): NewLedgerEntry[] {
+export function feeAdvanceEntries(
+  project: { id: string; agency: string; host_platform_id: string },
+  fee: FeeAdvance,
+): NewLedgerEntry[] {
   const host = platformParty(project.host_platform_id);
   const entries: NewLedgerEntry[] = [];
   if (fee.total > 0n) {
-    entries.push({ id: `${project.id}:advance`, kind: 'FEE_ADVANCE', payer: agencyParty(project.agency), payee: host, amount: fee.total, reverses: null, detail: { halfDays: fee.halfDays } });
+    entries.push({
+      id: `${project.id}:advance`,
+      kind: 'FEE_ADVANCE',
+      payer: agencyParty(project.agency),
+      payee: host,
+      amount: fee.total,
+      reverses: null,
+      detail: { halfDays: fee.halfDays },
+    });
   }
   for (const [partnerId, amount] of fee.owedToPartners) {
     const lines = fee.lines.filter((line) => line.platformId === partnerId);
@@ -64,19 +78,49 @@ export function feeAdvanceEntries(project: { id: string; agency: string; host_pl
 
 /** Describes entries for the project's timeline (and so its archive). */
 export function ledgerEventData(entries: readonly NewLedgerEntry[]): Json[] {
-  return entries.map((entry) => ({ id: entry.id, kind: entry.kind, payer: entry.payer, payee: entry.payee, amount: entry.amount.toString(), reverses: entry.reverses }));
+  return entries.map((entry) => ({
+    id: entry.id,
+    kind: entry.kind,
+    payer: entry.payer,
+    payee: entry.payee,
+    amount: entry.amount.toString(),
+    reverses: entry.reverses,
+  }));
 }
 
-export async function insertLedgerEntriesIn(trx: Transaction<ProjectsDatabase>, projectId: string, entries: readonly NewLedgerEntry[]): Promise<void> {
+export async function insertLedgerEntriesIn(
+  trx: Transaction<ProjectsDatabase>,
+  projectId: string,
+  entries: readonly NewLedgerEntry[],
+): Promise<void> {
   if (entries.length === 0) return;
   await trx
     .insertInto('ledger_entry')
-    .values(entries.map((entry) => ({ id: entry.id, project_id: projectId, kind: entry.kind, payer: entry.payer, payee: entry.payee, amount: entry.amount, reverses: entry.reverses, detail: JSON.stringify(entry.detail), settled_at: null })))
+    .values(
+      entries.map((entry) => ({
+        id: entry.id,
+        project_id: projectId,
+        kind: entry.kind,
+        payer: entry.payer,
+        payee: entry.payee,
+        amount: entry.amount,
+        reverses: entry.reverses,
+        detail: JSON.stringify(entry.detail),
+        settled_at: null,
+      })),
+    )
     .execute();
 }
 
 export function ledgerOfProjects(db: Kysely<ProjectsDatabase>, projectIds: readonly string[]): Promise<LedgerEntry[]> {
-  return db.selectFrom('ledger_entry').selectAll().where('project_id', 'in', [...projectIds]).orderBy('project_id').orderBy('created_at').orderBy('id').execute();
+  return db
+    .selectFrom('ledger_entry')
+    .selectAll()
+    .where('project_id', 'in', [...projectIds])
+    .orderBy('project_id')
+    .orderBy('created_at')
+    .orderBy('id')
+    .execute();
 }
 
 /**
@@ -84,14 +128,24 @@ export function ledgerOfProjects(db: Kysely<ProjectsDatabase>, projectIds: reado
  * gets a REVERSAL paying the same amount back between the same parties. Settled entries stay; settlement deals with them.
  * Read under the project's row lock (the caller's transaction), so two cancellations cannot both reverse.
  */
-export async function compensatingEntriesIn(trx: Transaction<ProjectsDatabase>, projectId: string, reason: string): Promise<NewLedgerEntry[]> {
+export async function compensatingEntriesIn(
+  trx: Transaction<ProjectsDatabase>,
+  projectId: string,
+  reason: string,
+): Promise<NewLedgerEntry[]> {
   const open = await trx
     .selectFrom('ledger_entry as entry')
     .selectAll('entry')
     .where('entry.project_id', '=', projectId)
     .where('entry.kind', '<>', 'REVERSAL')
     .where('entry.settled_at', 'is', null)
-    .where(({ not, exists, selectFrom }) => not(exists(selectFrom('ledger_entry as reversal').select('reversal.id').whereRef('reversal.reverses', '=', 'entry.id'))))
+    .where(({ not, exists, selectFrom }) =>
+      not(
+        exists(
+          selectFrom('ledger_entry as reversal').select('reversal.id').whereRef('reversal.reverses', '=', 'entry.id'),
+        ),
+      ),
+    )
     .orderBy('entry.created_at')
     .orderBy('entry.id')
     .execute();
@@ -152,10 +206,21 @@ export async function partnerBalances(db: Kysely<ProjectsDatabase>, platformId: 
  * await reverseOpenLedgerEntries(projects, 'prj_…', 'project cancelled: 招标文件修改');
  * ```
  */
-export async function reverseOpenLedgerEntries(projects: LedgerKeeper, projectId: string, reason: string, actor = 'system:cancellation'): Promise<number> {
+export async function reverseOpenLedgerEntries(
+  projects: LedgerKeeper,
+  projectId: string,
+  reason: string,
+  actor = 'system:cancellation',
+): Promise<number> {
   const added = await projects.inTransaction(async (trx) => {
-    const project = await trx.selectFrom('project').select(['status', 'code']).where('id', '=', projectId).forUpdate().executeTakeFirstOrThrow();
-    if (project.status !== 'CANCELLED') throw new Error(`project ${project.code} is ${project.status}; only a cancelled project's ledger is reversed`);
+    const project = await trx
+      .selectFrom('project')
+      .select(['status', 'code'])
+      .where('id', '=', projectId)
+      .forUpdate()
+      .executeTakeFirstOrThrow();
+    if (project.status !== 'CANCELLED')
+      throw new Error(`project ${project.code} is ${project.status}; only a cancelled project's ledger is reversed`);
     const compensations = await compensatingEntriesIn(trx, projectId, reason);
     await insertLedgerEntriesIn(trx, projectId, compensations);
     return compensations.length;
@@ -167,7 +232,16 @@ export async function reverseOpenLedgerEntries(projects: LedgerKeeper, projectId
       kind: 'LEDGER_REVERSED',
       actor,
       detail: `${reversals.length} ledger entr${reversals.length === 1 ? 'y' : 'ies'} reversed by compensating entries (${formatYuan(total)} CNY): ${reason}`,
-      data: { ledger: reversals.map((entry) => ({ id: entry.id, kind: entry.kind, payer: entry.payer, payee: entry.payee, amount: String(entry.amount), reverses: entry.reverses })) },
+      data: {
+        ledger: reversals.map((entry) => ({
+          id: entry.id,
+          kind: entry.kind,
+          payer: entry.payer,
+          payee: entry.payee,
+          amount: String(entry.amount),
+          reverses: entry.reverses,
+        })),
+      },
       key: `ledger_reversed:${projectId}`,
     });
   }

@@ -114,7 +114,12 @@ const CATEGORIES: Record<string, 'goods' | 'works' | 'services' | undefined> = {
   OTHER: undefined,
 };
 
-const PROCUREMENT_METHODS: Record<string, OcdsRelease['tender']['procurementMethod']> = { OPEN: 'open', SELECTIVE: 'selective', LIMITED: 'limited', DIRECT: 'direct' };
+const PROCUREMENT_METHODS: Record<string, OcdsRelease['tender']['procurementMethod']> = {
+  OPEN: 'open',
+  SELECTIVE: 'selective',
+  LIMITED: 'limited',
+  DIRECT: 'direct',
+};
 
 function tenderStatus(status: string): OcdsRelease['tender']['status'] {
   if (status === 'CANCELLED') return 'cancelled';
@@ -138,7 +143,11 @@ function organisationParties(project: ArchiveBundle['project']): Map<string, Ocd
   const parties = new Map<string, OcdsParty>();
   const add = (name: string, role: string) => {
     const key = organisationKey(name);
-    const party = parties.get(key) ?? { id: `org-${createHash('sha256').update(key).digest('hex').slice(0, 12)}`, name: name.trim(), roles: [] };
+    const party = parties.get(key) ?? {
+      id: `org-${createHash('sha256').update(key).digest('hex').slice(0, 12)}`,
+      name: name.trim(),
+      roles: [],
+    };
     if (!party.roles.includes(role)) party.roles.push(role);
     parties.set(key, party);
   };
@@ -151,7 +160,13 @@ function organisationParties(project: ArchiveBundle['project']): Map<string, Ocd
 const reference = (party: OcdsParty): OcdsOrganizationReference => ({ id: party.id, name: party.name });
 
 /** The release that describes the project as it stood after the timeline entry `entry`, in `status`. */
-function releaseAt(bundle: ArchiveBundle, publication: OcdsPublication, entry: ArchiveBundle['events'][number], status: string, tag: OcdsRelease['tag']): OcdsRelease {
+function releaseAt(
+  bundle: ArchiveBundle,
+  publication: OcdsPublication,
+  entry: ArchiveBundle['events'][number],
+  status: string,
+  tag: OcdsRelease['tag'],
+): OcdsRelease {
   const { project } = bundle;
   const organisations = organisationParties(project);
   const byName = (name: string) => organisations.get(organisationKey(name))!;
@@ -203,7 +218,12 @@ export function releasePackageOf(bundle: ArchiveBundle, publication: OcdsPublica
   const last = events.at(-1);
   if (!first || !last) throw new Error(`the archive of project ${project.id} has no entries; it cannot be published`);
   const releases = [releaseAt(bundle, publication, first, 'SUBMITTED', ['tender'])];
-  if (last.seq !== first.seq) releases.push(releaseAt(bundle, publication, last, project.status, [project.status === 'CANCELLED' ? 'tenderCancellation' : 'tenderUpdate']));
+  if (last.seq !== first.seq)
+    releases.push(
+      releaseAt(bundle, publication, last, project.status, [
+        project.status === 'CANCELLED' ? 'tenderCancellation' : 'tenderUpdate',
+      ]),
+    );
   return {
     uri: releasePackageUri(publication, project.id),
     version: '1.1',

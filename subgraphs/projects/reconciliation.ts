@@ -70,17 +70,37 @@ export class ReconciliationService {
    * Opens a report of a range (PENDING), queuing its job when `enqueue`; when one of the same range is waiting or
    * running, returns that one (the unique index settles two requests racing each other).
    */
-  async openReport(from: Date, to: Date, trigger: ReconciliationTrigger, requestedBy: string, enqueue: boolean): Promise<{ report: ReconciliationReportRow; created: boolean }> {
+  async openReport(
+    from: Date,
+    to: Date,
+    trigger: ReconciliationTrigger,
+    requestedBy: string,
+    enqueue: boolean,
+  ): Promise<{ report: ReconciliationReportRow; created: boolean }> {
     const live = await this.liveReportOfRange(from, to);
     if (live) return { report: live, created: false };
     try {
       const report = await this.db.transaction().execute(async (trx) => {
         const report = await trx
           .insertInto('reconciliation_report')
-          .values({ id: this.ids.next('rec'), from_at: from, to_at: to, status: 'PENDING', trigger, requested_by: requestedBy, failure_reason: null, started_at: null, generated_at: null })
+          .values({
+            id: this.ids.next('rec'),
+            from_at: from,
+            to_at: to,
+            status: 'PENDING',
+            trigger,
+            requested_by: requestedBy,
+            failure_reason: null,
+            started_at: null,
+            generated_at: null,
+          })
           .returningAll()
           .executeTakeFirstOrThrow();
-        if (enqueue) await writeOutbox<ProjectsDatabase, JobCatalogue>(trx, jobMessage(RECONCILIATION_JOB, { reportId: report.id }));
+        if (enqueue)
+          await writeOutbox<ProjectsDatabase, JobCatalogue>(
+            trx,
+            jobMessage(RECONCILIATION_JOB, { reportId: report.id }),
+          );
         return report;
       });
       return { report, created: true };
@@ -104,7 +124,11 @@ export class ReconciliationService {
 
   /** reconciliationReport (PROVINCIAL_ADMIN only: lib/authorization.ts). */
   async readReport(id: string): Promise<ReconciliationReport | null> {
-    const report = await this.db.selectFrom('reconciliation_report').selectAll().where('id', '=', id).executeTakeFirst();
+    const report = await this.db
+      .selectFrom('reconciliation_report')
+      .selectAll()
+      .where('id', '=', id)
+      .executeTakeFirst();
     return report ? this.withDiscrepancies(report) : null;
   }
 
@@ -122,7 +146,12 @@ export class ReconciliationService {
   }
 
   private async withDiscrepancies(report: ReconciliationReportRow): Promise<ReconciliationReport> {
-    const discrepancies = await this.db.selectFrom('reconciliation_discrepancy').selectAll().where('report_id', '=', report.id).orderBy('seq').execute();
+    const discrepancies = await this.db
+      .selectFrom('reconciliation_discrepancy')
+      .selectAll()
+      .where('report_id', '=', report.id)
+      .orderBy('seq')
+      .execute();
     return { ...report, discrepancies };
   }
 
@@ -130,7 +159,12 @@ export class ReconciliationService {
    * projectsEvaluatedBetween: the projects whose evaluation window overlaps [from, to), every platform, by window start.
    * PROVINCIAL_ADMIN only (lib/authorization.ts); the reconciliation pages through it.
    */
-  async projectsEvaluatedBetween(args: { from: Date; to: Date; first?: number | null; after?: string | null }): Promise<Connection<Project>> {
+  async projectsEvaluatedBetween(args: {
+    from: Date;
+    to: Date;
+    first?: number | null;
+    after?: string | null;
+  }): Promise<Connection<Project>> {
     checkRange(args.from, args.to);
     const limit = pageSize(args.first);
     const cursor = decodeCursor(args.after, 2);
@@ -143,7 +177,11 @@ export class ReconciliationService {
       const [startsAt, id] = cursor as [string, string];
       page = page.where(sql<boolean>`(evaluation_starts_at, id) > (${new Date(startsAt)}, ${id})`);
     }
-    const rows = await page.orderBy('evaluation_starts_at').orderBy('id').limit(limit + 1).execute();
+    const rows = await page
+      .orderBy('evaluation_starts_at')
+      .orderBy('id')
+      .limit(limit + 1)
+      .execute();
     return toConnection(rows, limit, Number(total.count), (row) => [row.evaluation_starts_at.toISOString(), row.id]);
   }
 
@@ -160,7 +198,11 @@ export class ReconciliationService {
       .returningAll()
       .executeTakeFirst();
     if (report) return report;
-    const exists = await this.db.selectFrom('reconciliation_report').select('id').where('id', '=', id).executeTakeFirst();
+    const exists = await this.db
+      .selectFrom('reconciliation_report')
+      .select('id')
+      .where('id', '=', id)
+      .executeTakeFirst();
     if (!exists) throw notFound('reconciliation report', id);
     return null;
   }
@@ -168,7 +210,13 @@ export class ReconciliationService {
   /** Records what the job found and marks the report DONE, in one transaction (a retried job replaces its findings). */
   async completeReport(id: string, found: readonly FoundDiscrepancy[]): Promise<void> {
     await this.db.transaction().execute(async (trx) => {
-      const running = await trx.selectFrom('reconciliation_report').select('id').where('id', '=', id).where('status', '=', 'RUNNING').forUpdate().executeTakeFirst();
+      const running = await trx
+        .selectFrom('reconciliation_report')
+        .select('id')
+        .where('id', '=', id)
+        .where('status', '=', 'RUNNING')
+        .forUpdate()
+        .executeTakeFirst();
       if (!running) return;
       await trx.deleteFrom('reconciliation_discrepancy').where('report_id', '=', id).execute();
       const rows = found.map((item, index) => ({
@@ -184,8 +232,16 @@ export class ReconciliationService {
         resolution: item.resolution,
         detail: item.detail,
       }));
-      for (let offset = 0; offset < rows.length; offset += 1000) await trx.insertInto('reconciliation_discrepancy').values(rows.slice(offset, offset + 1000)).execute();
-      await trx.updateTable('reconciliation_report').set({ status: 'DONE', generated_at: this.clock.now() }).where('id', '=', id).execute();
+      for (let offset = 0; offset < rows.length; offset += 1000)
+        await trx
+          .insertInto('reconciliation_discrepancy')
+          .values(rows.slice(offset, offset + 1000))
+          .execute();
+      await trx
+        .updateTable('reconciliation_report')
+        .set({ status: 'DONE', generated_at: this.clock.now() })
+        .where('id', '=', id)
+        .execute();
     });
   }
 
@@ -202,7 +258,10 @@ export class ReconciliationService {
 function checkRange(from: Date, to: Date): void {
   if (!(to.getTime() > from.getTime())) throw badInput('to', 'must be after from');
   if (to.getTime() - from.getTime() > MAX_RECONCILIATION_DAYS * DAY_MS) {
-    throw badInput('to', `a reconciliation covers at most ${MAX_RECONCILIATION_DAYS} days; split the range into several reports`);
+    throw badInput(
+      'to',
+      `a reconciliation covers at most ${MAX_RECONCILIATION_DAYS} days; split the range into several reports`,
+    );
   }
 }
 

@@ -38,47 +38,95 @@ export const projectsResolvers: GraphQLResolverMap<ProjectsContext> = {
     project: async (_root: unknown, { id }: Ref, ctx: ProjectsContext) => {
       const project = await ctx.loaders.project.load(id);
       if (!project) return null;
-      if (!(await ctx.service.canRead(ctx.identity, project))) throw forbidden(`your token may not read project ${id}; only its host platform, its supervisors, its agency or PROVINCIAL_ADMIN may`);
+      if (!(await ctx.service.canRead(ctx.identity, project)))
+        throw forbidden(
+          `your token may not read project ${id}; only its host platform, its supervisors, its agency or PROVINCIAL_ADMIN may`,
+        );
       return project;
     },
-    projects: (_root: unknown, args: { status?: ProjectStatus; hostPlatformId?: string; first?: number; after?: string }, ctx: ProjectsContext) =>
-      ctx.service.listProjects(ctx.identity, args),
+    projects: (
+      _root: unknown,
+      args: { status?: ProjectStatus; hostPlatformId?: string; first?: number; after?: string },
+      ctx: ProjectsContext,
+    ) => ctx.service.listProjects(ctx.identity, args),
     platformBalances: (_root: unknown, { platformId }: { platformId: string }, ctx: ProjectsContext) => {
       // The role is the matrix's; the platform comes from the arguments, so the scope is checked here.
-      if (ctx.identity.role === 'PLATFORM_OPERATOR' && ctx.identity.platform !== platformId) throw forbidden(`an operator reads the balances of its own platform ${ctx.identity.platform} only`);
+      if (ctx.identity.role === 'PLATFORM_OPERATOR' && ctx.identity.platform !== platformId)
+        throw forbidden(`an operator reads the balances of its own platform ${ctx.identity.platform} only`);
       return ctx.service.partnerBalances(platformId);
     },
-    verifyProjectArchive: (_root: unknown, { projectId }: { projectId: string }, ctx: ProjectsContext) => verifyProjectArchive(ctx.service, ctx.identity, projectId),
+    verifyProjectArchive: (_root: unknown, { projectId }: { projectId: string }, ctx: ProjectsContext) =>
+      verifyProjectArchive(ctx.service, ctx.identity, projectId),
     reconciliationReport: (_root: unknown, { id }: Ref, ctx: ProjectsContext) => reconciliationOf(ctx).readReport(id),
-    latestReconciliationReport: (_root: unknown, _args: unknown, ctx: ProjectsContext) => reconciliationOf(ctx).latestReport(),
-    projectsEvaluatedBetween: (_root: unknown, args: Range & { first?: number; after?: string }, ctx: ProjectsContext) =>
-      reconciliationOf(ctx).projectsEvaluatedBetween(args),
+    latestReconciliationReport: (_root: unknown, _args: unknown, ctx: ProjectsContext) =>
+      reconciliationOf(ctx).latestReport(),
+    projectsEvaluatedBetween: (
+      _root: unknown,
+      args: Range & { first?: number; after?: string },
+      ctx: ProjectsContext,
+    ) => reconciliationOf(ctx).projectsEvaluatedBetween(args),
     archiveBundle: async (_root: unknown, { projectId }: { projectId: string }, ctx: ProjectsContext) =>
-      JSON.stringify(await archiveBundle({ projects: ctx.service, venues: ctx.venues, experts: ctx.experts }, ctx.identity, projectId)),
+      JSON.stringify(
+        await archiveBundle(
+          { projects: ctx.service, venues: ctx.venues, experts: ctx.experts },
+          ctx.identity,
+          projectId,
+        ),
+      ),
     archiveReleasePackage: async (_root: unknown, { projectId }: { projectId: string }, ctx: ProjectsContext) => {
-      const bundle = await archiveBundle({ projects: ctx.service, venues: ctx.venues, experts: ctx.experts }, ctx.identity, projectId, { withSealedParts: false });
+      const bundle = await archiveBundle(
+        { projects: ctx.service, venues: ctx.venues, experts: ctx.experts },
+        ctx.identity,
+        projectId,
+        { withSealedParts: false },
+      );
       return releasePackageJson(releasePackageOf(bundle, ctx.ocds));
     },
   },
   Mutation: {
-    submitProject: (_root: unknown, { input }: { input: SubmitProjectInput }, ctx: ProjectsContext) => ctx.service.submitProject(ctx.identity, input),
-    fileProject: (_root: unknown, args: { projectId: string; approve: boolean; note?: string | null }, ctx: ProjectsContext) =>
-      ctx.service.fileProject(ctx.identity, args.projectId, args.approve, args.note ?? null),
-    arrangeVenues: (_root: unknown, args: { projectId: string; mainRoomId: string; secondary: SeatRequestInput[] }, ctx: ProjectsContext) =>
-      arrangeVenues({ projects: ctx.service, venues: ctx.venues }, ctx.identity, args),
-    cancelProject: (_root: unknown, args: { projectId: string; reason: string }, ctx: ProjectsContext) => cancelProject(ctx.service, ctx.identity, args.projectId, args.reason),
-    drawExperts: (_root: unknown, args: { projectId: string; seats: SeatRequirementInput[]; supervisorNonce?: string | null }, ctx: ProjectsContext) =>
-      drawExperts({ projects: ctx.service, venues: ctx.venues, experts: ctx.experts }, ctx.identity, args.projectId, args.seats, args.supervisorNonce ?? null),
+    submitProject: (_root: unknown, { input }: { input: SubmitProjectInput }, ctx: ProjectsContext) =>
+      ctx.service.submitProject(ctx.identity, input),
+    fileProject: (
+      _root: unknown,
+      args: { projectId: string; approve: boolean; note?: string | null },
+      ctx: ProjectsContext,
+    ) => ctx.service.fileProject(ctx.identity, args.projectId, args.approve, args.note ?? null),
+    arrangeVenues: (
+      _root: unknown,
+      args: { projectId: string; mainRoomId: string; secondary: SeatRequestInput[] },
+      ctx: ProjectsContext,
+    ) => arrangeVenues({ projects: ctx.service, venues: ctx.venues }, ctx.identity, args),
+    cancelProject: (_root: unknown, args: { projectId: string; reason: string }, ctx: ProjectsContext) =>
+      cancelProject(ctx.service, ctx.identity, args.projectId, args.reason),
+    drawExperts: (
+      _root: unknown,
+      args: { projectId: string; seats: SeatRequirementInput[]; supervisorNonce?: string | null },
+      ctx: ProjectsContext,
+    ) =>
+      drawExperts(
+        { projects: ctx.service, venues: ctx.venues, experts: ctx.experts },
+        ctx.identity,
+        args.projectId,
+        args.seats,
+        args.supervisorNonce ?? null,
+      ),
     advanceEvaluationFee: (_root: unknown, { projectId }: { projectId: string }, ctx: ProjectsContext) =>
       advanceEvaluationFee({ projects: ctx.service, venues: ctx.venues }, ctx.identity, projectId),
-    archiveProject: (_root: unknown, { projectId }: { projectId: string }, ctx: ProjectsContext) => archiveProject({ projects: ctx.service, experts: ctx.experts }, ctx.identity, projectId),
+    archiveProject: (_root: unknown, { projectId }: { projectId: string }, ctx: ProjectsContext) =>
+      archiveProject({ projects: ctx.service, experts: ctx.experts }, ctx.identity, projectId),
     startEvaluation: (_root: unknown, { projectId }: { projectId: string }, ctx: ProjectsContext) =>
       startEvaluation({ projects: ctx.service, experts: ctx.experts }, ctx.identity, projectId),
     replaceCommitteeMember: (_root: unknown, args: { seatId: string; reason: string }, ctx: ProjectsContext) =>
       replaceCommitteeMember({ projects: ctx.service, experts: ctx.experts }, ctx.identity, args.seatId, args.reason),
     completeEvaluation: (_root: unknown, args: { projectId: string; reportDigest: string }, ctx: ProjectsContext) =>
-      completeEvaluation({ projects: ctx.service, experts: ctx.experts }, ctx.identity, args.projectId, args.reportDigest),
-    runReconciliation: (_root: unknown, { from, to }: Range, ctx: ProjectsContext) => reconciliationOf(ctx).requestReconciliation(ctx.identity, from, to),
+      completeEvaluation(
+        { projects: ctx.service, experts: ctx.experts },
+        ctx.identity,
+        args.projectId,
+        args.reportDigest,
+      ),
+    runReconciliation: (_root: unknown, { from, to }: Range, ctx: ProjectsContext) =>
+      reconciliationOf(ctx).requestReconciliation(ctx.identity, from, to),
   },
   Project: {
     __resolveReference: (ref: Ref, ctx: ProjectsContext) => ctx.loaders.project.load(ref.id),

@@ -16,13 +16,21 @@ export interface ProjectsDependencies {
   ocds: OcdsPublication;
 }
 
-export function projectsSubgraph(db: Kysely<ProjectsDatabase>, dependencies: ProjectsDependencies): SubgraphDefinition<ProjectsContext> {
+export function projectsSubgraph(
+  db: Kysely<ProjectsDatabase>,
+  dependencies: ProjectsDependencies,
+): SubgraphDefinition<ProjectsContext> {
   const service = new ProjectsService(db, dependencies.venues, systemClock, randomIds);
   return {
     domain: 'projects',
     resolvers: projectsResolvers,
     accessFacts: projectsAccessFacts,
-    createContext: (identity) => ({ identity, service, ...dependencies, loaders: createProjectsLoaders(service, dependencies.venues) }),
+    createContext: (identity) => ({
+      identity,
+      service,
+      ...dependencies,
+      loaders: createProjectsLoaders(service, dependencies.venues),
+    }),
     ready: () => service.ready(),
   };
 }

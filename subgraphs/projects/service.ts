@@ -48,7 +48,10 @@ export interface TransitionRequest extends NewEvent {
   events?: NewEvent[];
 }
 
-export function eventHash(prevHash: string, event: { projectId: string; seq: number; at: string; kind: string; actor: string; detail: string | null; data: Json }): string {
+export function eventHash(
+  prevHash: string,
+  event: { projectId: string; seq: number; at: string; kind: string; actor: string; detail: string | null; data: Json },
+): string {
   return createHash('sha256').update(prevHash).update(canonicalJson(event)).digest('hex');
 }
 
@@ -84,11 +87,21 @@ export class ProjectsService {
   }
 
   projectsByIds(ids: readonly string[]): Promise<Project[]> {
-    return this.db.selectFrom('project').selectAll().where('id', 'in', [...ids]).execute();
+    return this.db
+      .selectFrom('project')
+      .selectAll()
+      .where('id', 'in', [...ids])
+      .execute();
   }
 
   eventsOfProjects(ids: readonly string[]): Promise<ProjectEvent[]> {
-    return this.db.selectFrom('project_event').selectAll().where('project_id', 'in', [...ids]).orderBy('project_id').orderBy('seq').execute();
+    return this.db
+      .selectFrom('project_event')
+      .selectAll()
+      .where('project_id', 'in', [...ids])
+      .orderBy('project_id')
+      .orderBy('seq')
+      .execute();
   }
 
   async getProject(id: string): Promise<Project> {
@@ -100,15 +113,25 @@ export class ProjectsService {
   /** 申请提交: an AGENCY for its own organisation, or an operator of the host platform. */
   async submitProject(identity: Identity, raw: SubmitProjectInput): Promise<Project> {
     if (identity.role === 'AGENCY') {
-      if (identity.org !== raw.agency.trim()) throw forbidden(`an agency submits only its own projects: input.agency must be "${identity.org}"`);
+      if (identity.org !== raw.agency.trim())
+        throw forbidden(`an agency submits only its own projects: input.agency must be "${identity.org}"`);
     } else if (identity.role === 'PLATFORM_OPERATOR') {
-      if (identity.platform !== raw.hostPlatformId) throw forbidden(`an operator submits projects of its own platform only: input.hostPlatformId must be ${identity.platform}`);
+      if (identity.platform !== raw.hostPlatformId)
+        throw forbidden(
+          `an operator submits projects of its own platform only: input.hostPlatformId must be ${identity.platform}`,
+        );
     } else {
-      throw forbidden(`only an AGENCY or a PLATFORM_OPERATOR of the host platform may submit a project; your role is ${identity.role}`);
+      throw forbidden(
+        `only an AGENCY or a PLATFORM_OPERATOR of the host platform may submit a project; your role is ${identity.role}`,
+      );
     }
     const input = checkSubmission(raw, this.clock.now());
     const [host] = await this.platforms.platformsByIds([input.hostPlatformId]);
-    if (!host) throw badInput('input.hostPlatformId', `no platform ${input.hostPlatformId} is known; use a region code from platforms`);
+    if (!host)
+      throw badInput(
+        'input.hostPlatformId',
+        `no platform ${input.hostPlatformId} is known; use a region code from platforms`,
+      );
     const id = this.ids.next('prj');
     try {
       return await this.db.transaction().execute(async (trx) => {
@@ -137,11 +160,19 @@ export class ProjectsService {
           })
           .returningAll()
           .executeTakeFirstOrThrow();
-        await this.appendEventsIn(trx, id, [{ kind: 'SUBMITTED', actor: actorOf(identity), detail: `project ${input.code} submitted for filing`, data: { code: input.code } }]);
+        await this.appendEventsIn(trx, id, [
+          {
+            kind: 'SUBMITTED',
+            actor: actorOf(identity),
+            detail: `project ${input.code} submitted for filing`,
+            data: { code: input.code },
+          },
+        ]);
         return project;
       });
     } catch (error) {
-      if (sqlState(error) === DB_ERRORS.uniqueViolation) throw badInput('input.code', `a project with code ${input.code} already exists; choose another code`);
+      if (sqlState(error) === DB_ERRORS.uniqueViolation)
+        throw badInput('input.code', `a project with code ${input.code} already exists; choose another code`);
       throw error;
     }
   }
@@ -149,8 +180,10 @@ export class ProjectsService {
   /** 备案: a SUPERVISOR of the project's department, on the host platform or its parent, approves or rejects. */
   async fileProject(identity: Identity, projectId: string, approve: boolean, note: string | null): Promise<Project> {
     const project = await this.getProject(projectId);
-    if (identity.role !== 'SUPERVISOR') throw forbidden(`only a SUPERVISOR of ${project.department} may file a project; your role is ${identity.role}`);
-    if (identity.department !== project.department) throw forbidden(`this project is supervised by ${project.department}; your department is ${identity.department}`);
+    if (identity.role !== 'SUPERVISOR')
+      throw forbidden(`only a SUPERVISOR of ${project.department} may file a project; your role is ${identity.role}`);
+    if (identity.department !== project.department)
+      throw forbidden(`this project is supervised by ${project.department}; your department is ${identity.department}`);
     const [host] = await this.platforms.platformsByIds([project.host_platform_id]);
     if (identity.platform !== project.host_platform_id && identity.platform !== host?.parent_id) {
       throw forbidden(`only supervisors of platform ${project.host_platform_id} or its parent may file this project`);
@@ -187,7 +220,10 @@ export class ProjectsService {
         query = query.where('host_platform_id', '=', identity.platform);
         break;
       case 'SUPERVISOR': {
-        const region = [identity.platform, ...(await this.platforms.childrenOfPlatforms([identity.platform])).map((child) => child.id)];
+        const region = [
+          identity.platform,
+          ...(await this.platforms.childrenOfPlatforms([identity.platform])).map((child) => child.id),
+        ];
         query = query.where('department', '=', identity.department!).where('host_platform_id', 'in', region);
         break;
       }
@@ -200,7 +236,11 @@ export class ProjectsService {
       const [createdAt, id] = cursor as [string, string];
       pageQuery = pageQuery.where(sql<boolean>`(created_at, id) < (${new Date(createdAt)}, ${id})`);
     }
-    const rows = await pageQuery.orderBy('created_at', 'desc').orderBy('id', 'desc').limit(limit + 1).execute();
+    const rows = await pageQuery
+      .orderBy('created_at', 'desc')
+      .orderBy('id', 'desc')
+      .limit(limit + 1)
+      .execute();
     return toConnection(rows, limit, Number(total.count), (row) => [row.created_at.toISOString(), row.id]);
   }
 
@@ -234,11 +274,18 @@ export class ProjectsService {
   }
 
   /** `locked`: the project's row as this transaction already locked it (lockIn), so it is not read again. */
-  async transitionIn(trx: Transaction<ProjectsDatabase>, projectId: string, request: TransitionRequest, locked?: Project): Promise<Project> {
+  async transitionIn(
+    trx: Transaction<ProjectsDatabase>,
+    projectId: string,
+    request: TransitionRequest,
+    locked?: Project,
+  ): Promise<Project> {
     const current = locked ?? (await this.lockIn(trx, projectId));
     const allowedFrom = request.from ?? statesLeadingTo(request.to);
     if (!allowedFrom.includes(current.status) || !canTransition(current.status, request.to)) {
-      throw conflict(`project ${current.code} is ${current.status}; this step needs it to be ${allowedFrom.join(' or ')}`);
+      throw conflict(
+        `project ${current.code} is ${current.status}; this step needs it to be ${allowedFrom.join(' or ')}`,
+      );
     }
     const updated = await trx
       .updateTable('project')
@@ -258,24 +305,39 @@ export class ProjectsService {
 
   /** Appends events in order under one lock of the project; those whose key is already recorded are left out. */
   async appendEvents(projectId: string, events: readonly NewEvent[]): Promise<void> {
-    await this.db.transaction().execute(async (trx) => this.appendEventsIn(trx, projectId, events, await this.lockIn(trx, projectId)));
+    await this.db
+      .transaction()
+      .execute(async (trx) => this.appendEventsIn(trx, projectId, events, await this.lockIn(trx, projectId)));
   }
 
   /** Reads a project and locks its row (FOR UPDATE) until the transaction ends: state changes and appends take it first. */
   async lockIn(trx: Transaction<ProjectsDatabase>, projectId: string): Promise<Project> {
-    const locked = await trx.selectFrom('project').selectAll().where('id', '=', projectId).forUpdate().executeTakeFirst();
+    const locked = await trx
+      .selectFrom('project')
+      .selectAll()
+      .where('id', '=', projectId)
+      .forUpdate()
+      .executeTakeFirst();
     if (!locked) throw notFound('project', projectId);
     return locked;
   }
 
   /** Appends within a transaction that already holds the project's row lock (or has just inserted the project). */
-  async appendEventsIn(trx: Transaction<ProjectsDatabase>, projectId: string, events: readonly NewEvent[], locked?: Project): Promise<void> {
+  async appendEventsIn(
+    trx: Transaction<ProjectsDatabase>,
+    projectId: string,
+    events: readonly NewEvent[],
+    locked?: Project,
+  ): Promise<void> {
     const keys = events.flatMap((event) => (event.key ? [event.key] : []));
     // The chain's head and the keys already recorded, in one statement.
     const head = await trx
       .selectNoFrom((eb) => {
         const last = eb.selectFrom('project_event').where('project_id', '=', projectId).orderBy('seq', 'desc').limit(1);
-        const recorded = keys.length > 0 ? sql<string[]>`array(${eb.selectFrom('project_event').select('event_key').where('event_key', 'in', keys)})` : sql<string[]>`'{}'::text[]`;
+        const recorded =
+          keys.length > 0
+            ? sql<string[]>`array(${eb.selectFrom('project_event').select('event_key').where('event_key', 'in', keys)})`
+            : sql<string[]>`'{}'::text[]`;
         return [last.select('seq').as('seq'), last.select('hash').as('hash'), recorded.as('recorded')];
       })
       .executeTakeFirstOrThrow();
@@ -288,7 +350,8 @@ export class ProjectsService {
       return true;
     });
     if (fresh.length === 0) return;
-    if (locked?.status === 'ARCHIVED') throw conflict(`project ${locked.code} is archived; its archive takes no more events`);
+    if (locked?.status === 'ARCHIVED')
+      throw conflict(`project ${locked.code} is archived; its archive takes no more events`);
     let seq = head.seq ?? 0;
     let prevHash = head.hash ?? GENESIS_HASH;
     const at = this.clock.now();
@@ -296,8 +359,27 @@ export class ProjectsService {
       seq += 1;
       const detail = event.detail ?? null;
       const data = event.data ?? {};
-      const hash = eventHash(prevHash, { projectId, seq, at: at.toISOString(), kind: event.kind, actor: event.actor, detail, data });
-      const row = { project_id: projectId, seq, at, kind: event.kind, actor: event.actor, detail, data: JSON.stringify(data), prev_hash: prevHash, hash, event_key: event.key ?? null };
+      const hash = eventHash(prevHash, {
+        projectId,
+        seq,
+        at: at.toISOString(),
+        kind: event.kind,
+        actor: event.actor,
+        detail,
+        data,
+      });
+      const row = {
+        project_id: projectId,
+        seq,
+        at,
+        kind: event.kind,
+        actor: event.actor,
+        detail,
+        data: JSON.stringify(data),
+        prev_hash: prevHash,
+        hash,
+        event_key: event.key ?? null,
+      };
       prevHash = hash;
       return row;
     });

@@ -19,7 +19,9 @@ export const TRANSITIONS: Readonly<Record<ProjectStatus, readonly ProjectStatus[
   CANCELLED: [],
 };
 
-export const TERMINAL_STATES: readonly ProjectStatus[] = (Object.keys(TRANSITIONS) as ProjectStatus[]).filter((state) => TRANSITIONS[state].length === 0);
+export const TERMINAL_STATES: readonly ProjectStatus[] = (Object.keys(TRANSITIONS) as ProjectStatus[]).filter(
+  (state) => TRANSITIONS[state].length === 0,
+);
 
 /** The states from which `to` may be reached. */
 export function statesLeadingTo(to: ProjectStatus): ProjectStatus[] {

@@ -146,30 +146,64 @@ export async function holdArrangement(store: VenuesStore, arrangementId: string)
       return await store.db.transaction().execute((trx) => holdArrangementIn(store, trx, arrangementId));
     } catch (error) {
       if (sqlState(error) !== DB_ERRORS.exclusionViolation) throw error;
-      if (attempt >= HOLD_ATTEMPTS) throw conflict(`the seats of this arrangement were taken by concurrent bookings ${HOLD_ATTEMPTS} times in a row; arrange again or choose other rooms`);
+      if (attempt >= HOLD_ATTEMPTS)
+        throw conflict(
+          `the seats of this arrangement were taken by concurrent bookings ${HOLD_ATTEMPTS} times in a row; arrange again or choose other rooms`,
+        );
     }
   }
 }
 
-async function holdArrangementIn(store: VenuesStore, trx: Transaction<VenuesDatabase>, arrangementId: string): Promise<ArrangementHolds> {
+async function holdArrangementIn(
+  store: VenuesStore,
+  trx: Transaction<VenuesDatabase>,
+  arrangementId: string,
+): Promise<ArrangementHolds> {
   // Lock order everywhere: arrangement, then its bookings. FOR UPDATE because the holds and the decision are one
   // transaction: a partner's decision (FOR SHARE) waits for both, and no hold follows a decision.
-  const arrangement = await trx.selectFrom('arrangement').selectAll().where('id', '=', arrangementId).forUpdate().executeTakeFirst();
+  const arrangement = await trx
+    .selectFrom('arrangement')
+    .selectAll()
+    .where('id', '=', arrangementId)
+    .forUpdate()
+    .executeTakeFirst();
   if (!arrangement) throw notFound('arrangement', arrangementId);
-  const existing = await trx.selectFrom('booking').selectAll().where('arrangement_id', '=', arrangementId).orderBy('id').execute();
+  const existing = await trx
+    .selectFrom('booking')
+    .selectAll()
+    .where('arrangement_id', '=', arrangementId)
+    .orderBy('id')
+    .execute();
   const rooms = await holdRoomsIn(trx, arrangement);
-  const needsDecision = (request: SeatRequest) => request.role !== 'MAIN' && rooms.get(request.roomId)?.auto_confirm !== true;
+  const needsDecision = (request: SeatRequest) =>
+    request.role !== 'MAIN' && rooms.get(request.roomId)?.auto_confirm !== true;
   const made = new Set(existing.map((booking) => booking.id));
-  const pending = arrangement.status === 'PENDING' ? arrangement.requests.flatMap((_request, index) => (made.has(bookingIdFor(arrangementId, index)) ? [] : [index])) : [];
+  const pending =
+    arrangement.status === 'PENDING'
+      ? arrangement.requests.flatMap((_request, index) => (made.has(bookingIdFor(arrangementId, index)) ? [] : [index]))
+      : [];
   const inserted = pending.length > 0 ? await insertHoldsIn(trx, arrangement, pending, rooms, needsDecision) : [];
   // A hold that failed is a booking without seat rows; only an earlier run's bookings need looking up.
-  const withSeats = existing.length > 0 ? await trx.selectFrom('booking_seat').select('booking_id').distinct().where('booking_id', 'in', [...made]).execute() : [];
-  const held = new Set([...withSeats.map((row) => row.booking_id), ...inserted.filter((booking) => booking.status !== 'REJECTED').map((booking) => booking.id)]);
+  const withSeats =
+    existing.length > 0
+      ? await trx
+          .selectFrom('booking_seat')
+          .select('booking_id')
+          .distinct()
+          .where('booking_id', 'in', [...made])
+          .execute()
+      : [];
+  const held = new Set([
+    ...withSeats.map((row) => row.booking_id),
+    ...inserted.filter((booking) => booking.status !== 'REJECTED').map((booking) => booking.id),
+  ]);
   const outcome = await decideIn(store, trx, arrangement, byId([...existing, ...inserted]), { final: true });
   const current = new Map(outcome.bookings.map((booking) => [booking.id, booking]));
   const holds = arrangement.requests.flatMap((request, index): HoldResult[] => {
     const booking = current.get(bookingIdFor(arrangementId, index));
-    return booking ? [{ booking, outcome: held.has(booking.id) ? 'held' : 'failed', needsDecision: needsDecision(request) }] : [];
+    return booking
+      ? [{ booking, outcome: held.has(booking.id) ? 'held' : 'failed', needsDecision: needsDecision(request) }]
+      : [];
   });
   return { ...outcome, holds };
 }
@@ -185,9 +219,17 @@ async function holdRoomsIn(trx: Transaction<VenuesDatabase>, arrangement: Arrang
     .innerJoin('venue', 'venue.id', 'room.venue_id')
     .innerJoin('platform', 'platform.id', 'venue.platform_id')
     .leftJoin('cooperation_agreement', (join) =>
-      join.onRef('cooperation_agreement.partner_id', '=', 'venue.platform_id').on('cooperation_agreement.platform_id', '=', arrangement.host_platform_id),
+      join
+        .onRef('cooperation_agreement.partner_id', '=', 'venue.platform_id')
+        .on('cooperation_agreement.platform_id', '=', arrangement.host_platform_id),
     )
-    .select(['room.id', 'room.seats', 'platform.id as platform_id', 'platform.webhook_url', 'cooperation_agreement.auto_confirm'])
+    .select([
+      'room.id',
+      'room.seats',
+      'platform.id as platform_id',
+      'platform.webhook_url',
+      'cooperation_agreement.auto_confirm',
+    ])
     .select((eb) => {
       const free = eb
         .selectFrom('seat')
@@ -207,7 +249,11 @@ async function holdRoomsIn(trx: Transaction<VenuesDatabase>, arrangement: Arrang
         .orderBy('seat.seat_no');
       return sql<number[]>`array(${free})`.as('free_seats');
     })
-    .where('room.id', 'in', arrangement.requests.map((request) => request.roomId))
+    .where(
+      'room.id',
+      'in',
+      arrangement.requests.map((request) => request.roomId),
+    )
     .execute();
   return new Map(rows.map((row) => [row.id, row]));
 }
@@ -247,17 +293,23 @@ async function insertHoldsIn(
       continue;
     }
     bookings.push({ ...booking, seats: wanted, status: needsDecision(request) ? 'HELD' : 'CONFIRMED', reason: null });
-    seats.push(...available.splice(0, wanted).map((seat_no) => ({ booking_id: booking.id, room_id: room.id, seat_no })));
+    seats.push(
+      ...available.splice(0, wanted).map((seat_no) => ({ booking_id: booking.id, room_id: room.id, seat_no })),
+    );
   }
   const inserted = await trx.insertInto('booking').values(bookings).returningAll().execute();
   if (seats.length > 0) {
     // In one order across transactions (room, then seat), so concurrent holds wait for each other without deadlocking.
     seats.sort((a, b) => a.room_id.localeCompare(b.room_id) || a.seat_no - b.seat_no);
-    await trx.insertInto('booking_seat').values(seats.map((seat) => ({ ...seat, during: windowOf(arrangement) }))).execute();
+    await trx
+      .insertInto('booking_seat')
+      .values(seats.map((seat) => ({ ...seat, during: windowOf(arrangement) })))
+      .execute();
   }
   for (const booking of inserted) {
     const room = rooms.get(booking.room_id);
-    if (booking.status === 'HELD' && room?.webhook_url) await queueDecisionWebhookIn(trx, booking, room.platform_id, room.webhook_url);
+    if (booking.status === 'HELD' && room?.webhook_url)
+      await queueDecisionWebhookIn(trx, booking, room.platform_id, room.webhook_url);
   }
   return inserted;
 }
@@ -267,11 +319,25 @@ async function insertHoldsIn(
  * RELEASED (or, when `final`, a hold that was never made) fails it and releases every live booking; all CONFIRMED
  * confirms it. Otherwise it stays PENDING. One transaction under the arrangement's lock: never a mix.
  */
-export function concludeArrangement(store: VenuesStore, arrangementId: string, options: { final: boolean }): Promise<ArrangementOutcome> {
+export function concludeArrangement(
+  store: VenuesStore,
+  arrangementId: string,
+  options: { final: boolean },
+): Promise<ArrangementOutcome> {
   return store.db.transaction().execute(async (trx) => {
-    const arrangement = await trx.selectFrom('arrangement').selectAll().where('id', '=', arrangementId).forUpdate().executeTakeFirst();
+    const arrangement = await trx
+      .selectFrom('arrangement')
+      .selectAll()
+      .where('id', '=', arrangementId)
+      .forUpdate()
+      .executeTakeFirst();
     if (!arrangement) throw notFound('arrangement', arrangementId);
-    const bookings = await trx.selectFrom('booking').selectAll().where('arrangement_id', '=', arrangementId).orderBy('id').execute();
+    const bookings = await trx
+      .selectFrom('booking')
+      .selectAll()
+      .where('arrangement_id', '=', arrangementId)
+      .orderBy('id')
+      .execute();
     return decideIn(store, trx, arrangement, bookings, options);
   });
 }
@@ -287,10 +353,20 @@ async function decideIn(
   if (arrangement.status !== 'PENDING') return { arrangement, bookings };
   const now = store.clock.now();
   let current = bookings;
-  const overdue = (booking: Booking) => booking.status === 'HELD' && booking.hold_expires_at !== null && booking.hold_expires_at.getTime() <= now.getTime();
+  const overdue = (booking: Booking) =>
+    booking.status === 'HELD' && booking.hold_expires_at !== null && booking.hold_expires_at.getTime() <= now.getTime();
   if (current.some(overdue)) {
     const reason = `the hold expired at ${arrangement.hold_expires_at.toISOString()} before the partner decided`;
-    current = byId(current, await closeBookingsIn(store, trx, { arrangementId: arrangement.id, statuses: ['HELD'], expiredBy: now }, 'EXPIRED', reason));
+    current = byId(
+      current,
+      await closeBookingsIn(
+        store,
+        trx,
+        { arrangementId: arrangement.id, statuses: ['HELD'], expiredBy: now },
+        'EXPIRED',
+        reason,
+      ),
+    );
   }
   const failed = current.find((booking) => CLOSED_BOOKING_STATUSES.includes(booking.status));
   const missing = arrangement.booking_count - current.length;
@@ -307,10 +383,21 @@ async function decideIn(
   }
   if (status === 'PENDING') return { arrangement, bookings: current };
   if (status === 'FAILED') {
-    const released = await closeBookingsIn(store, trx, { arrangementId: arrangement.id, statuses: LIVE_BOOKING_STATUSES }, 'RELEASED', `arrangement failed: ${reason}`);
+    const released = await closeBookingsIn(
+      store,
+      trx,
+      { arrangementId: arrangement.id, statuses: LIVE_BOOKING_STATUSES },
+      'RELEASED',
+      `arrangement failed: ${reason}`,
+    );
     current = byId(current, released);
   }
-  const decided = await trx.updateTable('arrangement').set({ status, reason, decided_at: now }).where('id', '=', arrangement.id).returningAll().executeTakeFirstOrThrow();
+  const decided = await trx
+    .updateTable('arrangement')
+    .set({ status, reason, decided_at: now })
+    .where('id', '=', arrangement.id)
+    .returningAll()
+    .executeTakeFirstOrThrow();
   return { arrangement: decided, bookings: current };
 }
 
@@ -324,7 +411,13 @@ export function releaseProjectBookings(store: VenuesStore, projectId: string, re
       .where('project_id', '=', projectId)
       .where('status', '=', 'PENDING')
       .execute();
-    return closeBookingsIn(store, trx, { projectId, statuses: LIVE_BOOKING_STATUSES }, 'RELEASED', `${CANCELLED_REASON}: ${reason}`);
+    return closeBookingsIn(
+      store,
+      trx,
+      { projectId, statuses: LIVE_BOOKING_STATUSES },
+      'RELEASED',
+      `${CANCELLED_REASON}: ${reason}`,
+    );
   });
 }
 
@@ -345,7 +438,15 @@ async function closeBookingsIn(
   if (match.expiredBy) query = query.where('hold_expires_at', '<=', match.expiredBy);
   const closed = await query.returningAll().execute();
   if (closed.length > 0) {
-    await trx.updateTable('booking_seat').set({ live: false }).where('booking_id', 'in', closed.map((booking) => booking.id)).execute();
+    await trx
+      .updateTable('booking_seat')
+      .set({ live: false })
+      .where(
+        'booking_id',
+        'in',
+        closed.map((booking) => booking.id),
+      )
+      .execute();
   }
   return closed;
 }

@@ -6,11 +6,21 @@ import type { Booking, VenuesStore, Window } from './types';
 export const MAX_SCHEDULE_DAYS = 31;
 
 export function bookingsByIds({ db }: VenuesStore, ids: readonly string[]): Promise<Booking[]> {
-  return db.selectFrom('booking').selectAll().where('id', 'in', [...ids]).execute();
+  return db
+    .selectFrom('booking')
+    .selectAll()
+    .where('id', 'in', [...ids])
+    .execute();
 }
 
 export function bookingsOfProjects({ db }: VenuesStore, projectIds: readonly string[]): Promise<Booking[]> {
-  return db.selectFrom('booking').selectAll().where('project_id', 'in', [...projectIds]).orderBy('created_at').orderBy('id').execute();
+  return db
+    .selectFrom('booking')
+    .selectAll()
+    .where('project_id', 'in', [...projectIds])
+    .orderBy('created_at')
+    .orderBy('id')
+    .execute();
 }
 
 /** Bookings of these rooms whose windows overlap [from, to), every status. */
@@ -29,9 +39,17 @@ export function bookingsOfRooms({ db }: VenuesStore, roomIds: readonly string[],
  * Bookings overlapping [from, to). `platformId` keeps those of one platform's rooms; `visibleTo` keeps what a partner
  * platform may see: bookings of its own rooms and bookings of projects it hosts.
  */
-export function schedule({ db }: VenuesStore, window: Window, filter: { platformId?: string; visibleTo?: string } = {}): Promise<Booking[]> {
+export function schedule(
+  { db }: VenuesStore,
+  window: Window,
+  filter: { platformId?: string; visibleTo?: string } = {},
+): Promise<Booking[]> {
   const roomsOf = (platformId: string) =>
-    db.selectFrom('room').innerJoin('venue', 'venue.id', 'room.venue_id').select('room.id').where('venue.platform_id', '=', platformId);
+    db
+      .selectFrom('room')
+      .innerJoin('venue', 'venue.id', 'room.venue_id')
+      .select('room.id')
+      .where('venue.platform_id', '=', platformId);
   let query = db
     .selectFrom('booking')
     .selectAll('booking')
@@ -39,7 +57,9 @@ export function schedule({ db }: VenuesStore, window: Window, filter: { platform
   if (filter.platformId) query = query.where('booking.room_id', 'in', roomsOf(filter.platformId));
   const visibleTo = filter.visibleTo;
   if (visibleTo) {
-    query = query.where((eb) => eb.or([eb('booking.room_id', 'in', roomsOf(visibleTo)), eb('booking.host_platform_id', '=', visibleTo)]));
+    query = query.where((eb) =>
+      eb.or([eb('booking.room_id', 'in', roomsOf(visibleTo)), eb('booking.host_platform_id', '=', visibleTo)]),
+    );
   }
   return query.orderBy('booking.starts_at').orderBy('booking.id').execute();
 }

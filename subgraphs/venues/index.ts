@@ -12,7 +12,17 @@ export { venuesMigrations } from './migrations';
 export type { VenuesDatabase } from './types';
 
 // The rows the service hands out, and the shapes its verbs take.
-export type { Agreement, Arrangement, ArrangementRoom, Booking, Platform, Room, Venue, WebhookDelivery, Window } from './types';
+export type {
+  Agreement,
+  Arrangement,
+  ArrangementRoom,
+  Booking,
+  Platform,
+  Room,
+  Venue,
+  WebhookDelivery,
+  Window,
+} from './types';
 export type { BookingRole, BookingStatus, PlatformLevel, SeatRequest } from './types';
 export type { ArrangementHolds, ArrangementOutcome, HoldResult, NewArrangement } from './booking-saga';
 export type { WebhookAttemptResult } from './webhooks';
@@ -22,4 +32,12 @@ export { CLOSED_BOOKING_STATUSES, LIVE_BOOKING_STATUSES } from './types';
 export { CANCELLED_REASON } from './booking-saga';
 
 // Table shapes for the demo seed and the bench loader, which write reference rows into this schema directly.
-export type { BookingSeatTable, BookingTable, CooperationAgreementTable, PlatformTable, RoomTable, SeatTable, VenueTable } from './types';
+export type {
+  BookingSeatTable,
+  BookingTable,
+  CooperationAgreementTable,
+  PlatformTable,
+  RoomTable,
+  SeatTable,
+  VenueTable,
+} from './types';

@@ -35,10 +35,14 @@ function byWindow<T>(fetch: (roomIds: string[], window: Window) => Promise<T[]>,
       await Promise.all(
         [...groups.entries()].map(async ([id, group]) => {
           const rows = await fetch(group.roomIds, group.window);
-          manyByKey(group.roomIds, rows, roomOf).forEach((list, index) => results.set(`${group.roomIds[index]}|${id}`, list));
+          manyByKey(group.roomIds, rows, roomOf).forEach((list, index) =>
+            results.set(`${group.roomIds[index]}|${id}`, list),
+          );
         }),
       );
-      return keys.map(({ roomId, window }) => results.get(`${roomId}|${window.from.toISOString()}|${window.to.toISOString()}`) ?? []);
+      return keys.map(
+        ({ roomId, window }) => results.get(`${roomId}|${window.from.toISOString()}|${window.to.toISOString()}`) ?? [],
+      );
     },
     { cacheKeyFn: ({ roomId, window }) => `${roomId}|${window.from.toISOString()}|${window.to.toISOString()}` },
   );
@@ -50,18 +54,49 @@ export function createVenuesLoaders(service: VenuesService, projects: ProjectAcc
     seatedExperts: seats.loader(),
     /** Who may see a booking's project (lib/authorization.ts): asked of the projects domain, one read per tick. */
     projectAccess: projects.loader(),
-    platform: rowLoader((ids) => service.platformsByIds(ids), (row) => row.id),
-    children: childrenLoader((ids) => service.childrenOfPlatforms(ids), (row) => row.parent_id!),
-    agreements: childrenLoader((ids) => service.agreementsOfPlatforms(ids), (row) => row.platform_id),
-    venue: rowLoader((ids) => service.venuesByIds(ids), (row) => row.id),
-    venuesOfPlatform: childrenLoader((ids) => service.venuesOfPlatforms(ids), (row) => row.platform_id),
-    room: rowLoader((ids) => service.roomsByIds(ids), (row) => row.id),
-    roomsOfVenue: childrenLoader((ids) => service.roomsOfVenues(ids), (row) => row.venue_id),
-    booking: rowLoader((ids) => service.bookingsByIds(ids), (row) => row.id),
-    bookingsOfProject: childrenLoader((ids) => service.bookingsOfProjects(ids), (row) => row.project_id),
-    bookingsOfRoom: byWindow<Booking>((roomIds, window) => service.bookingsOfRooms(roomIds, window), (row) => row.room_id),
+    platform: rowLoader(
+      (ids) => service.platformsByIds(ids),
+      (row) => row.id,
+    ),
+    children: childrenLoader(
+      (ids) => service.childrenOfPlatforms(ids),
+      (row) => row.parent_id!,
+    ),
+    agreements: childrenLoader(
+      (ids) => service.agreementsOfPlatforms(ids),
+      (row) => row.platform_id,
+    ),
+    venue: rowLoader(
+      (ids) => service.venuesByIds(ids),
+      (row) => row.id,
+    ),
+    venuesOfPlatform: childrenLoader(
+      (ids) => service.venuesOfPlatforms(ids),
+      (row) => row.platform_id,
+    ),
+    room: rowLoader(
+      (ids) => service.roomsByIds(ids),
+      (row) => row.id,
+    ),
+    roomsOfVenue: childrenLoader(
+      (ids) => service.roomsOfVenues(ids),
+      (row) => row.venue_id,
+    ),
+    booking: rowLoader(
+      (ids) => service.bookingsByIds(ids),
+      (row) => row.id,
+    ),
+    bookingsOfProject: childrenLoader(
+      (ids) => service.bookingsOfProjects(ids),
+      (row) => row.project_id,
+    ),
+    bookingsOfRoom: byWindow<Booking>(
+      (roomIds, window) => service.bookingsOfRooms(roomIds, window),
+      (row) => row.room_id,
+    ),
     freeSeats: byWindow<{ room_id: string; free: number }>(
-      async (roomIds, window) => [...(await service.freeSeats(roomIds, window))].map(([room_id, free]) => ({ room_id, free })),
+      async (roomIds, window) =>
+        [...(await service.freeSeats(roomIds, window))].map(([room_id, free]) => ({ room_id, free })),
       (row) => row.room_id,
     ),
   };

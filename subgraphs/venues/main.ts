@@ -11,5 +11,9 @@ import { VenuesService } from './service';
 import type { VenuesDatabase } from './types';
 
 runSubgraphMain<VenuesDatabase, VenuesContext>('venues', (db, open) =>
-  venuesSubgraph(db, new ProjectAccessReader(open<ProjectsDatabase>('projects'), new VenuesService(db)), new SeatAccessReader(open<ExpertsDatabase>('experts'))),
+  venuesSubgraph(
+    db,
+    new ProjectAccessReader(open<ProjectsDatabase>('projects'), new VenuesService(db)),
+    new SeatAccessReader(open<ExpertsDatabase>('experts')),
+  ),
 );

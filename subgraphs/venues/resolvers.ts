@@ -34,28 +34,43 @@ export const venuesResolvers: GraphQLResolverMap<VenuesContext> = {
   Money,
   Query: {
     platform: (_root: unknown, { id }: Ref, ctx: VenuesContext) => ctx.loaders.platform.load(id),
-    platforms: (_root: unknown, { level }: { level?: PlatformLevel }, ctx: VenuesContext) => ctx.service.listPlatforms(level ?? undefined),
+    platforms: (_root: unknown, { level }: { level?: PlatformLevel }, ctx: VenuesContext) =>
+      ctx.service.listPlatforms(level ?? undefined),
     schedule: (_root: unknown, args: { from: Date; to: Date; platformId?: string | null }, ctx: VenuesContext) => {
       const window = timeWindow(args.from, args.to, MAX_SCHEDULE_DAYS);
       // OWN_PLATFORM_LIST (a partner system): only its own rooms' bookings and those of projects it hosts are listed.
-      const visibleTo = grantedScopes('Query.schedule', ctx.identity).includes('ANY') ? undefined : ctx.identity.platform;
+      const visibleTo = grantedScopes('Query.schedule', ctx.identity).includes('ANY')
+        ? undefined
+        : ctx.identity.platform;
       return ctx.service.schedule(window, { platformId: args.platformId ?? undefined, visibleTo });
     },
-    webhookDeliveries: (_root: unknown, args: { platformId: string; first?: number | null; after?: string | null }, ctx: VenuesContext) => {
+    webhookDeliveries: (
+      _root: unknown,
+      args: { platformId: string; first?: number | null; after?: string | null },
+      ctx: VenuesContext,
+    ) => {
       // OWN_PLATFORM (operators, partner systems): the platform asked for must be the token's.
-      const allowed = grantedScopes('Query.webhookDeliveries', ctx.identity).includes('ANY') || ctx.identity.platform === args.platformId;
-      if (!allowed) throw forbidden(`only operators or the partner system of platform ${args.platformId}, or a PROVINCIAL_ADMIN, may read its webhook deliveries`);
+      const allowed =
+        grantedScopes('Query.webhookDeliveries', ctx.identity).includes('ANY') ||
+        ctx.identity.platform === args.platformId;
+      if (!allowed)
+        throw forbidden(
+          `only operators or the partner system of platform ${args.platformId}, or a PROVINCIAL_ADMIN, may read its webhook deliveries`,
+        );
       return ctx.service.webhookDeliveries(args.platformId, args);
     },
   },
   Mutation: {
-    confirmBooking: (_root: unknown, { bookingId }: { bookingId: string }, ctx: VenuesContext) => ctx.service.confirmBooking(ctx.identity, bookingId),
-    rejectBooking: (_root: unknown, args: { bookingId: string; reason: string }, ctx: VenuesContext) => ctx.service.rejectBooking(ctx.identity, args.bookingId, args.reason),
+    confirmBooking: (_root: unknown, { bookingId }: { bookingId: string }, ctx: VenuesContext) =>
+      ctx.service.confirmBooking(ctx.identity, bookingId),
+    rejectBooking: (_root: unknown, args: { bookingId: string; reason: string }, ctx: VenuesContext) =>
+      ctx.service.rejectBooking(ctx.identity, args.bookingId, args.reason),
   },
   Platform: {
     __resolveReference: (ref: Ref, ctx: VenuesContext) => ctx.loaders.platform.load(ref.id),
     nameEn: (platform: Platform) => platform.name_en,
-    parent: (platform: Platform, _args: unknown, ctx: VenuesContext) => (platform.parent_id ? ctx.loaders.platform.load(platform.parent_id) : null),
+    parent: (platform: Platform, _args: unknown, ctx: VenuesContext) =>
+      platform.parent_id ? ctx.loaders.platform.load(platform.parent_id) : null,
     children: (platform: Platform, _args: unknown, ctx: VenuesContext) => ctx.loaders.children.load(platform.id),
     partners: (platform: Platform, _args: unknown, ctx: VenuesContext) => ctx.loaders.agreements.load(platform.id),
     venues: (platform: Platform, _args: unknown, ctx: VenuesContext) => ctx.loaders.venuesOfPlatform.load(platform.id),
@@ -63,7 +78,8 @@ export const venuesResolvers: GraphQLResolverMap<VenuesContext> = {
     seatServiceFee: (platform: Platform) => platform.seat_service_fee,
   },
   CooperationAgreement: {
-    partner: (agreement: Agreement, _args: unknown, ctx: VenuesContext) => ctx.loaders.platform.load(agreement.partner_id),
+    partner: (agreement: Agreement, _args: unknown, ctx: VenuesContext) =>
+      ctx.loaders.platform.load(agreement.partner_id),
     autoConfirm: (agreement: Agreement) => agreement.auto_confirm,
   },
   Venue: {
@@ -76,7 +92,10 @@ export const venuesResolvers: GraphQLResolverMap<VenuesContext> = {
     venue: (room: Room, _args: unknown, ctx: VenuesContext) => ctx.loaders.venue.load(room.venue_id),
     videoTerminal: (room: Room) => room.video_terminal,
     freeSeats: async (room: Room, args: { from: Date; to: Date }, ctx: VenuesContext) => {
-      const rows = await ctx.loaders.freeSeats.load({ roomId: room.id, window: timeWindow(args.from, args.to, MAX_SCHEDULE_DAYS) });
+      const rows = await ctx.loaders.freeSeats.load({
+        roomId: room.id,
+        window: timeWindow(args.from, args.to, MAX_SCHEDULE_DAYS),
+      });
       return rows[0]?.free ?? room.seats;
     },
     // Only the bookings the caller may read are listed (VenueBooking's row of lib/authorization.ts).
@@ -92,8 +111,10 @@ export const venuesResolvers: GraphQLResolverMap<VenuesContext> = {
     holdExpiresAt: (booking: Booking) => booking.hold_expires_at,
   },
   WebhookDelivery: {
-    platform: (delivery: WebhookDelivery, _args: unknown, ctx: VenuesContext) => ctx.loaders.platform.load(delivery.platform_id),
-    booking: (delivery: WebhookDelivery, _args: unknown, ctx: VenuesContext) => ctx.loaders.booking.load(delivery.booking_id),
+    platform: (delivery: WebhookDelivery, _args: unknown, ctx: VenuesContext) =>
+      ctx.loaders.platform.load(delivery.platform_id),
+    booking: (delivery: WebhookDelivery, _args: unknown, ctx: VenuesContext) =>
+      ctx.loaders.booking.load(delivery.booking_id),
     lastStatusCode: (delivery: WebhookDelivery) => delivery.last_status_code,
     lastError: (delivery: WebhookDelivery) => delivery.last_error,
     createdAt: (delivery: WebhookDelivery) => delivery.created_at,

@@ -7,7 +7,11 @@ import { VenuesService } from './service';
 import type { VenuesDatabase } from './types';
 
 /** `projects` and `seats`: who may see a booking, asked of the projects and experts domains. */
-export function venuesSubgraph(db: Kysely<VenuesDatabase>, projects: ProjectAccessSource, seats: SeatHolderSource): SubgraphDefinition<VenuesContext> {
+export function venuesSubgraph(
+  db: Kysely<VenuesDatabase>,
+  projects: ProjectAccessSource,
+  seats: SeatHolderSource,
+): SubgraphDefinition<VenuesContext> {
   const service = new VenuesService(db);
   return {
     domain: 'venues',

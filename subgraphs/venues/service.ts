@@ -172,12 +172,20 @@ export class VenuesService {
   }
 
   /** Records the outcome of an attempt once; queues the next one, or leaves the delivery DEAD after the last. */
-  recordWebhookAttempt(id: string, attempt: number, result: WebhookAttemptResult, policy: { maxAttempts: number; retryDelayMs: number }): Promise<WebhookDelivery | undefined> {
+  recordWebhookAttempt(
+    id: string,
+    attempt: number,
+    result: WebhookAttemptResult,
+    policy: { maxAttempts: number; retryDelayMs: number },
+  ): Promise<WebhookDelivery | undefined> {
     return webhooks.recordWebhookAttempt(this.store, id, attempt, result, policy);
   }
 
   /** A platform's webhook deliveries, newest first. */
-  webhookDeliveries(platformId: string, args: { first?: number | null; after?: string | null }): Promise<Connection<WebhookDelivery>> {
+  webhookDeliveries(
+    platformId: string,
+    args: { first?: number | null; after?: string | null },
+  ): Promise<Connection<WebhookDelivery>> {
     return webhooks.webhookDeliveries(this.store, platformId, args);
   }
 

@@ -16,7 +16,12 @@ export interface WebhookAttemptResult {
 }
 
 /** A delivery row and its first job, in the hold's transaction, for a partner platform with a webhook URL. */
-export async function queueDecisionWebhookIn(trx: Transaction<VenuesDatabase>, booking: Booking, platformId: string, url: string): Promise<void> {
+export async function queueDecisionWebhookIn(
+  trx: Transaction<VenuesDatabase>,
+  booking: Booking,
+  platformId: string,
+  url: string,
+): Promise<void> {
   const id = `whd_${booking.id}`;
   // Seat counts, windows and ids only: a partner learns nothing about who will sit there.
   const payload = {
@@ -38,7 +43,17 @@ export async function queueDecisionWebhookIn(trx: Transaction<VenuesDatabase>, b
   };
   await trx
     .insertInto('webhook_delivery')
-    .values({ id, platform_id: platformId, booking_id: booking.id, event: DECISION_NEEDED_EVENT, url, payload: JSON.stringify(payload), last_status_code: null, last_error: null, delivered_at: null })
+    .values({
+      id,
+      platform_id: platformId,
+      booking_id: booking.id,
+      event: DECISION_NEEDED_EVENT,
+      url,
+      payload: JSON.stringify(payload),
+      last_status_code: null,
+      last_error: null,
+      delivered_at: null,
+    })
     .onConflict((oc) => oc.columns(['booking_id', 'event']).doNothing())
     .execute();
   await writeOutbox<VenuesDatabase>(trx, { ...WEBHOOK_JOB, data: { deliveryId: id, attempt: 1 } });
@@ -83,7 +98,11 @@ export function recordWebhookAttempt(
       .returningAll()
       .executeTakeFirst();
     if (updated && !result.delivered && !dead) {
-      await writeOutbox<VenuesDatabase>(trx, { ...WEBHOOK_JOB, data: { deliveryId: id, attempt: attempt + 1 }, delayMs: policy.retryDelayMs * 2 ** (attempt - 1) });
+      await writeOutbox<VenuesDatabase>(trx, {
+        ...WEBHOOK_JOB,
+        data: { deliveryId: id, attempt: attempt + 1 },
+        delayMs: policy.retryDelayMs * 2 ** (attempt - 1),
+      });
     }
     return updated;
   });
@@ -107,6 +126,10 @@ export async function webhookDeliveries(
     const [createdAt, id] = cursor as [string, string];
     query = query.where(sql<boolean>`(created_at, id) < (${new Date(createdAt)}, ${id})`);
   }
-  const rows = await query.orderBy('created_at', 'desc').orderBy('id', 'desc').limit(limit + 1).execute();
+  const rows = await query
+    .orderBy('created_at', 'desc')
+    .orderBy('id', 'desc')
+    .limit(limit + 1)
+    .execute();
   return toConnection(rows, limit, Number(total.count), (row) => [row.created_at.toISOString(), row.id]);
 }

@@ -36,7 +36,10 @@ interface SentRequest {
 /** A fetch that notes what each request carried before sending it unchanged. */
 function recordingFetch(sent: SentRequest[]): typeof fetch {
   return (input, init) => {
-    sent.push({ method: init?.method ?? 'GET', body: typeof init?.body === 'string' ? JSON.parse(init.body) : undefined });
+    sent.push({
+      method: init?.method ?? 'GET',
+      body: typeof init?.body === 'string' ? JSON.parse(init.body) : undefined,
+    });
     return fetch(input, init);
   };
 }
@@ -52,7 +55,10 @@ describe('Apollo Client', () => {
 
   it('runs the README queries and keeps one normalised entity per platform in its cache', async () => {
     const sent: SentRequest[] = [];
-    const client = new ApolloClient({ cache: new InMemoryCache(), link: new HttpLink({ uri: t.hub.gateway.url, headers: authorization(), fetch: recordingFetch(sent) }) });
+    const client = new ApolloClient({
+      cache: new InMemoryCache(),
+      link: new HttpLink({ uri: t.hub.gateway.url, headers: authorization(), fetch: recordingFetch(sent) }),
+    });
 
     const platform = await client.query<PlatformAnswer>({ query: gql(README_QUERIES.platform) });
     expectSeededZhumadian(withoutTypenames(platform.data));
@@ -67,24 +73,40 @@ describe('Apollo Client', () => {
     await client.query({ query: gql('{ platform(id: "411700") { id name level } }') });
     await client.query({ query: gql('{ projects(first: 5) { edges { node { id code hostPlatform { id } } } } }') });
     const cache = client.cache.extract() as Record<string, Record<string, unknown> | undefined>;
-    expect(cache['Platform:411700']).toMatchObject({ __typename: 'Platform', id: '411700', name: '驻马店市公共资源交易中心', level: 'CITY' });
+    expect(cache['Platform:411700']).toMatchObject({
+      __typename: 'Platform',
+      id: '411700',
+      name: '驻马店市公共资源交易中心',
+      level: 'CITY',
+    });
     const projectKeys = Object.keys(cache).filter((key) => key.startsWith('Project:'));
     expect(projectKeys).toHaveLength(5);
     for (const key of projectKeys) expect(cache[key]?.hostPlatform).toEqual({ __ref: 'Platform:411700' });
     const requestsSoFar = sent.length;
-    const fromCache = await client.query<{ projects: { edges: { node: { code: string; hostPlatform: { name: string; level: string } } }[] } }>({
+    const fromCache = await client.query<{
+      projects: { edges: { node: { code: string; hostPlatform: { name: string; level: string } } }[] };
+    }>({
       query: gql('{ projects(first: 5) { edges { node { id code hostPlatform { id name level } } } } }'),
       fetchPolicy: 'cache-only',
     });
     expect(sent.length).toBe(requestsSoFar);
     expect(fromCache.data?.projects.edges.map((edge) => edge.node.hostPlatform)).toEqual(
-      Array.from({ length: 5 }, () => ({ __typename: 'Platform', id: '411700', name: '驻马店市公共资源交易中心', level: 'CITY' })),
+      Array.from({ length: 5 }, () => ({
+        __typename: 'Platform',
+        id: '411700',
+        name: '驻马店市公共资源交易中心',
+        level: 'CITY',
+      })),
     );
   });
 
   it('sends a known query by its hash alone with the persisted queries link', async () => {
     const sent: SentRequest[] = [];
-    const link = () => ApolloLink.from([new PersistedQueryLink({ sha256 }), new HttpLink({ uri: t.hub.gateway.url, headers: authorization(), fetch: recordingFetch(sent) })]);
+    const link = () =>
+      ApolloLink.from([
+        new PersistedQueryLink({ sha256 }),
+        new HttpLink({ uri: t.hub.gateway.url, headers: authorization(), fetch: recordingFetch(sent) }),
+      ]);
     const first = new ApolloClient({ cache: new InMemoryCache(), link: link() });
     const registered = await first.query<PlatformAnswer>({ query: gql(README_QUERIES.platform) });
     expectSeededZhumadian(withoutTypenames(registered.data));
@@ -106,7 +128,13 @@ describe('Apollo Client', () => {
     expect(max).toBeGreaterThan(1);
     const client = new ApolloClient({
       cache: new InMemoryCache(),
-      link: new BatchHttpLink({ uri: t.hub.gateway.url, headers: authorization(), fetch: recordingFetch(sent), batchMax: max, batchInterval: 50 }),
+      link: new BatchHttpLink({
+        uri: t.hub.gateway.url,
+        headers: authorization(),
+        fetch: recordingFetch(sent),
+        batchMax: max,
+        batchInterval: 50,
+      }),
     });
     // The partner cities Zhumadian's README answer lists, by their division codes: one more than a batch holds.
     const cities: Record<string, string> = {
@@ -120,7 +148,12 @@ describe('Apollo Client', () => {
     const ids = Object.keys(cities).slice(0, max + 1);
     expect(ids).toHaveLength(max + 1);
     const answers = await Promise.all(
-      ids.map((id) => client.query<{ platform: { id: string; name: string } }>({ query: gql('query City($id: ID!) { platform(id: $id) { id name } }'), variables: { id } })),
+      ids.map((id) =>
+        client.query<{ platform: { id: string; name: string } }>({
+          query: gql('query City($id: ID!) { platform(id: $id) { id name } }'),
+          variables: { id },
+        }),
+      ),
     );
     expect(answers.map((answer) => answer.data?.platform.name)).toEqual(ids.map((id) => cities[id]));
     // One request carried a full batch (a JSON array of operations), the one left over went in a second.
@@ -128,17 +161,29 @@ describe('Apollo Client', () => {
   });
 
   it('hands back a refusal and a 400 for an invalid document with their codes', async () => {
-    const client = new ApolloClient({ cache: new InMemoryCache(), link: new HttpLink({ uri: t.hub.gateway.url, headers: authorization() }) });
+    const client = new ApolloClient({
+      cache: new InMemoryCache(),
+      link: new HttpLink({ uri: t.hub.gateway.url, headers: authorization() }),
+    });
     // Only provincial admins read reconciliation reports (API.md); the operator of the README is refused.
-    const refused = await client.query({ query: gql('{ reconciliationReport(id: "none") { status } }'), errorPolicy: 'all' });
+    const refused = await client.query({
+      query: gql('{ reconciliationReport(id: "none") { status } }'),
+      errorPolicy: 'all',
+    });
     expect(refused.data).toEqual({ reconciliationReport: null });
     expect(CombinedGraphQLErrors.is(refused.error)).toBe(true);
-    expect((refused.error as CombinedGraphQLErrors).errors[0]).toMatchObject({ path: ['reconciliationReport'], extensions: { code: 'FORBIDDEN' } });
+    expect((refused.error as CombinedGraphQLErrors).errors[0]).toMatchObject({
+      path: ['reconciliationReport'],
+      extensions: { code: 'FORBIDDEN' },
+    });
 
     // A document that does not validate is answered 400 (docs/conformance.md): the client still reads its errors.
     const invalid = await client.query({ query: gql(INVALID_QUERY), errorPolicy: 'all' });
     expect(CombinedGraphQLErrors.is(invalid.error)).toBe(true);
-    expect((invalid.error as CombinedGraphQLErrors).errors[0]).toMatchObject({ message: INVALID_MESSAGE, extensions: { code: 'GRAPHQL_VALIDATION_FAILED' } });
+    expect((invalid.error as CombinedGraphQLErrors).errors[0]).toMatchObject({
+      message: INVALID_MESSAGE,
+      extensions: { code: 'GRAPHQL_VALIDATION_FAILED' },
+    });
   });
 });
 
@@ -146,7 +191,11 @@ describe('urql', () => {
   it('runs the README queries with its default settings (GET for queries within the URL limit)', async () => {
     // Only the URL and the token: urql then sends queries as GET (preferGetMethod: 'within-url-limit').
     // cacheExchange and fetchExchange are the pair urql documents as its default exchanges.
-    const client = createClient({ url: t.hub.gateway.url, fetchOptions: { headers: { authorization: `Bearer ${token}` } }, exchanges: [cacheExchange, fetchExchange] });
+    const client = createClient({
+      url: t.hub.gateway.url,
+      fetchOptions: { headers: { authorization: `Bearer ${token}` } },
+      exchanges: [cacheExchange, fetchExchange],
+    });
     const sentMethods = jest.spyOn(globalThis, 'fetch');
     try {
       const platform = await client.query<PlatformAnswer>(README_QUERIES.platform, {}).toPromise();
@@ -156,7 +205,10 @@ describe('urql', () => {
       expect(projects.error).toBeUndefined();
       expectSeededProjects(withoutTypenames(projects.data));
       const invalid = await client.query(INVALID_QUERY, {}).toPromise();
-      expect(invalid.error?.graphQLErrors[0]).toMatchObject({ message: INVALID_MESSAGE, extensions: { code: 'GRAPHQL_VALIDATION_FAILED' } });
+      expect(invalid.error?.graphQLErrors[0]).toMatchObject({
+        message: INVALID_MESSAGE,
+        extensions: { code: 'GRAPHQL_VALIDATION_FAILED' },
+      });
       expect(sentMethods.mock.calls.map(([, init]) => init?.method)).toEqual(['GET', 'GET', 'GET']);
     } finally {
       sentMethods.mockRestore();
@@ -185,12 +237,18 @@ describe('graphql-request', () => {
     );
     expect(invalid).toBeInstanceOf(ClientError);
     expect((invalid as ClientError).response.status).toBe(400);
-    expect((invalid as ClientError).response.errors?.[0]).toMatchObject({ message: INVALID_MESSAGE, extensions: { code: 'GRAPHQL_VALIDATION_FAILED' } });
+    expect((invalid as ClientError).response.errors?.[0]).toMatchObject({
+      message: INVALID_MESSAGE,
+      extensions: { code: 'GRAPHQL_VALIDATION_FAILED' },
+    });
   });
 
   it('sends a batch of the README queries as one request', async () => {
     const sent: SentRequest[] = [];
-    const client = new GraphQLClient(t.hub.gateway.url, { headers: { authorization: `Bearer ${token}` }, fetch: recordingFetch(sent) });
+    const client = new GraphQLClient(t.hub.gateway.url, {
+      headers: { authorization: `Bearer ${token}` },
+      fetch: recordingFetch(sent),
+    });
     const [platform, projects] = await client.batchRequests<[{ data: PlatformAnswer }, { data: ProjectsAnswer }]>([
       { document: README_QUERIES.platform },
       { document: README_QUERIES.projects },

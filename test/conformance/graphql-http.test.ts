@@ -51,12 +51,18 @@ it('runs the full suite', () => {
   for (const id of Object.keys(DEVIATIONS)) expect(audits.find((audit) => audit.id === id)?.name).toBe(DEVIATIONS[id]);
 });
 
-it.each(audits.filter((audit) => !(audit.id in DEVIATIONS)).map((audit) => [audit.id, audit.name, audit] as const))('%s %s', async (_id, _name, audit) => {
-  expect(await explained(await audit.fn())).toBe('ok');
-});
+it.each(audits.filter((audit) => !(audit.id in DEVIATIONS)).map((audit) => [audit.id, audit.name, audit] as const))(
+  '%s %s',
+  async (_id, _name, audit) => {
+    expect(await explained(await audit.fn())).toBe('ok');
+  },
+);
 
-it.each(audits.filter((audit) => audit.id in DEVIATIONS).map((audit) => [audit.id, audit.name, audit] as const))('%s %s: answered 400 (deviation)', async (_id, _name, audit) => {
-  const result = await audit.fn();
-  expect(result.status).toBe('warn');
-  if (result.status !== 'ok') expect(result.response.status).toBe(400);
-});
+it.each(audits.filter((audit) => audit.id in DEVIATIONS).map((audit) => [audit.id, audit.name, audit] as const))(
+  '%s %s: answered 400 (deviation)',
+  async (_id, _name, audit) => {
+    const result = await audit.fn();
+    expect(result.status).toBe('warn');
+    if (result.status !== 'ok') expect(result.response.status).toBe(400);
+  },
+);

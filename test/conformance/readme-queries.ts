@@ -49,7 +49,13 @@ export interface ProjectsAnswer {
 export function expectSeededZhumadian(answer: PlatformAnswer | undefined | null): void {
   expect(answer?.platform.name).toBe('驻马店市公共资源交易中心');
   expect(answer?.platform.venues).toEqual([
-    { name: '驻马店市公共资源交易中心评标中心', rooms: [{ name: '1号评标室', seats: 6 }, { name: '2号评标室', seats: 8 }] },
+    {
+      name: '驻马店市公共资源交易中心评标中心',
+      rooms: [
+        { name: '1号评标室', seats: 6 },
+        { name: '2号评标室', seats: 8 },
+      ],
+    },
   ]);
   const partners = new Map(answer?.platform.partners.map(({ partner, autoConfirm }) => [partner.name, autoConfirm]));
   // Every other city of the province, and the ten counties of Zhumadian, which auto-confirm.
@@ -66,7 +72,13 @@ export function expectSeededProjects(answer: ProjectsAnswer | undefined | null):
   expect(nodes).toHaveLength(5);
   // The host platform comes from the venues subgraph, the status from projects, the draw from experts.
   expect(new Set(nodes.map((node) => node.hostPlatform.name))).toEqual(new Set(['驻马店市公共资源交易中心']));
-  expect(nodes).toContainEqual({ code: 'ZMD-2026-0001', status: 'FILED', hostPlatform: { name: '驻马店市公共资源交易中心' }, venueBookings: [], expertDraw: null });
+  expect(nodes).toContainEqual({
+    code: 'ZMD-2026-0001',
+    status: 'FILED',
+    hostPlatform: { name: '驻马店市公共资源交易中心' },
+    venueBookings: [],
+    expertDraw: null,
+  });
   expect(nodes).toContainEqual(expect.objectContaining({ code: 'ZMD-2026-0006', status: 'REJECTED' }));
 }
 

@@ -39,7 +39,8 @@ beforeAll(async () => {
   drawQueue = new Queue('expert-draws', { connection, prefix: t.config.HUB_QUEUE_PREFIX });
 });
 afterAll(async () => {
-  for (const worker of workers) if (worker.process.exitCode === null && worker.process.signalCode === null) worker.process.kill('SIGKILL');
+  for (const worker of workers)
+    if (worker.process.exitCode === null && worker.process.signalCode === null) worker.process.kill('SIGKILL');
   await Promise.all(workers.map((worker) => worker.exited));
   await drawQueue.close();
   connection.disconnect();
@@ -89,8 +90,14 @@ async function makePool(round: number): Promise<string[]> {
     .execute();
   await db
     .updateTable('expert')
-    .set({ specialties: sql<string[]>`specialties || ${SPECIALTIES.map((specialty) => `${specialty}_${round}`)}::text[]` })
-    .where('id', 'in', pool.map((expert) => expert.id))
+    .set({
+      specialties: sql<string[]>`specialties || ${SPECIALTIES.map((specialty) => `${specialty}_${round}`)}::text[]`,
+    })
+    .where(
+      'id',
+      'in',
+      pool.map((expert) => expert.id),
+    )
     .execute();
   return pool.map((expert) => expert.id);
 }
@@ -101,12 +108,19 @@ async function makeProjects(round: number): Promise<Project[]> {
   // A MAIN booking takes its room over the window: overlapping projects each have a room (and host) of their own. LOCAL
   // projects have no regional rule, so every draw still draws from the round's one pool.
   const rooms = await mainRooms(t, 5);
-  if (rooms.length < 8) throw new Error(`the seed has ${rooms.length} main rooms of 5 seats; 8 overlapping windows need 8`);
+  if (rooms.length < 8)
+    throw new Error(`the seed has ${rooms.length} main rooms of 5 seats; 8 overlapping windows need 8`);
   const projects: Project[] = [];
   for (let i = 0; i < PROJECTS; i++) {
     const startsAt = new Date(base + i * 3_600_000);
     const room = rooms[i % rooms.length];
-    const id = await feeAdvancedProject(t, { host: room.platform_id, mode: 'LOCAL', startsAt, endsAt: new Date(startsAt.getTime() + 8 * 3_600_000), bookings: [{ roomId: room.id, role: 'MAIN', seats: room.seats }] });
+    const id = await feeAdvancedProject(t, {
+      host: room.platform_id,
+      mode: 'LOCAL',
+      startsAt,
+      endsAt: new Date(startsAt.getTime() + 8 * 3_600_000),
+      bookings: [{ roomId: room.id, role: 'MAIN', seats: room.seats }],
+    });
     projects.push({ id, roomId: room.id, host: room.platform_id });
   }
   return projects;
@@ -124,22 +138,43 @@ async function drawStates(projectIds: string[]) {
   const draws = await db.selectFrom('draw').selectAll().where('project_id', 'in', projectIds).execute();
   const seats = await db
     .selectFrom('committee_seat')
-    .select(['draw_id', (eb) => eb.fn.countAll<string>().as('live'), (eb) => eb.fn.count<string>('invited_at').as('invited'), (eb) => eb.fn.count<string>('responded_at').as('answered')])
+    .select([
+      'draw_id',
+      (eb) => eb.fn.countAll<string>().as('live'),
+      (eb) => eb.fn.count<string>('invited_at').as('invited'),
+      (eb) => eb.fn.count<string>('responded_at').as('answered'),
+    ])
     .where('project_id', 'in', projectIds)
     .where('live', '=', true)
     .groupBy('draw_id')
     .execute();
-  const statuses = new Map((await t.databases.projects.db.selectFrom('project').select(['id', 'status']).where('id', 'in', projectIds).execute()).map((row) => [row.id, row.status]));
+  const statuses = new Map(
+    (
+      await t.databases.projects.db
+        .selectFrom('project')
+        .select(['id', 'status'])
+        .where('id', 'in', projectIds)
+        .execute()
+    ).map((row) => [row.id, row.status]),
+  );
   return draws.map((draw) => {
     const row = seats.find((seat) => seat.draw_id === draw.id);
-    return { draw, live: Number(row?.live ?? 0), invited: Number(row?.invited ?? 0), answered: Number(row?.answered ?? 0), project: statuses.get(draw.project_id)! };
+    return {
+      draw,
+      live: Number(row?.live ?? 0),
+      invited: Number(row?.invited ?? 0),
+      answered: Number(row?.answered ?? 0),
+      project: statuses.get(draw.project_id)!,
+    };
   });
 }
 
 type DrawState = Awaited<ReturnType<typeof drawStates>>[number];
 /** Seated: every seat live and invited, the project drawing. Failed: nothing live, the project back to FEE_ADVANCED. */
-const seatedCleanly = (state: DrawState) => state.draw.status === 'PENDING' && state.live === 4 && state.invited === 4 && state.project === 'EXPERTS_DRAWING';
-const failedCleanly = (state: DrawState) => state.draw.status === 'FAILED' && state.live === 0 && state.project === 'FEE_ADVANCED';
+const seatedCleanly = (state: DrawState) =>
+  state.draw.status === 'PENDING' && state.live === 4 && state.invited === 4 && state.project === 'EXPERTS_DRAWING';
+const failedCleanly = (state: DrawState) =>
+  state.draw.status === 'FAILED' && state.live === 0 && state.project === 'FEE_ADVANCED';
 
 /** The invariants the database must hold whatever the crash interrupted. */
 async function expectNoDoubleSeatingOrOverfilling(): Promise<void> {
@@ -150,7 +185,9 @@ async function expectNoDoubleSeatingOrOverfilling(): Promise<void> {
   expect(doubleSeated.rows).toEqual([]);
   const overfilled = await sql<{ draw_id: string; group_key: string }>`
     select g.draw_id, g.group_key from draw_group g
-    where (select count(*) from committee_seat s where s.draw_id = g.draw_id and s.group_key = g.group_key and s.live) > g.seats`.execute(db);
+    where (select count(*) from committee_seat s where s.draw_id = g.draw_id and s.group_key = g.group_key and s.live) > g.seats`.execute(
+    db,
+  );
   expect(overfilled.rows).toEqual([]);
 }
 
@@ -159,30 +196,46 @@ async function progress(projectIds: string[]): Promise<string> {
   const result = await sql<{ rounds: string; seats: string; statuses: string }>`
     select (select count(*) from draw_round r join draw d on d.id = r.draw_id where d.project_id = any(${projectIds}::text[])) as rounds,
            (select count(*) from committee_seat where project_id = any(${projectIds}::text[])) as seats,
-           (select string_agg(status, ',' order by id) from draw where project_id = any(${projectIds}::text[])) as statuses`.execute(t.databases.experts.db);
+           (select string_agg(status, ',' order by id) from draw where project_id = any(${projectIds}::text[])) as statuses`.execute(
+    t.databases.experts.db,
+  );
   return JSON.stringify(result.rows[0]);
 }
 
 /** Returns as soon as the draws' progress differs from `since` (polled every 5 ms, so the kill lands mid-draw). */
 async function progressBeyond(projectIds: string[], since: string): Promise<void> {
-  await eventually(async () => ((await progress(projectIds)) !== since ? true : undefined), SETTLE_MS, 'a worker to make progress on the draws', 5);
+  await eventually(
+    async () => ((await progress(projectIds)) !== since ? true : undefined),
+    SETTLE_MS,
+    'a worker to make progress on the draws',
+    5,
+  );
 }
 
 /**
  * One round: ten draws requested at once, the worker running them SIGKILLed as soon as they progress, `kills` times
  * in a row (each next worker killed as soon as it has taken the draws over), then a last worker finishes them.
  */
-async function crashRound(round: number, running: Child | null, kills: number): Promise<{ survivor: Child; figures: Record<string, unknown> }> {
+async function crashRound(
+  round: number,
+  running: Child | null,
+  kills: number,
+): Promise<{ survivor: Child; figures: Record<string, unknown> }> {
   const started = Date.now();
   const pool = await makePool(round);
   const projects = await makeProjects(round);
   const projectIds = projects.map((project) => project.id);
-  const seatsIn = (roomId: string) => SPECIALTIES.map((specialty) => ({ roomId, specialty: `${specialty}_${round}`, count: 2 }));
+  const seatsIn = (roomId: string) =>
+    SPECIALTIES.map((specialty) => ({ roomId, specialty: `${specialty}_${round}`, count: 2 }));
   const db = t.databases.experts.db;
 
   // With no worker running the messages wait in the outbox and the new worker's relay publishes them all at once;
   // with one running, they are published as they commit.
-  const responses = await Promise.all(projects.map(({ id, roomId, host }) => t.graphql(as.operator(host), DRAW, { projectId: id, seats: seatsIn(roomId) })));
+  const responses = await Promise.all(
+    projects.map(({ id, roomId, host }) =>
+      t.graphql(as.operator(host), DRAW, { projectId: id, seats: seatsIn(roomId) }),
+    ),
+  );
   expect(responses.map((response) => response.errors)).toEqual(projectIds.map(() => undefined));
   const requested = await progress(projectIds);
   let victim = running ?? startWorker();
@@ -194,8 +247,16 @@ async function crashRound(round: number, running: Child | null, kills: number): 
     if (stalled.length > 0) {
       // Killed again as soon as this worker restarts one of the draw jobs the previous kill interrupted (polled every
       // 2 ms: a draw takes tens of milliseconds).
-      const restarted = async () => (await Promise.all(stalled.map((job) => drawQueue.getJob(job.id)))).some((job, i) => (job?.attemptsStarted ?? 0) > stalled[i].started);
-      await eventually(async () => ((await restarted()) ? true : undefined), SETTLE_MS, 'a worker to take over the interrupted draw jobs', 2);
+      const restarted = async () =>
+        (await Promise.all(stalled.map((job) => drawQueue.getJob(job.id)))).some(
+          (job, i) => (job?.attemptsStarted ?? 0) > stalled[i].started,
+        );
+      await eventually(
+        async () => ((await restarted()) ? true : undefined),
+        SETTLE_MS,
+        'a worker to take over the interrupted draw jobs',
+        2,
+      );
     } else {
       await progressBeyond(projectIds, since);
     }
@@ -206,9 +267,20 @@ async function crashRound(round: number, running: Child | null, kills: number): 
       .filter((job) => job.name === 'draw' && projectIds.includes((job.data as { projectId: string }).projectId))
       .map((job) => ({ id: job.id!, started: job.attemptsStarted }));
     const states = await drawStates(projectIds);
-    const rounds = await db.selectFrom('draw_round as r').innerJoin('draw as d', 'd.id', 'r.draw_id').select('r.draw_id').where('d.project_id', 'in', projectIds).execute();
+    const rounds = await db
+      .selectFrom('draw_round as r')
+      .innerJoin('draw as d', 'd.id', 'r.draw_id')
+      .select('r.draw_id')
+      .where('d.project_id', 'in', projectIds)
+      .execute();
     const inFlight = states.filter((state) => !seatedCleanly(state) && !failedCleanly(state));
-    atKills.push({ rounds: rounds.length, inFlight: inFlight.length, interruptedJobs: stalled.length, seated: states.filter(seatedCleanly).length, failed: states.filter(failedCleanly).length });
+    atKills.push({
+      rounds: rounds.length,
+      inFlight: inFlight.length,
+      interruptedJobs: stalled.length,
+      seated: states.filter(seatedCleanly).length,
+      failed: states.filter(failedCleanly).length,
+    });
     // The kill must have interrupted a draw, or it tested nothing.
     expect(stalled.length).toBeGreaterThan(0);
     expect(inFlight.length).toBeGreaterThan(0);
@@ -222,9 +294,16 @@ async function crashRound(round: number, running: Child | null, kills: number): 
     async () => {
       const states = await drawStates(projectIds);
       // A draw job failed for good leaves its draw PENDING for ever: say why at once rather than time out.
-      const dead = (await drawQueue.getJobs(['failed'], 0, -1)).filter((job) => projectIds.includes((job.data as { projectId: string }).projectId));
-      if (dead.length > 0) throw new Error(`draw job(s) failed for good: ${JSON.stringify(dead.map((job) => ({ id: job.id, reason: job.failedReason, stalled: job.stalledCounter, attemptsMade: job.attemptsMade })))}`);
-      return states.length === PROJECTS && states.every((state) => seatedCleanly(state) || failedCleanly(state)) ? states : undefined;
+      const dead = (await drawQueue.getJobs(['failed'], 0, -1)).filter((job) =>
+        projectIds.includes((job.data as { projectId: string }).projectId),
+      );
+      if (dead.length > 0)
+        throw new Error(
+          `draw job(s) failed for good: ${JSON.stringify(dead.map((job) => ({ id: job.id, reason: job.failedReason, stalled: job.stalledCounter, attemptsMade: job.attemptsMade })))}`,
+        );
+      return states.length === PROJECTS && states.every((state) => seatedCleanly(state) || failedCleanly(state))
+        ? states
+        : undefined;
     },
     SETTLE_MS,
     'every draw to be seated or to fail after the crash',
@@ -237,7 +316,16 @@ async function crashRound(round: number, running: Child | null, kills: number): 
   const failed = settled.filter(failedCleanly);
   expect(seated.length).toBeGreaterThan(0);
   for (const { draw } of failed) expect(draw.failure_reason).toMatch(/INSUFFICIENT_EXPERTS|lost the race/);
-  const invitations = await db.selectFrom('committee_seat').select(['id', 'expert_id']).where('draw_id', 'in', seated.map((state) => state.draw.id)).where('status', '=', 'INVITED').execute();
+  const invitations = await db
+    .selectFrom('committee_seat')
+    .select(['id', 'expert_id'])
+    .where(
+      'draw_id',
+      'in',
+      seated.map((state) => state.draw.id),
+    )
+    .where('status', '=', 'INVITED')
+    .execute();
   for (const seat of invitations) {
     const answer = await t.graphql(as.expert(seat.expert_id!), RESPOND, { seat: seat.id });
     expect(answer.errors).toBeUndefined();
@@ -245,8 +333,16 @@ async function crashRound(round: number, running: Child | null, kills: number): 
   await eventually(
     async () => {
       const states = await drawStates(projectIds);
-      const completed = states.filter((state) => state.draw.status === 'COMPLETED' && state.live === 4 && state.answered === 4 && state.project === 'COMMITTEE_CONFIRMED');
-      return completed.length === seated.length && states.filter(failedCleanly).length === failed.length ? true : undefined;
+      const completed = states.filter(
+        (state) =>
+          state.draw.status === 'COMPLETED' &&
+          state.live === 4 &&
+          state.answered === 4 &&
+          state.project === 'COMMITTEE_CONFIRMED',
+      );
+      return completed.length === seated.length && states.filter(failedCleanly).length === failed.length
+        ? true
+        : undefined;
     },
     SETTLE_MS,
     'every seated draw to complete',
@@ -260,14 +356,32 @@ async function crashRound(round: number, running: Child | null, kills: number): 
     expect({ draw: draw.id, status: draw.status, ...verification }).toMatchObject({ draw: draw.id, matches: true });
   }
   // The timeline records each seated draw once, and its committee's confirmation once.
-  const events = await t.databases.projects.db.selectFrom('project_event').select(['project_id', 'kind']).where('project_id', 'in', projectIds).where('kind', 'in', ['EXPERTS_DRAWN', 'COMMITTEE_CONFIRMED', 'EXPERT_DRAW_FAILED']).execute();
+  const events = await t.databases.projects.db
+    .selectFrom('project_event')
+    .select(['project_id', 'kind'])
+    .where('project_id', 'in', projectIds)
+    .where('kind', 'in', ['EXPERTS_DRAWN', 'COMMITTEE_CONFIRMED', 'EXPERT_DRAW_FAILED'])
+    .execute();
   for (const { draw } of seated) {
-    expect(events.filter((event) => event.project_id === draw.project_id).map((event) => event.kind).sort()).toEqual(['COMMITTEE_CONFIRMED', 'EXPERTS_DRAWN']);
+    expect(
+      events
+        .filter((event) => event.project_id === draw.project_id)
+        .map((event) => event.kind)
+        .sort(),
+    ).toEqual(['COMMITTEE_CONFIRMED', 'EXPERTS_DRAWN']);
   }
   for (const { draw } of failed) {
-    expect(events.filter((event) => event.project_id === draw.project_id).map((event) => event.kind)).toEqual(['EXPERT_DRAW_FAILED']);
+    expect(events.filter((event) => event.project_id === draw.project_id).map((event) => event.kind)).toEqual([
+      'EXPERT_DRAW_FAILED',
+    ]);
   }
-  const lostRaces = await db.selectFrom('draw_round as r').innerJoin('draw as d', 'd.id', 'r.draw_id').select('r.draw_id').where('d.project_id', 'in', projectIds).where('r.outcome', '=', 'LOST_RACE').execute();
+  const lostRaces = await db
+    .selectFrom('draw_round as r')
+    .innerJoin('draw as d', 'd.id', 'r.draw_id')
+    .select('r.draw_id')
+    .where('d.project_id', 'in', projectIds)
+    .where('r.outcome', '=', 'LOST_RACE')
+    .execute();
   const figures = {
     round,
     pool: pool.length,
@@ -280,7 +394,7 @@ async function crashRound(round: number, running: Child | null, kills: number): 
     recoveredMs,
     roundMs: Date.now() - started,
   };
-  // eslint-disable-next-line no-console
+   
   console.log(`draw crash: ${JSON.stringify(figures)}`);
   return { survivor, figures };
 }

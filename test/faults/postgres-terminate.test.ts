@@ -42,7 +42,9 @@ it('writes each project with its event or not at all while connections are kille
   let killing = true;
   const killLoop = (async () => {
     while (killing) {
-      const result = await killer.query(`select pg_terminate_backend(pid) as killed from pg_stat_activity where datname = current_database() and application_name like 'hub-%' and pid <> pg_backend_pid()`);
+      const result = await killer.query(
+        `select pg_terminate_backend(pid) as killed from pg_stat_activity where datname = current_database() and application_name like 'hub-%' and pid <> pg_backend_pid()`,
+      );
       kills += result.rows.filter((row: { killed: boolean }) => row.killed).length;
       await new Promise((resolve) => setTimeout(resolve, 40 + Math.random() * 80));
     }
@@ -57,7 +59,11 @@ it('writes each project with its event or not at all while connections are kille
         const code = `PG-KILL-${lane}-${index}`;
         codes.push(code);
         for (let attempt = 0; ; attempt += 1) {
-          const response = await t.graphql<{ submitProject: { id: string } }>(as.agency('驻马店示例招标代理有限公司'), SUBMIT, { input: submission(code) });
+          const response = await t.graphql<{ submitProject: { id: string } }>(
+            as.agency('驻马店示例招标代理有限公司'),
+            SUBMIT,
+            { input: submission(code) },
+          );
           if (response.data?.submitProject) {
             outcomes[attempt === 0 ? 'firstTry' : 'retried'] += 1;
             break;
@@ -89,17 +95,27 @@ it('writes each project with its event or not at all while connections are kille
   expect(others).toEqual([]);
   expect(kills).toBeGreaterThan(0);
   // Every code ends up as exactly one project, and every project has its SUBMITTED event: nothing half-written.
-  const projects = await t.databases.projects.db.selectFrom('project').select(['id', 'code']).where('code', 'like', 'PG-KILL-%').execute();
+  const projects = await t.databases.projects.db
+    .selectFrom('project')
+    .select(['id', 'code'])
+    .where('code', 'like', 'PG-KILL-%')
+    .execute();
   expect(projects.map((project) => project.code).sort()).toEqual([...codes].sort());
   const events = await t.databases.projects.db
     .selectFrom('project_event')
     .select(['project_id'])
-    .where('project_id', 'in', projects.map((project) => project.id))
+    .where(
+      'project_id',
+      'in',
+      projects.map((project) => project.id),
+    )
     .where('kind', '=', 'SUBMITTED')
     .execute();
   expect(new Set(events.map((event) => event.project_id)).size).toBe(projects.length);
   expect(events).toHaveLength(projects.length);
-  console.info(`postgres-terminate: ${kills} backends killed during ${codes.length} submissions; ${JSON.stringify(outcomes)}`);
+  console.info(
+    `postgres-terminate: ${kills} backends killed during ${codes.length} submissions; ${JSON.stringify(outcomes)}`,
+  );
 });
 
 it('terminates the backend of a submission provably in flight (its project row written, its event waiting): nothing is kept, and the retry writes both', async () => {
@@ -118,22 +134,40 @@ it('terminates the backend of a submission provably in flight (its project row w
     await holder.query('begin');
     await holder.query('lock table projects.project_event in access exclusive mode');
     const submitting = t.graphql<{ submitProject: { id: string } }>(agency, SUBMIT, { input: submission(code) });
-    victim = await eventually(async () => {
-      const rows = await holder.query<{ pid: number; query: string }>(
-        `select pid, query from pg_stat_activity where datname = current_database() and application_name = 'hub-projects' and wait_event_type = 'Lock'`,
+    victim = await eventually(
+      async () => {
+        const rows = await holder.query<{ pid: number; query: string }>(
+          `select pid, query from pg_stat_activity where datname = current_database() and application_name = 'hub-projects' and wait_event_type = 'Lock'`,
+        );
+        return rows.rows[0];
+      },
+      30_000,
+      'the submission to wait inside its transaction',
+    ).catch(async (error: unknown) => {
+      const seen = await holder.query(
+        `select datname, application_name, state, wait_event_type, left(query, 80) as query from pg_stat_activity where application_name like 'hub-%'`,
       );
-      return rows.rows[0];
-    }, 30_000, 'the submission to wait inside its transaction').catch(async (error: unknown) => {
-      const seen = await holder.query(`select datname, application_name, state, wait_event_type, left(query, 80) as query from pg_stat_activity where application_name like 'hub-%'`);
-      throw new Error(`${String(error)}: ${JSON.stringify(seen.rows)} ${JSON.stringify(await Promise.race([submitting, Promise.resolve('pending')]))}`);
+      throw new Error(
+        `${String(error)}: ${JSON.stringify(seen.rows)} ${JSON.stringify(await Promise.race([submitting, Promise.resolve('pending')]))}`,
+      );
     });
-    const inserted = await holder.query<{ n: number }>(`select count(*)::int as n from pg_locks where pid = $1 and locktype = 'relation' and relation = 'projects.project'::regclass and mode = 'RowExclusiveLock'`, [victim.pid]);
+    const inserted = await holder.query<{ n: number }>(
+      `select count(*)::int as n from pg_locks where pid = $1 and locktype = 'relation' and relation = 'projects.project'::regclass and mode = 'RowExclusiveLock'`,
+      [victim.pid],
+    );
     // Its transaction has written the project (it holds the table's write lock) and waits for the event table.
     expect(inserted.rows[0].n).toBe(1);
-    const awaited = await holder.query<{ lock: string }>(`select locktype || ':' || coalesce(relation::regclass::text, objid::text, '') || ':' || mode as lock from pg_locks where pid = $1 and not granted`, [victim.pid]);
-    const terminated = await holder.query<{ killed: boolean }>('select pg_terminate_backend($1) as killed', [victim.pid]);
+    const awaited = await holder.query<{ lock: string }>(
+      `select locktype || ':' || coalesce(relation::regclass::text, objid::text, '') || ':' || mode as lock from pg_locks where pid = $1 and not granted`,
+      [victim.pid],
+    );
+    const terminated = await holder.query<{ killed: boolean }>('select pg_terminate_backend($1) as killed', [
+      victim.pid,
+    ]);
     expect(terminated.rows[0].killed).toBe(true);
-    console.info(`postgres-terminate: terminated backend ${victim.pid} mid-mutation, waiting in "${victim.query.slice(0, 70)}" for ${awaited.rows.map((row) => row.lock).join(', ')} with the project row written`);
+    console.info(
+      `postgres-terminate: terminated backend ${victim.pid} mid-mutation, waiting in "${victim.query.slice(0, 70)}" for ${awaited.rows.map((row) => row.lock).join(', ')} with the project row written`,
+    );
     first = await submitting;
   } finally {
     await holder.query('rollback');
@@ -142,12 +176,24 @@ it('terminates the backend of a submission provably in flight (its project row w
   // Refused cleanly: a retryable error, and nothing of the interrupted transaction kept.
   expect(first.data?.submitProject ?? null).toBeNull();
   expect(first.errors?.[0].extensions).toMatchObject({ code: 'SERVICE_UNAVAILABLE', retryable: true });
-  expect(await t.databases.projects.db.selectFrom('project').select('id').where('code', '=', code).execute()).toEqual([]);
-  const retried = await eventually(async () => {
-    const response = await t.graphql<{ submitProject: { id: string } }>(agency, SUBMIT, { input: submission(code) });
-    return (response.data as { submitProject?: { id: string } } | null | undefined)?.submitProject ?? undefined;
-  }, 30_000, 'the retry to get through');
-  const events = await t.databases.projects.db.selectFrom('project_event').select('kind').where('project_id', '=', retried.id).execute();
+  expect(await t.databases.projects.db.selectFrom('project').select('id').where('code', '=', code).execute()).toEqual(
+    [],
+  );
+  const retried = await eventually(
+    async () => {
+      const response = await t.graphql<{ submitProject: { id: string } }>(agency, SUBMIT, { input: submission(code) });
+      return (response.data as { submitProject?: { id: string } } | null | undefined)?.submitProject ?? undefined;
+    },
+    30_000,
+    'the retry to get through',
+  );
+  const events = await t.databases.projects.db
+    .selectFrom('project_event')
+    .select('kind')
+    .where('project_id', '=', retried.id)
+    .execute();
   expect(events.map((event) => event.kind)).toEqual(['SUBMITTED']);
-  expect(await t.databases.projects.db.selectFrom('project').select('id').where('code', '=', code).execute()).toEqual([{ id: retried.id }]);
+  expect(await t.databases.projects.db.selectFrom('project').select('id').where('code', '=', code).execute()).toEqual([
+    { id: retried.id },
+  ]);
 });

@@ -30,7 +30,11 @@ beforeAll(async () => {
   await redis.start();
   receiver = await webhookReceiver();
   // Master data: the city's webhook endpoint is the test's receiver (no API edits it; the database is this file's own).
-  await t.databases.venues.db.updateTable('platform').set({ webhook_url: receiver.url }).where('id', '=', CITY).execute();
+  await t.databases.venues.db
+    .updateTable('platform')
+    .set({ webhook_url: receiver.url })
+    .where('id', '=', CITY)
+    .execute();
 }, 240_000);
 afterAll(async () => {
   await t.databases.venues.db.updateTable('platform').set({ webhook_url: null }).where('id', '=', CITY).execute();
@@ -45,7 +49,11 @@ async function sagaDone(projectId: string): Promise<boolean> {
   if (bookings.length < 3) return false;
   const city = bookings.find((booking) => booking.room_id === SECONDARY[1].roomId);
   if (!city) return false;
-  const delivery = await t.databases.venues.db.selectFrom('webhook_delivery').select('status').where('booking_id', '=', city.id).executeTakeFirst();
+  const delivery = await t.databases.venues.db
+    .selectFrom('webhook_delivery')
+    .select('status')
+    .where('booking_id', '=', city.id)
+    .executeTakeFirst();
   return delivery?.status === 'DELIVERED';
 }
 
@@ -58,7 +66,9 @@ async function unfinished(projectIds: string[]): Promise<string[]> {
 async function unsentMessages(): Promise<number> {
   let count = 0;
   for (const domain of ['venues', 'experts', 'projects'] as const) {
-    const row = await sql<{ count: string }>`select count(*) as count from outbox where sent_at is null`.execute(t.databases[domain].db);
+    const row = await sql<{ count: string }>`select count(*) as count from outbox where sent_at is null`.execute(
+      t.databases[domain].db,
+    );
     count += Number(row.rows[0].count);
   }
   return count;
@@ -103,7 +113,11 @@ it("restarted mid-saga (twice at least), the hub's real jobs leave every booking
   const writer = (async () => {
     for (let index = 0; writing; index += 1) {
       const projectId = await filedProject(t, { startsAt: inDays(40 + index, 1), endsAt: inDays(40 + index, 9) });
-      const response = await t.graphql(as.operator(ZHUMADIAN), ARRANGE, { projectId, mainRoomId: MAIN_ROOM, secondary: SECONDARY });
+      const response = await t.graphql(as.operator(ZHUMADIAN), ARRANGE, {
+        projectId,
+        mainRoomId: MAIN_ROOM,
+        secondary: SECONDARY,
+      });
       if (response.errors) refusals.push(`${projectId}: ${JSON.stringify(response.errors)}`);
       projects.push(projectId);
     }
@@ -131,39 +145,68 @@ it("restarted mid-saga (twice at least), the hub's real jobs leave every booking
       // Measured after the stop: the sagas of requests accepted before it that had not finished, and messages not relayed.
       const inFlight = await unfinished(before);
       const unsent = await unsentMessages();
-      console.info(`redis-restart: restart ${restarts} fell while ${inFlight.length} of ${before.length} arrangements were mid-saga (${unsent} outbox messages not yet relayed)`);
+      console.info(
+        `redis-restart: restart ${restarts} fell while ${inFlight.length} of ${before.length} arrangements were mid-saga (${unsent} outbox messages not yet relayed)`,
+      );
       if (inFlight.length > 0) midSaga += 1;
       // Commits land while Redis is down: their messages wait in the outbox.
-      await eventually(async () => (projects.length >= before.length + 2 ? true : undefined), 60_000, 'arrangements to commit while Redis is down');
+      await eventually(
+        async () => (projects.length >= before.length + 2 ? true : undefined),
+        60_000,
+        'arrangements to commit while Redis is down',
+      );
       await redis.start();
     }
     const afterRestarts = projects.length;
-    await eventually(async () => (projects.length >= afterRestarts + 2 ? true : undefined), 60_000, 'arrangements after the last restart');
+    await eventually(
+      async () => (projects.length >= afterRestarts + 2 ? true : undefined),
+      60_000,
+      'arrangements after the last restart',
+    );
   } finally {
     writing = false;
     await writer;
   }
   expect(midSaga).toBe(2);
   expect(refusals).toEqual([]);
-  await eventually(async () => ((await unfinished(projects)).length === 0 ? true : undefined), 120_000, `all ${projects.length} sagas to finish`);
+  await eventually(
+    async () => ((await unfinished(projects)).length === 0 ? true : undefined),
+    120_000,
+    `all ${projects.length} sagas to finish`,
+  );
 
   // Counted afterwards, per project, in the hub's own tables: each effect exactly once.
   const duplicates: string[] = [];
   for (const projectId of projects) {
     const bookings = await bookingsOf(t, projectId);
-    expect(bookings.map((booking) => [booking.room_id, booking.status]).sort()).toEqual([
-      [MAIN_ROOM, 'CONFIRMED'],
-      [SECONDARY[1].roomId, 'HELD'],
-      [SECONDARY[0].roomId, 'CONFIRMED'],
-    ].sort());
-    const events = await t.databases.projects.db.selectFrom('project_event').select('kind').where('project_id', '=', projectId).execute();
+    expect(bookings.map((booking) => [booking.room_id, booking.status]).sort()).toEqual(
+      [
+        [MAIN_ROOM, 'CONFIRMED'],
+        [SECONDARY[1].roomId, 'HELD'],
+        [SECONDARY[0].roomId, 'CONFIRMED'],
+      ].sort(),
+    );
+    const events = await t.databases.projects.db
+      .selectFrom('project_event')
+      .select('kind')
+      .where('project_id', '=', projectId)
+      .execute();
     const count = (kind: string) => events.filter((event) => event.kind === kind).length;
-    const counts = { VENUES_ARRANGING: count('VENUES_ARRANGING'), VENUE_HELD: count('VENUE_HELD'), VENUE_CONFIRMED: count('VENUE_CONFIRMED') };
-    if (counts.VENUE_HELD !== 3 || counts.VENUE_CONFIRMED !== 2 || counts.VENUES_ARRANGING !== 1) duplicates.push(`${projectId}: ${JSON.stringify(counts)}`);
+    const counts = {
+      VENUES_ARRANGING: count('VENUES_ARRANGING'),
+      VENUE_HELD: count('VENUE_HELD'),
+      VENUE_CONFIRMED: count('VENUE_CONFIRMED'),
+    };
+    if (counts.VENUE_HELD !== 3 || counts.VENUE_CONFIRMED !== 2 || counts.VENUES_ARRANGING !== 1)
+      duplicates.push(`${projectId}: ${JSON.stringify(counts)}`);
     expect(counts).toEqual({ VENUES_ARRANGING: 1, VENUE_HELD: 3, VENUE_CONFIRMED: 2 });
   }
   // The partner's side: one POST per delivery, one delivery per city booking, each recorded as a single attempt.
-  const deliveries = await t.databases.venues.db.selectFrom('webhook_delivery').select(['id', 'attempts', 'status']).where('platform_id', '=', CITY).execute();
+  const deliveries = await t.databases.venues.db
+    .selectFrom('webhook_delivery')
+    .select(['id', 'attempts', 'status'])
+    .where('platform_id', '=', CITY)
+    .execute();
   const posts = new Map<string, number>();
   for (const hook of receiver.received) {
     const id = String(hook.headers[WEBHOOK_DELIVERY_HEADER]);

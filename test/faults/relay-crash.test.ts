@@ -33,7 +33,13 @@ afterAll(async () => {
   await t.stop();
 });
 
-const childEnv = () => ({ DATABASE_URL: t.database.url, REDIS_URL: t.config.REDIS_URL, HUB_QUEUE_PREFIX: t.config.HUB_QUEUE_PREFIX, OUTBOX_POLL_INTERVAL: '20ms', JOBS_METRICS_PORT: '0' });
+const childEnv = () => ({
+  DATABASE_URL: t.database.url,
+  REDIS_URL: t.config.REDIS_URL,
+  HUB_QUEUE_PREFIX: t.config.HUB_QUEUE_PREFIX,
+  OUTBOX_POLL_INTERVAL: '20ms',
+  JOBS_METRICS_PORT: '0',
+});
 const READY = 'workers and outbox relay running';
 const projectsDb = () => t.databases.projects.db as unknown as Kysely<WithOutbox>;
 
@@ -46,16 +52,26 @@ async function writeProbes(keys: string[]): Promise<void> {
 }
 
 async function unsentProbes(): Promise<number> {
-  const row = await sql<{ count: string }>`select count(*) as count from outbox where sent_at is null and name = 'fault-probe'`.execute(t.databases.projects.db);
+  const row = await sql<{
+    count: string;
+  }>`select count(*) as count from outbox where sent_at is null and name = 'fault-probe'`.execute(
+    t.databases.projects.db,
+  );
   return Number(row.rows[0].count);
 }
 
 /** Every probe message in the outbox is one job on the queue, under its outbox id; no job without a message. */
 async function expectExactlyOneJobPerMessage(): Promise<number> {
-  const rows = await sql<{ id: string; payload: { key: string } }>`select id, payload from outbox where name = 'fault-probe' order by id`.execute(t.databases.projects.db);
-  const jobs = (await queue.getJobs(['waiting', 'delayed', 'active', 'completed', 'failed', 'prioritized'], 0, -1)).filter((job) => job.name === 'fault-probe');
+  const rows = await sql<{
+    id: string;
+    payload: { key: string };
+  }>`select id, payload from outbox where name = 'fault-probe' order by id`.execute(t.databases.projects.db);
+  const jobs = (
+    await queue.getJobs(['waiting', 'delayed', 'active', 'completed', 'failed', 'prioritized'], 0, -1)
+  ).filter((job) => job.name === 'fault-probe');
   expect(jobs.map((job) => job.id).sort()).toEqual(rows.rows.map((row) => `projects-outbox-${row.id}`).sort());
-  for (const row of rows.rows) expect(jobs.find((job) => job.id === `projects-outbox-${row.id}`)?.data.key).toBe(row.payload.key);
+  for (const row of rows.rows)
+    expect(jobs.find((job) => job.id === `projects-outbox-${row.id}`)?.data.key).toBe(row.payload.key);
   return jobs.length;
 }
 
@@ -69,12 +85,16 @@ async function stopChild(child: Child): Promise<void> {
 async function relayHeldAtMark(): Promise<{ pid: number; query: string } | undefined> {
   const rows = await sql<{ pid: number; query: string }>`
     select pid, query from pg_stat_activity
-    where datname = current_database() and wait_event_type = 'Lock' and query ilike 'update %outbox" set "sent_at"%'`.execute(t.databases.projects.db);
+    where datname = current_database() and wait_event_type = 'Lock' and query ilike 'update %outbox" set "sent_at"%'`.execute(
+    t.databases.projects.db,
+  );
   return rows.rows[0];
 }
 
 async function backendGone(pid: number): Promise<true | undefined> {
-  const rows = await sql<{ pid: number }>`select pid from pg_stat_activity where pid = ${pid}`.execute(t.databases.projects.db);
+  const rows = await sql<{ pid: number }>`select pid from pg_stat_activity where pid = ${pid}`.execute(
+    t.databases.projects.db,
+  );
   return rows.rows.length === 0 ? true : undefined;
 }
 
@@ -91,13 +111,17 @@ it('killed between enqueueing and marking sent, with commits landing while no re
     child = startBuilt('jobs/main', { ...PRODUCTION_ENV, ...childEnv() });
     await waitForOutput(child, READY, 60_000);
     const held = await eventually(relayHeldAtMark, 30_000, 'the relay to wait at its mark');
-    const onQueue = (await queue.getJobs(['waiting', 'active', 'delayed', 'failed', 'completed', 'prioritized'], 0, -1)).filter((job) => job.name === 'fault-probe');
+    const onQueue = (
+      await queue.getJobs(['waiting', 'active', 'delayed', 'failed', 'completed', 'prioritized'], 0, -1)
+    ).filter((job) => job.name === 'fault-probe');
     // Where the kill falls: 30 jobs in Redis, none marked sent in Postgres, the marking UPDATE waiting.
     expect(onQueue).toHaveLength(30);
     expect(await unsentProbes()).toBe(30);
     child.process.kill('SIGKILL');
     expect((await child.exited).signal).toBe('SIGKILL');
-    console.info(`relay-crash: SIGKILL fell between enqueue and mark: backend ${held.pid} waiting on a lock in "${held.query.slice(0, 60)}", ${onQueue.length} jobs on the queue, ${await unsentProbes()} messages unsent`);
+    console.info(
+      `relay-crash: SIGKILL fell between enqueue and mark: backend ${held.pid} waiting on a lock in "${held.query.slice(0, 60)}", ${onQueue.length} jobs on the queue, ${await unsentProbes()} messages unsent`,
+    );
     killedBackend = held.pid;
   } finally {
     await lock.query('rollback');

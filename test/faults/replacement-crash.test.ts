@@ -21,17 +21,35 @@ afterAll(async () => {
 async function replacementState(seatId: string) {
   const db = t.databases.experts.db;
   const seat = await db.selectFrom('committee_seat').selectAll().where('id', '=', seatId).executeTakeFirstOrThrow();
-  const replacements = await db.selectFrom('committee_seat').selectAll().where('replaces_seat_id', '=', seatId).execute();
-  const rounds = await db.selectFrom('draw_round').select(['round', 'outcome']).where('draw_id', '=', seat.draw_id).where('group_key', '=', seat.group_key!).orderBy('round').execute();
+  const replacements = await db
+    .selectFrom('committee_seat')
+    .selectAll()
+    .where('replaces_seat_id', '=', seatId)
+    .execute();
+  const rounds = await db
+    .selectFrom('draw_round')
+    .select(['round', 'outcome'])
+    .where('draw_id', '=', seat.draw_id)
+    .where('group_key', '=', seat.group_key!)
+    .orderBy('round')
+    .execute();
   const invitations = await sql<{ count: string }>`
-    select count(*) as count from outbox where name = 'invitation' and payload->>'seatId' = any(${replacements.map((row) => row.id)}::text[])`.execute(db);
+    select count(*) as count from outbox where name = 'invitation' and payload->>'seatId' = any(${replacements.map((row) => row.id)}::text[])`.execute(
+    db,
+  );
   return { seat, replacements, rounds, invitations: Number(invitations.rows[0].count) };
 }
 
 it('leaves the seat as it was when the process dies between withdrawing it and drawing its replacement', async () => {
   const [room] = (await roomsOf(t, HOST)).filter((candidate) => candidate.seats >= 5);
-  const projectId = await feeAdvancedProject(t, { mode: 'LOCAL', bookings: [{ roomId: room.id, role: 'MAIN', seats: room.seats }] });
-  const drawn = await t.graphql(as.operator(HOST), DRAW, { projectId, seats: [{ roomId: room.id, specialty: 'CIVIL_ENGINEERING', count: 4 }] });
+  const projectId = await feeAdvancedProject(t, {
+    mode: 'LOCAL',
+    bookings: [{ roomId: room.id, role: 'MAIN', seats: room.seats }],
+  });
+  const drawn = await t.graphql(as.operator(HOST), DRAW, {
+    projectId,
+    seats: [{ roomId: room.id, specialty: 'CIVIL_ENGINEERING', count: 4 }],
+  });
   expect(drawn.errors).toBeUndefined();
   const draw = await drawSettled(t, projectId);
   expect(draw.status).toBe('PENDING');
@@ -40,12 +58,19 @@ it('leaves the seat as it was when the process dies between withdrawing it and d
   const before = await replacementState(leaving.id);
   expect(before.replacements).toEqual([]);
 
-  const env = { DATABASE_URL: t.database.url, REDIS_URL: t.config.REDIS_URL, HUB_QUEUE_PREFIX: t.config.HUB_QUEUE_PREFIX, REPLACE_SEAT: leaving.id };
+  const env = {
+    DATABASE_URL: t.database.url,
+    REDIS_URL: t.config.REDIS_URL,
+    HUB_QUEUE_PREFIX: t.config.HUB_QUEUE_PREFIX,
+    REPLACE_SEAT: leaving.id,
+  };
   const crashing = startChild('test/faults/support/replacement-child.ts', { ...env, FAULT_KILL_AFTER_WITHDRAWAL: '1' });
   const crash = await crashing.exited;
   // The kill fell between the two steps: the child wrote the seat REPLACED and said so just before the signal.
   expect(crash.signal).toBe('SIGKILL');
-  expect(crashing.output()).toContain(`replacement-child: seat ${leaving.id} written REPLACED, no replacement drawn yet; SIGKILL now`);
+  expect(crashing.output()).toContain(
+    `replacement-child: seat ${leaving.id} written REPLACED, no replacement drawn yet; SIGKILL now`,
+  );
   expect(crashing.output()).not.toContain('replaced by seat');
 
   // Nothing of the half-done replacement survived: not the REPLACED status, not a round, not a seat, not an invitation.

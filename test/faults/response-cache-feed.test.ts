@@ -23,7 +23,10 @@ const SCHEDULE = 'query Schedule($from: DateTime!, $to: DateTime!) { schedule(fr
 async function ask(): Promise<{ age: string | null; ids: string[] }> {
   const response = await fetch(t.hub.gateway.url, {
     method: 'POST',
-    headers: { 'content-type': 'application/json', authorization: `Bearer ${await t.token({ ...as.admin, sub: 'feed-fault' })}` },
+    headers: {
+      'content-type': 'application/json',
+      authorization: `Bearer ${await t.token({ ...as.admin, sub: 'feed-fault' })}`,
+    },
     body: JSON.stringify({ query: SCHEDULE, variables: DAY }),
   });
   const body = (await response.json()) as { data?: { schedule: { id: string }[] }; errors?: unknown[] };
@@ -33,12 +36,26 @@ async function ask(): Promise<{ age: string | null; ids: string[] }> {
 
 /** A booking written straight to the database: a change no process announces. */
 async function bookSilently(id: string): Promise<void> {
-  const project = await t.databases.projects.db.selectFrom('project').select(['id', 'host_platform_id']).orderBy('id').executeTakeFirstOrThrow();
+  const project = await t.databases.projects.db
+    .selectFrom('project')
+    .select(['id', 'host_platform_id'])
+    .orderBy('id')
+    .executeTakeFirstOrThrow();
   await t.databases.venues.db
     .insertInto('booking')
     .values({
-      id, arrangement_id: `arr-${id}`, room_id: 'room-410100-1', project_id: project.id, host_platform_id: project.host_platform_id, role: 'SECONDARY', seats: 1,
-      starts_at: new Date('2027-05-10T01:00:00Z'), ends_at: new Date('2027-05-10T02:00:00Z'), status: 'CONFIRMED', hold_expires_at: null, reason: null,
+      id,
+      arrangement_id: `arr-${id}`,
+      room_id: 'room-410100-1',
+      project_id: project.id,
+      host_platform_id: project.host_platform_id,
+      role: 'SECONDARY',
+      seats: 1,
+      starts_at: new Date('2027-05-10T01:00:00Z'),
+      ends_at: new Date('2027-05-10T02:00:00Z'),
+      status: 'CONFIRMED',
+      hold_expires_at: null,
+      reason: null,
     })
     .execute();
 }
@@ -53,19 +70,27 @@ it('answers afresh while the feed is down and serves nothing from before the out
   await redis.stop();
   await bookSilently('bk-feed-2');
   // The subscription is gone: no cached answer any more, however young.
-  const duringOutage = await eventually(async () => {
-    const answer = await ask();
-    return answer.age === null ? answer : undefined;
-  }, 5000, 'the gateway to stop answering from its cache');
+  const duringOutage = await eventually(
+    async () => {
+      const answer = await ask();
+      return answer.age === null ? answer : undefined;
+    },
+    5000,
+    'the gateway to stop answering from its cache',
+  );
   expect(duringOutage.ids).toEqual(['bk-feed-1', 'bk-feed-2']);
   expect((await ask()).age).toBeNull();
 
   await bookSilently('bk-feed-3');
   await redis.start();
   // Back: caching resumes, with nothing from before (the young entry above would still be within its max-age).
-  const resumed = await eventually(async () => {
-    const answer = await ask();
-    return answer.age !== null ? answer : undefined;
-  }, 30_000, 'the gateway to answer from its cache again');
+  const resumed = await eventually(
+    async () => {
+      const answer = await ask();
+      return answer.age !== null ? answer : undefined;
+    },
+    30_000,
+    'the gateway to answer from its cache again',
+  );
   expect(resumed.ids).toEqual(['bk-feed-1', 'bk-feed-2', 'bk-feed-3']);
 });

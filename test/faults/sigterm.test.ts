@@ -31,11 +31,15 @@ let t: TestHub;
 const children: Child[] = [];
 beforeAll(async () => {
   // The tests run what production runs: build dist/ from this checkout once, so it is never stale.
-  execFileSync(process.execPath, [require.resolve('typescript/bin/tsc'), '-p', 'tsconfig.build.json'], { cwd: ROOT, stdio: 'inherit' });
+  execFileSync(process.execPath, [require.resolve('typescript/bin/tsc'), '-p', 'tsconfig.build.json'], {
+    cwd: ROOT,
+    stdio: 'inherit',
+  });
   t = await startTestHub({ jobs: false, overrides: secrets });
 });
 afterAll(async () => {
-  for (const child of children) if (child.process.exitCode === null && child.process.signalCode === null) child.process.kill('SIGKILL');
+  for (const child of children)
+    if (child.process.exitCode === null && child.process.signalCode === null) child.process.kill('SIGKILL');
   await t?.stop();
 });
 
@@ -54,13 +58,17 @@ function start(entry: string, env: Record<string, string>): Child {
 }
 
 async function healthy(url: string, child: Child): Promise<void> {
-  await eventually(async () => {
-    try {
-      return (await fetch(url)).ok ? true : undefined;
-    } catch {
-      return undefined;
-    }
-  }, 120_000, `${url} to answer`).catch((error: Error) => {
+  await eventually(
+    async () => {
+      try {
+        return (await fetch(url)).ok ? true : undefined;
+      } catch {
+        return undefined;
+      }
+    },
+    120_000,
+    `${url} to answer`,
+  ).catch((error: Error) => {
     throw new Error(`${error.message}; the process printed:\n${child.output().slice(-3000)}`);
   });
 }
@@ -74,7 +82,10 @@ async function signalAndWaitForShutdown(child: Child, signal: NodeJS.Signals, li
 async function exitOf(child: Child): Promise<{ code: number | null; signal: NodeJS.Signals | null; output: string }> {
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<never>((_resolve, reject) => {
-    timer = setTimeout(() => reject(new Error(`the process did not exit; it printed:\n${child.output().slice(-3000)}`)), EXIT_TIMEOUT_MS);
+    timer = setTimeout(
+      () => reject(new Error(`the process did not exit; it printed:\n${child.output().slice(-3000)}`)),
+      EXIT_TIMEOUT_MS,
+    );
   });
   try {
     const exit = await Promise.race([child.exited, timeout]);
@@ -85,7 +96,10 @@ async function exitOf(child: Child): Promise<{ code: number | null; signal: Node
 }
 
 /** An HTTP server in this process that holds the requests `holds` picks until released, and forwards every other one. */
-function holdingServer(upstream: (request: IncomingMessage, body: string) => string | null, holds: (body: string) => boolean) {
+function holdingServer(
+  upstream: (request: IncomingMessage, body: string) => string | null,
+  holds: (body: string) => boolean,
+) {
   let started!: () => void;
   const heldStarted = new Promise<void>((resolve) => (started = resolve));
   let release!: () => void;
@@ -106,15 +120,28 @@ function holdingServer(upstream: (request: IncomingMessage, body: string) => str
           response.writeHead(200, { 'content-type': 'text/plain' }).end('ok');
           return;
         }
-        const headers = Object.fromEntries(Object.entries(request.headers).filter(([name, value]) => typeof value === 'string' && !['host', 'content-length', 'connection'].includes(name))) as Record<string, string>;
-        const answer = await fetch(target, { method: request.method, headers, body: request.method === 'GET' ? undefined : body });
+        const headers = Object.fromEntries(
+          Object.entries(request.headers).filter(
+            ([name, value]) => typeof value === 'string' && !['host', 'content-length', 'connection'].includes(name),
+          ),
+        ) as Record<string, string>;
+        const answer = await fetch(target, {
+          method: request.method,
+          headers,
+          body: request.method === 'GET' ? undefined : body,
+        });
         const text = await answer.text();
-        response.writeHead(answer.status, { 'content-type': answer.headers.get('content-type') ?? 'application/json' }).end(text);
+        response
+          .writeHead(answer.status, { 'content-type': answer.headers.get('content-type') ?? 'application/json' })
+          .end(text);
       })().catch(() => response.writeHead(502).end());
     });
   });
   return {
-    listen: () => new Promise<number>((resolve) => server.listen(0, '127.0.0.1', () => resolve((server.address() as AddressInfo).port))),
+    listen: () =>
+      new Promise<number>((resolve) =>
+        server.listen(0, '127.0.0.1', () => resolve((server.address() as AddressInfo).port)),
+      ),
     /** Resolves once a held request has arrived (it is then in flight in the process that sent it). */
     heldStarted,
     release,
@@ -122,27 +149,33 @@ function holdingServer(upstream: (request: IncomingMessage, body: string) => str
   };
 }
 
-it.each(['gateway/main', 'subgraphs/venues/main'])('%s exits 0 on SIGTERM when idle (no signal handler of Apollo races its shutdown)', async (entry) => {
-  const port = await freePort();
-  const child = start(entry, {
-    ...productionEnv(),
-    GATEWAY_PORT: String(port),
-    GATEWAY_HOST: '127.0.0.1',
-    METRICS_PORT: String(await freePort()),
-    VENUES_PORT: String(port),
-    VENUES_URL: t.hub.subgraphs.venues.url,
-    EXPERTS_URL: t.hub.subgraphs.experts.url,
-    PROJECTS_URL: t.hub.subgraphs.projects.url,
-  });
-  await healthy(`http://127.0.0.1:${port}/readyz`, child);
-  await signalAndWaitForShutdown(child, 'SIGTERM');
-  expect(await exitOf(child)).toEqual({ code: 0, signal: null, output: '' });
-});
+it.each(['gateway/main', 'subgraphs/venues/main'])(
+  '%s exits 0 on SIGTERM when idle (no signal handler of Apollo races its shutdown)',
+  async (entry) => {
+    const port = await freePort();
+    const child = start(entry, {
+      ...productionEnv(),
+      GATEWAY_PORT: String(port),
+      GATEWAY_HOST: '127.0.0.1',
+      METRICS_PORT: String(await freePort()),
+      VENUES_PORT: String(port),
+      VENUES_URL: t.hub.subgraphs.venues.url,
+      EXPERTS_URL: t.hub.subgraphs.experts.url,
+      PROJECTS_URL: t.hub.subgraphs.projects.url,
+    });
+    await healthy(`http://127.0.0.1:${port}/readyz`, child);
+    await signalAndWaitForShutdown(child, 'SIGTERM');
+    expect(await exitOf(child)).toEqual({ code: 0, signal: null, output: '' });
+  },
+);
 
 it('the gateway answers a request held in flight at SIGTERM, then exits 0', async () => {
   // The venues subgraph as the gateway sees it: requests of the operation HeldQuery wait until the test releases them.
   const venuesUrl = new URL(t.hub.subgraphs.venues.url);
-  const venues = holdingServer((request) => new URL(request.url ?? '/', venuesUrl).toString(), (body) => body.includes('HeldQuery'));
+  const venues = holdingServer(
+    (request) => new URL(request.url ?? '/', venuesUrl).toString(),
+    (body) => body.includes('HeldQuery'),
+  );
   const venuesPort = await venues.listen();
   const gatewayPort = await freePort();
   const gateway = start('gateway/main', {
@@ -188,7 +221,11 @@ it('a subgraph answers a request held in flight at SIGTERM (its query waiting on
       config: t.config,
       logger: createLogger('sigterm-test', 'silent'),
       port: 0,
-      subgraphUrls: { venues: `http://127.0.0.1:${venuesPort}/graphql`, experts: t.hub.subgraphs.experts.url, projects: t.hub.subgraphs.projects.url },
+      subgraphUrls: {
+        venues: `http://127.0.0.1:${venuesPort}/graphql`,
+        experts: t.hub.subgraphs.experts.url,
+        projects: t.hub.subgraphs.projects.url,
+      },
     });
     await locker.query('begin');
     await locker.query('lock table venues.platform in access exclusive mode');
@@ -199,19 +236,34 @@ it('a subgraph answers a request held in flight at SIGTERM (its query waiting on
     });
     // The subgraph's query waits on the lock (nothing else in this database takes it): the request is inside the subgraph
     // process. pg_stat_activity may still show the backend's previous statement while the new one waits in parsing.
-    await eventually(async () => {
-      const waiting = await locker.query(`select 1 from pg_stat_activity where datname = current_database() and wait_event_type = 'Lock' and pid <> pg_backend_pid()`);
-      return waiting.rowCount ? true : undefined;
-    }, 60_000, 'the subgraph query to wait on the lock').catch(async (error: Error) => {
-      const early = await Promise.race([inFlight.then(async (response) => `answered ${response.status}: ${await response.text()}`), Promise.resolve('no answer yet')]);
-      const activity = await locker.query(`select pid, state, wait_event_type, wait_event, left(query, 120) as query from pg_stat_activity where datname = current_database()`);
-      throw new Error(`${error.message}; the request: ${early}; activity: ${JSON.stringify(activity.rows)}; the subgraph printed:\n${venues.output().slice(-3000)}`);
+    await eventually(
+      async () => {
+        const waiting = await locker.query(
+          `select 1 from pg_stat_activity where datname = current_database() and wait_event_type = 'Lock' and pid <> pg_backend_pid()`,
+        );
+        return waiting.rowCount ? true : undefined;
+      },
+      60_000,
+      'the subgraph query to wait on the lock',
+    ).catch(async (error: Error) => {
+      const early = await Promise.race([
+        inFlight.then(async (response) => `answered ${response.status}: ${await response.text()}`),
+        Promise.resolve('no answer yet'),
+      ]);
+      const activity = await locker.query(
+        `select pid, state, wait_event_type, wait_event, left(query, 120) as query from pg_stat_activity where datname = current_database()`,
+      );
+      throw new Error(
+        `${error.message}; the request: ${early}; activity: ${JSON.stringify(activity.rows)}; the subgraph printed:\n${venues.output().slice(-3000)}`,
+      );
     });
     await signalAndWaitForShutdown(venues, 'SIGTERM');
     await locker.query('rollback');
     const answered = await inFlight;
     expect(answered.status).toBe(200);
-    expect(((await answered.json()) as { data: { platform: { id: string; name: string } } }).data.platform.id).toBe(ZHUMADIAN);
+    expect(((await answered.json()) as { data: { platform: { id: string; name: string } } }).data.platform.id).toBe(
+      ZHUMADIAN,
+    );
     expect(await exitOf(venues)).toEqual({ code: 0, signal: null, output: '' });
   } finally {
     await locker.query('rollback').catch(() => undefined);
@@ -222,10 +274,17 @@ it('a subgraph answers a request held in flight at SIGTERM (its query waiting on
 
 it('the jobs process finishes the job in progress at SIGTERM, then exits 0', async () => {
   // A partner platform's webhook endpoint that holds the delivery until the test releases it.
-  const partner = holdingServer(() => null, () => true);
+  const partner = holdingServer(
+    () => null,
+    () => true,
+  );
   const partnerPort = await partner.listen();
   const jobsPort = await freePort();
-  const jobs = start('jobs/main', { ...productionEnv(), JOBS_METRICS_PORT: String(jobsPort), OUTBOX_POLL_INTERVAL: '50ms' });
+  const jobs = start('jobs/main', {
+    ...productionEnv(),
+    JOBS_METRICS_PORT: String(jobsPort),
+    OUTBOX_POLL_INTERVAL: '50ms',
+  });
   const venuesDb = t.databases.venues.db;
   try {
     await healthy(`http://127.0.0.1:${jobsPort}/readyz`, jobs);
@@ -235,22 +294,43 @@ it('the jobs process finishes the job in progress at SIGTERM, then exits 0', asy
 
     // A delivery needs a booking; a project whose fee is advanced holds one.
     const rooms = await roomsOf(t, HOST);
-    const projectId = await feeAdvancedProject(t, { mode: 'LOCAL', bookings: [{ roomId: rooms[0].id, role: 'MAIN', seats: rooms[0].seats }] });
+    const projectId = await feeAdvancedProject(t, {
+      mode: 'LOCAL',
+      bookings: [{ roomId: rooms[0].id, role: 'MAIN', seats: rooms[0].seats }],
+    });
     const [booking] = await t.hub.services.venues.bookingsOfProjects([projectId]);
     const deliveryId = `whd_sigterm_${booking.id}`;
     await venuesDb.transaction().execute(async (trx) => {
       await trx
         .insertInto('webhook_delivery')
-        .values({ id: deliveryId, platform_id: ZHUMADIAN, booking_id: booking.id, event: 'sigterm.probe', url: `http://127.0.0.1:${partnerPort}/hook`, payload: JSON.stringify({ probe: true }), last_status_code: null, last_error: null, delivered_at: null })
+        .values({
+          id: deliveryId,
+          platform_id: ZHUMADIAN,
+          booking_id: booking.id,
+          event: 'sigterm.probe',
+          url: `http://127.0.0.1:${partnerPort}/hook`,
+          payload: JSON.stringify({ probe: true }),
+          last_status_code: null,
+          last_error: null,
+          delivered_at: null,
+        })
         .execute();
-      await writeOutbox(trx as unknown as Kysely<WithOutbox>, { queue: 'notifications', name: 'webhook', data: { deliveryId, attempt: 1 } });
+      await writeOutbox(trx as unknown as Kysely<WithOutbox>, {
+        queue: 'notifications',
+        name: 'webhook',
+        data: { deliveryId, attempt: 1 },
+      });
     });
     // The worker is inside the job, waiting on the partner's answer.
     await partner.heldStarted;
     await signalAndWaitForShutdown(jobs, 'SIGTERM');
     partner.release();
     expect(await exitOf(jobs)).toEqual({ code: 0, signal: null, output: '' });
-    const delivery = await venuesDb.selectFrom('webhook_delivery').select(['status', 'attempts']).where('id', '=', deliveryId).executeTakeFirstOrThrow();
+    const delivery = await venuesDb
+      .selectFrom('webhook_delivery')
+      .select(['status', 'attempts'])
+      .where('id', '=', deliveryId)
+      .executeTakeFirstOrThrow();
     expect(delivery).toEqual({ status: 'DELIVERED', attempts: 1 });
   } finally {
     partner.release();
@@ -261,7 +341,12 @@ it('the jobs process finishes the job in progress at SIGTERM, then exits 0', asy
 describe('npm start (the all-in-one hub) with DATABASE_URL and REDIS_URL set', () => {
   it.each(['SIGINT', 'SIGTERM'] as const)('closes its connections and exits 0 on %s', async (signal) => {
     const database = await freshDatabase();
-    const [gatewayPort, venuesPort, expertsPort, projectsPort] = [await freePort(), await freePort(), await freePort(), await freePort()];
+    const [gatewayPort, venuesPort, expertsPort, projectsPort] = [
+      await freePort(),
+      await freePort(),
+      await freePort(),
+      await freePort(),
+    ];
     const hub = start('app/dev/start', {
       ...secrets,
       NODE_ENV: 'development',
@@ -288,12 +373,20 @@ describe('npm start (the all-in-one hub) with DATABASE_URL and REDIS_URL set', (
     const admin = new pg.Client({ connectionString: t.database.url });
     await admin.connect();
     try {
-      const open = async () => Number((await admin.query(`select count(*) from pg_stat_activity where datname = $1`, [database.name])).rows[0].count);
+      const open = async () =>
+        Number(
+          (await admin.query(`select count(*) from pg_stat_activity where datname = $1`, [database.name])).rows[0]
+            .count,
+        );
       expect(await open()).toBeGreaterThan(0);
       await signalAndWaitForShutdown(hub, signal, 'Stopping');
       expect(await exitOf(hub)).toEqual({ code: 0, signal: null, output: '' });
       expect(hub.output()).toContain('Stopped: servers drained, connections closed.');
-      await eventually(async () => ((await open()) === 0 ? true : undefined), 30_000, 'the hub database to have no connections');
+      await eventually(
+        async () => ((await open()) === 0 ? true : undefined),
+        30_000,
+        'the hub database to have no connections',
+      );
     } finally {
       await admin.end();
     }

@@ -20,7 +20,8 @@ const children: Child[] = [];
 const dataDirs: string[] = [];
 beforeAll(() => buildDist());
 afterAll(() => {
-  for (const child of children) if (child.process.exitCode === null && child.process.signalCode === null) child.process.kill('SIGKILL');
+  for (const child of children)
+    if (child.process.exitCode === null && child.process.signalCode === null) child.process.kill('SIGKILL');
   for (const dir of dataDirs) {
     const pid = postmasterPid(join(dir, 'postgres'));
     if (pid !== null && alive(pid)) process.kill(pid, 'SIGKILL');
@@ -68,7 +69,10 @@ function warningsOnceReady(output: string): string[] {
 async function exitOf(child: Child): Promise<{ code: number | null; signal: NodeJS.Signals | null; at: number }> {
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<never>((_resolve, reject) => {
-    timer = setTimeout(() => reject(new Error(`the hub did not exit; it printed:\n${child.output().slice(-3000)}`)), EXIT_TIMEOUT_MS);
+    timer = setTimeout(
+      () => reject(new Error(`the hub did not exit; it printed:\n${child.output().slice(-3000)}`)),
+      EXIT_TIMEOUT_MS,
+    );
   });
   try {
     return await Promise.race([child.exited, timeout]);
@@ -115,10 +119,16 @@ describe('npm start with the embedded Postgres (no DATABASE_URL)', () => {
     else hub.process.kill(signal);
     const exit = await exitOf(hub);
     // Measured, not asserted: how long the idle hub took from the signal to its exit.
-    console.log(`start-embedded: ${signal}${toGroup ? ' to the process group' : ''}: exited ${exit.at - signalledAt} ms after the signal`);
+    console.log(
+      `start-embedded: ${signal}${toGroup ? ' to the process group' : ''}: exited ${exit.at - signalledAt} ms after the signal`,
+    );
 
     const output = hub.output();
-    expect({ code: exit.code, signal: exit.signal, warnings: warningsOnceReady(output) }).toEqual({ code: 0, signal: null, warnings: [] });
+    expect({ code: exit.code, signal: exit.signal, warnings: warningsOnceReady(output) }).toEqual({
+      code: 0,
+      signal: null,
+      warnings: [],
+    });
     expect(output).toContain(STOPPED_LINE);
     // The hub stops its Postgres before it says "Stopped": nothing of that data directory may outlive it.
     expect(alive(postgresPid!)).toBe(false);

@@ -19,7 +19,10 @@ let counter = 0;
 export { inDays } from './hub';
 
 /** Submits a project as the host's operator and files it as the department's supervisor; returns its id. */
-export async function filedProject(t: TestHub, options: { host?: string; mode?: 'LOCAL' | 'REMOTE'; startsAt: Date; endsAt: Date }): Promise<string> {
+export async function filedProject(
+  t: TestHub,
+  options: { host?: string; mode?: 'LOCAL' | 'REMOTE'; startsAt: Date; endsAt: Date },
+): Promise<string> {
   const host = options.host ?? '411700';
   const { projects } = t.hub.services;
   const operator: Identity = { sub: 'test-operator', role: 'PLATFORM_OPERATOR', platform: host };
@@ -40,17 +43,31 @@ export async function filedProject(t: TestHub, options: { host?: string; mode?: 
     evaluationEndsAt: options.endsAt,
   };
   const project = await projects.submitProject(operator, input);
-  await projects.fileProject({ sub: 'test-supervisor', role: 'SUPERVISOR', platform: host, department: 'HOUSING_AND_CONSTRUCTION' }, project.id, true, null);
+  await projects.fileProject(
+    { sub: 'test-supervisor', role: 'SUPERVISOR', platform: host, department: 'HOUSING_AND_CONSTRUCTION' },
+    project.id,
+    true,
+    null,
+  );
   return project.id;
 }
 
 export async function projectStatus(t: TestHub, projectId: string): Promise<string> {
-  const row = await t.databases.projects.db.selectFrom('project').select('status').where('id', '=', projectId).executeTakeFirstOrThrow();
+  const row = await t.databases.projects.db
+    .selectFrom('project')
+    .select('status')
+    .where('id', '=', projectId)
+    .executeTakeFirstOrThrow();
   return row.status;
 }
 
 export async function bookingsOf(t: TestHub, projectId: string) {
-  return t.databases.venues.db.selectFrom('booking').selectAll().where('project_id', '=', projectId).orderBy('id').execute();
+  return t.databases.venues.db
+    .selectFrom('booking')
+    .selectAll()
+    .where('project_id', '=', projectId)
+    .orderBy('id')
+    .execute();
 }
 
 /** Waits until the project leaves VENUES_ARRANGING (or reaches `status`), returning its status. */
@@ -76,7 +93,9 @@ export async function seatInvariants(t: TestHub) {
       on a.room_id = b.room_id and a.seat_no = b.seat_no and a.booking_id < b.booking_id and a.during && b.during
     where a.live and b.live`.execute(db);
   const held = await sql<{ n: string }>`select count(*) as n from booking_seat where live`.execute(db);
-  const ofLiveBookings = await sql<{ n: string | null }>`select sum(seats) as n from booking where status in ('HELD', 'CONFIRMED')`.execute(db);
+  const ofLiveBookings = await sql<{
+    n: string | null;
+  }>`select sum(seats) as n from booking where status in ('HELD', 'CONFIRMED')`.execute(db);
   const disagreeing = await sql<{ n: string }>`
     select count(*) as n from booking b
     where (b.status in ('HELD', 'CONFIRMED')) <> exists (select 1 from booking_seat s where s.booking_id = b.id and s.live)
@@ -96,10 +115,14 @@ export async function allOrNone(t: TestHub, projectId: string): Promise<void> {
   const live = bookings.filter((booking) => booking.status === 'HELD' || booking.status === 'CONFIRMED');
   if (status === 'VENUES_CONFIRMED') {
     const arrangements = new Set(live.map((booking) => booking.arrangement_id));
-    if (arrangements.size !== 1 || live.some((booking) => booking.status !== 'CONFIRMED')) throw new Error(`project ${projectId} is VENUES_CONFIRMED with bookings ${JSON.stringify(bookings.map((b) => b.status))}`);
+    if (arrangements.size !== 1 || live.some((booking) => booking.status !== 'CONFIRMED'))
+      throw new Error(
+        `project ${projectId} is VENUES_CONFIRMED with bookings ${JSON.stringify(bookings.map((b) => b.status))}`,
+      );
     const [arrangement] = arrangements;
     const all = bookings.filter((booking) => booking.arrangement_id === arrangement);
-    if (all.some((booking) => booking.status !== 'CONFIRMED')) throw new Error(`project ${projectId} confirmed a partial arrangement`);
+    if (all.some((booking) => booking.status !== 'CONFIRMED'))
+      throw new Error(`project ${projectId} confirmed a partial arrangement`);
   } else if (live.length > 0) {
     throw new Error(`project ${projectId} is ${status} with ${live.length} live bookings`);
   }
@@ -163,6 +186,10 @@ export async function addWeekBookings(
       };
     }),
   );
-  for (let offset = 0; offset < rows.length; offset += 500) await t.databases.venues.db.insertInto('booking').values(rows.slice(offset, offset + 500)).execute();
+  for (let offset = 0; offset < rows.length; offset += 500)
+    await t.databases.venues.db
+      .insertInto('booking')
+      .values(rows.slice(offset, offset + 500))
+      .execute();
   return rows.length;
 }

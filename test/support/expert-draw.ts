@@ -13,7 +13,12 @@ export const DRAW = `mutation($projectId: ID!, $seats: [SeatRequirementInput!]!,
 
 export const HOST = '411700';
 export const OPERATOR: Identity = { sub: 'test-operator', role: 'PLATFORM_OPERATOR', platform: HOST };
-export const SUPERVISOR: Identity = { sub: 'test-supervisor', role: 'SUPERVISOR', platform: HOST, department: 'HOUSING_AND_CONSTRUCTION' };
+export const SUPERVISOR: Identity = {
+  sub: 'test-supervisor',
+  role: 'SUPERVISOR',
+  platform: HOST,
+  department: 'HOUSING_AND_CONSTRUCTION',
+};
 export const AGENCY = '示例招标代理有限公司';
 
 let counter = 0;
@@ -70,10 +75,13 @@ export async function feeAdvancedProject(t: TestHub, spec: ProjectSpec): Promise
     evaluationEndsAt: endsAt,
   };
   const mains = spec.bookings.filter((booking) => booking.role === 'MAIN');
-  if (mains.length !== 1) throw new Error(`feeAdvancedProject: a project books exactly one MAIN room, not ${mains.length}`);
+  if (mains.length !== 1)
+    throw new Error(`feeAdvancedProject: a project books exactly one MAIN room, not ${mains.length}`);
   const project = await projects.submitProject(hostOperator, input);
   await projects.fileProject({ ...SUPERVISOR, platform: host }, project.id, true, null);
-  const secondary = spec.bookings.filter((booking) => booking.role === 'SECONDARY').map(({ roomId, seats }) => ({ roomId, seats }));
+  const secondary = spec.bookings
+    .filter((booking) => booking.role === 'SECONDARY')
+    .map(({ roomId, seats }) => ({ roomId, seats }));
   await confirmVenues(t, hostOperator, project.id, mains[0].roomId, secondary);
   await advanceEvaluationFee({ projects, venues }, hostOperator, project.id);
   return project.id;
@@ -83,7 +91,13 @@ export async function feeAdvancedProject(t: TestHub, spec: ProjectSpec): Promise
  * Takes a FILED project to VENUES_CONFIRMED the hub's way: arrangeVenues by the host's operator, then the booking saga
  * (the hub's jobs, or its steps run here on a hub without jobs), each partner that decides by hand confirming.
  */
-export async function confirmVenues(t: TestHub, hostOperator: Identity, projectId: string, mainRoomId: string, secondary: { roomId: string; seats: number }[]): Promise<void> {
+export async function confirmVenues(
+  t: TestHub,
+  hostOperator: Identity,
+  projectId: string,
+  mainRoomId: string,
+  secondary: { roomId: string; seats: number }[],
+): Promise<void> {
   const { projects, venues } = t.hub.services;
   await arrangeVenues({ projects, venues }, hostOperator, { projectId, mainRoomId, secondary });
   if (t.hub.jobs) {
@@ -92,7 +106,8 @@ export async function confirmVenues(t: TestHub, hostOperator: Identity, projectI
     await runBookingSaga(t, projectId);
   }
   const arranged = await projectStatus(t, projectId);
-  if (arranged !== 'VENUES_CONFIRMED') throw new Error(`confirmVenues: the venues of ${projectId} were not confirmed; it is ${arranged}`);
+  if (arranged !== 'VENUES_CONFIRMED')
+    throw new Error(`confirmVenues: the venues of ${projectId} were not confirmed; it is ${arranged}`);
 }
 
 /** Each partner that confirms by hand confirms the project's HELD bookings, until the jobs' saga has decided. */
@@ -106,7 +121,10 @@ async function confirmHeldBookings(t: TestHub, projectId: string): Promise<void>
       for (const booking of await venues.bookingsOfProjects([projectId])) {
         if (booking.status !== 'HELD' || confirmed.has(booking.id)) continue;
         const [room] = await venues.roomsWithPlatform([booking.room_id]);
-        await venues.confirmBooking({ sub: 'test-partner', role: 'PLATFORM_OPERATOR', platform: room.platform_id }, booking.id);
+        await venues.confirmBooking(
+          { sub: 'test-partner', role: 'PLATFORM_OPERATOR', platform: room.platform_id },
+          booking.id,
+        );
         confirmed.add(booking.id);
       }
       return undefined;
@@ -122,7 +140,9 @@ async function confirmHeldBookings(t: TestHub, projectId: string): Promise<void>
  */
 async function runBookingSaga(t: TestHub, projectId: string): Promise<void> {
   const { projects, venues } = t.hub.services;
-  const arranging = (await projects.eventsOfProjects([projectId])).filter((event) => event.kind === 'VENUES_ARRANGING').at(-1);
+  const arranging = (await projects.eventsOfProjects([projectId]))
+    .filter((event) => event.kind === 'VENUES_ARRANGING')
+    .at(-1);
   const data = arranging?.data as { arrangementId: string; requests: SeatRequest[] } | undefined;
   if (!data) throw new Error(`runBookingSaga: project ${projectId} has no arrangement in progress`);
   const project = await projects.getProject(projectId);
@@ -139,17 +159,32 @@ async function runBookingSaga(t: TestHub, projectId: string): Promise<void> {
     for (const booking of await venues.bookingsOfProjects([projectId])) {
       if (booking.status !== 'HELD') continue;
       const [room] = await venues.roomsWithPlatform([booking.room_id]);
-      await venues.confirmBooking({ sub: 'test-partner', role: 'PLATFORM_OPERATOR', platform: room.platform_id }, booking.id);
+      await venues.confirmBooking(
+        { sub: 'test-partner', role: 'PLATFORM_OPERATOR', platform: room.platform_id },
+        booking.id,
+      );
     }
     ({ arrangement } = await venues.concludeArrangement(data.arrangementId, { final: false }));
   }
-  if (arrangement.status === 'PENDING') throw new Error(`runBookingSaga: arrangement ${arrangement.id} is still PENDING after every partner confirmed`);
-  await recordArrangement(projects, { projectId, arrangementId: arrangement.id, actor: 'test', events: [], decision: { status: arrangement.status, reason: arrangement.reason } });
-  if (arrangement.status !== 'CONFIRMED') throw new Error(`runBookingSaga: arrangement ${arrangement.id} failed: ${arrangement.reason}`);
+  if (arrangement.status === 'PENDING')
+    throw new Error(`runBookingSaga: arrangement ${arrangement.id} is still PENDING after every partner confirmed`);
+  await recordArrangement(projects, {
+    projectId,
+    arrangementId: arrangement.id,
+    actor: 'test',
+    events: [],
+    decision: { status: arrangement.status, reason: arrangement.reason },
+  });
+  if (arrangement.status !== 'CONFIRMED')
+    throw new Error(`runBookingSaga: arrangement ${arrangement.id} failed: ${arrangement.reason}`);
 }
 
 export async function projectStatus(t: TestHub, projectId: string): Promise<string> {
-  const row = await t.databases.projects.db.selectFrom('project').select('status').where('id', '=', projectId).executeTakeFirstOrThrow();
+  const row = await t.databases.projects.db
+    .selectFrom('project')
+    .select('status')
+    .where('id', '=', projectId)
+    .executeTakeFirstOrThrow();
   return row.status;
 }
 
@@ -157,12 +192,31 @@ export async function projectStatus(t: TestHub, projectId: string): Promise<stri
 export async function drawSettled(t: TestHub, projectId: string, timeoutMs = 20_000) {
   return eventually(
     async () => {
-      const latest = await t.databases.experts.db.selectFrom('draw').select('id').where('project_id', '=', projectId).orderBy('requested_at', 'desc').executeTakeFirst();
+      const latest = await t.databases.experts.db
+        .selectFrom('draw')
+        .select('id')
+        .where('project_id', '=', projectId)
+        .orderBy('requested_at', 'desc')
+        .executeTakeFirst();
       if (!latest) return undefined;
-      const pending = await t.databases.experts.db.selectFrom('committee_seat').select('id').where('draw_id', '=', latest.id).where('invited_at', 'is', null).where('live', '=', true).execute();
-      const seats = await t.databases.experts.db.selectFrom('committee_seat').select('id').where('draw_id', '=', latest.id).execute();
+      const pending = await t.databases.experts.db
+        .selectFrom('committee_seat')
+        .select('id')
+        .where('draw_id', '=', latest.id)
+        .where('invited_at', 'is', null)
+        .where('live', '=', true)
+        .execute();
+      const seats = await t.databases.experts.db
+        .selectFrom('committee_seat')
+        .select('id')
+        .where('draw_id', '=', latest.id)
+        .execute();
       // Read after its seats: a draw that failed meanwhile withdrew them in the same transaction, and must not pass for seated.
-      const draw = await t.databases.experts.db.selectFrom('draw').selectAll().where('id', '=', latest.id).executeTakeFirstOrThrow();
+      const draw = await t.databases.experts.db
+        .selectFrom('draw')
+        .selectAll()
+        .where('id', '=', latest.id)
+        .executeTakeFirstOrThrow();
       if (draw.status === 'FAILED') {
         return (await projectStatus(t, projectId)) === 'FEE_ADVANCED' ? draw : undefined;
       }
@@ -174,7 +228,13 @@ export async function drawSettled(t: TestHub, projectId: string, timeoutMs = 20_
 }
 
 export function seatsOf(t: TestHub, drawId: string) {
-  return t.databases.experts.db.selectFrom('committee_seat').selectAll().where('draw_id', '=', drawId).orderBy('created_at').orderBy('id').execute();
+  return t.databases.experts.db
+    .selectFrom('committee_seat')
+    .selectAll()
+    .where('draw_id', '=', drawId)
+    .orderBy('created_at')
+    .orderBy('id')
+    .execute();
 }
 
 /** A room of the host platform with at least `seats` seats, and rooms of another city. */
@@ -212,7 +272,11 @@ let inputs = 0;
  * A valid SubmitProjectInput (GraphQL variables) of a LOCAL project of HOST and AGENCY a month from now, with a code
  * unique to the run; `overrides` replace fields.
  */
-export function projectInput(codePrefix: string, name: string, overrides: Record<string, unknown> = {}): Record<string, unknown> {
+export function projectInput(
+  codePrefix: string,
+  name: string,
+  overrides: Record<string, unknown> = {},
+): Record<string, unknown> {
   return {
     code: `${codePrefix}-${process.pid}-${++inputs}`,
     name,

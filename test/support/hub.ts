@@ -36,7 +36,13 @@ export async function freshDatabase(): Promise<TestDatabase> {
 
 /** A configuration pointing at the given database, with a queue prefix of its own. */
 export function testConfig(database: TestDatabase, overrides: Record<string, string> = {}): HubConfig {
-  return loadConfig({ ...process.env, DATABASE_URL: database.url, HUB_QUEUE_PREFIX: `{${database.name}}`, OUTBOX_POLL_INTERVAL: '50ms', ...overrides });
+  return loadConfig({
+    ...process.env,
+    DATABASE_URL: database.url,
+    HUB_QUEUE_PREFIX: `{${database.name}}`,
+    OUTBOX_POLL_INTERVAL: '50ms',
+    ...overrides,
+  });
 }
 
 export interface TestHub {
@@ -48,9 +54,16 @@ export interface TestHub {
   statements: { domain: string; sql: string }[];
   token(identity: Omit<Identity, 'sub'> & { sub?: string }): Promise<string>;
   /** POSTs a GraphQL request to the gateway with the identity's token. */
-  graphql<T = Record<string, unknown>>(identity: (Omit<Identity, 'sub'> & { sub?: string }) | null, query: string, variables?: Record<string, unknown>): Promise<GraphQLResponse<T>>;
+  graphql<T = Record<string, unknown>>(
+    identity: (Omit<Identity, 'sub'> & { sub?: string }) | null,
+    query: string,
+    variables?: Record<string, unknown>,
+  ): Promise<GraphQLResponse<T>>;
   /** POSTs any request body to the gateway with the identity's token (a persisted query's hash without its text, say). */
-  post<T = Record<string, unknown>>(identity: (Omit<Identity, 'sub'> & { sub?: string }) | null, body: Record<string, unknown>): Promise<GraphQLResponse<T>>;
+  post<T = Record<string, unknown>>(
+    identity: (Omit<Identity, 'sub'> & { sub?: string }) | null,
+    body: Record<string, unknown>,
+  ): Promise<GraphQLResponse<T>>;
   stop(): Promise<void>;
 }
 
@@ -60,7 +73,14 @@ export interface GraphQLResponse<T> {
   errors?: { message: string; path?: (string | number)[]; extensions?: { code?: string; [key: string]: unknown } }[];
 }
 
-export async function startTestHub(options: { overrides?: Record<string, string>; jobs?: boolean; logDestination?: { write(line: string): void }; clock?: Clock } = {}): Promise<TestHub> {
+export async function startTestHub(
+  options: {
+    overrides?: Record<string, string>;
+    jobs?: boolean;
+    logDestination?: { write(line: string): void };
+    clock?: Clock;
+  } = {},
+): Promise<TestHub> {
   const database = await freshDatabase();
   const config = testConfig(database, options.overrides);
   const statements: { domain: string; sql: string }[] = [];
@@ -73,7 +93,8 @@ export async function startTestHub(options: { overrides?: Record<string, string>
     jobs: options.jobs,
     clock: options.clock,
   });
-  const token = (identity: Omit<Identity, 'sub'> & { sub?: string }) => issueToken(config, { sub: `test-${identity.role.toLowerCase()}`, ...identity });
+  const token = (identity: Omit<Identity, 'sub'> & { sub?: string }) =>
+    issueToken(config, { sub: `test-${identity.role.toLowerCase()}`, ...identity });
   const post = async (identity: (Omit<Identity, 'sub'> & { sub?: string }) | null, body: Record<string, unknown>) => {
     const headers: Record<string, string> = { 'content-type': 'application/json' };
     if (identity) headers.authorization = `Bearer ${await token(identity)}`;
@@ -108,7 +129,12 @@ export function inDays(days: number, hour = 1): Date {
  * Waits until `check` returns a value other than undefined, or fails after the timeout. The one place the suite pauses
  * (between two looks at a condition); test/suite-hygiene.test.ts keeps it so.
  */
-export async function eventually<T>(check: () => Promise<T | undefined>, timeoutMs = 15_000, what = 'condition', pollMs = 50): Promise<T> {
+export async function eventually<T>(
+  check: () => Promise<T | undefined>,
+  timeoutMs = 15_000,
+  what = 'condition',
+  pollMs = 50,
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const value = await check();
@@ -132,17 +158,30 @@ export async function jobsSettled(t: TestHub, timeoutMs = 30_000): Promise<void>
     const finished: number[] = [];
     for (const name of QUEUE_NAMES) {
       const queue = jobs.queues[name];
-      const counts = await queue.getJobCounts('waiting', 'active', 'prioritized', 'waiting-children', 'completed', 'failed');
+      const counts = await queue.getJobCounts(
+        'waiting',
+        'active',
+        'prioritized',
+        'waiting-children',
+        'completed',
+        'failed',
+      );
       if (counts.waiting + counts.active + counts.prioritized + counts['waiting-children'] > 0) return undefined;
       const dueBy = Date.now() + LATER_MS;
       const delayed = await queue.getDelayed();
       // A scheduler's next run (the hold sweep's, every minute) is not work in progress; a retry always is.
-      if (delayed.some((job) => job.attemptsMade > 0 || (!job.repeatJobKey && job.timestamp + (job.opts.delay ?? 0) <= dueBy))) return undefined;
+      if (
+        delayed.some(
+          (job) => job.attemptsMade > 0 || (!job.repeatJobKey && job.timestamp + (job.opts.delay ?? 0) <= dueBy),
+        )
+      )
+        return undefined;
       finished.push(counts.completed, counts.failed);
     }
     for (const domain of ['venues', 'experts', 'projects'] as const) {
       const db = t.databases[domain].db as unknown as Kysely<WithOutbox>;
-      if (await db.selectFrom('outbox').select('id').where('sent_at', 'is', null).limit(1).executeTakeFirst()) return undefined;
+      if (await db.selectFrom('outbox').select('id').where('sent_at', 'is', null).limit(1).executeTakeFirst())
+        return undefined;
     }
     return finished.join(',');
   };
@@ -165,7 +204,8 @@ export const as = {
   admin: { role: 'PROVINCIAL_ADMIN', platform: '410000' } as const,
   operator: (platform = ZHUMADIAN) => ({ role: 'PLATFORM_OPERATOR', platform }) as const,
   partner: (platform: string) => ({ role: 'PARTNER_SYSTEM', platform }) as const,
-  supervisor: (department: Identity['department'], platform = ZHUMADIAN) => ({ role: 'SUPERVISOR', platform, department }) as const,
+  supervisor: (department: Identity['department'], platform = ZHUMADIAN) =>
+    ({ role: 'SUPERVISOR', platform, department }) as const,
   agency: (org: string, platform = ZHUMADIAN) => ({ role: 'AGENCY', platform, org }) as const,
   expert: (expert: string, platform = ZHUMADIAN) => ({ role: 'EXPERT', platform, expert }) as const,
 };

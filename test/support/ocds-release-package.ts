@@ -12,11 +12,31 @@ import Ajv, { type ValidateFunction } from 'ajv-draft-04';
 import addFormats from 'ajv-formats';
 import { z } from 'zod';
 
-const dateTime = z.string().refine((value) => /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$/.test(value) && !Number.isNaN(Date.parse(value)), 'an ISO 8601 date-time');
+const dateTime = z
+  .string()
+  .refine(
+    (value) =>
+      /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$/.test(value) &&
+      !Number.isNaN(Date.parse(value)),
+    'an ISO 8601 date-time',
+  );
 const RELEASE_TAGS = [
-  'planning', 'planningUpdate', 'tender', 'tenderAmendment', 'tenderUpdate', 'tenderCancellation', 'award', 'awardUpdate',
-  'awardCancellation', 'contract', 'contractUpdate', 'contractAmendment', 'implementation', 'implementationUpdate',
-  'contractTermination', 'compiled',
+  'planning',
+  'planningUpdate',
+  'tender',
+  'tenderAmendment',
+  'tenderUpdate',
+  'tenderCancellation',
+  'award',
+  'awardUpdate',
+  'awardCancellation',
+  'contract',
+  'contractUpdate',
+  'contractAmendment',
+  'implementation',
+  'implementationUpdate',
+  'contractTermination',
+  'compiled',
 ] as const;
 const organizationReference = z.object({ id: z.string().min(1), name: z.string().min(1) }).passthrough();
 const period = z.object({ startDate: dateTime.optional(), endDate: dateTime.optional() }).passthrough();
@@ -29,14 +49,19 @@ export const ocdsRelease = z
     date: dateTime,
     tag: z.array(z.enum(RELEASE_TAGS)).min(1),
     initiationType: z.literal('tender'),
-    language: z.string().regex(/^[a-z]{2}$/).optional(),
+    language: z
+      .string()
+      .regex(/^[a-z]{2}$/)
+      .optional(),
     parties: z.array(organizationReference.extend({ roles: z.array(z.string().min(1)).min(1) })).optional(),
     buyer: organizationReference.optional(),
     tender: z
       .object({
         id: z.string().min(1),
         title: z.string().optional(),
-        status: z.enum(['planning', 'planned', 'active', 'cancelled', 'unsuccessful', 'complete', 'withdrawn']).optional(),
+        status: z
+          .enum(['planning', 'planned', 'active', 'cancelled', 'unsuccessful', 'complete', 'withdrawn'])
+          .optional(),
         value: value.optional(),
         procurementMethod: z.enum(['open', 'selective', 'limited', 'direct']).optional(),
         mainProcurementCategory: z.enum(['goods', 'works', 'services']).optional(),
@@ -57,7 +82,14 @@ export const ocdsReleasePackage = z
     uri: z.string().url(),
     version: z.literal('1.1'),
     publishedDate: dateTime,
-    publisher: z.object({ name: z.string().min(1), scheme: z.string().optional(), uid: z.string().optional(), uri: z.string().url().optional() }).passthrough(),
+    publisher: z
+      .object({
+        name: z.string().min(1),
+        scheme: z.string().optional(),
+        uid: z.string().optional(),
+        uri: z.string().url().optional(),
+      })
+      .passthrough(),
     releases: z.array(ocdsRelease).min(1),
     extensions: z.array(z.string().url()).optional(),
     license: z.string().url().optional(),
@@ -70,7 +102,8 @@ export const ocdsReleasePackage = z
     if (new Set(ids).size !== ids.length) ctx.addIssue({ code: 'custom', message: 'release ids repeat' });
     for (const release of pkg.releases) {
       const parties = (release.parties ?? []).map((party) => party.id);
-      if (new Set(parties).size !== parties.length) ctx.addIssue({ code: 'custom', message: `release ${release.id}: party ids repeat` });
+      if (new Set(parties).size !== parties.length)
+        ctx.addIssue({ code: 'custom', message: `release ${release.id}: party ids repeat` });
     }
   });
 
@@ -89,7 +122,8 @@ interface JsonSchemaNode {
 }
 
 const readJson = (path: string): Json => JSON.parse(readFileSync(path, 'utf8')) as Json;
-const isObject = (value: unknown): value is { [key: string]: Json } => typeof value === 'object' && value !== null && !Array.isArray(value);
+const isObject = (value: unknown): value is { [key: string]: Json } =>
+  typeof value === 'object' && value !== null && !Array.isArray(value);
 
 /** RFC 7396: objects merge key by key, null removes a key, anything else replaces. */
 export function mergePatch(target: Json, patch: Json): Json {
@@ -151,9 +185,11 @@ function schemaSet(): OcdsSchemaSet {
   if (cached) return cached;
   const extension = readJson(join(HUB_EXTENSION_DIR, 'extension.json')) as { schemas?: string[]; codelists?: string[] };
   let releaseSchema = readJson(join(OFFICIAL_OCDS_DIR, 'release-schema.json'));
-  for (const patch of extension.schemas ?? []) releaseSchema = mergePatch(releaseSchema, readJson(join(HUB_EXTENSION_DIR, patch)));
+  for (const patch of extension.schemas ?? [])
+    releaseSchema = mergePatch(releaseSchema, readJson(join(HUB_EXTENSION_DIR, patch)));
   const codelists = new Map<string, Set<string>>();
-  for (const file of readdirSync(join(OFFICIAL_OCDS_DIR, 'codelists'))) codelists.set(file, new Set(codesOf(join(OFFICIAL_OCDS_DIR, 'codelists', file))));
+  for (const file of readdirSync(join(OFFICIAL_OCDS_DIR, 'codelists')))
+    codelists.set(file, new Set(codesOf(join(OFFICIAL_OCDS_DIR, 'codelists', file))));
   for (const file of extension.codelists ?? []) {
     const codes = codesOf(join(HUB_EXTENSION_DIR, 'codelists', file));
     if (file.startsWith('+')) {
@@ -182,13 +218,18 @@ function codelistIssues(set: OcdsSchemaSet, node: JsonSchemaNode, value: Json, p
     const codes = set.codelists.get(resolved.codelist);
     if (!codes) issues.push(`${path}: codelist ${resolved.codelist} is unknown`);
     for (const code of Array.isArray(value) ? value : [value]) {
-      if (codes && !codes.has(String(code))) issues.push(`${path}: ${JSON.stringify(code)} is not a code of ${resolved.codelist}${resolved.openCodelist ? ' (open: an extension must add it)' : ''}`);
+      if (codes && !codes.has(String(code)))
+        issues.push(
+          `${path}: ${JSON.stringify(code)} is not a code of ${resolved.codelist}${resolved.openCodelist ? ' (open: an extension must add it)' : ''}`,
+        );
     }
   }
   if (resolved.properties && isObject(value)) {
-    for (const [key, field] of Object.entries(value)) if (resolved.properties[key]) codelistIssues(set, resolved.properties[key], field, `${path}.${key}`, issues);
+    for (const [key, field] of Object.entries(value))
+      if (resolved.properties[key]) codelistIssues(set, resolved.properties[key], field, `${path}.${key}`, issues);
   }
-  if (resolved.items && Array.isArray(value)) value.forEach((item, i) => codelistIssues(set, resolved.items!, item, `${path}[${i}]`, issues));
+  if (resolved.items && Array.isArray(value))
+    value.forEach((item, i) => codelistIssues(set, resolved.items!, item, `${path}[${i}]`, issues));
 }
 
 /**
@@ -198,7 +239,12 @@ function codelistIssues(set: OcdsSchemaSet, node: JsonSchemaNode, value: Json, p
 export function officialOcdsIssues(pkg: unknown): string[] {
   const set = schemaSet();
   const issues: string[] = [];
-  if (!set.validate(pkg)) issues.push(...(set.validate.errors ?? []).map((error) => `${error.instancePath || '/'}: ${error.message} ${JSON.stringify(error.params)}`));
+  if (!set.validate(pkg))
+    issues.push(
+      ...(set.validate.errors ?? []).map(
+        (error) => `${error.instancePath || '/'}: ${error.message} ${JSON.stringify(error.params)}`,
+      ),
+    );
   const releases = isObject(pkg) && Array.isArray(pkg.releases) ? pkg.releases : [];
   releases.forEach((release, i) => codelistIssues(set, set.releaseSchema, release, `releases[${i}]`, issues));
   return issues;

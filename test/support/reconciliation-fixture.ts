@@ -54,7 +54,11 @@ export async function insertProjects(databases: HubDatabases, projects: readonly
     fee_advance: null,
     submitted_by: 'agency:fixture-agency',
   }));
-  for (let offset = 0; offset < rows.length; offset += 500) await databases.projects.db.insertInto('project').values(rows.slice(offset, offset + 500)).execute();
+  for (let offset = 0; offset < rows.length; offset += 500)
+    await databases.projects.db
+      .insertInto('project')
+      .values(rows.slice(offset, offset + 500))
+      .execute();
 }
 
 export interface FixtureBooking {
@@ -84,7 +88,11 @@ export async function insertBookings(databases: HubDatabases, bookings: readonly
     hold_expires_at: booking.status === 'HELD' ? (booking.holdExpiresAt ?? new Date(Date.now() + 3600_000)) : null,
     reason: null,
   }));
-  for (let offset = 0; offset < rows.length; offset += 500) await databases.venues.db.insertInto('booking').values(rows.slice(offset, offset + 500)).execute();
+  for (let offset = 0; offset < rows.length; offset += 500)
+    await databases.venues.db
+      .insertInto('booking')
+      .values(rows.slice(offset, offset + 500))
+      .execute();
 }
 
 export interface FixtureSeat {
@@ -96,7 +104,10 @@ export interface FixtureSeat {
 }
 
 /** A completed draw of the project with the given seats. */
-export async function insertDraws(databases: HubDatabases, draws: readonly { projectId: string; startsAt: Date; endsAt: Date; seats: readonly FixtureSeat[] }[]): Promise<void> {
+export async function insertDraws(
+  databases: HubDatabases,
+  draws: readonly { projectId: string; startsAt: Date; endsAt: Date; seats: readonly FixtureSeat[] }[],
+): Promise<void> {
   const drawRows = draws.map((draw) => ({
     id: `draw-${draw.projectId}`,
     project_id: draw.projectId,
@@ -127,19 +138,56 @@ export async function insertDraws(databases: HubDatabases, draws: readonly { pro
       reason: null,
     })),
   );
-  for (let offset = 0; offset < drawRows.length; offset += 500) await databases.experts.db.insertInto('draw').values(drawRows.slice(offset, offset + 500)).execute();
-  for (let offset = 0; offset < seatRows.length; offset += 500) await databases.experts.db.insertInto('committee_seat').values(seatRows.slice(offset, offset + 500)).execute();
+  for (let offset = 0; offset < drawRows.length; offset += 500)
+    await databases.experts.db
+      .insertInto('draw')
+      .values(drawRows.slice(offset, offset + 500))
+      .execute();
+  for (let offset = 0; offset < seatRows.length; offset += 500)
+    await databases.experts.db
+      .insertInto('committee_seat')
+      .values(seatRows.slice(offset, offset + 500))
+      .execute();
 }
 
 /** The entries of an advance: agency → host, and host → partner when a partner is given. */
-export async function insertLedger(databases: HubDatabases, entries: readonly { projectId: string; host?: string; partner?: string }[]): Promise<void> {
+export async function insertLedger(
+  databases: HubDatabases,
+  entries: readonly { projectId: string; host?: string; partner?: string }[],
+): Promise<void> {
   const rows = entries.flatMap(({ projectId, host = HOST, partner }) => [
-    { id: `${projectId}:advance`, project_id: projectId, kind: 'FEE_ADVANCE' as const, payer: 'agency:fixture-agency', payee: `platform:${host}`, amount: 480_000, reverses: null, detail: '{}', settled_at: null },
+    {
+      id: `${projectId}:advance`,
+      project_id: projectId,
+      kind: 'FEE_ADVANCE' as const,
+      payer: 'agency:fixture-agency',
+      payee: `platform:${host}`,
+      amount: 480_000,
+      reverses: null,
+      detail: '{}',
+      settled_at: null,
+    },
     ...(partner
-      ? [{ id: `${projectId}:payable:${partner}`, project_id: projectId, kind: 'PARTNER_PAYABLE' as const, payer: `platform:${host}`, payee: `platform:${partner}`, amount: 160_000, reverses: null, detail: '{}', settled_at: null }]
+      ? [
+          {
+            id: `${projectId}:payable:${partner}`,
+            project_id: projectId,
+            kind: 'PARTNER_PAYABLE' as const,
+            payer: `platform:${host}`,
+            payee: `platform:${partner}`,
+            amount: 160_000,
+            reverses: null,
+            detail: '{}',
+            settled_at: null,
+          },
+        ]
       : []),
   ]);
-  for (let offset = 0; offset < rows.length; offset += 500) await databases.projects.db.insertInto('ledger_entry').values(rows.slice(offset, offset + 500)).execute();
+  for (let offset = 0; offset < rows.length; offset += 500)
+    await databases.projects.db
+      .insertInto('ledger_entry')
+      .values(rows.slice(offset, offset + 500))
+      .execute();
 }
 
 /**
@@ -149,7 +197,13 @@ export async function insertLedger(databases: HubDatabases, entries: readonly { 
 export async function seedEveryDiscrepancy(databases: HubDatabases, day: Date, rooms: Rooms) {
   const startsAt = new Date(day.getTime() + 1 * 3600_000);
   const endsAt = new Date(day.getTime() + 9 * 3600_000);
-  const project = (key: string, status: ProjectStatus): FixtureProject => ({ id: `prj-rec-${key}`, code: `REC-${key.toUpperCase()}`, status, startsAt, endsAt });
+  const project = (key: string, status: ProjectStatus): FixtureProject => ({
+    id: `prj-rec-${key}`,
+    code: `REC-${key.toUpperCase()}`,
+    status,
+    startsAt,
+    endsAt,
+  });
   await insertProjects(databases, [
     project('clean', 'IN_EVALUATION'),
     project('window', 'FEE_ADVANCED'),
@@ -159,7 +213,12 @@ export async function seedEveryDiscrepancy(databases: HubDatabases, day: Date, r
     project('committee', 'IN_EVALUATION'),
     project('ledger', 'FEE_ADVANCED'),
   ]);
-  const main = (key: string, roomId: string, status: FixtureBooking['status'] = 'CONFIRMED', window = { startsAt, endsAt }): FixtureBooking => ({
+  const main = (
+    key: string,
+    roomId: string,
+    status: FixtureBooking['status'] = 'CONFIRMED',
+    window = { startsAt, endsAt },
+  ): FixtureBooking => ({
     id: `bk-rec-${key}-main`,
     projectId: `prj-rec-${key}`,
     roomId,
@@ -170,20 +229,66 @@ export async function seedEveryDiscrepancy(databases: HubDatabases, day: Date, r
   // No booking_seat rows are written, so rooms may be shared: the seat exclusion constraint is not what this tests.
   await insertBookings(databases, [
     main('clean', rooms.host),
-    { id: 'bk-rec-clean-secondary', projectId: 'prj-rec-clean', roomId: rooms.partner, role: 'SECONDARY', status: 'CONFIRMED', startsAt, endsAt },
+    {
+      id: 'bk-rec-clean-secondary',
+      projectId: 'prj-rec-clean',
+      roomId: rooms.partner,
+      role: 'SECONDARY',
+      status: 'CONFIRMED',
+      startsAt,
+      endsAt,
+    },
     main('window', rooms.host, 'CONFIRMED', { startsAt, endsAt: new Date(endsAt.getTime() - 4 * 3600_000) }),
     main('closed', rooms.host),
     main('hold', rooms.host, 'HELD'),
-    { id: 'bk-rec-hold-secondary', projectId: 'prj-rec-hold', roomId: rooms.partner, role: 'SECONDARY', status: 'HELD', startsAt, endsAt, holdExpiresAt: new Date(Date.now() - 3600_000) },
+    {
+      id: 'bk-rec-hold-secondary',
+      projectId: 'prj-rec-hold',
+      roomId: rooms.partner,
+      role: 'SECONDARY',
+      status: 'HELD',
+      startsAt,
+      endsAt,
+      holdExpiresAt: new Date(Date.now() - 3600_000),
+    },
     main('seat', rooms.host),
-    { id: 'bk-rec-seat-secondary', projectId: 'prj-rec-seat', roomId: rooms.partner, role: 'SECONDARY', status: 'REJECTED', startsAt, endsAt },
+    {
+      id: 'bk-rec-seat-secondary',
+      projectId: 'prj-rec-seat',
+      roomId: rooms.partner,
+      role: 'SECONDARY',
+      status: 'REJECTED',
+      startsAt,
+      endsAt,
+    },
     main('committee', rooms.host),
-    { id: 'bk-rec-ledger-main', projectId: 'prj-rec-ledger', roomId: rooms.host, role: 'MAIN', status: 'CONFIRMED', startsAt: new Date(day.getTime() + 10 * 3600_000), endsAt: new Date(day.getTime() + 14 * 3600_000) },
+    {
+      id: 'bk-rec-ledger-main',
+      projectId: 'prj-rec-ledger',
+      roomId: rooms.host,
+      role: 'MAIN',
+      status: 'CONFIRMED',
+      startsAt: new Date(day.getTime() + 10 * 3600_000),
+      endsAt: new Date(day.getTime() + 14 * 3600_000),
+    },
   ]);
-  await databases.projects.db.updateTable('project').set({ evaluation_starts_at: new Date(day.getTime() + 10 * 3600_000), evaluation_ends_at: new Date(day.getTime() + 14 * 3600_000) }).where('id', '=', 'prj-rec-ledger').execute();
+  await databases.projects.db
+    .updateTable('project')
+    .set({
+      evaluation_starts_at: new Date(day.getTime() + 10 * 3600_000),
+      evaluation_ends_at: new Date(day.getTime() + 14 * 3600_000),
+    })
+    .where('id', '=', 'prj-rec-ledger')
+    .execute();
   let expert = 0;
   const seats = (key: string, bookingId: string, roomId: string, statuses: FixtureSeat['status'][]) =>
-    statuses.map((status, index) => ({ id: `seat-rec-${key}-${index + 1}`, bookingId, roomId, status, expertId: `exp-${String(++expert).padStart(5, '0')}` }));
+    statuses.map((status, index) => ({
+      id: `seat-rec-${key}-${index + 1}`,
+      bookingId,
+      roomId,
+      status,
+      expertId: `exp-${String(++expert).padStart(5, '0')}`,
+    }));
   await insertDraws(databases, [
     {
       projectId: 'prj-rec-clean',
@@ -194,10 +299,32 @@ export async function seedEveryDiscrepancy(databases: HubDatabases, day: Date, r
         ...seats('clean-2', 'bk-rec-clean-secondary', rooms.partner, ['CHECKED_IN', 'CHECKED_IN']),
       ],
     },
-    { projectId: 'prj-rec-seat', startsAt, endsAt, seats: [...seats('seat', 'bk-rec-seat-main', rooms.host, ['ACCEPTED']), ...seats('seat-2', 'bk-rec-seat-secondary', rooms.partner, ['INVITED'])] },
-    { projectId: 'prj-rec-committee', startsAt, endsAt, seats: seats('committee', 'bk-rec-committee-main', rooms.host, ['CHECKED_IN', 'ACCEPTED', 'ACCEPTED', 'DECLINED', 'WITHDRAWN']) },
+    {
+      projectId: 'prj-rec-seat',
+      startsAt,
+      endsAt,
+      seats: [
+        ...seats('seat', 'bk-rec-seat-main', rooms.host, ['ACCEPTED']),
+        ...seats('seat-2', 'bk-rec-seat-secondary', rooms.partner, ['INVITED']),
+      ],
+    },
+    {
+      projectId: 'prj-rec-committee',
+      startsAt,
+      endsAt,
+      seats: seats('committee', 'bk-rec-committee-main', rooms.host, [
+        'CHECKED_IN',
+        'ACCEPTED',
+        'ACCEPTED',
+        'DECLINED',
+        'WITHDRAWN',
+      ]),
+    },
   ]);
-  await insertLedger(databases, [{ projectId: 'prj-rec-clean', partner: PARTNER }, { projectId: 'prj-rec-ledger', partner: PARTNER }]);
+  await insertLedger(databases, [
+    { projectId: 'prj-rec-clean', partner: PARTNER },
+    { projectId: 'prj-rec-ledger', partner: PARTNER },
+  ]);
   return [
     { kind: 'WINDOW_MISMATCH', projectCode: 'REC-WINDOW', target: 'bk-rec-window-main' },
     { kind: 'LIVE_BOOKING_OF_CLOSED_PROJECT', projectCode: 'REC-CLOSED', target: 'bk-rec-closed-main' },

@@ -22,63 +22,104 @@ const RESPOND = `mutation($seat: ID!, $accept: Boolean!, $reason: String) { resp
 const CHECK_IN = `mutation($seat: ID!, $room: ID!) { checkIn(seatId: $seat, roomId: $room) { id status } }`;
 
 /** Posts through the gateway and fails with the errors when there are any. */
-export async function ok<T>(t: TestHub, identity: Caller, query: string, variables: Record<string, unknown> = {}): Promise<T> {
+export async function ok<T>(
+  t: TestHub,
+  identity: Caller,
+  query: string,
+  variables: Record<string, unknown> = {},
+): Promise<T> {
   const response = await t.graphql<T>(identity, query, variables);
   if (response.errors) throw new Error(`${query.slice(0, 70)}…: ${JSON.stringify(response.errors)}`);
   return response.data as T;
 }
 
 export async function projectStatus(t: TestHub, projectId: string): Promise<string> {
-  return (await t.databases.projects.db.selectFrom('project').select('status').where('id', '=', projectId).executeTakeFirstOrThrow()).status;
+  return (
+    await t.databases.projects.db
+      .selectFrom('project')
+      .select('status')
+      .where('id', '=', projectId)
+      .executeTakeFirstOrThrow()
+  ).status;
 }
 
 export async function waitForStatus(t: TestHub, projectId: string, status: string, timeoutMs = 30_000): Promise<void> {
-  await eventually(async () => ((await projectStatus(t, projectId)) === status ? true : undefined), timeoutMs, `project ${projectId} to be ${status}`);
+  await eventually(
+    async () => ((await projectStatus(t, projectId)) === status ? true : undefined),
+    timeoutMs,
+    `project ${projectId} to be ${status}`,
+  );
 }
 
 let serial = 0;
 
 /** 申请提交 by the agency: a REMOTE project of 5 (4 drawn experts and 1 tenderer representative) over the window. */
 export async function submit(t: TestHub, window: { startsAt: Date; endsAt: Date }): Promise<string> {
-  const { submitProject } = await ok<{ submitProject: { id: string } }>(t, agency, `mutation($input: SubmitProjectInput!) { submitProject(input: $input) { id } }`, {
-    input: {
-      code: `WF-${process.pid}-${++serial}-${Math.random().toString(36).slice(2, 6)}`,
-      name: '驿城区示例道路改造工程施工',
-      category: 'CONSTRUCTION',
-      department: 'HOUSING_AND_CONSTRUCTION',
-      hostPlatformId: ZHUMADIAN,
-      tenderer: '驻马店市示例城市建设投资有限公司',
-      agency: WORKFLOW_AGENCY,
-      bidders: ['河南示例路桥建设有限公司', '驻马店示例市政工程有限公司'],
-      budget: '1250000000',
-      mode: 'REMOTE',
-      committeeSize: 5,
-      tendererRepresentatives: 1,
-      evaluationStartsAt: window.startsAt.toISOString(),
-      evaluationEndsAt: window.endsAt.toISOString(),
+  const { submitProject } = await ok<{ submitProject: { id: string } }>(
+    t,
+    agency,
+    `mutation($input: SubmitProjectInput!) { submitProject(input: $input) { id } }`,
+    {
+      input: {
+        code: `WF-${process.pid}-${++serial}-${Math.random().toString(36).slice(2, 6)}`,
+        name: '驿城区示例道路改造工程施工',
+        category: 'CONSTRUCTION',
+        department: 'HOUSING_AND_CONSTRUCTION',
+        hostPlatformId: ZHUMADIAN,
+        tenderer: '驻马店市示例城市建设投资有限公司',
+        agency: WORKFLOW_AGENCY,
+        bidders: ['河南示例路桥建设有限公司', '驻马店示例市政工程有限公司'],
+        budget: '1250000000',
+        mode: 'REMOTE',
+        committeeSize: 5,
+        tendererRepresentatives: 1,
+        evaluationStartsAt: window.startsAt.toISOString(),
+        evaluationEndsAt: window.endsAt.toISOString(),
+      },
     },
-  });
+  );
   return submitProject.id;
 }
 
 /** 备案 by the department's supervisor. */
 export async function file(t: TestHub, projectId: string): Promise<void> {
-  await ok(t, supervisor, `mutation($id: ID!) { fileProject(projectId: $id, approve: true, note: "资料齐全") { status } }`, { id: projectId });
+  await ok(
+    t,
+    supervisor,
+    `mutation($id: ID!) { fileProject(projectId: $id, approve: true, note: "资料齐全") { status } }`,
+    { id: projectId },
+  );
 }
 
 /** 副场选择: the main room and the given partner rooms; returns at once (the saga runs in the jobs). */
-export async function arrange(t: TestHub, projectId: string, secondary: { roomId: string; seats: number }[] = [{ roomId: COUNTY_ROOM, seats: 2 }]): Promise<void> {
-  await ok(t, host, `mutation($id: ID!, $main: ID!, $secondary: [SeatRequestInput!]!) { arrangeVenues(projectId: $id, mainRoomId: $main, secondary: $secondary) { status } }`, {
-    id: projectId,
-    main: MAIN_ROOM,
-    secondary,
-  });
+export async function arrange(
+  t: TestHub,
+  projectId: string,
+  secondary: { roomId: string; seats: number }[] = [{ roomId: COUNTY_ROOM, seats: 2 }],
+): Promise<void> {
+  await ok(
+    t,
+    host,
+    `mutation($id: ID!, $main: ID!, $secondary: [SeatRequestInput!]!) { arrangeVenues(projectId: $id, mainRoomId: $main, secondary: $secondary) { status } }`,
+    {
+      id: projectId,
+      main: MAIN_ROOM,
+      secondary,
+    },
+  );
 }
 
 /** The project's booking at a room once it is HELD (waiting for the partner's decision). */
 export async function heldBooking(t: TestHub, projectId: string, roomId: string): Promise<string> {
   const booking = await eventually(
-    () => t.databases.venues.db.selectFrom('booking').select('id').where('project_id', '=', projectId).where('room_id', '=', roomId).where('status', '=', 'HELD').executeTakeFirst(),
+    () =>
+      t.databases.venues.db
+        .selectFrom('booking')
+        .select('id')
+        .where('project_id', '=', projectId)
+        .where('room_id', '=', roomId)
+        .where('status', '=', 'HELD')
+        .executeTakeFirst(),
     30_000,
     `the hold of ${roomId} for ${projectId}`,
   );
@@ -87,7 +128,12 @@ export async function heldBooking(t: TestHub, projectId: string, roomId: string)
 
 /** The bookings of the project, with the status of each. */
 export function bookingsOf(t: TestHub, projectId: string) {
-  return t.databases.venues.db.selectFrom('booking').selectAll().where('project_id', '=', projectId).orderBy('id').execute();
+  return t.databases.venues.db
+    .selectFrom('booking')
+    .selectAll()
+    .where('project_id', '=', projectId)
+    .orderBy('id')
+    .execute();
 }
 
 /** Main room and the auto-confirming county: VENUES_CONFIRMED. */
@@ -103,13 +149,25 @@ export async function advanceFee(t: TestHub, projectId: string): Promise<void> {
 
 /** 专家抽取: the four expert seats in the main room; returns at once (the draw runs in the jobs). */
 export async function draw(t: TestHub, projectId: string): Promise<void> {
-  await ok(t, host, `mutation($id: ID!, $seats: [SeatRequirementInput!]!) { drawExperts(projectId: $id, seats: $seats) { status } }`, {
-    id: projectId,
-    seats: [{ roomId: MAIN_ROOM, specialty: SPECIALTY, count: 4 }],
-  });
+  await ok(
+    t,
+    host,
+    `mutation($id: ID!, $seats: [SeatRequirementInput!]!) { drawExperts(projectId: $id, seats: $seats) { status } }`,
+    {
+      id: projectId,
+      seats: [{ roomId: MAIN_ROOM, specialty: SPECIALTY, count: 4 }],
+    },
+  );
 }
 
-export type Seat = { id: string; status: string; round: number; expert_id: string | null; room_id: string; invited_at: Date | null };
+export type Seat = {
+  id: string;
+  status: string;
+  round: number;
+  expert_id: string | null;
+  room_id: string;
+  invited_at: Date | null;
+};
 
 export function seatsOf(t: TestHub, projectId: string): Promise<Seat[]> {
   return t.databases.experts.db
@@ -126,7 +184,9 @@ export async function invitedSeats(t: TestHub, projectId: string): Promise<Seat[
   return eventually(
     async () => {
       const seats = await seatsOf(t, projectId);
-      return seats.length === 4 && seats.every((seat) => seat.status === 'INVITED' && seat.invited_at !== null) ? seats : undefined;
+      return seats.length === 4 && seats.every((seat) => seat.status === 'INVITED' && seat.invited_at !== null)
+        ? seats
+        : undefined;
     },
     30_000,
     `four invited seats of ${projectId}`,
@@ -157,7 +217,12 @@ export async function startEvaluation(t: TestHub, projectId: string): Promise<vo
 
 /** 评标评审 ends with the report's digest: EVALUATED. */
 export async function completeEvaluation(t: TestHub, projectId: string): Promise<void> {
-  await ok(t, host, `mutation($id: ID!, $d: String!) { completeEvaluation(projectId: $id, reportDigest: $d) { status } }`, { id: projectId, d: 'cd'.repeat(32) });
+  await ok(
+    t,
+    host,
+    `mutation($id: ID!, $d: String!) { completeEvaluation(projectId: $id, reportDigest: $d) { status } }`,
+    { id: projectId, d: 'cd'.repeat(32) },
+  );
 }
 
 /** 档案保存: ARCHIVED. */
@@ -165,12 +230,14 @@ export async function archive(t: TestHub, projectId: string): Promise<void> {
   await ok(t, host, `mutation($id: ID!) { archiveProject(projectId: $id) { status } }`, { id: projectId });
 }
 
-export async function verifyArchive(t: TestHub, projectId: string): Promise<{ intact: boolean; entries: number; firstBrokenEntry: number | null }> {
-  const { verifyProjectArchive } = await ok<{ verifyProjectArchive: { intact: boolean; entries: number; firstBrokenEntry: number | null } }>(
-    t,
-    supervisor,
-    `query($id: ID!) { verifyProjectArchive(projectId: $id) { intact entries firstBrokenEntry } }`,
-    { id: projectId },
-  );
+export async function verifyArchive(
+  t: TestHub,
+  projectId: string,
+): Promise<{ intact: boolean; entries: number; firstBrokenEntry: number | null }> {
+  const { verifyProjectArchive } = await ok<{
+    verifyProjectArchive: { intact: boolean; entries: number; firstBrokenEntry: number | null };
+  }>(t, supervisor, `query($id: ID!) { verifyProjectArchive(projectId: $id) { intact entries firstBrokenEntry } }`, {
+    id: projectId,
+  });
   return verifyProjectArchive;
 }

@@ -69,10 +69,14 @@ export async function up(db: Kysely<unknown>): Promise<void> {
 export async function down(db: Kysely<unknown>): Promise<void> {
   await db.schema.dropTable('sealed_access').ifExists().execute();
   await sql`drop index if exists committee_seat_project_idx`.execute(db);
-  await sql`alter table committee_seat drop column if exists replaces_seat_id, drop column if exists group_key`.execute(db);
+  await sql`alter table committee_seat drop column if exists replaces_seat_id, drop column if exists group_key`.execute(
+    db,
+  );
   await db.schema.dropTable('draw_round').ifExists().execute();
   await db.schema.dropTable('draw_group').ifExists().execute();
   await sql`
     alter table draw drop column if exists eligibility, drop column if exists unsealed_at, drop column if exists mode,
-      drop column if exists department, drop column if exists host_parent_id, drop column if exists host_platform_id`.execute(db);
+      drop column if exists department, drop column if exists host_parent_id, drop column if exists host_platform_id`.execute(
+    db,
+  );
 }

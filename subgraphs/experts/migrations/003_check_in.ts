@@ -3,7 +3,9 @@
 import { sql, type Kysely } from 'kysely';
 
 export async function up(db: Kysely<unknown>): Promise<void> {
-  await sql`alter table committee_seat add column checked_in_at timestamptz, add column checked_in_room_id text`.execute(db);
+  await sql`alter table committee_seat add column checked_in_at timestamptz, add column checked_in_room_id text`.execute(
+    db,
+  );
   await sql`
     create table access_attempt (
       id bigserial primary key,
@@ -24,5 +26,7 @@ export async function up(db: Kysely<unknown>): Promise<void> {
 
 export async function down(db: Kysely<unknown>): Promise<void> {
   await db.schema.dropTable('access_attempt').ifExists().execute();
-  await sql`alter table committee_seat drop column if exists checked_in_room_id, drop column if exists checked_in_at`.execute(db);
+  await sql`alter table committee_seat drop column if exists checked_in_room_id, drop column if exists checked_in_at`.execute(
+    db,
+  );
 }

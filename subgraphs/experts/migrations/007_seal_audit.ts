@@ -10,12 +10,16 @@ export async function up(db: Kysely<unknown>): Promise<void> {
       add column reads integer not null default 1 check (reads >= 1),
       add column last_at timestamptz,
       add column minute timestamptz`.execute(db);
-  await sql`create unique index sealed_access_minute_idx on sealed_access (actor, draw_id, seat_id, field, minute) where minute is not null`.execute(db);
+  await sql`create unique index sealed_access_minute_idx on sealed_access (actor, draw_id, seat_id, field, minute) where minute is not null`.execute(
+    db,
+  );
   await sql`alter table access_attempt add column caller_seat_id text`.execute(db);
 }
 
 export async function down(db: Kysely<unknown>): Promise<void> {
   await sql`alter table access_attempt drop column if exists caller_seat_id`.execute(db);
   await sql`drop index if exists sealed_access_minute_idx`.execute(db);
-  await sql`alter table sealed_access drop column if exists minute, drop column if exists last_at, drop column if exists reads`.execute(db);
+  await sql`alter table sealed_access drop column if exists minute, drop column if exists last_at, drop column if exists reads`.execute(
+    db,
+  );
 }

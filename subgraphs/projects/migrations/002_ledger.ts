@@ -23,7 +23,9 @@ export async function up(db: Kysely<unknown>): Promise<void> {
       foreign key (reverses, project_id, amount, payee, payer) references ledger_entry (id, project_id, amount, payer, payee)
     )`.execute(db);
   // One advance and one payable per partner for a project: a step run twice cannot charge twice.
-  await sql`create unique index ledger_entry_once_idx on ledger_entry (project_id, kind, payee) where kind <> 'REVERSAL'`.execute(db);
+  await sql`create unique index ledger_entry_once_idx on ledger_entry (project_id, kind, payee) where kind <> 'REVERSAL'`.execute(
+    db,
+  );
   await sql`create index ledger_entry_project_idx on ledger_entry (project_id, created_at, id)`.execute(db);
   await sql`create index ledger_entry_payer_idx on ledger_entry (payer)`.execute(db);
   await sql`create index ledger_entry_payee_idx on ledger_entry (payee)`.execute(db);

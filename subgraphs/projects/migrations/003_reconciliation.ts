@@ -19,8 +19,12 @@ export async function up(db: Kysely<unknown>): Promise<void> {
       check ((status = 'FAILED') = (failure_reason is not null))
     )`.execute(db);
   // Two reports of the same range never run at once: at most one is waiting or running; a second request joins it.
-  await sql`create unique index reconciliation_report_one_live_per_range on reconciliation_report (from_at, to_at) where status in ('PENDING', 'RUNNING')`.execute(db);
-  await sql`create index reconciliation_report_latest_idx on reconciliation_report (generated_at desc, id desc) where status = 'DONE'`.execute(db);
+  await sql`create unique index reconciliation_report_one_live_per_range on reconciliation_report (from_at, to_at) where status in ('PENDING', 'RUNNING')`.execute(
+    db,
+  );
+  await sql`create index reconciliation_report_latest_idx on reconciliation_report (generated_at desc, id desc) where status = 'DONE'`.execute(
+    db,
+  );
   await sql`
     create table reconciliation_discrepancy (
       report_id text not null references reconciliation_report(id),
@@ -38,7 +42,9 @@ export async function up(db: Kysely<unknown>): Promise<void> {
       primary key (report_id, seq)
     )`.execute(db);
   // The reconciliation pages through the projects whose evaluation window overlaps its range.
-  await sql`create index project_evaluation_window_idx on project using gist (tstzrange(evaluation_starts_at, evaluation_ends_at))`.execute(db);
+  await sql`create index project_evaluation_window_idx on project using gist (tstzrange(evaluation_starts_at, evaluation_ends_at))`.execute(
+    db,
+  );
 }
 
 export async function down(db: Kysely<unknown>): Promise<void> {

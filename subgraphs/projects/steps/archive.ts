@@ -40,16 +40,33 @@ export function verifyChain(projectId: string, events: readonly ProjectEvent[]):
       detail: event.detail,
       data: event.data as Json,
     });
-    if (event.project_id !== projectId || event.seq !== index + 1 || event.prev_hash !== prevHash || event.hash !== expected) firstBrokenEntry = event.seq;
+    if (
+      event.project_id !== projectId ||
+      event.seq !== index + 1 ||
+      event.prev_hash !== prevHash ||
+      event.hash !== expected
+    )
+      firstBrokenEntry = event.seq;
     prevHash = event.hash;
   });
-  return { projectId, intact: firstBrokenEntry === null, entries: events.length, firstBrokenEntry, head: events.at(-1)?.hash ?? GENESIS_HASH };
+  return {
+    projectId,
+    intact: firstBrokenEntry === null,
+    entries: events.length,
+    firstBrokenEntry,
+    head: events.at(-1)?.hash ?? GENESIS_HASH,
+  };
 }
 
 /** Those who read the project read its archive's verification. */
-export async function verifyProjectArchive(projects: ProjectsService, identity: Identity, projectId: string): Promise<ArchiveVerification> {
+export async function verifyProjectArchive(
+  projects: ProjectsService,
+  identity: Identity,
+  projectId: string,
+): Promise<ArchiveVerification> {
   const project = await projects.getProject(projectId);
-  if (!(await projects.canRead(identity, project))) throw forbidden(`your role may not read project ${projectId} or its archive`);
+  if (!(await projects.canRead(identity, project)))
+    throw forbidden(`your role may not read project ${projectId} or its archive`);
   return verifyChain(projectId, await projects.eventsOfProjects([projectId]));
 }
 
@@ -57,22 +74,41 @@ export async function verifyProjectArchive(projects: ProjectsService, identity: 
  * Seals an EVALUATED project's archive: a host operator checks the chain is intact and moves the project to ARCHIVED,
  * whose event (the last the archive takes) records the head it sealed.
  */
-export async function archiveProject(deps: { projects: ProjectsService; experts: DrawDesk }, identity: Identity, projectId: string): Promise<Project> {
+export async function archiveProject(
+  deps: { projects: ProjectsService; experts: DrawDesk },
+  identity: Identity,
+  projectId: string,
+): Promise<Project> {
   const { projects } = deps;
   const project = await projects.getProject(projectId);
   if (identity.role !== 'PLATFORM_OPERATOR' || identity.platform !== project.host_platform_id) {
-    throw forbidden(`only an operator of the host platform ${project.host_platform_id} may archive project ${project.id}`);
+    throw forbidden(
+      `only an operator of the host platform ${project.host_platform_id} may archive project ${project.id}`,
+    );
   }
   // Attempts whose jobs have not run yet would find the archive sealed: write them before the seal.
   if (project.status === 'EVALUATED') await recordAccessAttempts(deps, projectId);
   return projects.inTransaction(async (trx) => {
     // The row lock first, so no event slips in between the verification and the seal.
-    const locked = await trx.selectFrom('project').select('status').where('id', '=', projectId).forUpdate().executeTakeFirstOrThrow();
-    if (locked.status !== 'EVALUATED') throw conflict(`project ${project.code} is ${locked.status}; only an EVALUATED project is archived`);
-    const events = await trx.selectFrom('project_event').selectAll().where('project_id', '=', projectId).orderBy('seq').execute();
+    const locked = await trx
+      .selectFrom('project')
+      .select('status')
+      .where('id', '=', projectId)
+      .forUpdate()
+      .executeTakeFirstOrThrow();
+    if (locked.status !== 'EVALUATED')
+      throw conflict(`project ${project.code} is ${locked.status}; only an EVALUATED project is archived`);
+    const events = await trx
+      .selectFrom('project_event')
+      .selectAll()
+      .where('project_id', '=', projectId)
+      .orderBy('seq')
+      .execute();
     const verification = verifyChain(projectId, events);
     if (!verification.intact) {
-      throw conflict(`the archive of project ${project.code} is broken at entry ${verification.firstBrokenEntry}; it cannot be sealed until the supervisors have examined it`);
+      throw conflict(
+        `the archive of project ${project.code} is broken at entry ${verification.firstBrokenEntry}; it cannot be sealed until the supervisors have examined it`,
+      );
     }
     return projects.transitionIn(trx, projectId, {
       to: 'ARCHIVED',
@@ -124,10 +160,44 @@ export interface ArchiveBundle {
     status: string;
     feeAdvance: string | null;
   };
-  archive: { algorithm: 'sha256(prevHash || canonicalJson(event))'; genesis: string; entries: number; head: string; intact: boolean; firstBrokenEntry: number | null };
-  events: { seq: number; at: string; kind: string; actor: string; detail: string | null; data: Json; prevHash: string; hash: string }[];
-  ledger: { id: string; kind: string; payer: string; payee: string; amount: string; reverses: string | null; settledAt: string | null; createdAt: string }[];
-  bookings: { id: string; role: string; roomId: string; platformId: string | null; seats: number; startsAt: string; endsAt: string; status: string }[];
+  archive: {
+    algorithm: 'sha256(prevHash || canonicalJson(event))';
+    genesis: string;
+    entries: number;
+    head: string;
+    intact: boolean;
+    firstBrokenEntry: number | null;
+  };
+  events: {
+    seq: number;
+    at: string;
+    kind: string;
+    actor: string;
+    detail: string | null;
+    data: Json;
+    prevHash: string;
+    hash: string;
+  }[];
+  ledger: {
+    id: string;
+    kind: string;
+    payer: string;
+    payee: string;
+    amount: string;
+    reverses: string | null;
+    settledAt: string | null;
+    createdAt: string;
+  }[];
+  bookings: {
+    id: string;
+    role: string;
+    roomId: string;
+    platformId: string | null;
+    seats: number;
+    startsAt: string;
+    endsAt: string;
+    status: string;
+  }[];
   draws: BundleDraw[];
 }
 
@@ -160,11 +230,27 @@ interface BundleDraw {
       outcome: string;
     }[];
   }[];
-  seats: { id: string; bookingId: string; roomId: string; groupKey: string | null; specialty: string; round: number; status: string; replacesSeatId: string | null; expertId?: string | null; expertName?: string | null }[];
+  seats: {
+    id: string;
+    bookingId: string;
+    roomId: string;
+    groupKey: string | null;
+    specialty: string;
+    round: number;
+    status: string;
+    replacesSeatId: string | null;
+    expertId?: string | null;
+    expertName?: string | null;
+  }[];
 }
 
 /** Whether the reader may see the expert of every seat (asked seat by seat, stopping at the first refusal). */
-async function everySeatReadable(experts: DrawDesk, reader: Identity, draw: ProjectDraw, seats: readonly DrawSeat[]): Promise<boolean> {
+async function everySeatReadable(
+  experts: DrawDesk,
+  reader: Identity,
+  draw: ProjectDraw,
+  seats: readonly DrawSeat[],
+): Promise<boolean> {
   for (const seat of seats) if (!(await experts.mayReadSeatExpert(reader, draw, seat))) return false;
   return true;
 }
@@ -177,9 +263,15 @@ async function everySeatReadable(experts: DrawDesk, reader: Identity, draw: Proj
  * candidate digests, stream positions and host quotas are null for everyone: with the pool they would let the committee
  * be recomputed.
  */
-export async function archiveBundle(deps: ArchiveDependencies, identity: Identity, projectId: string, options: { withSealedParts?: boolean } = {}): Promise<ArchiveBundle> {
+export async function archiveBundle(
+  deps: ArchiveDependencies,
+  identity: Identity,
+  projectId: string,
+  options: { withSealedParts?: boolean } = {},
+): Promise<ArchiveBundle> {
   const project = await deps.projects.getProject(projectId);
-  if (!(await deps.projects.canRead(identity, project))) throw forbidden(`your role may not read project ${projectId} or its archive`);
+  if (!(await deps.projects.canRead(identity, project)))
+    throw forbidden(`your role may not read project ${projectId} or its archive`);
   const [events, ledger, bookings, [host], draws] = await Promise.all([
     deps.projects.eventsOfProjects([projectId]),
     deps.projects.ledgerOf([projectId]),
@@ -187,7 +279,8 @@ export async function archiveBundle(deps: ArchiveDependencies, identity: Identit
     deps.venues.platformsByIds([project.host_platform_id]),
     deps.experts.drawsOfProject(projectId),
   ]);
-  const roomRows = bookings.length > 0 ? await deps.venues.roomsWithPlatform(bookings.map((booking) => booking.room_id)) : [];
+  const roomRows =
+    bookings.length > 0 ? await deps.venues.roomsWithPlatform(bookings.map((booking) => booking.room_id)) : [];
   const rooms = new Map(roomRows.map((room) => [room.id, room]));
   const verification = verifyChain(projectId, events);
 
@@ -195,12 +288,24 @@ export async function archiveBundle(deps: ArchiveDependencies, identity: Identit
   let sealedPartsIncluded = draws.length > 0;
   const bundleDraws: BundleDraw[] = [];
   for (const draw of draws) {
-    const [groups, rounds, seats] = await Promise.all([deps.experts.groupsOfDraw(draw.id), deps.experts.roundsOfDraw(draw.id), deps.experts.seatsOfDraws([draw.id])]);
+    const [groups, rounds, seats] = await Promise.all([
+      deps.experts.groupsOfDraw(draw.id),
+      deps.experts.roundsOfDraw(draw.id),
+      deps.experts.seatsOfDraws([draw.id]),
+    ]);
     const sealLifted = draw.sealLifted;
-    const committeeReadable = sealLifted && options.withSealedParts !== false && seats.length > 0 && (await everySeatReadable(deps.experts, identity, draw, seats));
+    const committeeReadable =
+      sealLifted &&
+      options.withSealedParts !== false &&
+      seats.length > 0 &&
+      (await everySeatReadable(deps.experts, identity, draw, seats));
     sealedPartsIncluded &&= committeeReadable;
     const expertIds = seats.flatMap((seat) => (seat.expert_id ? [seat.expert_id] : []));
-    const names = new Map(committeeReadable && expertIds.length > 0 ? (await deps.experts.expertsByIds(expertIds)).map((expert) => [expert.id, expert.name]) : []);
+    const names = new Map(
+      committeeReadable && expertIds.length > 0
+        ? (await deps.experts.expertsByIds(expertIds)).map((expert) => [expert.id, expert.name])
+        : [],
+    );
     if (committeeReadable) reads.push(...seats.filter((seat) => seat.expert_id).map((seat) => ({ seat, draw })));
     bundleDraws.push({
       id: draw.id,
@@ -241,7 +346,9 @@ export async function archiveBundle(deps: ArchiveDependencies, identity: Identit
         round: seat.round,
         status: seat.status,
         replacesSeatId: seat.replaces_seat_id,
-        ...(committeeReadable ? { expertId: seat.expert_id, expertName: seat.expert_id ? (names.get(seat.expert_id) ?? null) : null } : {}),
+        ...(committeeReadable
+          ? { expertId: seat.expert_id, expertName: seat.expert_id ? (names.get(seat.expert_id) ?? null) : null }
+          : {}),
       })),
     });
   }
@@ -280,7 +387,16 @@ export async function archiveBundle(deps: ArchiveDependencies, identity: Identit
       intact: verification.intact,
       firstBrokenEntry: verification.firstBrokenEntry,
     },
-    events: events.map((event) => ({ seq: event.seq, at: event.at.toISOString(), kind: event.kind, actor: event.actor, detail: event.detail, data: event.data as Json, prevHash: event.prev_hash, hash: event.hash })),
+    events: events.map((event) => ({
+      seq: event.seq,
+      at: event.at.toISOString(),
+      kind: event.kind,
+      actor: event.actor,
+      detail: event.detail,
+      data: event.data as Json,
+      prevHash: event.prev_hash,
+      hash: event.hash,
+    })),
     ledger: ledger.map((entry) => ({
       id: entry.id,
       kind: entry.kind,

@@ -44,7 +44,8 @@ export async function arrangeVenues(
     const project = await deps.projects.lockIn(trx, args.projectId);
     const host = project.host_platform_id;
     requirePlatform(identity, host, `arrange the venues of project ${project.id}`);
-    if (project.status !== 'FILED') throw conflict(`project ${project.code} is ${project.status}; venues are arranged for a FILED project`);
+    if (project.status !== 'FILED')
+      throw conflict(`project ${project.code} is ${project.status}; venues are arranged for a FILED project`);
 
     const window = { from: project.evaluation_starts_at, to: project.evaluation_ends_at };
     const { requests, rooms } = await checkSeatRequests(deps.venues, project, window, args.mainRoomId, args.secondary);
@@ -53,12 +54,16 @@ export async function arrangeVenues(
       const needed = request.seats;
       const available = rooms.get(request.roomId)?.free ?? 0;
       if (available < needed) {
-        throw conflict(`room ${request.roomId} has ${available} free seats over the evaluation window and ${needed} are needed; choose another room${request.role === 'SECONDARY' ? ' or fewer seats' : ''}`);
+        throw conflict(
+          `room ${request.roomId} has ${available} free seats over the evaluation window and ${needed} are needed; choose another room${request.role === 'SECONDARY' ? ' or fewer seats' : ''}`,
+        );
       }
     }
 
     const arrangementId = (deps.ids ?? randomIds).next('arr');
-    const secondaryText = requests.filter((request) => request.role === 'SECONDARY').map((request) => `${request.roomId}×${request.seats}`);
+    const secondaryText = requests
+      .filter((request) => request.role === 'SECONDARY')
+      .map((request) => `${request.roomId}×${request.seats}`);
     const arranging: TransitionRequest = {
       to: 'VENUES_ARRANGING',
       from: ['FILED'],
@@ -90,15 +95,27 @@ async function checkSeatRequests(
   secondary: SeatRequestInput[],
 ): Promise<{ requests: ArrangeSeatRequest[]; rooms: Map<string, ArrangementRoomFacts> }> {
   const host = project.host_platform_id;
-  if (project.mode === 'LOCAL' && secondary.length > 0) throw badInput('secondary', 'a LOCAL project books its main room only; pass an empty list');
-  if (project.mode === 'REMOTE' && secondary.length === 0) throw badInput('secondary', 'a REMOTE project needs at least one secondary venue at a partner platform');
-  if (secondary.length > MAX_SECONDARY_VENUES) throw badInput('secondary', `at most ${MAX_SECONDARY_VENUES} secondary venues`);
+  if (project.mode === 'LOCAL' && secondary.length > 0)
+    throw badInput('secondary', 'a LOCAL project books its main room only; pass an empty list');
+  if (project.mode === 'REMOTE' && secondary.length === 0)
+    throw badInput('secondary', 'a REMOTE project needs at least one secondary venue at a partner platform');
+  if (secondary.length > MAX_SECONDARY_VENUES)
+    throw badInput('secondary', `at most ${MAX_SECONDARY_VENUES} secondary venues`);
 
-  const rooms = new Map((await venues.roomsForArrangement(host, [mainRoomId, ...secondary.map((request) => request.roomId)], window)).map((room) => [room.id, room]));
+  const rooms = new Map(
+    (await venues.roomsForArrangement(host, [mainRoomId, ...secondary.map((request) => request.roomId)], window)).map(
+      (room) => [room.id, room],
+    ),
+  );
   const main = rooms.get(mainRoomId);
   if (!main) throw notFound('room', mainRoomId);
-  if (main.platform_id !== host) throw badInput('mainRoomId', `the main room must be a room of the host platform ${host}; room ${mainRoomId} belongs to ${main.platform_id}`);
-  if (!main.video_terminal) throw badInput('mainRoomId', `room ${mainRoomId} has no video terminal; choose a room with one`);
+  if (main.platform_id !== host)
+    throw badInput(
+      'mainRoomId',
+      `the main room must be a room of the host platform ${host}; room ${mainRoomId} belongs to ${main.platform_id}`,
+    );
+  if (!main.video_terminal)
+    throw badInput('mainRoomId', `room ${mainRoomId} has no video terminal; choose a room with one`);
 
   const requests: ArrangeSeatRequest[] = [{ roomId: main.id, role: 'MAIN', seats: main.seats }];
   const seen = new Set<string>([main.id]);
@@ -106,15 +123,26 @@ async function checkSeatRequests(
     const field = `secondary[${index}]`;
     const room = rooms.get(request.roomId);
     if (!room) throw notFound('room', request.roomId);
-    if (seen.has(room.id)) throw badInput(`${field}.roomId`, `room ${room.id} is already in this arrangement; list each room once`);
+    if (seen.has(room.id))
+      throw badInput(`${field}.roomId`, `room ${room.id} is already in this arrangement; list each room once`);
     seen.add(room.id);
-    if (room.platform_id === host) throw badInput(`${field}.roomId`, `a secondary venue is at a partner platform; room ${room.id} belongs to the host ${host}`);
+    if (room.platform_id === host)
+      throw badInput(
+        `${field}.roomId`,
+        `a secondary venue is at a partner platform; room ${room.id} belongs to the host ${host}`,
+      );
     if (!room.partner) {
-      throw badInput(`${field}.roomId`, `platform ${room.platform_id} has no cooperation agreement with ${host}; choose a room of a partner (Platform.partners)`);
+      throw badInput(
+        `${field}.roomId`,
+        `platform ${room.platform_id} has no cooperation agreement with ${host}; choose a room of a partner (Platform.partners)`,
+      );
     }
-    if (!room.video_terminal) throw badInput(`${field}.roomId`, `room ${room.id} has no video terminal; choose a room with one`);
-    if (!Number.isInteger(request.seats) || request.seats < 1) throw badInput(`${field}.seats`, 'must be a whole number of 1 or more');
-    if (request.seats > room.seats) throw badInput(`${field}.seats`, `room ${room.id} has ${room.seats} seats; ask for at most that many`);
+    if (!room.video_terminal)
+      throw badInput(`${field}.roomId`, `room ${room.id} has no video terminal; choose a room with one`);
+    if (!Number.isInteger(request.seats) || request.seats < 1)
+      throw badInput(`${field}.seats`, 'must be a whole number of 1 or more');
+    if (request.seats > room.seats)
+      throw badInput(`${field}.seats`, `room ${room.id} has ${room.seats} seats; ask for at most that many`);
     requests.push({ roomId: room.id, role: 'SECONDARY', seats: request.seats });
   }
   return { requests, rooms };
@@ -144,7 +172,11 @@ export async function recordArrangement(projects: ProjectsService, report: Arran
   return projects.inTransaction(async (trx) => {
     const project = await projects.lockIn(trx, report.projectId);
     const { decision } = report;
-    if (!decision || project.status !== 'VENUES_ARRANGING' || (await arrangementInProgressIn(trx, project.id)) !== report.arrangementId) {
+    if (
+      !decision ||
+      project.status !== 'VENUES_ARRANGING' ||
+      (await arrangementInProgressIn(trx, project.id)) !== report.arrangementId
+    ) {
       await projects.appendEventsIn(trx, project.id, report.events, project);
       return project;
     }
@@ -154,7 +186,9 @@ export async function recordArrangement(projects: ProjectsService, report: Arran
       from: ['VENUES_ARRANGING'],
       kind: confirmed ? 'VENUES_CONFIRMED' : 'VENUES_ARRANGEMENT_FAILED',
       actor: report.actor,
-      detail: confirmed ? 'every venue booking confirmed' : `venue arrangement failed, every hold released: ${decision.reason}`,
+      detail: confirmed
+        ? 'every venue booking confirmed'
+        : `venue arrangement failed, every hold released: ${decision.reason}`,
       data: { arrangementId: report.arrangementId },
       key: `arrangement-${decision.status.toLowerCase()}:${report.arrangementId}`,
       events: report.events,
@@ -164,7 +198,10 @@ export async function recordArrangement(projects: ProjectsService, report: Arran
 }
 
 /** The arrangement the project's latest VENUES_ARRANGING event started. */
-async function arrangementInProgressIn(trx: Transaction<ProjectsDatabase>, projectId: string): Promise<string | undefined> {
+async function arrangementInProgressIn(
+  trx: Transaction<ProjectsDatabase>,
+  projectId: string,
+): Promise<string | undefined> {
   const started = await trx
     .selectFrom('project_event')
     .select('data')

@@ -40,13 +40,21 @@ export async function drawExperts(
   requireRole(identity, ['PLATFORM_OPERATOR'], 'draw experts');
   const project = await deps.projects.getProject(projectId);
   requirePlatform(identity, project.host_platform_id, `draw the experts of project ${project.id}`);
-  if (project.status !== 'FEE_ADVANCED') throw conflict(`project ${project.code} is ${project.status}; experts are drawn once its evaluation fee is advanced (FEE_ADVANCED)`);
+  if (project.status !== 'FEE_ADVANCED')
+    throw conflict(
+      `project ${project.code} is ${project.status}; experts are drawn once its evaluation fee is advanced (FEE_ADVANCED)`,
+    );
   const nonce = supervisorNonce?.trim() || null;
-  if (nonce && nonce.length > MAX_NONCE_LENGTH) throw badInput('supervisorNonce', `must be at most ${MAX_NONCE_LENGTH} characters`);
+  if (nonce && nonce.length > MAX_NONCE_LENGTH)
+    throw badInput('supervisorNonce', `must be at most ${MAX_NONCE_LENGTH} characters`);
 
-  const bookings = (await deps.venues.bookingsOfProjects([project.id])).filter((booking) => booking.status === 'CONFIRMED');
+  const bookings = (await deps.venues.bookingsOfProjects([project.id])).filter(
+    (booking) => booking.status === 'CONFIRMED',
+  );
   const bookingOfRoom = new Map(bookings.map((booking) => [booking.room_id, booking]));
-  const rooms = new Map((await deps.venues.roomsWithPlatform([...bookingOfRoom.keys()])).map((room) => [room.id, room]));
+  const rooms = new Map(
+    (await deps.venues.roomsWithPlatform([...bookingOfRoom.keys()])).map((room) => [room.id, room]),
+  );
   const expertSeats = project.committee_size - project.tenderer_representatives;
   if (seats.length === 0) throw badInput('seats', `list the rooms and specialties of the ${expertSeats} expert seats`);
 
@@ -57,26 +65,48 @@ export async function drawExperts(
     const booking = bookingOfRoom.get(requirement.roomId);
     const room = rooms.get(requirement.roomId);
     if (!booking || !room) {
-      throw badInput(`${field}.roomId`, `room ${requirement.roomId} holds no confirmed booking of project ${project.code}; use one of ${[...bookingOfRoom.keys()].join(', ') || '(none: arrange the venues first)'}`);
+      throw badInput(
+        `${field}.roomId`,
+        `room ${requirement.roomId} holds no confirmed booking of project ${project.code}; use one of ${[...bookingOfRoom.keys()].join(', ') || '(none: arrange the venues first)'}`,
+      );
     }
     const specialty = requirement.specialty.trim();
-    if (!specialty || specialty.length > 100) throw badInput(`${field}.specialty`, 'name a specialty of the pool, e.g. CIVIL_ENGINEERING');
-    if (!Number.isInteger(requirement.count) || requirement.count < 1) throw badInput(`${field}.count`, 'must be a whole number of at least 1');
+    if (!specialty || specialty.length > 100)
+      throw badInput(`${field}.specialty`, 'name a specialty of the pool, e.g. CIVIL_ENGINEERING');
+    if (!Number.isInteger(requirement.count) || requirement.count < 1)
+      throw badInput(`${field}.count`, 'must be a whole number of at least 1');
     const key = `${requirement.roomId}/${specialty}`;
-    if (seen.has(key)) throw badInput(field, `room ${requirement.roomId} and specialty ${specialty} are listed twice; give their seats in one entry`);
+    if (seen.has(key))
+      throw badInput(
+        field,
+        `room ${requirement.roomId} and specialty ${specialty} are listed twice; give their seats in one entry`,
+      );
     seen.add(key);
     const inRoom = (perRoom.get(requirement.roomId) ?? 0) + requirement.count;
     perRoom.set(requirement.roomId, inRoom);
     // A MAIN booking takes the whole room, and the tenderer's representatives sit there too.
     const capacity = booking.role === 'MAIN' ? booking.seats - project.tenderer_representatives : booking.seats;
     if (inRoom > capacity) {
-      throw badInput(`${field}.count`, `room ${requirement.roomId} seats ${capacity} expert(s) for this project${booking.role === 'MAIN' ? ` (its ${booking.seats} seats less ${project.tenderer_representatives} tenderer representative(s))` : ''}; ${inRoom} asked`);
+      throw badInput(
+        `${field}.count`,
+        `room ${requirement.roomId} seats ${capacity} expert(s) for this project${booking.role === 'MAIN' ? ` (its ${booking.seats} seats less ${project.tenderer_representatives} tenderer representative(s))` : ''}; ${inRoom} asked`,
+      );
     }
-    return { bookingId: booking.id, roomId: room.id, platformId: room.platform_id, role: booking.role, specialty, seats: requirement.count };
+    return {
+      bookingId: booking.id,
+      roomId: room.id,
+      platformId: room.platform_id,
+      role: booking.role,
+      specialty,
+      seats: requirement.count,
+    };
   });
   const total = groups.reduce((sum, group) => sum + group.seats, 0);
   if (total !== expertSeats) {
-    throw badInput('seats', `the counts add up to ${total}; they must add up to committeeSize - tendererRepresentatives = ${project.committee_size} - ${project.tenderer_representatives} = ${expertSeats}`);
+    throw badInput(
+      'seats',
+      `the counts add up to ${total}; they must add up to committeeSize - tendererRepresentatives = ${project.committee_size} - ${project.tenderer_representatives} = ${expertSeats}`,
+    );
   }
 
   const [host] = await deps.venues.platformsByIds([project.host_platform_id]);
@@ -107,7 +137,10 @@ export async function drawExperts(
       outbox: [jobMessage(JOBS.draw, { drawId: draw.id, projectId: project.id })],
     });
   } catch (error) {
-    await deps.experts.failDraw(draw.id, `the project could not start drawing: ${error instanceof Error ? error.message : String(error)}`);
+    await deps.experts.failDraw(
+      draw.id,
+      `the project could not start drawing: ${error instanceof Error ? error.message : String(error)}`,
+    );
     throw error;
   }
 }

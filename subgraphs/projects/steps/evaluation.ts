@@ -13,7 +13,12 @@ export interface EvaluationDependencies {
 
 const REPORT_DIGEST = /^[0-9a-f]{64}$/;
 
-async function hostProject(deps: EvaluationDependencies, identity: Identity, projectId: string, action: string): Promise<Project> {
+async function hostProject(
+  deps: EvaluationDependencies,
+  identity: Identity,
+  projectId: string,
+  action: string,
+): Promise<Project> {
   requireRole(identity, ['PLATFORM_OPERATOR'], action);
   const project = await deps.projects.getProject(projectId);
   requirePlatform(identity, project.host_platform_id, `${action} of project ${project.id}`);
@@ -27,7 +32,9 @@ async function requireCommitteeCheckedIn(deps: EvaluationDependencies, project: 
   const wanted = project.committee_size - project.tenderer_representatives;
   if (waiting.length > 0 || live.length < wanted) {
     const seats = waiting.map((seat) => `${seat.id} (${seat.status})`).join(', ');
-    throw conflict(`${live.length - waiting.length} of the ${wanted} expert seats of project ${project.code} are checked in${seats ? `; waiting for ${seats}` : ''}`);
+    throw conflict(
+      `${live.length - waiting.length} of the ${wanted} expert seats of project ${project.code} are checked in${seats ? `; waiting for ${seats}` : ''}`,
+    );
   }
   return live.length;
 }
@@ -53,7 +60,12 @@ async function recordRevealedSeeds(deps: EvaluationDependencies, projectId: stri
       kind: 'DRAW_SEED_REVEALED',
       actor,
       detail: `the evaluation started; the seed of draw ${draw.id} is revealed for verification`,
-      data: { drawId: draw.id, seed: draw.revealedSeed, seedCommitment: draw.seed_commitment, supervisorNonce: draw.supervisor_nonce },
+      data: {
+        drawId: draw.id,
+        seed: draw.revealedSeed,
+        seedCommitment: draw.seed_commitment,
+        supervisorNonce: draw.supervisor_nonce,
+      },
       key: `seed_revealed:${draw.id}`,
     });
   }
@@ -63,9 +75,16 @@ async function recordRevealedSeeds(deps: EvaluationDependencies, projectId: stri
  * Starts the evaluation: a host operator, on a COMMITTEE_CONFIRMED project whose every seat is CHECKED_IN. The project
  * goes IN_EVALUATION and the committee is unsealed for the host's operators and the project's supervisors.
  */
-export async function startEvaluation(deps: EvaluationDependencies, identity: Identity, projectId: string): Promise<Project> {
+export async function startEvaluation(
+  deps: EvaluationDependencies,
+  identity: Identity,
+  projectId: string,
+): Promise<Project> {
   const project = await hostProject(deps, identity, projectId, 'start the evaluation');
-  if (project.status !== 'COMMITTEE_CONFIRMED') throw conflict(`project ${project.code} is ${project.status}; the evaluation starts once its committee is confirmed (COMMITTEE_CONFIRMED)`);
+  if (project.status !== 'COMMITTEE_CONFIRMED')
+    throw conflict(
+      `project ${project.code} is ${project.status}; the evaluation starts once its committee is confirmed (COMMITTEE_CONFIRMED)`,
+    );
   const seats = await requireCommitteeCheckedIn(deps, project);
   await recordAccessAttempts(deps, projectId);
   const started = await deps.projects.transition(projectId, {
@@ -86,12 +105,20 @@ export async function startEvaluation(deps: EvaluationDependencies, identity: Id
  * Replaces a committee member who must withdraw during the evaluation: the seat leaves the committee with the reason
  * (REPLACED) and the next round of its group draws the replacement, invited and checked in like any other member.
  */
-export async function replaceCommitteeMember(deps: EvaluationDependencies, identity: Identity, seatId: string, reason: string): Promise<Project> {
+export async function replaceCommitteeMember(
+  deps: EvaluationDependencies,
+  identity: Identity,
+  seatId: string,
+  reason: string,
+): Promise<Project> {
   // The reason is checked by the experts domain, which owns the replacement (drawReplacement).
   const trimmed = reason.trim();
   const seat = await deps.experts.getSeat(seatId);
   const project = await hostProject(deps, identity, seat.project_id, 'replace a committee member');
-  if (project.status !== 'IN_EVALUATION') throw conflict(`project ${project.code} is ${project.status}; a member is replaced this way during the evaluation (IN_EVALUATION)`);
+  if (project.status !== 'IN_EVALUATION')
+    throw conflict(
+      `project ${project.code} is ${project.status}; a member is replaced this way during the evaluation (IN_EVALUATION)`,
+    );
   const replacement = await deps.experts.drawReplacement(seatId, trimmed);
   await deps.projects.appendEvent(project.id, {
     kind: 'MEMBER_REPLACED',
@@ -104,11 +131,20 @@ export async function replaceCommitteeMember(deps: EvaluationDependencies, ident
 }
 
 /** Ends the evaluation with the SHA-256 digest of its report (64 hex digits), once every seat is checked in. */
-export async function completeEvaluation(deps: EvaluationDependencies, identity: Identity, projectId: string, reportDigest: string): Promise<Project> {
+export async function completeEvaluation(
+  deps: EvaluationDependencies,
+  identity: Identity,
+  projectId: string,
+  reportDigest: string,
+): Promise<Project> {
   const digest = reportDigest.trim().toLowerCase();
-  if (!REPORT_DIGEST.test(digest)) throw badInput('reportDigest', 'give the SHA-256 of the evaluation report as 64 hexadecimal digits');
+  if (!REPORT_DIGEST.test(digest))
+    throw badInput('reportDigest', 'give the SHA-256 of the evaluation report as 64 hexadecimal digits');
   const project = await hostProject(deps, identity, projectId, 'complete the evaluation');
-  if (project.status !== 'IN_EVALUATION') throw conflict(`project ${project.code} is ${project.status}; only an evaluation under way (IN_EVALUATION) is completed`);
+  if (project.status !== 'IN_EVALUATION')
+    throw conflict(
+      `project ${project.code} is ${project.status}; only an evaluation under way (IN_EVALUATION) is completed`,
+    );
   await requireCommitteeCheckedIn(deps, project);
   await recordAccessAttempts(deps, projectId);
   // The project is IN_EVALUATION: finish the start's unsealing if it stopped short (both steps are idempotent).

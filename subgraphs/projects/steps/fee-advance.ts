@@ -16,7 +16,9 @@ export interface FeeAdvanceDependencies {
 function requireFeePayer(identity: Identity, project: Project): void {
   if (identity.role === 'AGENCY' && identity.org === project.agency) return;
   if (identity.role === 'PLATFORM_OPERATOR' && identity.platform === project.host_platform_id) return;
-  throw forbidden(`only the project's agency or an operator of platform ${project.host_platform_id} may advance its evaluation fee`);
+  throw forbidden(
+    `only the project's agency or an operator of platform ${project.host_platform_id} may advance its evaluation fee`,
+  );
 }
 
 /**
@@ -28,19 +30,47 @@ function requireFeePayer(identity: Identity, project: Project): void {
  * project.fee_advance; // "540000"
  * ```
  */
-export async function advanceEvaluationFee(deps: FeeAdvanceDependencies, identity: Identity, projectId: string): Promise<Project> {
+export async function advanceEvaluationFee(
+  deps: FeeAdvanceDependencies,
+  identity: Identity,
+  projectId: string,
+): Promise<Project> {
   const project = await deps.projects.getProject(projectId);
   requireFeePayer(identity, project);
-  if (project.status !== 'VENUES_CONFIRMED') throw conflict(`project ${project.code} is ${project.status}; its fee is advanced once its venues are confirmed (VENUES_CONFIRMED)`);
+  if (project.status !== 'VENUES_CONFIRMED')
+    throw conflict(
+      `project ${project.code} is ${project.status}; its fee is advanced once its venues are confirmed (VENUES_CONFIRMED)`,
+    );
 
-  const live = (await deps.venues.bookingsOfProjects([project.id])).filter((booking) => booking.status === 'HELD' || booking.status === 'CONFIRMED');
+  const live = (await deps.venues.bookingsOfProjects([project.id])).filter(
+    (booking) => booking.status === 'HELD' || booking.status === 'CONFIRMED',
+  );
   const unconfirmed = live.filter((booking) => booking.status !== 'CONFIRMED');
-  if (unconfirmed.length > 0) throw conflict(`booking ${unconfirmed[0].id} of project ${project.code} is not confirmed yet; wait for its partner`);
-  if (live.filter((booking) => booking.role === 'MAIN').length !== 1) throw conflict(`project ${project.code} needs exactly one confirmed MAIN booking; arrange its venues again`);
-  const rooms = new Map((await deps.venues.roomsWithPlatform(live.map((booking) => booking.room_id))).map((room) => [room.id, room]));
-  const bookings: FeeBooking[] = live.map((booking) => ({ bookingId: booking.id, role: booking.role, seats: booking.seats, platformId: rooms.get(booking.room_id)!.platform_id }));
-  const platforms = await deps.venues.platformsByIds([project.host_platform_id, ...bookings.map((booking) => booking.platformId)]);
-  const rates = new Map<string, FeeRates>(platforms.map((platform) => [platform.id, { expertFeeRate: BigInt(platform.expert_fee_rate), seatServiceFee: BigInt(platform.seat_service_fee) }]));
+  if (unconfirmed.length > 0)
+    throw conflict(
+      `booking ${unconfirmed[0].id} of project ${project.code} is not confirmed yet; wait for its partner`,
+    );
+  if (live.filter((booking) => booking.role === 'MAIN').length !== 1)
+    throw conflict(`project ${project.code} needs exactly one confirmed MAIN booking; arrange its venues again`);
+  const rooms = new Map(
+    (await deps.venues.roomsWithPlatform(live.map((booking) => booking.room_id))).map((room) => [room.id, room]),
+  );
+  const bookings: FeeBooking[] = live.map((booking) => ({
+    bookingId: booking.id,
+    role: booking.role,
+    seats: booking.seats,
+    platformId: rooms.get(booking.room_id)!.platform_id,
+  }));
+  const platforms = await deps.venues.platformsByIds([
+    project.host_platform_id,
+    ...bookings.map((booking) => booking.platformId),
+  ]);
+  const rates = new Map<string, FeeRates>(
+    platforms.map((platform) => [
+      platform.id,
+      { expertFeeRate: BigInt(platform.expert_fee_rate), seatServiceFee: BigInt(platform.seat_service_fee) },
+    ]),
+  );
 
   const fee = computeFeeAdvance({
     hostPlatformId: project.host_platform_id,

@@ -65,7 +65,9 @@ export async function up(db: Kysely<unknown>): Promise<void> {
       check (ends_at > starts_at),
       check (status <> 'HELD' or hold_expires_at is not null)
     )`.execute(db);
-  await sql`create index booking_room_window_idx on booking using gist (room_id, tstzrange(starts_at, ends_at))`.execute(db);
+  await sql`create index booking_room_window_idx on booking using gist (room_id, tstzrange(starts_at, ends_at))`.execute(
+    db,
+  );
   await sql`create index booking_project_idx on booking (project_id)`.execute(db);
   await sql`create index booking_arrangement_idx on booking (arrangement_id)`.execute(db);
   await sql`create index booking_starts_idx on booking (starts_at)`.execute(db);
@@ -85,7 +87,16 @@ export async function up(db: Kysely<unknown>): Promise<void> {
 }
 
 export async function down(db: Kysely<unknown>): Promise<void> {
-  for (const table of ['outbox', 'booking_seat', 'booking', 'seat', 'room', 'venue', 'cooperation_agreement', 'platform']) {
+  for (const table of [
+    'outbox',
+    'booking_seat',
+    'booking',
+    'seat',
+    'room',
+    'venue',
+    'cooperation_agreement',
+    'platform',
+  ]) {
     await db.schema.dropTable(table).ifExists().execute();
   }
 }

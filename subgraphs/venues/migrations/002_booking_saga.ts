@@ -41,7 +41,9 @@ export async function up(db: Kysely<unknown>): Promise<void> {
       delivered_at timestamptz,
       unique (booking_id, event)
     )`.execute(db);
-  await sql`create index webhook_delivery_platform_idx on webhook_delivery (platform_id, created_at desc, id desc)`.execute(db);
+  await sql`create index webhook_delivery_platform_idx on webhook_delivery (platform_id, created_at desc, id desc)`.execute(
+    db,
+  );
 
   // A seat row counts against the exclusion constraint while live; a booking that is no longer HELD or CONFIRMED must
   // not keep live seats (nor a live booking dead ones). Checked at commit, so a transaction may update both in any order.

@@ -18,11 +18,13 @@ export interface Child {
 
 /** Starts a TypeScript entry point of the repo as its own node process, as production starts the built one. */
 export function startChild(entry: string, env: Record<string, string>): Child {
-  return track(spawn(process.execPath, ['-r', 'ts-node/register/transpile-only', entry], {
-    cwd: ROOT,
-    env: { ...process.env, LOG_LEVEL: 'warn', APOLLO_TELEMETRY_DISABLED: '1', ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  }));
+  return track(
+    spawn(process.execPath, ['-r', 'ts-node/register/transpile-only', entry], {
+      cwd: ROOT,
+      env: { ...process.env, LOG_LEVEL: 'warn', APOLLO_TELEMETRY_DISABLED: '1', ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    }),
+  );
 }
 
 function track(child: ChildProcess): Child {
@@ -47,7 +49,10 @@ let built = false;
 /** Compiles dist/ once per test file (as sigterm.test.ts does), so the fault tests run what production runs. */
 export function buildDist(): void {
   if (built) return;
-  execFileSync(process.execPath, [require.resolve('typescript/bin/tsc'), '-p', 'tsconfig.build.json'], { cwd: ROOT, stdio: 'inherit' });
+  execFileSync(process.execPath, [require.resolve('typescript/bin/tsc'), '-p', 'tsconfig.build.json'], {
+    cwd: ROOT,
+    stdio: 'inherit',
+  });
   built = true;
 }
 
@@ -57,12 +62,14 @@ export function buildDist(): void {
  * `process.kill(-pid, signal)` reaches it and everything it spawned as a terminal's Ctrl-C does.
  */
 export function startBuilt(entry: string, env: Record<string, string>, options: { detached?: boolean } = {}): Child {
-  return track(spawn(process.execPath, [join('dist', `${entry}.js`)], {
-    cwd: ROOT,
-    env: { ...process.env, NODE_ENV: 'production', LOG_LEVEL: 'info', APOLLO_TELEMETRY_DISABLED: '1', ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-    detached: options.detached ?? false,
-  }));
+  return track(
+    spawn(process.execPath, [join('dist', `${entry}.js`)], {
+      cwd: ROOT,
+      env: { ...process.env, NODE_ENV: 'production', LOG_LEVEL: 'info', APOLLO_TELEMETRY_DISABLED: '1', ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+      detached: options.detached ?? false,
+    }),
+  );
 }
 
 /** Waits until the child printed `text`, or fails with what it printed. */
@@ -71,14 +78,16 @@ export async function waitForOutput(child: Child, text: string, timeoutMs = 30_0
     await eventually(
       async () => {
         if (child.output().includes(text)) return true;
-        if (child.process.exitCode !== null || child.process.signalCode !== null) throw new Error(`child exited before "${text}":\n${child.output()}`);
+        if (child.process.exitCode !== null || child.process.signalCode !== null)
+          throw new Error(`child exited before "${text}":\n${child.output()}`);
         return undefined;
       },
       timeoutMs,
       `the child to print "${text}"`,
     );
   } catch (error) {
-    if (error instanceof Error && error.message.startsWith('timed out')) throw new Error(`child did not print "${text}" in ${timeoutMs} ms:\n${child.output()}`, { cause: error });
+    if (error instanceof Error && error.message.startsWith('timed out'))
+      throw new Error(`child did not print "${text}" in ${timeoutMs} ms:\n${child.output()}`, { cause: error });
     throw error;
   }
 }
@@ -92,7 +101,26 @@ export class OwnRedis {
     return `redis://127.0.0.1:${this.port}`;
   }
   async start(): Promise<void> {
-    this.child = spawn('redis-server', ['--port', String(this.port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'yes', '--appendfsync', 'always', '--dir', this.dir, '--maxmemory-policy', 'noeviction'], { stdio: 'ignore' });
+    this.child = spawn(
+      'redis-server',
+      [
+        '--port',
+        String(this.port),
+        '--bind',
+        '127.0.0.1',
+        '--save',
+        '',
+        '--appendonly',
+        'yes',
+        '--appendfsync',
+        'always',
+        '--dir',
+        this.dir,
+        '--maxmemory-policy',
+        'noeviction',
+      ],
+      { stdio: 'ignore' },
+    );
     const answers = () =>
       new Promise<boolean>((resolve) => {
         const socket = connect(this.port, '127.0.0.1', () => socket.write('PING\r\n'));
@@ -102,7 +130,11 @@ export class OwnRedis {
         });
         socket.on('error', () => resolve(false));
       });
-    await eventually(async () => ((await answers()) ? true : undefined), 10_000, `redis-server to start on port ${this.port}`);
+    await eventually(
+      async () => ((await answers()) ? true : undefined),
+      10_000,
+      `redis-server to start on port ${this.port}`,
+    );
   }
   /** SIGTERM: Redis flushes its append-only file and exits, as on a restart by an operator or an orchestrator. */
   async stop(): Promise<void> {
