@@ -219,14 +219,12 @@ export async function readRange(client: SupergraphClient, from: Date, to: Date):
     days.push({ from: new Date(start), to: new Date(Math.min(start + DAY_MS, to.getTime())) });
   for (let index = 0; index < days.length; index += SCHEDULE_PARALLELISM) {
     const results = await Promise.all(
-      days
-        .slice(index, index + SCHEDULE_PARALLELISM)
-        .map((day) =>
-          client.query<{ schedule: (BookingView & { project: ProjectView })[] }>(SCHEDULE_QUERY, {
-            from: day.from.toISOString(),
-            to: day.to.toISOString(),
-          }),
-        ),
+      days.slice(index, index + SCHEDULE_PARALLELISM).map((day) =>
+        client.query<{ schedule: (BookingView & { project: ProjectView })[] }>(SCHEDULE_QUERY, {
+          from: day.from.toISOString(),
+          to: day.to.toISOString(),
+        }),
+      ),
     );
     for (const { schedule } of results) {
       for (const { project, ...booking } of schedule) {

@@ -409,7 +409,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await Promise.allSettled([...outcomes.values(), archivedProject]);
   await t.stop();
-   
+
   console.log(`cancellation test: ${((Date.now() - started) / 1000).toFixed(1)} s in all`);
 });
 
@@ -418,7 +418,7 @@ describe('cancellation from each state leaves nothing live and the ledger balanc
     const outcome = await outcomes.get(label)!;
     expectedBefore[label](outcome.before);
     await expectCleanCancellation(outcome);
-     
+
     console.log(
       `cancelled from ${label}: reached in ${outcome.reachMs} ms holding ${JSON.stringify(outcome.before)}; cancellation job done ${outcome.cancelMs} ms after cancelProject (${outcome.jobAttempts} attempt(s))`,
     );

@@ -130,7 +130,7 @@ it('never seats an expert in two overlapping evaluations, and every draw complet
     .where('live', '=', true)
     .where('specialty', '=', SPECIALTY)
     .executeTakeFirstOrThrow();
-   
+
   console.log(
     `concurrency attack: ${PROJECTS} draws of 4 from a pool of ${POOL} with overlapping windows in ${elapsed} ms: ` +
       `${seated.length} seated, ${failed.length} failed cleanly (INSUFFICIENT_EXPERTS), ${lostRaces.count} round(s) lost a race and were redrawn, ${liveSeats.count} live seats, 0 double bookings`,

@@ -619,7 +619,7 @@ describe('one draw over the 3,000-expert pool', () => {
       expect(main.candidates.length).toBeGreaterThan(500);
     }
     times.sort((a, b) => a - b);
-     
+
     console.log(
       `one draw (2 groups, 6 seats) over the 3,000-expert pool: median ${times[3].toFixed(1)} ms, min ${times[0].toFixed(1)} ms, max ${times[6].toFixed(1)} ms`,
     );

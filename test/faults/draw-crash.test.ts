@@ -394,7 +394,7 @@ async function crashRound(
     recoveredMs,
     roundMs: Date.now() - started,
   };
-   
+
   console.log(`draw crash: ${JSON.stringify(figures)}`);
   return { survivor, figures };
 }
