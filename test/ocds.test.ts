@@ -14,7 +14,7 @@ import {
   releasePackageOf,
   type OcdsPublication,
 } from '../subgraphs/projects/ocds';
-import type { ArchiveBundle } from '../subgraphs/projects/steps/archive';
+import type { ArchiveBundle } from '../subgraphs/projects/steps/archive-bundle';
 import { loadConfig } from '../lib/config';
 import { HUB_EXTENSION_DIR, mergePatch, ocdsReleasePackage, officialOcdsIssues } from './support/ocds-release-package';
 import { projectInput } from './support/expert-draw';

@@ -11,7 +11,7 @@
 // - Awards are left to the trading platform that publishes them.
 import { createHash } from 'node:crypto';
 import type { HubConfig } from '../../lib/config';
-import type { ArchiveBundle } from './steps/archive';
+import type { ArchiveBundle } from './steps/archive-bundle';
 
 /** How this hub publishes OCDS: HUB_PUBLIC_URL, OCDS_PREFIX, OCDS_LICENSE, OCDS_PUBLICATION_POLICY, OCDS_PUBLISHER_SCHEME. */
 export interface OcdsPublication {
