@@ -7,6 +7,8 @@ import pg from 'pg';
 import { migrateDomain, openDomainDatabase, type DomainDatabase } from '../lib/db';
 import { generateDemoData, isDatabaseEmpty, seedDemoData, SPECIALTIES, type DemoData } from '../app/seed';
 import { parseCsv } from '../lib/csv';
+import { systemClock } from '../lib/clock';
+import { ExpertsService } from '../subgraphs/experts';
 import { HENAN_CITIES, ZHUMADIAN, ZHUMADIAN_COUNTIES } from '../app/seed/henan';
 import { eventHash } from '../subgraphs/projects/service';
 import { expertsMigrations } from '../subgraphs/experts/migrations';
@@ -262,6 +264,22 @@ describe('seedDemoData against Postgres', () => {
       { entity_type: 'ExpertDetails', actor: 'seed:demo' },
       { entity_type: 'ExpertImport', actor: 'seed:demo' },
     ]);
+  });
+
+  it('refuses details naming an expert the pool lacks, writing none of them', async () => {
+    const before = await poolRows();
+    const details = new ExpertsService(experts.db, systemClock).recordPoolDetails(
+      {
+        phones: [{ code: 'HN-E-00001', phone: '13900000000' }],
+        penalties: [{ code: 'HN-E-99999', reason: '无正当理由拒不参加评标', imposedOn: '2026-01-05', until: null }],
+      },
+      { sub: 'seed:demo', role: 'PROVINCIAL_ADMIN', platform: '410000' },
+    );
+    await expect(details).rejects.toMatchObject({
+      message: expect.stringContaining('HN-E-99999'),
+      extensions: { code: 'BAD_USER_INPUT' },
+    });
+    expect(await poolRows()).toEqual(before);
   });
 
   it('writes nothing when it seeds an already seeded database', async () => {
