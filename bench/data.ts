@@ -63,6 +63,7 @@ async function insertChunks<DB, T extends keyof DB & string>(
 /** Generates and loads the province-size data set into freshly migrated, empty databases. */
 export async function loadProvince(dbs: DomainDatabases, scale: BenchScale, sagaCount = 500): Promise<LoadedData> {
   const started = Date.now();
+  // The demo seed's own path, the expert pool included: its CSV files through the bulk import (a temporary directory).
   const counts: Record<string, number> = { ...(await seedDemoData(dbs, { experts: scale.experts })) };
   const demo = generateDemoData({ experts: scale.experts });
   const rng = createRandom(7_000_007);

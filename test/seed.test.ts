@@ -1,8 +1,14 @@
 // The demo data: deterministic, within the documented ranges, and accepted by the real schemas' constraints.
 import { createHash, randomBytes } from 'node:crypto';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import pg from 'pg';
 import { migrateDomain, openDomainDatabase, type DomainDatabase } from '../lib/db';
 import { generateDemoData, isDatabaseEmpty, seedDemoData, SPECIALTIES, type DemoData } from '../app/seed';
+import { parseCsv } from '../lib/csv';
+import { systemClock } from '../lib/clock';
+import { ExpertsService } from '../subgraphs/experts';
 import { HENAN_CITIES, ZHUMADIAN, ZHUMADIAN_COUNTIES } from '../app/seed/henan';
 import { eventHash } from '../subgraphs/projects/service';
 import { expertsMigrations } from '../subgraphs/experts/migrations';
@@ -169,9 +175,31 @@ describe('seedDemoData against Postgres', () => {
     await admin(`drop database if exists ${name} with (force)`);
   });
 
+  const csvDir = mkdtempSync(join(tmpdir(), 'hub-seed-test-'));
+  afterAll(() => rmSync(csvDir, { recursive: true, force: true }));
+
+  /** Every row of the pool's tables, in a stable order, without generated ids and timestamps. */
+  async function poolRows(): Promise<Record<string, unknown[]>> {
+    const query = async (text: string) => (await experts.pool.query(text)).rows;
+    return {
+      expert: await query(
+        `select id, code, name, phone, home_platform_id, specialties, employer, supervision_department, supervision_region, status from experts.expert order by id`,
+      ),
+      employment: await query(
+        `select expert_id, organisation, relation, started_on::text, ended_on::text from experts.employment order by expert_id, started_on, relation, organisation`,
+      ),
+      declared_conflict: await query(
+        `select expert_id, organisation, kind from experts.declared_conflict order by expert_id, organisation, kind`,
+      ),
+      penalty: await query(
+        `select expert_id, reason, imposed_on::text, until::text from experts.penalty order by expert_id, imposed_on, reason`,
+      ),
+    };
+  }
+
   it('inserts every row within the schemas’ constraints and then reports the database as seeded', async () => {
     expect(await isDatabaseEmpty(venues.db)).toBe(true);
-    const counts = await seedDemoData({ venues: venues.db, experts: experts.db, projects: projects.db });
+    const counts = await seedDemoData({ venues: venues.db, experts: experts.db, projects: projects.db }, { csvDir });
     // What the database holds now is exactly what the generator made.
     const expected = generateDemoData();
     const pools = { venues: venues.pool, experts: experts.pool, projects: projects.pool };
@@ -184,5 +212,104 @@ describe('seedDemoData against Postgres', () => {
       }
     }
     expect(await isDatabaseEmpty(venues.db)).toBe(false);
+  });
+
+  it('loads the pool from the three import files it leaves in csvDir, row for row the generator’s pool', async () => {
+    expect(readdirSync(csvDir).sort()).toEqual(['conflicts.csv', 'employment.csv', 'experts.csv']);
+    const header = (file: string) => parseCsv(readFileSync(join(csvDir, file), 'utf8')).records[0].fields;
+    expect(header('experts.csv')).toEqual(['code', 'name', 'home_platform', 'specialties', 'employer', 'status']);
+    expect(header('employment.csv')).toEqual(['expert_code', 'employer', 'from', 'to']);
+    expect(header('conflicts.csv')).toEqual(['expert_code', 'organisation', 'kind']);
+    const { experts: pool } = generateDemoData();
+    expect(parseCsv(readFileSync(join(csvDir, 'experts.csv'), 'utf8')).records).toHaveLength(pool.expert.length + 1);
+
+    const stored = await poolRows();
+    expect(stored.expert).toEqual(
+      pool.expert.map((e) => ({
+        id: e.id,
+        code: e.code,
+        name: e.name,
+        phone: e.phone,
+        home_platform_id: e.home_platform_id,
+        specialties: e.specialties,
+        employer: e.employer,
+        supervision_department: e.supervision_department ?? null,
+        supervision_region: e.supervision_region ?? null,
+        status: e.status,
+      })),
+    );
+    const byKey = (keys: string[]) => (a: Record<string, unknown>, b: Record<string, unknown>) => {
+      for (const key of keys) {
+        const [x, y] = [String(a[key]), String(b[key])];
+        if (x !== y) return x < y ? -1 : 1;
+      }
+      return 0;
+    };
+    expect(stored.employment).toEqual(
+      pool.employment
+        .map((m) => ({ ...m, ended_on: m.ended_on ?? null }))
+        .sort(byKey(['expert_id', 'started_on', 'relation', 'organisation'])),
+    );
+    expect(stored.declared_conflict).toEqual(
+      [...pool.declared_conflict].sort(byKey(['expert_id', 'organisation', 'kind'])),
+    );
+    expect(stored.penalty).toEqual(
+      pool.penalty.map((p) => ({ ...p, until: p.until ?? null })).sort(byKey(['expert_id', 'imposed_on', 'reason'])),
+    );
+    // The import and the details each wrote one audited change, by the seed.
+    const { rows: changes } = await experts.pool.query<{ entity_type: string; actor: string }>(
+      `select entity_type, actor from experts.master_data_change order by entity_type`,
+    );
+    expect(changes).toEqual([
+      { entity_type: 'ExpertDetails', actor: 'seed:demo' },
+      { entity_type: 'ExpertImport', actor: 'seed:demo' },
+    ]);
+  });
+
+  it('refuses details naming an expert the pool lacks, writing none of them', async () => {
+    const before = await poolRows();
+    const details = new ExpertsService(experts.db, systemClock).recordPoolDetails(
+      {
+        phones: [{ code: 'HN-E-00001', phone: '13900000000' }],
+        penalties: [{ code: 'HN-E-99999', reason: '无正当理由拒不参加评标', imposedOn: '2026-01-05', until: null }],
+      },
+      { sub: 'seed:demo', role: 'PROVINCIAL_ADMIN', platform: '410000' },
+    );
+    await expect(details).rejects.toMatchObject({
+      message: expect.stringContaining('HN-E-99999'),
+      extensions: { code: 'BAD_USER_INPUT' },
+    });
+    expect(await poolRows()).toEqual(before);
+  });
+
+  it('writes nothing when it seeds an already seeded database', async () => {
+    const before = await poolRows();
+    const { rows: changesBefore } = await experts.pool.query<{ n: number }>(
+      `select count(*)::int as n from experts.master_data_change`,
+    );
+    const counts = await seedDemoData({ venues: venues.db, experts: experts.db, projects: projects.db });
+    expect(Object.entries(counts).filter(([, n]) => n !== 0)).toEqual([]);
+    expect(Object.keys(counts).sort()).toEqual(
+      Object.values(generateDemoData())
+        .flatMap((domain) => Object.keys(domain))
+        .sort(),
+    );
+    expect(await poolRows()).toEqual(before);
+    const { rows: changesAfter } = await experts.pool.query<{ n: number }>(
+      `select count(*)::int as n from experts.master_data_change`,
+    );
+    expect(changesAfter).toEqual(changesBefore);
+    for (const [domain, pool] of [
+      ['venues', venues.pool],
+      ['projects', projects.pool],
+    ] as const) {
+      for (const table of Object.keys(generateDemoData()[domain])) {
+        const { rows } = await pool.query<{ n: number }>(`select count(*)::int as n from ${domain}.${table}`);
+        expect([table, rows[0].n]).toEqual([
+          table,
+          (generateDemoData()[domain] as Record<string, unknown[]>)[table].length,
+        ]);
+      }
+    }
   });
 });

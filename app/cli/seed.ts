@@ -1,7 +1,11 @@
-// `npm run seed`: migrates the three domain schemas (the one migrateHub) and fills them with the demo data when they are empty.
+// `npm run seed`: migrates the three domain schemas (the one migrateHub) and fills them with the demo data when they are
+// empty; the expert pool goes in through the bulk import, from the CSV files it leaves in .data/seed/ (HUB_DATA_DIR/seed/).
+import { join, resolve } from 'node:path';
 import { ConfigError, loadConfig } from '../../lib/config';
 import { migrateHub, openHubDatabases, type HubDatabases } from '../hub-databases';
-import { isDatabaseEmpty, seedDemoData } from '../seed';
+import { isDatabaseEmpty, seedCsvDir, seedDemoData } from '../seed';
+
+const DATA_DIR = process.env.HUB_DATA_DIR ? resolve(process.env.HUB_DATA_DIR) : join(process.cwd(), '.data');
 
 function openOrExplain(): HubDatabases | null {
   const config = loadConfig();
@@ -29,12 +33,12 @@ async function main(): Promise<void> {
       return;
     }
     const started = Date.now();
-    const counts = await seedDemoData({
-      venues: databases.venues.db,
-      experts: databases.experts.db,
-      projects: databases.projects.db,
-    });
-    console.log(`seeded in ${Date.now() - started} ms:`);
+    const csvDir = seedCsvDir(DATA_DIR);
+    const counts = await seedDemoData(
+      { venues: databases.venues.db, experts: databases.experts.db, projects: databases.projects.db },
+      { csvDir },
+    );
+    console.log(`seeded in ${Date.now() - started} ms (the expert pool imported from ${csvDir}):`);
     for (const [table, count] of Object.entries(counts)) console.log(`  ${table.padEnd(22)} ${count}`);
   } finally {
     await databases.close();

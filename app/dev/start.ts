@@ -9,7 +9,7 @@ import { startHub } from '../hub';
 import { migrateHub, openHubDatabases } from '../hub-databases';
 import { createLogger } from '../../lib/logger';
 import { onShutdown } from '../../lib/process';
-import { isDatabaseEmpty, seedDemoData } from '../seed';
+import { isDatabaseEmpty, seedCsvDir, seedDemoData } from '../seed';
 import { findOrStartRedis, startEmbeddedPostgres, type Started } from './infrastructure';
 
 const ROOT = join(__dirname, '..', '..', '..');
@@ -33,13 +33,13 @@ async function main(): Promise<void> {
     const databases = openHubDatabases(config);
     await migrateHub(databases);
     if (await isDatabaseEmpty(databases.venues.db)) {
-      const counts = await seedDemoData({
-        venues: databases.venues.db,
-        experts: databases.experts.db,
-        projects: databases.projects.db,
-      });
+      const csvDir = seedCsvDir(DATA_DIR);
+      const counts = await seedDemoData(
+        { venues: databases.venues.db, experts: databases.experts.db, projects: databases.projects.db },
+        { csvDir },
+      );
       say(
-        `Loaded demo data: ${counts.platform} platforms, ${counts.room} rooms, ${counts.expert} experts, ${counts.project} projects.`,
+        `Loaded demo data: ${counts.platform} platforms, ${counts.room} rooms, ${counts.expert} experts (imported from ${csvDir}), ${counts.project} projects.`,
       );
     }
     const hub = await startHub({ config, logger, databases });

@@ -54,3 +54,6 @@ export {
   type ExpertFiles,
   type PlatformLookup,
 } from './pool-import';
+
+// --- What the import's files cannot carry (phones, supervision posts, board seats, penalties), for the demo seed.
+export type { PoolDetails, PoolDetailsReport } from './pool-details';

@@ -40,8 +40,8 @@ export interface ImportOptions {
   /** Check and count, write nothing. */
   dryRun?: boolean;
   onProgress?: (progress: ImportProgress) => void;
-  /** Ids of new experts (default `exp-` and 16 random hex digits). */
-  newExpertId?: () => string;
+  /** The id of a new expert, given its code (default `exp-` and 16 random hex digits). */
+  newExpertId?: (code: string) => string;
 }
 
 export interface ImportReport {
@@ -148,7 +148,7 @@ export async function importExpertFiles(
     for (const row of checked.experts) {
       const current = byCode.get(row.code);
       if (!current) {
-        const id = newId();
+        const id = newId(row.code);
         idOf.set(row.code, id);
         inserts.push({ ...row, id });
       } else if (

@@ -34,6 +34,8 @@ import { verifyDraw } from './verification';
 import { listMasterDataChanges, type MasterDataChange, type MasterDataChangesArgs } from '../../lib/master-data-audit';
 import { importExpertsMutation, poolPlatforms, type ImportReport, type PlatformLookup } from './pool-import';
 import { listSpecialties } from './specialties';
+import { recordPoolDetails, type PoolDetails, type PoolDetailsReport } from './pool-details';
+import type { ChangeActor } from '../../lib/master-data-audit';
 
 /** The arguments of Mutation.importExperts. */
 export interface ImportExpertsArgs {
@@ -234,6 +236,11 @@ export class ExpertsService {
   /** Mutation.importExperts: the files imported all or nothing (pool-import.ts). */
   importExperts(platforms: PlatformLookup, identity: Identity, args: ImportExpertsArgs): Promise<ImportReport> {
     return importExpertsMutation(this.core.db, platforms, identity, args);
+  }
+
+  /** What the import's files do not carry: phones, supervision posts, board seats, penalties (pool-details.ts). */
+  recordPoolDetails(details: PoolDetails, actor: ChangeActor): Promise<PoolDetailsReport> {
+    return recordPoolDetails(this.core.db, details, actor);
   }
 
   /** The change records of the pool, newest first. */
