@@ -91,7 +91,8 @@ export async function waitReady(url: string, timeoutMs = 60_000): Promise<void> 
 
 export interface Stack {
   env: NodeJS.ProcessEnv;
-  ports: { gateway: number; venues: number; experts: number; projects: number };
+  /** metrics: the gateway's METRICS_PORT (its /metrics). */
+  ports: { gateway: number; venues: number; experts: number; projects: number; metrics: number };
   gateway: Proc;
   subgraphs: Proc[];
   jobs: Proc;
@@ -100,7 +101,7 @@ export interface Stack {
 
 /** The three subgraphs, the gateway and the workers, each `node dist/...` with HUB_ENV=production. */
 export async function startStack(env: NodeJS.ProcessEnv): Promise<Stack> {
-  const ports = { gateway: await freePort(), venues: await freePort(), experts: await freePort(), projects: await freePort() };
+  const ports = { gateway: await freePort(), venues: await freePort(), experts: await freePort(), projects: await freePort(), metrics: await freePort() };
   const full: NodeJS.ProcessEnv = {
     ...env,
     GATEWAY_PORT: String(ports.gateway),
@@ -114,7 +115,7 @@ export async function startStack(env: NodeJS.ProcessEnv): Promise<Stack> {
   );
   await Promise.all((['venues', 'experts', 'projects'] as const).map((domain) => waitReady(`http://127.0.0.1:${ports[domain]}/readyz`)));
   // Each gateway process of the bench gets a metrics listener of its own (METRICS_PORT defaults to one fixed port).
-  const gateway = startProcess('gateway', ['dist/gateway/main.js'], { ...full, METRICS_PORT: String(await freePort()) }, ports.gateway);
+  const gateway = startProcess('gateway', ['dist/gateway/main.js'], { ...full, METRICS_PORT: String(ports.metrics) }, ports.gateway);
   await waitReady(`http://127.0.0.1:${ports.gateway}/readyz`);
   const jobs = startProcess('jobs', ['dist/jobs/main.js'], full);
   return {
