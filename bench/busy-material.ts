@@ -10,8 +10,11 @@ import type { ProjectsDatabase } from '../subgraphs/projects/types';
 import type { VenuesDatabase } from '../subgraphs/venues/types';
 
 const DAY_MS = 86_400_000;
-/** Busy-day projects live far after the seeded year and the saga's days, so their rooms are always free. */
-const FIRST_DAY = 6_000;
+/**
+ * Busy-day projects start after the seeded year (which ends a month after REFERENCE_DATE) and within the two years a
+ * submission may look ahead; their rooms (never Zhumadian's, which the saga books) are otherwise free.
+ */
+const FIRST_DAY = 100;
 
 export interface Invitation {
   seatId: string;
@@ -94,7 +97,9 @@ async function seats(db: MaterialDatabases, count: number, kind: 'INVITED' | 'AC
   const rows = [];
   for (const expert of experts) {
     const key = randomUUID().replace(/-/g, '');
-    const window = kind === 'ACCEPTED' ? { startsAt: new Date(now.getTime() - 30 * 60_000), endsAt: new Date(now.getTime() + 4 * 3_600_000) } : nextWindow();
+    // Invitations: distinct experts, so any future window will do; they book no room.
+    const later = new Date(REFERENCE_DATE.getTime() + (FIRST_DAY + (out.length % 300)) * DAY_MS);
+    const window = kind === 'ACCEPTED' ? { startsAt: new Date(now.getTime() - 30 * 60_000), endsAt: new Date(now.getTime() + 4 * 3_600_000) } : { startsAt: later, endsAt: new Date(later.getTime() + 3 * 3_600_000) };
     const projectId = `prj-busy-${key}`;
     const roomId = `room-${expert.platform}-1`;
     projects.push(projectRow(projectId, expert.platform, window, projectStatus));
@@ -115,8 +120,9 @@ async function seats(db: MaterialDatabases, count: number, kind: 'INVITED' | 'AC
 /** Host/partner pairs whose agreement needs the partner's decision: a secondary booking there stays HELD until confirmed. */
 async function decidingPairs(db: MaterialDatabases): Promise<[string, string][]> {
   const rows = await db.venues.db.selectFrom('cooperation_agreement').select(['platform_id', 'partner_id']).where('auto_confirm', '=', false).orderBy('platform_id').orderBy('partner_id').execute();
-  // Never hosted by Zhumadian: the saga scenarios count its VENUES_ARRANGING projects, and these holds stay undecided.
-  return rows.filter((row) => row.platform_id !== '411700').map((row) => [row.platform_id, row.partner_id]);
+  // Never Zhumadian: the saga scenarios book its room 1 and count its VENUES_ARRANGING projects, and holds left
+  // undecided at the end of a run would stand in their way.
+  return rows.filter((row) => row.platform_id !== '411700' && row.partner_id !== '411700').map((row) => [row.platform_id, row.partner_id]);
 }
 
 type Send = (token: string, query: string, variables: Record<string, unknown>) => Promise<{ errors?: { message: string }[] }>;
