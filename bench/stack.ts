@@ -117,7 +117,8 @@ export async function startStack(env: NodeJS.ProcessEnv): Promise<Stack> {
   // Each gateway process of the bench gets a metrics listener of its own (METRICS_PORT defaults to one fixed port).
   const gateway = startProcess('gateway', ['dist/gateway/main.js'], { ...full, METRICS_PORT: String(ports.metrics) }, ports.gateway);
   await waitReady(`http://127.0.0.1:${ports.gateway}/readyz`);
-  const jobs = startProcess('jobs', ['dist/jobs/main.js'], full);
+  // The jobs process's /metrics too: two benches on one machine (or a bench beside `npm start`) must not share its port.
+  const jobs = startProcess('jobs', ['dist/jobs/main.js'], { ...full, JOBS_METRICS_PORT: String(await freePort()) });
   return {
     env: full,
     ports,
