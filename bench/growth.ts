@@ -12,6 +12,7 @@ import { generateDemoData } from '../lib/seed/generate';
 import { ExpertsService } from '../subgraphs/experts/service';
 import type { ExpertsDatabase } from '../subgraphs/experts/types';
 import { renderChart, type Chart } from './chart';
+import { YEAR_START } from './data';
 import { drawFor, percentile, recordProjects } from './draw';
 import { median } from './load';
 import { SAGA_PROJECTS, settleArrangements } from './saga';
@@ -43,6 +44,17 @@ interface Curve {
   points: { label: string; x: number; value: number; extra?: Record<string, number> }[];
 }
 
+/**
+ * `days` of the data set around its busiest day: ending with it, so a month reaches back into the seeded year (the
+ * busiest day can be near its end), or starting with it when the year starts too late for that.
+ */
+function rangeOf(busiestDay: ScenarioContext['busiestDay'], days: number): { from: string; to: string } {
+  const end = new Date(busiestDay.to).getTime();
+  const from = end - days * DAY_MS;
+  if (from >= YEAR_START.getTime()) return { from: new Date(from).toISOString(), to: busiestDay.to };
+  return { from: busiestDay.from, to: new Date(new Date(busiestDay.from).getTime() + days * DAY_MS).toISOString() };
+}
+
 export async function growthScenario(context: ScenarioContext): Promise<ScenarioReport> {
   const { config, stack, log, busiestDay } = context;
   const admin = await issueToken(config, { sub: 'bench-admin', role: 'PROVINCIAL_ADMIN', platform: '410000' }, '4h');
@@ -64,7 +76,7 @@ export async function growthScenario(context: ScenarioContext): Promise<Scenario
     const firstDay = { from: busiestDay.from, to: busiestDay.to };
     for (let n = 0; n < 3; n++) await graphql(url, admin, BOARD, firstDay).catch(() => undefined);
     for (const days of BOARD_DAYS) {
-      const variables = { from: busiestDay.from, to: new Date(new Date(busiestDay.from).getTime() + days * DAY_MS).toISOString() };
+      const variables = rangeOf(busiestDay, days);
       let peak = gateway.rss();
       const sampler = setInterval(() => (peak = Math.max(peak, gateway.rss())), 50);
       const times: number[] = [];
@@ -101,7 +113,7 @@ export async function growthScenario(context: ScenarioContext): Promise<Scenario
     // ---- reconciliation of a day, a week and a month (the job, polled through the uncached gateway)
     const reconcile: Curve = { name: 'Reconciliation, request to DONE', unit: 's', points: [] };
     for (const days of RECONCILE_DAYS) {
-      const variables = { from: busiestDay.from, to: new Date(new Date(busiestDay.from).getTime() + days * DAY_MS).toISOString() };
+      const variables = rangeOf(busiestDay, days);
       const at = performance.now();
       const requested = await graphql(url, admin, RECONCILE, variables);
       if (requested.errors) throw new Error(`runReconciliation over ${days} days: ${requested.errors[0].message}`);
