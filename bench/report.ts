@@ -99,7 +99,7 @@ export function renderMarkdown(results: BenchResults): string {
       const met = lowerIsBetter ? (inclusive ? figure.value <= value : figure.value < value) : figure.value >= value;
       const ratio = figure.value / value;
       const sign = lowerIsBetter ? (inclusive ? '≤' : '<') : '≥';
-      rows.push({ scenario: scenario.name, figure: `${figure.name} = ${f2(figure.value)} ${figure.unit} ${value ? ` (measure/target ${f2(ratio)})` : ''}`, target: `${sign} ${value} ${figure.unit}`, met });
+      rows.push({ scenario: scenario.name, figure: `${figure.name} = ${f2(figure.value)} ${figure.unit}${value ? ` (measure/target ${f2(ratio)})` : ''}`, target: `${sign} ${value} ${figure.unit}`, met });
     }
     if (scenario.status !== 'measured') rows.push({ scenario: scenario.name, figure: scenario.status, target: '', met: null });
   }
