@@ -17,7 +17,7 @@ const PARALLEL = 10;
 const PARALLEL_TOTAL = 60;
 const WARM_UP = [10_000, 10_001, 10_002];
 
-function percentile(values: number[], p: number): number {
+export function percentile(values: number[], p: number): number {
   const sorted = [...values].sort((a, b) => a - b);
   return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)];
 }
@@ -26,7 +26,7 @@ function percentile(values: number[], p: number): number {
  * A REMOTE Zhumadian project: 3 civil engineers in the main room, one at each of two partner cities' rooms (regional
  * rule: from that city). Counties would not do: they are in Zhumadian's own region, capped at a third of the seats.
  */
-function drawFor(index: number): { request: DrawRequest; facts: EligibilityFacts } {
+export function drawFor(index: number): { request: DrawRequest; facts: EligibilityFacts } {
   const projectId = `prj-drawbench-${index}`;
   // Windows spread over weeks so the seeded history (30-day limit, overlaps) matters as it would in production.
   const startsAt = new Date(REFERENCE_DATE.getTime() + (45 + (index % 30)) * DAY_MS);
@@ -88,7 +88,7 @@ function drawFor(index: number): { request: DrawRequest; facts: EligibilityFacts
  * the project's timeline, and without the project every one of them failed and was retried in the background
  * (attempts 8, backoff from 500 ms) while the draws were being timed.
  */
-async function recordProjects(config: ScenarioContext['config'], indexes: number[]): Promise<void> {
+export async function recordProjects(config: ScenarioContext['config'], indexes: number[]): Promise<void> {
   const projects = openDomainDatabase<ProjectsDatabase>(databaseUrl(config, 'projects'), 'projects', 2);
   try {
     const rows = indexes.map((index) => {

@@ -128,6 +128,7 @@ export function renderMarkdown(results: BenchResults): string {
     lines.push(`## ${scenario.name} (${scenario.status})`);
     lines.push('');
     if (scenario.note) lines.push(`${scenario.note.split('\n')[0]}`, '');
+    if (scenario.markdown) lines.push(...scenario.markdown);
     if (scenario.figures.length) {
       lines.push('| figure | value |');
       lines.push('| --- | ---: |');
@@ -136,13 +137,14 @@ export function renderMarkdown(results: BenchResults): string {
     }
     for (const figure of scenario.figures) {
       if (!figure.target) continue;
-      const met = figure.target.lowerIsBetter
-        ? figure.value < figure.target.value
-        : figure.value >= figure.target.value;
+      const { value, lowerIsBetter, inclusive } = figure.target;
+      const met = lowerIsBetter ? (inclusive ? figure.value <= value : figure.value < value) : figure.value >= value;
+      const ratio = figure.value / value;
+      const sign = lowerIsBetter ? (inclusive ? '≤' : '<') : '≥';
       rows.push({
         scenario: scenario.name,
-        figure: `${figure.name} = ${f2(figure.value)} ${figure.unit}`,
-        target: `${figure.target.lowerIsBetter ? '<' : '≥'} ${figure.target.value} ${figure.unit}`,
+        figure: `${figure.name} = ${f2(figure.value)} ${figure.unit}${value ? ` (measure/target ${f2(ratio)})` : ''}`,
+        target: `${sign} ${value} ${figure.unit}`,
         met,
       });
     }

@@ -16,6 +16,8 @@ import type { Scenario, ScenarioContext, ScenarioReport } from './scenarios';
 import { sagaScenario } from './saga';
 import { drawScenario } from './draw';
 import { importScenario } from './import';
+import { busyScenario } from './busy';
+import { GROWTH_SAGA_PROJECTS, growthScenario } from './growth';
 import { freePort, ROOT, startProcess, startStack, startStockGateway, waitReady, type Stack } from './stack';
 import { renderMarkdown } from './report';
 
@@ -27,7 +29,7 @@ const SOAK_SECONDS = num('BENCH_SOAK_SECONDS', 300);
 const SOAK_WARM_UP = num('BENCH_SOAK_WARMUP', 30);
 const CONNECTIONS = 50;
 /** Every scenario, in the order a full run measures them; BENCH_SCENARIOS picks some (comma-separated). */
-const SCENARIOS = ['overhead', 'cluster', 'board', 'draw', 'saga', 'import', 'soak'] as const;
+const SCENARIOS = ['overhead', 'cluster', 'board', 'draw', 'saga', 'import', 'soak', 'busy', 'growth'] as const;
 type ScenarioName = (typeof SCENARIOS)[number];
 function chosenScenarios(value: string | undefined): Set<ScenarioName> {
   if (!value) return new Set(SCENARIOS);
@@ -56,6 +58,8 @@ const extraScenarios: [ScenarioName, Scenario][] = [
   ['draw', drawScenario],
   ['saga', sagaScenario],
   ['import', importScenario],
+  ['busy', busyScenario],
+  ['growth', growthScenario],
 ];
 const log = (line: string) => process.stdout.write(`[bench] ${line}\n`);
 
@@ -96,6 +100,9 @@ async function main(): Promise<void> {
   const stamp = new Date().toISOString().replace(/[-:]/g, '').replace(/\..+/, '').replace('T', '-');
   const adminUrl = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
   const name = `hub_bench_${stamp.replace('-', '_')}`;
+  // A run of some scenarios only is named after them and leaves latest.md, the last full run, alone.
+  const full = CHOSEN.size === SCENARIOS.length;
+  const file = full ? stamp : `${stamp}-${[...CHOSEN].join('-')}`;
   const url = new URL(adminUrl);
   url.pathname = `/${name}`;
   const admin = new pg.Client({ connectionString: adminUrl });
@@ -154,6 +161,7 @@ async function main(): Promise<void> {
     const loaded = await loadProvince(
       { venues: databases.venues.db, experts: databases.experts.db, projects: databases.projects.db },
       benchScale(),
+      CHOSEN.has('growth') ? 500 + GROWTH_SAGA_PROJECTS : 500,
     );
     await databases.close();
     const { sagaProjects, ...data } = loaded;
@@ -304,7 +312,18 @@ async function main(): Promise<void> {
     await uncachedGateway.stop();
 
     // ---- the scenarios that call domain services (draw, saga)
-    const context: ScenarioContext = { config, env, stack: running, sagaProjects, log, bearer, gatewayUrl };
+    const context: ScenarioContext = {
+      config,
+      env,
+      stack: running,
+      sagaProjects,
+      log,
+      bearer,
+      gatewayUrl,
+      busiestDay: data.busiestDay,
+      resultsBase: file,
+    };
+    mkdirSync(join(ROOT, 'bench', 'results'), { recursive: true });
     for (const [key, scenario] of extraScenarios) {
       if (!CHOSEN.has(key)) continue;
       try {
@@ -374,9 +393,6 @@ async function main(): Promise<void> {
     const dir = join(ROOT, 'bench', 'results');
     mkdirSync(dir, { recursive: true });
     const markdown = renderMarkdown(results);
-    // A run of some scenarios only is named after them and leaves latest.md, the last full run, alone.
-    const full = CHOSEN.size === SCENARIOS.length;
-    const file = full ? stamp : `${stamp}-${[...CHOSEN].join('-')}`;
     writeFileSync(join(dir, `${file}.json`), `${JSON.stringify(results, null, 2)}\n`);
     writeFileSync(join(dir, `${file}.md`), markdown);
     if (full) writeFileSync(join(dir, 'latest.md'), markdown);

@@ -11,6 +11,10 @@ export interface ScenarioContext {
   log(line: string): void;
   bearer: Record<string, string>;
   gatewayUrl: string;
+  /** The data set's busiest day (the board query reads it). */
+  busiestDay: { from: string; to: string; bookings: number };
+  /** bench/results/<resultsBase>.{json,md}: files a scenario writes beside them (charts) start with it. */
+  resultsBase: string;
 }
 
 export interface ScenarioFigure {
@@ -18,7 +22,7 @@ export interface ScenarioFigure {
   value: number;
   unit: string;
   /** The target, when the issue sets one, and whether lower is better. */
-  target?: { value: number; lowerIsBetter: boolean };
+  target?: { value: number; lowerIsBetter: boolean; inclusive?: boolean };
 }
 
 export interface ScenarioReport {
@@ -26,6 +30,10 @@ export interface ScenarioReport {
   status: 'measured' | 'not available' | 'failed';
   note?: string;
   figures: ScenarioFigure[];
+  /** Markdown tables (and chart links) printed under the scenario's heading. */
+  markdown?: string[];
+  /** Everything measured, for the JSON results. */
+  detail?: unknown;
 }
 
 export type Scenario = (context: ScenarioContext) => Promise<ScenarioReport>;

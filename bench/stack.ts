@@ -96,7 +96,8 @@ export async function waitReady(url: string, timeoutMs = 60_000): Promise<void> 
 
 export interface Stack {
   env: NodeJS.ProcessEnv;
-  ports: { gateway: number; venues: number; experts: number; projects: number };
+  /** metrics: the gateway's METRICS_PORT (its /metrics). */
+  ports: { gateway: number; venues: number; experts: number; projects: number; metrics: number };
   gateway: Proc;
   subgraphs: Proc[];
   jobs: Proc;
@@ -110,6 +111,7 @@ export async function startStack(env: NodeJS.ProcessEnv): Promise<Stack> {
     venues: await freePort(),
     experts: await freePort(),
     projects: await freePort(),
+    metrics: await freePort(),
   };
   const full: NodeJS.ProcessEnv = {
     ...env,
@@ -129,11 +131,12 @@ export async function startStack(env: NodeJS.ProcessEnv): Promise<Stack> {
   const gateway = startProcess(
     'gateway',
     ['dist/gateway/main.js'],
-    { ...full, METRICS_PORT: String(await freePort()) },
+    { ...full, METRICS_PORT: String(ports.metrics) },
     ports.gateway,
   );
   await waitReady(`http://127.0.0.1:${ports.gateway}/readyz`);
-  const jobs = startProcess('jobs', ['dist/jobs/main.js'], full);
+  // The jobs process's /metrics too: two benches on one machine (or a bench beside `npm start`) must not share its port.
+  const jobs = startProcess('jobs', ['dist/jobs/main.js'], { ...full, JOBS_METRICS_PORT: String(await freePort()) });
   return {
     env: full,
     ports,
