@@ -20,6 +20,9 @@ import { busyScenario } from './busy';
 import { GROWTH_SAGA_PROJECTS, growthScenario } from './growth';
 import { freePort, ROOT, startProcess, startStack, startStockGateway, waitReady, type Stack } from './stack';
 import { renderMarkdown } from './report';
+import { BOARD_QUERY, PLATFORM_QUERY } from './board-query';
+
+export { BOARD_QUERY, PLATFORM_QUERY };
 
 const ADMIN: Identity = { sub: 'bench-admin', role: 'PROVINCIAL_ADMIN', platform: '410000' };
 const num = (name: string, fallback: number) => (process.env[name] ? Number(process.env[name]) : fallback);
@@ -43,16 +46,6 @@ function chosenScenarios(value: string | undefined): Set<ScenarioName> {
   return new Set(names as ScenarioName[]);
 }
 const CHOSEN = chosenScenarios(process.env.BENCH_SCENARIOS);
-
-export const PLATFORM_QUERY =
-  'query Platform($id: ID!) { platform(id: $id) { id name venues { id name rooms { id name seats videoTerminal } } } }';
-export const BOARD_QUERY = `query Board($from: DateTime!, $to: DateTime!) {
-  schedule(from: $from, to: $to) {
-    id role seats startsAt endsAt status
-    room { name venue { name platform { name } } }
-    project { code status expertDraw { status } }
-  }
-}`;
 
 const extraScenarios: [ScenarioName, Scenario][] = [
   ['draw', drawScenario],

@@ -51,7 +51,13 @@ for (const signal of ['SIGINT', 'SIGTERM'] as const) {
 }
 
 export function startProcess(name: string, args: string[], env: NodeJS.ProcessEnv, port?: number): Proc {
-  const child = spawn(process.execPath, args, { cwd: ROOT, env, stdio: ['ignore', 'ignore', 'pipe'] });
+  // BENCH_NODE_ARGS: node options for every process (bench/profile-board.ts passes --cpu-prof, which NODE_OPTIONS refuses).
+  const nodeArgs = (env.BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean);
+  const child = spawn(process.execPath, [...nodeArgs, ...args], {
+    cwd: ROOT,
+    env,
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
   started.add(child);
   child.once('exit', () => started.delete(child));
   let stderr = '';
