@@ -349,7 +349,18 @@ export const AUTHORIZATION_MATRIX: Readonly<Record<string, AccessRule>> = {
   // A room's bookings list only those the caller may read (VenueBooking.__resolveReference).
   ...fields(
     'EvaluationRoom',
-    ['__resolveReference', 'id', 'venue', 'name', 'seats', 'videoTerminal', 'freeSeats', 'bookings', 'blocks', 'retired'],
+    [
+      '__resolveReference',
+      'id',
+      'venue',
+      'name',
+      'seats',
+      'videoTerminal',
+      'freeSeats',
+      'bookings',
+      'blocks',
+      'retired',
+    ],
     EVERYONE,
   ),
   // A block is part of the schedule: its readers, and a partner system for its own rooms' blocks.

@@ -44,7 +44,9 @@ async function roomView(roomId: string, from: Date, to: Date) {
     scheduleBlocks: { id: string; room: { id: string } }[];
   }>(as.operator(COUNTY), ROOM, { from: from.toISOString(), to: to.toISOString() });
   expect(response.errors).toBeUndefined();
-  const room = response.data!.platform.venues.flatMap((venue) => venue.rooms).find((candidate) => candidate.id === roomId);
+  const room = response
+    .data!.platform.venues.flatMap((venue) => venue.rooms)
+    .find((candidate) => candidate.id === roomId);
   return { room: room!, scheduleBlocks: response.data!.scheduleBlocks };
 }
 
@@ -64,9 +66,7 @@ describe('venues, rooms and blocks through the API', () => {
       'FORBIDDEN',
     );
     expect(
-      codeOf(
-        await t.graphql(as.supervisor('FINANCE', COUNTY), CREATE_VENUE, { p: COUNTY, input: { name: '新中心' } }),
-      ),
+      codeOf(await t.graphql(as.supervisor('FINANCE', COUNTY), CREATE_VENUE, { p: COUNTY, input: { name: '新中心' } })),
     ).toBe('FORBIDDEN');
     expect(await auditCount()).toBe(before);
     const venue = await t.graphql<{ createVenue: { id: string; address: string } }>(as.operator(COUNTY), CREATE_VENUE, {
@@ -101,8 +101,12 @@ describe('venues, rooms and blocks through the API', () => {
     roomId = room.data!.createRoom.id;
     expect(await auditCount()).toBe(before + 2);
     const audit = await sql<{ entity_type: string; role: string; after: { seats: number } }>`
-      select entity_type, role, after from master_data_change where entity_id = ${roomId}`.execute(t.databases.venues.db);
-    expect(audit.rows).toEqual([{ entity_type: 'EvaluationRoom', role: 'PROVINCIAL_ADMIN', after: expect.objectContaining({ seats: 12 }) }]);
+      select entity_type, role, after from master_data_change where entity_id = ${roomId}`.execute(
+      t.databases.venues.db,
+    );
+    expect(audit.rows).toEqual([
+      { entity_type: 'EvaluationRoom', role: 'PROVINCIAL_ADMIN', after: expect.objectContaining({ seats: 12 }) },
+    ]);
     expect((await roomView(roomId, from, to)).room.freeSeats).toBe(12);
   });
 
@@ -196,7 +200,9 @@ describe('venues, rooms and blocks through the API', () => {
     expect((await t.graphql(as.partner(COUNTY), REMOVE_BLOCK, { p: COUNTY, ref: 'LOCAL-1' })).errors).toBeUndefined();
     expect((await t.graphql(as.partner(COUNTY), REMOVE_BLOCK, { p: COUNTY, ref: 'LOCAL-1' })).errors).toBeUndefined();
     expect((await roomView(roomId, from, to)).room.freeSeats).toBe(10);
-    const retired = await t.graphql<{ retireRoom: { retired: boolean } }>(as.operator(COUNTY), RETIRE_ROOM, { r: roomId });
+    const retired = await t.graphql<{ retireRoom: { retired: boolean } }>(as.operator(COUNTY), RETIRE_ROOM, {
+      r: roomId,
+    });
     expect(retired.data!.retireRoom.retired).toBe(true);
     expect((await roomView(roomId, from, to)).room.freeSeats).toBe(0);
     expect(
@@ -219,7 +225,11 @@ describe('venues, rooms and blocks through the API', () => {
     const hostRoomId = hostRoom.data!.createRoom.id;
     expect((await t.graphql(as.operator(ZHUMADIAN), RETIRE_ROOM, { r: hostRoomId })).errors).toBeUndefined();
     const projectId = await filedProject(t, { mode: 'LOCAL', startsAt: inDays(21, 1), endsAt: inDays(21, 9) });
-    const arranged = await t.graphql(as.operator(ZHUMADIAN), ARRANGE, { projectId, mainRoomId: hostRoomId, secondary: [] });
+    const arranged = await t.graphql(as.operator(ZHUMADIAN), ARRANGE, {
+      projectId,
+      mainRoomId: hostRoomId,
+      secondary: [],
+    });
     expect(codeOf(arranged)).toBe('NOT_FOUND');
   });
 });
@@ -263,7 +273,11 @@ describe('attack: 50 room blocks and 50 arrangements on the same rooms at once',
       Array.from({ length: CONTENDERS }, async (_, i) => {
         const start = at((i % 6) * 2);
         const projectId = await filedProject(t, { startsAt: start, endsAt: at((i % 6) * 2 + 4) });
-        return { projectId, mainRoomId: mainRooms[i % 2], secondary: [{ roomId: counties[i % 3], seats: 1 + (i % 2) }] };
+        return {
+          projectId,
+          mainRoomId: mainRooms[i % 2],
+          secondary: [{ roomId: counties[i % 3], seats: 1 + (i % 2) }],
+        };
       }),
     );
     const blocks = Array.from({ length: CONTENDERS }, (_, i) => {

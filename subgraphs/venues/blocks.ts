@@ -50,7 +50,10 @@ function checkPut(input: PutRoomBlock): { externalRef: string; reason: string } 
   if (input.to.getTime() - input.from.getTime() > MAX_BLOCK_DAYS * 86_400_000)
     throw badInput('to', `a block covers at most ${MAX_BLOCK_DAYS} days; split longer ones`);
   if (input.seats != null && (!Number.isInteger(input.seats) || input.seats < 1))
-    throw badInput('seats', `is ${input.seats}; give a whole number of seats from 1, or omit it to take the whole room`);
+    throw badInput(
+      'seats',
+      `is ${input.seats}; give a whole number of seats from 1, or omit it to take the whole room`,
+    );
   return { externalRef, reason };
 }
 

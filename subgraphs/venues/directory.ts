@@ -129,7 +129,5 @@ export async function freeSeats(
     .where('room.id', 'in', [...roomIds])
     .execute();
   // Seats held by bookings and room blocks alike (both are seat rows); a retired room has none free.
-  return new Map(
-    rows.map((row) => [row.id, row.retired_at === null ? Math.max(0, row.seats - Number(row.taken)) : 0]),
-  );
+  return new Map(rows.map((row) => [row.id, row.retired_at === null ? Math.max(0, row.seats - Number(row.taken)) : 0]));
 }

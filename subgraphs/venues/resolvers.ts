@@ -60,7 +60,11 @@ export const venuesResolvers: GraphQLResolverMap<VenuesContext> = {
         );
       return ctx.service.webhookDeliveries(args.platformId, args);
     },
-    scheduleBlocks: (_root: unknown, args: { from: Date; to: Date; platformId?: string | null }, ctx: VenuesContext) => {
+    scheduleBlocks: (
+      _root: unknown,
+      args: { from: Date; to: Date; platformId?: string | null },
+      ctx: VenuesContext,
+    ) => {
       const window = timeWindow(args.from, args.to, MAX_SCHEDULE_DAYS);
       // OWN_PLATFORM_LIST (a partner system): only its own rooms' blocks.
       const visibleTo = grantedScopes('Query.scheduleBlocks', ctx.identity).includes('ANY')

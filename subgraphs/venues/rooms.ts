@@ -42,13 +42,17 @@ export function requireKeeper(identity: Identity, platformId: string, what: stri
 export function checkName(field: string, value: string): string {
   const name = value.trim();
   if (name.length === 0) throw badInput(field, 'must not be empty; give the name people use for it');
-  if (name.length > MAX_NAME_LENGTH) throw badInput(field, `is ${name.length} characters; use at most ${MAX_NAME_LENGTH}`);
+  if (name.length > MAX_NAME_LENGTH)
+    throw badInput(field, `is ${name.length} characters; use at most ${MAX_NAME_LENGTH}`);
   return name;
 }
 
 export function checkSeats(field: string, seats: number): number {
   if (!Number.isInteger(seats) || seats < MIN_ROOM_SEATS || seats > MAX_ROOM_SEATS)
-    throw badInput(field, `is ${seats}; a room has a whole number of seats from ${MIN_ROOM_SEATS} to ${MAX_ROOM_SEATS}`);
+    throw badInput(
+      field,
+      `is ${seats}; a room has a whole number of seats from ${MIN_ROOM_SEATS} to ${MAX_ROOM_SEATS}`,
+    );
   return seats;
 }
 
@@ -70,7 +74,8 @@ export async function createVenue(
   requireKeeper(identity, platformId, 'create its venues');
   const name = checkName('input.name', input.name);
   const address = input.address == null ? null : input.address.trim() || null;
-  if (address && address.length > 500) throw badInput('input.address', `is ${address.length} characters; use at most 500`);
+  if (address && address.length > 500)
+    throw badInput('input.address', `is ${address.length} characters; use at most 500`);
   return db.transaction().execute(async (trx) => {
     const platform = await trx.selectFrom('platform').select('id').where('id', '=', platformId).executeTakeFirst();
     if (!platform) throw notFound('platform', platformId);

@@ -77,7 +77,9 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     end $$`.execute(db);
 
   // The master-data change records of this schema (lib/master-data-audit.ts), unless an earlier migration made them.
-  const existing = await sql<{ name: string | null }>`select to_regclass('master_data_change')::text as name`.execute(db);
+  const existing = await sql<{ name: string | null }>`select to_regclass('master_data_change')::text as name`.execute(
+    db,
+  );
   if (!existing.rows[0]?.name) await createMasterDataChangeTable(db);
 }
 
