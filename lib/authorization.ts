@@ -145,6 +145,10 @@ const BOOKING: AccessRule = {
     EXPERT: 'OWN_EXPERT',
   },
 };
+/** A room block: those who read schedules, and a partner system for the blocks of its own rooms. */
+const ROOM_BLOCK: AccessRule = {
+  roles: { PROVINCIAL_ADMIN: 'ANY', PLATFORM_OPERATOR: 'ANY', SUPERVISOR: 'ANY', PARTNER_SYSTEM: 'ROOM_PLATFORM' },
+};
 /** A seat (and its draw): its project's readers see counts and statuses, the expert sees its own invitations. */
 const SEAT: AccessRule = { roles: { ...PROJECT_READERS, EXPERT: 'OWN_EXPERT' } };
 /** An expert of the pool: its administrators, the expert itself, and through a seat those the seal lets see it. */
@@ -184,6 +188,41 @@ export const AUTHORIZATION_MATRIX: Readonly<Record<string, AccessRule>> = {
   'Query.webhookDeliveries': {
     roles: { PROVINCIAL_ADMIN: 'ANY', PLATFORM_OPERATOR: 'OWN_PLATFORM', PARTNER_SYSTEM: 'OWN_PLATFORM' },
     enforcedBy: 'subgraphs/venues/resolvers.ts Query.webhookDeliveries',
+  },
+  // Room blocks are part of the schedule: the same readers, a partner system its own rooms' blocks.
+  'Query.scheduleBlocks': {
+    roles: {
+      PROVINCIAL_ADMIN: 'ANY',
+      PLATFORM_OPERATOR: 'ANY',
+      SUPERVISOR: 'ANY',
+      PARTNER_SYSTEM: 'OWN_PLATFORM_LIST',
+    },
+    enforcedBy: 'subgraphs/venues/resolvers.ts Query.scheduleBlocks (visibleTo)',
+  },
+  // Venues and rooms: the platform's own operators and the province (MASTER-DATA.md); blocks also its partner system.
+  'Mutation.createVenue': {
+    roles: { PROVINCIAL_ADMIN: 'ANY', PLATFORM_OPERATOR: 'OWN_PLATFORM' },
+    enforcedBy: 'subgraphs/venues/rooms.ts requireKeeper',
+  },
+  'Mutation.createRoom': {
+    roles: { PROVINCIAL_ADMIN: 'ANY', PLATFORM_OPERATOR: 'OWN_PLATFORM' },
+    enforcedBy: "subgraphs/venues/rooms.ts requireKeeper (the venue's platform)",
+  },
+  'Mutation.updateRoom': {
+    roles: { PROVINCIAL_ADMIN: 'ANY', PLATFORM_OPERATOR: 'ROOM_PLATFORM' },
+    enforcedBy: "subgraphs/venues/rooms.ts requireKeeper (the room's platform)",
+  },
+  'Mutation.retireRoom': {
+    roles: { PROVINCIAL_ADMIN: 'ANY', PLATFORM_OPERATOR: 'ROOM_PLATFORM' },
+    enforcedBy: "subgraphs/venues/rooms.ts requireKeeper (the room's platform)",
+  },
+  'Mutation.putRoomBlock': {
+    roles: { PROVINCIAL_ADMIN: 'ANY', PLATFORM_OPERATOR: 'ROOM_PLATFORM', PARTNER_SYSTEM: 'ROOM_PLATFORM' },
+    enforcedBy: "subgraphs/venues/blocks.ts putRoomBlock (requireKeeper, the room's platform)",
+  },
+  'Mutation.removeRoomBlock': {
+    roles: { PROVINCIAL_ADMIN: 'ANY', PLATFORM_OPERATOR: 'OWN_PLATFORM', PARTNER_SYSTEM: 'OWN_PLATFORM' },
+    enforcedBy: 'subgraphs/venues/blocks.ts removeRoomBlock (requireKeeper)',
   },
   'Mutation.confirmBooking': {
     roles: { PLATFORM_OPERATOR: 'ROOM_PLATFORM', PARTNER_SYSTEM: 'ROOM_PLATFORM' },
@@ -306,12 +345,29 @@ export const AUTHORIZATION_MATRIX: Readonly<Record<string, AccessRule>> = {
     EVERYONE,
   ),
   ...fields('CooperationAgreement', ['partner', 'autoConfirm'], EVERYONE),
-  ...fields('Venue', ['__resolveReference', 'id', 'platform', 'name', 'rooms'], EVERYONE),
+  ...fields('Venue', ['__resolveReference', 'id', 'platform', 'name', 'address', 'rooms'], EVERYONE),
   // A room's bookings list only those the caller may read (VenueBooking.__resolveReference).
   ...fields(
     'EvaluationRoom',
-    ['__resolveReference', 'id', 'venue', 'name', 'seats', 'videoTerminal', 'freeSeats', 'bookings'],
+    [
+      '__resolveReference',
+      'id',
+      'venue',
+      'name',
+      'seats',
+      'videoTerminal',
+      'freeSeats',
+      'bookings',
+      'blocks',
+      'retired',
+    ],
     EVERYONE,
+  ),
+  // A block is part of the schedule: its readers, and a partner system for its own rooms' blocks.
+  ...fields(
+    'RoomBlock',
+    ['__resolveReference', 'id', 'room', 'seats', 'startsAt', 'endsAt', 'reason', 'externalRef'],
+    ROOM_BLOCK,
   ),
   ...fields(
     'VenueBooking',

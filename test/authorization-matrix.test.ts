@@ -37,6 +37,8 @@ interface Case {
 }
 
 const OTHER_PLATFORM = '410300';
+/** A room of the host made for the master-data rows (its seats changed, blocked, retired by allowed calls). */
+const MATRIX_ROOM = 'room-matrix-1';
 let t: TestHub;
 const fixture = {
   projectId: '',
@@ -76,6 +78,36 @@ const CASES: Record<string, Case> = {
     query: 'mutation($id: ID!) { rejectBooking(bookingId: $id, reason: "no room") { id } }',
     variables: () => ({ id: fixture.bookingId }),
     target: { platform: fixture.bookingPlatform },
+  },
+  'Query.scheduleBlocks': {
+    query: 'query($from: DateTime!, $to: DateTime!) { scheduleBlocks(from: $from, to: $to) { id } }',
+    variables: range,
+  },
+  // Master data of the host's venues and rooms (MASTER-DATA.md): allowed calls change a room of its own making only.
+  'Mutation.createVenue': {
+    query: 'mutation($p: ID!) { createVenue(platformId: $p, input: { name: "矩阵评标中心" }) { id } }',
+    variables: () => ({ p: HOST }),
+  },
+  'Mutation.createRoom': {
+    query: `mutation($v: ID!) { createRoom(venueId: $v, input: { name: "矩阵评标室", seats: 3, videoTerminal: false }) { id } }`,
+    variables: () => ({ v: `ven-${HOST}` }),
+  },
+  'Mutation.updateRoom': {
+    query: 'mutation($r: ID!) { updateRoom(roomId: $r, patch: { seats: 4 }) { id } }',
+    variables: () => ({ r: MATRIX_ROOM }),
+  },
+  'Mutation.retireRoom': {
+    query: 'mutation($r: ID!) { retireRoom(roomId: $r) { id } }',
+    variables: () => ({ r: MATRIX_ROOM }),
+  },
+  'Mutation.putRoomBlock': {
+    query: `mutation($r: ID!, $from: DateTime!, $to: DateTime!) {
+      putRoomBlock(roomId: $r, externalRef: "MATRIX-1", from: $from, to: $to, seats: 1, reason: "local") { id } }`,
+    variables: () => ({ r: MATRIX_ROOM, from: inDays(300).toISOString(), to: inDays(300, 9).toISOString() }),
+  },
+  'Mutation.removeRoomBlock': {
+    query: 'mutation($p: ID!) { removeRoomBlock(platformId: $p, externalRef: "MATRIX-1") { id } }',
+    variables: () => ({ p: HOST }),
   },
   'Query.experts': { query: '{ experts(platformId: "411700", first: 1) { totalCount } }' },
   'Query.expertDraw': {
@@ -221,6 +253,20 @@ const RIGHTS: Record<string, Partial<Record<Role, Right>>> = {
   'Query.webhookDeliveries': { PROVINCIAL_ADMIN: 'any', PLATFORM_OPERATOR: 'own', PARTNER_SYSTEM: 'own' },
   'Mutation.confirmBooking': { PLATFORM_OPERATOR: 'own', PARTNER_SYSTEM: 'own' },
   'Mutation.rejectBooking': { PLATFORM_OPERATOR: 'own', PARTNER_SYSTEM: 'own' },
+  // Room blocks are schedule data; venues and rooms are kept by the platform's own operators and the province, blocks
+  // also by the platform's partner system (MASTER-DATA.md, "Who").
+  'Query.scheduleBlocks': {
+    PROVINCIAL_ADMIN: 'any',
+    PLATFORM_OPERATOR: 'any',
+    SUPERVISOR: 'any',
+    PARTNER_SYSTEM: 'list',
+  },
+  'Mutation.createVenue': { PROVINCIAL_ADMIN: 'any', PLATFORM_OPERATOR: 'own' },
+  'Mutation.createRoom': { PROVINCIAL_ADMIN: 'any', PLATFORM_OPERATOR: 'own' },
+  'Mutation.updateRoom': { PROVINCIAL_ADMIN: 'any', PLATFORM_OPERATOR: 'own' },
+  'Mutation.retireRoom': { PROVINCIAL_ADMIN: 'any', PLATFORM_OPERATOR: 'own' },
+  'Mutation.putRoomBlock': { PROVINCIAL_ADMIN: 'any', PLATFORM_OPERATOR: 'own', PARTNER_SYSTEM: 'own' },
+  'Mutation.removeRoomBlock': { PROVINCIAL_ADMIN: 'any', PLATFORM_OPERATOR: 'own', PARTNER_SYSTEM: 'own' },
   // Only the provincial platform administers (and browses) the pool.
   'Query.experts': ADMIN,
   'Query.expertDraw': OVERSEERS,
@@ -380,6 +426,14 @@ beforeAll(async () => {
   fixture.submittedId = await submit();
   fixture.projectId = await submit();
   fixture.cancelId = await submit();
+  await t.databases.venues.db
+    .insertInto('room')
+    .values({ id: MATRIX_ROOM, venue_id: `ven-${HOST}`, name: '矩阵评标室', seats: 3, video_terminal: false })
+    .execute();
+  await t.databases.venues.db
+    .insertInto('seat')
+    .values([1, 2, 3, 4].map((seat_no) => ({ room_id: MATRIX_ROOM, seat_no })))
+    .execute();
 
   // A drawn committee (sealed: the evaluation has not started) whose first seat's expert is the in-scope EXPERT.
   const [room] = await roomsOf(t, HOST);

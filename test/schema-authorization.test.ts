@@ -107,6 +107,10 @@ const TYPES: Record<string, TypeRights> = {
   Venue: REFERENCE_DATA,
   EvaluationRoom: REFERENCE_DATA,
   VenueBooking: { readers: BOOKING_READERS },
+  // A room block is schedule data: the schedule's readers, and a partner system for its own rooms' blocks.
+  RoomBlock: {
+    readers: ['admin', 'hostOperator', 'roomOperator', 'otherOperator', 'supervisor', 'otherSupervisor', 'roomPartner'],
+  },
   Project: { readers: PROJECT_READERS, fields: Object.fromEntries(OUTLINE.map((field) => [field, OUTLINE_READERS])) },
   // A seated expert reaches its draw only through its own invitation (myInvitations.draw).
   ExpertDraw: { readers: SEAT_READERS },
@@ -143,6 +147,20 @@ const ROOTS: Record<string, { args: () => string; callers: readonly Caller[]; se
   platform: { args: () => `(id: "${COUNTY}")`, callers: EVERYONE },
   platforms: { args: () => '(level: COUNTY)', callers: EVERYONE },
   schedule: {
+    args: () => `(from: "${range.from}", to: "${range.to}")`,
+    callers: [
+      'admin',
+      'hostOperator',
+      'roomOperator',
+      'otherOperator',
+      'supervisor',
+      'otherSupervisor',
+      'hostPartner',
+      'roomPartner',
+      'otherPartner',
+    ],
+  },
+  scheduleBlocks: {
     args: () => `(from: "${range.from}", to: "${range.to}")`,
     callers: [
       'admin',
@@ -204,6 +222,7 @@ const ROOTS: Record<string, { args: () => string; callers: readonly Caller[]; se
 const FIELD_ARGS: Record<string, () => string> = {
   'EvaluationRoom.freeSeats': () => `(from: "${range.from}", to: "${range.to}")`,
   'EvaluationRoom.bookings': () => `(from: "${range.from}", to: "${range.to}")`,
+  'EvaluationRoom.blocks': () => `(from: "${range.from}", to: "${range.to}")`,
 };
 /** Lists narrowed to what the caller may see (rather than refused): the readers of their item type see them. */
 const FILTERED_LISTS = new Set([
@@ -211,6 +230,8 @@ const FILTERED_LISTS = new Set([
   'Query.projects',
   'Query.myInvitations',
   'EvaluationRoom.bookings',
+  'EvaluationRoom.blocks',
+  'Query.scheduleBlocks',
   'Project.venueBookings',
   'ExpertDraw.seats',
 ]);

@@ -235,6 +235,9 @@ async function holdRoomsIn(trx: Transaction<VenuesDatabase>, arrangement: Arrang
         .selectFrom('seat')
         .select('seat.seat_no')
         .whereRef('seat.room_id', '=', 'room.id')
+        // A retired room offers no seats; a room whose seats were lowered keeps its higher seat rows unused.
+        .whereRef('seat.seat_no', '<=', 'room.seats')
+        .where('room.retired_at', 'is', null)
         .where(({ not, exists, selectFrom }) =>
           not(
             exists(
@@ -254,6 +257,8 @@ async function holdRoomsIn(trx: Transaction<VenuesDatabase>, arrangement: Arrang
       'in',
       arrangement.requests.map((request) => request.roomId),
     )
+    // Against updateRoom and retireRoom (FOR UPDATE): a room's seats do not change under a hold.
+    .modifyEnd(sql`for share of room`)
     .execute();
   return new Map(rows.map((row) => [row.id, row]));
 }

@@ -106,6 +106,8 @@ export async function roomsForArrangement(
     .select(['venue.platform_id', 'cooperation_agreement.partner_id as agreement_partner'])
     .select((eb) => takenSeats(eb, rangeOf(window)).as('taken'))
     .where('room.id', 'in', [...roomIds])
+    // A retired room is never offered again: to an arrangement it does not exist.
+    .where('room.retired_at', 'is', null)
     .execute();
   return rows.map(({ agreement_partner, taken, ...room }) => ({
     ...room,
@@ -114,7 +116,7 @@ export async function roomsForArrangement(
   }));
 }
 
-/** Free seats of each room over the whole of [from, to): seats not held by any live booking overlapping it. */
+/** Free seats of each room over the whole of [from, to): seats not held by any live booking or block overlapping it. */
 export async function freeSeats(
   { db }: VenuesStore,
   roomIds: readonly string[],
@@ -122,9 +124,10 @@ export async function freeSeats(
 ): Promise<Map<string, number>> {
   const rows = await db
     .selectFrom('room')
-    .select(['room.id', 'room.seats'])
+    .select(['room.id', 'room.seats', 'room.retired_at'])
     .select((eb) => takenSeats(eb, rangeOf(window)).as('taken'))
     .where('room.id', 'in', [...roomIds])
     .execute();
-  return new Map(rows.map((row) => [row.id, row.seats - Number(row.taken)]));
+  // Seats held by bookings and room blocks alike (both are seat rows); a retired room has none free.
+  return new Map(rows.map((row) => [row.id, row.retired_at === null ? Math.max(0, row.seats - Number(row.taken)) : 0]));
 }

@@ -3,7 +3,7 @@ import DataLoader from 'dataloader';
 import type { ProjectAccess } from '../../lib/authorization';
 import { childrenLoader, manyByKey, rowLoader } from '../../lib/loaders';
 import type { VenuesService } from './service';
-import type { Booking, Window } from './types';
+import type { Booking, RoomBlock, Window } from './types';
 
 /** A per-request batch of reads by id, as a DataLoader gives it. */
 interface ByIdLoader<V> {
@@ -92,6 +92,14 @@ export function createVenuesLoaders(service: VenuesService, projects: ProjectAcc
     ),
     bookingsOfRoom: byWindow<Booking>(
       (roomIds, window) => service.bookingsOfRooms(roomIds, window),
+      (row) => row.room_id,
+    ),
+    block: rowLoader(
+      (ids) => service.blocksByIds(ids),
+      (row) => row.id,
+    ),
+    blocksOfRoom: byWindow<RoomBlock>(
+      (roomIds, window) => service.blocksOfRooms(roomIds, window),
       (row) => row.room_id,
     ),
     freeSeats: byWindow<{ room_id: string; free: number }>(

@@ -9,7 +9,8 @@ import type { SubgraphContext } from '../../lib/subgraph';
 import type { VenuesLoaders } from './loaders';
 import { MAX_SCHEDULE_DAYS } from './bookings';
 import type { VenuesService } from './service';
-import type { Agreement, Booking, Platform, PlatformLevel, Room, Venue, WebhookDelivery } from './types';
+import type { RoomInput, RoomPatch, VenueInput } from './rooms';
+import type { Agreement, Booking, Platform, PlatformLevel, Room, RoomBlock, Venue, WebhookDelivery } from './types';
 
 export interface VenuesContext extends SubgraphContext {
   identity: Identity;
@@ -59,12 +60,40 @@ export const venuesResolvers: GraphQLResolverMap<VenuesContext> = {
         );
       return ctx.service.webhookDeliveries(args.platformId, args);
     },
+    scheduleBlocks: (
+      _root: unknown,
+      args: { from: Date; to: Date; platformId?: string | null },
+      ctx: VenuesContext,
+    ) => {
+      const window = timeWindow(args.from, args.to, MAX_SCHEDULE_DAYS);
+      // OWN_PLATFORM_LIST (a partner system): only its own rooms' blocks.
+      const visibleTo = grantedScopes('Query.scheduleBlocks', ctx.identity).includes('ANY')
+        ? undefined
+        : ctx.identity.platform;
+      return ctx.service.scheduleBlocks(window, { platformId: args.platformId ?? undefined, visibleTo });
+    },
   },
   Mutation: {
     confirmBooking: (_root: unknown, { bookingId }: { bookingId: string }, ctx: VenuesContext) =>
       ctx.service.confirmBooking(ctx.identity, bookingId),
     rejectBooking: (_root: unknown, args: { bookingId: string; reason: string }, ctx: VenuesContext) =>
       ctx.service.rejectBooking(ctx.identity, args.bookingId, args.reason),
+    // Master data (subgraphs/venues/rooms.ts, blocks.ts): each checks the platform of its scope (requireKeeper).
+    createVenue: (_root: unknown, args: { platformId: string; input: VenueInput }, ctx: VenuesContext) =>
+      ctx.service.createVenue(ctx.identity, args.platformId, args.input),
+    createRoom: (_root: unknown, args: { venueId: string; input: RoomInput }, ctx: VenuesContext) =>
+      ctx.service.createRoom(ctx.identity, args.venueId, args.input),
+    updateRoom: (_root: unknown, args: { roomId: string; patch: RoomPatch }, ctx: VenuesContext) =>
+      ctx.service.updateRoom(ctx.identity, args.roomId, args.patch),
+    retireRoom: (_root: unknown, args: { roomId: string }, ctx: VenuesContext) =>
+      ctx.service.retireRoom(ctx.identity, args.roomId),
+    putRoomBlock: (
+      _root: unknown,
+      args: { roomId: string; externalRef: string; from: Date; to: Date; seats?: number | null; reason: string },
+      ctx: VenuesContext,
+    ) => ctx.service.putRoomBlock(ctx.identity, args),
+    removeRoomBlock: (_root: unknown, args: { platformId: string; externalRef: string }, ctx: VenuesContext) =>
+      ctx.service.removeRoomBlock(ctx.identity, args.platformId, args.externalRef),
   },
   Platform: {
     __resolveReference: (ref: Ref, ctx: VenuesContext) => ctx.loaders.platform.load(ref.id),
@@ -101,6 +130,17 @@ export const venuesResolvers: GraphQLResolverMap<VenuesContext> = {
     // Only the bookings the caller may read are listed (VenueBooking's row of lib/authorization.ts).
     bookings: (room: Room, args: { from: Date; to: Date }, ctx: VenuesContext) =>
       ctx.loaders.bookingsOfRoom.load({ roomId: room.id, window: timeWindow(args.from, args.to, MAX_SCHEDULE_DAYS) }),
+    // Only the blocks the caller may read are listed (RoomBlock's row of lib/authorization.ts).
+    blocks: (room: Room, args: { from: Date; to: Date }, ctx: VenuesContext) =>
+      ctx.loaders.blocksOfRoom.load({ roomId: room.id, window: timeWindow(args.from, args.to, MAX_SCHEDULE_DAYS) }),
+    retired: (room: Room) => room.retired_at !== null,
+  },
+  RoomBlock: {
+    __resolveReference: (ref: Ref, ctx: VenuesContext) => ctx.loaders.block.load(ref.id),
+    room: (block: RoomBlock, _args: unknown, ctx: VenuesContext) => ctx.loaders.room.load(block.room_id),
+    startsAt: (block: RoomBlock) => block.starts_at,
+    endsAt: (block: RoomBlock) => block.ends_at,
+    externalRef: (block: RoomBlock) => block.external_ref,
   },
   VenueBooking: {
     __resolveReference: (ref: Ref, ctx: VenuesContext) => ctx.loaders.booking.load(ref.id),
@@ -143,6 +183,7 @@ export const venuesAccessFacts: AccessFactsOf<VenuesContext> = {
       return platform ? [platform] : [];
     },
   }),
+  RoomBlock: (block: RoomBlock) => ({ roomPlatforms: async () => [block.platform_id] }),
   Project: (project: Ref, ctx: VenuesContext) => ({
     project: () => ctx.loaders.projectAccess.load(project.id),
     roomPlatforms: async () => {

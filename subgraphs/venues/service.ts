@@ -3,6 +3,8 @@
 //   directory.ts     reference reads: platforms, agreements, venues, rooms, free seats
 //   bookings.ts      booking reads and the schedule
 //   booking-saga.ts  arrangements: open, hold, conclude, release a cancelled project's bookings
+//   rooms.ts         master data: venues and rooms created, changed, retired
+//   blocks.ts        room blocks: seats a platform takes for its own use, as seat rows like bookings
 //   decisions.ts     a partner platform confirms or rejects a held booking
 //   webhooks.ts      deliveries to partner platforms, their attempts and retries
 //   seats.ts         the SQL rule for a seat taken over a window
@@ -13,9 +15,11 @@ import type { Identity } from '../../lib/identity';
 import type { Connection } from '../../lib/pagination';
 import * as saga from './booking-saga';
 import type { ArrangementHolds, ArrangementOutcome, NewArrangement } from './booking-saga';
+import * as blocks from './blocks';
 import * as bookings from './bookings';
 import * as decisions from './decisions';
 import * as directory from './directory';
+import * as rooms from './rooms';
 import type {
   Agreement,
   Arrangement,
@@ -24,6 +28,7 @@ import type {
   Platform,
   PlatformLevel,
   Room,
+  RoomBlock,
   Venue,
   VenuesDatabase,
   VenuesStore,
@@ -96,6 +101,47 @@ export class VenuesService {
   // ---------------------------------------------------------------- master data
   // Writes of the reference data (createVenue, createRoom, room blocks, partner endpoints, fee rates) go here, one
   // line each, delegating to files of their own beside directory.ts (rooms.ts, endpoints.ts, ...).
+
+  createVenue(identity: Identity, platformId: string, input: rooms.VenueInput): Promise<Venue> {
+    return rooms.createVenue(this.store, identity, platformId, input);
+  }
+
+  createRoom(identity: Identity, venueId: string, input: rooms.RoomInput): Promise<Room> {
+    return rooms.createRoom(this.store, identity, venueId, input);
+  }
+
+  /** Seats lowered below what a live future booking or block holds: CONFLICT naming them. */
+  updateRoom(identity: Identity, roomId: string, patch: rooms.RoomPatch): Promise<Room> {
+    return rooms.updateRoom(this.store, identity, roomId, patch);
+  }
+
+  /** A retired room is never offered again; one with live future bookings or blocks cannot be retired. */
+  retireRoom(identity: Identity, roomId: string): Promise<Room> {
+    return rooms.retireRoom(this.store, identity, roomId);
+  }
+
+  /** Creates, or moves and resizes, the block of (the room's platform, externalRef); its seats are seat rows. */
+  putRoomBlock(identity: Identity, input: blocks.PutRoomBlock): Promise<RoomBlock> {
+    return blocks.putRoomBlock(this.store, identity, input);
+  }
+
+  removeRoomBlock(identity: Identity, platformId: string, externalRef: string): Promise<RoomBlock> {
+    return blocks.removeRoomBlock(this.store, identity, platformId, externalRef);
+  }
+
+  blocksByIds(ids: readonly string[]): Promise<RoomBlock[]> {
+    return blocks.blocksByIds(this.store, ids);
+  }
+
+  /** Live blocks of these rooms overlapping [from, to). */
+  blocksOfRooms(roomIds: readonly string[], window: Window): Promise<RoomBlock[]> {
+    return blocks.blocksOfRooms(this.store, roomIds, window);
+  }
+
+  /** Live blocks overlapping [from, to), of one platform's rooms or all: the schedule's blocks. */
+  scheduleBlocks(window: Window, filter: { platformId?: string; visibleTo?: string } = {}): Promise<RoomBlock[]> {
+    return blocks.scheduleBlocks(this.store, window, filter);
+  }
 
   // ---------------------------------------------------------------- booking reads (bookings.ts)
 

@@ -1,6 +1,7 @@
 // Row types of schema "venues", the rows as the domain hands them out, and the statuses every part agrees on.
 import type { ColumnType, Generated, Kysely, Selectable } from 'kysely';
 import type { Clock } from '../../lib/clock';
+import type { MasterDataChangeTable } from '../../lib/master-data-audit';
 import type { OutboxTable } from '../../lib/outbox';
 
 export type PlatformLevel = 'PROVINCE' | 'CITY' | 'COUNTY';
@@ -32,6 +33,7 @@ export interface VenueTable {
   id: string;
   platform_id: string;
   name: string;
+  address: ColumnType<string | null, string | null | undefined, string | null>;
 }
 export interface RoomTable {
   id: string;
@@ -39,6 +41,8 @@ export interface RoomTable {
   name: string;
   seats: number;
   video_terminal: boolean;
+  /** Set when the room was retired: it is never offered again. */
+  retired_at: ColumnType<Date | null, Date | null | undefined, Date | null>;
 }
 export interface SeatTable {
   room_id: string;
@@ -61,12 +65,30 @@ export interface BookingTable {
   updated_at: Generated<Date>;
 }
 export interface BookingSeatTable {
-  booking_id: string;
+  id: Generated<string>;
+  /** Exactly one of booking_id and block_id is set. */
+  booking_id: ColumnType<string | null, string | null | undefined, string | null>;
+  block_id: ColumnType<string | null, string | null | undefined, string | null>;
   room_id: string;
   seat_no: number;
   /** tstzrange, written as '[start,end)'. */
   during: string;
   live: Generated<boolean>;
+}
+
+/** Seats of a room taken for the room's platform's own use (a local evaluation), kept by its operators or system. */
+export interface RoomBlockTable {
+  id: string;
+  platform_id: string;
+  external_ref: string;
+  room_id: string;
+  seats: number;
+  starts_at: Date;
+  ends_at: Date;
+  reason: string;
+  removed_at: Date | null;
+  created_at: Generated<Date>;
+  updated_at: Generated<Date>;
 }
 
 export type ArrangementStatus = 'PENDING' | 'CONFIRMED' | 'FAILED';
@@ -116,6 +138,8 @@ export interface VenuesDatabase {
   seat: SeatTable;
   booking: BookingTable;
   booking_seat: BookingSeatTable;
+  room_block: RoomBlockTable;
+  master_data_change: MasterDataChangeTable;
   arrangement: ArrangementTable;
   webhook_delivery: WebhookDeliveryTable;
   outbox: OutboxTable;
@@ -126,6 +150,7 @@ export type Agreement = Selectable<CooperationAgreementTable>;
 export type Venue = Selectable<VenueTable>;
 export type Room = Selectable<RoomTable>;
 export type Booking = Selectable<BookingTable>;
+export type RoomBlock = Selectable<RoomBlockTable>;
 export type Arrangement = Selectable<ArrangementTable>;
 export type WebhookDelivery = Selectable<WebhookDeliveryTable>;
 /** A room as arrangeVenues checks it: its platform, whether the host may book it, its free seats over the window. */

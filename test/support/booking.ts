@@ -92,7 +92,9 @@ export async function seatInvariants(t: TestHub) {
     select count(*) as n from booking_seat a join booking_seat b
       on a.room_id = b.room_id and a.seat_no = b.seat_no and a.booking_id < b.booking_id and a.during && b.during
     where a.live and b.live`.execute(db);
-  const held = await sql<{ n: string }>`select count(*) as n from booking_seat where live`.execute(db);
+  const held = await sql<{
+    n: string;
+  }>`select count(*) as n from booking_seat where live and booking_id is not null`.execute(db);
   const ofLiveBookings = await sql<{
     n: string | null;
   }>`select sum(seats) as n from booking where status in ('HELD', 'CONFIRMED')`.execute(db);
