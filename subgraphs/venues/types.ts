@@ -1,6 +1,7 @@
 // Row types of schema "venues", the rows as the domain hands them out, and the statuses every part agrees on.
 import type { ColumnType, Generated, Kysely, Selectable } from 'kysely';
 import type { Clock } from '../../lib/clock';
+import type { MasterDataChangeTable } from '../../lib/master-data-audit';
 import type { OutboxTable } from '../../lib/outbox';
 
 export type PlatformLevel = 'PROVINCE' | 'CITY' | 'COUNTY';
@@ -95,7 +96,8 @@ export type WebhookDeliveryStatus = 'PENDING' | 'DELIVERED' | 'DEAD';
 export interface WebhookDeliveryTable {
   id: string;
   platform_id: string;
-  booking_id: string;
+  /** null for a ping (testPartnerEndpoint). */
+  booking_id: string | null;
   event: string;
   url: string;
   payload: ColumnType<Record<string, unknown>, string, string>;
@@ -106,6 +108,15 @@ export interface WebhookDeliveryTable {
   created_at: Generated<Date>;
   updated_at: Generated<Date>;
   delivered_at: Date | null;
+}
+
+/** A version of a platform's rates, in effect from `effective_from` until the next version's. */
+export interface FeeRateTable {
+  platform_id: string;
+  effective_from: Date;
+  expert_fee_rate: Fen;
+  seat_service_fee: Fen;
+  created_at: Generated<Date>;
 }
 
 export interface VenuesDatabase {
@@ -119,6 +130,8 @@ export interface VenuesDatabase {
   arrangement: ArrangementTable;
   webhook_delivery: WebhookDeliveryTable;
   outbox: OutboxTable;
+  fee_rate: FeeRateTable;
+  master_data_change: MasterDataChangeTable;
 }
 
 export type Platform = Selectable<PlatformTable>;
@@ -128,6 +141,7 @@ export type Room = Selectable<RoomTable>;
 export type Booking = Selectable<BookingTable>;
 export type Arrangement = Selectable<ArrangementTable>;
 export type WebhookDelivery = Selectable<WebhookDeliveryTable>;
+export type FeeRate = Selectable<FeeRateTable>;
 /** A room as arrangeVenues checks it: its platform, whether the host may book it, its free seats over the window. */
 export type ArrangementRoom = Room & { platform_id: string; partner: boolean; free: number };
 
