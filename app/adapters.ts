@@ -14,6 +14,7 @@ import {
   timelineEventOf,
   type CommitteeSeat,
   type Draw,
+  type ChangeLogSource,
   type ExpertsDatabase,
 } from '../subgraphs/experts';
 import type { BookingDesk, DrawDesk, DrawSeat, ProjectDraw } from '../subgraphs/projects';
@@ -30,7 +31,13 @@ export function bookingDeskOf(venues: VenuesService): BookingDesk {
     roomsWithPlatform: (ids) => venues.roomsWithPlatform(ids),
     roomsForArrangement: (hostId, roomIds, window) => venues.roomsForArrangement(hostId, roomIds, window),
     bookingsOfProjects: (projectIds) => venues.bookingsOfProjects(projectIds),
+    feeRatesAt: (platformIds, at) => venues.feeRatesAt(platformIds, at),
   };
+}
+
+/** The venues domain's change records, for the experts subgraph's masterDataChanges. */
+export function changeLogSourceOf(venues: VenuesService): ChangeLogSource {
+  return { masterDataChanges: (filter, page) => venues.masterDataChanges(filter, page) };
 }
 
 /**

@@ -12,9 +12,9 @@ import type { WithOutbox } from '../lib/outbox';
 import { startSubgraph, type RunningSubgraph } from '../lib/subgraph';
 import { drawPolicyOf, ExpertsService, expertsSubgraph, SeatAccessReader } from '../subgraphs/experts';
 import { ocdsPublicationOf, ProjectAccessReader, ProjectsService, projectsSubgraph } from '../subgraphs/projects';
-import { VenuesService } from '../subgraphs/venues';
+import { deliverySettingsOf, VenuesService, type TestDeliveryOptions } from '../subgraphs/venues';
 import { venuesSubgraph } from '../subgraphs/venues';
-import { bookingDeskOf, drawDeskOf } from '../app/adapters';
+import { bookingDeskOf, changeLogSourceOf, drawDeskOf } from '../app/adapters';
 
 export interface HubServices extends JobServices {}
 
@@ -23,8 +23,9 @@ export function createServices(
   logger: Logger,
   databases: HubDatabases,
   clock: Clock = systemClock,
+  webhookDelivery: TestDeliveryOptions = {},
 ): HubServices {
-  const venues = new VenuesService(databases.venues.db, clock);
+  const venues = new VenuesService(databases.venues.db, clock, deliverySettingsOf(config, webhookDelivery));
   return {
     config,
     logger,
@@ -60,6 +61,8 @@ export interface HubOptions {
   jobs?: boolean;
   /** The time the workers' services read (default the system's): tests advance one of their own past a deadline. */
   clock?: Clock;
+  /** Tests only: the resolver and test networks webhook deliveries use (lib/safe-delivery.ts). */
+  webhookDelivery?: TestDeliveryOptions;
 }
 
 export async function startHub(options: HubOptions): Promise<RunningHub> {
@@ -70,18 +73,25 @@ export async function startHub(options: HubOptions): Promise<RunningHub> {
     experts: config.EXPERTS_PORT,
     projects: config.PROJECTS_PORT,
   };
-  const services = createServices(config, logger, databases, options.clock);
+  const services = createServices(config, logger, databases, options.clock, options.webhookDelivery);
   // Venues and experts decide who may see a project's bookings, draws and seats from the projects domain's facts (and
   // venues whether an expert holds a seat of a booking from the experts domain's).
   const projectAccess = new ProjectAccessReader(databases.projects.db, services.venues);
   const venues = await startSubgraph(
-    venuesSubgraph(databases.venues.db, projectAccess, new SeatAccessReader(databases.experts.db)),
+    venuesSubgraph(
+      databases.venues.db,
+      projectAccess,
+      new SeatAccessReader(databases.experts.db),
+      deliverySettingsOf(config, options.webhookDelivery),
+    ),
     config,
     logger.child({ service: 'venues' }),
     ports.venues,
   );
   const experts = await startSubgraph(
-    expertsSubgraph(databases.experts.db, projectAccess, drawPolicyOf(config), services.venues),
+    expertsSubgraph(databases.experts.db, projectAccess, drawPolicyOf(config), services.venues, {
+      venues: changeLogSourceOf(services.venues),
+    }),
     config,
     logger.child({ service: 'experts' }),
     ports.experts,

@@ -142,23 +142,19 @@ export async function busyScenario(context: ScenarioContext): Promise<ScenarioRe
       identity: { sub: `busy-supervisor-${department}`, role: 'SUPERVISOR' as const, platform: '410000', department },
       own: false,
     })),
-    ...platforms
-      .slice(0, 2)
-      .map((platform) => ({
-        identity: {
-          sub: `busy-supervisor-${platform}`,
-          role: 'SUPERVISOR' as const,
-          platform,
-          department: 'HOUSING_AND_CONSTRUCTION' as const,
-        },
-        own: false,
-      })),
-    ...platforms
-      .slice(0, 12)
-      .map((platform) => ({
-        identity: { sub: `busy-operator-${platform}`, role: 'PLATFORM_OPERATOR' as const, platform },
-        own: true,
-      })),
+    ...platforms.slice(0, 2).map((platform) => ({
+      identity: {
+        sub: `busy-supervisor-${platform}`,
+        role: 'SUPERVISOR' as const,
+        platform,
+        department: 'HOUSING_AND_CONSTRUCTION' as const,
+      },
+      own: false,
+    })),
+    ...platforms.slice(0, 12).map((platform) => ({
+      identity: { sub: `busy-operator-${platform}`, role: 'PLATFORM_OPERATOR' as const, platform },
+      own: true,
+    })),
   ];
   const day = { from: busiestDay.from, to: busiestDay.to };
   const week = {

@@ -232,6 +232,18 @@ export const AUTHORIZATION_MATRIX: Readonly<Record<string, AccessRule>> = {
     roles: { PLATFORM_OPERATOR: 'ROOM_PLATFORM', PARTNER_SYSTEM: 'ROOM_PLATFORM' },
     enforcedBy: 'subgraphs/venues/decisions.ts requireRoomPlatform',
   },
+  // Master data (MASTER-DATA.md): a platform's operators keep its endpoint; agreements and rates are the province's.
+  'Mutation.setPartnerEndpoint': {
+    roles: { PROVINCIAL_ADMIN: 'ANY', PLATFORM_OPERATOR: 'OWN_PLATFORM' },
+    enforcedBy: 'subgraphs/venues/endpoints.ts requireEndpointKeeper',
+  },
+  'Mutation.testPartnerEndpoint': {
+    roles: { PROVINCIAL_ADMIN: 'ANY', PLATFORM_OPERATOR: 'OWN_PLATFORM' },
+    enforcedBy: 'subgraphs/venues/endpoints.ts requireEndpointKeeper',
+  },
+  'Mutation.setCooperationAgreement': { roles: ADMIN_ONLY },
+  'Mutation.endCooperationAgreement': { roles: ADMIN_ONLY },
+  'Mutation.setFeeRates': { roles: ADMIN_ONLY },
 
   // experts: the pool is the province's; draws are overseen by the host, its supervisors and the province.
   'Query.experts': { roles: ADMIN_ONLY },
@@ -341,9 +353,11 @@ export const AUTHORIZATION_MATRIX: Readonly<Record<string, AccessRule>> = {
       'venues',
       'expertFeeRate',
       'seatServiceFee',
+      'feeRateHistory',
     ],
     EVERYONE,
   ),
+  ...fields('FeeRates', ['expertFeeRate', 'seatServiceFee', 'effectiveFrom'], EVERYONE),
   ...fields('CooperationAgreement', ['partner', 'autoConfirm'], EVERYONE),
   ...fields('Venue', ['__resolveReference', 'id', 'platform', 'name', 'address', 'rooms'], EVERYONE),
   // A room's bookings list only those the caller may read (VenueBooking.__resolveReference).

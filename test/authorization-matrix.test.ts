@@ -109,6 +109,25 @@ const CASES: Record<string, Case> = {
     query: 'mutation($p: ID!) { removeRoomBlock(platformId: $p, externalRef: "MATRIX-1") { id } }',
     variables: () => ({ p: HOST }),
   },
+  'Mutation.setPartnerEndpoint': {
+    query: 'mutation($p: ID!) { setPartnerEndpoint(platformId: $p, url: null) { id } }',
+    variables: () => ({ p: HOST }),
+  },
+  'Mutation.testPartnerEndpoint': {
+    query: 'mutation($p: ID!) { testPartnerEndpoint(platformId: $p) { id } }',
+    variables: () => ({ p: HOST }),
+  },
+  'Mutation.setCooperationAgreement': {
+    query:
+      'mutation { setCooperationAgreement(platformId: "411700", partnerId: "411721", autoConfirm: true) { autoConfirm } }',
+  },
+  'Mutation.endCooperationAgreement': {
+    query: 'mutation { endCooperationAgreement(platformId: "411700", partnerId: "419999") { id } }',
+  },
+  'Mutation.setFeeRates': {
+    query:
+      'mutation { setFeeRates(platformId: "411700", expertFeeRate: "50000", seatServiceFee: "6000", effectiveFrom: "2099-01-01T00:00:00Z") { id } }',
+  },
   'Query.experts': { query: '{ experts(platformId: "411700", first: 1) { totalCount } }' },
   'Query.expertDraw': {
     query: 'query($id: ID!) { expertDraw(id: $id) { id status } }',
@@ -267,6 +286,12 @@ const RIGHTS: Record<string, Partial<Record<Role, Right>>> = {
   'Mutation.retireRoom': { PROVINCIAL_ADMIN: 'any', PLATFORM_OPERATOR: 'own' },
   'Mutation.putRoomBlock': { PROVINCIAL_ADMIN: 'any', PLATFORM_OPERATOR: 'own', PARTNER_SYSTEM: 'own' },
   'Mutation.removeRoomBlock': { PROVINCIAL_ADMIN: 'any', PLATFORM_OPERATOR: 'own', PARTNER_SYSTEM: 'own' },
+  // Master data (MASTER-DATA.md): a platform's operators keep its endpoint; agreements and rates are the province's.
+  'Mutation.setPartnerEndpoint': { PROVINCIAL_ADMIN: 'any', PLATFORM_OPERATOR: 'own' },
+  'Mutation.testPartnerEndpoint': { PROVINCIAL_ADMIN: 'any', PLATFORM_OPERATOR: 'own' },
+  'Mutation.setCooperationAgreement': ADMIN,
+  'Mutation.endCooperationAgreement': ADMIN,
+  'Mutation.setFeeRates': ADMIN,
   // Only the provincial platform administers (and browses) the pool.
   'Query.experts': ADMIN,
   'Query.expertDraw': OVERSEERS,

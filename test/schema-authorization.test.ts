@@ -104,6 +104,8 @@ const REACHED: TypeRights = { readers: EVERYONE };
 const TYPES: Record<string, TypeRights> = {
   Platform: REFERENCE_DATA,
   CooperationAgreement: REFERENCE_DATA,
+  // A platform's rates and their versions are reference data, like the platform (MASTER-DATA.md).
+  FeeRates: REFERENCE_DATA,
   Venue: REFERENCE_DATA,
   EvaluationRoom: REFERENCE_DATA,
   VenueBooking: { readers: BOOKING_READERS },

@@ -10,6 +10,8 @@ export type { DrawPolicy, ExpertsServiceHooks } from './core';
 // --- The subgraph server factory, and what it asks of the projects domain (wired by the composition root).
 export { expertsSubgraph } from './server';
 export type { ProjectAccessSource } from './loaders';
+/** Other domains' change records shown in masterDataChanges (app/adapters.ts wires the venues domain's). */
+export type { ChangeLogSource } from './change-log-source';
 
 // --- The schema: migrations and the database type, for the composition root (app/migrations.ts, app/hub-databases.ts,
 // app/cli/seed.ts), and the pool's row shapes the demo data generator writes (app/seed/).

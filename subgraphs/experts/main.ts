@@ -9,6 +9,7 @@ import { drawPolicyOf } from './core';
 import type { ExpertsDatabase } from './types';
 import { ProjectAccessReader, type ProjectsDatabase } from '../projects';
 import { VenuesService, type VenuesDatabase } from '../venues';
+import { changeLogSourceOf } from '../../app/adapters';
 
 runSubgraphMain<ExpertsDatabase, ExpertsContext>('experts', (db, open, config) => {
   const venues = new VenuesService(open<VenuesDatabase>('venues'));
@@ -17,5 +18,6 @@ runSubgraphMain<ExpertsDatabase, ExpertsContext>('experts', (db, open, config) =
     new ProjectAccessReader(open<ProjectsDatabase>('projects'), venues),
     drawPolicyOf(config),
     venues,
+    { venues: changeLogSourceOf(venues) },
   );
 });

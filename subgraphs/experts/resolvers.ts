@@ -7,6 +7,8 @@ import type { SubgraphContext } from '../../lib/subgraph';
 import { timelineEventOf, type AccessAttempt } from './check-in';
 import type { ExpertsLoaders } from './loaders';
 import { masterDataChangeConnectionView, type MasterDataChangesArgs } from '../../lib/master-data-audit';
+import { mergedMasterDataChanges } from '../../lib/master-data-log';
+import { namedSources, shownChangeId, type ChangeLogSource } from './change-log-source';
 import type { PlatformLookup } from './pool-import';
 import {
   auditRowShown,
@@ -29,6 +31,8 @@ export interface ExpertsContext extends SubgraphContext {
   loaders: ExpertsLoaders;
   /** Which platforms exist (the venues domain's), for the pool import. */
   platforms: PlatformLookup;
+  /** Other domains' change records, by domain name, shown with the pool's in masterDataChanges. */
+  changeLogs?: Readonly<Record<string, ChangeLogSource>>;
 }
 
 type Ref = { id: string };
@@ -91,8 +95,18 @@ export const expertsResolvers: GraphQLResolverMap<ExpertsContext> = {
       ctx: ExpertsContext,
     ) => ctx.service.listExperts(args),
     specialties: (_root: unknown, _args: unknown, ctx: ExpertsContext) => ctx.service.specialties(),
-    masterDataChanges: async (_root: unknown, args: MasterDataChangesArgs, ctx: ExpertsContext) =>
-      masterDataChangeConnectionView(await ctx.service.masterDataChanges(args), ctx.identity),
+    masterDataChanges: async (_root: unknown, args: MasterDataChangesArgs, ctx: ExpertsContext) => {
+      const own = { masterDataChanges: ctx.service.masterDataChangeSlice.bind(ctx.service) };
+      const merged = await mergedMasterDataChanges(namedSources(own, ctx.changeLogs ?? {}), args);
+      const shown = masterDataChangeConnectionView(merged, ctx.identity);
+      return {
+        ...shown,
+        edges: shown.edges.map((edge, index) => ({
+          ...edge,
+          node: { ...edge.node, id: shownChangeId(merged.edges[index].node.source, edge.node.id) },
+        })),
+      };
+    },
   },
   Mutation: {
     respondToInvitation: (

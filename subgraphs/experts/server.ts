@@ -4,6 +4,7 @@ import { systemClock } from '../../lib/clock';
 import type { SubgraphDefinition } from '../../lib/subgraph';
 import { createExpertsLoaders, type ProjectAccessSource } from './loaders';
 import type { PlatformLookup } from './pool-import';
+import type { ChangeLogSource } from './change-log-source';
 import { expertsAccessFacts, expertsResolvers, type ExpertsContext } from './resolvers';
 import { DEFAULT_DRAW_POLICY, type DrawPolicy } from './core';
 import { ExpertsService } from './service';
@@ -18,6 +19,7 @@ export function expertsSubgraph(
   projects: ProjectAccessSource,
   policy: DrawPolicy = DEFAULT_DRAW_POLICY,
   platforms?: PlatformLookup,
+  changeLogs: Readonly<Record<string, ChangeLogSource>> = {},
 ): SubgraphDefinition<ExpertsContext> {
   const service = new ExpertsService(db, systemClock, policy);
   const platformLookup = platforms ?? service.poolPlatforms();
@@ -30,6 +32,7 @@ export function expertsSubgraph(
       service,
       loaders: createExpertsLoaders(service, projects),
       platforms: platformLookup,
+      changeLogs,
     }),
     ready: () => service.ready(),
   };

@@ -32,6 +32,7 @@ import * as audit from './sealed-audit';
 import type { ExpertsDatabase } from './types';
 import { verifyDraw } from './verification';
 import { listMasterDataChanges, type MasterDataChange, type MasterDataChangesArgs } from '../../lib/master-data-audit';
+import { masterDataChangeSlice, type ChangeFilter, type ChangePage, type ChangeSlice } from '../../lib/master-data-log';
 import { importExpertsMutation, poolPlatforms, type ImportReport, type PlatformLookup } from './pool-import';
 import { listSpecialties } from './specialties';
 import { recordPoolDetails, type PoolDetails, type PoolDetailsReport } from './pool-details';
@@ -241,6 +242,11 @@ export class ExpertsService {
   /** What the import's files do not carry: phones, supervision posts, board seats, penalties (pool-details.ts). */
   recordPoolDetails(details: PoolDetails, actor: ChangeActor): Promise<PoolDetailsReport> {
     return recordPoolDetails(this.core.db, details, actor);
+  }
+
+  /** A slice of the pool's change records after a position, newest first (merged with other domains' by the resolver). */
+  masterDataChangeSlice(filter: ChangeFilter, page: ChangePage): Promise<ChangeSlice> {
+    return masterDataChangeSlice(this.core.db, filter, page);
   }
 
   /** The change records of the pool, newest first. */

@@ -58,6 +58,11 @@ export interface BookingDesk {
   ): Promise<ArrangementRoomFacts[]>;
   /** Every booking of the projects, whatever its status. */
   bookingsOfProjects(projectIds: readonly string[]): Promise<DeskBooking[]>;
+  /** Each platform's rates in effect at an instant (fen, as int8 strings): the fee advance asks for its evaluation's start. */
+  feeRatesAt(
+    platformIds: readonly string[],
+    at: Date,
+  ): Promise<{ platform_id: string; expert_fee_rate: string; seat_service_fee: string }[]>;
 }
 
 // ------------------------------------------------------------------------------------------------ experts

@@ -10,6 +10,9 @@ export type { ProjectAccessSource, SeatHolderSource } from './loaders';
 export { venuesMigrations } from './migrations';
 /** The composition root opens the venues database with this type and hands it to the service and the subgraph only. */
 export type { VenuesDatabase } from './types';
+/** How webhooks are delivered, built by the composition root from the configuration (tests add their resolver). */
+export { deliverySettingsOf } from './endpoints';
+export type { PartnerDeliverySettings, TestDeliveryOptions } from './endpoints';
 
 // The rows the service hands out, and the shapes its verbs take.
 export type {
@@ -17,6 +20,7 @@ export type {
   Arrangement,
   ArrangementRoom,
   Booking,
+  FeeRate,
   Platform,
   Room,
   Venue,

@@ -102,6 +102,16 @@ export function createVenuesLoaders(service: VenuesService, projects: ProjectAcc
       (roomIds, window) => service.blocksOfRooms(roomIds, window),
       (row) => row.room_id,
     ),
+    /** Every version of a platform's rates, newest first. */
+    feeRateHistory: childrenLoader(
+      (ids) => service.feeRateHistory(ids),
+      (row) => row.platform_id,
+    ),
+    /** A platform's rates in effect now (one read per tick for every platform asked). */
+    currentFeeRates: rowLoader(
+      (ids) => service.feeRatesAt(ids, service.clock.now()),
+      (row) => row.platform_id,
+    ),
     freeSeats: byWindow<{ room_id: string; free: number }>(
       async (roomIds, window) =>
         [...(await service.freeSeats(roomIds, window))].map(([room_id, free]) => ({ room_id, free })),

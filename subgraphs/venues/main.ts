@@ -8,12 +8,14 @@ import { venuesSubgraph } from './server';
 import { SeatAccessReader, type ExpertsDatabase } from '../experts';
 import { ProjectAccessReader, type ProjectsDatabase } from '../projects';
 import { VenuesService } from './service';
+import { deliverySettingsOf } from './endpoints';
 import type { VenuesDatabase } from './types';
 
-runSubgraphMain<VenuesDatabase, VenuesContext>('venues', (db, open) =>
+runSubgraphMain<VenuesDatabase, VenuesContext>('venues', (db, open, config) =>
   venuesSubgraph(
     db,
     new ProjectAccessReader(open<ProjectsDatabase>('projects'), new VenuesService(db)),
     new SeatAccessReader(open<ExpertsDatabase>('experts')),
+    deliverySettingsOf(config),
   ),
 );

@@ -10,7 +10,17 @@ import type { VenuesLoaders } from './loaders';
 import { MAX_SCHEDULE_DAYS } from './bookings';
 import type { VenuesService } from './service';
 import type { RoomInput, RoomPatch, VenueInput } from './rooms';
-import type { Agreement, Booking, Platform, PlatformLevel, Room, RoomBlock, Venue, WebhookDelivery } from './types';
+import type {
+  Agreement,
+  Booking,
+  FeeRate,
+  Platform,
+  PlatformLevel,
+  Room,
+  RoomBlock,
+  Venue,
+  WebhookDelivery,
+} from './types';
 
 export interface VenuesContext extends SubgraphContext {
   identity: Identity;
@@ -94,6 +104,23 @@ export const venuesResolvers: GraphQLResolverMap<VenuesContext> = {
     ) => ctx.service.putRoomBlock(ctx.identity, args),
     removeRoomBlock: (_root: unknown, args: { platformId: string; externalRef: string }, ctx: VenuesContext) =>
       ctx.service.removeRoomBlock(ctx.identity, args.platformId, args.externalRef),
+    // Partner endpoints, agreements and fee rates (endpoints.ts, agreements.ts, fee-rates.ts).
+    setPartnerEndpoint: (_root: unknown, args: { platformId: string; url?: string | null }, ctx: VenuesContext) =>
+      ctx.service.setPartnerEndpoint(ctx.identity, args.platformId, args.url ?? null),
+    testPartnerEndpoint: (_root: unknown, args: { platformId: string }, ctx: VenuesContext) =>
+      ctx.service.testPartnerEndpoint(ctx.identity, args.platformId),
+    setCooperationAgreement: (
+      _root: unknown,
+      args: { platformId: string; partnerId: string; autoConfirm: boolean },
+      ctx: VenuesContext,
+    ) => ctx.service.setCooperationAgreement(ctx.identity, args.platformId, args.partnerId, args.autoConfirm),
+    endCooperationAgreement: (_root: unknown, args: { platformId: string; partnerId: string }, ctx: VenuesContext) =>
+      ctx.service.endCooperationAgreement(ctx.identity, args.platformId, args.partnerId),
+    setFeeRates: (
+      _root: unknown,
+      args: { platformId: string; expertFeeRate: bigint; seatServiceFee: bigint; effectiveFrom: Date },
+      ctx: VenuesContext,
+    ) => ctx.service.setFeeRates(ctx.identity, args),
   },
   Platform: {
     __resolveReference: (ref: Ref, ctx: VenuesContext) => ctx.loaders.platform.load(ref.id),
@@ -103,8 +130,18 @@ export const venuesResolvers: GraphQLResolverMap<VenuesContext> = {
     children: (platform: Platform, _args: unknown, ctx: VenuesContext) => ctx.loaders.children.load(platform.id),
     partners: (platform: Platform, _args: unknown, ctx: VenuesContext) => ctx.loaders.agreements.load(platform.id),
     venues: (platform: Platform, _args: unknown, ctx: VenuesContext) => ctx.loaders.venuesOfPlatform.load(platform.id),
-    expertFeeRate: (platform: Platform) => platform.expert_fee_rate,
-    seatServiceFee: (platform: Platform) => platform.seat_service_fee,
+    // Today's rates: the version of fee_rate in effect now.
+    expertFeeRate: async (platform: Platform, _args: unknown, ctx: VenuesContext) =>
+      (await ctx.loaders.currentFeeRates.load(platform.id))?.expert_fee_rate ?? platform.expert_fee_rate,
+    seatServiceFee: async (platform: Platform, _args: unknown, ctx: VenuesContext) =>
+      (await ctx.loaders.currentFeeRates.load(platform.id))?.seat_service_fee ?? platform.seat_service_fee,
+    feeRateHistory: (platform: Platform, _args: unknown, ctx: VenuesContext) =>
+      ctx.loaders.feeRateHistory.load(platform.id),
+  },
+  FeeRates: {
+    expertFeeRate: (rate: FeeRate) => rate.expert_fee_rate,
+    seatServiceFee: (rate: FeeRate) => rate.seat_service_fee,
+    effectiveFrom: (rate: FeeRate) => rate.effective_from,
   },
   CooperationAgreement: {
     partner: (agreement: Agreement, _args: unknown, ctx: VenuesContext) =>
@@ -154,7 +191,7 @@ export const venuesResolvers: GraphQLResolverMap<VenuesContext> = {
     platform: (delivery: WebhookDelivery, _args: unknown, ctx: VenuesContext) =>
       ctx.loaders.platform.load(delivery.platform_id),
     booking: (delivery: WebhookDelivery, _args: unknown, ctx: VenuesContext) =>
-      ctx.loaders.booking.load(delivery.booking_id),
+      delivery.booking_id === null ? null : ctx.loaders.booking.load(delivery.booking_id),
     lastStatusCode: (delivery: WebhookDelivery) => delivery.last_status_code,
     lastError: (delivery: WebhookDelivery) => delivery.last_error,
     createdAt: (delivery: WebhookDelivery) => delivery.created_at,

@@ -25,6 +25,7 @@ import type {
   Arrangement,
   ArrangementRoom,
   Booking,
+  FeeRate,
   Platform,
   PlatformLevel,
   Room,
@@ -36,6 +37,12 @@ import type {
   Window,
 } from './types';
 import * as webhooks from './webhooks';
+import * as agreements from './agreements';
+import * as changeLog from './change-log';
+import * as endpoints from './endpoints';
+import { UNCONFIGURED_DELIVERY, type PartnerDeliverySettings } from './endpoints';
+import * as feeRates from './fee-rates';
+import type { ChangeFilter, ChangePage, ChangeSlice } from '../../lib/master-data-log';
 import type { WebhookAttemptResult } from './webhooks';
 
 export class VenuesService {
@@ -44,6 +51,8 @@ export class VenuesService {
   constructor(
     db: Kysely<VenuesDatabase>,
     readonly clock: Clock = systemClock,
+    /** How webhooks are delivered (app/ builds it from the configuration); without it nothing is sent. */
+    private readonly delivery: PartnerDeliverySettings = UNCONFIGURED_DELIVERY,
   ) {
     this.store = { db, clock };
   }
@@ -143,6 +152,51 @@ export class VenuesService {
     return blocks.scheduleBlocks(this.store, window, filter);
   }
 
+  /** Sets or clears a platform's partner endpoint (endpoints.ts), its address checked now and at every delivery. */
+  setPartnerEndpoint(identity: Identity, platformId: string, url: string | null): Promise<Platform> {
+    return endpoints.setPartnerEndpoint(this.store, this.delivery, identity, platformId, url);
+  }
+
+  /** Sends a signed ping to a platform's endpoint and returns its delivery. */
+  testPartnerEndpoint(identity: Identity, platformId: string): Promise<WebhookDelivery> {
+    return endpoints.testPartnerEndpoint(this.store, this.delivery, identity, platformId);
+  }
+
+  setCooperationAgreement(
+    identity: Identity,
+    platformId: string,
+    partnerId: string,
+    autoConfirm: boolean,
+  ): Promise<Agreement> {
+    return agreements.setCooperationAgreement(this.store, identity, platformId, partnerId, autoConfirm);
+  }
+
+  endCooperationAgreement(identity: Identity, platformId: string, partnerId: string): Promise<Platform> {
+    return agreements.endCooperationAgreement(this.store, identity, platformId, partnerId);
+  }
+
+  setFeeRates(
+    identity: Identity,
+    args: { platformId: string; expertFeeRate: bigint; seatServiceFee: bigint; effectiveFrom: Date },
+  ): Promise<Platform> {
+    return feeRates.setFeeRates(this.store, identity, args);
+  }
+
+  /** Every version of each platform's rates, newest first. */
+  feeRateHistory(platformIds: readonly string[]): Promise<FeeRate[]> {
+    return feeRates.feeRateHistory(this.store, platformIds);
+  }
+
+  /** The rates of each platform in effect at an instant (the fee advance asks for its evaluation's start). */
+  feeRatesAt(platformIds: readonly string[], at: Date): Promise<FeeRate[]> {
+    return feeRates.feeRatesAt(this.store, platformIds, at);
+  }
+
+  /** A slice of this domain's change records, newest first (the experts subgraph merges them into masterDataChanges). */
+  masterDataChanges(filter: ChangeFilter, page: ChangePage): Promise<ChangeSlice> {
+    return changeLog.masterDataChanges(this.store, filter, page);
+  }
+
   // ---------------------------------------------------------------- booking reads (bookings.ts)
 
   bookingsByIds(ids: readonly string[]): Promise<Booking[]> {
@@ -215,6 +269,22 @@ export class VenuesService {
   /** The exact body a delivery posts: canonical JSON, so its signature is reproducible. */
   webhookBody(delivery: WebhookDelivery): string {
     return webhooks.webhookBody(delivery);
+  }
+
+  /** One signed attempt of a delivery through the address rules (lib/safe-delivery.ts); nothing is recorded. */
+  attemptWebhook(delivery: WebhookDelivery, attempt: number): Promise<WebhookAttemptResult> {
+    return endpoints.attemptDelivery(this.delivery, delivery, attempt);
+  }
+
+  /** Makes attempt `attempt` of a delivery and records it: the retries follow the configured policy. */
+  async deliverWebhook(id: string, attempt: number): Promise<WebhookDelivery | undefined> {
+    const delivery = await webhooks.webhookDelivery(this.store, id);
+    if (!delivery || delivery.status !== 'PENDING' || delivery.attempts >= attempt) return delivery;
+    const result = await endpoints.attemptDelivery(this.delivery, delivery, attempt);
+    return webhooks.recordWebhookAttempt(this.store, id, attempt, result, {
+      maxAttempts: this.delivery.maxAttempts,
+      retryDelayMs: this.delivery.retryDelayMs,
+    });
   }
 
   /** Records the outcome of an attempt once; queues the next one, or leaves the delivery DEAD after the last. */

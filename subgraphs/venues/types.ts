@@ -117,7 +117,8 @@ export type WebhookDeliveryStatus = 'PENDING' | 'DELIVERED' | 'DEAD';
 export interface WebhookDeliveryTable {
   id: string;
   platform_id: string;
-  booking_id: string;
+  /** null for a ping (testPartnerEndpoint). */
+  booking_id: string | null;
   event: string;
   url: string;
   payload: ColumnType<Record<string, unknown>, string, string>;
@@ -128,6 +129,15 @@ export interface WebhookDeliveryTable {
   created_at: Generated<Date>;
   updated_at: Generated<Date>;
   delivered_at: Date | null;
+}
+
+/** A version of a platform's rates, in effect from `effective_from` until the next version's. */
+export interface FeeRateTable {
+  platform_id: string;
+  effective_from: Date;
+  expert_fee_rate: Fen;
+  seat_service_fee: Fen;
+  created_at: Generated<Date>;
 }
 
 export interface VenuesDatabase {
@@ -143,6 +153,7 @@ export interface VenuesDatabase {
   arrangement: ArrangementTable;
   webhook_delivery: WebhookDeliveryTable;
   outbox: OutboxTable;
+  fee_rate: FeeRateTable;
 }
 
 export type Platform = Selectable<PlatformTable>;
@@ -153,6 +164,7 @@ export type Booking = Selectable<BookingTable>;
 export type RoomBlock = Selectable<RoomBlockTable>;
 export type Arrangement = Selectable<ArrangementTable>;
 export type WebhookDelivery = Selectable<WebhookDeliveryTable>;
+export type FeeRate = Selectable<FeeRateTable>;
 /** A room as arrangeVenues checks it: its platform, whether the host may book it, its free seats over the window. */
 export type ArrangementRoom = Room & { platform_id: string; partner: boolean; free: number };
 

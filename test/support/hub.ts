@@ -8,6 +8,7 @@ import { QUEUE_NAMES } from '../../jobs/queues';
 import type { Clock } from '../../lib/clock';
 import { loadConfig, type HubConfig } from '../../lib/config';
 import { startHub, type RunningHub } from '../../app/hub';
+import type { TestDeliveryOptions } from '../../subgraphs/venues';
 import { openHubDatabases, type HubDatabases } from '../../app/hub-databases';
 import { createLogger } from '../../lib/logger';
 import type { WithOutbox } from '../../lib/outbox';
@@ -79,6 +80,8 @@ export async function startTestHub(
     jobs?: boolean;
     logDestination?: { write(line: string): void };
     clock?: Clock;
+    /** The resolver and networks webhook deliveries use; by default 127.0.0.1 is opened for the tests' receivers. */
+    webhookDelivery?: TestDeliveryOptions;
   } = {},
 ): Promise<TestHub> {
   const database = await freshDatabase();
@@ -92,6 +95,7 @@ export async function startTestHub(
     ports: { gateway: 0, venues: 0, experts: 0, projects: 0 },
     jobs: options.jobs,
     clock: options.clock,
+    webhookDelivery: { testNetworks: ['127.0.0.1/32'], ...options.webhookDelivery },
   });
   const token = (identity: Omit<Identity, 'sub'> & { sub?: string }) =>
     issueToken(config, { sub: `test-${identity.role.toLowerCase()}`, ...identity });

@@ -61,14 +61,15 @@ export async function advanceEvaluationFee(
     seats: booking.seats,
     platformId: rooms.get(booking.room_id)!.platform_id,
   }));
-  const platforms = await deps.venues.platformsByIds([
-    project.host_platform_id,
-    ...bookings.map((booking) => booking.platformId),
-  ]);
+  // The rates in effect when the evaluation starts (MASTER-DATA.md): later versions never reach this fee.
+  const versions = await deps.venues.feeRatesAt(
+    [...new Set([project.host_platform_id, ...bookings.map((booking) => booking.platformId)])],
+    project.evaluation_starts_at,
+  );
   const rates = new Map<string, FeeRates>(
-    platforms.map((platform) => [
-      platform.id,
-      { expertFeeRate: BigInt(platform.expert_fee_rate), seatServiceFee: BigInt(platform.seat_service_fee) },
+    versions.map((version) => [
+      version.platform_id,
+      { expertFeeRate: BigInt(version.expert_fee_rate), seatServiceFee: BigInt(version.seat_service_fee) },
     ]),
   );
 
