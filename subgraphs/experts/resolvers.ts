@@ -8,6 +8,7 @@ import { timelineEventOf, type AccessAttempt } from './check-in';
 import type { ExpertsLoaders } from './loaders';
 import { masterDataChangeConnectionView, type MasterDataChangesArgs } from '../../lib/master-data-audit';
 import type { PlatformLookup } from './pool-import';
+import { poolKeepingExpertFields, poolKeepingMutations } from './pool-resolvers';
 import {
   auditRowShown,
   mayReadAccessAudit,
@@ -107,12 +108,14 @@ export const expertsResolvers: GraphQLResolverMap<ExpertsContext> = {
       args: { experts: string; employment?: string | null; conflicts?: string | null; dryRun?: boolean | null },
       ctx: ExpertsContext,
     ) => ctx.service.importExperts(ctx.platforms, ctx.identity, args),
+    ...poolKeepingMutations,
   },
   Expert: {
     __resolveReference: (ref: Ref, ctx: ExpertsContext) => ctx.loaders.expert.load(ref.id),
     homePlatform: (expert: ExpertView) => ({ __typename: 'Platform', id: expert.home_platform_id }),
     name: (expert: ExpertView, _args: unknown, ctx: ExpertsContext) => sealedExpertField(expert, 'name', ctx),
     employer: (expert: ExpertView, _args: unknown, ctx: ExpertsContext) => sealedExpertField(expert, 'employer', ctx),
+    ...poolKeepingExpertFields,
   },
   ExpertDraw: {
     __resolveReference: (ref: Ref, ctx: ExpertsContext) => ctx.loaders.draw.load(ref.id),
