@@ -125,6 +125,7 @@ const TYPES: Record<string, TypeRights> = {
   WebhookDeliveryEdge: REACHED,
   WebhookDeliveryConnection: REACHED,
   ExpertEdge: REACHED,
+  ExpertUnavailability: REACHED,
   ExpertConnection: REACHED,
   AccessAttempt: REACHED,
   DrawVerification: REACHED,
