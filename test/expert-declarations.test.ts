@@ -227,14 +227,25 @@ describe('declareUnavailability and cancelUnavailability', () => {
     expect(rows).toEqual([]);
   });
 
-  it('accepts a window over a seat only invited (the expert declines that invitation itself), with one change record', async () => {
+  it('accepts a window over a seat only invited, after which that invitation can only be declined', async () => {
     const [, , , , , expert] = experts;
     const window = windowAt(130);
-    await seatOf(expert, window, 'INVITED');
+    const project = await seatOf(expert, window, 'INVITED');
+    const seatId = `seat-${project.slice('prj-'.length)}`;
     const before = await changeCount();
     const declared = await t.graphql<Declared>(as.expert(expert), DECLARE, iso(window));
     expect(declared.errors).toBeUndefined();
     expect(await changeCount()).toBe(before + 1);
+    const respond = `mutation($id: ID!) { respondToInvitation(seatId: $id, accept: true) { id status } }`;
+    const accepted = await t.graphql(as.expert(expert), respond, { id: seatId });
+    expect(accepted.errors?.[0]?.extensions?.code).toBe('CONFLICT');
+    expect(accepted.errors?.[0]?.message).toMatch(/declared yourself unavailable/);
+    const seat = await t.databases.experts.db
+      .selectFrom('committee_seat')
+      .select('status')
+      .where('id', '=', seatId)
+      .executeTakeFirstOrThrow();
+    expect(seat.status).toBe('INVITED');
   });
 
   it('records the declaration as a change by the expert; its reason is left out for supervisors', async () => {
