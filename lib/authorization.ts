@@ -270,6 +270,27 @@ export const AUTHORIZATION_MATRIX: Readonly<Record<string, AccessRule>> = {
   'Query.specialties': EVERYONE,
   'Query.masterDataChanges': { roles: { PROVINCIAL_ADMIN: 'ANY', SUPERVISOR: 'ANY' } },
   'Mutation.importExperts': { roles: ADMIN_ONLY },
+  // Keeping the pool (MASTER-DATA.md): the province's; an expert keeps only its own declarations (the token's expert).
+  'Mutation.registerExpert': { roles: ADMIN_ONLY },
+  'Mutation.updateExpert': { roles: ADMIN_ONLY },
+  'Mutation.recordEmployment': { roles: ADMIN_ONLY },
+  'Mutation.suspendExpert': { roles: ADMIN_ONLY },
+  'Mutation.reinstateExpert': { roles: ADMIN_ONLY },
+  'Mutation.recordPenalty': { roles: ADMIN_ONLY },
+  'Mutation.retireExpert': { roles: ADMIN_ONLY },
+  'Mutation.removeConflict': { roles: ADMIN_ONLY },
+  'Mutation.declareConflict': {
+    roles: { EXPERT: 'OWN_EXPERT' },
+    enforcedBy: 'subgraphs/experts/declarations.ts ownExpert (token expert id)',
+  },
+  'Mutation.declareUnavailability': {
+    roles: { EXPERT: 'OWN_EXPERT' },
+    enforcedBy: 'subgraphs/experts/declarations.ts ownExpert (token expert id)',
+  },
+  'Mutation.cancelUnavailability': {
+    roles: { EXPERT: 'OWN_EXPERT' },
+    enforcedBy: "subgraphs/experts/declarations.ts cancelUnavailability (the window is the token expert's)",
+  },
   // Every attempt to enter the evaluation area is recorded, refused ones too (supervisors read them in accessAttempts).
   'Mutation.checkIn': {
     roles: { EXPERT: 'OWN_EXPERT' },
@@ -528,9 +549,21 @@ export const AUTHORIZATION_MATRIX: Readonly<Record<string, AccessRule>> = {
   // An expert reached through a seat carries the seat's facts; without one only the pool's administrators and itself.
   ...fields(
     'Expert',
-    ['__resolveReference', 'id', 'code', 'homePlatform', 'specialties', 'name', 'employer'],
+    [
+      '__resolveReference',
+      'id',
+      'code',
+      'homePlatform',
+      'specialties',
+      'name',
+      'employer',
+      'status',
+      'suspendedUntil',
+      'unavailability',
+    ],
     EXPERT_IDENTITY,
   ),
+  ...fields('ExpertUnavailability', ['id', 'from', 'to', 'reason'], THROUGH_PARENT),
   ...fields('ExpertEdge', ['cursor', 'node'], THROUGH_PARENT),
   ...fields('ExpertConnection', ['edges', 'pageInfo', 'totalCount'], THROUGH_PARENT),
   ...fields(

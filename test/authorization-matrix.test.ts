@@ -51,6 +51,7 @@ const fixture = {
   bookingId: '',
   bookingPlatform: '410100',
   sealedProjectId: '',
+  unavailabilityId: 'unav-matrix',
 };
 const submission = (overrides: Record<string, unknown> = {}) => projectInput('AZ', '授权矩阵示例工程', overrides);
 
@@ -154,6 +155,44 @@ const CASES: Record<string, Case> = {
     variables: () => ({
       csv: 'code,name,home_platform,specialties,employer,status\nMATRIX-1,矩阵专家,411700,LEGAL,,ACTIVE\n',
     }),
+  },
+  // Keeping the pool: the province's calls name an expert that does not exist (NOT_FOUND once let through), so an
+  // allowed call changes no expert the walk meets; an expert's declarations are its own (the token's expert).
+  'Mutation.registerExpert': {
+    query: 'mutation($input: ExpertInput!) { registerExpert(input: $input) { id } }',
+    variables: () => ({
+      input: { code: 'MATRIX-REG-1', name: '矩阵专家', homePlatformId: HOST, specialties: ['LEGAL'] },
+    }),
+  },
+  'Mutation.updateExpert': {
+    query: 'mutation { updateExpert(expertId: "exp-matrix-none", patch: { name: "矩阵" }) { id } }',
+  },
+  'Mutation.recordEmployment': {
+    query:
+      'mutation { recordEmployment(expertId: "exp-matrix-none", employer: "矩阵单位", from: "2020-01-01T00:00:00+08:00") { id } }',
+  },
+  'Mutation.suspendExpert': {
+    query: 'mutation { suspendExpert(expertId: "exp-matrix-none", reason: "矩阵") { id } }',
+  },
+  'Mutation.reinstateExpert': { query: 'mutation { reinstateExpert(expertId: "exp-matrix-none") { id } }' },
+  'Mutation.recordPenalty': {
+    query: 'mutation { recordPenalty(expertId: "exp-matrix-none", reason: "矩阵") { id } }',
+  },
+  'Mutation.retireExpert': { query: 'mutation { retireExpert(expertId: "exp-matrix-none") { id } }' },
+  'Mutation.removeConflict': {
+    query: 'mutation { removeConflict(expertId: "exp-matrix-none", organisation: "矩阵单位", kind: OTHER) { id } }',
+  },
+  'Mutation.declareConflict': {
+    query: 'mutation { declareConflict(organisation: "授权矩阵示例单位", kind: OTHER) { id } }',
+  },
+  'Mutation.declareUnavailability': {
+    query: 'mutation($from: DateTime!, $to: DateTime!) { declareUnavailability(from: $from, to: $to) { id } }',
+    variables: () => ({ from: inDays(300).toISOString(), to: inDays(301).toISOString() }),
+  },
+  // The window is the in-scope expert's: another expert is refused.
+  'Mutation.cancelUnavailability': {
+    query: 'mutation($id: ID!) { cancelUnavailability(id: $id) { id } }',
+    variables: () => ({ id: fixture.unavailabilityId }),
   },
   'Mutation.checkIn': {
     query: 'mutation($id: ID!, $room: ID!) { checkIn(seatId: $id, roomId: $room) { id } }',
@@ -310,6 +349,19 @@ const RIGHTS: Record<string, Partial<Record<Role, Right>>> = {
   },
   'Query.masterDataChanges': { PROVINCIAL_ADMIN: 'any', SUPERVISOR: 'any' },
   'Mutation.importExperts': ADMIN,
+  // MASTER-DATA.md: PROVINCIAL_ADMIN keeps the pool; an EXPERT keeps only its own declarations (any expert may declare
+  // for itself; it cancels only its own window).
+  'Mutation.registerExpert': ADMIN,
+  'Mutation.updateExpert': ADMIN,
+  'Mutation.recordEmployment': ADMIN,
+  'Mutation.suspendExpert': ADMIN,
+  'Mutation.reinstateExpert': ADMIN,
+  'Mutation.recordPenalty': ADMIN,
+  'Mutation.retireExpert': ADMIN,
+  'Mutation.removeConflict': ADMIN,
+  'Mutation.declareConflict': { EXPERT: 'any' },
+  'Mutation.declareUnavailability': { EXPERT: 'any' },
+  'Mutation.cancelUnavailability': { EXPERT: 'own' },
   'Mutation.checkIn': { EXPERT: 'own' },
   'Mutation.respondToInvitation': { EXPERT: 'own' },
   'Query.project': PROJECT_READERS,
@@ -477,6 +529,17 @@ beforeAll(async () => {
   fixture.seatId = seat.id;
   fixture.seatExpert = seat.expert_id!;
   fixture.seatRoom = seat.room_id;
+  // A window the in-scope expert declared, for cancelUnavailability.
+  await t.databases.experts.db
+    .insertInto('unavailability')
+    .values({
+      id: fixture.unavailabilityId,
+      expert_id: fixture.seatExpert,
+      during: sql<string>`tstzrange(${inDays(400)}::timestamptz, ${inDays(401)}::timestamptz, '[)')`,
+      reason: null,
+      cancelled_at: null,
+    })
+    .execute();
 
   // A HELD booking of a room of another city, for that city's decision.
   const [partnerRoom] = await roomsOf(t, fixture.bookingPlatform);

@@ -1,4 +1,4 @@
-// Each avoidance ground (subgraphs/experts/eligibility.ts) excludes exactly the expert it should, the exclusion
+// Each of the nine avoidance grounds (subgraphs/experts/eligibility.ts) excludes exactly the expert it should, the exclusion
 // constraint refuses a second overlapping live seat, and the time of one draw over the whole 3,000-expert pool.
 import { sql, type Kysely } from 'kysely';
 import { DB_ERRORS, sqlState } from '../lib/db';
@@ -232,6 +232,26 @@ describe('the avoidance grounds, one by one', () => {
     );
   });
 
+  it('5 suspendedOrPenalised: retired, or suspended until a day still ahead; not once the suspension ended', async () => {
+    const [retired, suspendedAhead] = two();
+    const [suspensionOver] = [pick[next++]];
+    const db = t.databases.experts.db;
+    await db.updateTable('expert').set({ status: 'RETIRED' }).where('id', '=', retired).execute();
+    await db
+      .updateTable('expert')
+      .set({ status: 'SUSPENDED', suspended_until: new Date(Date.now() + 10 * DAY), suspension_reason: '调查中' })
+      .where('id', '=', suspendedAhead)
+      .execute();
+    await db
+      .updateTable('expert')
+      .set({ status: 'SUSPENDED', suspended_until: new Date(Date.now() - DAY), suspension_reason: '调查结束' })
+      .where('id', '=', suspensionOver)
+      .execute();
+    expect(await avoided('suspendedOrPenalised', [retired, suspendedAhead, suspensionOver])).toEqual(
+      [retired, suspendedAhead].sort(),
+    );
+  });
+
   it('6 seatedOnOverlappingEvaluation: a live seat overlapping the window; not a declined one nor one the day before', async () => {
     const [target, control] = two();
     const [declined] = [pick[next++]];
@@ -285,6 +305,50 @@ describe('the avoidance grounds, one by one', () => {
     await seat(target, { projectId: facts.projectId, status: 'DECLINED', from: window.startsAt, to: window.endsAt });
     await seat(control, { projectId: 'prj-another', status: 'DECLINED', from: window.startsAt, to: window.endsAt });
     expect(await avoided('declinedThisProject', [target, control])).toEqual([target]);
+  });
+
+  it('9 declaredUnavailable: a declared window overlapping the evaluation; not a cancelled one, nor one that ends as it starts', async () => {
+    const [target, cancelled] = two();
+    const [adjacent, partly] = two();
+    const db = t.databases.experts.db;
+    const range = (from: Date, to: Date) => sql<string>`tstzrange(${from}::timestamptz, ${to}::timestamptz, '[)')`;
+    const hour = 3_600_000;
+    await db
+      .insertInto('unavailability')
+      .values([
+        {
+          id: 'unav-ground-1',
+          expert_id: target,
+          during: range(new Date(window.startsAt.getTime() - DAY), new Date(window.endsAt.getTime() + DAY)),
+          reason: '出差',
+          cancelled_at: null,
+        },
+        {
+          id: 'unav-ground-2',
+          expert_id: cancelled,
+          during: range(window.startsAt, window.endsAt),
+          reason: null,
+          cancelled_at: new Date(),
+        },
+        {
+          id: 'unav-ground-3',
+          expert_id: adjacent,
+          during: range(new Date(window.startsAt.getTime() - DAY), window.startsAt),
+          reason: null,
+          cancelled_at: null,
+        },
+        {
+          id: 'unav-ground-4',
+          expert_id: partly,
+          during: range(new Date(window.endsAt.getTime() - hour), new Date(window.endsAt.getTime() + hour)),
+          reason: '体检',
+          cancelled_at: null,
+        },
+      ])
+      .execute();
+    expect(await avoided('declaredUnavailable', [target, cancelled, adjacent, partly])).toEqual(
+      [target, partly].sort(),
+    );
   });
 
   it('leaves out of a draw exactly the experts some ground avoids, the grounds evaluated together', async () => {

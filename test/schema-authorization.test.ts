@@ -131,6 +131,7 @@ const TYPES: Record<string, TypeRights> = {
   WebhookDeliveryEdge: REACHED,
   WebhookDeliveryConnection: REACHED,
   ExpertEdge: REACHED,
+  ExpertUnavailability: REACHED,
   ExpertConnection: REACHED,
   AccessAttempt: REACHED,
   DrawVerification: REACHED,

@@ -1,4 +1,4 @@
-// Who may not be drawn for a project (DOMAIN.md, 回避): the eight avoidance grounds as a table of named SQL predicates
+// Who may not be drawn for a project (DOMAIN.md, 回避): the nine avoidance grounds as a table of named SQL predicates
 // over the pool (`expert as e`), so eligibility is one query over the pool, never the pool loaded into memory.
 import { sql, type Kysely, type RawBuilder } from 'kysely';
 import { chinaDay } from '../../lib/china-time';
@@ -66,9 +66,10 @@ export const AVOIDANCE_GROUNDS = {
     onRow: (q) =>
       sql<boolean>`(e.supervision_department = ${q.department} and e.supervision_region = any(${q.hostRegion}::text[]))`,
   },
-  /** 5. Suspended, or under a penalty for bidding offences today. */
+  /** 5. Suspended (until reinstated, or until the suspension's end), retired, or under a penalty for bidding offences today. */
   suspendedOrPenalised: {
-    onRow: () => sql<boolean>`e.status = 'SUSPENDED'`,
+    onRow: (q) =>
+      sql<boolean>`(e.status = 'RETIRED' or (e.status = 'SUSPENDED' and (e.suspended_until is null or e.suspended_until > ${q.now}::timestamptz)))`,
     named: (q) => sql`select p.expert_id from penalty p where p.imposed_on <= ${chinaDay(q.now)}::date
       and (p.until is null or p.until >= ${chinaDay(q.now)}::date)`,
   },
@@ -95,6 +96,11 @@ export const AVOIDANCE_GROUNDS = {
       q,
     ) => sql`select s.expert_id from committee_seat s where s.expert_id is not null and s.project_id = ${q.projectId}
       and s.status in ('DECLINED', 'REPLACED')`,
+  },
+  /** 9. Declared itself unavailable over a window that overlaps the evaluation's (declareUnavailability, not cancelled). */
+  declaredUnavailable: {
+    named: (q) => sql`select u.expert_id from unavailability u where u.cancelled_at is null
+      and u.during && tstzrange(${new Date(q.startsAt)}::timestamptz, ${new Date(q.endsAt)}::timestamptz, '[)')`,
   },
 } as const satisfies Record<string, AvoidanceGroundSql>;
 

@@ -1,7 +1,7 @@
 // Invitations and replacements: an invited expert answers (only its own invitation), an unanswered one expires and
 // counts as declined, a declined seat is replaced in the next round of its group, and a member who must withdraw is
 // replaced by the same verifiable method. The replacement's reason is checked here, once.
-import type { Kysely } from 'kysely';
+import { sql, type Kysely } from 'kysely';
 import { badInput, conflict, forbidden, hubError } from '../../lib/errors';
 import type { Identity } from '../../lib/identity';
 import { writeOutbox } from '../../lib/outbox';
@@ -48,6 +48,11 @@ export async function respondToInvitation(
     const now = core.clock.now();
     if (current.answer_due_at && current.answer_due_at <= now)
       throw conflict('this invitation expired unanswered and counts as declined');
+    // Under the seat's lock, which declareUnavailability takes too: a window declared meanwhile is seen here.
+    if (accept && (await declaredUnavailableOver(trx, current)))
+      throw conflict(
+        'you declared yourself unavailable over this evaluation (declareUnavailability); decline the invitation, or cancel that declaration first',
+      );
     const updated = await trx
       .updateTable('committee_seat')
       .set({ status: accept ? 'ACCEPTED' : 'DECLINED', responded_at: now, reason: trimmed })
@@ -60,6 +65,19 @@ export async function respondToInvitation(
     }
     return updated;
   });
+}
+
+/** The seat's expert declared a window, not cancelled, that overlaps the seat's evaluation (avoidance ground 9). */
+async function declaredUnavailableOver(db: Kysely<ExpertsDatabase>, seat: CommitteeSeat): Promise<boolean> {
+  if (seat.expert_id === null) return false;
+  const row = await db
+    .selectFrom('unavailability')
+    .select('id')
+    .where('expert_id', '=', seat.expert_id)
+    .where('cancelled_at', 'is', null)
+    .where(sql<boolean>`during && ${seat.during}::tstzrange`)
+    .executeTakeFirst();
+  return row !== undefined;
 }
 
 /** Every group of the draw is full and every live seat ACCEPTED (checked-in seats count as accepted). */

@@ -34,6 +34,10 @@ export function createExpertsLoaders(service: ExpertsService, projects: ProjectA
       (ids) => service.seatsOfDraws(ids),
       (row) => row.draw_id,
     ),
+    unavailabilityOfExpert: childrenLoader(
+      (ids) => service.unavailabilityOfExperts(ids),
+      (row) => row.expert_id,
+    ),
     /** Writes the sealed reads of one tick to the access audit in one statement; every read is recorded, none cached. */
     sealedRead: new DataLoader<SealedRead, true>(
       async (reads) => {

@@ -10,6 +10,7 @@ import { masterDataChangeConnectionView, type MasterDataChangesArgs } from '../.
 import { mergedMasterDataChanges } from '../../lib/master-data-log';
 import { namedSources, shownChangeId, type ChangeLogSource } from './change-log-source';
 import type { PlatformLookup } from './pool-import';
+import { poolKeepingExpertFields, poolKeepingMutations } from './pool-resolvers';
 import {
   auditRowShown,
   mayReadAccessAudit,
@@ -121,12 +122,14 @@ export const expertsResolvers: GraphQLResolverMap<ExpertsContext> = {
       args: { experts: string; employment?: string | null; conflicts?: string | null; dryRun?: boolean | null },
       ctx: ExpertsContext,
     ) => ctx.service.importExperts(ctx.platforms, ctx.identity, args),
+    ...poolKeepingMutations,
   },
   Expert: {
     __resolveReference: (ref: Ref, ctx: ExpertsContext) => ctx.loaders.expert.load(ref.id),
     homePlatform: (expert: ExpertView) => ({ __typename: 'Platform', id: expert.home_platform_id }),
     name: (expert: ExpertView, _args: unknown, ctx: ExpertsContext) => sealedExpertField(expert, 'name', ctx),
     employer: (expert: ExpertView, _args: unknown, ctx: ExpertsContext) => sealedExpertField(expert, 'employer', ctx),
+    ...poolKeepingExpertFields,
   },
   ExpertDraw: {
     __resolveReference: (ref: Ref, ctx: ExpertsContext) => ctx.loaders.draw.load(ref.id),

@@ -37,6 +37,8 @@ import { importExpertsMutation, poolPlatforms, type ImportReport, type PlatformL
 import { listSpecialties } from './specialties';
 import { recordPoolDetails, type PoolDetails, type PoolDetailsReport } from './pool-details';
 import type { ChangeActor } from '../../lib/master-data-audit';
+import * as keeping from './pool-keeping';
+import * as declarations from './declarations';
 
 /** The arguments of Mutation.importExperts. */
 export interface ImportExpertsArgs {
@@ -252,6 +254,66 @@ export class ExpertsService {
   /** The change records of the pool, newest first. */
   masterDataChanges(args: MasterDataChangesArgs): Promise<Connection<MasterDataChange>> {
     return listMasterDataChanges(this.core.db, args);
+  }
+
+  // ------------------------------------------------------------------ keeping the pool (pool-keeping.ts, declarations.ts)
+
+  registerExpert(platforms: PlatformLookup, identity: Identity, input: keeping.ExpertInput): Promise<Expert> {
+    return keeping.registerExpert(this.core, platforms, identity, input);
+  }
+
+  updateExpert(
+    platforms: PlatformLookup,
+    identity: Identity,
+    expertId: string,
+    patch: keeping.ExpertPatch,
+  ): Promise<Expert> {
+    return keeping.updateExpert(this.core, platforms, identity, expertId, patch);
+  }
+
+  recordEmployment(identity: Identity, args: Parameters<typeof keeping.recordEmployment>[2]): Promise<Expert> {
+    return keeping.recordEmployment(this.core, identity, args);
+  }
+
+  /** Refused (CONFLICT naming the projects) while the expert holds live seats, unless withdrawSeats (withdrawal.ts). */
+  suspendExpert(identity: Identity, args: Parameters<typeof keeping.suspendExpert>[2]): Promise<Expert> {
+    return keeping.suspendExpert(this.core, identity, args);
+  }
+
+  reinstateExpert(identity: Identity, expertId: string): Promise<Expert> {
+    return keeping.reinstateExpert(this.core, identity, expertId);
+  }
+
+  recordPenalty(identity: Identity, args: Parameters<typeof keeping.recordPenalty>[2]): Promise<Expert> {
+    return keeping.recordPenalty(this.core, identity, args);
+  }
+
+  retireExpert(identity: Identity, args: Parameters<typeof keeping.retireExpert>[2]): Promise<Expert> {
+    return keeping.retireExpert(this.core, identity, args);
+  }
+
+  removeConflict(identity: Identity, args: Parameters<typeof keeping.removeConflict>[2]): Promise<Expert> {
+    return keeping.removeConflict(this.core, identity, args);
+  }
+
+  declareConflict(identity: Identity, args: Parameters<typeof declarations.declareConflict>[2]): Promise<Expert> {
+    return declarations.declareConflict(this.core, identity, args);
+  }
+
+  declareUnavailability(
+    identity: Identity,
+    args: Parameters<typeof declarations.declareUnavailability>[2],
+  ): Promise<Expert> {
+    return declarations.declareUnavailability(this.core, identity, args);
+  }
+
+  cancelUnavailability(identity: Identity, id: string): Promise<Expert> {
+    return declarations.cancelUnavailability(this.core, identity, id);
+  }
+
+  /** The declared windows of each expert not cancelled and not over (Expert.unavailability). */
+  unavailabilityOfExperts(expertIds: readonly string[]): Promise<declarations.Unavailability[]> {
+    return declarations.unavailabilityOfExperts(this.core, expertIds);
   }
 
   /** The platforms the pool already references, for an import when the venues domain is not wired in. */

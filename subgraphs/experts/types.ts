@@ -3,7 +3,7 @@ import type { ColumnType, Generated } from 'kysely';
 import type { MasterDataChangeTable } from '../../lib/master-data-audit';
 import type { OutboxTable } from '../../lib/outbox';
 
-export type ExpertStatus = 'ACTIVE' | 'SUSPENDED';
+export type ExpertStatus = 'ACTIVE' | 'SUSPENDED' | 'RETIRED';
 export type DrawStatus = 'PENDING' | 'COMPLETED' | 'FAILED';
 export type SeatStatus = 'INVITED' | 'ACCEPTED' | 'DECLINED' | 'REPLACED' | 'CHECKED_IN' | 'WITHDRAWN';
 
@@ -19,6 +19,19 @@ export interface ExpertTable {
   supervision_region: string | null;
   status: Generated<ExpertStatus>;
   created_at: Generated<Date>;
+  /** When a suspension ends by itself (null: until reinstated); its reason (migration 009). */
+  suspended_until: Generated<Date | null>;
+  suspension_reason: Generated<string | null>;
+}
+/** A window an expert declared itself unavailable (avoidance ground 9); cancelled ones are kept. */
+export interface UnavailabilityTable {
+  id: string;
+  expert_id: string;
+  /** tstzrange, written as '[from,to)'. */
+  during: string;
+  reason: string | null;
+  declared_at: Generated<Date>;
+  cancelled_at: Date | null;
 }
 export interface EmploymentTable {
   id: Generated<string>;
@@ -163,4 +176,6 @@ export interface ExpertsDatabase {
   /** The pool's specialty list (migration 008). */
   specialty: { name: string };
   master_data_change: MasterDataChangeTable;
+  /** Declared unavailability (migration 009). */
+  unavailability: UnavailabilityTable;
 }

@@ -8,6 +8,7 @@ import * as m005 from './005_pool_reads';
 import * as m006 from './006_round_compression';
 import * as m007 from './007_seal_audit';
 import * as m008 from './008_master_data';
+import * as m009 from './009_pool_keeping';
 
 export const expertsMigrations: Record<string, Migration> = {
   '001_pool_draws_seats': m001,
@@ -18,4 +19,5 @@ export const expertsMigrations: Record<string, Migration> = {
   '006_round_compression': m006,
   '007_seal_audit': m007,
   '008_master_data': m008,
+  '009_pool_keeping': m009,
 };
