@@ -2,7 +2,7 @@
 // over the files that do the work, named by what they do:
 //   directory.ts     reference reads: platforms, agreements, venues, rooms, free seats
 //   bookings.ts      booking reads and the schedule
-//   booking-saga.ts  arrangements: open, hold, conclude, release a cancelled project's bookings
+//   booking-saga.ts  arrangements: open, conclude, release a cancelled project's bookings; booking-holds.ts: hold
 //   rooms.ts         master data: venues and rooms created, changed, retired
 //   blocks.ts        room blocks: seats a platform takes for its own use, as seat rows like bookings
 //   decisions.ts     a partner platform confirms or rejects a held booking
@@ -14,6 +14,7 @@ import { systemClock, type Clock } from '../../lib/clock';
 import type { Identity } from '../../lib/identity';
 import type { Connection } from '../../lib/pagination';
 import * as saga from './booking-saga';
+import * as holds from './booking-holds';
 import type { ArrangementHolds, ArrangementOutcome, NewArrangement } from './booking-saga';
 import * as blocks from './blocks';
 import * as bookings from './bookings';
@@ -235,7 +236,7 @@ export class VenuesService {
 
   /** Holds every request of a PENDING arrangement and decides it if it can be, in one transaction; idempotent. */
   holdArrangement(arrangementId: string): Promise<ArrangementHolds> {
-    return saga.holdArrangement(this.store, arrangementId);
+    return holds.holdArrangement(this.store, arrangementId);
   }
 
   /** Decides an arrangement if it can be decided, under its lock: confirmed, failed (releasing every live booking) or still PENDING. */
