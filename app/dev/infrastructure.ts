@@ -1,7 +1,7 @@
 // For `npm start` on a newcomer's machine: find or start Postgres (embedded) and Redis, and stop what it started.
 import { spawn, spawnSync, type ChildProcess, type SpawnOptions } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { chownSync, existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, existsSync, mkdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -93,7 +93,12 @@ export async function startEmbeddedPostgres(dataDir: string): Promise<Started> {
   const env = { ...process.env, LC_MESSAGES: 'C' };
   if (!existsSync(join(databaseDir, 'PG_VERSION'))) {
     mkdirSync(databaseDir, { recursive: true });
-    if (user.uid !== undefined && user.gid !== undefined) chownSync(databaseDir, user.uid, user.gid);
+    if (user.uid !== undefined && user.gid !== undefined) {
+      chownSync(databaseDir, user.uid, user.gid);
+      // Run as root, Postgres runs as its own user, which must be able to pass through the data directory (a
+      // `mktemp -d` directory is the owner's alone): search permission only, nothing in it becomes readable.
+      chmodSync(dataDir, statSync(dataDir).mode | 0o011);
+    }
     const passwordFile = join(tmpdir(), `hub-pg-password-${randomBytes(6).toString('hex')}`);
     writeFileSync(passwordFile, `${password}\n`, { mode: 0o644 });
     try {
