@@ -283,6 +283,8 @@ it('reconciles a province-size range (1,000 projects over every platform, 14 day
         startsAt,
         endsAt,
         host: host.id,
+        // Partner rooms are shared by the hosts of one start: a seat each keeps them within their seats.
+        seats: 1,
       });
     }
     ledger.push({ projectId: id, host: host.id, partner });
