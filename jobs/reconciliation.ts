@@ -1,5 +1,5 @@
-// The reconciliation job: a client of the supergraph that reads the bookings, committee seats, projects and ledger of a
-// range through the gateway (as a service identity, page by page) and records every disagreement it finds.
+// The reconciliation job: a client of the supergraph that reads the bookings, room blocks, committee seats, projects and
+// ledger of a range through the gateway (as a service identity, page by page) and records every disagreement it finds.
 import { chinaMidnight } from '../lib/china-time';
 import type { Job } from 'bullmq';
 import { gatewayUrl, type HubConfig } from '../lib/config';
@@ -7,6 +7,7 @@ import type { Identity } from '../lib/identity';
 import { issueToken } from '../lib/token-issuer';
 import {
   findDiscrepancies,
+  type BlockView,
   type BookingView,
   type LiveStatuses,
   type ProjectInRange,
@@ -119,6 +120,7 @@ async function runReport(
         reportId,
         projects: snapshot.projects.size,
         bookings: snapshot.bookings.size,
+        blocks: snapshot.blocks.size,
         discrepancies: found.length,
         ms: Date.now() - started,
       },
@@ -163,7 +165,9 @@ export class SupergraphClient {
 
 const PROJECT_FIELDS =
   'id code status agency hostPlatform { id } evaluationStartsAt evaluationEndsAt committeeSize tendererRepresentatives';
-const BOOKING_FIELDS = 'id status role startsAt endsAt holdExpiresAt room { id name venue { platform { id } } }';
+const ROOM_FIELDS = 'id name seats venue { platform { id } }';
+const BOOKING_FIELDS = `id status role seats startsAt endsAt holdExpiresAt room { ${ROOM_FIELDS} }`;
+const BLOCK_FIELDS = `id seats startsAt endsAt reason externalRef room { ${ROOM_FIELDS} }`;
 const PLATFORMS_QUERY = '{ platforms { id partners { partner { id } } } }';
 const PROJECTS_QUERY = `query ProjectsOfRange($from: DateTime!, $to: DateTime!, $first: Int!, $after: String) {
   projectsEvaluatedBetween(from: $from, to: $to, first: $first, after: $after) {
@@ -176,15 +180,21 @@ const PROJECTS_QUERY = `query ProjectsOfRange($from: DateTime!, $to: DateTime!, 
 }`;
 const SCHEDULE_QUERY = `query ScheduleOfDay($from: DateTime!, $to: DateTime!) {
   schedule(from: $from, to: $to) { ${BOOKING_FIELDS} project { ${PROJECT_FIELDS} } }
+  scheduleBlocks(from: $from, to: $to) { ${BLOCK_FIELDS} }
 }`;
 
 /**
  * Reads a range through the supergraph: the platforms' agreements, the projects evaluated in the range 100 at a time
  * (with their bookings, seats and ledger), then the schedule one day at a time (bookings in the range whatever their
- * project's window). No request returns more than a page or a day.
+ * project's window, and the live room blocks). No request returns more than a page or a day.
  */
 export async function readRange(client: SupergraphClient, from: Date, to: Date): Promise<RangeSnapshot> {
-  const snapshot: RangeSnapshot = { projects: new Map(), bookings: new Map(), partnersOf: new Map() };
+  const snapshot: RangeSnapshot = {
+    projects: new Map(),
+    bookings: new Map(),
+    blocks: new Map(),
+    partnersOf: new Map(),
+  };
   const { platforms } = await client.query<{ platforms: { id: string; partners: { partner: { id: string } }[] }[] }>(
     PLATFORMS_QUERY,
   );
@@ -220,17 +230,21 @@ export async function readRange(client: SupergraphClient, from: Date, to: Date):
   for (let index = 0; index < days.length; index += SCHEDULE_PARALLELISM) {
     const results = await Promise.all(
       days.slice(index, index + SCHEDULE_PARALLELISM).map((day) =>
-        client.query<{ schedule: (BookingView & { project: ProjectView })[] }>(SCHEDULE_QUERY, {
-          from: day.from.toISOString(),
-          to: day.to.toISOString(),
-        }),
+        client.query<{ schedule: (BookingView & { project: ProjectView })[]; scheduleBlocks: BlockView[] }>(
+          SCHEDULE_QUERY,
+          {
+            from: day.from.toISOString(),
+            to: day.to.toISOString(),
+          },
+        ),
       ),
     );
-    for (const { schedule } of results) {
+    for (const { schedule, scheduleBlocks } of results) {
       for (const { project, ...booking } of schedule) {
         if (!snapshot.projects.has(project.id)) snapshot.projects.set(project.id, { ...project, inRange: false });
         snapshot.bookings.set(booking.id, { ...booking, projectId: project.id });
       }
+      for (const block of scheduleBlocks) snapshot.blocks.set(block.id, block);
     }
   }
   return snapshot;

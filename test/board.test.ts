@@ -1,5 +1,6 @@
 // The schedule board in headless Chromium (driven by playwright-core): a provincial admin pastes a token and sees the
-// day's bookings by platform and room, with the latest report's discrepancies flagged on the bars.
+// day's bookings by platform and room, with the latest report's discrepancies flagged on the bars, and the rooms' blocks
+// in a lane of their own.
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import sparticuzChromium from '@sparticuz/chromium';
@@ -8,7 +9,7 @@ import { createJobHandlers } from '../jobs/handlers';
 import { startJobs, type JobsRuntime } from '../jobs/runtime';
 import { createServices, outboxSources } from '../app/hub';
 import { createLogger } from '../lib/logger';
-import { HOST, PARTNER, roomsOf, seedEveryDiscrepancy } from './support/reconciliation-fixture';
+import { BLOCK_ID, BLOCK_REF, HOST, PARTNER, roomsOf, seedEveryDiscrepancy } from './support/reconciliation-fixture';
 import { as, eventually, startTestHub, type TestHub } from './support/hub';
 
 const ARTIFACTS = join(__dirname, 'artifacts');
@@ -69,10 +70,28 @@ afterAll(async () => {
   await t?.stop();
 });
 
-it('shows a known booking and a known discrepancy of the latest report', async () => {
-  const [host] = await roomsOf(t.databases, HOST);
+it('shows a known booking, a known discrepancy of the latest report, and room blocks apart from bookings', async () => {
+  const [host, second] = await roomsOf(t.databases, HOST);
   const [partner] = await roomsOf(t.databases, PARTNER);
   await seedEveryDiscrepancy(t.databases, new Date('2027-04-06T00:00:00+08:00'), { host, partner });
+  // A block put through the API takes seat rows: the room's free seats over its window drop by its seats.
+  const blockWindow = { from: '2027-04-06T14:00:00+08:00', to: '2027-04-06T17:00:00+08:00' };
+  const put = await t.graphql<{ putRoomBlock: { id: string } }>(
+    as.operator(HOST),
+    `mutation($r: ID!, $from: DateTime!, $to: DateTime!) {
+      putRoomBlock(roomId: $r, externalRef: "BOARD-LOCAL-1", from: $from, to: $to, seats: 3, reason: "县级本地评标") { id } }`,
+    { r: second, ...blockWindow },
+  );
+  expect(put.errors).toBeUndefined();
+  const rooms = await t.graphql<{
+    platform: { venues: { rooms: { id: string; seats: number; freeSeats: number }[] }[] };
+  }>(
+    as.admin,
+    `query($from: DateTime!, $to: DateTime!) { platform(id: "${HOST}") { venues { rooms { id seats freeSeats(from: $from, to: $to) } } } }`,
+    blockWindow,
+  );
+  const blocked = rooms.data!.platform.venues.flatMap((venue) => venue.rooms).find((room) => room.id === second)!;
+  expect(blocked.freeSeats).toBe(blocked.seats - 3);
   const run = await t.graphql<{ runReconciliation: { id: string } }>(
     as.admin,
     'mutation { runReconciliation(from: "2027-04-06T00:00:00+08:00", to: "2027-04-07T00:00:00+08:00") { id } }',
@@ -116,7 +135,21 @@ it('shows a known booking and a known discrepancy of the latest report', async (
   expect(await page.locator('#discrepancies li[data-kind="EXPIRED_HOLD"]').textContent()).toMatch(
     /confirmBooking or rejectBooking/,
   );
-  expect(await page.locator('#discrepancies li').count()).toBe(6);
+  expect(await page.locator('#discrepancies li').count()).toBe(7);
+  expect(await page.locator('#discrepancies li[data-kind="ROOM_OVERBOOKED"]').textContent()).toContain(BLOCK_ID);
+  // Blocks apart from bookings: in the room's own "blocked for local use" lane, with reason and externalRef, never as
+  // a booking's bar and never in the bookings' lane.
+  const fixtureBlock = page.locator(`.blocks-row[data-room-id="${host}"] .block[data-block-id="${BLOCK_ID}"]`);
+  expect(await fixtureBlock.textContent()).toContain(BLOCK_REF);
+  expect(await fixtureBlock.textContent()).toContain('本地评标 (fixture)');
+  expect(await fixtureBlock.getAttribute('title')).toMatch(/Blocked for local use · 6 seats/);
+  expect(await page.locator(`.blocks-row[data-room-id="${host}"] .room`).textContent()).toBe('blocked for local use');
+  const apiBlock = page.locator(`.blocks-row[data-room-id="${second}"] .block[data-external-ref="BOARD-LOCAL-1"]`);
+  expect(await apiBlock.getAttribute('data-block-id')).toBe(put.data!.putRoomBlock.id);
+  expect(await apiBlock.textContent()).toContain('县级本地评标');
+  expect(await page.locator('.bar[data-block-id], .row:not(.blocks-row) .block').count()).toBe(0);
+  expect(await page.locator('.blocks-row .bar').count()).toBe(0);
+  expect(await page.locator('#status').textContent()).toMatch(/ and 2 blocks from /);
   // Rows per platform: the host and the partner county.
   expect(await page.locator(`.platform[data-platform-id="${HOST}"] .row`).count()).toBeGreaterThan(0);
   expect(await page.locator(`.platform[data-platform-id="${PARTNER}"] .row`).count()).toBeGreaterThan(0);

@@ -229,6 +229,14 @@ it('reconciles a province-size range (1,000 projects over every platform, 14 day
   const draws = [];
   const ledger = [];
   const seatedAt = new Map<number, number>();
+  const secondaries: {
+    index: number;
+    id: string;
+    host: string;
+    partner: string | undefined;
+    startsAt: Date;
+    endsAt: Date;
+  }[] = [];
   for (let index = 0; index < 1000; index++) {
     const host = hosts[index % hosts.length];
     const partner = agreements.find(
@@ -272,20 +280,40 @@ it('reconciles a province-size range (1,000 projects over every platform, 14 day
       expertId: `exp-${String(sameStart * 5 + seat + 1).padStart(5, '0')}`,
     }));
     draws.push({ projectId: id, startsAt, endsAt, seats });
-    if (partner) {
-      const partnerRooms = roomsByPlatform.get(partner)!;
+    secondaries.push({ index, id, host: host.id, partner, startsAt, endsAt });
+  }
+  // Partner rooms are shared by the hosts of one start: each secondary takes a seat the mains and earlier secondaries
+  // left in one of the partner's rooms, or the project goes without one (and without a partner payable).
+  const seatsOf = new Map(
+    (await t.databases.venues.db.selectFrom('room').select(['id', 'seats']).execute()).map((row) => [
+      row.id,
+      row.seats,
+    ]),
+  );
+  const held = new Map<string, number>();
+  const take = (roomId: string, at: Date, seats: number) =>
+    held.set(`${roomId}@${at.getTime()}`, (held.get(`${roomId}@${at.getTime()}`) ?? 0) + seats);
+  for (const booking of bookings) take(booking.roomId, booking.startsAt, 3);
+  for (const { index, id, host, partner, startsAt, endsAt } of secondaries) {
+    const partnerRooms = partner ? roomsByPlatform.get(partner)! : [];
+    const roomId = partnerRooms
+      .map((_, offset) => partnerRooms[(index + offset) % partnerRooms.length])
+      .find((candidate) => (held.get(`${candidate}@${startsAt.getTime()}`) ?? 0) + 1 <= seatsOf.get(candidate)!);
+    if (roomId) {
+      take(roomId, startsAt, 1);
       bookings.push({
         id: `bk-scale-${index}-secondary`,
         projectId: id,
-        roomId: partnerRooms[index % partnerRooms.length],
+        roomId,
         role: 'SECONDARY' as const,
         status: 'CONFIRMED' as const,
         startsAt,
         endsAt,
-        host: host.id,
+        host,
+        seats: 1,
       });
     }
-    ledger.push({ projectId: id, host: host.id, partner });
+    ledger.push({ projectId: id, host, partner: roomId ? partner : undefined });
   }
   await insertProjects(t.databases, projects);
   await insertBookings(t.databases, bookings);

@@ -1,5 +1,7 @@
 // The schedule board: reads the schedule and the latest reconciliation report through /graphql with the pasted token,
-// draws one row per platform and room, bookings as bars coloured by status, discrepancies flagged on their bars.
+// draws one row per platform and room, bookings as bars coloured by status, discrepancies flagged on their bars. Room
+// blocks (seats a platform took for local use) come from scheduleBlocks over the same range and are drawn apart from
+// the bookings: a hatched lane "blocked for local use" under the room, with each block's reason and externalRef.
 'use strict';
 (function () {
   var TOKEN_KEY = 'hub-board-token';
@@ -11,6 +13,11 @@
     ' schedule(from: $from, to: $to) { id status role seats startsAt endsAt holdExpiresAt' +
     '  room { id name venue { name platform { id name } } } project { id code status } }' +
     ' latestReconciliationReport { id from to generatedAt discrepancies { kind projectId projectCode bookingId seatId ledgerEntryId detail resolution } } }';
+
+  var BLOCKS_QUERY =
+    'query BoardBlocks($from: DateTime!, $to: DateTime!) {' +
+    ' scheduleBlocks(from: $from, to: $to) { id seats startsAt endsAt reason externalRef' +
+    '  room { id name venue { name platform { id name } } } } }';
 
   var form = document.getElementById('controls');
   var tokenInput = document.getElementById('token');
@@ -55,20 +62,21 @@
     sessionStorage.setItem(TOKEN_KEY, token);
     var shown = range();
     say('Loading…');
-    var response;
+    var body;
+    var blocksBody;
     try {
-      response = await fetch('/graphql', {
-        method: 'POST',
-        headers: { 'content-type': 'application/json', authorization: 'Bearer ' + token },
-        body: JSON.stringify({
-          query: QUERY,
-          variables: { from: shown.from.toISOString(), to: shown.to.toISOString() },
+      // The blocks are a query of their own: if it fails, the bookings are still shown.
+      var answers = await Promise.all([
+        post(token, QUERY, shown),
+        post(token, BLOCKS_QUERY, shown).catch(function (error) {
+          return { errors: [{ message: error.message }] };
         }),
-      });
+      ]);
+      body = answers[0];
+      blocksBody = answers[1];
     } catch (error) {
       return say('The gateway did not answer: ' + error.message, true);
     }
-    var body = await response.json();
     if (body.errors && body.errors.length)
       return say(
         body.errors
@@ -78,18 +86,83 @@
           .join('; '),
         true,
       );
-    render(shown, body.data.schedule, body.data.latestReconciliationReport);
+    var blocksFailed = !blocksBody.data || (blocksBody.errors && blocksBody.errors.length);
+    var blocks = blocksFailed ? [] : blocksBody.data.scheduleBlocks;
+    render(shown, body.data.schedule, blocks, body.data.latestReconciliationReport);
     say(
       body.data.schedule.length +
-        ' bookings from ' +
+        ' bookings and ' +
+        (blocksFailed ? '? (the blocks could not be read: ' + blocksBody.errors[0].message + ')' : blocks.length) +
+        ' blocks from ' +
         cst(shown.from.toISOString()) +
         ' (UTC+8), ' +
         shown.days +
         ' day(s).',
+      Boolean(blocksFailed),
     );
   }
 
-  function render(shown, bookings, report) {
+  async function post(token, query, shown) {
+    var response = await fetch('/graphql', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: 'Bearer ' + token },
+      body: JSON.stringify({
+        query: query,
+        variables: { from: shown.from.toISOString(), to: shown.to.toISOString() },
+      }),
+    });
+    return response.json();
+  }
+
+  /** Left and width of a bar over the shown range, in percent. */
+  function place(node, shown, startsAt, endsAt) {
+    var span = shown.to.getTime() - shown.from.getTime();
+    var start = Math.max(new Date(startsAt).getTime(), shown.from.getTime());
+    var end = Math.min(new Date(endsAt).getTime(), shown.to.getTime());
+    node.style.left = (100 * (start - shown.from.getTime())) / span + '%';
+    node.style.width = (100 * (end - start)) / span + '%';
+    return { start: start, end: end };
+  }
+
+  /** The room's blocks, apart from its bookings: a lane of their own, each bar saying why and under which reference. */
+  function blockRow(roomBlocks, shown, step, span) {
+    var row = el('div', 'row blocks-row');
+    row.appendChild(el('div', 'room block-label', 'blocked for local use'));
+    var lane = el('div', 'lane block-lane');
+    lane.style.backgroundSize = (100 * step) / span + '% 100%';
+    var trackEnds = [];
+    roomBlocks
+      .sort(function (x, y) {
+        return x.startsAt.localeCompare(y.startsAt) || x.id.localeCompare(y.id);
+      })
+      .forEach(function (k) {
+        var bar = el('div', 'block');
+        bar.dataset.blockId = k.id;
+        if (k.externalRef) bar.dataset.externalRef = k.externalRef;
+        var at = place(bar, shown, k.startsAt, k.endsAt);
+        var track = trackEnds.findIndex(function (trackEnd) {
+          return trackEnd <= at.start;
+        });
+        if (track === -1) track = trackEnds.length;
+        trackEnds[track] = at.end;
+        bar.style.top = 5 + track * TRACK_PX + 'px';
+        bar.appendChild(el('span', 'block-seats', k.seats + ' seats'));
+        bar.appendChild(el('span', 'block-reason', k.reason));
+        if (k.externalRef) bar.appendChild(el('span', 'block-ref', k.externalRef));
+        bar.title = [
+          'Blocked for local use · ' + k.seats + ' seats',
+          k.reason,
+          'externalRef: ' + (k.externalRef || '—'),
+          cst(k.startsAt) + ' – ' + cst(k.endsAt) + ' (UTC+8)',
+        ].join('\n');
+        lane.appendChild(bar);
+      });
+    lane.style.height = 8 + Math.max(1, trackEnds.length) * TRACK_PX + 'px';
+    row.appendChild(lane);
+    return row;
+  }
+
+  function render(shown, bookings, blocks, report) {
     var discrepancies = report ? report.discrepancies : [];
     var byBooking = new Map();
     var byProject = new Map();
@@ -103,12 +176,18 @@
     });
 
     var platforms = new Map();
-    bookings.forEach(function (b) {
-      var platform = b.room.venue.platform;
+    function roomEntryOf(room) {
+      var platform = room.venue.platform;
       if (!platforms.has(platform.id)) platforms.set(platform.id, { platform: platform, rooms: new Map() });
       var rooms = platforms.get(platform.id).rooms;
-      if (!rooms.has(b.room.id)) rooms.set(b.room.id, { room: b.room, bookings: [] });
-      rooms.get(b.room.id).bookings.push(b);
+      if (!rooms.has(room.id)) rooms.set(room.id, { room: room, bookings: [], blocks: [] });
+      return rooms.get(room.id);
+    }
+    bookings.forEach(function (b) {
+      roomEntryOf(b.room).bookings.push(b);
+    });
+    blocks.forEach(function (k) {
+      roomEntryOf(k.room).blocks.push(k);
     });
 
     board.replaceChildren();
@@ -131,7 +210,7 @@
     }
     ticks.appendChild(scale);
     board.appendChild(ticks);
-    if (platforms.size === 0) board.appendChild(el('p', 'empty', 'No bookings in this range.'));
+    if (platforms.size === 0) board.appendChild(el('p', 'empty', 'No bookings or blocks in this range.'));
 
     Array.from(platforms.values())
       .sort(function (a, b) {
@@ -147,6 +226,7 @@
           })
           .forEach(function (roomEntry) {
             var row = el('div', 'row');
+            row.dataset.roomId = roomEntry.room.id;
             row.appendChild(el('div', 'room', roomEntry.room.venue.name + ' ' + roomEntry.room.name));
             var lane = el('div', 'lane');
             lane.style.backgroundSize = (100 * step) / span + '% 100%';
@@ -156,19 +236,18 @@
               return x.startsAt.localeCompare(y.startsAt) || x.id.localeCompare(y.id);
             });
             roomEntry.bookings.forEach(function (b) {
-              var start = Math.max(new Date(b.startsAt).getTime(), shown.from.getTime());
-              var end = Math.min(new Date(b.endsAt).getTime(), shown.to.getTime());
+              var flags = (byBooking.get(b.id) || []).concat(byProject.get(b.project.id) || []);
+              var bar = el('div', 'bar status-' + b.status + (flags.length ? ' flagged' : ''));
+              var at = place(bar, shown, b.startsAt, b.endsAt);
+              var start = at.start;
+              var end = at.end;
               var track = trackEnds.findIndex(function (trackEnd) {
                 return trackEnd <= start;
               });
               if (track === -1) track = trackEnds.length;
               trackEnds[track] = end;
-              var flags = (byBooking.get(b.id) || []).concat(byProject.get(b.project.id) || []);
-              var bar = el('div', 'bar status-' + b.status + (flags.length ? ' flagged' : ''));
               bar.dataset.bookingId = b.id;
               bar.dataset.status = b.status;
-              bar.style.left = (100 * (start - shown.from.getTime())) / span + '%';
-              bar.style.width = (100 * (end - start)) / span + '%';
               bar.style.top = 5 + track * TRACK_PX + 'px';
               if (flags.length) bar.appendChild(el('span', 'flag', '⚠'));
               bar.appendChild(document.createTextNode(b.project.code));
@@ -187,6 +266,11 @@
             lane.style.height = 8 + Math.max(1, trackEnds.length) * TRACK_PX + 'px';
             row.appendChild(lane);
             section.appendChild(row);
+            if (roomEntry.blocks.length) {
+              var blockLane = blockRow(roomEntry.blocks, shown, step, span);
+              blockLane.dataset.roomId = roomEntry.room.id;
+              section.appendChild(blockLane);
+            }
           });
         board.appendChild(section);
       });

@@ -1,5 +1,5 @@
 // The reconciliation's rules, the projects domain's: a table of named checks, each finding one kind of disagreement
-// in the facts of a range (what the supergraph says of its projects, bookings, seats and ledger). The job
+// in the facts of a range (what the supergraph says of its projects, bookings, room blocks, seats and ledger). The job
 // (jobs/reconciliation.ts) only gathers the facts and runs the table. The live statuses come from the domains that own
 // them (venues' bookings, experts' seats), never written here.
 import { chinaMinute } from '../../lib/china-time';
@@ -18,14 +18,31 @@ export interface ProjectView {
   committeeSize: number;
   tendererRepresentatives: number;
 }
+export interface RoomView {
+  id: string;
+  name: string;
+  seats: number;
+  venue: { platform: { id: string } };
+}
 export interface BookingView {
   id: string;
   status: string;
   role: 'MAIN' | 'SECONDARY';
+  seats: number;
   startsAt: string;
   endsAt: string;
   holdExpiresAt: string | null;
-  room: { id: string; name: string; venue: { platform: { id: string } } };
+  room: RoomView;
+}
+/** A live room block: seats a platform took for its own use, held like a booking's. */
+export interface BlockView {
+  id: string;
+  seats: number;
+  startsAt: string;
+  endsAt: string;
+  reason: string;
+  externalRef: string | null;
+  room: RoomView;
 }
 export interface SeatView {
   id: string;
@@ -51,6 +68,8 @@ export interface RangeSnapshot {
   /** Every project seen; `inRange` ones (window overlapping the range) carry their seats and ledger. */
   projects: Map<string, ProjectView & Partial<ProjectInRange> & { inRange: boolean }>;
   bookings: Map<string, BookingView & { projectId: string }>;
+  /** The live room blocks overlapping the range. */
+  blocks: Map<string, BlockView>;
   partnersOf: Map<string, Set<string>>;
 }
 
@@ -214,12 +233,92 @@ export const DISCREPANCY_CHECKS: readonly DiscrepancyCheck[] = [
       }),
   },
   {
+    name: 'ROOM_OVERBOOKED',
+    describe: 'a room whose live bookings and blocks together hold more than its seats at some moment',
+    find: (facts) => overbookedRooms(facts),
+  },
+  {
     name: 'LEDGER_MISMATCH',
     describe:
       'an open ledger entry that rests on no confirmed booking (or a payable to a platform that is not a partner)',
     find: (facts) => projectsInRange(facts).flatMap((project) => ledgerMismatches(facts.snapshot, project)),
   },
 ];
+
+interface SeatHolding {
+  label: string;
+  seats: number;
+  from: number;
+  to: number;
+  booking?: { id: string; projectId: string; projectCode: string };
+}
+
+/**
+ * Seats held in each room by its live bookings and blocks, swept over every moment where a holding starts or ends:
+ * each stretch where they hold more than the room's seats is one finding. The seat-row exclusion constraint makes this
+ * impossible, so a finding means seats were written around it (by hand, or by a migration).
+ */
+function overbookedRooms(facts: DiscrepancyFacts): Found[] {
+  const rooms = new Map<string, { room: RoomView; holdings: SeatHolding[] }>();
+  const hold = (room: RoomView, holding: SeatHolding) => {
+    if (!rooms.has(room.id)) rooms.set(room.id, { room, holdings: [] });
+    rooms.get(room.id)!.holdings.push(holding);
+  };
+  for (const { booking, project } of liveBookings(facts))
+    hold(booking.room, {
+      label: `booking ${booking.id} (project ${project.code}, ${booking.status}, ${booking.seats} seats)`,
+      seats: booking.seats,
+      from: new Date(booking.startsAt).getTime(),
+      to: new Date(booking.endsAt).getTime(),
+      booking: { id: booking.id, projectId: project.id, projectCode: project.code },
+    });
+  for (const block of facts.snapshot.blocks.values())
+    hold(block.room, {
+      label: `block ${block.id} (externalRef ${block.externalRef ?? '-'}, ${block.seats} seats: ${block.reason})`,
+      seats: block.seats,
+      from: new Date(block.startsAt).getTime(),
+      to: new Date(block.endsAt).getTime(),
+    });
+
+  const found: Found[] = [];
+  for (const { room, holdings } of rooms.values()) {
+    const moments = [...new Set(holdings.flatMap((holding) => [holding.from, holding.to]))].sort((a, b) => a - b);
+    let run: { from: number; to: number; most: number; holders: Set<SeatHolding> } | null = null;
+    const close = () => {
+      if (run) found.push(overbooking(room, run.from, run.to, run.most, [...run.holders]));
+      run = null;
+    };
+    for (let index = 0; index + 1 < moments.length; index++) {
+      const [from, to] = [moments[index], moments[index + 1]];
+      const holders = holdings.filter((holding) => holding.from <= from && holding.to > from);
+      const held = holders.reduce((sum, holding) => sum + holding.seats, 0);
+      if (held <= room.seats) {
+        close();
+        continue;
+      }
+      if (!run) run = { from, to, most: held, holders: new Set() };
+      run.to = to;
+      run.most = Math.max(run.most, held);
+      for (const holder of holders) run.holders.add(holder);
+    }
+    close();
+  }
+  return found;
+}
+
+function overbooking(room: RoomView, from: number, to: number, most: number, holders: SeatHolding[]): Found {
+  const platform = room.venue.platform.id;
+  const first = holders.find((holding) => holding.booking)?.booking;
+  return {
+    kind: 'ROOM_OVERBOOKED',
+    projectId: first?.projectId ?? null,
+    projectCode: first?.projectCode ?? null,
+    bookingId: first?.id ?? null,
+    platformId: platform,
+    resolution: 'removeRoomBlock or rejectBooking',
+    detail: `room ${room.name} (${room.id}, platform ${platform}) has ${room.seats} seats but up to ${most} are held ${span(new Date(from).toISOString(), new Date(to).toISOString())} by ${holders.map((holding) => holding.label).join(', ')}; the seat constraint should have refused this, so seats were written around it: an operator of platform ${platform} should removeRoomBlock or rejectBooking until the room fits.`,
+  };
+}
 
 /**
  * An open (unsettled, unreversed) ledger entry must rest on a booking: the advance on a confirmed booking of the

@@ -29,6 +29,7 @@ export { ReconciliationService, RECONCILIATION_JOB, type FoundDiscrepancy } from
 export {
   DISCREPANCY_CHECKS,
   findDiscrepancies,
+  type BlockView,
   type BookingView,
   type DiscrepancyCheck,
   type DiscrepancyFacts,

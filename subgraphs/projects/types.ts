@@ -82,6 +82,7 @@ export type DiscrepancyKind =
   | 'EXPIRED_HOLD'
   | 'SEAT_WITHOUT_CONFIRMED_BOOKING'
   | 'INCOMPLETE_COMMITTEE'
+  | 'ROOM_OVERBOOKED'
   | 'LEDGER_MISMATCH';
 export interface ReconciliationReportTable {
   id: string;

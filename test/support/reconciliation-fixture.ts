@@ -6,6 +6,9 @@ import type { ProjectStatus } from '../../subgraphs/projects/types';
 
 export const HOST = '411700';
 export const PARTNER = '411721';
+/** The room block seedEveryDiscrepancy writes into the host room. */
+export const BLOCK_ID = 'blk-rec-local';
+export const BLOCK_REF = 'REC-LOCAL-1';
 
 interface Rooms {
   host: string;
@@ -71,6 +74,8 @@ export interface FixtureBooking {
   endsAt: Date;
   holdExpiresAt?: Date;
   host?: string;
+  /** 3 for a main booking, 2 for a secondary one, unless given. */
+  seats?: number;
 }
 
 export async function insertBookings(databases: HubDatabases, bookings: readonly FixtureBooking[]): Promise<void> {
@@ -81,7 +86,7 @@ export async function insertBookings(databases: HubDatabases, bookings: readonly
     project_id: booking.projectId,
     host_platform_id: booking.host ?? HOST,
     role: booking.role,
-    seats: booking.role === 'MAIN' ? 3 : 2,
+    seats: booking.seats ?? (booking.role === 'MAIN' ? 3 : 2),
     starts_at: booking.startsAt,
     ends_at: booking.endsAt,
     status: booking.status,
@@ -226,8 +231,11 @@ export async function seedEveryDiscrepancy(databases: HubDatabases, day: Date, r
     status,
     ...window,
   });
-  // No booking_seat rows are written, so rooms may be shared: the seat exclusion constraint is not what this tests.
-  await insertBookings(databases, [
+  // No booking_seat rows are written, so rooms may be shared: the seat exclusion constraint is not what this tests. Each
+  // booking takes one seat, so the shared rooms still fit (the host's 6 live bookings in its 6-seat room), but for the
+  // one block below.
+  const oneSeat = (booking: FixtureBooking): FixtureBooking => ({ seats: 1, ...booking });
+  const bookings: FixtureBooking[] = [
     main('clean', rooms.host),
     {
       id: 'bk-rec-clean-secondary',
@@ -271,7 +279,22 @@ export async function seedEveryDiscrepancy(databases: HubDatabases, day: Date, r
       startsAt: new Date(day.getTime() + 10 * 3600_000),
       endsAt: new Date(day.getTime() + 14 * 3600_000),
     },
-  ]);
+  ];
+  await insertBookings(databases, bookings.map(oneSeat));
+  // A block written around the seat constraint: with the ledger project's booking it holds 7 of the host room's 6 seats.
+  await databases.venues.db
+    .insertInto('room_block')
+    .values({
+      id: BLOCK_ID,
+      platform_id: HOST,
+      external_ref: BLOCK_REF,
+      room_id: rooms.host,
+      seats: 6,
+      starts_at: new Date(day.getTime() + 11 * 3600_000),
+      ends_at: new Date(day.getTime() + 13 * 3600_000),
+      reason: '本地评标 (fixture)',
+    })
+    .execute();
   await databases.projects.db
     .updateTable('project')
     .set({
@@ -331,6 +354,7 @@ export async function seedEveryDiscrepancy(databases: HubDatabases, day: Date, r
     { kind: 'EXPIRED_HOLD', projectCode: 'REC-HOLD', target: 'bk-rec-hold-secondary' },
     { kind: 'SEAT_WITHOUT_CONFIRMED_BOOKING', projectCode: 'REC-SEAT', target: 'seat-rec-seat-2-1' },
     { kind: 'INCOMPLETE_COMMITTEE', projectCode: 'REC-COMMITTEE', target: 'prj-rec-committee' },
+    { kind: 'ROOM_OVERBOOKED', projectCode: 'REC-LEDGER', target: 'bk-rec-ledger-main' },
     { kind: 'LEDGER_MISMATCH', projectCode: 'REC-LEDGER', target: 'prj-rec-ledger:payable:411721' },
   ];
 }
