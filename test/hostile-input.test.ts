@@ -304,9 +304,18 @@ describe('one hostile value in an otherwise valid submission', () => {
 
 /**
  * Mutations that accept a call whose effect is already in place (idempotent), writing nothing: confirming a confirmed
- * booking; importing files the pool already holds, or a dry run (which reports its problems instead of refusing).
+ * booking; importing files the pool already holds, or a dry run (which reports its problems instead of refusing);
+ * declaring a conflict already on the expert's record; retiring a room already retired; putting a block again with the
+ * same externalRef and window, or removing one already removed (MASTER-DATA.md: a partner's system retries).
  */
-const ALREADY_DONE_ACCEPTED: readonly string[] = ['confirmBooking', 'importExperts'];
+const ALREADY_DONE_ACCEPTED: readonly string[] = [
+  'confirmBooking',
+  'importExperts',
+  'declareConflict',
+  'retireRoom',
+  'putRoomBlock',
+  'removeRoomBlock',
+];
 
 describe('hostile input at every mutation', () => {
   let calls = 0;

@@ -153,6 +153,8 @@ function hubEnv(database: TestDatabase, ports: Ports): Record<string, string> {
     EXPERTS_URL: `http://127.0.0.1:${ports.experts}/graphql`,
     PROJECTS_URL: `http://127.0.0.1:${ports.projects}/graphql`,
     JOBS_METRICS_PORT: String(ports.jobs),
+    // The gateway's /metrics listener is off here: its fixed default port may be taken by a hub running beside the tests.
+    METRICS_PORT: '0',
   };
 }
 
