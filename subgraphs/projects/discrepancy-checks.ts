@@ -102,6 +102,7 @@ export interface DiscrepancyCheck {
 const CLOSED_PROJECT = new Set(['CANCELLED', 'REJECTED']);
 
 const cst = (iso: string) => chinaMinute(iso);
+const seatCount = (seats: number) => `${seats} seat${seats === 1 ? '' : 's'}`;
 const span = (startsAt: string, endsAt: string) => `${cst(startsAt)}–${cst(endsAt)} (UTC+8)`;
 const platformOfParty = (party: string) => (party.startsWith('platform:') ? party.slice('platform:'.length) : null);
 const describeBooking = (booking: BookingView) =>
@@ -266,7 +267,7 @@ function overbookedRooms(facts: DiscrepancyFacts): Found[] {
   };
   for (const { booking, project } of liveBookings(facts))
     hold(booking.room, {
-      label: `booking ${booking.id} (project ${project.code}, ${booking.status}, ${booking.seats} seats)`,
+      label: `booking ${booking.id} (project ${project.code}, ${booking.status}, ${seatCount(booking.seats)})`,
       seats: booking.seats,
       from: new Date(booking.startsAt).getTime(),
       to: new Date(booking.endsAt).getTime(),
@@ -274,7 +275,7 @@ function overbookedRooms(facts: DiscrepancyFacts): Found[] {
     });
   for (const block of facts.snapshot.blocks.values())
     hold(block.room, {
-      label: `block ${block.id} (externalRef ${block.externalRef ?? '-'}, ${block.seats} seats: ${block.reason})`,
+      label: `block ${block.id} (externalRef ${block.externalRef ?? '-'}, ${seatCount(block.seats)}: ${block.reason})`,
       seats: block.seats,
       from: new Date(block.startsAt).getTime(),
       to: new Date(block.endsAt).getTime(),
@@ -316,7 +317,7 @@ function overbooking(room: RoomView, from: number, to: number, most: number, hol
     bookingId: first?.id ?? null,
     platformId: platform,
     resolution: 'removeRoomBlock or rejectBooking',
-    detail: `room ${room.name} (${room.id}, platform ${platform}) has ${room.seats} seats but up to ${most} are held ${span(new Date(from).toISOString(), new Date(to).toISOString())} by ${holders.map((holding) => holding.label).join(', ')}; the seat constraint should have refused this, so seats were written around it: an operator of platform ${platform} should removeRoomBlock or rejectBooking until the room fits.`,
+    detail: `room ${room.name} (${room.id}, platform ${platform}) has ${seatCount(room.seats)} but up to ${most} are held ${span(new Date(from).toISOString(), new Date(to).toISOString())} by ${holders.map((holding) => holding.label).join(', ')}; the seat constraint should have refused this, so seats were written around it: an operator of platform ${platform} should removeRoomBlock or rejectBooking until the room fits.`,
   };
 }
 
