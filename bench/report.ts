@@ -1,5 +1,41 @@
 // The markdown table of one bench run: every figure, its target, and whether it is met.
-import type { BenchResults } from './run';
+import type { LoadedData } from './data';
+import type { Comparison, LoadResult } from './load';
+import type { ScenarioReport } from './scenarios';
+
+/** What a bench run records (bench/results/<timestamp>.json); the report is written from it. */
+export interface BenchResults {
+  startedAt: string;
+  finishedAt?: string;
+  machine: { cpus: number; model: string; loadavgStart: number[]; loadavgEnd?: number[]; note: string };
+  settings: Record<string, string | number>;
+  data: Omit<LoadedData, 'sagaProjects'>;
+  /** Direct against the gateway with its response cache off (the target), and the cached gateway alone. */
+  gatewayOverhead?: Comparison & { cached?: LoadResult | null };
+  /** The same gateway (cache off) as one process and as GATEWAY_WORKERS=2 (node:cluster), alternating. */
+  cluster?: Comparison;
+  /** Stock gateway against the hub's as deployed (response cache on). */
+  board?: Comparison & { bookings: number };
+  /** Stock gateway against the hub's with its response cache off. */
+  boardUncached?: Comparison & { bookings: number };
+  soak?: {
+    seconds: number;
+    warmUpSeconds: number;
+    rate: number;
+    /** Before the warm-up; older results lack it. */
+    rssIdle?: number;
+    rssStart: number;
+    rssEnd: number;
+    rssGrowth: number;
+    /** After each chunk; older results lack it. */
+    chunkRss?: number[];
+    chunks: LoadResult[];
+    p99First: number;
+    p99Last: number;
+    p99Drift: number;
+  };
+  scenarios: ScenarioReport[];
+}
 
 const f0 = (value: number) => value.toFixed(0);
 const f2 = (value: number) => value.toFixed(2);

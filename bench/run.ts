@@ -10,16 +10,16 @@ import { loadConfig, type HubConfig } from '../lib/config';
 import type { Identity } from '../lib/identity';
 import { migrateHub, openHubDatabases } from '../app/hub-databases';
 import { openRedis } from '../lib/redis';
-import { benchScale, loadProvince, type LoadedData } from './data';
-import { compare, load, once, type Comparison, type LoadResult, type Target } from './load';
-import type { Scenario, ScenarioContext, ScenarioReport } from './scenarios';
+import { benchScale, loadProvince } from './data';
+import { compare, load, once, type LoadResult, type Target } from './load';
+import type { Scenario, ScenarioContext } from './scenarios';
 import { sagaScenario } from './saga';
 import { drawScenario } from './draw';
 import { importScenario } from './import';
 import { busyScenario } from './busy';
 import { GROWTH_SAGA_PROJECTS, growthScenario } from './growth';
 import { freePort, ROOT, startProcess, startStack, startStockGateway, waitReady, type Stack } from './stack';
-import { renderMarkdown } from './report';
+import { renderMarkdown, type BenchResults } from './report';
 import { BOARD_QUERY, PLATFORM_QUERY } from './board-query';
 
 export { BOARD_QUERY, PLATFORM_QUERY };
@@ -55,39 +55,6 @@ const extraScenarios: [ScenarioName, Scenario][] = [
   ['growth', growthScenario],
 ];
 const log = (line: string) => process.stdout.write(`[bench] ${line}\n`);
-
-export interface BenchResults {
-  startedAt: string;
-  finishedAt?: string;
-  machine: { cpus: number; model: string; loadavgStart: number[]; loadavgEnd?: number[]; note: string };
-  settings: Record<string, string | number>;
-  data: Omit<LoadedData, 'sagaProjects'>;
-  /** Direct against the gateway with its response cache off (the target), and the cached gateway alone. */
-  gatewayOverhead?: Comparison & { cached?: LoadResult | null };
-  /** The same gateway (cache off) as one process and as GATEWAY_WORKERS=2 (node:cluster), alternating. */
-  cluster?: Comparison;
-  /** Stock gateway against the hub's as deployed (response cache on). */
-  board?: Comparison & { bookings: number };
-  /** Stock gateway against the hub's with its response cache off. */
-  boardUncached?: Comparison & { bookings: number };
-  soak?: {
-    seconds: number;
-    warmUpSeconds: number;
-    rate: number;
-    /** Before the warm-up; older results lack it. */
-    rssIdle?: number;
-    rssStart: number;
-    rssEnd: number;
-    rssGrowth: number;
-    /** After each chunk; older results lack it. */
-    chunkRss?: number[];
-    chunks: LoadResult[];
-    p99First: number;
-    p99Last: number;
-    p99Drift: number;
-  };
-  scenarios: ScenarioReport[];
-}
 
 async function main(): Promise<void> {
   const stamp = new Date().toISOString().replace(/[-:]/g, '').replace(/\..+/, '').replace('T', '-');
