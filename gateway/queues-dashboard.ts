@@ -61,6 +61,20 @@ const REFUSED_WRITES: readonly { method: string; path: RegExp; reason: string }[
     path: /^\/api\/queues\/[^/]+\/[^/]+\/update-data$/,
     reason: "a job's data is not shown and cannot be edited here",
   },
+  // Whole-queue removals would lose work the hub relayed from its outboxes (the outbox row is already marked sent).
+  { method: 'PUT', path: /^\/api\/queues\/[^/]+\/(empty|obliterate)$/, reason: 'a queue is never emptied here' },
+  { method: 'PUT', path: /^\/api\/queues\/[^/]+\/clean\/[^/]+$/, reason: 'jobs are not removed in bulk here' },
+  // The schedulers are the hub's own (reconciliation, hold sweeps): its configuration sets them, not this page.
+  {
+    method: 'PUT',
+    path: /^\/api\/queues\/[^/]+\/job-schedulers\/[^/]+\/remove$/,
+    reason: "the hub's schedulers are set by its configuration",
+  },
+  {
+    method: 'PATCH',
+    path: /^\/api\/queues\/[^/]+\/job-schedulers\/[^/]+$/,
+    reason: "the hub's schedulers are set by its configuration",
+  },
 ];
 
 // The board's own scripts, styles, images and API calls, from this origin only.

@@ -211,6 +211,9 @@ describe('/queues', () => {
       body: JSON.stringify({ data: {} }),
     });
     expect(edit.status).toBe(403);
+    // Nor is a queue emptied, obliterated or cleaned in bulk: that would lose jobs already relayed from an outbox.
+    for (const path of ['empty', 'obliterate', 'clean/failed'])
+      expect((await put(`/queues/api/queues/notifications/${path}`)).status).toBe(403);
     expect(await queue.count()).toBe(1);
     expect((await queue.getJob('dead-1'))!.data).toEqual({
       seatId: 'sealed-seat-dead-1',
