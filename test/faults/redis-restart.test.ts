@@ -10,7 +10,15 @@ import { WEBHOOK_DELIVERY_HEADER } from '../../jobs/notifications';
 import { openRedis } from '../../lib/redis';
 import { ARRANGE, bookingsOf, filedProject, inDays, webhookReceiver } from '../support/booking';
 import { as, eventually, startTestHub, ZHUMADIAN, type TestHub } from '../support/hub';
-import { buildDist, freePort, OwnRedis, PRODUCTION_ENV, startBuilt, waitForOutput } from './support/processes';
+import {
+  buildDist,
+  freePort,
+  OwnRedis,
+  partnerAddress,
+  PRODUCTION_ENV,
+  startBuilt,
+  waitForOutput,
+} from './support/processes';
 
 const CITY = '410100'; // Zhengzhou confirms by hand: its hold is announced by webhook.
 const MAIN_ROOM = 'room-411700-1';
@@ -22,13 +30,15 @@ const SECONDARY = [
 let t: TestHub;
 let redis: OwnRedis;
 let receiver: Awaited<ReturnType<typeof webhookReceiver>>;
+// The partner's receiver listens where a production jobs process may deliver (never loopback).
+const partner = partnerAddress();
 jest.setTimeout(300_000);
 beforeAll(async () => {
   buildDist();
   t = await startTestHub({ jobs: false });
   redis = new OwnRedis(await freePort());
   await redis.start();
-  receiver = await webhookReceiver();
+  receiver = await webhookReceiver(undefined, partner);
   // Master data: the city's webhook endpoint is the test's receiver (no API edits it; the database is this file's own).
   await t.databases.venues.db
     .updateTable('platform')
@@ -96,6 +106,7 @@ async function jobStarts(): Promise<{ jobs: number; twice: number }> {
 it("restarted mid-saga (twice at least), the hub's real jobs leave every booking, timeline event and webhook exactly once", async () => {
   const child = startBuilt('jobs/main', {
     ...PRODUCTION_ENV,
+    ...partner.env,
     DATABASE_URL: t.database.url,
     REDIS_URL: redis.url,
     HUB_QUEUE_PREFIX: t.config.HUB_QUEUE_PREFIX,

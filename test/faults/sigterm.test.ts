@@ -14,7 +14,7 @@ import { createLogger } from '../../lib/logger';
 import { writeOutbox, type WithOutbox } from '../../lib/outbox';
 import { feeAdvancedProject, HOST, roomsOf } from '../support/expert-draw';
 import { as, eventually, freshDatabase, startTestHub, ZHUMADIAN, type TestHub } from '../support/hub';
-import { freePort, ROOT, startBuilt, waitForOutput, type Child } from './support/processes';
+import { freePort, partnerAddress, ROOT, startBuilt, waitForOutput, type Child } from './support/processes';
 
 jest.setTimeout(240_000);
 
@@ -138,10 +138,8 @@ function holdingServer(
     });
   });
   return {
-    listen: () =>
-      new Promise<number>((resolve) =>
-        server.listen(0, '127.0.0.1', () => resolve((server.address() as AddressInfo).port)),
-      ),
+    listen: (host = '127.0.0.1') =>
+      new Promise<number>((resolve) => server.listen(0, host, () => resolve((server.address() as AddressInfo).port))),
     /** Resolves once a held request has arrived (it is then in flight in the process that sent it). */
     heldStarted,
     release,
@@ -278,10 +276,12 @@ it('the jobs process finishes the job in progress at SIGTERM, then exits 0', asy
     () => null,
     () => true,
   );
-  const partnerPort = await partner.listen();
+  const address = partnerAddress();
+  const partnerPort = await partner.listen(address.host);
   const jobsPort = await freePort();
   const jobs = start('jobs/main', {
     ...productionEnv(),
+    ...address.env,
     JOBS_METRICS_PORT: String(jobsPort),
     OUTBOX_POLL_INTERVAL: '50ms',
   });
@@ -308,7 +308,7 @@ it('the jobs process finishes the job in progress at SIGTERM, then exits 0', asy
           platform_id: ZHUMADIAN,
           booking_id: booking.id,
           event: 'sigterm.probe',
-          url: `http://127.0.0.1:${partnerPort}/hook`,
+          url: address.url(partnerPort, '/hook'),
           payload: JSON.stringify({ probe: true }),
           last_status_code: null,
           last_error: null,

@@ -135,8 +135,17 @@ export interface ReceivedWebhook {
   body: string;
 }
 
-/** A webhook receiver on 127.0.0.1 answering `status()` to every POST. */
-export async function webhookReceiver(status: () => number = () => 204) {
+/**
+ * A webhook receiver answering `status()` to every POST, on 127.0.0.1 (the test hub opens it for deliveries) or on the
+ * `listenOn` address a built jobs process may deliver to (test/faults/support/processes.ts partnerAddress).
+ */
+export async function webhookReceiver(
+  status: () => number = () => 204,
+  listenOn: { host: string; url: (port: number, path: string) => string } = {
+    host: '127.0.0.1',
+    url: (port, path) => `http://127.0.0.1:${port}${path}`,
+  },
+) {
   const received: ReceivedWebhook[] = [];
   const server = createServer((request, response) => {
     const chunks: Buffer[] = [];
@@ -147,10 +156,10 @@ export async function webhookReceiver(status: () => number = () => 204) {
       response.end();
     });
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  await new Promise<void>((resolve) => server.listen(0, listenOn.host, resolve));
   const { port } = server.address() as AddressInfo;
   return {
-    url: `http://127.0.0.1:${port}/hooks/bookings`,
+    url: listenOn.url(port, '/hooks/bookings'),
     received,
     close: () => new Promise<void>((resolve) => server.close(() => resolve())),
   };

@@ -1,4 +1,5 @@
 // Helpers for the fault tests that start real processes: free ports, a child under ts-node, its exit, Redis of our own.
+import { networkInterfaces } from 'node:os';
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import { connect } from 'node:net';
@@ -145,4 +146,32 @@ export class OwnRedis {
     await exited;
     this.child = null;
   }
+}
+
+/**
+ * An address of this machine a partner endpoint may have, for the built jobs process to deliver webhooks to. The hub
+ * never delivers to loopback (MASTER-DATA.md), so a test's receiver listens on the machine's own outside interface; a
+ * private one is opened with WEBHOOK_ALLOWED_NETWORKS, as a closed government network would be. `env` is what the jobs
+ * process needs on top of PRODUCTION_ENV: NODE_ENV stays production, HUB_ENV=development lets the delivery use http
+ * (production's https would need a certificate for this machine's address).
+ */
+export function partnerAddress(): {
+  host: string;
+  url: (port: number, path: string) => string;
+  env: Record<string, string>;
+} {
+  const outside = Object.values(networkInterfaces())
+    .flat()
+    .filter((address) => address !== undefined && !address.internal && !address.address.startsWith('fe80'))
+    .sort((a, b) => (a!.family === b!.family ? 0 : a!.family === 'IPv4' ? -1 : 1))[0];
+  if (!outside) throw new Error('this machine has no network interface but loopback, and the hub never delivers there');
+  const host = outside.address;
+  const url = (port: number, path: string) =>
+    outside.family === 'IPv6' ? `http://[${host}]:${port}${path}` : `http://${host}:${port}${path}`;
+  const isPrivate = /^(10\.|192\.168\.|172\.(1[6-9]|2\d|3[01])\.|100\.(6[4-9]|[7-9]\d|1[01]\d|12[0-7])\.|f[cd])/i.test(
+    host,
+  );
+  const env: Record<string, string> = { HUB_ENV: 'development' };
+  if (isPrivate) env.WEBHOOK_ALLOWED_NETWORKS = `${host}/${outside.family === 'IPv6' ? 128 : 32}`;
+  return { host, url, env };
 }
