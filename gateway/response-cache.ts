@@ -137,6 +137,14 @@ export function responseCachePlugin<C extends IdentityContext>(
     sizeCalculation: (entry) => entry.size,
   });
   const inFlight = new Map<string, Promise<Entry | null>>();
+  // A (re)started subscription means announcements may have been missed and a restarted Redis has forgotten every
+  // tag's version: nothing cached before it is served again, nor stored if it was being computed across it.
+  let epoch = 0;
+  feed.onChange((reason) => {
+    if (reason !== 'subscribed') return;
+    epoch++;
+    entries.clear();
+  });
   const stats = (): ResponseCacheStats => ({
     entries: entries.size,
     bytes: entries.calculatedSize,
@@ -153,6 +161,7 @@ export function responseCachePlugin<C extends IdentityContext>(
     async requestDidStart() {
       let key: string | null = null;
       let since: number | null = null;
+      let startedIn = -1;
       let settle: ((entry: Entry | null) => void) | null = null;
       let outcome: CacheOutcome | null = null;
       return {
@@ -186,6 +195,7 @@ export function responseCachePlugin<C extends IdentityContext>(
               }
             }
             // Read before the answer is computed: any write it may miss stamps its tags later than this.
+            startedIn = epoch;
             since = await feed.versions.clock();
           } catch {
             outcome = 'unavailable';
@@ -244,7 +254,8 @@ export function responseCachePlugin<C extends IdentityContext>(
               size: freezeAndWeigh(data) + ENTRY_OVERHEAD_BYTES + TAG_COST * tags.length,
             };
             // An answer larger than the whole cache is simply not kept.
-            if (entry.size <= maxBytes) entries.set(key, entry, { ttl: policy.maxAge * 1000 });
+            if (startedIn !== epoch) entry = null;
+            else if (entry.size <= maxBytes) entries.set(key, entry, { ttl: policy.maxAge * 1000 });
           }
           if (settle) {
             inFlight.delete(key);

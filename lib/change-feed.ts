@@ -30,12 +30,18 @@ export async function announceChange(
   await redis.publish(changesChannel(prefix), source).catch(() => undefined);
 }
 
+/**
+ * Why a feed's listeners are called: an announcement heard, or the subscription (re)started, after which anything
+ * announced while it was down, and anything Redis kept (a restarted Redis keeps nothing), is unknown.
+ */
+export type ChangeReason = 'announced' | 'subscribed';
+
 /** What a gateway's response cache needs of the feed: whether it hears it now, and a call for each change heard. */
 export interface ChangeFeed {
   /** True while subscribed: every change announced from now on will be heard. */
   readonly listening: boolean;
   /** Calls `listener` for every announcement, and whenever the subscription (re)starts, since changes may have been missed. */
-  onChange(listener: () => void): void;
+  onChange(listener: (reason: ChangeReason) => void): void;
   /** Announces a change made by this process: stamps its tags (everything by default), then publishes. */
   announce(source: string, tags?: readonly string[]): Promise<void>;
   /** The tag versions on Redis: what a cached answer is checked against before it is served. */
@@ -57,16 +63,16 @@ export function listenForChanges(redisUrl: string, prefix: string, logger: Logge
   const channel = changesChannel(prefix);
   const subscriber = openRedis(redisUrl);
   const publisher = openRedis(redisUrl, { failFast: true });
-  const listeners: (() => void)[] = [];
+  const listeners: ((reason: ChangeReason) => void)[] = [];
   let listening = false;
   let subscribed: () => void = () => undefined;
   const firstSubscription = new Promise<void>((resolve) => (subscribed = resolve));
-  const changed = () => listeners.forEach((listener) => listener());
+  const changed = (reason: ChangeReason) => listeners.forEach((listener) => listener(reason));
   const subscribe = () => {
     subscriber.subscribe(channel).then(
       () => {
         listening = true;
-        changed();
+        changed('subscribed');
         subscribed();
       },
       (error: unknown) =>
@@ -77,7 +83,7 @@ export function listenForChanges(redisUrl: string, prefix: string, logger: Logge
     );
   };
   subscriber.on('message', (from: string) => {
-    if (from === channel) changed();
+    if (from === channel) changed('announced');
   });
   // Whatever was announced while the connection was down is lost: not listening until subscribed again.
   subscriber.on('close', () => {
