@@ -7,8 +7,10 @@
 // - `T:<id>`: the stored fields of the object of type T with that id; `T:?` in every entry holding a keyed T, stamped
 //   by a write that touched some T without naming it; `type:T`: in an entry holding a T whose id it did not select.
 // - `list:T`: which objects of type T a list or connection holds (any list of T whose scope is not named).
-// - `schedule:P`: which bookings `schedule` lists for platform P (bookings in P's rooms or of projects P hosts);
-//   `schedule:*` the unscoped schedule; `schedule:?` in every scoped schedule, stamped when the platform is unknown.
+// - `schedule:P@D`: which bookings `schedule` lists for platform P (bookings in P's rooms or of projects P hosts) on the
+//   China day D; `schedule:*@D` the unscoped schedule's; `schedule` in every schedule, stamped when a booking changed
+//   and which is unknown. The bookings a schedule lists carry no tags of their own: every write of a booking stamps
+//   the schedules of its platforms and days (lib/cache-tags.ts, noted by the venues domain where it writes).
 import {
   getArgumentValues,
   getNamedType,
@@ -27,7 +29,7 @@ import {
   type OperationDefinitionNode,
   type SelectionSetNode,
 } from 'graphql';
-import { ALL_TAG, ANY_TAG, bookingTouched, touched } from '../lib/cache-tags';
+import { ALL_TAG, ANY_TAG, scheduleTags, someBookingChanged, touched } from '../lib/cache-tags';
 import type { Identity } from '../lib/identity';
 
 /**
@@ -152,15 +154,18 @@ function isConnectionPart(type: GraphQLObjectType): boolean {
 }
 
 function scheduleTag(walk: Walk, field: GraphQLField<unknown, unknown>, node: FieldNode): string[] {
-  let args: { platformId?: string | null };
+  let args: { from?: unknown; to?: unknown; platformId?: string | null };
   try {
     args = getArgumentValues(field, node, walk.variables) as typeof args;
   } catch {
-    // Every booking write stamps the unscoped schedule.
-    return ['schedule:*'];
+    return [ANY_TAG];
   }
+  const instant = (value: unknown) =>
+    value instanceof Date ? value : new Date(typeof value === 'string' ? value : Number.NaN);
+  // A partner system's schedule is narrowed to its own platform by the subgraph; any other narrowing is tagged as the
+  // whole province's schedule, which every booking write stamps too.
   const platform = args.platformId ?? (walk.identity.role === 'PARTNER_SYSTEM' ? walk.identity.platform : undefined);
-  return platform ? [`schedule:${platform}`, 'schedule:?'] : ['schedule:*'];
+  return scheduleTags(platform ?? null, instant(args.from), instant(args.to));
 }
 
 /**
@@ -173,10 +178,11 @@ function walkValue(
   nodes: FieldNode[],
   value: unknown,
   owner: string | null,
+  listed = false,
 ): void {
   if (value === null || value === undefined) return;
   if (Array.isArray(value)) {
-    for (const item of value) walkValue(walk, type, nodes, item, owner);
+    for (const item of value) walkValue(walk, type, nodes, item, owner, listed);
     return;
   }
   const named = getNamedType(type);
@@ -189,7 +195,7 @@ function walkValue(
     kind: Kind.SELECTION_SET,
     selections: nodes.flatMap((node) => node.selectionSet?.selections ?? []),
   };
-  walkObject(walk, named, merged, value as Record<string, unknown>, owner);
+  walkObject(walk, named, merged, value as Record<string, unknown>, owner, listed);
 }
 
 function walkObject(
@@ -198,18 +204,24 @@ function walkObject(
   selectionSet: SelectionSetNode,
   data: Record<string, unknown>,
   owner: string | null,
+  listed = false,
 ): void {
   const fields = collectFields(walk, selectionSet);
   const typeFields = type.getFields();
   const stored = STORED_FIELDS[type.name];
   const keyed = 'id' in typeFields;
   let self: string | null = owner;
+  // An item of a list whose tags end the answer on every write of its items (the schedule's bookings) needs none.
+  let selfTag: string | null = null;
   if (keyed) {
     // The id selected under some key of this position gives the object's own tag.
     const idKey = [...fields].find(([, nodes]) => nodes[0].name.value === 'id')?.[0];
     const id = idKey ? data[idKey] : undefined;
     self = typeof id === 'string' ? `${type.name}:${id}` : `type:${type.name}`;
-    if (typeof id === 'string') walk.tags.add(`${type.name}:?`);
+    if (!listed) {
+      selfTag = self;
+      if (typeof id === 'string') walk.tags.add(`${type.name}:?`);
+    }
   }
   const isRoot = type === walk.schema.getQueryType();
   for (const [key, nodes] of fields) {
@@ -223,8 +235,11 @@ function walkObject(
     const item = listItemType(field.type);
     const named = getNamedType(field.type);
     if (isRoot) {
-      if (name === 'schedule') scheduleTag(walk, field, nodes[0]).forEach((tag) => walk.tags.add(tag));
-      else if (item) walk.tags.add(`list:${item.name}`);
+      if (name === 'schedule') {
+        scheduleTag(walk, field, nodes[0]).forEach((tag) => walk.tags.add(tag));
+        walkValue(walk, field.type, nodes, data[key], null, true);
+        continue;
+      } else if (item) walk.tags.add(`list:${item.name}`);
       else if (LOOKUPS.has(name)) {
         // Absent, it may come to be (or become visible): any change to its type ends the answer.
         if (data[key] === null) touched(named.name).forEach((tag) => walk.tags.add(tag));
@@ -242,7 +257,7 @@ function walkObject(
       walkValue(walk, field.type, nodes, data[key], null);
       continue;
     }
-    walk.tags.add(self);
+    if (selfTag) walk.tags.add(selfTag);
     // A list that is part of the object (owned items, or objects followed by their own tags) is stored with it.
     if (isObjectType(named) && OWNED_TYPES.has(named.name)) walkValue(walk, field.type, nodes, data[key], self);
     else walkValue(walk, field.type, nodes, data[key], null);
@@ -253,7 +268,7 @@ function walkObject(
  * The tags of a query's answer: what it contains and which lists it answered. Always includes ALL_TAG.
  *
  * ```ts
- * answerTags(schema, document, operation, variables, data, identity); // ['all', 'schedule:*', 'VenueBooking:bk-1', …]
+ * answerTags(schema, document, operation, variables, data, identity); // ['all', 'schedule', 'schedule:*@2027-05-10', …]
  * ```
  */
 export function answerTags(
@@ -291,20 +306,20 @@ function idAt(value: unknown, ...path: string[]): string | null {
 const projectOf = (args: Args, result: unknown) =>
   typeof args.projectId === 'string' ? args.projectId : idAt(result, 'id');
 
-/** A booking decision: the booking, and the schedules of its room's platform and its host if the answer names them. */
-function bookingDecision(args: Args, result: unknown, releasesOthers: boolean): string[] {
-  const roomPlatform = idAt(result, 'room', 'venue', 'platform', 'id');
-  const hostPlatform = idAt(result, 'project', 'hostPlatform', 'id');
-  const platforms = roomPlatform && hostPlatform ? [roomPlatform, hostPlatform] : [];
-  const own = bookingTouched(typeof args.bookingId === 'string' ? args.bookingId : null, platforms);
-  // Rejecting releases the arrangement's other holds, whichever platforms they are on.
-  return releasesOthers ? [...own, ...bookingTouched(null)] : own;
+/**
+ * A booking decided: the booking. The schedules that list it are noted by the venues domain, which knows its platforms
+ * and days (and so are the holds a rejection releases, by the job that releases them); with no answer (the decision
+ * may have failed half-way) every booking and schedule.
+ */
+function bookingDecision(args: Args, result: unknown): string[] {
+  const id = idAt(result, 'id') ?? (typeof args.bookingId === 'string' ? args.bookingId : null);
+  return result ? touched('VenueBooking', id) : someBookingChanged();
 }
 
 /** What each mutation changes, from its arguments and its answer's data; a mutation not listed ends everything. */
 const MUTATION_TAGS: Record<string, (args: Args, result: unknown) => string[]> = {
-  confirmBooking: (args, result) => bookingDecision(args, result, false),
-  rejectBooking: (args, result) => bookingDecision(args, result, true),
+  confirmBooking: bookingDecision,
+  rejectBooking: bookingDecision,
   respondToInvitation: (args) => [
     ...touched('CommitteeSeat', typeof args.seatId === 'string' ? args.seatId : null),
     ...touched('CommitteeSeat'),
@@ -315,9 +330,10 @@ const MUTATION_TAGS: Record<string, (args: Args, result: unknown) => string[]> =
   arrangeVenues: (args, result) => touched('Project', projectOf(args, result)),
   advanceEvaluationFee: (args, result) => touched('Project', projectOf(args, result)),
   archiveProject: (args, result) => touched('Project', projectOf(args, result)),
+  // The bookings it releases are noted by the venues domain; with no answer, every booking and schedule.
   cancelProject: (args, result) => [
     ...touched('Project', projectOf(args, result)),
-    ...bookingTouched(null),
+    ...(result ? [] : someBookingChanged()),
     ...touched('CommitteeSeat'),
   ],
   drawExperts: (args, result) => [

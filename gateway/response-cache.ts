@@ -14,6 +14,8 @@ import type { HubMetrics } from '../lib/metrics';
 
 interface IdentityContext {
   identity: Identity;
+  /** What the subgraphs' writes noted they changed (gateway/server.ts): stamped with the mutation's own tags. */
+  changed?: ReadonlySet<string>;
 }
 
 /** A stored answer: its data (frozen, shared by every request it answers), since when, and what it costs in memory. */
@@ -219,13 +221,10 @@ export function responseCachePlugin<C extends IdentityContext>(
             const body = requestContext.response.body;
             const data = body.kind === 'single' ? body.singleResult.data : undefined;
             const variables = (requestContext.request.variables ?? {}) as Record<string, unknown>;
-            const tags = mutationTags(
-              requestContext.schema,
-              fragmentsOf(requestContext.document),
-              operation,
-              variables,
-              data,
-            );
+            const tags = [
+              ...mutationTags(requestContext.schema, fragmentsOf(requestContext.document), operation, variables, data),
+              ...(requestContext.contextValue.changed ?? []),
+            ];
             // Redis away: other gateways serve nothing cached while it is; this one forgets what it has.
             await feed.announce('mutation', tags).catch(() => entries.clear());
             return;

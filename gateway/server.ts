@@ -5,6 +5,7 @@ import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/dis
 import { ApolloGateway, RemoteGraphQLDataSource } from '@apollo/gateway';
 import { GraphQLError, type ValidationRule } from 'graphql';
 import { checkHubScalarsIn } from '../lib/scalars';
+import { CHANGED_EXTENSION } from '../lib/change-notes';
 import type { HubConfig } from '../lib/config';
 import { closeServer, createServer, graphqlListener, listen, sendJson } from '../lib/http';
 import { encodeIdentity, IDENTITY_HEADER, SIGNATURE_HEADER, signatureFor, type Identity } from '../lib/identity';
@@ -30,6 +31,8 @@ import { verifyBearer } from './tokens';
 
 export interface GatewayContext extends BaseContext, BudgetedContext {
   identity: Identity;
+  /** What the subgraphs' writes for this request noted they changed (lib/change-notes.ts): stamped with the mutation. */
+  changed?: Set<string>;
 }
 
 export interface GatewayOptions {
@@ -63,6 +66,18 @@ class SignedDataSource extends RemoteGraphQLDataSource<GatewayContext> {
   }: Parameters<NonNullable<RemoteGraphQLDataSource<GatewayContext>['willSendRequest']>>[0]) {
     if ('identity' in context && context.identity)
       request.http?.headers.set(IDENTITY_HEADER, encodeIdentity(context.identity as Identity));
+  }
+
+  /** Keeps what the subgraph's writes noted they changed; the extension itself never reaches the client. */
+  override didReceiveResponse({
+    response,
+    context,
+  }: Parameters<NonNullable<RemoteGraphQLDataSource<GatewayContext>['didReceiveResponse']>>[0]) {
+    const noted = response.extensions?.[CHANGED_EXTENSION];
+    if (Array.isArray(noted) && 'changed' in context && context.changed instanceof Set) {
+      for (const tag of noted) if (typeof tag === 'string') context.changed.add(tag);
+    }
+    return response;
   }
 
   /** A subgraph's refusal (a 400 for a bad variable, say) reaches the client with its code, never with the subgraph's URL. */
@@ -198,7 +213,7 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
       }
       // A batch counts as many requests as it holds operations, and its operations share one budget of cost and aliases.
       await rateLimiter.consume(identity, operations);
-      return { identity, requestBudget: newRequestBudget() };
+      return { identity, requestBudget: newRequestBudget(), changed: new Set<string>() };
     },
     routes: {
       // Ready when every subgraph answers its own /readyz.

@@ -16,6 +16,7 @@ import {
 import { openRedis } from '../lib/redis';
 import { announceChange } from '../lib/change-feed';
 import { jobTags } from '../lib/cache-tags';
+import { collectingChanges } from '../lib/change-notes';
 import { withJobRequestIds } from '../lib/tracing';
 import { isQueueName, QUEUE_NAMES, type QueueName } from './catalogue';
 import type { JobHandler, JobSchedule, JobTools } from './contracts';
@@ -91,17 +92,18 @@ export function startJobs(options: JobsRuntimeOptions): JobsRuntime {
       async (job) => {
         const handler = handlers[job.name];
         if (!handler) throw new Error(`no handler for job ${job.name} on queue ${queueName}`);
+        const changed = new Set<string>();
         try {
-          return await handler(job, tools);
+          return await collectingChanges(() => handler(job, tools), changed);
         } finally {
           // Whatever the job changed (it may have committed part of its work before failing), gateways must not keep
-          // answering from before it: stamped before the job counts as done.
-          await announceChange(connection, prefix, queueName, jobTags(queueName, job.name, job.data)).catch(
-            (error: unknown) =>
-              logger.warn(
-                { queue: queueName, err: error instanceof Error ? error.message : String(error) },
-                'could not stamp what the job changed',
-              ),
+          // answering from before it: stamped before the job counts as done, with what its writes noted.
+          const tags = [...jobTags(queueName, job.name, job.data), ...changed];
+          await announceChange(connection, prefix, queueName, tags).catch((error: unknown) =>
+            logger.warn(
+              { queue: queueName, err: error instanceof Error ? error.message : String(error) },
+              'could not stamp what the job changed',
+            ),
           );
         }
       },

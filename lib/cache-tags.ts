@@ -3,6 +3,7 @@
 // hub's clock one step and stamps each tag it changed with the new reading, in one atomic script. An answer computed
 // after reading the clock at `since` still holds while none of its tags bears a stamp above `since`.
 import type { Redis } from 'ioredis';
+import { chinaDay, chinaMidnight } from './china-time';
 
 /** In every entry; stamped by writes nobody described, so they end every answer ("when in doubt, end it"). */
 export const ALL_TAG = 'all';
@@ -40,7 +41,7 @@ export interface TagVersions {
  *
  * ```ts
  * const versions = tagVersions(redis, config.HUB_QUEUE_PREFIX);
- * await versions.stamp(['VenueBooking:bk-1', 'schedule:411700']);
+ * await versions.stamp(['VenueBooking:bk-1', 'schedule:411700@2027-05-10']);
  * ```
  */
 export function tagVersions(redis: Redis, prefix: string): TagVersions {
@@ -60,15 +61,73 @@ export function tagVersions(redis: Redis, prefix: string): TagVersions {
   };
 }
 
-/** The tags a write changes when it touches an object of `type`: that object (or some object, key unknown), and lists of its type. */
-export function touched(type: string, key?: string | null): string[] {
-  return [key ? `${type}:${key}` : `${type}:?`, `type:${type}`, `list:${type}`];
+/** What any write of an object of `type` changes besides the object itself: answers holding a `type` without its id, and lists of `type`. */
+export function typeTouched(type: string): string[] {
+  return [`type:${type}`, `list:${type}`];
 }
 
-/** A booking changed: itself, and the schedules that may list it (of the given platforms, or of whichever). */
-export function bookingTouched(key: string | null, platforms: readonly string[] = []): string[] {
-  const scoped = platforms.length > 0 ? platforms.map((platform) => `schedule:${platform}`) : ['schedule:?'];
-  return [...touched('VenueBooking', key), ...scoped, 'schedule:*'];
+/** The tags a write changes when it touches an object of `type`: that object (or some object, key unknown), and lists of its type. */
+export function touched(type: string, key?: string | null): string[] {
+  return [key ? `${type}:${key}` : `${type}:?`, ...typeTouched(type)];
+}
+
+/** In every answer of `schedule`; stamped when some booking changed and which (platforms, days) is unknown. */
+export const SCHEDULE_TAG = 'schedule';
+/** The most China days a schedule's tags name one by one; a longer window is tagged as a whole. */
+const MAX_TAGGED_DAYS = 62;
+const DAY_MS = 86_400_000;
+
+/**
+ * The China calendar days (YYYY-MM-DD) holding an instant of [from, to); null past MAX_TAGGED_DAYS. A booking overlaps
+ * a window exactly when some instant lies in both, and that instant's day is among the days of each: so a write that
+ * stamps its booking's days always meets a schedule answer that could have listed it.
+ */
+export function scheduleDays(from: Date, to: Date): string[] | null {
+  if (Number.isNaN(from.getTime()) || Number.isNaN(to.getTime())) return null;
+  const days: string[] = [];
+  for (let at = chinaMidnight(from).getTime(); at < to.getTime(); at += DAY_MS) {
+    if (days.length === MAX_TAGGED_DAYS) return null;
+    days.push(chinaDay(new Date(at)));
+  }
+  return days;
+}
+
+/**
+ * What a `schedule` answer lists: bookings of `scope`'s platform (its rooms' or its hosted projects'; null: of every
+ * platform) over [from, to), by day. A window it cannot name day by day gets ANY_TAG (ended by every write).
+ */
+export function scheduleTags(scope: string | null, from: Date, to: Date): string[] {
+  const days = scheduleDays(from, to);
+  if (!days) return [ANY_TAG];
+  return [SCHEDULE_TAG, ...days.map((day) => `schedule:${scope ?? '*'}@${day}`)];
+}
+
+/** A booking as written: its id, the platforms whose schedules list it (its room's and its project's host), its window. */
+export interface WrittenBooking {
+  id: string;
+  platforms: readonly string[];
+  startsAt: Date;
+  endsAt: Date;
+}
+
+/**
+ * The tags bookings' writes changed: each booking, and the schedules that list it on each of its days (of its
+ * platforms and the unscoped one). The venues domain notes them where it writes (lib/change-notes.ts).
+ */
+export function bookingChangeTags(bookings: readonly WrittenBooking[]): string[] {
+  const tags = new Set(typeTouched('VenueBooking'));
+  for (const booking of bookings) {
+    tags.add(`VenueBooking:${booking.id}`);
+    const days = scheduleDays(booking.startsAt, booking.endsAt);
+    if (!days) tags.add(SCHEDULE_TAG);
+    else for (const scope of [...booking.platforms, '*']) for (const day of days) tags.add(`schedule:${scope}@${day}`);
+  }
+  return [...tags];
+}
+
+/** Some booking changed, which one unknown: every booking, and every schedule. */
+export function someBookingChanged(): string[] {
+  return [...touched('VenueBooking'), SCHEDULE_TAG];
 }
 
 function stringField(data: unknown, field: string): string | null {
@@ -85,8 +144,9 @@ export function jobTags(queue: string, _name: string, data: unknown): string[] {
   const project = touched('Project', stringField(data, 'projectId'));
   switch (queue) {
     case 'venue-bookings':
-      // The saga holds, confirms, releases and expires bookings of an arrangement and moves its project along.
-      return [ANY_TAG, ...bookingTouched(null), ...project, ...touched('CommitteeSeat')];
+      // The saga holds, confirms, releases and expires bookings of an arrangement and moves its project along; the
+      // bookings it wrote, with their schedules, are noted where they are written (the job's notes are stamped too).
+      return [ANY_TAG, ...typeTouched('VenueBooking'), ...project, ...touched('CommitteeSeat')];
     case 'expert-draws':
       return [ANY_TAG, ...project, ...touched('ExpertDraw'), ...touched('CommitteeSeat'), ...touched('Expert')];
     case 'notifications':

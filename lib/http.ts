@@ -3,6 +3,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import { HeaderMap, type ApolloServer, type BaseContext } from '@apollo/server';
 import { traceGraphqlOperation } from './otel';
+import { collectingChanges } from './change-notes';
 import { currentRequestId, REQUEST_ID_HEADER, requestIdFrom, withRequestId } from './tracing';
 
 export type Route = (request: IncomingMessage, response: ServerResponse, body: string) => Promise<void> | void;
@@ -117,11 +118,14 @@ export function graphqlListener<C extends BaseContext>(options: HttpOptions<C>) 
         });
         return;
       }
-      const result = await traceGraphqlOperation(parsedBody, currentRequestId(), () =>
-        options.apollo.executeHTTPGraphQLRequest({
-          httpGraphQLRequest: { method: method.toUpperCase(), headers, search: url.search, body: parsedBody },
-          context: () => options.context(request, body, Array.isArray(parsedBody) ? parsedBody.length : 1),
-        }),
+      // Each request collects what its writes note they changed (lib/change-notes.ts).
+      const result = await collectingChanges(() =>
+        traceGraphqlOperation(parsedBody, currentRequestId(), () =>
+          options.apollo.executeHTTPGraphQLRequest({
+            httpGraphQLRequest: { method: method.toUpperCase(), headers, search: url.search, body: parsedBody },
+            context: () => options.context(request, body, Array.isArray(parsedBody) ? parsedBody.length : 1),
+          }),
+        ),
       );
       for (const [key, value] of result.headers) response.setHeader(key, value);
       response.statusCode = result.status ?? 200;

@@ -2,7 +2,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Server } from 'node:http';
-import { ApolloServer, type BaseContext } from '@apollo/server';
+import { ApolloServer, type ApolloServerPlugin, type BaseContext } from '@apollo/server';
 import {
   ApolloServerPluginInlineTraceDisabled,
   ApolloServerPluginLandingPageDisabled,
@@ -13,6 +13,7 @@ import { GraphQLError, parse, type GraphQLFormattedError } from 'graphql';
 import type { Domain, HubConfig } from './config';
 import { enforceAuthorization, type AccessFactsOf } from './authorization';
 import { unauthenticated } from './errors';
+import { CHANGED_EXTENSION, changesNoted } from './change-notes';
 import { IDENTITY_HEADER, redisNonceRegistry, SIGNATURE_HEADER, verifySignedIdentity, type Identity } from './identity';
 import { closeServer, createServer, graphqlListener, listen } from './http';
 import { healthRoutes } from './health';
@@ -97,6 +98,25 @@ export function formatErrorFor(config: HubConfig, logger: Logger) {
   };
 }
 
+/**
+ * Returns what the request's writes noted they changed (lib/change-notes.ts) to the gateway, in the response's
+ * CHANGED_EXTENSION, so that it stamps them before its own answer leaves (gateway/response-cache.ts).
+ */
+function changeNotesPlugin<C extends BaseContext>(): ApolloServerPlugin<C> {
+  return {
+    async requestDidStart() {
+      return {
+        async willSendResponse({ response }) {
+          const noted = changesNoted();
+          if (!noted?.size || response.body.kind !== 'single') return;
+          const result = response.body.singleResult;
+          result.extensions = { ...result.extensions, [CHANGED_EXTENSION]: [...noted] };
+        },
+      };
+    },
+  };
+}
+
 export async function startSubgraph<C extends SubgraphContext>(
   definition: SubgraphDefinition<C>,
   config: HubConfig,
@@ -122,6 +142,7 @@ export async function startSubgraph<C extends SubgraphContext>(
       ApolloServerPluginLandingPageDisabled(),
       ApolloServerPluginInlineTraceDisabled(),
       metricsPlugin<C>(metrics),
+      changeNotesPlugin<C>(),
     ],
   });
   await apollo.start();

@@ -6,7 +6,7 @@ import { announceChange, changesChannel, listenForChanges } from '../lib/change-
 import { createLogger } from '../lib/logger';
 import type { Identity } from '../lib/identity';
 import { ARRANGE, filedProject } from './support/booking';
-import { as, eventually, inDays, startTestHub, ZHUMADIAN, type TestHub } from './support/hub';
+import { as, eventually, inDays, jobsSettled, startTestHub, ZHUMADIAN, type TestHub } from './support/hub';
 import { agency as workflowAgency, submit } from './support/workflow';
 
 type Caller = Omit<Identity, 'sub'> & { sub?: string };
@@ -289,6 +289,41 @@ it("drops what it cached once a job's change is announced, long before the answe
   } finally {
     listener.disconnect();
   }
+});
+
+it("ends the schedules of the days a job's booking writes touch, and keeps the others", async () => {
+  // The China day of the evaluation (01:00 to 05:00 UTC: 09:00 to 13:00 at UTC+8) and a day a week earlier.
+  const startsAt = inDays(47);
+  const dayOf = (at: Date) => {
+    const from = new Date(Date.UTC(at.getUTCFullYear(), at.getUTCMonth(), at.getUTCDate()) - 8 * 3_600_000);
+    return { from: from.toISOString(), to: new Date(from.getTime() + 86_400_000).toISOString() };
+  };
+  const SCHEDULE = 'query Day($from: DateTime!, $to: DateTime!) { schedule(from: $from, to: $to) { id status } }';
+  const admin = { ...as.admin, sub: 'cache-days-admin' };
+  const [day, other] = [dayOf(startsAt), dayOf(inDays(40))];
+  const projectId = await filedProject(t, { startsAt, endsAt: inDays(47, 5) });
+  for (const window of [day, other]) {
+    await ask(admin, SCHEDULE, window);
+    expect((await ask(admin, SCHEDULE, window)).age).not.toBeNull();
+  }
+  const before = (await ask(admin, SCHEDULE, day)).body as { data: { schedule: unknown[] } };
+
+  // The saga's jobs hold and confirm the bookings; nothing but their notes says which days they are on.
+  const operator = { ...as.operator(ZHUMADIAN), sub: 'cache-days-operator' };
+  const arranged = await ask(operator, ARRANGE, {
+    projectId,
+    mainRoomId: 'room-411700-1',
+    secondary: [{ roomId: 'room-411721-1', seats: 1 }],
+  });
+  expect(arranged.body.errors).toBeUndefined();
+  // Once the jobs are done (each stamps what it noted before it counts as done), the next read must list them: the
+  // cached answer (5 s max-age) is ended by the notes, not by its age.
+  await jobsSettled(t);
+  const after = await ask(admin, SCHEDULE, day);
+  expect(after.body.errors).toBeUndefined();
+  expect((after.body as { data: { schedule: unknown[] } }).data.schedule).toHaveLength(before.data.schedule.length + 2);
+  // The other day's answer was never ended: still the cached one.
+  expect((await ask(admin, SCHEDULE, other)).age).not.toBeNull();
 });
 
 it('says when its change feed is heard, which the gateway waits for at start: at once with Redis up, not with none', async () => {

@@ -12,6 +12,7 @@ import {
   type VenuesDatabase,
   type VenuesStore,
 } from './types';
+import { noteBookingsWritten } from './booking-notes';
 import { queueDecisionWebhookIn } from './webhooks';
 
 /** Holds that lose a seat race (SQLSTATE 23P01) pick other seats this many times before reporting CONFLICT. */
@@ -203,6 +204,7 @@ async function insertHoldsIn(
     );
   }
   const inserted = await trx.insertInto('booking').values(bookings).returningAll().execute();
+  await noteBookingsWritten(trx, inserted);
   if (seats.length > 0) {
     // In one order across transactions (room, then seat), so concurrent holds wait for each other without deadlocking.
     seats.sort((a, b) => a.room_id.localeCompare(b.room_id) || a.seat_no - b.seat_no);

@@ -3,6 +3,7 @@
 // bookings are released. The partners' decisions are in decisions.ts, their webhooks in webhooks.ts.
 import type { Transaction } from 'kysely';
 import { notFound } from '../../lib/errors';
+import { noteBookingsWritten } from './booking-notes';
 import {
   CLOSED_BOOKING_STATUSES,
   LIVE_BOOKING_STATUSES,
@@ -236,6 +237,7 @@ async function closeBookingsIn(
   if (match.projectId) query = query.where('project_id', '=', match.projectId);
   if (match.expiredBy) query = query.where('hold_expires_at', '<=', match.expiredBy);
   const closed = await query.returningAll().execute();
+  await noteBookingsWritten(trx, closed);
   if (closed.length > 0) {
     await trx
       .updateTable('booking_seat')

@@ -5,6 +5,7 @@ import { actorOf } from '../../lib/authz';
 import { badInput, conflict, forbidden, notFound } from '../../lib/errors';
 import type { Identity } from '../../lib/identity';
 import { writeOutbox } from '../../lib/outbox';
+import { noteBookingsWritten } from './booking-notes';
 import { SETTLE_JOB } from './booking-saga';
 import { bookingsByIds } from './bookings';
 import { roomsWithPlatform } from './directory';
@@ -86,6 +87,7 @@ function decideBooking(
       .where('id', '=', bookingId)
       .returningAll()
       .executeTakeFirstOrThrow();
+    await noteBookingsWritten(trx, [updated]);
     if (decision === 'REJECTED')
       await trx.updateTable('booking_seat').set({ live: false }).where('booking_id', '=', bookingId).execute();
     await writeOutbox<VenuesDatabase>(trx, {
