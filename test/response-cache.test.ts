@@ -317,7 +317,7 @@ it("ends the schedules of the days a job's booking writes touch, and keeps the o
   });
   expect(arranged.body.errors).toBeUndefined();
   // Once the jobs are done (each stamps what it noted before it counts as done), the next read must list them: the
-  // cached answer (5 s max-age) is ended by the notes, not by its age.
+  // cached answer (30 s max-age) is ended by the notes, not by its age.
   await jobsSettled(t);
   const after = await ask(admin, SCHEDULE, day);
   expect(after.body.errors).toBeUndefined();
