@@ -62,7 +62,11 @@ const STORED_FIELDS: Record<string, readonly string[]> = {
     'evaluationEndsAt',
     'status',
     'feeAdvance',
+    // The project's latest draw: a new one is noted as a change of its project (subgraphs/experts/draw-run.ts).
+    'expertDraw',
   ],
+  // `seed` (revealed with the project's status) and `seats` (filtered per caller) are left to `any`.
+  ExpertDraw: ['id', 'project', 'status', 'seedCommitment', 'failureReason', 'supervisorNonce'],
   CommitteeSeat: [
     'id',
     'booking',

@@ -3,7 +3,8 @@
 import { createHash } from 'node:crypto';
 import { HeaderMap, type ApolloServerPlugin, type GraphQLResponse, type HTTPGraphQLRequest } from '@apollo/server';
 import { ApolloServerPluginCacheControl } from '@apollo/server/plugin/cacheControl';
-import { Kind, type DocumentNode, type FragmentDefinitionNode } from 'graphql';
+import { Kind, type DocumentNode, type FragmentDefinitionNode, type OperationDefinitionNode } from 'graphql';
+import { isCacheKeyError, withCacheKeys, withoutCacheKeys, type KeyedOperation } from './cache-keys';
 import { LRUCache } from 'lru-cache';
 import { answerTags, mutationTags } from './cache-tags';
 import { canonicalJson, type Json } from '../lib/canonical-json';
@@ -139,6 +140,8 @@ export function responseCachePlugin<C extends IdentityContext>(
     sizeCalculation: (entry) => entry.size,
   });
   const inFlight = new Map<string, Promise<Entry | null>>();
+  // By the parsed operation, which Apollo keeps per query text: the keyed copy is made once per query.
+  const keyedOperations = new WeakMap<OperationDefinitionNode, KeyedOperation | null>();
   // A (re)started subscription means announcements may have been missed and a restarted Redis has forgotten every
   // tag's version: nothing cached before it is served again, nor stored if it was being computed across it.
   let epoch = 0;
@@ -166,7 +169,23 @@ export function responseCachePlugin<C extends IdentityContext>(
       let startedIn = -1;
       let settle: ((entry: Entry | null) => void) | null = null;
       let outcome: CacheOutcome | null = null;
+      let keysAdded = false;
       return {
+        async didResolveOperation(requestContext) {
+          // Ids of the objects written all day, so the answer is tagged by them (gateway/cache-keys.ts).
+          const operation = requestContext.operation;
+          if (operation?.operation !== 'query') return;
+          let keyed = keyedOperations.get(operation);
+          if (keyed === undefined) {
+            keyed = withCacheKeys(requestContext.schema, requestContext.document, operation, requestContext.source);
+            keyedOperations.set(operation, keyed);
+          }
+          if (!keyed) return;
+          const writable = requestContext as unknown as { document: DocumentNode; operation: OperationDefinitionNode };
+          writable.document = keyed.document;
+          writable.operation = keyed.operation;
+          keysAdded = true;
+        },
         async responseForOperation(requestContext) {
           if (requestContext.operation.operation !== 'query') return null;
           const request = requestContext.request;
@@ -230,21 +249,31 @@ export function responseCachePlugin<C extends IdentityContext>(
             return;
           }
           if (outcome) metrics.responseCache.inc({ outcome });
-          if (!key || since === null || outcome === 'hit' || outcome === 'coalesced') return;
+          if (outcome === 'hit' || outcome === 'coalesced') return;
           const body = requestContext.response.body;
-          const policy = requestContext.overallCachePolicy.policyIfCacheable();
-          let entry: Entry | null = null;
-          if (policy && operation && body.kind === 'single' && !body.singleResult.errors && body.singleResult.data) {
-            const data = body.singleResult.data;
-            const variables = (requestContext.request.variables ?? {}) as Record<string, unknown>;
-            const tags = answerTags(
+          // Tagged with the ids the cache asked for; then they leave the answer, kept or not.
+          const answered = body.kind === 'single' ? body.singleResult : null;
+          const tagsOf = (data: Record<string, unknown>) =>
+            answerTags(
               requestContext.schema,
               fragmentsOf(requestContext.document),
-              operation,
-              variables,
+              operation as OperationDefinitionNode,
+              (requestContext.request.variables ?? {}) as Record<string, unknown>,
               data,
               requestContext.contextValue.identity,
             );
+          const storable = !!(key && since !== null && operation && answered?.data && !answered.errors);
+          const policy = storable ? requestContext.overallCachePolicy.policyIfCacheable() : null;
+          const tags = policy && answered?.data ? tagsOf(answered.data) : null;
+          if (keysAdded && answered) {
+            withoutCacheKeys(answered.data);
+            const errors = answered.errors?.filter((error) => !isCacheKeyError(error));
+            if (answered.errors) answered.errors = errors?.length ? errors : undefined;
+          }
+          if (!key || since === null) return;
+          let entry: Entry | null = null;
+          if (policy && tags && answered?.data) {
+            const data = answered.data;
             entry = {
               data,
               tags,

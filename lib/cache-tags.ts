@@ -130,27 +130,22 @@ export function someBookingChanged(): string[] {
   return [...touched('VenueBooking'), SCHEDULE_TAG];
 }
 
-function stringField(data: unknown, field: string): string | null {
-  if (!data || typeof data !== 'object') return null;
-  const value = (data as Record<string, unknown>)[field];
-  return typeof value === 'string' ? value : null;
-}
-
 /**
  * The tags a job's run may have changed, from its queue, name and payload; a queue not described here ends everything.
  * Always includes ANY_TAG.
  */
-export function jobTags(queue: string, _name: string, data: unknown): string[] {
-  const project = touched('Project', stringField(data, 'projectId'));
+export function jobTags(queue: string, _name: string, _data: unknown): string[] {
+  // The projects domain notes each project it writes (row, timeline, ledger), and experts each draw it opens: a job's
+  // projects are stamped from its notes (lib/change-notes.ts), so none is named here.
   switch (queue) {
     case 'venue-bookings':
       // The saga holds, confirms, releases and expires bookings of an arrangement and moves its project along; the
       // bookings it wrote, with their schedules, are noted where they are written (the job's notes are stamped too).
-      return [ANY_TAG, ...typeTouched('VenueBooking'), ...project, ...touched('CommitteeSeat')];
+      return [ANY_TAG, ...typeTouched('VenueBooking'), ...touched('CommitteeSeat')];
     case 'expert-draws':
-      return [ANY_TAG, ...project, ...touched('ExpertDraw'), ...touched('CommitteeSeat'), ...touched('Expert')];
+      return [ANY_TAG, ...touched('ExpertDraw'), ...touched('CommitteeSeat'), ...touched('Expert')];
     case 'notifications':
-      return [ANY_TAG, ...project, ...touched('CommitteeSeat'), ...touched('WebhookDelivery')];
+      return [ANY_TAG, ...touched('CommitteeSeat'), ...touched('WebhookDelivery')];
     default:
       return [ALL_TAG];
   }

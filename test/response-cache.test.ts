@@ -6,6 +6,7 @@ import { announceChange, changesChannel, listenForChanges } from '../lib/change-
 import { createLogger } from '../lib/logger';
 import type { Identity } from '../lib/identity';
 import { ARRANGE, filedProject } from './support/booking';
+import { KEY_ALIAS } from '../gateway/cache-keys';
 import { as, eventually, inDays, jobsSettled, startTestHub, ZHUMADIAN, type TestHub } from './support/hub';
 import { agency as workflowAgency, submit } from './support/workflow';
 
@@ -324,6 +325,45 @@ it("ends the schedules of the days a job's booking writes touch, and keeps the o
   expect((after.body as { data: { schedule: unknown[] } }).data.schedule).toHaveLength(before.data.schedule.length + 2);
   // The other day's answer was never ended: still the cached one.
   expect((await ask(admin, SCHEDULE, other)).age).not.toBeNull();
+});
+
+it('ends a cached project (asked for without its id) when a job moves it along, though no mutation named it', async () => {
+  const projectId = await filedProject(t, { startsAt: inDays(52), endsAt: inDays(52, 5) });
+  const operator = { ...as.operator(ZHUMADIAN), sub: 'cache-notes-operator' };
+  // Zhengzhou's room waits for its operator's confirmation.
+  const arranged = await ask(operator, ARRANGE, {
+    projectId,
+    mainRoomId: 'room-411700-1',
+    secondary: [{ roomId: 'room-410100-1', seats: 1 }],
+  });
+  expect(arranged.body.errors).toBeUndefined();
+  await jobsSettled(t);
+  const admin = { ...as.admin, sub: 'cache-notes-admin' };
+  const STATUS = 'query Status($id: ID!) { project(id: $id) { status expertDraw { status } } }';
+  const before = await ask(admin, STATUS, { id: projectId });
+  expect((await ask(admin, STATUS, { id: projectId })).age).not.toBeNull();
+  // The id the cache asked for to tag the answer never reaches the client.
+  expect(JSON.stringify(before.body)).not.toContain(KEY_ALIAS);
+
+  // The partner confirms (a mutation about its booking only); the saga's job then moves the project along, and only
+  // the job's notes say which project changed.
+  const held = await t.databases.venues.db
+    .selectFrom('booking')
+    .select('id')
+    .where('project_id', '=', projectId)
+    .where('status', '=', 'HELD')
+    .execute();
+  expect(held).toHaveLength(1);
+  const partner = { ...as.operator('410100'), sub: 'cache-notes-partner' };
+  const confirmed = await ask(partner, 'mutation($id: ID!) { confirmBooking(bookingId: $id) { id status } }', {
+    id: held[0].id,
+  });
+  expect(confirmed.body.errors).toBeUndefined();
+  await jobsSettled(t);
+  const statusOf = (answer: { body: unknown }) =>
+    (answer.body as { data: { project: { status: string } } }).data.project.status;
+  expect(statusOf(before)).not.toBe('VENUES_CONFIRMED');
+  expect(statusOf(await ask(admin, STATUS, { id: projectId }))).toBe('VENUES_CONFIRMED');
 });
 
 it('says when its change feed is heard, which the gateway waits for at start: at once with Redis up, not with none', async () => {

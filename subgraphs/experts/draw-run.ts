@@ -4,6 +4,8 @@
 // project.
 import { sql, type Transaction } from 'kysely';
 import { jsonArrayFrom } from 'kysely/helpers/postgres';
+import { touched } from '../../lib/cache-tags';
+import { noteChanged } from '../../lib/change-notes';
 import { DB_ERRORS, sqlState } from '../../lib/db';
 import { conflict, notFound } from '../../lib/errors';
 import { LIVE_SEAT_STATUSES, type Draw, type DrawOutcome, type DrawRequest, type ExpertsCore } from './core';
@@ -33,6 +35,8 @@ import type { ExpertsDatabase } from './types';
 export async function requestDraw(core: ExpertsCore, request: DrawRequest): Promise<Draw> {
   const seed = newSeed();
   const id = core.ids.next('drw');
+  // A new draw becomes its project's `expertDraw`.
+  noteChanged([...touched('Project', request.projectId), ...touched('ExpertDraw', id)]);
   // One statement inserts the draw and its groups, atomically, in one round trip.
   return core.db
     .with('requested', (db) =>
@@ -101,6 +105,7 @@ async function markFailed(
     .set({ status: 'FAILED', failure_reason: reason, completed_at: core.clock.now() })
     .where('id', '=', drawId)
     .execute();
+  noteDrawsChanged([{ id: drawId }]);
   await trx
     .updateTable('committee_seat')
     .set({ status: 'WITHDRAWN', reason: `draw failed: ${reason}` })
@@ -195,17 +200,25 @@ export async function completeDraw(core: ExpertsCore, drawId: string): Promise<v
     .returning(['id'])
     .executeTakeFirst();
   if (!draw) throw conflict(`draw ${drawId} failed; it cannot complete`);
+  noteDrawsChanged([{ id: drawId }]);
 }
 
 /** The evaluation started: from now on the host's operators and the project's supervisors see the committee, and the seeds are revealed. */
 export async function unsealCommittee(core: ExpertsCore, projectId: string): Promise<void> {
-  await core.db
+  const unsealed = await core.db
     .updateTable('draw')
     .set({ unsealed_at: core.clock.now(), seed_revealed: true })
     .where('project_id', '=', projectId)
     .where('status', '<>', 'FAILED')
     .where('unsealed_at', 'is', null)
+    .returning('id')
     .execute();
+  noteDrawsChanged(unsealed);
+}
+
+/** Notes that these draws changed (lib/change-notes.ts), for the response cache's tags. */
+function noteDrawsChanged(draws: readonly { id: string }[]): void {
+  for (const draw of draws) noteChanged(touched('ExpertDraw', draw.id));
 }
 
 /** The project was cancelled: its live seats are released and a pending draw fails. */
@@ -215,12 +228,14 @@ export async function withdrawProjectSeats(
   reason = 'project cancelled',
 ): Promise<number> {
   return core.db.transaction().execute(async (trx) => {
-    await trx
+    const failed = await trx
       .updateTable('draw')
       .set({ status: 'FAILED', failure_reason: reason, completed_at: core.clock.now() })
       .where('project_id', '=', projectId)
       .where('status', '=', 'PENDING')
+      .returning('id')
       .execute();
+    noteDrawsChanged(failed);
     const released = await trx
       .updateTable('committee_seat')
       .set({ status: 'WITHDRAWN', reason })

@@ -2,6 +2,8 @@
 // and the balance each platform holds with its partners.
 import { sql, type Kysely, type Selectable, type Transaction } from 'kysely';
 import type { Json } from '../../lib/canonical-json';
+import { touched } from '../../lib/cache-tags';
+import { noteChanged } from '../../lib/change-notes';
 import { formatYuan, type FeeAdvance } from './fees';
 import type { LedgerEntryTable, ProjectsDatabase } from './types';
 
@@ -94,6 +96,8 @@ export async function insertLedgerEntriesIn(
   entries: readonly NewLedgerEntry[],
 ): Promise<void> {
   if (entries.length === 0) return;
+  // The project's fee advance and balances are read from its ledger.
+  noteChanged(touched('Project', projectId));
   await trx
     .insertInto('ledger_entry')
     .values(

@@ -7,6 +7,8 @@ import type { Clock, IdGenerator } from '../../lib/clock';
 import { DB_ERRORS, sqlState } from '../../lib/db';
 import { badInput, conflict, forbidden, notFound } from '../../lib/errors';
 import type { Identity } from '../../lib/identity';
+import { noteChanged } from '../../lib/change-notes';
+import { touched } from '../../lib/cache-tags';
 import { writeOutbox } from '../../lib/outbox';
 import type { HubJobMessage, JobCatalogue } from '../../jobs/catalogue';
 import { decodeCursor, pageSize, toConnection, type Connection } from '../../lib/pagination';
@@ -160,6 +162,7 @@ export class ProjectsService {
           })
           .returningAll()
           .executeTakeFirstOrThrow();
+        noteChanged(touched('Project', id));
         await this.appendEventsIn(trx, id, [
           {
             kind: 'SUBMITTED',
@@ -293,6 +296,7 @@ export class ProjectsService {
       .where('id', '=', projectId)
       .returningAll()
       .executeTakeFirstOrThrow();
+    noteChanged(touched('Project', projectId));
     await this.appendEventsIn(trx, projectId, [...(request.events ?? []), request], current);
     await writeOutbox<ProjectsDatabase, JobCatalogue>(trx, request.outbox ?? []);
     return updated;
@@ -384,6 +388,8 @@ export class ProjectsService {
       return row;
     });
     await trx.insertInto('project_event').values(rows).execute();
+    // The timeline is the project's (and fields read from it).
+    noteChanged(touched('Project', projectId));
   }
 
   async ready(): Promise<boolean> {
