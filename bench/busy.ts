@@ -22,23 +22,26 @@ import { freePort, startProcess, startStockGateway, waitReady } from './stack';
 /** Connections per board identity (20 identities) and per partner system (29). */
 const BOARD_LOOPS = 2;
 const PARTNER_LOOPS = 1;
-/** Of every 20 writes: 6 invitations answered, 4 bookings confirmed, 4 projects submitted, 3 filed, 3 check-ins. */
+/**
+ * Of every 20 writes: 5 invitations answered, 4 bookings confirmed, 3 room blocks put by partner systems, 3 projects
+ * submitted, 2 filed, 3 check-ins.
+ */
 const MIX = [
   'invitation',
   'confirm',
-  'invitation',
+  'block',
   'submit',
   'checkIn',
   'invitation',
   'confirm',
   'file',
-  'submit',
+  'block',
   'invitation',
   'confirm',
   'checkIn',
-  'file',
   'submit',
   'invitation',
+  'block',
   'confirm',
   'file',
   'invitation',
@@ -63,6 +66,8 @@ const WRITES: Record<WriteKind, string> = {
   confirm: 'mutation Confirm($bookingId: ID!) { confirmBooking(bookingId: $bookingId) { id status } }',
   submit: 'mutation Submit($input: SubmitProjectInput!) { submitProject(input: $input) { id status } }',
   file: 'mutation File($projectId: ID!) { fileProject(projectId: $projectId, approve: true, note: "busy day") { id status } }',
+  block:
+    'mutation Block($roomId: ID!, $externalRef: String!, $from: DateTime!, $to: DateTime!) { putRoomBlock(roomId: $roomId, externalRef: $externalRef, from: $from, to: $to, seats: 1, reason: "本地评标") { id seats } }',
 };
 
 async function post(url: string, token: string | null, body: string): Promise<{ ok: boolean; text: string }> {
@@ -329,6 +334,20 @@ async function writeRequest(
     return hold ? { token: await tokens.operatorToken(hold.platform), variables: { bookingId: hold.bookingId } } : null;
   }
   if (kind === 'file') return { token: tokens.supervisor, variables: { projectId: submitted.shift() } };
+  if (kind === 'block') {
+    // The partner system's own room, in a half day of its own (no busy-day project is arranged there).
+    const platform = HENAN_CITIES[(index * 7) % HENAN_CITIES.length].code;
+    const window = nextWindow();
+    return {
+      token: await tokens.token({ sub: `busy-partner-${platform}`, role: 'PARTNER_SYSTEM', platform }),
+      variables: {
+        roomId: `room-${platform}-1`,
+        externalRef: `busy-${Date.now().toString(36)}-${index}`,
+        from: window.startsAt.toISOString(),
+        to: window.endsAt.toISOString(),
+      },
+    };
+  }
   const host = HENAN_CITIES[index % HENAN_CITIES.length].code;
   const window = nextWindow();
   const input = {

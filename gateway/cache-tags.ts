@@ -353,6 +353,10 @@ const MUTATION_TAGS: Record<string, (args: Args, result: unknown) => string[]> =
     ...touched('ExpertDraw'),
   ],
   runReconciliation: (_args, result) => touched('ReconciliationReport', idAt(result, 'id')),
+  // A block takes or frees seats only: its own fields, the schedule's blocks, and a room's free seats and blocks
+  // (EvaluationRoom.freeSeats and .blocks are not stored fields, so answers holding them hold `any`).
+  putRoomBlock: (_args, result) => touched('RoomBlock', idAt(result, 'id')),
+  removeRoomBlock: (_args, result) => touched('RoomBlock', idAt(result, 'id')),
 };
 
 /**

@@ -143,7 +143,8 @@ export function jobTags(queue: string, _name: string, _data: unknown): string[] 
       // bookings it wrote, with their schedules, are noted where they are written (the job's notes are stamped too).
       return [ANY_TAG, ...typeTouched('VenueBooking'), ...touched('CommitteeSeat')];
     case 'expert-draws':
-      return [ANY_TAG, ...touched('ExpertDraw'), ...touched('CommitteeSeat'), ...touched('Expert')];
+      // The draws a run opens, fails, completes or unseals are noted by subgraphs/experts/draw-run.ts.
+      return [ANY_TAG, ...typeTouched('ExpertDraw'), ...touched('CommitteeSeat'), ...touched('Expert')];
     case 'notifications':
       return [ANY_TAG, ...touched('CommitteeSeat'), ...touched('WebhookDelivery')];
     default:
