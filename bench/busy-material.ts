@@ -56,7 +56,11 @@ export function openMaterialDatabases(config: HubConfig): MaterialDatabases {
 /** A half day of its own for every busy-day project (and so a free main room and free partner seats). */
 let nextHalfDay = 0;
 export function nextWindow(): { startsAt: Date; endsAt: Date } {
-  const index = nextHalfDay++;
+  return nextWindowOf(nextHalfDay++);
+}
+
+/** The `index`-th half day from FIRST_DAY (without taking it). */
+export function nextWindowOf(index: number): { startsAt: Date; endsAt: Date } {
   const day = new Date(REFERENCE_DATE.getTime() + (FIRST_DAY + Math.floor(index / 2)) * DAY_MS);
   const [start, end] = index % 2 === 0 ? [1, 4] : [6, 9];
   const at = (hour: number) => new Date(Date.UTC(day.getUTCFullYear(), day.getUTCMonth(), day.getUTCDate(), hour));

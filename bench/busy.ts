@@ -4,7 +4,7 @@
 import { issueToken } from '../gateway/tokens';
 import type { Identity } from '../lib/identity';
 import { HENAN_CITIES } from '../app/seed/henan';
-import { openMaterialDatabases, nextWindow, prepareMaterial, type Material } from './busy-material';
+import { openMaterialDatabases, nextWindow, nextWindowOf, prepareMaterial, type Material } from './busy-material';
 import {
   reportOf,
   ROUNDS,
@@ -307,6 +307,14 @@ async function measure(side: Side, pollers: Poller[], material: Material, tokens
   };
 }
 
+let nextBlock = 0;
+function blockWindow(): { startsAt: Date; endsAt: Date } {
+  const { startsAt } = nextWindowOf(nextBlock++ % 400);
+  const noon = new Date(startsAt);
+  noon.setUTCHours(12, 0, 0, 0);
+  return { startsAt: noon, endsAt: new Date(noon.getTime() + 3_600_000) };
+}
+
 async function writeRequest(
   kind: WriteKind,
   index: number,
@@ -335,9 +343,10 @@ async function writeRequest(
   }
   if (kind === 'file') return { token: tokens.supervisor, variables: { projectId: submitted.shift() } };
   if (kind === 'block') {
-    // The partner system's own room, in a half day of its own (no busy-day project is arranged there).
+    // The partner system's own room, an hour at noon (UTC) months ahead: outside every busy-day project's half day, so
+    // blocks take none of the windows submissions need (those must start within two years).
     const platform = HENAN_CITIES[(index * 7) % HENAN_CITIES.length].code;
-    const window = nextWindow();
+    const window = blockWindow();
     return {
       token: await tokens.token({ sub: `busy-partner-${platform}`, role: 'PARTNER_SYSTEM', platform }),
       variables: {
