@@ -136,7 +136,7 @@ export function reportOf(runs: BusyRun[], sides: Side[], pollers: Poller[]): Sce
   return {
     name: 'Busy day',
     status: 'measured',
-    note: `Writes driven through the gateway under test (the stock side writes through the hub gateway without its cache, since the stock gateway carries one fixed identity): respondToInvitation (accept), confirmBooking (a partner's operator, HELD bookings made by arrangeVenues before the run), submitProject (host operator), fileProject (a provincial supervisor, projects submitted earlier in the run), checkIn (seats of open windows), putRoomBlock (a partner system blocks a seat of its own room, a half day of its own months ahead). Invitation and check-in seats are inserted before each run.`,
+    note: `Writes driven through the gateway under test (the stock side writes through the hub gateway without its cache, since the stock gateway carries one fixed identity): respondToInvitation (accept), confirmBooking (a partner's operator, HELD bookings made by arrangeVenues before the run), submitProject (host operator), fileProject (a provincial supervisor, projects submitted earlier in the run), checkIn (seats of open windows), putRoomBlock (a partner system blocks a seat of its own room for an hour at noon UTC, months ahead). Invitation and check-in seats are inserted before each run.`,
     figures,
     markdown,
     detail: { runs },
