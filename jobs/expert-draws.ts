@@ -3,10 +3,24 @@
 // as plain data; every handler is idempotent (the services check state, timeline events carry keys).
 import { codeOf } from '../lib/errors';
 import type { DrawOutcome, EligibilityFacts } from '../subgraphs/experts';
-import type { Project } from '../subgraphs/projects';
+import type { NewEvent, Project } from '../subgraphs/projects';
 import type { JobServices, QueueHandlers } from './contracts';
 
 const ACTOR = 'system:expert-draws';
+
+/**
+ * The timeline's record of a seated draw. Keyed, so it is written once, by the draw's run or, if that run was cut short
+ * after seating and the committee was confirmed before it ran again, ahead of the confirmation.
+ */
+function expertsDrawn(drawId: string, seats: number): NewEvent {
+  return {
+    kind: 'EXPERTS_DRAWN',
+    actor: ACTOR,
+    detail: `${seats} expert(s) selected by draw ${drawId} and invited`,
+    data: { drawId, seats },
+    key: `experts_drawn:${drawId}`,
+  };
+}
 
 /** The facts eligibility needs, gathered from the projects and venues domains (the platform tree for the regional rule). */
 export async function eligibilityFactsOf(
@@ -94,15 +108,7 @@ async function runDraw(services: JobServices, drawId: string): Promise<string> {
     return 'FAILED';
   }
   const outcome = await experts.runDraw(drawId, await eligibilityFactsOf(services, project, drawId));
-  if (outcome.kind === 'SEATED') {
-    await projects.appendEvent(project.id, {
-      kind: 'EXPERTS_DRAWN',
-      actor: ACTOR,
-      detail: `${outcome.seats} expert(s) selected by draw ${drawId} and invited`,
-      data: { drawId, seats: outcome.seats },
-      key: `experts_drawn:${drawId}`,
-    });
-  }
+  if (outcome.kind === 'SEATED') await projects.appendEvent(project.id, expertsDrawn(drawId, outcome.seats));
   return followUp(services, project.id, drawId, outcome);
 }
 
@@ -140,8 +146,12 @@ async function confirmCommittee(services: JobServices, drawId: string): Promise<
   if (draw.status === 'FAILED') return 'skipped: the draw failed';
   const project = await projects.getProject(draw.project_id);
   if (project.status === 'EXPERTS_DRAWING') {
+    // A draw job killed between seating and recording it may run again only after this one (its draw COMPLETED, so
+    // it skips): the record goes first here, unless it is already on the timeline.
+    const seats = (await experts.groupsOfDraw(drawId)).reduce((sum, group) => sum + group.seats, 0);
     try {
       await projects.transition(project.id, {
+        events: [expertsDrawn(drawId, seats)],
         to: 'COMMITTEE_CONFIRMED',
         from: ['EXPERTS_DRAWING'],
         kind: 'COMMITTEE_CONFIRMED',
