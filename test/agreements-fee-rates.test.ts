@@ -3,6 +3,7 @@
 // evaluation's start, and a fee already advanced never changing. Each change writes one audit record.
 import { arrangeVenues } from '../subgraphs/projects/steps/arrange-venues';
 import { confirmVenues } from './support/expert-draw';
+import { filedThroughGateway } from './support/booking';
 import { as, startTestHub, ZHUMADIAN, type TestHub } from './support/hub';
 
 const COUNTY = '411721';
@@ -24,7 +25,6 @@ const SET_AGREEMENT = `mutation ($platformId: ID!, $partnerId: ID!, $auto: Boole
 const END_AGREEMENT = `mutation ($platformId: ID!, $partnerId: ID!) {
   endCooperationAgreement(platformId: $platformId, partnerId: $partnerId) { id partners { partner { id } } } }`;
 
-let serial = 0;
 /** 09:00 to 17:00 China Standard Time, `days` from now. */
 const window = (days: number) => {
   const starts = new Date(Date.now() + days * 86_400_000);
@@ -33,39 +33,7 @@ const window = (days: number) => {
 };
 
 async function filedProject(days: number): Promise<string> {
-  serial += 1;
-  const { starts, ends } = window(days);
-  const submitted = await t.graphql<{ submitProject: { id: string } }>(
-    as.agency(AGENCY),
-    `mutation($input: SubmitProjectInput!) { submitProject(input: $input) { id } }`,
-    {
-      input: {
-        code: `ZMD-RATES-${serial}-${Math.random().toString(36).slice(2, 7)}`,
-        name: '示例道路工程施工',
-        category: 'CONSTRUCTION',
-        department: 'HOUSING_AND_CONSTRUCTION',
-        hostPlatformId: ZHUMADIAN,
-        tenderer: '示例城投公司',
-        agency: AGENCY,
-        bidders: ['示例路桥公司'],
-        budget: '500000000',
-        mode: 'REMOTE',
-        committeeSize: 7,
-        tendererRepresentatives: 1,
-        evaluationStartsAt: starts.toISOString(),
-        evaluationEndsAt: ends.toISOString(),
-      },
-    },
-  );
-  expect(submitted.errors).toBeUndefined();
-  const id = submitted.data!.submitProject.id;
-  const filed = await t.graphql(
-    as.supervisor('HOUSING_AND_CONSTRUCTION'),
-    `mutation($id: ID!) { fileProject(projectId: $id, approve: true, note: "资料齐全") { status } }`,
-    { id },
-  );
-  expect(filed.errors).toBeUndefined();
-  return id;
+  return filedThroughGateway(t, AGENCY, 'ZMD-RATES', window(days));
 }
 
 async function changes(entityType: string) {

@@ -2,6 +2,7 @@
 import { reverseOpenLedgerEntries } from '../subgraphs/projects/ledger';
 import { cancelProject } from '../subgraphs/projects/steps/cancel-project';
 import { confirmVenues } from './support/expert-draw';
+import { filedThroughGateway } from './support/booking';
 import { as, startTestHub, ZHUMADIAN, type TestHub } from './support/hub';
 
 let t: TestHub;
@@ -42,38 +43,7 @@ let serial = 0;
 /** A REMOTE project of Zhumadian, FILED by its supervisor: the step before its venues are arranged. */
 async function filedProject(days = 10 + serial): Promise<string> {
   serial += 1;
-  const { starts, ends } = window(days);
-  const submitted = await t.graphql<{ submitProject: { id: string } }>(
-    as.agency(AGENCY),
-    `mutation($input: SubmitProjectInput!) { submitProject(input: $input) { id } }`,
-    {
-      input: {
-        code: `ZMD-FEE-${serial}-${Math.random().toString(36).slice(2, 7)}`,
-        name: '示例道路工程施工',
-        category: 'CONSTRUCTION',
-        department: 'HOUSING_AND_CONSTRUCTION',
-        hostPlatformId: ZHUMADIAN,
-        tenderer: '示例城投公司',
-        agency: AGENCY,
-        bidders: ['示例路桥公司'],
-        budget: '500000000',
-        mode: 'REMOTE',
-        committeeSize: 7,
-        tendererRepresentatives: 1,
-        evaluationStartsAt: starts.toISOString(),
-        evaluationEndsAt: ends.toISOString(),
-      },
-    },
-  );
-  expect(submitted.errors).toBeUndefined();
-  const id = submitted.data!.submitProject.id;
-  const filed = await t.graphql(
-    as.supervisor('HOUSING_AND_CONSTRUCTION'),
-    `mutation($id: ID!) { fileProject(projectId: $id, approve: true, note: "资料齐全") { status } }`,
-    { id },
-  );
-  expect(filed.errors).toBeUndefined();
-  return id;
+  return filedThroughGateway(t, AGENCY, 'ZMD-FEE', window(days));
 }
 
 /**

@@ -16,7 +16,15 @@ import { noteBookingsWritten } from './booking-notes';
 import { queueDecisionWebhookIn } from './webhooks';
 
 /** Holds that lose a seat race (SQLSTATE 23P01) pick other seats this many times before reporting CONFLICT. */
-import { bookingIdFor, byId, decideIn, HOLD_ATTEMPTS, type ArrangementHolds, type HoldResult } from './booking-saga';
+import {
+  bookingIdFor,
+  byId,
+  decideIn,
+  HOLD_ATTEMPTS,
+  lockArrangementIn,
+  type ArrangementHolds,
+  type HoldResult,
+} from './booking-saga';
 
 /** A requested room as a hold needs it. */
 interface HoldRoom {
@@ -60,21 +68,9 @@ async function holdArrangementIn(
   trx: Transaction<VenuesDatabase>,
   arrangementId: string,
 ): Promise<ArrangementHolds> {
-  // Lock order everywhere: arrangement, then its bookings. FOR UPDATE because the holds and the decision are one
-  // transaction: a partner's decision (FOR SHARE) waits for both, and no hold follows a decision.
-  const arrangement = await trx
-    .selectFrom('arrangement')
-    .selectAll()
-    .where('id', '=', arrangementId)
-    .forUpdate()
-    .executeTakeFirst();
-  if (!arrangement) throw notFound('arrangement', arrangementId);
-  const existing = await trx
-    .selectFrom('booking')
-    .selectAll()
-    .where('arrangement_id', '=', arrangementId)
-    .orderBy('id')
-    .execute();
+  // FOR UPDATE because the holds and the decision are one transaction: a partner's decision (FOR SHARE) waits for
+  // both, and no hold follows a decision.
+  const { arrangement, bookings: existing } = await lockArrangementIn(trx, arrangementId);
   const rooms = await holdRoomsIn(trx, arrangement);
   const needsDecision = (request: SeatRequest) =>
     request.role !== 'MAIN' && rooms.get(request.roomId)?.auto_confirm !== true;
@@ -204,7 +200,7 @@ async function insertHoldsIn(
     );
   }
   const inserted = await trx.insertInto('booking').values(bookings).returningAll().execute();
-  await noteBookingsWritten(trx, inserted);
+  await noteBookingsWritten(trx, inserted, new Map([...rooms].map(([id, room]) => [id, room.platform_id])));
   if (seats.length > 0) {
     // In one order across transactions (room, then seat), so concurrent holds wait for each other without deadlocking.
     seats.sort((a, b) => a.room_id.localeCompare(b.room_id) || a.seat_no - b.seat_no);

@@ -9,16 +9,28 @@ import type { Booking, VenuesDatabase } from './types';
 
 type Written = Pick<Booking, 'id' | 'room_id' | 'host_platform_id' | 'starts_at' | 'ends_at'>;
 
-export async function noteBookingsWritten(db: Kysely<VenuesDatabase>, bookings: readonly Written[]): Promise<void> {
+/** `known`: the platform of each room, where the writer has it already (the holds do); otherwise it is looked up. */
+export async function noteBookingsWritten(
+  db: Kysely<VenuesDatabase>,
+  bookings: readonly Written[],
+  known?: ReadonlyMap<string, string>,
+): Promise<void> {
   // Nobody collects (a command-line tool, a seed): nothing to look up.
   if (bookings.length === 0 || !changesNoted()) return;
-  const rooms = await db
-    .selectFrom('room')
-    .innerJoin('venue', 'venue.id', 'room.venue_id')
-    .select(['room.id', 'venue.platform_id'])
-    .where('room.id', 'in', [...new Set(bookings.map((booking) => booking.room_id))])
-    .execute();
-  const platformOf = new Map(rooms.map((room) => [room.id, room.platform_id]));
+  const roomIds = [...new Set(bookings.map((booking) => booking.room_id))];
+  const platformOf =
+    known && roomIds.every((id) => known.has(id))
+      ? known
+      : new Map(
+          (
+            await db
+              .selectFrom('room')
+              .innerJoin('venue', 'venue.id', 'room.venue_id')
+              .select(['room.id', 'venue.platform_id'])
+              .where('room.id', 'in', roomIds)
+              .execute()
+          ).map((room) => [room.id, room.platform_id]),
+        );
   // A room not found (it cannot be: the booking references it) leaves a platform unknown: every schedule ends.
   if (bookings.some((booking) => !platformOf.has(booking.room_id))) noteChanged(someBookingChanged());
   noteChanged(

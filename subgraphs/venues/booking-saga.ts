@@ -125,21 +125,33 @@ export function concludeArrangement(
   options: { final: boolean },
 ): Promise<ArrangementOutcome> {
   return store.db.transaction().execute(async (trx) => {
-    const arrangement = await trx
-      .selectFrom('arrangement')
-      .selectAll()
-      .where('id', '=', arrangementId)
-      .forUpdate()
-      .executeTakeFirst();
-    if (!arrangement) throw notFound('arrangement', arrangementId);
-    const bookings = await trx
-      .selectFrom('booking')
-      .selectAll()
-      .where('arrangement_id', '=', arrangementId)
-      .orderBy('id')
-      .execute();
+    const { arrangement, bookings } = await lockArrangementIn(trx, arrangementId);
     return decideIn(store, trx, arrangement, bookings, options);
   });
+}
+
+/**
+ * The arrangement locked FOR UPDATE and its bookings read under that lock. Lock order everywhere: arrangement, then its
+ * bookings; a partner's decision (FOR SHARE) waits for whoever holds it.
+ */
+export async function lockArrangementIn(
+  trx: Transaction<VenuesDatabase>,
+  arrangementId: string,
+): Promise<{ arrangement: Arrangement; bookings: Booking[] }> {
+  const arrangement = await trx
+    .selectFrom('arrangement')
+    .selectAll()
+    .where('id', '=', arrangementId)
+    .forUpdate()
+    .executeTakeFirst();
+  if (!arrangement) throw notFound('arrangement', arrangementId);
+  const bookings = await trx
+    .selectFrom('booking')
+    .selectAll()
+    .where('arrangement_id', '=', arrangementId)
+    .orderBy('id')
+    .execute();
+  return { arrangement, bookings };
 }
 
 /** concludeArrangement's decision, for an arrangement locked FOR UPDATE and its bookings read under that lock. */

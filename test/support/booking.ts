@@ -1,11 +1,11 @@
-// Helpers of the booking saga tests: FILED projects made through the services, arrangeVenues through the gateway,
+// Helpers of the booking saga tests: FILED projects made through the services or the gateway, arrangeVenues through it,
 // a local webhook receiver, and the invariants every test checks afterwards.
 import { createServer, type IncomingHttpHeaders } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { sql } from 'kysely';
 import type { Identity } from '../../lib/identity';
 import type { SubmitProjectInput } from '../../subgraphs/projects/rules';
-import { eventually, type TestHub } from './hub';
+import { as, eventually, ZHUMADIAN, type TestHub } from './hub';
 
 export const ARRANGE = `mutation($projectId: ID!, $mainRoomId: ID!, $secondary: [SeatRequestInput!]!) {
   arrangeVenues(projectId: $projectId, mainRoomId: $mainRoomId, secondary: $secondary) { id status }
@@ -203,4 +203,47 @@ export async function addWeekBookings(
       .values(rows.slice(offset, offset + 500))
       .execute();
   return rows.length;
+}
+
+/**
+ * A REMOTE project of Zhumadian (a committee of 7 with one tenderer representative), submitted by `agency` and FILED
+ * by its supervisor through the gateway, evaluated over [starts, ends); returns its id.
+ */
+export async function filedThroughGateway(
+  t: TestHub,
+  agency: string,
+  codePrefix: string,
+  { starts, ends }: { starts: Date; ends: Date },
+): Promise<string> {
+  const submitted = await t.graphql<{ submitProject: { id: string } }>(
+    as.agency(agency),
+    `mutation($input: SubmitProjectInput!) { submitProject(input: $input) { id } }`,
+    {
+      input: {
+        code: `${codePrefix}-${++counter}-${Math.random().toString(36).slice(2, 7)}`,
+        name: '示例道路工程施工',
+        category: 'CONSTRUCTION',
+        department: 'HOUSING_AND_CONSTRUCTION',
+        hostPlatformId: ZHUMADIAN,
+        tenderer: '示例城投公司',
+        agency,
+        bidders: ['示例路桥公司'],
+        budget: '500000000',
+        mode: 'REMOTE',
+        committeeSize: 7,
+        tendererRepresentatives: 1,
+        evaluationStartsAt: starts.toISOString(),
+        evaluationEndsAt: ends.toISOString(),
+      },
+    },
+  );
+  expect(submitted.errors).toBeUndefined();
+  const id = submitted.data!.submitProject.id;
+  const filed = await t.graphql(
+    as.supervisor('HOUSING_AND_CONSTRUCTION'),
+    `mutation($id: ID!) { fileProject(projectId: $id, approve: true, note: "资料齐全") { status } }`,
+    { id },
+  );
+  expect(filed.errors).toBeUndefined();
+  return id;
 }
