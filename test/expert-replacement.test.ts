@@ -1,10 +1,9 @@
 // drawReplacement (issue 15, defect 8): the old seat's withdrawal and its replacement's draw share one transaction, so
 // a replacement that cannot be drawn (nobody eligible left) or that meets a seat no longer live writes nothing at all.
 // test/faults/replacement-crash.test.ts kills the process between the two steps.
-import { sql } from 'kysely';
 import { codeOf } from '../lib/errors';
-import { as, startTestHub, type TestHub } from './support/hub';
-import { DRAW, drawSettled, feeAdvancedProject, HOST, roomsOf, seatsOf } from './support/expert-draw';
+import { startTestHub, type TestHub } from './support/hub';
+import { drawFourOf, seatsOf } from './support/expert-draw';
 
 let t: TestHub;
 beforeAll(async () => {
@@ -29,28 +28,12 @@ async function committeeOfTheWholePool() {
     .offset(4 * pools++)
     .limit(4)
     .execute();
-  await db
-    .updateTable('expert')
-    .set({ specialties: sql<string[]>`specialties || ${[specialty]}::text[]` })
-    .where(
-      'id',
-      'in',
-      pool.map((expert) => expert.id),
-    )
-    .execute();
-  const [room] = (await roomsOf(t, HOST)).filter((candidate) => candidate.seats >= 5);
-  const projectId = await feeAdvancedProject(t, {
-    mode: 'LOCAL',
-    bookings: [{ roomId: room.id, role: 'MAIN', seats: room.seats }],
-  });
-  const drawn = await t.graphql(as.operator(HOST), DRAW, {
-    projectId,
-    seats: [{ roomId: room.id, specialty, count: 4 }],
-  });
-  expect(drawn.errors).toBeUndefined();
-  const draw = await drawSettled(t, projectId);
-  expect(draw.status).toBe('PENDING');
-  return { draw, seats: await seatsOf(t, draw.id) };
+  const { draw, seats } = await drawFourOf(
+    t,
+    pool.map((expert) => expert.id),
+    specialty,
+  );
+  return { draw, seats };
 }
 
 async function roundsOf(drawId: string) {

@@ -6,7 +6,7 @@
 import { sql } from 'kysely';
 import { POOL_WITHDRAWAL_REASON } from '../subgraphs/experts/withdrawal';
 import { as, startTestHub, type TestHub } from './support/hub';
-import { AGENCY, DRAW, drawSettled, feeAdvancedProject, HOST, roomsOf, seatsOf } from './support/expert-draw';
+import { AGENCY, drawFourOf, HOST, seatsOf } from './support/expert-draw';
 
 let t: TestHub;
 beforeAll(async () => {
@@ -48,28 +48,11 @@ async function committee(spare: number) {
     .offset(10 * pools)
     .limit(4 + spare)
     .execute();
-  await db
-    .updateTable('expert')
-    .set({ specialties: sql<string[]>`specialties || ${[specialty]}::text[]` })
-    .where(
-      'id',
-      'in',
-      pool.map((expert) => expert.id),
-    )
-    .execute();
-  const [room] = (await roomsOf(t, HOST)).filter((candidate) => candidate.seats >= 5);
-  const projectId = await feeAdvancedProject(t, {
-    mode: 'LOCAL',
-    bookings: [{ roomId: room.id, role: 'MAIN', seats: room.seats }],
-  });
-  const drawn = await t.graphql(as.operator(HOST), DRAW, {
-    projectId,
-    seats: [{ roomId: room.id, specialty, count: 4 }],
-  });
-  expect(drawn.errors).toBeUndefined();
-  const draw = await drawSettled(t, projectId);
-  expect(draw.status).toBe('PENDING');
-  const seats = await seatsOf(t, draw.id);
+  const { projectId, draw, seats } = await drawFourOf(
+    t,
+    pool.map((expert) => expert.id),
+    specialty,
+  );
   expect(seats).toHaveLength(4);
   return { projectId, draw, seats, member: seats[0].expert_id! };
 }

@@ -1,5 +1,6 @@
 // Helpers of the expert draw tests: FEE_ADVANCED projects made through the services and the booking saga, the
 // drawExperts mutation, and waits on the draw's progress.
+import { sql } from 'kysely';
 import type { Identity } from '../../lib/identity';
 import type { SubmitProjectInput } from '../../subgraphs/projects/rules';
 import { arrangeVenues, recordArrangement } from '../../subgraphs/projects/steps/arrange-venues';
@@ -294,4 +295,29 @@ export function projectInput(
     evaluationEndsAt: inDays(30, 9).toISOString(),
     ...overrides,
   };
+}
+
+/**
+ * `experts` take `specialty`, and a LOCAL project of HOST (a room of 5 seats or more) draws four of them: the project,
+ * its PENDING draw and the draw's seats.
+ */
+export async function drawFourOf(t: TestHub, experts: readonly string[], specialty: string) {
+  await t.databases.experts.db
+    .updateTable('expert')
+    .set({ specialties: sql<string[]>`specialties || ${[specialty]}::text[]` })
+    .where('id', 'in', [...experts])
+    .execute();
+  const [room] = (await roomsOf(t, HOST)).filter((candidate) => candidate.seats >= 5);
+  const projectId = await feeAdvancedProject(t, {
+    mode: 'LOCAL',
+    bookings: [{ roomId: room.id, role: 'MAIN', seats: room.seats }],
+  });
+  const drawn = await t.graphql(as.operator(HOST), DRAW, {
+    projectId,
+    seats: [{ roomId: room.id, specialty, count: 4 }],
+  });
+  expect(drawn.errors).toBeUndefined();
+  const draw = await drawSettled(t, projectId);
+  expect(draw.status).toBe('PENDING');
+  return { projectId, draw, seats: await seatsOf(t, draw.id) };
 }
