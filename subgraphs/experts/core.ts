@@ -3,7 +3,7 @@
 import type { Kysely, Selectable } from 'kysely';
 import type { Clock, IdGenerator } from '../../lib/clock';
 import { hostRegionShare, type HubConfig } from '../../lib/config';
-import type { EligibilityFacts, EligibilityQuery } from './eligibility';
+import type { EligibilityFacts, EligibilityQuery, RosterCache } from './eligibility';
 import type {
   CommitteeSeatTable,
   DrawGroupTable,
@@ -112,6 +112,8 @@ export interface ExpertsCore {
   readonly policy: DrawPolicy;
   readonly ids: IdGenerator;
   readonly hooks: ExpertsServiceHooks;
+  /** The specialties' rosters this process has read (eligibility.ts). */
+  readonly rosters: RosterCache;
 }
 
 /** The grounds' parameters for a draw's facts, now. */

@@ -2,7 +2,7 @@
 // over the pool (`expert as e`), so eligibility is one query over the pool, never the pool loaded into memory.
 import { sql, type Kysely, type RawBuilder } from 'kysely';
 import { chinaDay } from '../../lib/china-time';
-import { sortCandidates } from './selection';
+import { joinIds } from './selection';
 import type { ExpertsDatabase, SeatStatus } from './types';
 
 /** The project's facts the grounds need: plain data the draw job gathers from the projects and venues domains. */
@@ -121,22 +121,20 @@ export function avoidedOn(q: EligibilityQuery, grounds: readonly AvoidanceGround
   return any.length > 0 ? sql<boolean>`(${sql.join(any, sql` or `)})` : sql<boolean>`false`;
 }
 
-/** Not avoided on any ground. */
-export function notAvoided(q: EligibilityQuery): RawBuilder<boolean> {
-  return sql<boolean>`not ${avoidedOn(q, AVOIDANCE_GROUND_NAMES)}`;
-}
-
-/** Holds the specialty a group needs. */
-export function hasSpecialty(specialty: string): RawBuilder<boolean> {
-  return sql<boolean>`e.specialties @> array[${specialty}]::text[]`;
-}
-
 /**
- * The regional rule for a seat at a secondary venue of a REMOTE project: the expert's home is in the venue platform's
- * subtree. Null pool: no restriction (the main venue, or any LOCAL project).
+ * Everyone some ground avoids for the project, as one set (a select of one id column, duplicates possible): each
+ * ground's named experts, and those its row predicate picks, asked for through the expert table's indexes (employer,
+ * supervision, status) rather than evaluated per candidate. Grounds are few and small next to a specialty's roster.
  */
-export function fromRegion(pool: readonly string[] | null): RawBuilder<boolean> {
-  return pool === null ? sql<boolean>`true` : sql<boolean>`e.home_platform_id = any(${[...pool]}::text[])`;
+export function avoidedExperts(q: EligibilityQuery): RawBuilder<{ id: string }> {
+  const sets = AVOIDANCE_GROUND_NAMES.flatMap((name) => {
+    const ground: AvoidanceGroundSql = AVOIDANCE_GROUNDS[name];
+    return [
+      ...(ground.named ? [sql`(${ground.named(q)})`] : []),
+      ...(ground.onRow ? [sql`(select e.id from expert e where ${ground.onRow(q)})`] : []),
+    ];
+  });
+  return sql<{ id: string }>`${sql.join(sets, sql` union all `)}`;
 }
 
 /** A group's eligible experts at one moment: its candidate list (sorted by id, step 6 of docs/draw-algorithm.md) and the host-region experts among them. */
@@ -151,12 +149,151 @@ export interface EligibilityGroup {
   specialty: string;
 }
 
+/** A specialty's roster: every expert holding it, by id in ascending byte order, and their positions by home platform. */
+interface Roster {
+  ids: string[];
+  /** Home platform → the positions in `ids` of the experts living there, ascending. */
+  byHome: Map<string, number[]>;
+  /** The ids joined (joinIds) and where each starts in those bytes (one more: the length plus one), made when first needed. */
+  joined?: { bytes: Buffer; starts: Uint32Array };
+}
+
 /**
- * The eligible experts of each group: one query per specialty over the pool, so groups of one specialty (the main
- * room and the secondary venues, typically) cost one pass over its experts, not one each. The query answers one row
- * of newline-joined ids (all of them, the host-region ones, and those of each group's regional pool, `fromRegion`)
- * rather than a row per expert: reading and collecting 13,000 rows cost node three times the CPU. Ids come unsorted;
- * sorting them in node costs less than `order by id collate "C"` in Postgres.
+ * The lists cut from a roster: the roster less the entries at `removed` (its positions, ascending). A round stores
+ * its list as bytes and hashes them (rounds.ts); a cut list's bytes are copied from its roster's in runs, where
+ * joining 85,000 ids one by one cost a draw more than anything else it did in node.
+ */
+const cutFrom = new WeakMap<readonly string[], { roster: Roster; removed: number[] }>();
+/** The host-region sets eligibleExperts made, with their experts' positions in the roster (ascending). */
+const hostAt = new WeakMap<ReadonlySet<string>, { roster: Roster; positions: number[] }>();
+
+function cut(roster: Roster, removed: number[]): string[] {
+  const list = removeAt(roster.ids, removed);
+  cutFrom.set(list, { roster, removed });
+  return list;
+}
+
+/** The list's ids joined by "\n" as UTF-8 bytes: joinIds(list), copied in runs from its roster's bytes when it was cut from one. */
+export function joinedIdsOf(list: readonly string[]): Buffer {
+  const origin = cutFrom.get(list);
+  if (!origin) return joinIds(list);
+  const { roster, removed } = origin;
+  const { bytes, starts } = (roster.joined ??= joinedWithStarts(roster.ids));
+  const runs: [number, number][] = [];
+  let from = 0;
+  for (const position of [...removed, roster.ids.length]) {
+    // Ids from..position-1 are kept: their bytes run from the first one's start to the last one's end.
+    if (position > from) runs.push([starts[from], starts[position] - 1]);
+    from = position + 1;
+  }
+  const length = runs.reduce((sum, [start, end]) => sum + end - start, Math.max(0, runs.length - 1));
+  const joined = Buffer.allocUnsafe(length);
+  let offset = 0;
+  runs.forEach(([start, end], i) => {
+    if (i > 0) joined[offset++] = 0x0a;
+    offset += bytes.copy(joined, offset, start, end);
+  });
+  return joined;
+}
+
+function joinedWithStarts(ids: readonly string[]): { bytes: Buffer; starts: Uint32Array } {
+  const starts = new Uint32Array(ids.length + 1);
+  let offset = 0;
+  ids.forEach((id, i) => {
+    starts[i] = offset;
+    offset += Buffer.byteLength(id, 'utf8') + 1;
+  });
+  starts[ids.length] = offset;
+  return { bytes: joinIds(ids), starts };
+}
+
+/**
+ * The rosters one process has read, labelled with the roster version (migration 010) of the statement that read
+ * them. A version names one state of every roster, so a roster is reused only by a statement that saw the same
+ * version; a new version drops them all. Held by ExpertsService, one per process.
+ */
+export class RosterCache {
+  private version: string | null = null;
+  private readonly rosters = new Map<string, Roster>();
+
+  /** The rosters of these specialties at this version, or null if any of them is not kept. */
+  get(version: string, specialties: readonly string[]): Map<string, Roster> | null {
+    if (version !== this.version || specialties.some((specialty) => !this.rosters.has(specialty))) return null;
+    return new Map(specialties.map((specialty) => [specialty, this.rosters.get(specialty)!]));
+  }
+
+  keep(version: string, rosters: ReadonlyMap<string, Roster>): void {
+    if (version !== this.version) this.rosters.clear();
+    this.version = version;
+    for (const [specialty, roster] of rosters) this.rosters.set(specialty, roster);
+  }
+}
+
+interface EligibilityRow {
+  version: string;
+  avoided: string | null;
+  rosters: (string | null)[] | null;
+}
+
+/**
+ * One statement, one snapshot: the roster version, who is avoided, and (when asked) the rosters of these specialties.
+ * A roster comes as one row of lines `id TAB home` rather than a row per expert (reading and collecting 85,000 rows
+ * cost node several times the CPU); ids are printable ASCII (constraint expert_id_printable_ascii), never a tab or a
+ * newline, so sorting the lines sorts the ids.
+ */
+async function readEligibility(
+  db: Kysely<ExpertsDatabase>,
+  q: EligibilityQuery,
+  specialties: readonly string[] | null,
+): Promise<EligibilityRow> {
+  const rosters =
+    specialties === null
+      ? sql`null`
+      : sql`array[${sql.join(
+          specialties.map(
+            (specialty) =>
+              sql`(select string_agg(e.id || E'\t' || e.home_platform_id, E'\n') from expert e where ${hasSpecialty(specialty)})`,
+          ),
+        )}]::text[]`;
+  // The avoided sets are small and quick to read, but a parallel plan for their union waited 30 ms on this machine
+  // for its workers to start; the statement runs without them (set_config local: this transaction only).
+  const read = async (trx: Kysely<ExpertsDatabase>) => {
+    await sql`select set_config('max_parallel_workers_per_gather', '0', true)`.execute(trx);
+    return sql<EligibilityRow>`select
+      (select v.version::text from roster_version v) as version,
+      (select string_agg(a.id, E'\n') from (${avoidedExperts(q)}) as a(id)) as avoided,
+      ${rosters} as rosters`.execute(trx);
+  };
+  const { rows } = db.isTransaction ? await read(db) : await db.transaction().execute(read);
+  return rows[0];
+}
+
+function rosterOf(lines: string | null): Roster {
+  const sorted = splitIds(lines).sort();
+  const roster: Roster = { ids: new Array(sorted.length), byHome: new Map() };
+  sorted.forEach((line, i) => {
+    const tab = line.indexOf('\t');
+    const home = line.slice(tab + 1);
+    roster.ids[i] = line.slice(0, tab);
+    const living = roster.byHome.get(home);
+    if (living) living.push(i);
+    else roster.byHome.set(home, [i]);
+  });
+  return roster;
+}
+
+/** Holds the specialty a group needs. */
+function hasSpecialty(specialty: string): RawBuilder<boolean> {
+  return sql<boolean>`e.specialties @> array[${specialty}]::text[]`;
+}
+
+/**
+ * The eligible experts of each group: the specialty's roster less everyone some ground avoids, then, for a seat at a
+ * secondary venue of a REMOTE project, only those whose home is in the venue platform's subtree (the group's pool in
+ * the facts; null: any home). Who is avoided is asked for afresh every time, in one statement that also gives the
+ * roster version; the rosters themselves are read in that statement only when `rosters` (the process's cache) does
+ * not hold them at that version, so a draw's cost grows with the pool only by a filter over a specialty's ids in
+ * memory, not by a scan of its rows. Without a cache, every call reads them.
  *
  * ```ts
  * const eligible = await eligibleExperts(db, { ...facts, now, drawLimit30d: 3 }, [{ group_key: 'room-411700-1/LEGAL', specialty: 'LEGAL' }]);
@@ -166,47 +303,91 @@ export async function eligibleExperts(
   db: Kysely<ExpertsDatabase>,
   q: EligibilityQuery,
   groups: readonly EligibilityGroup[],
+  cache?: RosterCache,
 ): Promise<Map<string, EligibleExperts>> {
+  const specialties = [...new Set(groups.map((group) => group.specialty))];
+  let row = await readEligibility(db, q, cache ? null : specialties);
+  let rosters = cache?.get(row.version, specialties) ?? null;
+  if (!rosters) {
+    if (cache) row = await readEligibility(db, q, specialties);
+    rosters = new Map(specialties.map((specialty, i) => [specialty, rosterOf(row.rosters![i])]));
+    cache?.keep(row.version, rosters);
+  }
+  const avoided = splitIds(row.avoided);
   const eligible = new Map<string, EligibleExperts>();
-  for (const specialty of new Set(groups.map((group) => group.specialty))) {
-    const ofSpecialty = groups.filter((group) => group.specialty === specialty);
-    const pooled = ofSpecialty.filter((group) => (q.pools[group.group_key] ?? null) !== null);
-    // Every group has a regional pool: only their regions need reading.
-    const anyPool =
-      pooled.length === ofSpecialty.length
-        ? sql.join(
-            pooled.map((group) => fromRegion(q.pools[group.group_key])),
-            sql` or `,
-          )
-        : sql`true`;
-    const row = await db
-      .selectFrom('expert as e')
-      .select([
-        sql<string | null>`string_agg(e.id, E'\\n')`.as('ids'),
-        sql<
-          string | null
-        >`string_agg(e.id, E'\\n') filter (where e.home_platform_id = any(${q.hostRegion}::text[]))`.as('host'),
-        sql<
-          (string | null)[]
-        >`array[${sql.join(pooled.map((group) => sql`string_agg(e.id, E'\\n') filter (where ${fromRegion(q.pools[group.group_key])})`))}]::text[]`.as(
-          'pools',
-        ),
-      ])
-      .where(hasSpecialty(specialty))
-      .where(sql<boolean>`(${anyPool})`)
-      .where(notAvoided(q))
-      .executeTakeFirstOrThrow();
-    const hostRegion = new Set(splitIds(row.host));
-    const all = sortCandidates(splitIds(row.ids));
-    for (const group of ofSpecialty) {
-      const pool = pooled.indexOf(group);
-      eligible.set(group.group_key, {
-        candidates: pool < 0 ? all : sortCandidates(splitIds(row.pools[pool])),
-        hostRegion,
-      });
+  for (const specialty of specialties) {
+    const roster = rosters.get(specialty)!;
+    // Positions, not ids, from here on: a few thousand avoided experts are found by binary search in a roster of up
+    // to 85,000, and the list is the roster with them cut out, never filtered id by id.
+    const out = positionsOf(roster.ids, avoided);
+    const isOut = new Uint8Array(roster.ids.length);
+    for (const position of out) isOut[position] = 1;
+    const livingAt = (homes: readonly string[]) =>
+      [...new Set(homes)]
+        .flatMap((home) => roster.byHome.get(home) ?? [])
+        .filter((position) => !isOut[position])
+        .sort((a, b) => a - b);
+    const living = (homes: readonly string[]) => livingAt(homes).map((position) => roster.ids[position]);
+    const all = cut(roster, out);
+    const hostPositions = livingAt(q.hostRegion);
+    const hostRegion = new Set(hostPositions.map((position) => roster.ids[position]));
+    hostAt.set(hostRegion, { roster, positions: hostPositions });
+    for (const group of groups.filter((each) => each.specialty === specialty)) {
+      const pool = q.pools[group.group_key] ?? null;
+      eligible.set(group.group_key, { candidates: pool === null ? all : living(pool), hostRegion });
     }
   }
   return eligible;
+}
+
+/** Where in `sorted` (ascending byte order, no duplicates) these ids are, ascending; ids not in it are left out. */
+function positionsOf(sorted: readonly string[], ids: Iterable<string>): number[] {
+  const positions = new Set<number>();
+  for (const id of ids) {
+    const position = sortedIndexOf(sorted, id);
+    if (position >= 0) positions.add(position);
+  }
+  return [...positions].sort((a, b) => a - b);
+}
+
+function sortedIndexOf(sorted: readonly string[], id: string): number {
+  let low = 0;
+  let high = sorted.length;
+  while (low < high) {
+    const middle = (low + high) >>> 1;
+    if (sorted[middle] < id) low = middle + 1;
+    else high = middle;
+  }
+  return low < sorted.length && sorted[low] === id ? low : -1;
+}
+
+/** The list without the entries at these positions (ascending); the list itself when there are none. */
+function removeAt(list: readonly string[], positions: readonly number[]): string[] {
+  if (positions.length === 0) return list as string[];
+  const kept: string[] = new Array(list.length - positions.length);
+  let to = 0;
+  let from = 0;
+  for (const position of [...positions, list.length]) {
+    for (let i = from; i < position; i++) kept[to++] = list[i];
+    from = position + 1;
+  }
+  return kept;
+}
+
+/**
+ * The host-region experts of a sorted candidate list, in its order: found by binary search when the region's experts
+ * are few next to the list (the main room's list holds a whole specialty).
+ */
+export function hostCandidatesOf(candidates: readonly string[], hostRegion: ReadonlySet<string>): string[] {
+  const origin = cutFrom.get(candidates);
+  const host = hostAt.get(hostRegion);
+  if (origin && host && origin.roster === host.roster) {
+    // The list is its roster less `removed`, the set its roster's experts at `positions`: no id is looked at.
+    const removed = new Set(origin.removed);
+    return host.positions.filter((position) => !removed.has(position)).map((position) => origin.roster.ids[position]);
+  }
+  if (hostRegion.size * 16 >= candidates.length) return candidates.filter((id) => hostRegion.has(id));
+  return positionsOf(candidates, hostRegion).map((position) => candidates[position]);
 }
 
 function splitIds(joined: string | null): string[] {
@@ -214,7 +395,7 @@ function splitIds(joined: string | null): string[] {
 }
 
 /**
- * A list made earlier in a draw's run, less the experts the draw has seated since: a live seat of it overlaps this
+ * A list made earlier in a draw's run (sorted, as every candidate list), less the experts the draw has seated since: a live seat of it overlaps this
  * very window (ground 6), a declined or replaced one is this project's (ground 8). Order and the host-region set carry over.
  *
  * ```ts
@@ -225,10 +406,18 @@ export function withoutSeated(
   listed: EligibleExperts,
   seats: readonly { expert_id: string | null; live: boolean; status: SeatStatus }[],
 ): EligibleExperts {
-  const seated = new Set(
-    seats
-      .filter((seat) => seat.live || seat.status === 'DECLINED' || seat.status === 'REPLACED')
-      .map((seat) => seat.expert_id),
-  );
-  return { candidates: listed.candidates.filter((id) => !seated.has(id)), hostRegion: listed.hostRegion };
+  const seated = seats
+    .filter(
+      (seat) => seat.expert_id !== null && (seat.live || seat.status === 'DECLINED' || seat.status === 'REPLACED'),
+    )
+    .map((seat) => seat.expert_id!);
+  const origin = cutFrom.get(listed.candidates);
+  if (origin) {
+    const removed = [...new Set([...origin.removed, ...positionsOf(origin.roster.ids, seated)])].sort((a, b) => a - b);
+    return { candidates: cut(origin.roster, removed), hostRegion: listed.hostRegion };
+  }
+  return {
+    candidates: removeAt(listed.candidates, positionsOf(listed.candidates, seated)),
+    hostRegion: listed.hostRegion,
+  };
 }

@@ -6,8 +6,15 @@ import { jsonArrayFrom } from 'kysely/helpers/postgres';
 import { DB_ERRORS, sqlState } from '../../lib/db';
 import { writeOutbox, type OutboxMessage } from '../../lib/outbox';
 import { DRAW_JOBS, eligibilityQueryOf, type Draw, type DrawGroup, type ExpertsCore, type FillOutcome } from './core';
-import { eligibleExperts, withoutSeated, type EligibilityFacts, type EligibleExperts } from './eligibility';
-import { candidatesDigest, effectiveSeed, selectableCount, selectRound } from './selection';
+import {
+  eligibleExperts,
+  hostCandidatesOf,
+  joinedIdsOf,
+  withoutSeated,
+  type EligibilityFacts,
+  type EligibleExperts,
+} from './eligibility';
+import { candidatesDigest, effectiveSeed, selectableOf, selectRound } from './selection';
 import type { ExpertsDatabase, RoundOutcome, SeatStatus } from './types';
 
 /** How many times a draw's run, or a replacement's round, may lose a race for an expert before it gives up (each loss removes a candidate). */
@@ -52,9 +59,10 @@ export interface RoundRecord {
 }
 
 /**
- * A round as its row. The id lists go as one newline-joined string that Postgres splits: node-postgres quotes every
- * element of an array parameter, 4 ms for an 8,500-id candidate list against 1.6 ms for the string. The stored text[]
- * is the same; expert ids are printable ASCII (constraint expert_id_printable_ascii), never a newline.
+ * A round as its row. The id lists go as the newline-joined bytes the digest hashed (a binary parameter) that
+ * Postgres splits: node-postgres quotes every element of an array parameter, 4 ms for an 8,500-id candidate list
+ * against 1.6 ms for one string. The stored text[] is the same; expert ids are printable ASCII (constraint
+ * expert_id_printable_ascii), never a newline.
  */
 function roundRow(round: RoundRecord, outcome: RoundOutcome) {
   return {
@@ -67,7 +75,16 @@ function roundRow(round: RoundRecord, outcome: RoundOutcome) {
 }
 
 function idArray(ids: readonly string[]): RawBuilder<string[]> {
-  return sql<string[]>`string_to_array(${ids.join('\n')}, E'\\n')`;
+  return sql<string[]>`string_to_array(convert_from(${joinedOf(ids)}, 'UTF8'), E'\\n')`;
+}
+
+const joined = new WeakMap<readonly string[], Buffer>();
+
+/** A list's ids joined (joinIds), made once per list: its digest and its row read the same bytes. */
+function joinedOf(ids: readonly string[]): Buffer {
+  let bytes = joined.get(ids);
+  if (!bytes) joined.set(ids, (bytes = joinedIdsOf(ids)));
+  return bytes;
 }
 
 /** Invites every seat of a draw not yet invited (the caller holds the draw's lock): answer due after INVITE_TTL, a notification and a timeout job each. */
@@ -172,7 +189,8 @@ export async function fillGroupOnce(
   const hostQuota = hostQuotaOf(core, facts, drawSeats, live.filter((seat) => seat.host).length);
   const { candidates, hostRegion } = await candidatesOf(core, trx, facts, group, seats, run);
   await core.hooks.candidatesListed?.(drawId, groupKey);
-  const selectable = selectableCount(candidates, hostRegion, hostQuota);
+  const hostCandidates = hostCandidatesOf(candidates, hostRegion);
+  const selectable = selectableOf(candidates.length, hostCandidates.length, hostQuota);
   if (selectable < wanted) {
     const quotaNote = hostQuota === null ? '' : ` (host-region experts limited to ${hostQuota} more)`;
     return {
@@ -196,8 +214,8 @@ export async function fillGroupOnce(
     group_key: groupKey,
     round: (last?.round ?? 0) + 1,
     candidates,
-    candidates_digest: candidatesDigest(candidates),
-    host_region_candidates: candidates.filter((id) => hostRegion.has(id)),
+    candidates_digest: candidatesDigest(candidates, joinedOf(candidates)),
+    host_region_candidates: hostCandidates,
     host_quota: hostQuota,
     wanted,
     counter_start: counterStart,
@@ -264,11 +282,12 @@ async function candidatesOf(
   seats: readonly { expert_id: string | null; live: boolean; status: SeatStatus }[],
   run: DrawRun | null,
 ): Promise<EligibleExperts> {
-  if (!run) return (await eligibleExperts(trx, eligibilityQueryOf(core, facts), [group])).get(group.group_key)!;
+  if (!run)
+    return (await eligibleExperts(trx, eligibilityQueryOf(core, facts), [group], core.rosters)).get(group.group_key)!;
   const listed = run.lists.get(group.group_key);
   if (listed) return withoutSeated(listed, seats);
   const fromHere = run.groups.slice(run.groups.findIndex((other) => other.group_key === group.group_key));
-  const eligible = await eligibleExperts(trx, eligibilityQueryOf(core, facts), fromHere);
+  const eligible = await eligibleExperts(trx, eligibilityQueryOf(core, facts), fromHere, core.rosters);
   for (const [key, list] of eligible) if (key !== group.group_key) run.lists.set(key, list);
   return eligible.get(group.group_key)!;
 }

@@ -25,7 +25,7 @@ import {
 } from './core';
 import * as records from './draw-records';
 import * as run from './draw-run';
-import type { AvoidanceGround, EligibilityFacts } from './eligibility';
+import { RosterCache, type AvoidanceGround, type EligibilityFacts } from './eligibility';
 import * as invitations from './invitations';
 import * as pool from './pool';
 import * as audit from './sealed-audit';
@@ -58,7 +58,7 @@ export class ExpertsService {
     ids: IdGenerator = randomIds,
     hooks: ExpertsServiceHooks = {},
   ) {
-    this.core = { db, clock, policy, ids, hooks };
+    this.core = { db, clock, policy, ids, hooks, rosters: new RosterCache() };
   }
 
   // ------------------------------------------------------------------ the pool (pool.ts)

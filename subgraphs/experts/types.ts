@@ -178,4 +178,6 @@ export interface ExpertsDatabase {
   master_data_change: MasterDataChangeTable;
   /** Declared unavailability (migration 009). */
   unavailability: UnavailabilityTable;
+  /** The rosters' version (migration 010): set by a trigger before every write that can change a specialty's roster. */
+  roster_version: { singleton: Generated<boolean>; version: string };
 }

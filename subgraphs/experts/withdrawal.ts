@@ -58,9 +58,12 @@ export async function requireReplaceable(
       .executeTakeFirstOrThrow();
     const facts = draw.eligibility as EligibilityFacts | null;
     if (!facts) throw conflict(`the draw of project ${seat.project_id} has not run yet; try again once it has`);
-    const eligible = await eligibleExperts(trx, eligibilityQueryOf(core, facts), [
-      { group_key: seat.group_key, specialty: seat.specialty },
-    ]);
+    const eligible = await eligibleExperts(
+      trx,
+      eligibilityQueryOf(core, facts),
+      [{ group_key: seat.group_key, specialty: seat.specialty }],
+      core.rosters,
+    );
     const candidates = (eligible.get(seat.group_key)?.candidates ?? []).filter((id) => id !== expertId);
     if (candidates.length === 0)
       throw hubError(

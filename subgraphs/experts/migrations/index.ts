@@ -9,6 +9,7 @@ import * as m006 from './006_round_compression';
 import * as m007 from './007_seal_audit';
 import * as m008 from './008_master_data';
 import * as m009 from './009_pool_keeping';
+import * as m010 from './010_roster_version';
 
 export const expertsMigrations: Record<string, Migration> = {
   '001_pool_draws_seats': m001,
@@ -20,4 +21,5 @@ export const expertsMigrations: Record<string, Migration> = {
   '007_seal_audit': m007,
   '008_master_data': m008,
   '009_pool_keeping': m009,
+  '010_roster_version': m010,
 };
