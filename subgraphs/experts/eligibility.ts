@@ -154,6 +154,8 @@ interface Roster {
   ids: string[];
   /** Home platform → the positions in `ids` of the experts living there, ascending. */
   byHome: Map<string, number[]>;
+  /** Home platforms (sorted, comma-joined) → the positions of the experts living in any of them, ascending: a host region or a pool, kept once asked for. */
+  atHomes: Map<string, number[]>;
   /** The ids joined (joinIds) and where each starts in those bytes (one more: the length plus one), made when first needed. */
   joined?: { bytes: Buffer; starts: Uint32Array };
 }
@@ -270,7 +272,7 @@ async function readEligibility(
 
 function rosterOf(lines: string | null): Roster {
   const sorted = splitIds(lines).sort();
-  const roster: Roster = { ids: new Array(sorted.length), byHome: new Map() };
+  const roster: Roster = { ids: new Array(sorted.length), byHome: new Map(), atHomes: new Map() };
   sorted.forEach((line, i) => {
     const tab = line.indexOf('\t');
     const home = line.slice(tab + 1);
@@ -322,11 +324,7 @@ export async function eligibleExperts(
     const out = positionsOf(roster.ids, avoided);
     const isOut = new Uint8Array(roster.ids.length);
     for (const position of out) isOut[position] = 1;
-    const livingAt = (homes: readonly string[]) =>
-      [...new Set(homes)]
-        .flatMap((home) => roster.byHome.get(home) ?? [])
-        .filter((position) => !isOut[position])
-        .sort((a, b) => a - b);
+    const livingAt = (homes: readonly string[]) => atHomes(roster, homes).filter((position) => !isOut[position]);
     const living = (homes: readonly string[]) => livingAt(homes).map((position) => roster.ids[position]);
     const all = cut(roster, out);
     const hostPositions = livingAt(q.hostRegion);
@@ -338,6 +336,20 @@ export async function eligibleExperts(
     }
   }
   return eligible;
+}
+
+/** The positions of the roster's experts living in any of these homes, ascending; kept with the roster. */
+function atHomes(roster: Roster, homes: readonly string[]): number[] {
+  const key = [...new Set(homes)].sort().join(',');
+  let positions = roster.atHomes.get(key);
+  if (!positions) {
+    positions = key
+      .split(',')
+      .flatMap((home) => roster.byHome.get(home) ?? [])
+      .sort((a, b) => a - b);
+    roster.atHomes.set(key, positions);
+  }
+  return positions;
 }
 
 /** Where in `sorted` (ascending byte order, no duplicates) these ids are, ascending; ids not in it are left out. */
