@@ -277,7 +277,8 @@ export async function growthScenario(context: ScenarioContext): Promise<Scenario
 }
 
 /** Adds generated experts (with their employment, conflicts and penalties) until the pool has `size`. */
-async function growPool(db: Kysely<ExpertsDatabase>, size: number, log: (line: string) => void): Promise<void> {
+/** Grows the bench database's pool to `size` experts (app/seed/generate), with their employment, conflicts and penalties. */
+export async function growPool(db: Kysely<ExpertsDatabase>, size: number, log: (line: string) => void): Promise<void> {
   const { count } = await db
     .selectFrom('expert')
     .select((eb) => eb.fn.countAll<string>().as('count'))

@@ -3,16 +3,16 @@
 // `npx ts-node --transpile-only bench/profile-draw.ts` (PROFILE_DRAW_POOLS=30000,300000 to choose the sizes,
 // PROFILE_DRAW_EXPLAIN=1 to print the plan of the last draw's eligibility statement at each size). The pool has no
 // seat history here, unlike the growth scenario's; the draws' shape is the same.
-import { Kysely, PostgresDialect, sql } from 'kysely';
+import { Kysely, PostgresDialect } from 'kysely';
 import pg from 'pg';
 import { systemClock } from '../lib/clock';
 import { migrateDomain } from '../lib/db';
 import { DOMAIN_MIGRATIONS } from '../app/migrations';
-import { generateDemoData } from '../app/seed/generate';
 import { ExpertsService } from '../subgraphs/experts/service';
 import { DEFAULT_DRAW_POLICY } from '../subgraphs/experts/core';
 import type { ExpertsDatabase } from '../subgraphs/experts/types';
 import { drawFor } from './draw';
+import { growPool } from './growth';
 import { median } from './load';
 
 const POOLS = (process.env.PROFILE_DRAW_POOLS ?? '30000,100000,300000').split(',').map(Number);
@@ -42,7 +42,7 @@ async function main(): Promise<void> {
     const experts = new ExpertsService(db, systemClock, DEFAULT_DRAW_POLICY);
     let index = 50_000;
     for (const size of POOLS) {
-      await grow(db, size);
+      await growPool(db, size, console.log);
       const total: number[] = [];
       const byKind = new Map<string, number[]>();
       for (let n = 0; n < DRAWS + 2; n++) {
@@ -87,29 +87,6 @@ function kindOf(statement: string): string {
   if (statement.includes('draw_seat_rows')) return 'round state';
   if (statement.includes('outbox')) return 'outbox';
   return statement.slice(0, 50);
-}
-
-async function grow(db: Kysely<ExpertsDatabase>, size: number): Promise<void> {
-  const at = performance.now();
-  await db.deleteFrom('penalty').execute();
-  await db.deleteFrom('declared_conflict').execute();
-  await db.deleteFrom('employment').execute();
-  const existing = new Set((await db.selectFrom('expert').select('id').execute()).map((row) => row.id));
-  const generated = generateDemoData({ experts: size }).experts;
-  const experts = generated.expert.filter((expert) => !existing.has(expert.id as string));
-  const insert = async (table: 'expert' | 'employment' | 'declared_conflict' | 'penalty', rows: unknown[]) => {
-    for (let start = 0; start < rows.length; start += 2000)
-      await db
-        .insertInto(table)
-        .values(rows.slice(start, start + 2000) as never)
-        .execute();
-  };
-  await insert('expert', experts);
-  await insert('employment', generated.employment);
-  await insert('declared_conflict', generated.declared_conflict);
-  await insert('penalty', generated.penalty);
-  await sql`vacuum (analyze)`.execute(db);
-  console.log(`pool grown to ${size} in ${((performance.now() - at) / 1000).toFixed(0)} s`);
 }
 
 main().catch((error) => {
