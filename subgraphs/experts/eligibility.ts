@@ -1,5 +1,6 @@
 // Who may not be drawn for a project (DOMAIN.md, 回避): the nine avoidance grounds as a table of named SQL predicates
-// over the pool (`expert as e`), so eligibility is one query over the pool, never the pool loaded into memory.
+// over the pool (`expert as e`), each rule written once; and a draw's candidates: a specialty's roster, kept by the
+// process under the roster version (decision 0008), less everyone some ground avoids.
 import { sql, type Kysely, type RawBuilder } from 'kysely';
 import { chinaDay } from '../../lib/china-time';
 import { joinIds } from './selection';
@@ -293,8 +294,8 @@ function hasSpecialty(specialty: string): RawBuilder<boolean> {
  * The eligible experts of each group: the specialty's roster less everyone some ground avoids, then, for a seat at a
  * secondary venue of a REMOTE project, only those whose home is in the venue platform's subtree (the group's pool in
  * the facts; null: any home). Who is avoided is asked for afresh every time, in one statement that also gives the
- * roster version; the rosters themselves are read in that statement only when `rosters` (the process's cache) does
- * not hold them at that version, so a draw's cost grows with the pool only by a filter over a specialty's ids in
+ * roster version; the rosters themselves are read in a second statement only when `cache` (the process's) does not
+ * hold them at that version, so a draw's cost grows with the pool only by a filter over a specialty's ids in
  * memory, not by a scan of its rows. Without a cache, every call reads them.
  *
  * ```ts
@@ -407,8 +408,9 @@ function splitIds(joined: string | null): string[] {
 }
 
 /**
- * A list made earlier in a draw's run (sorted, as every candidate list), less the experts the draw has seated since: a live seat of it overlaps this
- * very window (ground 6), a declined or replaced one is this project's (ground 8). Order and the host-region set carry over.
+ * A list made earlier in a draw's run (sorted, as every candidate list), less the experts the draw has seated since:
+ * a live seat of it overlaps this very window (ground 6), a declined or replaced one is this project's (ground 8).
+ * Order and the host-region set carry over.
  *
  * ```ts
  * const { candidates } = withoutSeated(listed, [{ expert_id: 'exp-00017', live: true, status: 'INVITED' }]);
