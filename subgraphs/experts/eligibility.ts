@@ -388,8 +388,8 @@ function removeAt(list: readonly string[], positions: readonly number[]): string
 }
 
 /**
- * The host-region experts of a sorted candidate list, in its order: found by binary search when the region's experts
- * are few next to the list (the main room's list holds a whole specialty).
+ * The host-region experts of a candidate list, in its order: by position when the list and the set were cut from one
+ * roster (the main room's list holds a whole specialty), otherwise by looking each candidate up.
  */
 export function hostCandidatesOf(candidates: readonly string[], hostRegion: ReadonlySet<string>): string[] {
   const origin = cutFrom.get(candidates);
@@ -399,8 +399,7 @@ export function hostCandidatesOf(candidates: readonly string[], hostRegion: Read
     const removed = new Set(origin.removed);
     return host.positions.filter((position) => !removed.has(position)).map((position) => origin.roster.ids[position]);
   }
-  if (hostRegion.size * 16 >= candidates.length) return candidates.filter((id) => hostRegion.has(id));
-  return positionsOf(candidates, hostRegion).map((position) => candidates[position]);
+  return candidates.filter((id) => hostRegion.has(id));
 }
 
 function splitIds(joined: string | null): string[] {

@@ -3,8 +3,8 @@
 // that point (its last line says so); the seat must still be what it was, with no round, no replacement seat and no
 // invitation written, and a second run must then replace it exactly once.
 import { sql } from 'kysely';
-import { as, startTestHub, type TestHub } from '../support/hub';
-import { DRAW, drawSettled, feeAdvancedProject, HOST, roomsOf, seatsOf } from '../support/expert-draw';
+import { startTestHub, type TestHub } from '../support/hub';
+import { drawFour } from '../support/expert-draw';
 import { startChild } from './support/processes';
 
 jest.setTimeout(120_000);
@@ -41,19 +41,8 @@ async function replacementState(seatId: string) {
 }
 
 it('leaves the seat as it was when the process dies between withdrawing it and drawing its replacement', async () => {
-  const [room] = (await roomsOf(t, HOST)).filter((candidate) => candidate.seats >= 5);
-  const projectId = await feeAdvancedProject(t, {
-    mode: 'LOCAL',
-    bookings: [{ roomId: room.id, role: 'MAIN', seats: room.seats }],
-  });
-  const drawn = await t.graphql(as.operator(HOST), DRAW, {
-    projectId,
-    seats: [{ roomId: room.id, specialty: 'CIVIL_ENGINEERING', count: 4 }],
-  });
-  expect(drawn.errors).toBeUndefined();
-  const draw = await drawSettled(t, projectId);
-  expect(draw.status).toBe('PENDING');
-  const [leaving] = await seatsOf(t, draw.id);
+  const { draw, seats } = await drawFour(t, 'CIVIL_ENGINEERING');
+  const [leaving] = seats;
   expect(leaving.status).toBe('INVITED');
   const before = await replacementState(leaving.id);
   expect(before.replacements).toEqual([]);

@@ -307,6 +307,11 @@ export async function drawFourOf(t: TestHub, experts: readonly string[], special
     .set({ specialties: sql<string[]>`specialties || ${[specialty]}::text[]` })
     .where('id', 'in', [...experts])
     .execute();
+  return drawFour(t, specialty);
+}
+
+/** A LOCAL project of HOST (a room of 5 seats or more) draws four experts of `specialty`: the project, its PENDING draw and the draw's seats. */
+export async function drawFour(t: TestHub, specialty: string) {
   const [room] = (await roomsOf(t, HOST)).filter((candidate) => candidate.seats >= 5);
   const projectId = await feeAdvancedProject(t, {
     mode: 'LOCAL',
