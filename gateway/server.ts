@@ -26,6 +26,8 @@ import { listenForChanges } from '../lib/change-feed';
 import { archiveRoutes } from './archives';
 import { boardRoute } from './board';
 import { subgraphRequest } from './subgraph-fetch';
+import { distinctRepresentations, spreadEntities } from './entity-dedup';
+import { referenceCache, type ReferenceCache } from './reference-cache';
 import { knownPlatforms } from './platforms';
 import { verifyBearer } from './tokens';
 
@@ -58,8 +60,46 @@ export interface RunningGateway {
 type DataSourceOptions = NonNullable<ConstructorParameters<typeof RemoteGraphQLDataSource>[0]>;
 type Fetcher = NonNullable<DataSourceOptions['fetcher']>;
 
-/** Forwards the caller's identity, signed over the exact body sent, with a timestamp. */
+type ProcessOptions = Parameters<RemoteGraphQLDataSource<GatewayContext>['process']>[0];
+
+/** `Cache-Control: no-cache` (or `no-store`) on the client's request: nothing kept answers it, reference data included. */
+function wantsFresh(options: ProcessOptions): boolean {
+  if (!('incomingRequestContext' in options)) return true;
+  const header = options.incomingRequestContext.request.http?.headers.get('cache-control') ?? '';
+  return /(^|,)\s*no-(cache|store)\s*(,|$)/i.test(header);
+}
+
+/**
+ * Forwards the caller's identity, signed over the exact body sent, with a timestamp; asks for each distinct entity once
+ * (gateway/entity-dedup.ts), and, for the venues subgraph, takes rooms, venues and platforms from the reference cache
+ * (gateway/reference-cache.ts).
+ */
 class SignedDataSource extends RemoteGraphQLDataSource<GatewayContext> {
+  references: ReferenceCache | null = null;
+
+  override async process(options: ProcessOptions) {
+    const variables = options.request.variables;
+    const representations = variables?.representations;
+    const distinct = Array.isArray(representations) ? distinctRepresentations(representations) : null;
+    const asked = distinct ? { ...variables, representations: distinct.distinct } : variables;
+    const send = (query: string, sent: Record<string, unknown> | undefined, operationName?: string) =>
+      super.process({
+        ...options,
+        request: {
+          ...options.request,
+          query,
+          variables: sent,
+          operationName: operationName ?? options.request.operationName,
+        },
+      });
+    const query = options.request.query;
+    const answer =
+      this.references && query && 'incomingRequestContext' in options
+        ? await this.references.fetch(query, asked, send, wantsFresh(options))
+        : await super.process(distinct ? { ...options, request: { ...options.request, variables: asked } } : options);
+    return distinct ? spreadEntities(answer, distinct.twinOf) : answer;
+  }
+
   override willSendRequest({
     request,
     context,
@@ -154,7 +194,13 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
     options.metricsPort ?? (config.METRICS_PORT === 0 ? null : options.port === 0 ? 0 : config.METRICS_PORT);
   const dashboard = createQueuesDashboard(config);
   const changes =
-    config.HUB_RESPONSE_CACHE_MB > 0 ? listenForChanges(config.REDIS_URL, config.HUB_QUEUE_PREFIX, logger) : null;
+    config.HUB_RESPONSE_CACHE_MB > 0 || config.HUB_REFERENCE_CACHE_ENTRIES > 0
+      ? listenForChanges(config.REDIS_URL, config.HUB_QUEUE_PREFIX, logger)
+      : null;
+  const references =
+    changes && config.HUB_REFERENCE_CACHE_ENTRIES > 0
+      ? referenceCache(config.HUB_REFERENCE_CACHE_ENTRIES, changes, metrics)
+      : null;
   // Answers are cached only while the feed is heard; wait a moment for it so a fresh gateway caches from the start.
   if (changes && !(await changes.whenListening(2000)))
     logger.warn('the change feed on Redis is not heard yet; the response cache waits for it');
@@ -163,11 +209,17 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
     buildService: ({ name }) => {
       const url = options.subgraphUrls[name];
       if (!url) throw new Error(`no URL configured for subgraph ${name}`);
-      return new SignedDataSource({ url, fetcher: signingFetcher(config.HUB_INTERNAL_SECRET, name, metrics) });
+      const source = new SignedDataSource({ url, fetcher: signingFetcher(config.HUB_INTERNAL_SECRET, name, metrics) });
+      // Rooms, venues and platforms are the venues subgraph's.
+      if (name === 'venues') source.references = references;
+      return source;
     },
   });
   // Before Apollo registers its own listener, so validation and variable coercion see the real scalar checks.
-  gateway.onSchemaLoadOrUpdate(({ apiSchema }) => checkHubScalarsIn(apiSchema));
+  gateway.onSchemaLoadOrUpdate(({ apiSchema }) => {
+    checkHubScalarsIn(apiSchema);
+    references?.useSchema(apiSchema);
+  });
   const apollo = new ApolloServer<GatewayContext>({
     gateway,
     includeStacktraceInErrorResponses: false,

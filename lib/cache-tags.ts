@@ -32,6 +32,8 @@ export interface TagVersions {
   clock(): Promise<number>;
   /** True when none of `tags` was stamped after `since` (one MGET). Rejects when Redis does not answer. */
   unchangedSince(tags: readonly string[], since: number): Promise<boolean>;
+  /** The stamp of each tag (0 when it has none), in order (one MGET). Rejects when Redis does not answer. */
+  stamps(tags: readonly string[]): Promise<number[]>;
   /** Stamps `tags` (and moves the clock); returns the new clock. */
   stamp(tags: readonly string[]): Promise<number>;
 }
@@ -53,6 +55,11 @@ export function tagVersions(redis: Redis, prefix: string): TagVersions {
       if (tags.length === 0) return true;
       const stamps = await redis.mget(...tags.map((tag) => tagKey(prefix, tag)));
       return stamps.every((stamp) => stamp === null || Number(stamp) <= since);
+    },
+    async stamps(tags) {
+      if (tags.length === 0) return [];
+      const stamps = await redis.mget(...tags.map((tag) => tagKey(prefix, tag)));
+      return stamps.map((stamp) => (stamp === null ? 0 : Number(stamp)));
     },
     async stamp(tags) {
       const keys = [clockKey(prefix), ...new Set(tags)].map((key, index) => (index === 0 ? key : tagKey(prefix, key)));

@@ -105,6 +105,8 @@ const schema = z.object({
     .pipe(z.array(z.string().regex(/^https?:\/\/[^/\s]+$/, 'list origins as scheme://host[:port], without a path'))),
   // The gateway's response cache (gateway/response-cache.ts), in MiB of this process's memory; 0 turns it off.
   HUB_RESPONSE_CACHE_MB: z.coerce.number().int().min(0).default(64),
+  // Rooms, venues and platforms the gateway keeps per entity (gateway/reference-cache.ts), at most; 0 turns it off.
+  HUB_REFERENCE_CACHE_ENTRIES: z.coerce.number().int().min(0).default(20_000),
   HUB_INTERNAL_SECRET: z.string().min(1).default(DEVELOPMENT_INTERNAL_SECRET),
   // How old a gateway → subgraph signature may be, and how far ahead of a subgraph's clock; each nonce is accepted once.
   HUB_SIGNATURE_MAX_AGE: duration.refine((ms) => ms >= 1000 && ms <= 300_000, 'between 1s and 5m').default(15_000),

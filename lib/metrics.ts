@@ -20,6 +20,8 @@ export interface HubMetrics {
   jobDuration: Histogram<'queue' | 'name' | 'outcome'>;
   /** Gateway queries by response-cache outcome. */
   responseCache: Counter<'outcome'>;
+  /** Gateway fetches to the venues subgraph narrowed by the reference cache, by outcome. */
+  referenceCache: Counter<'outcome'>;
   /** Records the pools whose usage the registry reports at scrape time. */
   observePools(pools: Record<string, Pool>): void;
   /** Adds a gauge computed at scrape time (queue counts, outbox lag). */
@@ -72,6 +74,13 @@ export function createMetrics(service: string, options: { processDefaults?: bool
     registers: [registry],
   });
 
+  const referenceCache = new Counter({
+    name: 'hub_reference_cache_fetches_total',
+    help: 'Venues fetches the gateway narrowed to room, venue and platform ids and filled from its reference cache: hit (every object kept), fill (some fetched and kept), fallback (sent as planned: Redis away or a fill refused)',
+    labelNames: ['outcome'] as const,
+    registers: [registry],
+  });
+
   const responseCache = new Counter({
     name: 'hub_response_cache_queries_total',
     help: 'Gateway queries by response-cache outcome: hit, coalesced (waited for an identical query in flight), miss, bypass (the client sent Cache-Control: no-cache), unavailable (the change feed is not heard, so the cache is not used)',
@@ -104,6 +113,7 @@ export function createMetrics(service: string, options: { processDefaults?: bool
     subgraphFetchDuration,
     jobDuration,
     responseCache,
+    referenceCache,
     observePools(more) {
       Object.assign(pools, more);
     },
