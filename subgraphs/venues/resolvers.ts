@@ -1,5 +1,6 @@
 // Resolvers of the venues subgraph: argument and access checks, then the service through loaders.
 import type { GraphQLResolverMap } from '@apollo/subgraph/dist/schema-helper';
+import { Kind, type GraphQLResolveInfo } from 'graphql';
 import { AUTHORIZATION_MATRIX, type AccessFactsOf, type Scope } from '../../lib/authorization';
 import { forbidden } from '../../lib/errors';
 import { DateTime, Money } from '../../lib/scalars';
@@ -174,14 +175,16 @@ export const venuesResolvers: GraphQLResolverMap<VenuesContext> = {
   },
   RoomBlock: {
     __resolveReference: (ref: Ref, ctx: VenuesContext) => ctx.loaders.block.load(ref.id),
-    room: (block: RoomBlock, _args: unknown, ctx: VenuesContext) => ctx.loaders.room.load(block.room_id),
+    room: (block: RoomBlock, _args: unknown, ctx: VenuesContext, info: GraphQLResolveInfo) =>
+      roomOf(block.room_id, ctx, info),
     startsAt: (block: RoomBlock) => block.starts_at,
     endsAt: (block: RoomBlock) => block.ends_at,
     externalRef: (block: RoomBlock) => block.external_ref,
   },
   VenueBooking: {
     __resolveReference: (ref: Ref, ctx: VenuesContext) => ctx.loaders.booking.load(ref.id),
-    room: (booking: Booking, _args: unknown, ctx: VenuesContext) => ctx.loaders.room.load(booking.room_id),
+    room: (booking: Booking, _args: unknown, ctx: VenuesContext, info: GraphQLResolveInfo) =>
+      roomOf(booking.room_id, ctx, info),
     project: (booking: Booking) => ({ __typename: 'Project', id: booking.project_id }),
     startsAt: (booking: Booking) => booking.starts_at,
     endsAt: (booking: Booking) => booking.ends_at,
@@ -202,6 +205,26 @@ export const venuesResolvers: GraphQLResolverMap<VenuesContext> = {
     venueBookings: (project: Ref, _args: unknown, ctx: VenuesContext) => ctx.loaders.bookingsOfProject.load(project.id),
   },
 };
+
+/**
+ * The room a booking or block is in. Asked for its id alone (the gateway's reference cache asks so, and fills in the
+ * rest), the id is all it needs: the row references the room, and every caller may read rooms.
+ */
+function roomOf(roomId: string, ctx: VenuesContext, info: GraphQLResolveInfo): Promise<Room | null> | { id: string } {
+  return selectsIdOnly(info) ? { id: roomId } : ctx.loaders.room.load(roomId);
+}
+
+/** True when every selection of the field is `id` or `__typename`, with no directive. */
+function selectsIdOnly(info: GraphQLResolveInfo): boolean {
+  return info.fieldNodes.every((node) =>
+    (node.selectionSet?.selections ?? []).every(
+      (selection) =>
+        selection.kind === Kind.FIELD &&
+        !selection.directives?.length &&
+        (selection.name.value === 'id' || selection.name.value === '__typename'),
+    ),
+  );
+}
 
 /** The platform of a room, through its venue (both loaded per tick). */
 async function platformOfRoom(roomId: string, ctx: VenuesContext): Promise<string | null> {
