@@ -296,12 +296,6 @@ function collectSpots(
   }
 }
 
-/** What the reference cache keeps now, and how many it may. */
-export interface ReferenceCacheStats {
-  entries: number;
-  maxEntries: number;
-}
-
 export interface ReferenceCache {
   /**
    * Runs a fetch to the venues subgraph: narrowed and filled from the kept entries when it can be, otherwise as it
@@ -315,7 +309,6 @@ export interface ReferenceCache {
   ): Promise<R>;
   /** The API schema, once the gateway has it: fetches are narrowed only after. */
   useSchema(schema: GraphQLSchema): void;
-  stats(): ReferenceCacheStats;
 }
 
 /**
@@ -389,6 +382,7 @@ export function referenceCache(maxEntries: number, feed: ChangeFeed, metrics: Hu
       }
     };
     keys.forEach(visit);
+    const startedIn = epoch;
     if (found.size) {
       const tagsOf = new Map<string, string[]>();
       const tags = new Set<string>();
@@ -400,6 +394,8 @@ export function referenceCache(maxEntries: number, feed: ChangeFeed, metrics: Hu
       }
       const list = [...tags];
       const stamps = await feed.versions.stamps(list);
+      // A Redis that restarted meanwhile has forgotten the stamps these entries are checked against.
+      if (startedIn !== epoch || !feed.listening) throw new NotFillable('the change feed restarted');
       const stampOf = new Map(list.map((tag, index) => [tag, stamps[index]]));
       for (const [key, entry] of found) {
         if (tagsOf.get(key)!.every((tag) => (stampOf.get(tag) ?? 0) <= entry.since)) continue;
@@ -409,7 +405,6 @@ export function referenceCache(maxEntries: number, feed: ChangeFeed, metrics: Hu
       }
     }
     if (missing.size === 0) return { found, filled: false };
-    const startedIn = epoch;
     const since = await feed.versions.clock();
     const representations = [...missing].map((key) => {
       const split = key.indexOf(':');
@@ -482,6 +477,5 @@ export function referenceCache(maxEntries: number, feed: ChangeFeed, metrics: Hu
       schema = next;
       plans.clear();
     },
-    stats: () => ({ entries: entries.size, maxEntries }),
   };
 }

@@ -1,6 +1,9 @@
 // Fault: the Redis of the change feed goes away while the gateway holds cached answers, and data changes meanwhile
 // without an announcement reaching anybody. The gateway stops answering from its cache at once, answers afresh while
-// Redis is away, and after Redis is back serves nothing it cached before the outage.
+// Redis is away, and after Redis is back serves nothing it cached before the outage. The reference cache (rooms,
+// venues, platforms) likewise: not used while the feed is down, emptied when it is back. Shown to fail with the
+// emptying removed (`entries.clear()` on 'subscribed' in gateway/reference-cache.ts): the room kept before the outage
+// was served after it.
 import { as, eventually, startTestHub, type TestHub } from '../support/hub';
 import { freePort, OwnRedis } from './support/processes';
 
@@ -93,4 +96,65 @@ it('answers afresh while the feed is down and serves nothing from before the out
     'the gateway to answer from its cache again',
   );
   expect(resumed.ids).toEqual(['bk-feed-1', 'bk-feed-2', 'bk-feed-3']);
+});
+
+let asked = 0;
+/** The room name of bk-feed-1, through a query text of its own each time, so no whole answer is kept for it. */
+async function roomName(): Promise<string> {
+  const query = `query Rooms($from: DateTime!, $to: DateTime!) { q${++asked}: schedule(from: $from, to: $to) { id room { name } } }`;
+  const response = await fetch(t.hub.gateway.url, {
+    method: 'POST',
+    headers: {
+      'content-type': 'application/json',
+      authorization: `Bearer ${await t.token({ ...as.admin, sub: 'feed-fault' })}`,
+    },
+    body: JSON.stringify({ query, variables: DAY }),
+  });
+  const body = (await response.json()) as { data?: Record<string, { id: string; room: { name: string } }[]> };
+  return body.data![`q${asked}`].find((booking) => booking.id === 'bk-feed-1')!.room.name;
+}
+
+/** A room renamed straight in the database: a change no process announces. */
+async function renameSilently(name: string): Promise<void> {
+  await t.databases.venues.db.updateTable('room').set({ name }).where('id', '=', 'room-410100-1').execute();
+}
+
+it('takes no room from the reference cache while the feed is down, and none kept before the outage once it is back', async () => {
+  await renameSilently('甲评标室');
+  const kept = await eventually(
+    async () => ((await roomName()) === '甲评标室' ? true : undefined),
+    30_000,
+    'the feed to be heard again after the first test',
+  );
+  expect(kept).toBe(true);
+  // Unannounced, the rename is not seen while the entry lives (60 s): the room comes from the reference cache.
+  await renameSilently('乙评标室');
+  expect(await roomName()).toBe('甲评标室');
+
+  await redis.stop();
+  const duringOutage = await eventually(
+    async () => ((await roomName()) === '乙评标室' ? true : undefined),
+    5000,
+    'the gateway to stop taking rooms from its reference cache',
+  );
+  expect(duringOutage).toBe(true);
+
+  await renameSilently('丙评标室');
+  await redis.start();
+  // Back: rooms are kept again (a silent rename is not seen: the cache answered), and none kept before the outage is
+  // served, although its 60 s are not over and the restarted Redis holds no stamp that would end it.
+  const seen: string[] = [];
+  await eventually(
+    async () => {
+      const before = await roomName();
+      await renameSilently(`丁评标室-${asked}`);
+      const after = await roomName();
+      seen.push(before, after);
+      return after === before ? true : undefined;
+    },
+    30_000,
+    'the reference cache to keep rooms again',
+  );
+  expect(seen).not.toContain('甲评标室');
+  expect(seen).not.toContain('乙评标室');
 });
