@@ -100,10 +100,16 @@ export function identityCacheKey(identity: Identity): string {
     .digest('hex');
 }
 
-/** `Cache-Control: no-cache` (or `no-store`) on the request: answer afresh, and keep the fresh answer for later reads. */
+/**
+ * A request's `Cache-Control` header asks for `no-cache` (or `no-store`): nothing kept answers it, whole answers
+ * (the fresh one is kept for later reads) and reference data (gateway/reference-cache.ts) alike.
+ */
+export function asksForFreshAnswer(cacheControl: string | null | undefined): boolean {
+  return /(^|,)\s*no-(cache|store)\s*(,|$)/i.test(cacheControl ?? '');
+}
+
 function wantsFreshAnswer(http: HTTPGraphQLRequest | undefined): boolean {
-  const header = http?.headers.get('cache-control') ?? '';
-  return /(^|,)\s*no-(cache|store)\s*(,|$)/i.test(header);
+  return asksForFreshAnswer(http?.headers.get('cache-control'));
 }
 
 /** The stored data as an answer, with the HTTP `age` of the entry in seconds. */

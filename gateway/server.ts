@@ -21,7 +21,7 @@ import { secureListener } from './http-security';
 import { inputTextPlugin } from './input-text';
 import { newRequestBudget, operationLimits, type BudgetedContext } from './limits';
 import { createRateLimiter } from './rate-limit';
-import { responseCaching } from './response-cache';
+import { asksForFreshAnswer, responseCaching } from './response-cache';
 import { listenForChanges } from '../lib/change-feed';
 import { archiveRoutes } from './archives';
 import { boardRoute } from './board';
@@ -62,11 +62,10 @@ type Fetcher = NonNullable<DataSourceOptions['fetcher']>;
 
 type ProcessOptions = Parameters<RemoteGraphQLDataSource<GatewayContext>['process']>[0];
 
-/** `Cache-Control: no-cache` (or `no-store`) on the client's request: nothing kept answers it, reference data included. */
+/** The client's request asks for a fresh answer (`Cache-Control: no-cache`): no reference data from memory either. */
 function wantsFresh(options: ProcessOptions): boolean {
   if (!('incomingRequestContext' in options)) return true;
-  const header = options.incomingRequestContext.request.http?.headers.get('cache-control') ?? '';
-  return /(^|,)\s*no-(cache|store)\s*(,|$)/i.test(header);
+  return asksForFreshAnswer(options.incomingRequestContext.request.http?.headers.get('cache-control'));
 }
 
 /**
