@@ -37,7 +37,7 @@ import type { Identity } from '../lib/identity';
  * fields among them are followed and tagged by their own type). A field of a type not listed, or not listed for its
  * type, tags its answer `any`.
  */
-const STORED_FIELDS: Record<string, readonly string[]> = {
+export const STORED_FIELDS: Record<string, readonly string[]> = {
   Platform: ['id', 'name', 'nameEn', 'level', 'parent', 'expertFeeRate', 'seatServiceFee', 'partners'],
   CooperationAgreement: ['partner', 'autoConfirm'],
   Venue: ['id', 'platform', 'name'],

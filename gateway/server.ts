@@ -200,9 +200,9 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
     changes && config.HUB_REFERENCE_CACHE_ENTRIES > 0
       ? referenceCache(config.HUB_REFERENCE_CACHE_ENTRIES, changes, metrics)
       : null;
-  // Answers are cached only while the feed is heard; wait a moment for it so a fresh gateway caches from the start.
+  // Answers and rooms are kept only while the feed is heard; wait a moment for it so a fresh gateway caches from the start.
   if (changes && !(await changes.whenListening(2000)))
-    logger.warn('the change feed on Redis is not heard yet; the response cache waits for it');
+    logger.warn('the change feed on Redis is not heard yet; the response and reference caches wait for it');
   const gateway = new ApolloGateway({
     supergraphSdl: readSupergraph(),
     buildService: ({ name }) => {

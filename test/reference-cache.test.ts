@@ -9,7 +9,10 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { buildSchema, Kind, parse, visit, type FieldNode } from 'graphql';
 import { startGateway, type RunningGateway } from '../gateway/server';
-import { narrowOperation } from '../gateway/reference-cache';
+import { narrowOperation, REFERENCE_FIELDS } from '../gateway/reference-cache';
+import { STORED_FIELDS } from '../gateway/cache-tags';
+import { EVERYONE } from '../lib/access-rules';
+import { TYPE_RIGHTS } from '../lib/authorization-matrix/types';
 import { createLogger } from '../lib/logger';
 import { readSupergraph } from '../schema/supergraph';
 import { as, startTestHub, ZHUMADIAN, type TestHub } from './support/hub';
@@ -230,6 +233,20 @@ it('answers a room renamed through another replica at once, while renames and re
     for (const read of reads) expect([name, racing]).toContain(nameIn(read));
     expect(nameIn(await ask(cached.url, as.admin, BOARD, DAY))).toBe(racing);
   }
+});
+
+it('keeps only fields stored with their object (so writes stamp them) that every caller may read', () => {
+  for (const [type, { scalars, refs }] of Object.entries(REFERENCE_FIELDS))
+    for (const field of [...scalars, ...Object.keys(refs)]) {
+      expect({ field: `${type}.${field}`, stored: STORED_FIELDS[type]?.includes(field) }).toEqual({
+        field: `${type}.${field}`,
+        stored: true,
+      });
+      expect({ field: `${type}.${field}`, rule: TYPE_RIGHTS[`${type}.${field}`] }).toEqual({
+        field: `${type}.${field}`,
+        rule: EVERYONE,
+      });
+    }
 });
 
 describe('narrowOperation', () => {
