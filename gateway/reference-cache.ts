@@ -81,12 +81,18 @@ interface Entry {
 
 type FetchResponse = { data?: Record<string, unknown> | null; errors?: readonly unknown[] };
 /** Sends an operation to the venues subgraph as the current request's caller. */
-export type SendOperation = (query: string, variables: Record<string, unknown>) => Promise<FetchResponse>;
+type SendOperation = (query: string, variables: Record<string, unknown>) => Promise<FetchResponse>;
 
 const ID_ONLY: SelectionSetNode = {
   kind: Kind.SELECTION_SET,
   selections: [{ kind: Kind.FIELD, name: { kind: Kind.NAME, value: 'id' } }],
 };
+
+/** An entry's key, `T:<id>`, as its type and id (type names hold no colon; ids may). */
+function typeAndId(key: string): { type: string; id: string } {
+  const split = key.indexOf(':');
+  return { type: key.slice(0, split), id: key.slice(split + 1) };
+}
 
 /** The tags that end an entry of `type` with `id`: the object's, its type's, and everything's. */
 export function entryTags(type: string, id: string): string[] {
@@ -375,8 +381,7 @@ export function referenceCache(maxEntries: number, feed: ChangeFeed, metrics: Hu
         return;
       }
       found.set(key, entry);
-      const type = key.slice(0, key.indexOf(':'));
-      for (const [name, target] of Object.entries(REFERENCE_FIELDS[type].refs)) {
+      for (const [name, target] of Object.entries(REFERENCE_FIELDS[typeAndId(key).type].refs)) {
         const ref = entry.values[name];
         if (typeof ref === 'string') visit(`${target}:${ref}`);
       }
@@ -387,8 +392,8 @@ export function referenceCache(maxEntries: number, feed: ChangeFeed, metrics: Hu
       const tagsOf = new Map<string, string[]>();
       const tags = new Set<string>();
       for (const key of found.keys()) {
-        const split = key.indexOf(':');
-        const own = entryTags(key.slice(0, split), key.slice(split + 1));
+        const { type, id } = typeAndId(key);
+        const own = entryTags(type, id);
         tagsOf.set(key, own);
         own.forEach((tag) => tags.add(tag));
       }
@@ -407,8 +412,8 @@ export function referenceCache(maxEntries: number, feed: ChangeFeed, metrics: Hu
     if (missing.size === 0) return { found, filled: false };
     const since = await feed.versions.clock();
     const representations = [...missing].map((key) => {
-      const split = key.indexOf(':');
-      return { __typename: key.slice(0, split), id: key.slice(split + 1) };
+      const { type, id } = typeAndId(key);
+      return { __typename: type, id };
     });
     const answer = await send(FILL_QUERY, { representations });
     const filled = answer.data?._entities;

@@ -47,20 +47,19 @@ export interface TagVersions {
  * ```
  */
 export function tagVersions(redis: Redis, prefix: string): TagVersions {
+  const stamps = async (tags: readonly string[]): Promise<number[]> => {
+    if (tags.length === 0) return [];
+    const found = await redis.mget(...tags.map((tag) => tagKey(prefix, tag)));
+    return found.map((stamp) => (stamp === null ? 0 : Number(stamp)));
+  };
   return {
     async clock() {
       return Number((await redis.get(clockKey(prefix))) ?? 0);
     },
     async unchangedSince(tags, since) {
-      if (tags.length === 0) return true;
-      const stamps = await redis.mget(...tags.map((tag) => tagKey(prefix, tag)));
-      return stamps.every((stamp) => stamp === null || Number(stamp) <= since);
+      return (await stamps(tags)).every((stamp) => stamp <= since);
     },
-    async stamps(tags) {
-      if (tags.length === 0) return [];
-      const stamps = await redis.mget(...tags.map((tag) => tagKey(prefix, tag)));
-      return stamps.map((stamp) => (stamp === null ? 0 : Number(stamp)));
-    },
+    stamps,
     async stamp(tags) {
       const keys = [clockKey(prefix), ...new Set(tags)].map((key, index) => (index === 0 ? key : tagKey(prefix, key)));
       return Number(await redis.eval(STAMP_SCRIPT, keys.length, ...keys, STAMP_TTL_SECONDS));

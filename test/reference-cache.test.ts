@@ -9,7 +9,9 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { buildSchema, Kind, parse, visit, type FieldNode } from 'graphql';
 import { startGateway, type RunningGateway } from '../gateway/server';
-import { narrowOperation, REFERENCE_FIELDS } from '../gateway/reference-cache';
+import { narrowOperation, referenceCache, REFERENCE_FIELDS } from '../gateway/reference-cache';
+import { listenForChanges } from '../lib/change-feed';
+import { createMetrics } from '../lib/metrics';
 import { STORED_FIELDS } from '../gateway/cache-tags';
 import { EVERYONE } from '../lib/access-rules';
 import { TYPE_RIGHTS } from '../lib/authorization-matrix/types';
@@ -203,6 +205,24 @@ it('rebuilds aliases, __typename and fragments, also for rooms reached through a
   expect(entityFetch && roomSelections(entityFetch.query)).toEqual(['id']);
 });
 
+it("asks for each entity once: the host platform of each booking's project", async () => {
+  sent.length = 0;
+  // schedule (venues) → project (projects) → hostPlatform, resolved back in venues by one representation per booking.
+  const query = `query Hosts($from: DateTime!, $to: DateTime!) { schedule(from: $from, to: $to) { id project { code hostPlatform { name } } } }`;
+  const answer = await ask(cached.url, as.admin, query, DAY);
+  expect(answer).toEqual(await ask(plain.url, as.admin, query, DAY));
+  const bookings = (answer.data as { schedule: { project: { hostPlatform: { name: string } } }[] }).schedule;
+  expect(bookings.length).toBeGreaterThanOrEqual(30);
+  expect(bookings.every((booking) => booking.project.hostPlatform.name.length > 0)).toBe(true);
+  const entities = sent.filter((body) => body.query.includes('_entities') && body.operationName !== 'HubReferenceFill');
+  expect(entities).toHaveLength(1);
+  const representations = entities[0].variables!.representations as unknown[];
+  // 30 bookings of 4 projects: at most 4 host platforms, each asked for once.
+  expect(representations).toHaveLength(new Set(representations.map((each) => JSON.stringify(each))).size);
+  expect(representations.length).toBeGreaterThan(0);
+  expect(representations.length).toBeLessThanOrEqual(4);
+});
+
 it('sends what it does not keep as planned, and so does a request with Cache-Control: no-cache', async () => {
   sent.length = 0;
   expect(await ask(cached.url, as.admin, FREE_SEATS, DAY)).toEqual(await ask(plain.url, as.admin, FREE_SEATS, DAY));
@@ -286,5 +306,66 @@ describe('narrowOperation', () => {
     ).toBe(
       'query E($representations: [_Any!]!) { _entities(representations: $representations) { ... on VenueBooking { room { id } } ... on Project { code } } }',
     );
+  });
+});
+
+describe('referenceCache', () => {
+  it('sends the operation as planned when a fill is refused, fills again after a stamp, and counts each outcome', async () => {
+    // The change feed on the test's own Redis; the venues subgraph played by `send`, which records what it is asked.
+    const feed = listenForChanges(t.config.REDIS_URL, t.config.HUB_QUEUE_PREFIX, createLogger('test', 'silent'));
+    try {
+      expect(await feed.whenListening(5000)).toBe(true);
+      const metrics = createMetrics('gateway');
+      const cache = referenceCache(100, feed, metrics);
+      cache.useSchema(buildSchema(readSupergraph(), { assumeValidSDL: true }));
+      const QUERY = 'query A { schedule(from: "x", to: "y") { id room { name } } }';
+      let refuse = true;
+      const asked: string[] = [];
+      const room = (id: string) => ({
+        id,
+        name: `room ${id}`,
+        seats: 5,
+        videoTerminal: true,
+        venue: { id: 'v1', name: 'V', platform: { id: 'p1', name: 'P', nameEn: 'P', level: 'CITY' } },
+      });
+      const send = async (query: string, variables: Record<string, unknown> | undefined, operationName?: string) => {
+        if (operationName === 'HubReferenceFill') {
+          asked.push('fill');
+          const representations = variables!.representations as { id: string }[];
+          return refuse
+            ? { data: null, errors: [{ message: 'refused' }] }
+            : { data: { _entities: representations.map((representation) => room(representation.id)) } };
+        }
+        const planned = query.includes('name');
+        asked.push(planned ? 'planned' : 'narrowed');
+        return { data: { schedule: [{ id: 'b1', room: planned ? { name: 'as planned' } : { id: 'r1' } }] } };
+      };
+      const outcomes = async () =>
+        Object.fromEntries(
+          (await metrics.referenceCache.get()).values.map((value) => [value.labels.outcome, value.value]),
+        );
+      const nameOf = (answer: { data?: Record<string, unknown> | null }) =>
+        (answer.data!.schedule as { room: { name: string } }[])[0].room;
+
+      expect(nameOf(await cache.fetch(QUERY, {}, send, false))).toEqual({ name: 'as planned' });
+      expect(asked).toEqual(['narrowed', 'fill', 'planned']);
+      refuse = false;
+      asked.length = 0;
+      expect(nameOf(await cache.fetch(QUERY, {}, send, false))).toEqual({ name: 'room r1' });
+      expect(nameOf(await cache.fetch(QUERY, {}, send, false))).toEqual({ name: 'room r1' });
+      expect(asked).toEqual(['narrowed', 'fill', 'narrowed']);
+      // A write that names the room ends its entry: the next fetch fills it again.
+      await feed.announce('test', ['EvaluationRoom:r1']);
+      asked.length = 0;
+      await cache.fetch(QUERY, {}, send, false);
+      expect(asked).toEqual(['narrowed', 'fill']);
+      // A client's no-cache: the operation as planned, nothing counted.
+      asked.length = 0;
+      expect(nameOf(await cache.fetch(QUERY, {}, send, true))).toEqual({ name: 'as planned' });
+      expect(asked).toEqual(['planned']);
+      expect(await outcomes()).toEqual({ fallback: 1, fill: 2, hit: 1 });
+    } finally {
+      await feed.close();
+    }
   });
 });
